@@ -1,0 +1,183 @@
+// The compiler's entry point for JIT execution: MLIR diagnostics become ember::Error here.
+#include "ember/compiler/Jit.h"
+
+#include "ember/compiler/Registration.h"
+#include "ember/runtime/Error.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+
+namespace ember::compiler {
+namespace {
+
+// Collects every diagnostic emitted while it lives, for the ember::Error message.
+struct DiagnosticCollector {
+  explicit DiagnosticCollector(mlir::MLIRContext& ctx)
+      : handler(&ctx, [this](mlir::Diagnostic& d) {
+          llvm::raw_string_ostream os(text);
+          os << "\n  " << d.getLocation() << ": " << d;
+          return mlir::success();
+        }) {}
+  std::string text;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+std::string llvmErrorText(llvm::Error err) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << err;
+  return s;
+}
+
+std::string shapeText(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+struct Signature {
+  std::vector<std::vector<int64_t>> inputs, outputs;
+};
+
+std::vector<int64_t> staticShape(mlir::Type t, const std::string& fn) {
+  auto shaped = mlir::dyn_cast<mlir::RankedTensorType>(t);
+  EMBER_CHECK(shaped && shaped.hasStaticShape() && shaped.getElementType().isF32(),
+              NotImplemented, "compiler.jit",
+              "function @", fn, " has an argument or result that is not a static-shape float32 "
+              "tensor; only those are JIT-compiled so far");
+  return {shaped.getShape().begin(), shaped.getShape().end()};
+}
+
+} // namespace
+
+struct JitModule::Impl {
+  mlir::MLIRContext context;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::map<std::string, Signature> signatures;
+  std::string loweredIR;
+};
+
+JitModule::JitModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JitModule::~JitModule() = default;
+JitModule::JitModule(JitModule&&) noexcept = default;
+JitModule& JitModule::operator=(JitModule&&) noexcept = default;
+const std::string& JitModule::loweredIR() const { return impl_->loweredIR; }
+
+JitModule JitModule::compile(const std::string& source) {
+  static const bool targetsReady = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)targetsReady;
+  registerPasses();
+
+  auto impl = std::make_unique<Impl>();
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  impl->context.appendDialectRegistry(registry);
+  impl->context.loadAllAvailableDialects();
+  DiagnosticCollector diags(impl->context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &impl->context);
+  if (!module) fail(ErrorKind::Value, "compiler.parse", "invalid IR:", diags.text);
+
+  for (auto fn : module->getOps<mlir::func::FuncOp>()) {
+    Signature sig;
+    std::string name = fn.getName().str();
+    for (mlir::Type t : fn.getArgumentTypes()) sig.inputs.push_back(staticShape(t, name));
+    for (mlir::Type t : fn.getResultTypes()) sig.outputs.push_back(staticShape(t, name));
+    impl->signatures[name] = std::move(sig);
+  }
+
+  mlir::PassManager pm(&impl->context);
+  std::string pipelineErrors;
+  llvm::raw_string_ostream pipelineOs(pipelineErrors);
+  if (mlir::failed(mlir::parsePassPipeline(cpuLoweringPipeline(), pm, pipelineOs)))
+    fail(ErrorKind::Runtime, "compiler.pipeline", "bad pipeline: ", pipelineErrors);
+  if (mlir::failed(pm.run(*module)))
+    fail(ErrorKind::Value, "compiler.lower", "lowering to LLVM failed:", diags.text);
+  {
+    llvm::raw_string_ostream os(impl->loweredIR);
+    module->print(os);
+  }
+
+  auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, nullptr);
+  mlir::ExecutionEngineOptions options;
+  options.transformer = optimize;
+  auto engine = mlir::ExecutionEngine::create(*module, options);
+  if (!engine)
+    fail(ErrorKind::Runtime, "compiler.jit", "LLVM JIT failed: ", llvmErrorText(engine.takeError()),
+         diags.text);
+  impl->engine = std::move(*engine);
+  return JitModule(std::move(impl));
+}
+
+void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
+                    const std::vector<Buffer>& outputs) {
+  auto it = impl_->signatures.find(name);
+  EMBER_CHECK(it != impl_->signatures.end(), Value, "compiler.jit", "no function @", name,
+              " in the compiled module");
+  const Signature& sig = it->second;
+  EMBER_CHECK(inputs.size() == sig.inputs.size() && outputs.size() == sig.outputs.size(), Value,
+              "compiler.jit", "@", name, " takes ", sig.inputs.size(), " inputs and ",
+              sig.outputs.size(), " outputs, got ", inputs.size(), " and ", outputs.size());
+
+  // Each memref argument expands to: allocated ptr, aligned ptr, offset, sizes..., strides...;
+  // the packed wrapper takes a pointer to each of those scalars.
+  std::vector<const Buffer*> all;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].shape == sig.inputs[i] && inputs[i].strides.size() == inputs[i].shape.size(),
+                Value, "compiler.jit", "@", name, " input ", i, " has shape ",
+                shapeText(inputs[i].shape), ", expected ", shapeText(sig.inputs[i]));
+    all.push_back(&inputs[i]);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    EMBER_CHECK(outputs[i].shape == sig.outputs[i] && outputs[i].strides.size() == outputs[i].shape.size(),
+                Value, "compiler.jit", "@", name, " output ", i, " has shape ",
+                shapeText(outputs[i].shape), ", expected ", shapeText(sig.outputs[i]));
+    all.push_back(&outputs[i]);
+  }
+  std::vector<void*> ptrs;
+  std::vector<int64_t> scalars;
+  size_t count = 0;
+  for (const Buffer* b : all) count += 3 + 2 * b->shape.size();
+  ptrs.reserve(count * 2);
+  scalars.reserve(count);
+  std::vector<float*> pointers;
+  pointers.reserve(all.size() * 2);
+  for (const Buffer* b : all) {
+    pointers.push_back(b->data);
+    ptrs.push_back(&pointers.back());
+    pointers.push_back(b->data);
+    ptrs.push_back(&pointers.back());
+    scalars.push_back(0);
+    ptrs.push_back(&scalars.back());
+    for (int64_t s : b->shape) {
+      scalars.push_back(s);
+      ptrs.push_back(&scalars.back());
+    }
+    for (int64_t s : b->strides) {
+      scalars.push_back(s);
+      ptrs.push_back(&scalars.back());
+    }
+  }
+  if (llvm::Error err = impl_->engine->invokePacked(name, ptrs))
+    fail(ErrorKind::Runtime, "compiler.jit", "calling @", name, " failed: ",
+         llvmErrorText(std::move(err)));
+}
+
+} // namespace ember::compiler

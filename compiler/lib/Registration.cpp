@@ -1,0 +1,44 @@
+#include "ember/compiler/Registration.h"
+
+#include "ember/compiler/Passes.h"
+#include "ember/dialects/EmberDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+namespace ember::compiler {
+
+void registerDialects(mlir::DialectRegistry& registry) {
+  registry.insert<ember::dialect::EmberDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+}
+
+void registerPasses() {
+  static const bool once = [] {
+    mlir::registerAllPasses();
+    registerEmberPasses();
+    return true;
+  }();
+  (void)once;
+}
+
+const char* cpuLoweringPipeline() {
+  return "ember-lower-to-linalg,"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
+         "buffer-deallocation-pipeline,"
+         "func.func(convert-linalg-to-loops),"
+         "convert-scf-to-cf,"
+         "expand-strided-metadata,"
+         "finalize-memref-to-llvm,"
+         "convert-to-llvm,"
+         "reconcile-unrealized-casts";
+}
+
+} // namespace ember::compiler

@@ -1,0 +1,76 @@
+// ember::Tensor: an n-dimensional view (shape, strides, offset) onto shared Storage.
+// For now CPU float32 only; PyTorch's names and semantics (broadcasting, row-major strides).
+#pragma once
+
+#include "ember/runtime/Allocator.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ember {
+
+using Shape = std::vector<int64_t>;
+
+enum class DType { Float32 };
+
+const char* dtype_name(DType dtype);
+std::string shape_str(const Shape& shape);
+int64_t numel_of(const Shape& shape);
+// Row-major (C-contiguous) strides in elements.
+Shape contiguous_strides(const Shape& shape);
+// PyTorch's broadcasting rule; throws ember::Error naming `op` and both shapes when incompatible.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Shape strides;
+  int64_t offset = 0;
+  DType dtype = DType::Float32;
+};
+
+class Tensor {
+public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl().shape; }
+  const Shape& strides() const { return impl().strides; }
+  int64_t storage_offset() const { return impl().offset; }
+  int64_t dim() const { return static_cast<int64_t>(shape().size()); }
+  int64_t numel() const { return numel_of(shape()); }
+  DType dtype() const { return impl().dtype; }
+  bool is_contiguous() const;
+
+  // Pointer to element [0, ..., 0] (storage offset applied).
+  float* data_ptr() const;
+  const std::shared_ptr<Storage>& storage() const { return impl().storage; }
+
+  // Elements in row-major order, whatever the strides.
+  std::vector<float> to_vector() const;
+  // float32 value of a one-element tensor.
+  float item() const;
+
+  Tensor add(const Tensor& other) const;
+  Tensor operator+(const Tensor& other) const { return add(other); }
+
+private:
+  const TensorImpl& impl() const;
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+Tensor empty(const Shape& shape, DType dtype = DType::Float32);
+Tensor full(const Shape& shape, float value, DType dtype = DType::Float32);
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
+Tensor ones(const Shape& shape, DType dtype = DType::Float32);
+// Copies `values` (row-major) into a new tensor of `shape`; sizes must agree.
+Tensor from_vector(const std::vector<float>& values, const Shape& shape);
+// Copies a strided float32 buffer (strides in elements) into a new contiguous tensor.
+Tensor copy_from(const float* data, const Shape& shape, const Shape& strides);
+
+Tensor add(const Tensor& a, const Tensor& b);
+
+} // namespace ember
