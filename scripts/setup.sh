@@ -41,6 +41,8 @@ else
 fi
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Hash paths relative to the checkout so a clone elsewhere (CI) hits the same cache entries.
+export CCACHE_BASEDIR="$PWD"
 ccache --max-size=5G >/dev/null 2>&1 || true
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   log "configuring $BUILD_DIR"
