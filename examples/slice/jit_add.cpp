@@ -1,5 +1,6 @@
 // The slice in C++: eager ember::add, then the same op as `ember` dialect IR lowered through
 // MLIR -> LLVM and JIT-run on the same buffers. Prints both results and whether they agree.
+#include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/compiler/Jit.h"
 #include "ember/runtime/Error.h"

@@ -1,10 +1,14 @@
 // Python bindings: ember._C. The Python package (ember/__init__.py) builds the public API on it.
+#include "ember/Graph.h"
+#include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/function.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -50,12 +54,32 @@ Tensor from_array(nb::ndarray<float, nb::device::cpu> a) {
   return copy_from(a.data(), shape, strides);
 }
 
-Tensor check_tensor(nb::handle h, const char* op) {
-  if (!nb::isinstance<Tensor>(h))
-    fail(ErrorKind::Type, op, "expected an ember.Tensor, got ",
-         nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(h.ptr())))).c_str(),
-         "; convert it with ember.tensor(...)");
-  return nb::cast<Tensor>(h);
+// Accepts an ember.Tensor or a Python number (a 0-d float32 tensor, as PyTorch wraps scalars).
+Tensor as_tensor(nb::handle h, const char* op) {
+  if (nb::isinstance<Tensor>(h)) return nb::cast<Tensor>(h);
+  if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr()))
+    return full({}, static_cast<float>(nb::cast<double>(h)));
+  fail(ErrorKind::Type, op, "expected an ember.Tensor or a number, got ",
+       nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(h.ptr())))).c_str(),
+       "; convert it with ember.tensor(...)");
+}
+
+std::vector<Tensor> tensor_list(nb::handle seq, const char* op) {
+  std::vector<Tensor> out;
+  if (nb::isinstance<Tensor>(seq)) return {nb::cast<Tensor>(seq)};
+  for (nb::handle h : seq) {
+    if (h.is_none()) out.emplace_back();
+    else out.push_back(as_tensor(h, op));
+  }
+  return out;
+}
+
+nb::object grad_fn_name(const Tensor& t) {
+  if (!t.grad_fn() || !t.requires_grad()) return nb::none();
+  std::string name = prim_name(t.grad_fn()->prim), camel;
+  for (size_t i = 0; i < name.size(); ++i)  // relu_backward -> ReluBackward
+    if (name[i] != '_') camel += (i == 0 || name[i - 1] == '_') ? char(toupper(name[i])) : name[i];
+  return nb::str((camel + "Backward0").c_str());
 }
 
 } // namespace
@@ -64,7 +88,8 @@ NB_MODULE(_C, m) {
   m.doc() = "ember's C++ core";
   nb::register_exception_translator(translate_error);
 
-  nb::class_<Tensor>(m, "Tensor")
+  auto tensor = nb::class_<Tensor>(m, "Tensor");
+  tensor
       .def_prop_ro("shape",
                    [](const Tensor& t) {
                      nb::list dims;
@@ -78,16 +103,75 @@ NB_MODULE(_C, m) {
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("item", &Tensor::item)
       .def("numpy", &to_numpy)
-      .def("add", [](const Tensor& a, nb::handle b) { return add(a, check_tensor(b, "ember.add")); })
-      .def("__add__", [](const Tensor& a, nb::handle b) { return add(a, check_tensor(b, "ember.add")); });
+      .def_prop_rw("requires_grad", &Tensor::requires_grad,
+                   [](Tensor& t, bool v) { t.set_requires_grad(v); })
+      .def("requires_grad_", [](Tensor& t, bool v) { return t.set_requires_grad(v); },
+           nb::arg("requires_grad") = true)
+      .def_prop_rw("grad", [](const Tensor& t) -> nb::object {
+                     Tensor g = t.grad();
+                     return g.defined() ? nb::cast(g) : nb::none();
+                   },
+                   [](Tensor& t, nb::handle g) { t.set_grad(g.is_none() ? Tensor() : nb::cast<Tensor>(g)); },
+                   nb::arg("value").none())
+      .def_prop_ro("grad_fn", &grad_fn_name)
+      .def_prop_ro("is_leaf", &Tensor::is_leaf)
+      .def("backward", [](const Tensor& t, nb::handle gradient, bool create_graph) {
+             t.backward(gradient.is_none() ? Tensor() : as_tensor(gradient, "ember.Tensor.backward"),
+                        create_graph);
+           }, nb::arg("gradient").none() = nb::none(),
+           nb::arg("create_graph") = false)
+      .def("detach", &Tensor::detach)
+      .def("matmul", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
+      .def("__matmul__", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
+      .def("sum", [](const Tensor& a, nb::handle dim, bool keepdim) {
+             Shape dims;
+             if (PyLong_Check(dim.ptr())) dims.push_back(nb::cast<int64_t>(dim));
+             else if (!dim.is_none()) dims = nb::cast<Shape>(dim);
+             return sum(a, dims, keepdim);
+           }, nb::arg("dim").none() = nb::none(), nb::arg("keepdim") = false)
+      .def("reshape", [](const Tensor& a, const Shape& s) { return reshape(a, s); }, nb::arg("shape"))
+      .def("transpose", &transpose, nb::arg("dim0"), nb::arg("dim1"))
+      .def("t", [](const Tensor& a) { return transpose(a, 0, 1); })
+      .def("expand", [](const Tensor& a, const Shape& s) { return expand(a, s); }, nb::arg("size"));
+
+  // One binding per elementwise record: function, method, and operator where Python has one.
+#define EMBER_BIND_1(name)                                                                      \
+  m.def(#name, [](const Tensor& a) { return name(a); }, nb::arg("input"));                    \
+  tensor.def(#name, [](const Tensor& a) { return name(a); });
+#define EMBER_BIND_2(name)                                                                      \
+  m.def(#name, [](nb::handle a, nb::handle b) {                                               \
+    return name(as_tensor(a, "ember." #name), as_tensor(b, "ember." #name));                  \
+  }, nb::arg("input"), nb::arg("other"));                                                     \
+  tensor.def(#name, [](const Tensor& a, nb::handle b) { return name(a, as_tensor(b, "ember." #name)); });
+#define EMBER_ELEMENTWISE(Name, name, arity, ...) EMBER_BIND_##arity(name)
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  tensor.def("__add__", [](const Tensor& a, nb::handle b) { return add(a, as_tensor(b, "ember.add")); })
+      .def("__radd__", [](const Tensor& a, nb::handle b) { return add(as_tensor(b, "ember.add"), a); })
+      .def("__mul__", [](const Tensor& a, nb::handle b) { return mul(a, as_tensor(b, "ember.mul")); })
+      .def("__rmul__", [](const Tensor& a, nb::handle b) { return mul(as_tensor(b, "ember.mul"), a); });
 
   m.def("_from_array", &from_array, nb::arg("array"));
-  m.def("add", [](nb::handle a, nb::handle b) {
-    return add(check_tensor(a, "ember.add"), check_tensor(b, "ember.add"));
+  m.def("matmul", [](nb::handle a, nb::handle b) {
+    return matmul(as_tensor(a, "ember.matmul"), as_tensor(b, "ember.matmul"));
   }, nb::arg("input"), nb::arg("other"));
   m.def("zeros", [](const Shape& s) { return zeros(s); });
   m.def("ones", [](const Shape& s) { return ones(s); });
   m.def("full", [](const Shape& s, float v) { return full(s, v); });
+  m.def("_set_grad_enabled", &set_grad_enabled);
+  m.def("is_grad_enabled", &grad_enabled);
+  m.def("_autograd_grad", [](nb::handle outputs, nb::handle inputs, nb::handle grad_outputs,
+                             bool create_graph, bool allow_unused) {
+    std::vector<Tensor> go;
+    if (!grad_outputs.is_none()) go = tensor_list(grad_outputs, "ember.autograd.grad");
+    std::vector<Tensor> res = autograd::grad(tensor_list(outputs, "ember.autograd.grad"),
+                                             tensor_list(inputs, "ember.autograd.grad"), go,
+                                             create_graph, allow_unused);
+    nb::list out;
+    for (const Tensor& t : res) out.append(t.defined() ? nb::cast(t) : nb::none());
+    return nb::tuple(out);
+  }, nb::arg("outputs"), nb::arg("inputs"), nb::arg("grad_outputs").none(), nb::arg("create_graph"),
+     nb::arg("allow_unused"));
 
   nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
   cuda.def("is_available", &cuda::is_available);

@@ -1,6 +1,7 @@
 #include "ember/Tensor.h"
 
 #include "ember/kernels/Elementwise.h"
+#include "ember/Ops.h"
 #include "ember/runtime/Error.h"
 
 #include <cstring>
@@ -62,15 +63,6 @@ void check_shape(const Shape& shape, const char* op) {
     EMBER_CHECK(s >= 0, Value, op, "negative dimension ", s, " in shape ", shape_str(shape));
 }
 
-// Strides of `t` seen through the broadcast to `out` (0 where t is broadcast).
-Shape broadcast_strides(const Tensor& t, const Shape& out) {
-  Shape strides(out.size(), 0);
-  const size_t lead = out.size() - t.shape().size();
-  for (size_t i = 0; i < t.shape().size(); ++i)
-    strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
-  return strides;
-}
-
 } // namespace
 
 const TensorImpl& Tensor::impl() const {
@@ -78,9 +70,18 @@ const TensorImpl& Tensor::impl() const {
   return *impl_;
 }
 
+TensorImpl& Tensor::mutable_impl() const {
+  EMBER_CHECK(impl_ != nullptr, Runtime, "ember.Tensor", "use of an undefined tensor");
+  return *impl_;
+}
+
 bool Tensor::is_contiguous() const { return strides() == contiguous_strides(shape()); }
 
 float* Tensor::data_ptr() const {
+  EMBER_CHECK(!impl().symbolic, Runtime, "ember.Tensor",
+              "cannot read the data of a traced tensor of shape ", shape_str(shape()),
+              ": its value is only known when the compiled function runs (data-dependent "
+              "operations such as item() or numpy() split the trace)");
   const auto& s = impl().storage;
   return s ? static_cast<float*>(s->data()) + impl().offset : nullptr;
 }
@@ -103,8 +104,6 @@ float Tensor::item() const {
               ") cannot be converted to a scalar");
   return to_vector()[0];
 }
-
-Tensor Tensor::add(const Tensor& other) const { return ember::add(*this, other); }
 
 Tensor empty(const Shape& shape, DType dtype) {
   check_shape(shape, "ember.empty");
@@ -147,15 +146,13 @@ Tensor copy_from(const float* data, const Shape& shape, const Shape& strides) {
   return t;
 }
 
-Tensor add(const Tensor& a, const Tensor& b) {
-  Shape out_shape = broadcast_shapes(a.shape(), b.shape(), "ember.add");
-  Tensor out = empty(out_shape);
-  if (out.numel() == 0) return out;
-  Shape as = broadcast_strides(a, out_shape), bs = broadcast_strides(b, out_shape);
-  kernels::binary_f32(kernels::BinaryOp::Add, {a.data_ptr(), as.data()},
-                      {b.data_ptr(), bs.data()}, out.data_ptr(), out_shape.data(),
-                      static_cast<int>(out_shape.size()));
-  return out;
+Tensor symbolic(const Shape& shape) {
+  check_shape(shape, "ember.symbolic");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->symbolic = true;
+  return Tensor(std::move(impl));
 }
 
 } // namespace ember

@@ -1,4 +1,5 @@
 // MLIR -> LLVM -> ORC works in this build: ember.add lowered and run on real buffers.
+#include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/compiler/Jit.h"
 #include "ember/runtime/Error.h"

@@ -1,3 +1,4 @@
+#include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/runtime/Error.h"
 

@@ -23,12 +23,18 @@ Shape contiguous_strides(const Shape& shape);
 // PyTorch's broadcasting rule; throws ember::Error naming `op` and both shapes when incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
+struct Node;
+
 struct TensorImpl {
-  std::shared_ptr<Storage> storage;
+  std::shared_ptr<Storage> storage; // null for symbolic (traced) tensors
   Shape shape;
   Shape strides;
   int64_t offset = 0;
   DType dtype = DType::Float32;
+  bool symbolic = false;            // a value in a trace: has a shape, no data
+  bool requires_grad = false;
+  std::shared_ptr<Node> grad_fn;    // the node that produced it (autograd or trace)
+  std::shared_ptr<TensorImpl> grad; // accumulated by backward() on leaves
 };
 
 class Tensor {
@@ -54,11 +60,28 @@ public:
   // float32 value of a one-element tensor.
   float item() const;
 
-  Tensor add(const Tensor& other) const;
-  Tensor operator+(const Tensor& other) const { return add(other); }
+  // Autograd (frontend/src/Autograd.cpp).
+  bool requires_grad() const { return impl().requires_grad; }
+  Tensor& set_requires_grad(bool value);
+  bool is_leaf() const { return impl().grad_fn == nullptr || !impl().requires_grad; }
+  const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
+  Tensor grad() const;
+  void set_grad(const Tensor& g);
+  // Accumulates d(this)/d(leaf) into each leaf's .grad. `gradient` may be omitted for a
+  // one-element tensor; create_graph records the backward ops for higher derivatives.
+  void backward(const Tensor& gradient = Tensor(), bool create_graph = false) const;
+  // The same data, cut from the graph.
+  Tensor detach() const;
+
+  bool is_symbolic() const { return impl().symbolic; }
+  TensorImpl* unsafe_impl() const { return impl_.get(); }
+
+  Tensor operator+(const Tensor& other) const;
+  Tensor operator*(const Tensor& other) const;
 
 private:
   const TensorImpl& impl() const;
+  TensorImpl& mutable_impl() const;
   std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -71,6 +94,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape);
 // Copies a strided float32 buffer (strides in elements) into a new contiguous tensor.
 Tensor copy_from(const float* data, const Shape& shape, const Shape& strides);
 
-Tensor add(const Tensor& a, const Tensor& b);
+// A tensor of `shape` with no data: a value in a trace (frontend/src/Trace.cpp).
+Tensor symbolic(const Shape& shape);
 
 } // namespace ember

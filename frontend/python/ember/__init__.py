@@ -1,10 +1,14 @@
 """ember: a deep-learning framework with PyTorch's API, built around an MLIR graph compiler."""
+import contextlib as _contextlib
+
 import numpy as _np
 
 from . import _C
-from ._C import Tensor, add, cuda
+from ._C import Tensor, add, mul, relu, relu_backward, matmul, cuda, is_grad_enabled
 
-__all__ = ["Tensor", "tensor", "from_numpy", "add", "zeros", "ones", "full", "cuda"]
+__all__ = ["Tensor", "tensor", "from_numpy", "add", "mul", "relu", "matmul", "sum", "zeros",
+           "ones", "full", "no_grad", "enable_grad", "set_grad_enabled", "autograd", "cuda",
+           "compile"]
 
 float32 = "float32"
 
@@ -15,13 +19,14 @@ def _shape_args(size):
     return list(size)
 
 
-def tensor(data, dtype=None):
+def tensor(data, dtype=None, requires_grad=False):
     """Builds a float32 tensor from nested lists, scalars or an array (copies, like torch.tensor)."""
     if dtype not in (None, float32):
         raise NotImplementedError(f"ember.tensor: dtype {dtype!r} is not supported yet; use float32")
     if isinstance(data, Tensor):
-        return _C._from_array(data.numpy())
-    return _C._from_array(_np.asarray(data, dtype=_np.float32))
+        data = data.numpy()
+    t = _C._from_array(_np.asarray(data, dtype=_np.float32))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def from_numpy(array):
@@ -34,16 +39,68 @@ def from_numpy(array):
     return _C._from_array(array)
 
 
-def zeros(*size):
-    return _C.zeros(_shape_args(size))
+def _creation(fn):
+    def make(*size, requires_grad=False):
+        t = fn(_shape_args(size))
+        return t.requires_grad_(True) if requires_grad else t
+    return make
 
 
-def ones(*size):
-    return _C.ones(_shape_args(size))
+zeros = _creation(_C.zeros)
+ones = _creation(_C.ones)
 
 
-def full(size, fill_value):
-    return _C.full(list(size), float(fill_value))
+def full(size, fill_value, requires_grad=False):
+    t = _C.full(list(size), float(fill_value))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def sum(input, dim=None, keepdim=False):
+    return input.sum(dim, keepdim)
+
+
+def transpose(input, dim0, dim1):
+    return input.transpose(dim0, dim1)
+
+
+def reshape(input, shape):
+    return input.reshape(shape)
+
+
+class set_grad_enabled(_contextlib.ContextDecorator):
+    """Context manager (and decorator) that turns gradient recording on or off."""
+
+    def __init__(self, mode):
+        self.prev = _C.is_grad_enabled()
+        self.mode = bool(mode)
+        _C._set_grad_enabled(self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _C._set_grad_enabled(self.prev)
+        return False
+
+
+class no_grad(_contextlib.ContextDecorator):
+    def __enter__(self):
+        self.prev = _C.is_grad_enabled()
+        _C._set_grad_enabled(False)
+
+    def __exit__(self, *exc):
+        _C._set_grad_enabled(self.prev)
+        return False
+
+
+class enable_grad(_contextlib.ContextDecorator):
+    def __enter__(self):
+        self.prev = _C.is_grad_enabled()
+        _C._set_grad_enabled(True)
+
+    def __exit__(self, *exc):
+        _C._set_grad_enabled(self.prev)
+        return False
 
 
 def _format_element(a):
@@ -63,7 +120,9 @@ def _repr(self):
     a = self.numpy()
     body = _np.array2string(a, separator=", ", prefix="tensor(", threshold=1000,
                             formatter={"float_kind": _format_element(a)})
-    return f"tensor({body})"
+    suffix = f", grad_fn=<{self.grad_fn}>" if self.grad_fn else (
+        ", requires_grad=True" if self.requires_grad else "")
+    return f"tensor({body}{suffix})"
 
 
 def _array(self, dtype=None, copy=None):
@@ -75,3 +134,10 @@ Tensor.__repr__ = _repr
 Tensor.__array__ = _array
 Tensor.tolist = lambda self: self.numpy().tolist()
 Tensor.size = lambda self, dim=None: self.shape if dim is None else self.shape[dim]
+Tensor.__neg__ = lambda self: mul(self, -1.0)
+Tensor.__sub__ = lambda self, other: add(self, mul(other, -1.0))
+Tensor.__rsub__ = lambda self, other: add(mul(self, -1.0), other)
+Tensor.T = property(lambda self: self.t())
+
+from . import autograd  # noqa: E402
+from ._compile import compile  # noqa: E402

@@ -1,0 +1,1 @@
+def compile(fn): raise NotImplementedError("ember.compile comes next")

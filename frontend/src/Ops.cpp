@@ -1,0 +1,302 @@
+// The primitive table and the dispatcher. Elementwise primitives come from ops/Elementwise.def;
+// the structural ones (matmul, sum, reshape, transpose, expand) are written out here.
+#include "ember/Ops.h"
+
+#include "ember/Graph.h"
+#include "ember/kernels/Elementwise.h"
+#include "ember/ops/ScalarExpr.h"
+#include "ember/runtime/Error.h"
+
+#include <algorithm>
+
+namespace ember {
+namespace {
+
+std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
+
+// Strides of `t` seen through the broadcast to `out` (0 where t is broadcast).
+Shape broadcast_strides(const Tensor& t, const Shape& out) {
+  Shape strides(out.size(), 0);
+  const size_t lead = out.size() - t.shape().size();
+  for (size_t i = 0; i < t.shape().size(); ++i)
+    strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  return strides;
+}
+
+int64_t wrap_dim(int64_t d, int64_t rank, Prim p) {
+  const int64_t r = std::max<int64_t>(rank, 1);
+  EMBER_CHECK(d >= -r && d < r, Index, op_context(p), "dimension ", d,
+              " is out of range for a tensor of rank ", rank, " (expected in [", -r, ", ",
+              r - 1, "])");
+  return d < 0 ? d + r : d;
+}
+
+// Reduced dims as a mask over `rank` dims (all when `dims` is empty).
+std::vector<bool> reduce_mask(const Shape& dims, int64_t rank, Prim p) {
+  std::vector<bool> mask(rank, dims.empty());
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, rank, p);
+    EMBER_CHECK(rank == 0 || !mask[w], Value, op_context(p), "dimension ", d,
+                " appears more than once in dims");
+    if (rank) mask[w] = true;
+  }
+  return mask;
+}
+
+// A view of `t`'s storage with a new shape and strides.
+Tensor view_of(const Tensor& t, const Shape& shape, const Shape& strides) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.storage();
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = t.storage_offset();
+  return Tensor(std::move(impl));
+}
+
+Tensor contiguous(const Tensor& t) {
+  return t.is_contiguous() ? t : copy_from(t.data_ptr(), t.shape(), t.strides());
+}
+
+// The eager CPU computation of each primitive on concrete inputs.
+Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape) {
+  switch (p) {
+#define EMBER_ELEMENTWISE(Name, name, arity, expr, ...)                                          \
+  case Prim::Name: {                                                                             \
+    Tensor out = empty(shape);                                                                   \
+    if (out.numel() == 0) return out;                                                            \
+    const Tensor& x = in[0];                                                                     \
+    const Tensor& y = in[arity - 1];                                                             \
+    Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);                    \
+    kernels::map2_f32(                                                                           \
+        [](float a, float b) {                                                                   \
+          using namespace scalar;                                                                \
+          (void)b;                                                                               \
+          return static_cast<float>(expr);                                                       \
+        },                                                                                       \
+        {x.data_ptr(), xs.data()}, {y.data_ptr(), ys.data()}, out.data_ptr(), shape.data(),      \
+        static_cast<int>(shape.size()));                                                         \
+    return out;                                                                                  \
+  }
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  case Prim::MatMul: {
+    Tensor a = contiguous(in[0]), b = contiguous(in[1]);
+    Tensor out = empty(shape);
+    kernels::matmul_f32(a.data_ptr(), b.data_ptr(), out.data_ptr(), a.shape()[0], a.shape()[1],
+                        b.shape()[1]);
+    return out;
+  }
+  case Prim::Sum: {
+    Tensor a = contiguous(in[0]);
+    std::vector<bool> mask = reduce_mask(attrs.ints, a.dim(), p);
+    std::unique_ptr<bool[]> m(new bool[mask.size() + 1]);
+    std::copy(mask.begin(), mask.end(), m.get());
+    Tensor out = empty(shape);
+    kernels::sum_f32(a.data_ptr(), a.shape().data(), static_cast<int>(a.dim()), m.get(),
+                     out.data_ptr());
+    return out;
+  }
+  case Prim::Reshape: {
+    Tensor a = contiguous(in[0]);
+    return view_of(a, shape, contiguous_strides(shape));
+  }
+  case Prim::Transpose: {
+    const Tensor& a = in[0];
+    Shape strides = a.strides();
+    if (a.dim() > 0) std::swap(strides[attrs.ints[0]], strides[attrs.ints[1]]);
+    return view_of(a, shape, strides);
+  }
+  case Prim::Expand: {
+    const Tensor& a = in[0];
+    return view_of(a, shape, broadcast_strides(a, shape));
+  }
+  }
+  fail(ErrorKind::Runtime, "ember.apply", "unknown primitive");
+}
+
+// Normalizes attributes (negative dims wrapped) so equal ops compare equal in graphs.
+Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
+  Attrs out = attrs;
+  const int64_t rank = in.empty() ? 0 : static_cast<int64_t>(in[0].size());
+  if (p == Prim::Sum) {
+    out.ints.clear();
+    std::vector<bool> mask = reduce_mask(attrs.ints, rank, p);
+    if (!attrs.ints.empty())
+      for (int64_t d = 0; d < rank; ++d)
+        if (mask[d]) out.ints.push_back(d);
+  } else if (p == Prim::Transpose) {
+    EMBER_CHECK(attrs.ints.size() == 2, Value, op_context(p), "takes two dimensions");
+    out.ints = {wrap_dim(attrs.ints[0], rank, p), wrap_dim(attrs.ints[1], rank, p)};
+  }
+  return out;
+}
+
+} // namespace
+
+const char* prim_name(Prim p) {
+  switch (p) {
+#define EMBER_ELEMENTWISE(Name, name, ...) \
+  case Prim::Name:                         \
+    return #name;
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  case Prim::MatMul: return "matmul";
+  case Prim::Sum: return "sum";
+  case Prim::Reshape: return "reshape";
+  case Prim::Transpose: return "transpose";
+  case Prim::Expand: return "expand";
+  }
+  return "?";
+}
+
+int prim_arity(Prim p) {
+  switch (p) {
+#define EMBER_ELEMENTWISE(Name, name, arity, ...) \
+  case Prim::Name:                                \
+    return arity;
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  case Prim::MatMul: return 2;
+  default: return 1;
+  }
+}
+
+bool prim_is_elementwise(Prim p) { return prim_expr(p)[0] != '\0'; }
+
+const char* prim_expr(Prim p) {
+  switch (p) {
+#define EMBER_ELEMENTWISE(Name, name, arity, expr, ...) \
+  case Prim::Name:                                      \
+    return #expr;
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  default: return "";
+  }
+}
+
+Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
+  const std::string ctx = op_context(p);
+  EMBER_CHECK(static_cast<int>(in.size()) == prim_arity(p), Value, ctx, "takes ", prim_arity(p),
+              " tensor inputs, got ", in.size());
+  if (prim_is_elementwise(p))
+    return in.size() == 2 ? broadcast_shapes(in[0], in[1], ctx.c_str()) : in[0];
+  switch (p) {
+  case Prim::MatMul: {
+    const Shape &a = in[0], &b = in[1];
+    EMBER_CHECK(a.size() == 2 && b.size() == 2, NotImplemented, ctx,
+                "only 2-D @ 2-D is supported so far, got ", shape_str(a), " @ ", shape_str(b));
+    EMBER_CHECK(a[1] == b[0], Value, ctx, "shapes ", shape_str(a), " and ", shape_str(b),
+                " cannot be multiplied (", a[0], "x", a[1], " and ", b[0], "x", b[1],
+                "): the inner dimensions must match");
+    return {a[0], b[1]};
+  }
+  case Prim::Sum: {
+    std::vector<bool> mask = reduce_mask(attrs.ints, in[0].size(), p);
+    Shape out;
+    for (size_t d = 0; d < in[0].size(); ++d)
+      if (!mask[d]) out.push_back(in[0][d]);
+      else if (attrs.keepdim) out.push_back(1);
+    return out;
+  }
+  case Prim::Reshape: {
+    Shape out = attrs.ints;
+    int64_t known = 1, infer = -1;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] == -1) {
+        EMBER_CHECK(infer < 0, Value, ctx, "only one dimension can be -1, got ", shape_str(out));
+        infer = static_cast<int64_t>(i);
+      } else {
+        EMBER_CHECK(out[i] >= 0, Value, ctx, "invalid size ", out[i], " in ", shape_str(out));
+        known *= out[i];
+      }
+    }
+    const int64_t n = numel_of(in[0]);
+    if (infer >= 0 && known != 0 && n % known == 0) out[infer] = n / known;
+    EMBER_CHECK(numel_of(out) == n && (infer < 0 || known != 0), Value, ctx, "shape ",
+                shape_str(attrs.ints), " is invalid for input of size ", n, " (shape ",
+                shape_str(in[0]), ")");
+    return out;
+  }
+  case Prim::Transpose: {
+    Shape out = in[0];
+    if (!out.empty()) std::swap(out[attrs.ints[0]], out[attrs.ints[1]]);
+    return out;
+  }
+  case Prim::Expand: {
+    const Shape &a = in[0], &target = attrs.ints;
+    EMBER_CHECK(target.size() >= a.size(), Value, ctx, "cannot expand ", shape_str(a), " to ",
+                shape_str(target), ": the target has fewer dimensions");
+    const size_t lead = target.size() - a.size();
+    for (size_t i = 0; i < a.size(); ++i)
+      EMBER_CHECK(a[i] == target[lead + i] || a[i] == 1, Value, ctx, "cannot expand ",
+                  shape_str(a), " to ", shape_str(target), ": dimension ", i,
+                  " must be 1 or equal to the target size");
+    return target;
+  }
+  default: break;
+  }
+  fail(ErrorKind::Runtime, ctx, "no shape rule");
+}
+
+Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) {
+  std::vector<Shape> shapes;
+  bool any_symbolic = false, needs_grad = false;
+  for (const Tensor& t : inputs) {
+    EMBER_CHECK(t.defined(), Value, op_context(p), "got an undefined tensor as input");
+    shapes.push_back(t.shape());
+    any_symbolic |= t.is_symbolic();
+    needs_grad |= t.requires_grad();
+  }
+  needs_grad &= grad_enabled();
+  Attrs attrs = normalize(p, shapes, raw_attrs);
+  Shape shape = infer_shape(p, shapes, attrs);
+  Tensor out = any_symbolic ? symbolic(shape) : compute(p, inputs, attrs, shape);
+  // Traces record every node; eager mode records only what autograd needs.
+  if (any_symbolic || needs_grad) {
+    auto* impl = out.unsafe_impl();
+    impl->grad_fn = std::make_shared<Node>(Node{p, attrs, inputs, shape});
+    impl->requires_grad = needs_grad;
+  }
+  return out;
+}
+
+#define EMBER_DEF_1(Name, name) \
+  Tensor name(const Tensor& a) { return apply(Prim::Name, {a}); }
+#define EMBER_DEF_2(Name, name) \
+  Tensor name(const Tensor& a, const Tensor& b) { return apply(Prim::Name, {a, b}); }
+#define EMBER_ELEMENTWISE(Name, name, arity, ...) EMBER_DEF_##arity(Name, name)
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+#undef EMBER_DEF_1
+#undef EMBER_DEF_2
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return apply(Prim::MatMul, {a, b}); }
+Tensor sum(const Tensor& a, const Shape& dims, bool keepdim) {
+  return apply(Prim::Sum, {a}, {dims, keepdim});
+}
+Tensor reshape(const Tensor& a, const Shape& shape) { return apply(Prim::Reshape, {a}, {shape}); }
+Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
+  return apply(Prim::Transpose, {a}, {{d0, d1}});
+}
+Tensor expand(const Tensor& a, const Shape& shape) {
+  return shape == a.shape() ? a : apply(Prim::Expand, {a}, {shape});
+}
+
+Tensor sum_to(const Tensor& a, const Shape& shape) {
+  if (a.shape() == shape) return a;
+  const size_t lead = a.shape().size() - shape.size();
+  Shape dims;
+  for (size_t i = 0; i < a.shape().size(); ++i)
+    if (i < lead || (shape[i - lead] == 1 && a.shape()[i] != 1))
+      dims.push_back(static_cast<int64_t>(i));
+  Tensor s = dims.empty() ? a : sum(a, dims, /*keepdim=*/true);
+  return s.shape() == shape ? s : reshape(s, shape);
+}
+
+Tensor zeros_like(const Tensor& a) { return zeros(a.shape()); }
+Tensor ones_like(const Tensor& a) { return ones(a.shape()); }
+
+Tensor Tensor::operator+(const Tensor& other) const { return add(*this, other); }
+Tensor Tensor::operator*(const Tensor& other) const { return mul(*this, other); }
+
+} // namespace ember

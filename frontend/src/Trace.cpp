@@ -1,0 +1,63 @@
+// Tracing: run a function on symbolic tensors; every op records a node (Ops.cpp), and the graph
+// is what is reachable from the outputs.
+#include "ember/Graph.h"
+#include "ember/runtime/Error.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ember {
+
+Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+            const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad) {
+  Graph g;
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    Tensor t = symbolic(input_shapes[i]);
+    t.set_requires_grad(i < requires_grad.size() && requires_grad[i]);
+    g.inputs.push_back(t);
+  }
+  {
+    GradModeGuard mode(true);
+    g.outputs = fn(g.inputs);
+  }
+  g.steps = topological_order(g.outputs);
+  std::unordered_set<TensorImpl*> placeholders, seen;
+  for (const Tensor& t : g.inputs) placeholders.insert(t.unsafe_impl());
+  auto note_leaf = [&](const Tensor& t) {
+    if (t.grad_fn() || placeholders.count(t.unsafe_impl())) return;
+    EMBER_CHECK(!t.is_symbolic(), Value, "ember.trace",
+                "the traced function used a tensor from another trace");
+    if (seen.insert(t.unsafe_impl()).second) g.constants.push_back(t);
+  };
+  for (const Graph::Step& s : g.steps)
+    for (const Tensor& in : s.node->inputs) note_leaf(in);
+  for (const Tensor& out : g.outputs) note_leaf(out);
+  return g;
+}
+
+std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs) {
+  EMBER_CHECK(inputs.size() == g.inputs.size(), Value, "ember.run_graph", "the graph takes ",
+              g.inputs.size(), " inputs, got ", inputs.size());
+  std::unordered_map<TensorImpl*, Tensor> env;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].shape() == g.inputs[i].shape(), Value, "ember.run_graph", "input ", i,
+                " has shape ", shape_str(inputs[i].shape()), ", the graph was traced with ",
+                shape_str(g.inputs[i].shape()));
+    env[g.inputs[i].unsafe_impl()] = inputs[i];
+  }
+  auto lookup = [&](const Tensor& t) {
+    auto it = env.find(t.unsafe_impl());
+    return it == env.end() ? t : it->second; // constants stand for themselves
+  };
+  GradModeGuard mode(false);
+  for (const Graph::Step& s : g.steps) {
+    std::vector<Tensor> args;
+    for (const Tensor& in : s.node->inputs) args.push_back(lookup(in));
+    env[s.output.unsafe_impl()] = apply(s.node->prim, args, s.node->attrs);
+  }
+  std::vector<Tensor> out;
+  for (const Tensor& t : g.outputs) out.push_back(lookup(t));
+  return out;
+}
+
+} // namespace ember
