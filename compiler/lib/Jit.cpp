@@ -126,12 +126,25 @@ JitModule JitModule::compile(const std::string& source) {
   return JitModule(std::move(impl));
 }
 
+namespace {
+const Signature& signatureOf(const std::map<std::string, Signature>& sigs, const std::string& name) {
+  auto it = sigs.find(name);
+  EMBER_CHECK(it != sigs.end(), Value, "compiler.jit", "no function @", name,
+              " in the compiled module");
+  return it->second;
+}
+} // namespace
+
+std::vector<std::vector<int64_t>> JitModule::inputShapes(const std::string& name) const {
+  return signatureOf(impl_->signatures, name).inputs;
+}
+std::vector<std::vector<int64_t>> JitModule::outputShapes(const std::string& name) const {
+  return signatureOf(impl_->signatures, name).outputs;
+}
+
 void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
                     const std::vector<Buffer>& outputs) {
-  auto it = impl_->signatures.find(name);
-  EMBER_CHECK(it != impl_->signatures.end(), Value, "compiler.jit", "no function @", name,
-              " in the compiled module");
-  const Signature& sig = it->second;
+  const Signature& sig = signatureOf(impl_->signatures, name);
   EMBER_CHECK(inputs.size() == sig.inputs.size() && outputs.size() == sig.outputs.size(), Value,
               "compiler.jit", "@", name, " takes ", sig.inputs.size(), " inputs and ",
               sig.outputs.size(), " outputs, got ", inputs.size(), " and ", outputs.size());
@@ -145,12 +158,23 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
                 shapeText(inputs[i].shape), ", expected ", shapeText(sig.inputs[i]));
     all.push_back(&inputs[i]);
   }
+  auto contiguous = [](const Buffer& b) {
+    int64_t s = 1;
+    for (size_t d = b.shape.size(); d-- > 0;) {
+      if (b.shape[d] != 1 && b.strides[d] != s) return false;
+      s *= b.shape[d];
+    }
+    return true;
+  };
   for (size_t i = 0; i < outputs.size(); ++i) {
     EMBER_CHECK(outputs[i].shape == sig.outputs[i] && outputs[i].strides.size() == outputs[i].shape.size(),
                 Value, "compiler.jit", "@", name, " output ", i, " has shape ",
                 shapeText(outputs[i].shape), ", expected ", shapeText(sig.outputs[i]));
     all.push_back(&outputs[i]);
   }
+  for (size_t i = 0; i < all.size(); ++i)
+    EMBER_CHECK(contiguous(*all[i]), Value, "compiler.jit", "@", name, " buffer ", i,
+                " is not contiguous; JIT code takes row-major buffers (copy it first)");
   std::vector<void*> ptrs;
   std::vector<int64_t> scalars;
   size_t count = 0;

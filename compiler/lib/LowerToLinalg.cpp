@@ -1,8 +1,10 @@
-// ember-lower-to-linalg: ember ops -> linalg.generic on tensors (broadcast via indexing maps).
+// ember-lower-to-linalg: ember ops and ember.fusion kernels -> linalg on tensors.
+#include "ember/compiler/Elementwise.h"
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
-#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace ember::compiler {
 #define GEN_PASS_DEF_LOWERTOLINALG
@@ -13,6 +15,8 @@ using namespace mlir;
 namespace ed = ember::dialect;
 
 namespace {
+
+RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 // The map from the output's iteration space to an operand's indices: trailing dimensions align,
 // and a size-1 operand dimension that the output stretches reads index 0.
@@ -26,61 +30,161 @@ AffineMap broadcastMap(RankedTensorType operand, RankedTensorType result, MLIRCo
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-// One template for every binary elementwise op; one `using` line per op.
-template <typename SourceOp, typename ScalarOp>
-struct BinaryLowering : OpConversionPattern<SourceOp> {
-  using OpConversionPattern<SourceOp>::OpConversionPattern;
+Value zeroFilled(OpBuilder& b, Location loc, RankedTensorType type) {
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+  return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
+}
 
-  LogicalResult matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
-                                ConversionPatternRewriter& rewriter) const override {
-    auto type = cast<RankedTensorType>(op.getType());
-    if (!type.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic shapes are not lowered yet");
-    MLIRContext* ctx = op.getContext();
-    Location loc = op.getLoc();
-    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
-    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType());
-    SmallVector<AffineMap> maps = {
-        broadcastMap(cast<RankedTensorType>(lhs.getType()), type, ctx),
-        broadcastMap(cast<RankedTensorType>(rhs.getType()), type, ctx),
-        AffineMap::getMultiDimIdentityMap(type.getRank(), ctx)};
-    SmallVector<utils::IteratorType> iterators(type.getRank(), utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init}, maps, iterators,
-        [](OpBuilder& b, Location l, ValueRange args) {
-          Value v = ScalarOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(b, l, v);
-        });
-    rewriter.replaceOp(op, generic.getResults());
-    return success();
+using BodyFn = function_ref<Value(OpBuilder&, Location, ValueRange)>;
+
+// A linalg.generic over `type` reading `inputs` through `inputMaps`; all-parallel unless
+// `iterators` says otherwise (then `init` and `outMap` describe the accumulator).
+Value buildGeneric(OpBuilder& b, Location loc, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                   RankedTensorType type, BodyFn body, Value init = {}, AffineMap outMap = {},
+                   ArrayRef<utils::IteratorType> iterators = {}) {
+  const unsigned loops = inputMaps.empty() ? type.getRank() : inputMaps[0].getNumDims();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(outMap ? outMap : AffineMap::getMultiDimIdentityMap(loops, b.getContext()));
+  SmallVector<utils::IteratorType> iters(iterators);
+  if (iters.empty()) iters.assign(loops, utils::IteratorType::parallel);
+  if (!init) init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder& nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+      });
+  return generic.getResult(0);
+}
+
+// One loop nest for a group of elementwise ops: `inputs` broadcast to `type`; `map` binds the
+// group's tensor values to the generic's scalar block arguments as they are created.
+Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, ValueRange bindAs,
+                            ArrayRef<Operation*> ops, Value result, RankedTensorType type) {
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs) maps.push_back(broadcastMap(tensorType(in), type, b.getContext()));
+  return buildGeneric(b, loc, inputs, maps, type, [&](OpBuilder& nb, Location nl, ValueRange args) {
+    IRMapping scalars;
+    for (auto [tensorValue, scalar] : llvm::zip(bindAs, args)) scalars.map(tensorValue, scalar);
+    for (Operation* op : ops) {
+      SmallVector<Value> operands;
+      for (Value v : op->getOperands()) operands.push_back(scalars.lookup(v));
+      scalars.map(op->getResult(0), ember::compiler::emitScalar(nb, nl, op, operands));
+    }
+    return scalars.lookup(result);
+  });
+}
+
+Value lowerSum(OpBuilder& b, Location loc, ed::SumOp op) {
+  auto in = tensorType(op.getInput());
+  auto out = cast<RankedTensorType>(op.getType());
+  MLIRContext* ctx = b.getContext();
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    bool reduced = op.getDims().empty() || llvm::is_contained(op.getDims(), d);
+    iters.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    if (!reduced) outExprs.push_back(getAffineDimExpr(d, ctx));
+    else if (op.getKeepdim()) outExprs.push_back(getAffineConstantExpr(0, ctx));
   }
-};
+  AffineMap inMap = AffineMap::getMultiDimIdentityMap(in.getRank(), ctx);
+  AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
+  return buildGeneric(
+      b, loc, ValueRange{op.getInput()}, {inMap}, out,
+      [](OpBuilder& nb, Location nl, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, nl, args[0], args[1]);
+      },
+      zeroFilled(b, loc, out), outMap, iters);
+}
 
-using AddLowering = BinaryLowering<ed::AddOp, arith::AddFOp>;
+Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op) {
+  auto out = cast<RankedTensorType>(op.getType());
+  MLIRContext* ctx = b.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < out.getRank(); ++i) {
+    int64_t j = i == op.getDim0() ? op.getDim1() : i == op.getDim1() ? op.getDim0() : i;
+    exprs.push_back(getAffineDimExpr(j, ctx));
+  }
+  AffineMap inMap = AffineMap::get(out.getRank(), 0, exprs, ctx);
+  return buildGeneric(b, loc, ValueRange{op.getInput()}, {inMap}, out,
+                      [](OpBuilder&, Location, ValueRange args) { return args[0]; });
+}
+
+// Any static reshape as collapse-to-1-D then expand-to-target (both static reassociations).
+Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op) {
+  auto in = tensorType(op.getInput());
+  auto out = cast<RankedTensorType>(op.getType());
+  auto flat = RankedTensorType::get({in.getNumElements()}, in.getElementType());
+  auto allDims = [](int64_t rank) {
+    ReassociationIndices r;
+    for (int64_t i = 0; i < rank; ++i) r.push_back(i);
+    return SmallVector<ReassociationIndices>{r};
+  };
+  Value v = op.getInput();
+  if (in.getRank() > 1) v = tensor::CollapseShapeOp::create(b, loc, flat, v, allDims(in.getRank()));
+  else if (in.getRank() == 0) v = tensor::ExpandShapeOp::create(b, loc, flat, v, ArrayRef<ReassociationIndices>{});
+  if (out.getRank() > 1) v = tensor::ExpandShapeOp::create(b, loc, out, v, allDims(out.getRank()));
+  else if (out.getRank() == 0) v = tensor::CollapseShapeOp::create(b, loc, out, v, ArrayRef<ReassociationIndices>{});
+  return v;
+}
+
+FailureOr<Value> lower(OpBuilder& b, Operation* op) {
+  Location loc = op->getLoc();
+  if (ember::compiler::isElementwise(op))
+    return lowerElementwiseGroup(b, loc, op->getOperands(), op->getOperands(), {op},
+                                 op->getResult(0), cast<RankedTensorType>(op->getResult(0).getType()));
+  if (auto fusion = dyn_cast<ed::FusionOp>(op)) {
+    Block& body = fusion.getBody().front();
+    SmallVector<Operation*> ops;
+    for (Operation& inner : body.without_terminator()) ops.push_back(&inner);
+    Value yielded = cast<ed::YieldOp>(body.getTerminator()).getValue();
+    return lowerElementwiseGroup(b, loc, fusion.getInputs(), body.getArguments(), ops, yielded,
+                                 cast<RankedTensorType>(fusion.getType()));
+  }
+  if (auto mm = dyn_cast<ed::MatMulOp>(op)) {
+    auto type = cast<RankedTensorType>(mm.getType());
+    return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{mm.getLhs(), mm.getRhs()},
+                                    ValueRange{zeroFilled(b, loc, type)})
+        .getResult(0);
+  }
+  if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerSum(b, loc, sum);
+  if (auto tr = dyn_cast<ed::TransposeOp>(op)) return lowerTranspose(b, loc, tr);
+  if (auto rs = dyn_cast<ed::ReshapeOp>(op)) return lowerReshape(b, loc, rs);
+  if (auto ex = dyn_cast<ed::ExpandOp>(op)) {
+    auto out = cast<RankedTensorType>(ex.getType());
+    AffineMap inMap = broadcastMap(tensorType(ex.getInput()), out, b.getContext());
+    return buildGeneric(b, loc, ValueRange{ex.getInput()}, {inMap}, out,
+                        [](OpBuilder&, Location, ValueRange args) { return args[0]; });
+  }
+  return failure();
+}
 
 struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinalgPass> {
   void runOnOperation() override {
-    // Report what cannot be lowered yet by name, before the conversion's generic message.
+    SmallVector<Operation*> work;
     bool unsupported = false;
     getOperation().walk([&](Operation* op) {
-      if (!isa<ed::EmberDialect>(op->getDialect())) return;
+      if (!isa<ed::EmberDialect>(op->getDialect()) || op->getParentOfType<ed::FusionOp>()) return;
       for (Type t : op->getResultTypes())
         if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape()) {
           op->emitError() << "ember-lower-to-linalg: cannot lower '" << op->getName()
                           << "' with dynamic shape " << t << " (only static shapes so far)";
           unsupported = true;
+          return;
         }
+      work.push_back(op);
     });
     if (unsupported) return signalPassFailure();
-
-    MLIRContext* ctx = &getContext();
-    ConversionTarget target(*ctx);
-    target.addIllegalDialect<ed::EmberDialect>();
-    target.markUnknownOpDynamicallyLegal([](Operation*) { return true; });
-    RewritePatternSet patterns(ctx);
-    patterns.add<AddLowering>(ctx);
-    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
-      signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    for (Operation* op : work) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<Value> lowered = lower(rewriter, op);
+      if (failed(lowered)) {
+        op->emitError() << "ember-lower-to-linalg: no lowering for '" << op->getName() << "'";
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(op, *lowered);
+    }
   }
 };
 

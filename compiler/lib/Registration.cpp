@@ -7,6 +7,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 namespace ember::compiler {
@@ -22,13 +23,18 @@ void registerPasses() {
   static const bool once = [] {
     mlir::registerAllPasses();
     registerEmberPasses();
+    mlir::PassPipelineRegistration<>(
+        "ember-cpu-pipeline", "ember dialect -> LLVM dialect (what the CPU JIT runs)",
+        [](mlir::OpPassManager& pm) { (void)mlir::parsePassPipeline(cpuLoweringPipeline(), pm); });
     return true;
   }();
   (void)once;
 }
 
 const char* cpuLoweringPipeline() {
-  return "ember-lower-to-linalg,"
+  return "canonicalize,cse,"
+         "func.func(ember-fuse-elementwise),"
+         "ember-lower-to-linalg,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"

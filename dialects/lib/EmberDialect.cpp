@@ -43,23 +43,115 @@ FailureOr<RankedTensorType> broadcastTypes(std::optional<Location> loc, StringRe
   return RankedTensorType::get(shape, l.getElementType());
 }
 
+RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
+
 } // namespace
 
-LogicalResult AddOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
-                                      ValueRange operands, DictionaryAttr, OpaqueProperties,
-                                      RegionRange, SmallVectorImpl<Type>& results) {
-  auto type = broadcastTypes(loc, "ember.add", operands[0].getType(), operands[1].getType());
+LogicalResult ember::dialect::inferBroadcastResult(std::optional<Location> loc, StringRef op,
+                                                   ValueRange operands,
+                                                   SmallVectorImpl<Type>& results) {
+  auto type = broadcastTypes(loc, op, operands[0].getType(), operands[1].getType());
   if (failed(type)) return failure();
   results.push_back(*type);
   return success();
 }
 
-LogicalResult AddOp::verify() {
-  auto type = broadcastTypes(getLoc(), "ember.add", getLhs().getType(), getRhs().getType());
+LogicalResult ember::dialect::verifyBroadcastResult(Operation* op) {
+  auto type = broadcastTypes(op->getLoc(), op->getName().getStringRef(),
+                             op->getOperand(0).getType(), op->getOperand(1).getType());
   if (failed(type)) return failure();
-  if (*type != getType())
-    return emitOpError("result type ") << getType() << " does not match the broadcast type "
-                                       << *type;
+  if (*type != op->getResult(0).getType())
+    return op->emitOpError("result type ")
+           << op->getResult(0).getType() << " does not match the broadcast type " << *type;
+  return success();
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                         RegionRange, SmallVectorImpl<Type>& results) {
+  auto l = cast<RankedTensorType>(operands[0].getType());
+  auto r = cast<RankedTensorType>(operands[1].getType());
+  if (l.getRank() != 2 || r.getRank() != 2 || l.getDimSize(1) != r.getDimSize(0) ||
+      l.getElementType() != r.getElementType()) {
+    if (loc)
+      mlir::emitError(*loc) << "ember.matmul: operands " << l << " and " << r
+                      << " are not MxK and KxN matrices of one element type";
+    return failure();
+  }
+  results.push_back(RankedTensorType::get({l.getDimSize(0), r.getDimSize(1)}, l.getElementType()));
+  return success();
+}
+
+LogicalResult MatMulOp::verify() {
+  SmallVector<Type> inferred;
+  if (failed(inferReturnTypes(getContext(), getLoc(), getOperands(), nullptr,
+                              OpaqueProperties(nullptr), {}, inferred)))
+    return failure();
+  if (inferred[0] != getType())
+    return emitOpError("result type ") << getType() << " should be " << inferred[0];
+  return success();
+}
+
+LogicalResult SumOp::verify() {
+  auto in = tensorType(getInput());
+  int64_t prev = -1;
+  for (int64_t d : getDims()) {
+    if (d <= prev || d >= in.getRank())
+      return emitOpError("dims must be sorted, unique and in [0, ") << in.getRank() << ")";
+    prev = d;
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    bool reduced = getDims().empty() || llvm::is_contained(getDims(), d);
+    if (!reduced) shape.push_back(in.getDimSize(d));
+    else if (getKeepdim()) shape.push_back(1);
+  }
+  auto want = RankedTensorType::get(shape, in.getElementType());
+  if (want != getType()) return emitOpError("result type should be ") << want;
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = tensorType(getInput()), out = cast<RankedTensorType>(getType());
+  if (!in.hasStaticShape() || !out.hasStaticShape() ||
+      in.getNumElements() != out.getNumElements() || in.getElementType() != out.getElementType())
+    return emitOpError("cannot reshape ") << in << " to " << out;
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto in = tensorType(getInput());
+  int64_t rank = in.getRank(), d0 = getDim0(), d1 = getDim1();
+  if (rank == 0 ? (d0 != 0 || d1 != 0) : (d0 < 0 || d1 < 0 || d0 >= rank || d1 >= rank))
+    return emitOpError("dimensions ") << d0 << ", " << d1 << " out of range for " << in;
+  SmallVector<int64_t> shape(in.getShape());
+  if (rank) std::swap(shape[d0], shape[d1]);
+  auto want = RankedTensorType::get(shape, in.getElementType());
+  if (want != getType()) return emitOpError("result type should be ") << want;
+  return success();
+}
+
+LogicalResult ExpandOp::verify() {
+  auto in = tensorType(getInput()), out = cast<RankedTensorType>(getType());
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(in.getShape(), out.getShape(), shape) ||
+      ArrayRef<int64_t>(shape) != out.getShape() || in.getElementType() != out.getElementType())
+    return emitOpError("cannot expand ") << in << " to " << out;
+  return success();
+}
+
+LogicalResult FusionOp::verify() {
+  Block& body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("body takes ") << body.getNumArguments() << " arguments for "
+                                      << getInputs().size() << " inputs";
+  for (auto [arg, in] : llvm::zip(body.getArguments(), getInputs()))
+    if (arg.getType() != in.getType())
+      return emitOpError("body argument type ") << arg.getType() << " differs from input "
+                                                << in.getType();
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield || yield.getValue().getType() != getType())
+    return emitOpError("body must end in ember.yield of the result type ") << getType();
   return success();
 }
 

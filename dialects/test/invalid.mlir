@@ -21,3 +21,55 @@ func.func @integer_operands(%a: tensor<3xi32>, %b: tensor<3xi32>) {
   %0 = ember.add %a, %b : tensor<3xi32>, tensor<3xi32>
   return
 }
+
+// -----
+
+func.func @matmul_inner_mismatch(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{ember.matmul: operands 'tensor<2x3xf32>' and 'tensor<4x5xf32>' are not MxK and KxN matrices}}
+  %0 = ember.matmul %a, %b : tensor<2x3xf32>, tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @sum_wrong_result(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{result type should be 'tensor<3xf32>'}}
+  %0 = ember.sum %a {dims = array<i64: 0>, keepdim = false} : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @sum_unsorted_dims(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{dims must be sorted, unique and in [0, 2)}}
+  %0 = ember.sum %a {dims = array<i64: 1, 0>, keepdim = false} : tensor<2x3xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{cannot reshape 'tensor<2x3xf32>' to 'tensor<7xf32>'}}
+  %0 = ember.reshape %a : tensor<2x3xf32> -> tensor<7xf32>
+  return
+}
+
+// -----
+
+func.func @expand_incompatible(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{cannot expand 'tensor<2x3xf32>' to 'tensor<4x3xf32>'}}
+  %0 = ember.expand %a : tensor<2x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @fusion_bad_yield(%x: tensor<4xf32>) {
+  // expected-error @+1 {{body must end in ember.yield of the result type}}
+  %0 = ember.fusion %x : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %1 = ember.sum %a {dims = array<i64>, keepdim = false} : tensor<4xf32> -> tensor<f32>
+    ember.yield %1 : tensor<f32>
+  }
+  return
+}

@@ -4,6 +4,10 @@
 #include "ember/Tensor.h"
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
+#ifdef EMBER_WITH_COMPILER
+#include "ember/compiler/Compile.h"
+#include "ember/compiler/Export.h"
+#endif
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
@@ -172,6 +176,42 @@ NB_MODULE(_C, m) {
     return nb::tuple(out);
   }, nb::arg("outputs"), nb::arg("inputs"), nb::arg("grad_outputs").none(), nb::arg("create_graph"),
      nb::arg("allow_unused"));
+
+  nb::class_<Graph>(m, "Graph")
+      .def_prop_ro("num_nodes", [](const Graph& g) { return g.steps.size(); })
+      .def("run", [](const Graph& g, nb::handle inputs) {
+        return run_graph(g, tensor_list(inputs, "ember.Graph.run"));
+      });
+  m.def("_trace", [](nb::callable fn, const std::vector<Shape>& shapes,
+                     const std::vector<bool>& requires_grad) {
+    auto call = [&](const std::vector<Tensor>& inputs) {
+      nb::list args;
+      for (const Tensor& t : inputs) args.append(nb::cast(t));
+      return tensor_list(fn(args), "ember.compile");
+    };
+    return trace(call, shapes, requires_grad);
+  }, nb::arg("fn"), nb::arg("shapes"), nb::arg("requires_grad"));
+
+#ifdef EMBER_WITH_COMPILER
+  using compiler::CompiledGraph;
+  nb::class_<CompiledGraph>(m, "CompiledGraph")
+      .def("run", [](CompiledGraph& c, nb::handle inputs) {
+        return c.run(tensor_list(inputs, "ember.compile"));
+      })
+      .def_prop_ro("ir", &CompiledGraph::ir)
+      .def_prop_ro("lowered_ir", &CompiledGraph::loweredIR);
+  m.def("_compile_graph", &CompiledGraph::compile, nb::arg("graph"));
+  m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");
+  m.def("_export_graph", &compiler::exportGraph, nb::arg("graph"), nb::arg("path"),
+        nb::arg("input_names"), nb::arg("output_names"));
+  m.def("_load_exported", [](const std::string& path) {
+    compiler::ExportedModel model = compiler::loadExported(path);
+    return nb::make_tuple(model.inputNames, model.outputNames, std::move(model.compiled));
+  }, nb::arg("path"));
+  m.attr("has_compiler") = true;
+#else
+  m.attr("has_compiler") = false;
+#endif
 
   nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
   cuda.def("is_available", &cuda::is_available);

@@ -187,6 +187,8 @@ Tensor Tensor::detach() const {
   impl->strides = impl_->strides;
   impl->offset = impl_->offset;
   impl->symbolic = impl_->symbolic;
+  // A traced value stays the same graph value: only its gradient tracking is cut.
+  if (impl->symbolic) impl->grad_fn = impl_->grad_fn;
   return Tensor(std::move(impl));
 }
 

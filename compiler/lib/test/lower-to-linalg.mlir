@@ -16,6 +16,77 @@ func.func @add_broadcast(%a: tensor<4x1xf32>, %b: tensor<3xf32>) -> tensor<4x3xf
 
 // -----
 
+// A fusion kernel becomes one linalg.generic whose body is every op's scalar expression.
+// CHECK-LABEL: func.func @fusion
+func.func @fusion(%x: tensor<8x16xf32>, %b: tensor<16xf32>) -> tensor<8x16xf32> {
+  // CHECK: linalg.generic
+  // CHECK-SAME: ins(%arg0, %arg1 : tensor<8x16xf32>, tensor<16xf32>)
+  // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+  // CHECK-NEXT:   %[[S:.*]] = arith.addf %[[X]], %[[B]] : f32
+  // CHECK-NEXT:   %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+  // CHECK-NEXT:   %[[R:.*]] = arith.maximumf %[[S]], %[[Z]] : f32
+  // CHECK-NEXT:   linalg.yield %[[R]] : f32
+  // CHECK-NOT: linalg.generic
+  %0 = ember.fusion %x, %b : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>, %c: tensor<16xf32>):
+    %1 = ember.add %a, %c : tensor<8x16xf32>, tensor<16xf32>
+    %2 = ember.relu %1 : tensor<8x16xf32>
+    ember.yield %2 : tensor<8x16xf32>
+  }
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+// relu_backward's record expression: where(b > 0, a, 0).
+// CHECK-LABEL: func.func @relu_backward
+func.func @relu_backward(%g: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.select
+  %0 = ember.relu_backward %g, %x : tensor<4xf32>, tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @matmul
+func.func @matmul(%a: tensor<8x5xf32>, %b: tensor<5x3xf32>) -> tensor<8x3xf32> {
+  // CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x3xf32>)
+  // CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<8x5xf32>, tensor<5x3xf32>) outs(%[[Z]] : tensor<8x3xf32>)
+  %0 = ember.matmul %a, %b : tensor<8x5xf32>, tensor<5x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (0, d1, 0)>
+// CHECK-LABEL: func.func @sum_keepdim
+func.func @sum_keepdim(%a: tensor<2x3x4xf32>) -> tensor<1x3x1xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["reduction", "parallel", "reduction"]}
+  // CHECK: arith.addf
+  %0 = ember.sum %a {dims = array<i64: 0, 2>, keepdim = true} : tensor<2x3x4xf32> -> tensor<1x3x1xf32>
+  return %0 : tensor<1x3x1xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[T:.*]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-LABEL: func.func @views
+func.func @views(%a: tensor<2x3xf32>, %v: tensor<3xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>, tensor<4x3xf32>) {
+  // CHECK: linalg.generic {indexing_maps = [#[[T]], {{.*}}]
+  // CHECK: tensor.collapse_shape %arg0 {{\[\[}}0, 1]] : tensor<2x3xf32> into tensor<6xf32>
+  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [3, 2] : tensor<6xf32> into tensor<3x2xf32>
+  // CHECK: linalg.generic
+  // CHECK-SAME: ins(%arg1 : tensor<3xf32>) outs(%{{.*}} : tensor<4x3xf32>)
+  %0 = ember.transpose %a {dim0 = 0, dim1 = 1} : tensor<2x3xf32> -> tensor<3x2xf32>
+  %1 = ember.reshape %a : tensor<2x3xf32> -> tensor<3x2xf32>
+  %2 = ember.expand %v : tensor<3xf32> -> tensor<4x3xf32>
+  return %0, %1, %2 : tensor<3x2xf32>, tensor<3x2xf32>, tensor<4x3xf32>
+}
+
+// -----
+
 func.func @dynamic(%a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?xf32> {
   // expected-error @+1 {{ember-lower-to-linalg: cannot lower 'ember.add'}}
   %0 = ember.add %a, %b : tensor<?xf32>, tensor<?xf32>

@@ -8,7 +8,7 @@ from ._C import Tensor, add, mul, relu, relu_backward, matmul, cuda, is_grad_ena
 
 __all__ = ["Tensor", "tensor", "from_numpy", "add", "mul", "relu", "matmul", "sum", "zeros",
            "ones", "full", "no_grad", "enable_grad", "set_grad_enabled", "autograd", "cuda",
-           "compile"]
+           "compile", "export", "load_exported"]
 
 float32 = "float32"
 
@@ -140,4 +140,4 @@ Tensor.__rsub__ = lambda self, other: add(mul(self, -1.0), other)
 Tensor.T = property(lambda self: self.t())
 
 from . import autograd  # noqa: E402
-from ._compile import compile  # noqa: E402
+from ._compile import compile, export, load_exported  # noqa: E402

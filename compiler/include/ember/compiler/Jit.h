@@ -30,6 +30,10 @@ public:
   void run(const std::string& name, const std::vector<Buffer>& inputs,
            const std::vector<Buffer>& outputs);
 
+  // The static shapes of function `name`'s tensor arguments and results.
+  std::vector<std::vector<int64_t>> inputShapes(const std::string& name) const;
+  std::vector<std::vector<int64_t>> outputShapes(const std::string& name) const;
+
   // The LLVM-dialect IR that was JIT-compiled.
   const std::string& loweredIR() const;
 

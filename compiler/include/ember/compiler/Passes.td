@@ -3,12 +3,25 @@
 
 include "mlir/Pass/PassBase.td"
 
-def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
-  let summary = "Lower ember tensor ops to linalg.generic on tensors";
+def FuseElementwise : Pass<"ember-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Group chains of elementwise ember ops into ember.fusion kernels";
   let description = [{
-    Rewrites each `ember` op into a `linalg.generic` over tensors whose body is the op's scalar
-    expression; broadcasting becomes the operands' indexing maps. Only static shapes are
-    lowered for now: an op with a dynamic dimension is reported and the pass fails.
+    Starting from each elementwise op, pulls in the elementwise producers of its operands that
+    have the same result shape and no other users, and moves the group into the body of one
+    `ember.fusion` op: the CPU backend makes one loop nest of it, the CUDA backend one kernel,
+    and the intermediates never reach memory. Groups of one op are left alone.
+  }];
+}
+
+def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower ember ops to linalg on tensors";
+  let description = [{
+    Elementwise ops and whole `ember.fusion` kernels become one `linalg.generic` each whose
+    body is built from the op records' scalar expressions; broadcasting becomes the operands'
+    indexing maps. `ember.sum` becomes a reduction `linalg.generic`, `ember.matmul` a
+    `linalg.matmul`, `ember.transpose`/`ember.expand` `linalg.generic` copies, and
+    `ember.reshape` a collapse/expand_shape pair. Only static shapes are lowered for now: an op
+    with a dynamic dimension is reported and the pass fails.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

@@ -1,4 +1,5 @@
-// The `ember` MLIR dialect: tensor-level ops, one per ember primitive (declared in EmberOps.td).
+// The `ember` MLIR dialect: tensor-level ops, one per ember primitive (EmberOps.td; the
+// elementwise ones are generated from the op records), and the kernel-level ember.fusion.
 #pragma once
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
@@ -9,6 +10,14 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "ember/dialects/EmberDialect.h.inc"
+
+namespace ember::dialect {
+// Result type of a broadcasting binary op: PyTorch's rule, same element type.
+llvm::LogicalResult inferBroadcastResult(std::optional<mlir::Location> loc, llvm::StringRef op,
+                                         mlir::ValueRange operands,
+                                         llvm::SmallVectorImpl<mlir::Type>& results);
+llvm::LogicalResult verifyBroadcastResult(mlir::Operation* op);
+} // namespace ember::dialect
 
 #define GET_OP_CLASSES
 #include "ember/dialects/EmberOps.h.inc"

@@ -4,24 +4,130 @@
 include "ember/dialects/EmberDialect.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
 
 def Ember_FloatTensor : RankedTensorOf<[AnyFloat]>;
 
-def Ember_AddOp : Ember_Op<"add",
-    [Pure, Commutative, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
-  let summary = "elementwise addition with broadcasting (torch.add)";
-  let description = [{
-    `lhs + rhs`, elementwise. The operand shapes broadcast as in PyTorch (align trailing
-    dimensions; a size-1 dimension stretches). Both operands have the same float element type.
+//===----------------------------------------------------------------------===//
+// Elementwise ops: generated from the op records (Elementwise.def).
+//===----------------------------------------------------------------------===//
 
-    ```mlir
-    %r = ember.add %a, %b : tensor<2x3xf32>, tensor<3xf32>
-    ```
-  }];
+class Ember_ElementwiseOp1<string mnemonic, string sum, string expr>
+    : Ember_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = sum;
+  let description = "Elementwise; the scalar expression is `" # expr # "` in the operand `a`.";
+  let arguments = (ins Ember_FloatTensor:$input);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+class Ember_ElementwiseOp2<string mnemonic, string sum, string expr>
+    : Ember_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = sum;
+  let description = "Elementwise with PyTorch broadcasting (trailing dimensions align, size-1 "
+                    "dimensions stretch); both operands share one float element type. The "
+                    "scalar expression is `" # expr # "` in the operands `a`, `b`.";
   let arguments = (ins Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
   let results = (outs Ember_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
   let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext*,
+        ::std::optional<::mlir::Location> loc, ::mlir::ValueRange operands,
+        ::mlir::DictionaryAttr, ::mlir::OpaqueProperties, ::mlir::RegionRange,
+        ::llvm::SmallVectorImpl<::mlir::Type>& results) {
+      return ::ember::dialect::inferBroadcastResult(loc, getOperationName(), operands, results);
+    }
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::ember::dialect::verifyBroadcastResult(getOperation());
+    }
+  }];
+}
+
+include "ember/dialects/EmberElementwiseOps.td"
+
+//===----------------------------------------------------------------------===//
+// Structural ops.
+//===----------------------------------------------------------------------===//
+
+def Ember_MatMulOp : Ember_Op<"matmul",
+    [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "2-D matrix product (torch.matmul on matrices)";
+  let description = "`lhs` is MxK, `rhs` is KxN, the result is MxN.";
+  let arguments = (ins Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let hasVerifier = 1;
+}
+
+def Ember_SumOp : Ember_Op<"sum", [Pure]> {
+  let summary = "sum over dimensions (torch.sum)";
+  let description = [{
+    Sums over `dims` (sorted, non-negative; every dimension when empty). Reduced dimensions
+    are dropped, or kept with size 1 when `keepdim` is set.
+  }];
+  let arguments = (ins Ember_FloatTensor:$input, DenseI64ArrayAttr:$dims, BoolAttr:$keepdim);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_ReshapeOp : Ember_Op<"reshape", [Pure]> {
+  let summary = "the same elements in a new shape (torch.reshape)";
+  let arguments = (ins Ember_FloatTensor:$input);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
+  let summary = "swap two dimensions (torch.transpose)";
+  let arguments = (ins Ember_FloatTensor:$input, I64Attr:$dim0, I64Attr:$dim1);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_ExpandOp : Ember_Op<"expand", [Pure]> {
+  let summary = "broadcast to a larger shape (torch.expand)";
+  let arguments = (ins Ember_FloatTensor:$input);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel level: a fused group of elementwise ops, consumed by the CPU and the CUDA backends.
+//===----------------------------------------------------------------------===//
+
+def Ember_FusionOp : Ember_Op<"fusion", [IsolatedFromAbove, Pure]> {
+  let summary = "a group of elementwise ops computed in one kernel";
+  let description = [{
+    The body computes the result from the block arguments (one per operand) with elementwise
+    ember ops and `ember.yield`s it. Operands broadcast to the result shape. Each backend turns
+    the whole body into one loop nest (CPU) or one kernel (CUDA), so intermediates never reach
+    memory.
+
+    ```mlir
+    %r = ember.fusion %x, %b : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32> {
+    ^bb0(%a: tensor<8x16xf32>, %c: tensor<16xf32>):
+      %0 = ember.add %a, %c : tensor<8x16xf32>, tensor<16xf32>
+      %1 = ember.relu %0 : tensor<8x16xf32>
+      ember.yield %1 : tensor<8x16xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Ember_FloatTensor>:$inputs);
+  let results = (outs Ember_FloatTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result) $body";
+  let hasVerifier = 1;
+}
+
+def Ember_YieldOp : Ember_Op<"yield", [Pure, Terminator, HasParent<"FusionOp">]> {
+  let summary = "the result of an ember.fusion body";
+  let arguments = (ins Ember_FloatTensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
 #endif // EMBER_OPS_TD

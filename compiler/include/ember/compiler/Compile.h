@@ -1,0 +1,40 @@
+// Compiling traced graphs: Graph -> `ember` dialect IR -> CPU pipeline -> LLVM JIT.
+// No MLIR types in this header; failures come out as ember::Error.
+#pragma once
+
+#include "ember/Graph.h"
+#include "ember/compiler/Jit.h"
+
+#include <string>
+#include <vector>
+
+namespace ember::compiler {
+
+// The graph as `ember` dialect IR: a module with one func.func @name taking the graph's inputs
+// and returning its outputs; constants are embedded as dense tensors.
+std::string graphToMLIR(const Graph& g, const std::string& name = "main");
+
+class CompiledGraph {
+public:
+  // Imports, lowers and JIT-compiles a traced graph.
+  static CompiledGraph compile(const Graph& g);
+  // Compiles ember IR (as written by graphToMLIR) whose function is `name`.
+  static CompiledGraph fromMLIR(const std::string& ir, const std::string& name);
+
+  // Runs on concrete float32 inputs of the traced shapes; returns new output tensors.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+
+  const std::string& ir() const { return ir_; }
+  const std::string& loweredIR() const { return jit_.loweredIR(); }
+  const std::vector<Shape>& inputShapes() const { return inputs_; }
+  const std::vector<Shape>& outputShapes() const { return outputs_; }
+
+private:
+  CompiledGraph(JitModule jit, std::string ir, std::string name, std::vector<Shape> in,
+                std::vector<Shape> out);
+  JitModule jit_;
+  std::string ir_, name_;
+  std::vector<Shape> inputs_, outputs_;
+};
+
+} // namespace ember::compiler

@@ -1,0 +1,155 @@
+// Graph -> ember dialect (keyed by primitive: the frontend sees no MLIR), and the compiled
+// graph that runs it through the JIT.
+#include "ember/compiler/Compile.h"
+
+#include "ember/compiler/Registration.h"
+#include "ember/dialects/EmberDialect.h"
+#include "ember/runtime/Error.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <unordered_map>
+
+namespace ember::compiler {
+namespace {
+
+namespace ed = ember::dialect;
+
+mlir::RankedTensorType tensorTypeOf(mlir::OpBuilder& b, const Shape& s) {
+  return mlir::RankedTensorType::get(s, b.getF32Type());
+}
+
+// The dialect op for one node. Elementwise records map by name; the rest are written out.
+mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
+                     llvm::ArrayRef<mlir::Value> in) {
+  mlir::RankedTensorType type = tensorTypeOf(b, n.shape);
+  switch (n.prim) {
+#define EMBER_EMIT_1(Name) ed::Name##Op::create(b, loc, in[0])
+#define EMBER_EMIT_2(Name) ed::Name##Op::create(b, loc, in[0], in[1])
+#define EMBER_ELEMENTWISE(Name, name, arity, ...) \
+  case Prim::Name:                                \
+    return EMBER_EMIT_##arity(Name);
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+#undef EMBER_EMIT_1
+#undef EMBER_EMIT_2
+  case Prim::MatMul:
+    return ed::MatMulOp::create(b, loc, in[0], in[1]);
+  case Prim::Sum:
+    return ed::SumOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
+                             b.getBoolAttr(n.attrs.keepdim));
+  case Prim::Reshape:
+    return ed::ReshapeOp::create(b, loc, type, in[0]);
+  case Prim::Transpose: {
+    int64_t d0 = n.attrs.ints[0], d1 = n.attrs.ints[1];
+    return ed::TransposeOp::create(b, loc, type, in[0], b.getI64IntegerAttr(d0),
+                                   b.getI64IntegerAttr(d1));
+  }
+  case Prim::Expand:
+    return ed::ExpandOp::create(b, loc, type, in[0]);
+  }
+  fail(ErrorKind::NotImplemented, "compiler.import", "no ember dialect op for primitive ",
+       prim_name(n.prim));
+}
+
+mlir::DialectRegistry& registry() {
+  static mlir::DialectRegistry* r = [] {
+    auto* reg = new mlir::DialectRegistry();
+    registerDialects(*reg);
+    return reg;
+  }();
+  return *r;
+}
+
+} // namespace
+
+std::string graphToMLIR(const Graph& g, const std::string& name) {
+  mlir::MLIRContext ctx(registry());
+  ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect>();
+  mlir::OpBuilder b(&ctx);
+  mlir::Location unknown = b.getUnknownLoc();
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(unknown);
+
+  std::vector<mlir::Type> inTypes, outTypes;
+  for (const Tensor& t : g.inputs) inTypes.push_back(tensorTypeOf(b, t.shape()));
+  for (const Tensor& t : g.outputs) outTypes.push_back(tensorTypeOf(b, t.shape()));
+  b.setInsertionPointToEnd(module->getBody());
+  auto fn = mlir::func::FuncOp::create(b, unknown, name, b.getFunctionType(inTypes, outTypes));
+  mlir::Block* entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+
+  std::unordered_map<TensorImpl*, mlir::Value> values;
+  for (size_t i = 0; i < g.inputs.size(); ++i)
+    values[g.inputs[i].unsafe_impl()] = entry->getArgument(i);
+  for (const Tensor& c : g.constants) {
+    auto type = tensorTypeOf(b, c.shape());
+    std::vector<float> data = c.to_vector();
+    auto attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(data));
+    values[c.unsafe_impl()] = mlir::arith::ConstantOp::create(b, unknown, attr);
+  }
+  for (const Graph::Step& s : g.steps) {
+    std::vector<mlir::Value> in;
+    for (const Tensor& t : s.node->inputs) in.push_back(values.at(t.unsafe_impl()));
+    mlir::Location loc = mlir::NameLoc::get(b.getStringAttr(std::string("ember.") + prim_name(s.node->prim)));
+    values[s.output.unsafe_impl()] = emitNode(b, loc, *s.node, in);
+  }
+  std::vector<mlir::Value> results;
+  for (const Tensor& t : g.outputs) results.push_back(values.at(t.unsafe_impl()));
+  mlir::func::ReturnOp::create(b, unknown, results);
+  EMBER_CHECK(mlir::succeeded(mlir::verify(*module)), Runtime, "compiler.import",
+              "the imported graph does not verify");
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return text;
+}
+
+CompiledGraph::CompiledGraph(JitModule jit, std::string ir, std::string name,
+                             std::vector<Shape> in, std::vector<Shape> out)
+    : jit_(std::move(jit)), ir_(std::move(ir)), name_(std::move(name)), inputs_(std::move(in)),
+      outputs_(std::move(out)) {}
+
+CompiledGraph CompiledGraph::compile(const Graph& g) {
+  return fromMLIR(graphToMLIR(g, "main"), "main");
+}
+
+CompiledGraph CompiledGraph::fromMLIR(const std::string& ir, const std::string& name) {
+  JitModule jit = JitModule::compile(ir);
+  std::vector<Shape> in = jit.inputShapes(name), out = jit.outputShapes(name);
+  return CompiledGraph(std::move(jit), ir, name, std::move(in), std::move(out));
+}
+
+std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs) {
+  EMBER_CHECK(inputs.size() == inputs_.size(), Value, "ember.compile", "the compiled function takes ",
+              inputs_.size(), " tensor inputs, got ", inputs.size());
+  std::vector<Tensor> keep;
+  std::vector<Buffer> in, out;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].shape() == inputs_[i], Value, "ember.compile", "input ", i,
+                " has shape ", shape_str(inputs[i].shape()), " but the function was compiled for ",
+                shape_str(inputs_[i]));
+    Tensor c = inputs[i].is_contiguous() ? inputs[i]
+                                         : copy_from(inputs[i].data_ptr(), inputs[i].shape(),
+                                                     inputs[i].strides());
+    keep.push_back(c);
+    in.push_back({c.data_ptr(), c.shape(), c.strides()});
+  }
+  std::vector<Tensor> results;
+  for (const Shape& s : outputs_) {
+    results.push_back(empty(s));
+    out.push_back({results.back().data_ptr(), s, results.back().strides()});
+  }
+  jit_.run(name_, in, out);
+  return results;
+}
+
+} // namespace ember::compiler

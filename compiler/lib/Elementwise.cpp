@@ -1,0 +1,129 @@
+// Elementwise records -> MLIR scalar ops and CUDA C. The record's expression text is compiled
+// here against EVal, a scalar MLIR value whose operators build arith ops.
+#include "ember/compiler/Elementwise.h"
+
+#include "ember/dialects/EmberDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <type_traits>
+
+namespace ember::compiler {
+namespace expr {
+
+using namespace mlir;
+
+// Where the ops of the expression being built go.
+struct Site {
+  OpBuilder* builder;
+  Location loc;
+};
+thread_local Site* site = nullptr;
+
+struct EVal {
+  Value v;
+};
+struct EBool {
+  Value v;
+};
+
+inline Value lift(EVal x, Type) { return x.v; }
+inline Value lift(float x, Type t) {
+  return arith::ConstantOp::create(*site->builder, site->loc, FloatAttr::get(t, x));
+}
+inline Type typeOf(EVal x) { return x.v.getType(); }
+
+template <typename A, typename B>
+using IfVal = std::enable_if_t<std::is_same_v<A, EVal> || std::is_same_v<B, EVal>, int>;
+
+template <typename A, typename B>
+Type commonType(A a, B b) {
+  if constexpr (std::is_same_v<A, EVal>) return typeOf(a);
+  else return typeOf(b);
+}
+
+#define EMBER_EXPR_BINARY(fn, ArithOp)                                                 \
+  template <typename A, typename B, IfVal<A, B> = 0>                                   \
+  EVal fn(A a, B b) {                                                                  \
+    Type t = commonType(a, b);                                                         \
+    return {ArithOp::create(*site->builder, site->loc, lift(a, t), lift(b, t))};       \
+  }
+EMBER_EXPR_BINARY(operator+, arith::AddFOp)
+EMBER_EXPR_BINARY(operator-, arith::SubFOp)
+EMBER_EXPR_BINARY(operator*, arith::MulFOp)
+EMBER_EXPR_BINARY(operator/, arith::DivFOp)
+EMBER_EXPR_BINARY(maximum, arith::MaximumFOp)
+EMBER_EXPR_BINARY(minimum, arith::MinimumFOp)
+#undef EMBER_EXPR_BINARY
+
+#define EMBER_EXPR_COMPARE(fn, pred)                                                   \
+  template <typename A, typename B, IfVal<A, B> = 0>                                   \
+  EBool fn(A a, B b) {                                                                 \
+    Type t = commonType(a, b);                                                         \
+    return {arith::CmpFOp::create(*site->builder, site->loc, arith::CmpFPredicate::pred, \
+                                  lift(a, t), lift(b, t))};                            \
+  }
+EMBER_EXPR_COMPARE(operator>, OGT)
+EMBER_EXPR_COMPARE(operator<, OLT)
+EMBER_EXPR_COMPARE(operator>=, OGE)
+EMBER_EXPR_COMPARE(operator<=, OLE)
+#undef EMBER_EXPR_COMPARE
+
+template <typename A, typename B, IfVal<A, B> = 0>
+EVal where(EBool c, A a, B b) {
+  Type t = commonType(a, b);
+  return {arith::SelectOp::create(*site->builder, site->loc, c.v, lift(a, t), lift(b, t))};
+}
+
+} // namespace expr
+
+bool isElementwise(mlir::Operation* op) {
+  return mlir::isa<
+#define EMBER_ELEMENTWISE(Name, ...) dialect::Name##Op,
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+      dialect::AddOp>(op);
+}
+
+llvm::StringRef elementwiseName(mlir::Operation* op) {
+#define EMBER_ELEMENTWISE(Name, name, ...) \
+  if (mlir::isa<dialect::Name##Op>(op)) return #name;
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  return "";
+}
+
+mlir::Value emitScalar(mlir::OpBuilder& builder, mlir::Location loc, mlir::Operation* op,
+                       mlir::ValueRange args) {
+  expr::Site here{&builder, loc};
+  expr::Site* prev = expr::site;
+  expr::site = &here;
+  mlir::Value result;
+  using namespace expr;
+#define EMBER_ELEMENTWISE(Name, name, arity, e, ...) \
+  if (!result && mlir::isa<dialect::Name##Op>(op)) { \
+    EVal a{args[0]};                                 \
+    EVal b{args[arity - 1]};                         \
+    (void)b;                                         \
+    result = (e).v;                                  \
+  }
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  expr::site = prev;
+  return result;
+}
+
+const char* cudaPrelude() {
+  return "__device__ __forceinline__ float maximum(float x, float y) {\n"
+         "  return (x != x || x > y) ? x : y;\n}\n"
+         "__device__ __forceinline__ float minimum(float x, float y) {\n"
+         "  return (x != x || x < y) ? x : y;\n}\n"
+         "__device__ __forceinline__ float where(bool c, float x, float y) { return c ? x : y; }\n"
+#define EMBER_ELEMENTWISE(Name, name, arity, e, ...) \
+  "__device__ __forceinline__ float ember_" #name "(float a, float b) { return " #e "; }\n"
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+      ;
+}
+
+} // namespace ember::compiler

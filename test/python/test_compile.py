@@ -1,0 +1,109 @@
+"""ember.compile and ember.export against eager ember (and so against PyTorch)."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+RNG = np.random.default_rng(2)
+
+
+def rand(*shape):
+    return ember.tensor(RNG.standard_normal(shape).astype(np.float32))
+
+
+def mlp(x, w1, b1, w2):
+    return ember.relu(x @ w1 + b1) @ w2
+
+
+def params():
+    return rand(5, 16), rand(16), rand(16, 3)
+
+
+def test_compiled_forward_equals_eager():
+    x, (w1, b1, w2) = rand(8, 5), params()
+    got = ember.compile(mlp)(x, w1, b1, w2)
+    np.testing.assert_allclose(got.numpy(), mlp(x, w1, b1, w2).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def sgd_step(x, w1, b1, w2, lr=0.1):
+    loss = mlp(x, w1, b1, w2).sum()
+    g1, gb1, g2 = ember.autograd.grad(loss, [w1, b1, w2])
+    return loss, w1 - lr * g1, b1 - lr * gb1, w2 - lr * g2
+
+
+def test_compiled_training_step_equals_eager_over_iterations():
+    x = rand(8, 5)
+    eager = [p.requires_grad_() for p in params()]
+    compiled = [ember.tensor(p.numpy()).requires_grad_() for p in eager]
+    step = ember.compile(sgd_step)
+    for _ in range(3):
+        e_loss, *eager = sgd_step(x, *eager)
+        eager = [p.detach().requires_grad_() for p in eager]
+        c_loss, *compiled = step(x, *compiled)
+        compiled = [p.requires_grad_() for p in compiled]
+        np.testing.assert_allclose(c_loss.item(), e_loss.item(), rtol=1e-5)
+        for c, e in zip(compiled, eager):
+            np.testing.assert_allclose(c.numpy(), e.numpy(), rtol=1e-5, atol=1e-5)
+    assert len(step.cache) == 1  # one signature, traced and compiled once
+
+
+def test_training_step_matches_pytorch():
+    x = rand(8, 5)
+    w = [p.requires_grad_() for p in params()]
+    tw = [torch.tensor(p.numpy(), requires_grad=True) for p in w]
+    loss, *new = ember.compile(sgd_step)(x, *w)
+    tloss = (torch.relu(torch.tensor(x.numpy()) @ tw[0] + tw[1]) @ tw[2]).sum()
+    tloss.backward()
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-5)
+    for n, t in zip(new, tw):
+        np.testing.assert_allclose(n.numpy(), (t - 0.1 * t.grad).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_new_shapes_recompile():
+    f = ember.compile(lambda a, b: a * b + a)
+    for n in (3, 7):
+        a, b = rand(n), rand(n)
+        np.testing.assert_allclose(f(a, b).numpy(), (a * b + a).numpy(), rtol=1e-6)
+    assert len(f.cache) == 2
+
+
+def test_reading_data_while_tracing_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="cannot read the data of a traced tensor"):
+        ember.compile(lambda a: a * float(a.sum().item()))(rand(3))
+
+
+def test_compiled_shape_errors():
+    f = ember.compile(lambda a, b: a @ b)
+    with pytest.raises(ValueError, match="cannot be multiplied"):
+        f(rand(2, 3), rand(4, 5))
+    with pytest.raises(NotImplementedError, match="only Tensor arguments"):
+        f(rand(2, 3), 3.0)
+
+
+def test_export_round_trip(tmp_path):
+    w1, b1, w2 = params()
+    model = lambda x: mlp(x, w1, b1, w2)  # weights become constants of the export
+    x = rand(8, 5)
+    path = tmp_path / "mlp.ember"
+    ember.export(model, (x,), path, input_names=["x"], output_names=["logits"])
+    loaded = ember.load_exported(path)
+    assert loaded.input_names == ["x"] and loaded.output_names == ["logits"]
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-5)
+    x2 = rand(8, 5)
+    np.testing.assert_allclose(loaded(x2).numpy(), model(x2).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_bad_export_files_are_clear_errors(tmp_path):
+    bad = tmp_path / "bad.ember"
+    bad.write_text("hello\n")
+    with pytest.raises(ValueError, match="is not an ember export"):
+        ember.load_exported(bad)
+    bad.write_text("ember-export 99\n")
+    with pytest.raises(ValueError, match="format version 99"):
+        ember.load_exported(bad)
+    bad.write_text("ember-export 1\nfunction main\n")
+    with pytest.raises(ValueError, match="truncated"):
+        ember.load_exported(bad)
+    with pytest.raises(ValueError, match="cannot open"):
+        ember.load_exported(tmp_path / "missing.ember")
