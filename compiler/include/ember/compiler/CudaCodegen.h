@@ -1,0 +1,24 @@
+// CUDA C generation for ember's kernel-level IR: each ember.fusion (and each lone elementwise
+// op) becomes one CUDA kernel built from the op records' expressions. NVRTC compiles the
+// source (runtime/Nvrtc.h); launching comes with the GPU runtime.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ember::compiler {
+
+struct CudaKernel {
+  std::string name;   // names the ops it came from, e.g. ember_add_relu_0
+  std::string source; // a complete CUDA C translation unit
+  // One thread per output element: launch ceil(numel / 256) blocks of 256 threads with
+  // arguments (inputs..., output, numel).
+  long long numel;
+  int numInputs;
+};
+
+// Parses ember IR, runs canonicalization and fusion, and generates a kernel for every
+// elementwise computation left (fusions and lone elementwise ops).
+std::vector<CudaKernel> generateCudaKernels(const std::string& source);
+
+} // namespace ember::compiler
