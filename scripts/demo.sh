@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the demo. For now the foundation slice: eager add from Python
-# (checked against PyTorch) and from C++, and ember IR JIT-compiled through MLIR -> LLVM.
+# Sets up, builds and runs the demo: the foundation slice (eager add in Python and C++, ember IR
+# JIT-compiled through MLIR -> LLVM), then an MLP trained on Fashion-MNIST with a compiled
+# training step, exported to a .ember file, reloaded and scored on the test set.
 # It grows into train -> compile -> export -> AOT-deploy as those land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +12,5 @@ echo "== Python: import ember =="
 python3 examples/slice/demo.py
 echo "== C++: eager and JIT =="
 "$BUILD_DIR/examples/ember_slice_demo"
+echo "== Fashion-MNIST MLP: train (compiled step) -> export -> reload -> test accuracy =="
+python3 examples/mlp/train_fashion_mnist.py --out "$BUILD_DIR/demo"
