@@ -1,6 +1,7 @@
 // The compiler's entry point for JIT execution: MLIR diagnostics become ember::Error here.
 #include "ember/compiler/Jit.h"
 
+#include "ember/compiler/JitRuntime.h"
 #include "ember/compiler/Registration.h"
 #include "ember/runtime/Error.h"
 
@@ -14,6 +15,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -123,6 +125,13 @@ JitModule JitModule::compile(const std::string& source) {
     fail(ErrorKind::Runtime, "compiler.jit", "LLVM JIT failed: ", llvmErrorText(engine.takeError()),
          diags.text);
   impl->engine = std::move(*engine);
+  impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    for (auto [name, address] : cpuRuntimeSymbols())
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   return JitModule(std::move(impl));
 }
 

@@ -39,6 +39,7 @@ const char* cpuLoweringPipeline() {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
          "buffer-deallocation-pipeline,"
+         "ember-matmul-to-runtime-call,"
          "func.func(convert-linalg-to-loops),"
          "convert-scf-to-cf,"
          "expand-strided-metadata,"

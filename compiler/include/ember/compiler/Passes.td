@@ -30,4 +30,15 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def MatmulToRuntimeCall : Pass<"ember-matmul-to-runtime-call", "mlir::ModuleOp"> {
+  let summary = "Call ember's CPU GEMM kernel for f32 linalg.matmul on memrefs";
+  let description = [{
+    After bufferization, replaces each f32 `linalg.matmul` on 2-D memrefs with a call to
+    `ember_cpu_matmul_acc_f32` (C += A @ B, linalg.matmul's semantics), ember's blocked and
+    vectorized GEMM kernel, instead of the naive loop nest the generic lowering would make.
+    The JIT resolves the symbol to kernels/ (`compiler::cpuRuntimeSymbols`).
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect"];
+}
+
 #endif // EMBER_COMPILER_PASSES_TD

@@ -55,6 +55,8 @@ void copy_f32(StridedView src, float* out, const int64_t* shape, int ndim);
 
 // C[M,N] = A[M,K] @ B[K,N]; all row-major contiguous.
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n);
+// C[M,N] += A[M,K] @ B[K,N] (linalg.matmul's semantics; JIT code calls it).
+void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n);
 
 // Sums a contiguous tensor of `shape` over the dimensions with reduce[d] true; `out` is
 // contiguous over the kept dimensions.
