@@ -150,6 +150,11 @@ NB_MODULE(_C, m) {
 #define EMBER_ELEMENTWISE(Name, name, arity, ...) EMBER_BIND_##arity(name)
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
+  nb::list elementwise;
+#define EMBER_ELEMENTWISE(Name, name, ...) elementwise.append(#name);
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  m.attr("_elementwise_ops") = elementwise; // ember/__init__.py exports each by name
   tensor.def("__add__", [](const Tensor& a, nb::handle b) { return add(a, as_tensor(b, "ember.add")); })
       .def("__radd__", [](const Tensor& a, nb::handle b) { return add(as_tensor(b, "ember.add"), a); })
       .def("__mul__", [](const Tensor& a, nb::handle b) { return mul(a, as_tensor(b, "ember.mul")); })

@@ -24,7 +24,8 @@ def close(e, t, tol=1e-5):
     np.testing.assert_allclose(e.numpy(), t.detach().numpy(), rtol=tol, atol=tol)
 
 
-BINARY = [("add", (3, 4), (4,)), ("add", (2, 1, 3), (5, 1)), ("mul", (3, 4), (3, 1)),
+BINARY = [("add", (3, 4), (4,)), ("add", (2, 1, 3), (5, 1)), ("sub", (4, 1), (3,)),
+          ("mul", (3, 4), (3, 1)),
           ("mul", (), (2, 2)), ("relu_backward", (4, 5), (4, 5))]
 
 

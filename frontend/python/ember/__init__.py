@@ -4,11 +4,17 @@ import contextlib as _contextlib
 import numpy as _np
 
 from . import _C
-from ._C import Tensor, add, mul, relu, relu_backward, matmul, cuda, is_grad_enabled
+from ._C import Tensor, matmul, cuda, is_grad_enabled
 
-__all__ = ["Tensor", "tensor", "from_numpy", "add", "mul", "relu", "matmul", "sum", "zeros",
-           "ones", "full", "no_grad", "enable_grad", "set_grad_enabled", "autograd", "cuda",
-           "compile", "export", "load_exported"]
+__all__ = ["Tensor", "tensor", "from_numpy", "matmul", "sum", "zeros", "ones", "full", "no_grad",
+           "enable_grad", "set_grad_enabled", "autograd", "cuda", "compile", "export",
+           "load_exported"]
+
+# One function per elementwise op record (frontend/include/ember/ops/Elementwise.def).
+for _name in _C._elementwise_ops:
+    globals()[_name] = getattr(_C, _name)
+    __all__.append(_name)
+del _name
 
 float32 = "float32"
 
@@ -135,8 +141,8 @@ Tensor.__array__ = _array
 Tensor.tolist = lambda self: self.numpy().tolist()
 Tensor.size = lambda self, dim=None: self.shape if dim is None else self.shape[dim]
 Tensor.__neg__ = lambda self: mul(self, -1.0)
-Tensor.__sub__ = lambda self, other: add(self, mul(other, -1.0))
-Tensor.__rsub__ = lambda self, other: add(mul(self, -1.0), other)
+Tensor.__sub__ = lambda self, other: sub(self, other)
+Tensor.__rsub__ = lambda self, other: sub(other, self)
 Tensor.T = property(lambda self: self.t())
 
 from . import autograd  # noqa: E402
