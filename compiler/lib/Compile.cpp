@@ -71,7 +71,17 @@ mlir::DialectRegistry& registry() {
 
 } // namespace
 
+namespace {
+void requireFloat32(DType d, const char* what, size_t index) {
+  EMBER_CHECK(d == DType::Float32, NotImplemented, "ember.compile", what, " ", index, " is ",
+              dtype_name(d), "; the compiler handles float32 tensors so far (run it eagerly, or "
+              "convert with .to(ember.float32))");
+}
+} // namespace
+
 std::string graphToMLIR(const Graph& g, const std::string& name) {
+  for (size_t i = 0; i < g.inputs.size(); ++i) requireFloat32(g.inputs[i].dtype(), "input", i);
+  for (size_t i = 0; i < g.steps.size(); ++i) requireFloat32(g.steps[i].node->dtype, "the result of node", i);
   mlir::MLIRContext ctx(registry());
   ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect>();
   mlir::OpBuilder b(&ctx);

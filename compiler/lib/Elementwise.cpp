@@ -28,8 +28,11 @@ struct EBool {
 };
 
 inline Value lift(EVal x, Type) { return x.v; }
-inline Value lift(float x, Type t) {
-  return arith::ConstantOp::create(*site->builder, site->loc, FloatAttr::get(t, x));
+// Number literals take the type of the value they meet.
+template <typename N, typename = std::enable_if_t<std::is_arithmetic_v<N>>>
+Value lift(N x, Type t) {
+  return arith::ConstantOp::create(*site->builder, site->loc,
+                                   FloatAttr::get(t, static_cast<double>(x)));
 }
 inline Type typeOf(EVal x) { return x.v.getType(); }
 
@@ -69,6 +72,10 @@ EMBER_EXPR_COMPARE(operator>=, OGE)
 EMBER_EXPR_COMPARE(operator<=, OLE)
 #undef EMBER_EXPR_COMPARE
 
+inline EVal operator-(EVal a) {
+  return {arith::NegFOp::create(*site->builder, site->loc, a.v)};
+}
+
 template <typename A, typename B, IfVal<A, B> = 0>
 EVal where(EBool c, A a, B b) {
   Type t = commonType(a, b);
@@ -100,7 +107,7 @@ mlir::Value emitScalar(mlir::OpBuilder& builder, mlir::Location loc, mlir::Opera
   expr::site = &here;
   mlir::Value result;
   using namespace expr;
-#define EMBER_ELEMENTWISE(Name, name, arity, e, ...) \
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, e, ...) \
   if (!result && mlir::isa<dialect::Name##Op>(op)) { \
     EVal a{args[0]};                                 \
     EVal b{args[arity - 1]};                         \
@@ -119,7 +126,7 @@ const char* cudaPrelude() {
          "__device__ __forceinline__ float minimum(float x, float y) {\n"
          "  return (x != x || x < y) ? x : y;\n}\n"
          "__device__ __forceinline__ float where(bool c, float x, float y) { return c ? x : y; }\n"
-#define EMBER_ELEMENTWISE(Name, name, arity, e, ...) \
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, e, ...) \
   "__device__ __forceinline__ float ember_" #name "(float a, float b) { return " #e "; }\n"
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE

@@ -21,8 +21,6 @@ using namespace ember;
 
 namespace {
 
-using NumpyF32 = nb::ndarray<nb::numpy, float>;
-
 // ember::Error -> the matching built-in Python exception, message unchanged.
 void translate_error(const std::exception_ptr& p, void*) {
   try {
@@ -40,29 +38,70 @@ void translate_error(const std::exception_ptr& p, void*) {
   }
 }
 
+// The DLPack dtype nanobind uses for each ember dtype (bfloat16 has no numpy equivalent).
+nb::dlpack::dtype dlpack_dtype(DType d) {
+  using nb::dlpack::dtype_code;
+  switch (d) {
+  case DType::Bool: return {uint8_t(dtype_code::Bool), 8, 1};
+  case DType::UInt8: return nb::dtype<uint8_t>();
+  case DType::Int8: return nb::dtype<int8_t>();
+  case DType::Int16: return nb::dtype<int16_t>();
+  case DType::Int32: return nb::dtype<int32_t>();
+  case DType::Int64: return nb::dtype<int64_t>();
+  case DType::Float16: return {uint8_t(dtype_code::Float), 16, 1};
+  case DType::BFloat16: return {uint8_t(dtype_code::Bfloat), 16, 1};
+  case DType::Float32: return nb::dtype<float>();
+  case DType::Float64: return nb::dtype<double>();
+  }
+  return nb::dtype<float>();
+}
+
+DType from_dlpack_dtype(nb::dlpack::dtype t) {
+  for (int i = 0; i < kNumDTypes; ++i) {
+    DType d = static_cast<DType>(i);
+    nb::dlpack::dtype e = dlpack_dtype(d);
+    if (e.code == t.code && e.bits == t.bits) return d;
+  }
+  fail(ErrorKind::Type, "ember.tensor", "arrays of this element type (DLPack code ", int(t.code),
+       ", ", int(t.bits), " bits) are not supported; ember has bool, uint8, int8, int16, int32, "
+       "int64, float16, bfloat16, float32 and float64");
+}
+
 // A zero-copy numpy view of the tensor; the array keeps the tensor's storage alive.
-NumpyF32 to_numpy(const Tensor& t) {
+nb::ndarray<nb::numpy> to_numpy(const Tensor& t) {
+  EMBER_CHECK(t.dtype() != DType::BFloat16, Type, "ember.Tensor.numpy",
+              "numpy has no bfloat16; convert first with .to(ember.float32)");
   auto* keep = new Tensor(t);
   nb::capsule owner(keep, [](void* p) noexcept { delete static_cast<Tensor*>(p); });
   std::vector<size_t> shape(t.shape().begin(), t.shape().end());
-  return NumpyF32(t.data_ptr(), shape.size(), shape.data(), owner, t.strides().data());
+  return nb::ndarray<nb::numpy>(t.raw_data(), shape.size(), shape.data(), owner,
+                                t.strides().data(), dlpack_dtype(t.dtype()));
 }
 
-// Copies a float32 array of any strides (numpy, or anything with DLPack / buffer protocol).
-Tensor from_array(nb::ndarray<float, nb::device::cpu> a) {
+// Copies an array of any strides and supported dtype (numpy, or anything with DLPack / buffer
+// protocol).
+Tensor from_array(nb::ndarray<nb::device::cpu> a) {
   Shape shape(a.ndim()), strides(a.ndim());
   for (size_t i = 0; i < a.ndim(); ++i) {
     shape[i] = static_cast<int64_t>(a.shape(i));
     strides[i] = a.stride(i);
   }
-  return copy_from(a.data(), shape, strides);
+  return copy_from(a.data(), from_dlpack_dtype(a.dtype()), shape, strides);
+}
+
+nb::object item(const Tensor& t) {
+  double v = t.item();
+  if (t.dtype() == DType::Bool) return nb::bool_(v != 0);
+  if (is_integral(t.dtype())) return nb::int_(static_cast<int64_t>(v));
+  return nb::float_(v);
 }
 
 // Accepts an ember.Tensor or a Python number (a 0-d float32 tensor, as PyTorch wraps scalars).
 Tensor as_tensor(nb::handle h, const char* op) {
   if (nb::isinstance<Tensor>(h)) return nb::cast<Tensor>(h);
-  if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr()))
-    return full({}, static_cast<float>(nb::cast<double>(h)));
+  if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True ? 1 : 0, DType::Bool);
+  if (PyLong_Check(h.ptr())) return wrapped_scalar(double(nb::cast<int64_t>(h)), DType::Int64);
+  if (PyFloat_Check(h.ptr())) return wrapped_scalar(nb::cast<double>(h), DType::Float64);
   fail(ErrorKind::Type, op, "expected an ember.Tensor or a number, got ",
        nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(h.ptr())))).c_str(),
        "; convert it with ember.tensor(...)");
@@ -92,6 +131,18 @@ NB_MODULE(_C, m) {
   m.doc() = "ember's C++ core";
   nb::register_exception_translator(translate_error);
 
+  auto dtype = nb::enum_<DType>(m, "dtype");
+  for (int i = 0; i < kNumDTypes; ++i)
+    dtype.value(dtype_name(static_cast<DType>(i)), static_cast<DType>(i));
+  dtype.def_prop_ro("is_floating_point", [](DType d) { return is_floating(d); })
+      .def_prop_ro("itemsize", [](DType d) { return itemsize(d); })
+      .def("__repr__", [](DType d) { return std::string("ember.") + dtype_name(d); })
+      .def("__str__", [](DType d) { return std::string("ember.") + dtype_name(d); });
+  m.def("promote_types", &promote_types);
+  m.def("result_type", [](nb::handle a, nb::handle b) {
+    return result_type({as_tensor(a, "ember.result_type"), as_tensor(b, "ember.result_type")});
+  });
+
   auto tensor = nb::class_<Tensor>(m, "Tensor");
   tensor
       .def_prop_ro("shape",
@@ -100,12 +151,17 @@ NB_MODULE(_C, m) {
                      for (int64_t s : t.shape()) dims.append(s);
                      return nb::tuple(dims);
                    })
-      .def_prop_ro("dtype", [](const Tensor& t) { return std::string(dtype_name(t.dtype())); })
+      .def_prop_ro("dtype", &Tensor::dtype)
+      .def("to", [](const Tensor& t, DType d) { return t.to(d); }, nb::arg("dtype"))
+      .def("contiguous", &Tensor::contiguous)
+      .def("clone", [](const Tensor& t) {
+        return copy_from(t.raw_data(), t.dtype(), t.shape(), t.strides());
+      })
       .def("dim", &Tensor::dim)
       .def("numel", &Tensor::numel)
       .def("stride", [](const Tensor& t) { return t.strides(); })
       .def("is_contiguous", &Tensor::is_contiguous)
-      .def("item", &Tensor::item)
+      .def("item", &item)
       .def("numpy", &to_numpy)
       .def_prop_rw("requires_grad", &Tensor::requires_grad,
                    [](Tensor& t, bool v) { t.set_requires_grad(v); })
@@ -164,9 +220,9 @@ NB_MODULE(_C, m) {
   m.def("matmul", [](nb::handle a, nb::handle b) {
     return matmul(as_tensor(a, "ember.matmul"), as_tensor(b, "ember.matmul"));
   }, nb::arg("input"), nb::arg("other"));
-  m.def("zeros", [](const Shape& s) { return zeros(s); });
-  m.def("ones", [](const Shape& s) { return ones(s); });
-  m.def("full", [](const Shape& s, float v) { return full(s, v); });
+  m.def("zeros", [](const Shape& s, DType d) { return zeros(s, d); });
+  m.def("ones", [](const Shape& s, DType d) { return ones(s, d); });
+  m.def("full", [](const Shape& s, double v, DType d) { return full(s, v, d); });
   m.def("_set_grad_enabled", &set_grad_enabled);
   m.def("is_grad_enabled", &grad_enabled);
   m.def("_autograd_grad", [](nb::handle outputs, nb::handle inputs, nb::handle grad_outputs,
@@ -188,14 +244,14 @@ NB_MODULE(_C, m) {
         return run_graph(g, tensor_list(inputs, "ember.Graph.run"));
       });
   m.def("_trace", [](nb::callable fn, const std::vector<Shape>& shapes,
-                     const std::vector<bool>& requires_grad) {
+                     const std::vector<bool>& requires_grad, const std::vector<DType>& dtypes) {
     auto call = [&](const std::vector<Tensor>& inputs) {
       nb::list args;
       for (const Tensor& t : inputs) args.append(nb::cast(t));
       return tensor_list(fn(args), "ember.compile");
     };
-    return trace(call, shapes, requires_grad);
-  }, nb::arg("fn"), nb::arg("shapes"), nb::arg("requires_grad"));
+    return trace(call, shapes, requires_grad, dtypes);
+  }, nb::arg("fn"), nb::arg("shapes"), nb::arg("requires_grad"), nb::arg("dtypes"));
 
 #ifdef EMBER_WITH_COMPILER
   using compiler::CompiledGraph;

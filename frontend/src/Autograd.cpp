@@ -17,7 +17,7 @@ thread_local bool g_grad_enabled = true;
 // the primitive has no gradient for that input).
 std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
   switch (n.prim) {
-#define EMBER_ELEMENTWISE(Name, name, arity, expr, summary, grad_a, grad_b) \
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, expr, summary, grad_a, grad_b) \
   case Prim::Name: {                                                        \
     const Tensor& a = n.inputs[0];                                          \
     const Tensor& b = n.inputs[arity - 1];                                  \
@@ -78,7 +78,7 @@ CotangentMap backprop(const std::vector<Tensor>& outputs, const std::vector<Tens
       EMBER_CHECK(out.numel() == 1, Runtime, api,
                   "grad can be implicitly created only for scalar outputs (output ", i,
                   " has shape ", shape_str(out.shape()), "); pass a gradient of that shape");
-      g = ones(out.shape());
+      g = ones(out.shape(), out.dtype());
     } else {
       g = grad_outputs[i];
       EMBER_CHECK(g.shape() == out.shape(), Value, api, "gradient of shape ",
@@ -154,6 +154,9 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 } // namespace autograd
 
 Tensor& Tensor::set_requires_grad(bool value) {
+  EMBER_CHECK(!value || is_floating(dtype()), Runtime, "ember.Tensor.requires_grad_",
+              "only Tensors of floating point dtype can require gradients (this one is ",
+              dtype_name(dtype()), "); convert it with .to(ember.float32) first");
   EMBER_CHECK(value || !impl().grad_fn || is_symbolic(), Runtime, "ember.Tensor.requires_grad_",
               "you can only change requires_grad flags of leaf variables; use detach() to get "
               "a tensor that does not require grad");
@@ -187,6 +190,7 @@ Tensor Tensor::detach() const {
   impl->strides = impl_->strides;
   impl->offset = impl_->offset;
   impl->symbolic = impl_->symbolic;
+  impl->dtype = impl_->dtype;
   // A traced value stays the same graph value: only its gradient tracking is cut.
   if (impl->symbolic) impl->grad_fn = impl_->grad_fn;
   return Tensor(std::move(impl));

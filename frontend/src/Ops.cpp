@@ -8,11 +8,52 @@
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
+#include <optional>
+#include <type_traits>
 
 namespace ember {
 namespace {
 
 std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
+
+enum class DTypeRule { Same, Float, Bool };
+
+DTypeRule dtype_rule(Prim p) {
+  switch (p) {
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, ...) \
+  case Prim::Name:                                      \
+    return DTypeRule::rule;
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  default: return DTypeRule::Same;
+  }
+}
+
+// PyTorch's combine_categories: a lower-priority group's type only counts when it is of a
+// higher category (float over integer over bool).
+DType combine(std::optional<DType> higher, std::optional<DType> lower) {
+  if (!higher) return lower.value_or(DType::Float32);
+  if (is_floating(*higher)) return *higher;
+  if (lower && (*higher == DType::Bool || is_floating(*lower))) return promote_types(*higher, *lower);
+  return *higher;
+}
+
+// The dtype an elementwise primitive computes in.
+DType compute_dtype(Prim p, const std::vector<Tensor>& in) {
+  DType d = result_type(in);
+  if (dtype_rule(p) == DTypeRule::Float && !is_floating(d)) d = DType::Float32;
+  return d;
+}
+
+DType output_dtype(Prim p, const std::vector<Tensor>& in) {
+  if (prim_is_elementwise(p))
+    return dtype_rule(p) == DTypeRule::Bool ? DType::Bool : compute_dtype(p, in);
+  switch (p) {
+  case Prim::MatMul: return result_type(in);
+  case Prim::Sum: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
+  default: return in[0].dtype();
+  }
+}
 
 // Strides of `t` seen through the broadcast to `out` (0 where t is broadcast).
 Shape broadcast_strides(const Tensor& t, const Shape& out) {
@@ -50,54 +91,71 @@ Tensor view_of(const Tensor& t, const Shape& shape, const Shape& strides) {
   impl->shape = shape;
   impl->strides = strides;
   impl->offset = t.storage_offset();
+  impl->dtype = t.dtype();
   return Tensor(std::move(impl));
 }
 
-Tensor contiguous(const Tensor& t) {
-  return t.is_contiguous() ? t : copy_from(t.data_ptr(), t.shape(), t.strides());
-}
-
 // The eager CPU computation of each primitive on concrete inputs.
-Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape) {
+Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
+               DType out_dtype) {
   switch (p) {
-#define EMBER_ELEMENTWISE(Name, name, arity, expr, ...)                                          \
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, expr, ...)                                    \
   case Prim::Name: {                                                                             \
-    Tensor out = empty(shape);                                                                   \
+    const DType cd = compute_dtype(p, in);                                                       \
+    Tensor out = empty(shape, out_dtype);                                                        \
     if (out.numel() == 0) return out;                                                            \
-    const Tensor& x = in[0];                                                                     \
-    const Tensor& y = in[arity - 1];                                                             \
+    const Tensor x = in[0].to(cd), y = in[arity - 1].to(cd);                                     \
     Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);                    \
-    kernels::map2_f32(                                                                           \
-        [](float a, float b) {                                                                   \
-          using namespace scalar;                                                                \
-          (void)b;                                                                               \
-          return static_cast<float>(expr);                                                       \
-        },                                                                                       \
-        {x.data_ptr(), xs.data()}, {y.data_ptr(), ys.data()}, out.data_ptr(), shape.data(),      \
-        static_cast<int>(shape.size()));                                                         \
+    EMBER_DISPATCH(cd, {                                                                         \
+      auto fn = [](compute_t<T> a, compute_t<T> b) {                                             \
+        using namespace scalar;                                                                  \
+        (void)b;                                                                                 \
+        return expr;                                                                             \
+      };                                                                                         \
+      kernels::Strided<T> xv{x.data<T>(), xs.data()}, yv{y.data<T>(), ys.data()};                \
+      if (out_dtype == DType::Bool)                                                              \
+        kernels::map2<bool, T>(fn, xv, yv, out.data<bool>(), shape.data(), int(shape.size()));   \
+      else                                                                                       \
+        kernels::map2<T, T>(fn, xv, yv, out.data<T>(), shape.data(), int(shape.size()));         \
+    });                                                                                          \
     return out;                                                                                  \
   }
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
   case Prim::MatMul: {
-    Tensor a = contiguous(in[0]), b = contiguous(in[1]);
-    Tensor out = empty(shape);
-    kernels::matmul_f32(a.data_ptr(), b.data_ptr(), out.data_ptr(), a.shape()[0], a.shape()[1],
-                        b.shape()[1]);
+    Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
+    Tensor out = empty(shape, out_dtype);
+    const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+    if (out_dtype == DType::Float32) {
+      kernels::matmul_f32(a.data_ptr(), b.data_ptr(), out.data_ptr(), m, k, n);
+    } else {
+      EMBER_DISPATCH(out_dtype, {
+        using Acc = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, int64_t>;
+        kernels::matmul_generic<T, Acc>(a.data<T>(), b.data<T>(), out.data<T>(), m, k, n);
+      });
+    }
     return out;
   }
   case Prim::Sum: {
-    Tensor a = contiguous(in[0]);
+    Tensor a = in[0].contiguous();
     std::vector<bool> mask = reduce_mask(attrs.ints, a.dim(), p);
     std::unique_ptr<bool[]> m(new bool[mask.size() + 1]);
     std::copy(mask.begin(), mask.end(), m.get());
-    Tensor out = empty(shape);
-    kernels::sum_f32(a.data_ptr(), a.shape().data(), static_cast<int>(a.dim()), m.get(),
-                     out.data_ptr());
+    Tensor out = empty(shape, out_dtype);
+    const DType in_dtype = a.dtype();
+    EMBER_DISPATCH(in_dtype, {
+      using In = T;
+      if (out_dtype == DType::Int64)
+        kernels::sum<int64_t, int64_t, In>(a.data<In>(), a.shape().data(), int(a.dim()), m.get(),
+                                           out.data<int64_t>());
+      else
+        kernels::sum<In, std::conditional_t<std::is_same_v<In, double>, double, float>, In>(
+            a.data<In>(), a.shape().data(), int(a.dim()), m.get(), out.data<In>());
+    });
     return out;
   }
   case Prim::Reshape: {
-    Tensor a = contiguous(in[0]);
+    Tensor a = in[0].contiguous();
     return view_of(a, shape, contiguous_strides(shape));
   }
   case Prim::Transpose: {
@@ -165,8 +223,8 @@ bool prim_is_elementwise(Prim p) { return prim_expr(p)[0] != '\0'; }
 
 const char* prim_expr(Prim p) {
   switch (p) {
-#define EMBER_ELEMENTWISE(Name, name, arity, expr, ...) \
-  case Prim::Name:                                      \
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, expr, ...) \
+  case Prim::Name:                                            \
     return #expr;
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
@@ -250,11 +308,13 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
   needs_grad &= grad_enabled();
   Attrs attrs = normalize(p, shapes, raw_attrs);
   Shape shape = infer_shape(p, shapes, attrs);
-  Tensor out = any_symbolic ? symbolic(shape) : compute(p, inputs, attrs, shape);
+  const DType dtype = output_dtype(p, inputs);
+  needs_grad &= is_floating(dtype);
+  Tensor out = any_symbolic ? symbolic(shape, dtype) : compute(p, inputs, attrs, shape, dtype);
   // Traces record every node; eager mode records only what autograd needs.
   if (any_symbolic || needs_grad) {
     auto* impl = out.unsafe_impl();
-    impl->grad_fn = std::make_shared<Node>(Node{p, attrs, inputs, shape});
+    impl->grad_fn = std::make_shared<Node>(Node{p, attrs, inputs, shape, dtype});
     impl->requires_grad = needs_grad;
   }
   return out;
@@ -293,8 +353,23 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
   return s.shape() == shape ? s : reshape(s, shape);
 }
 
-Tensor zeros_like(const Tensor& a) { return zeros(a.shape()); }
-Tensor ones_like(const Tensor& a) { return ones(a.shape()); }
+Tensor zeros_like(const Tensor& a) { return zeros(a.shape(), a.dtype()); }
+Tensor ones_like(const Tensor& a) { return ones(a.shape(), a.dtype()); }
+
+DType result_type(const std::vector<Tensor>& tensors) {
+  std::optional<DType> dims, zero_dim, wrapped;
+  auto fold = [](std::optional<DType>& acc, DType d) { acc = acc ? promote_types(*acc, d) : d; };
+  for (const Tensor& t : tensors) {
+    if (t.is_wrapped_number())
+      fold(wrapped, is_floating(t.dtype()) ? DType::Float32 : t.dtype());
+    else if (t.dim() > 0)
+      fold(dims, t.dtype());
+    else
+      fold(zero_dim, t.dtype());
+  }
+  if (!zero_dim && !wrapped) return dims.value_or(DType::Float32);
+  return combine(dims, combine(zero_dim, wrapped));
+}
 
 Tensor Tensor::operator+(const Tensor& other) const { return add(*this, other); }
 Tensor Tensor::operator*(const Tensor& other) const { return mul(*this, other); }

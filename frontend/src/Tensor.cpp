@@ -1,21 +1,13 @@
 #include "ember/Tensor.h"
 
-#include "ember/kernels/Elementwise.h"
 #include "ember/Ops.h"
+#include "ember/kernels/Elementwise.h"
 #include "ember/runtime/Error.h"
 
 #include <cstring>
 #include <sstream>
 
 namespace ember {
-
-const char* dtype_name(DType dtype) {
-  switch (dtype) {
-  case DType::Float32:
-    return "float32";
-  }
-  return "?";
-}
 
 std::string shape_str(const Shape& shape) {
   std::ostringstream os;
@@ -59,8 +51,13 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 namespace {
 
 void check_shape(const Shape& shape, const char* op) {
-  for (int64_t s : shape)
+  int64_t n = 1;
+  for (int64_t s : shape) {
     EMBER_CHECK(s >= 0, Value, op, "negative dimension ", s, " in shape ", shape_str(shape));
+    EMBER_CHECK(s == 0 || n <= INT64_MAX / 64 / s, Value, op, "shape ", shape_str(shape),
+                " has too many elements");
+    n *= s;
+  }
 }
 
 } // namespace
@@ -75,55 +72,107 @@ TensorImpl& Tensor::mutable_impl() const {
   return *impl_;
 }
 
-bool Tensor::is_contiguous() const { return strides() == contiguous_strides(shape()); }
+bool Tensor::is_contiguous() const {
+  int64_t s = 1;
+  for (size_t d = shape().size(); d-- > 0;) {
+    if (shape()[d] != 1 && strides()[d] != s) return false;
+    s *= shape()[d];
+  }
+  return true;
+}
 
-float* Tensor::data_ptr() const {
+void* Tensor::raw_data() const {
   EMBER_CHECK(!impl().symbolic, Runtime, "ember.Tensor",
               "cannot read the data of a traced tensor of shape ", shape_str(shape()),
               ": its value is only known when the compiled function runs (data-dependent "
               "operations such as item() or numpy() split the trace)");
   const auto& s = impl().storage;
-  return s ? static_cast<float*>(s->data()) + impl().offset : nullptr;
+  return s ? static_cast<char*>(s->data()) + impl().offset * itemsize(impl().dtype) : nullptr;
 }
 
-std::vector<float> Tensor::to_vector() const {
-  std::vector<float> out(static_cast<size_t>(numel()));
-  if (out.empty()) return out;
-  if (is_contiguous()) {
-    std::memcpy(out.data(), data_ptr(), out.size() * sizeof(float));
-    return out;
-  }
-  kernels::copy_f32({data_ptr(), strides().data()}, out.data(), shape().data(),
-                    static_cast<int>(dim()));
+float* Tensor::data_ptr() const {
+  EMBER_CHECK(dtype() == DType::Float32, Type, "ember.Tensor.data_ptr",
+              "data_ptr() gives float32 data but the tensor is ", dtype_name(dtype()),
+              "; use data<T>() or to(DType::Float32)");
+  return static_cast<float*>(raw_data());
+}
+
+Tensor copy_from(const void* data, DType dtype, const Shape& shape, const Shape& strides) {
+  check_shape(shape, "ember.copy_from");
+  EMBER_CHECK(shape.size() == strides.size(), Value, "ember.copy_from", "shape ",
+              shape_str(shape), " and strides ", shape_str(strides), " differ in length");
+  Tensor t = empty(shape, dtype);
+  if (t.numel() > 0)
+    EMBER_DISPATCH(dtype, kernels::copy<T, T>({static_cast<const T*>(data), strides.data()},
+                                              t.data<T>(), shape.data(),
+                                              static_cast<int>(shape.size())));
+  return t;
+}
+
+Tensor copy_from(const float* data, const Shape& shape, const Shape& strides) {
+  return copy_from(static_cast<const void*>(data), DType::Float32, shape, strides);
+}
+
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : copy_from(raw_data(), dtype(), shape(), strides());
+}
+
+Tensor Tensor::to(DType target) const {
+  if (target == dtype()) return *this;
+  Tensor out = empty(shape(), target);
+  if (numel() == 0) return out;
+  DType source = dtype();
+  EMBER_DISPATCH(target, using Out = T;
+                 EMBER_DISPATCH(source, kernels::copy<Out, T>({data<T>(), strides().data()},
+                                                              out.data<Out>(), shape().data(),
+                                                              static_cast<int>(dim()))));
   return out;
 }
 
-float Tensor::item() const {
+std::vector<float> Tensor::to_vector() const {
+  Tensor f = to(DType::Float32).contiguous();
+  std::vector<float> out(static_cast<size_t>(numel()));
+  if (!out.empty()) std::memcpy(out.data(), f.raw_data(), out.size() * sizeof(float));
+  return out;
+}
+
+double Tensor::item() const {
   EMBER_CHECK(numel() == 1, Value, "ember.Tensor.item",
               "a Tensor with ", numel(), " elements (shape ", shape_str(shape()),
               ") cannot be converted to a scalar");
-  return to_vector()[0];
+  double v = 0;
+  EMBER_DISPATCH(dtype(), v = static_cast<double>(static_cast<compute_t<T>>(*data<T>())));
+  return v;
 }
 
 Tensor empty(const Shape& shape, DType dtype) {
   check_shape(shape, "ember.empty");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * sizeof(float));
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * itemsize(dtype));
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
 
-Tensor full(const Shape& shape, float value, DType dtype) {
+Tensor full(const Shape& shape, double value, DType dtype) {
   Tensor t = empty(shape, dtype);
-  float* p = t.data_ptr();
-  for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = value;
+  EMBER_DISPATCH(dtype, {
+    T* p = t.data<T>();
+    const T v = static_cast<T>(static_cast<compute_t<T>>(value));
+    for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = v;
+  });
   return t;
 }
 
-Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.f, dtype); }
-Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.f, dtype); }
+Tensor wrapped_scalar(double value, DType dtype) {
+  Tensor t = full({}, value, dtype);
+  t.unsafe_impl()->wrapped_number = true;
+  return t;
+}
+
+Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
   check_shape(shape, "ember.from_vector");
@@ -135,21 +184,11 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
   return t;
 }
 
-Tensor copy_from(const float* data, const Shape& shape, const Shape& strides) {
-  check_shape(shape, "ember.copy_from");
-  EMBER_CHECK(shape.size() == strides.size(), Value, "ember.copy_from", "shape ",
-              shape_str(shape), " and strides ", shape_str(strides), " differ in length");
-  Tensor t = empty(shape);
-  if (t.numel() > 0)
-    kernels::copy_f32({data, strides.data()}, t.data_ptr(), shape.data(),
-                      static_cast<int>(shape.size()));
-  return t;
-}
-
-Tensor symbolic(const Shape& shape) {
+Tensor symbolic(const Shape& shape, DType dtype) {
   check_shape(shape, "ember.symbolic");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
+  impl->dtype = dtype;
   impl->strides = contiguous_strides(shape);
   impl->symbolic = true;
   return Tensor(std::move(impl));

@@ -9,10 +9,11 @@
 namespace ember {
 
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
-            const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad) {
+            const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad,
+            const std::vector<DType>& input_dtypes) {
   Graph g;
   for (size_t i = 0; i < input_shapes.size(); ++i) {
-    Tensor t = symbolic(input_shapes[i]);
+    Tensor t = symbolic(input_shapes[i], i < input_dtypes.size() ? input_dtypes[i] : DType::Float32);
     t.set_requires_grad(i < requires_grad.size() && requires_grad[i]);
     g.inputs.push_back(t);
   }
@@ -40,9 +41,10 @@ std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs)
               g.inputs.size(), " inputs, got ", inputs.size());
   std::unordered_map<TensorImpl*, Tensor> env;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    EMBER_CHECK(inputs[i].shape() == g.inputs[i].shape(), Value, "ember.run_graph", "input ", i,
-                " has shape ", shape_str(inputs[i].shape()), ", the graph was traced with ",
-                shape_str(g.inputs[i].shape()));
+    EMBER_CHECK(inputs[i].shape() == g.inputs[i].shape() && inputs[i].dtype() == g.inputs[i].dtype(),
+                Value, "ember.run_graph", "input ", i, " is ", dtype_name(inputs[i].dtype()),
+                shape_str(inputs[i].shape()), ", the graph was traced with ",
+                dtype_name(g.inputs[i].dtype()), shape_str(g.inputs[i].shape()));
     env[g.inputs[i].unsafe_impl()] = inputs[i];
   }
   auto lookup = [&](const Tensor& t) {

@@ -5,10 +5,6 @@
 
 namespace ember::kernels {
 
-void copy_f32(StridedView src, float* out, const int64_t* shape, int ndim) {
-  map2_f32([](float x, float) { return x; }, src, src, out, shape, ndim);
-}
-
 namespace {
 
 // 8 floats; GCC/Clang lower it to one ymm register where the target has AVX, two xmm otherwise.
@@ -76,42 +72,6 @@ void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
   std::memset(c, 0, sizeof(float) * m * n);
   matmul_acc_f32(a, b, c, m, k, n);
-}
-
-void sum_f32(const float* in, const int64_t* shape, int ndim, const bool* reduce, float* out) {
-  int64_t total = 1, out_total = 1;
-  for (int d = 0; d < ndim; ++d) {
-    total *= shape[d];
-    if (!reduce[d]) out_total *= shape[d];
-  }
-  std::fill(out, out + out_total, 0.f);
-  if (total == 0) return;
-  // Stride of each input dimension in the output (0 for reduced dimensions).
-  std::vector<int64_t> ostride(ndim, 0), idx(ndim, 0);
-  int64_t s = 1;
-  for (int d = ndim - 1; d >= 0; --d)
-    if (!reduce[d]) {
-      ostride[d] = s;
-      s *= shape[d];
-    }
-  const int64_t inner = ndim ? shape[ndim - 1] : 1;
-  const bool inner_reduced = ndim && reduce[ndim - 1];
-  for (int64_t base = 0; base < total; base += inner) {
-    int64_t o = 0;
-    for (int d = 0; d < ndim - 1; ++d) o += idx[d] * ostride[d];
-    const float* p = in + base;
-    if (inner_reduced) {
-      float acc = 0.f;
-      for (int64_t i = 0; i < inner; ++i) acc += p[i];
-      out[o] += acc;
-    } else {
-      for (int64_t i = 0; i < inner; ++i) out[o + i] += p[i];
-    }
-    for (int d = ndim - 2; d >= 0; --d) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
 }
 
 } // namespace ember::kernels

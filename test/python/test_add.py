@@ -30,7 +30,7 @@ def test_add_matches_torch(sa, sb):
 
 def test_tensor_from_lists_and_non_contiguous_numpy():
     t = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
-    assert t.shape == (2, 2) and t.dtype == "float32"
+    assert t.shape == (2, 2) and t.dtype == ember.float32
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     a = np.arange(12, dtype=np.float32).reshape(3, 4).T  # a transposed (strided) view
     np.testing.assert_array_equal(ember.from_numpy(a).numpy(), a)
@@ -64,8 +64,8 @@ def test_item_on_many_elements_raises():
 
 
 def test_unsupported_dtype_is_clear():
-    with pytest.raises(TypeError, match="astype"):
-        ember.from_numpy(np.zeros(3, dtype=np.float64))
+    with pytest.raises(TypeError, match="not supported"):
+        ember.from_numpy(np.zeros(3, dtype=np.complex64))
 
 
 def test_cuda_reports_availability():

@@ -15,6 +15,7 @@ struct Node {
   Attrs attrs;
   std::vector<Tensor> inputs; // kept alive while the node is: what the VJP rules need
   Shape shape;                // the output's shape
+  DType dtype = DType::Float32; // the output's dtype
 };
 
 // Grad mode (torch.no_grad / enable_grad). Thread-local.
@@ -58,7 +59,8 @@ struct Graph {
 // Calls `fn` on symbolic tensors of `input_shapes` and records what it computes.
 // `requires_grad[i]` marks inputs that `fn` may differentiate with respect to.
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
-            const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad = {});
+            const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad = {},
+            const std::vector<DType>& input_dtypes = {});
 
 // The nodes reachable from `roots`, inputs before users; the walk autograd and tracing share.
 std::vector<Graph::Step> topological_order(const std::vector<Tensor>& roots);

@@ -36,6 +36,9 @@ bool prim_is_elementwise(Prim p);
 // The CUDA C / scalar expression of an elementwise primitive, in `a` and `b` ("" otherwise).
 const char* prim_expr(Prim p);
 
+// PyTorch's result_type: promotion over tensors, 0-d tensors and wrapped Python scalars.
+DType result_type(const std::vector<Tensor>& tensors);
+
 // The dispatcher: checks shapes, computes (or records symbolically), records for autograd.
 Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& attrs = {});
 // The output shape of `p` on inputs of these shapes (throws ember::Error naming the op).

@@ -1,8 +1,9 @@
-// ember::Tensor: an n-dimensional view (shape, strides, offset) onto shared Storage.
-// For now CPU float32 only; PyTorch's names and semantics (broadcasting, row-major strides).
+// ember::Tensor: an n-dimensional view (shape, strides, offset) onto shared Storage, of one
+// of ember's dtypes, on the CPU. PyTorch's names and semantics (broadcasting, promotion).
 #pragma once
 
 #include "ember/runtime/Allocator.h"
+#include "ember/runtime/DType.h"
 
 #include <cstdint>
 #include <memory>
@@ -13,9 +14,6 @@ namespace ember {
 
 using Shape = std::vector<int64_t>;
 
-enum class DType { Float32 };
-
-const char* dtype_name(DType dtype);
 std::string shape_str(const Shape& shape);
 int64_t numel_of(const Shape& shape);
 // Row-major (C-contiguous) strides in elements.
@@ -31,6 +29,7 @@ struct TensorImpl {
   Shape strides;
   int64_t offset = 0;
   DType dtype = DType::Float32;
+  bool wrapped_number = false;      // made from a Python scalar: weaker in type promotion
   bool symbolic = false;            // a value in a trace: has a shape, no data
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;    // the node that produced it (autograd or trace)
@@ -51,14 +50,21 @@ public:
   DType dtype() const { return impl().dtype; }
   bool is_contiguous() const;
 
-  // Pointer to element [0, ..., 0] (storage offset applied).
+  // Pointer to element [0, ..., 0] (storage offset applied). data_ptr() is float32 only.
   float* data_ptr() const;
+  void* raw_data() const;
+  template <typename T>
+  T* data() const { return static_cast<T*>(raw_data()); }
+  bool is_wrapped_number() const { return impl().wrapped_number; }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
 
-  // Elements in row-major order, whatever the strides.
+  // Elements in row-major order converted to float, whatever the strides and dtype.
   std::vector<float> to_vector() const;
-  // float32 value of a one-element tensor.
-  float item() const;
+  // The value of a one-element tensor, converted to double.
+  double item() const;
+  // A copy converted to `dtype` (the tensor itself when it already has it).
+  Tensor to(DType dtype) const;
+  Tensor contiguous() const;
 
   // Autograd (frontend/src/Autograd.cpp).
   bool requires_grad() const { return impl().requires_grad; }
@@ -86,15 +92,18 @@ private:
 };
 
 Tensor empty(const Shape& shape, DType dtype = DType::Float32);
-Tensor full(const Shape& shape, float value, DType dtype = DType::Float32);
+Tensor full(const Shape& shape, double value, DType dtype = DType::Float32);
+// A 0-d tensor for a Python scalar (PyTorch's "wrapped number").
+Tensor wrapped_scalar(double value, DType dtype);
 Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
 Tensor ones(const Shape& shape, DType dtype = DType::Float32);
 // Copies `values` (row-major) into a new tensor of `shape`; sizes must agree.
 Tensor from_vector(const std::vector<float>& values, const Shape& shape);
-// Copies a strided float32 buffer (strides in elements) into a new contiguous tensor.
+// Copies a strided buffer (strides in elements) into a new contiguous tensor.
 Tensor copy_from(const float* data, const Shape& shape, const Shape& strides);
+Tensor copy_from(const void* data, DType dtype, const Shape& shape, const Shape& strides);
 
 // A tensor of `shape` with no data: a value in a trace (frontend/src/Trace.cpp).
-Tensor symbolic(const Shape& shape);
+Tensor symbolic(const Shape& shape, DType dtype = DType::Float32);
 
 } // namespace ember

@@ -1,22 +1,38 @@
 """ember: a deep-learning framework with PyTorch's API, built around an MLIR graph compiler."""
 import contextlib as _contextlib
 
+import builtins as _builtins
+
 import numpy as _np
 
+_builtin_int, _builtin_float = _builtins.int, _builtins.float
+
 from . import _C
-from ._C import Tensor, matmul, cuda, is_grad_enabled
+from ._C import Tensor, matmul, cuda, is_grad_enabled, dtype, promote_types, result_type
 
 __all__ = ["Tensor", "tensor", "from_numpy", "matmul", "sum", "zeros", "ones", "full", "no_grad",
            "enable_grad", "set_grad_enabled", "autograd", "cuda", "compile", "export",
-           "load_exported"]
+           "load_exported", "dtype", "promote_types", "result_type"]
 
 # One function per elementwise op record (frontend/include/ember/ops/Elementwise.def).
 for _name in _C._elementwise_ops:
     globals()[_name] = getattr(_C, _name)
     __all__.append(_name)
+
+# dtypes, with PyTorch's names and aliases.
+for _name in ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+              "float32", "float64"]:
+    globals()[_name] = getattr(dtype, _name)
+    __all__.append(_name)
+float, double, half, long, int, short = float32, float64, float16, int64, int32, int16
 del _name
 
-float32 = "float32"
+_NUMPY_FROM_LIST = {"f": float32, "i": int64, "u": int64, "b": bool}
+
+
+def _check_dtype(d, where):
+    if d is not None and not isinstance(d, dtype):
+        raise TypeError(f"{where}: dtype must be an ember dtype such as ember.float32, got {d!r}")
 
 
 def _shape_args(size):
@@ -26,28 +42,37 @@ def _shape_args(size):
 
 
 def tensor(data, dtype=None, requires_grad=False):
-    """Builds a float32 tensor from nested lists, scalars or an array (copies, like torch.tensor)."""
-    if dtype not in (None, float32):
-        raise NotImplementedError(f"ember.tensor: dtype {dtype!r} is not supported yet; use float32")
+    """A new tensor from nested lists, scalars or an array (copies, like torch.tensor).
+
+    Python floats give float32, ints int64, bools bool; arrays keep their dtype."""
+    _check_dtype(dtype, "ember.tensor")
     if isinstance(data, Tensor):
-        data = data.numpy()
-    t = _C._from_array(_np.asarray(data, dtype=_np.float32))
+        t = data.clone()
+    elif isinstance(data, _np.ndarray):
+        t = _C._from_array(data)
+    else:
+        arr = _np.asarray(data)
+        if arr.dtype.kind not in _NUMPY_FROM_LIST:
+            raise TypeError(f"ember.tensor: cannot make a tensor from {type(data).__name__} "
+                            f"(numpy sees dtype {arr.dtype})")
+        want = _NUMPY_FROM_LIST[arr.dtype.kind]
+        t = _C._from_array(arr.astype({float32: _np.float32, int64: _np.int64, bool: _np.bool_}[want]))
+    if dtype is not None:
+        t = t.to(dtype)
     return t.requires_grad_(True) if requires_grad else t
 
 
 def from_numpy(array):
-    """A float32 tensor with the contents of a numpy array (copied for now)."""
+    """A tensor with the contents and dtype of a numpy array (copied for now)."""
     if not isinstance(array, _np.ndarray):
         raise TypeError(f"ember.from_numpy: expected np.ndarray, got {type(array).__name__}")
-    if array.dtype != _np.float32:
-        raise TypeError(f"ember.from_numpy: dtype {array.dtype} is not supported yet; "
-                        "convert with array.astype(np.float32)")
     return _C._from_array(array)
 
 
 def _creation(fn):
-    def make(*size, requires_grad=False):
-        t = fn(_shape_args(size))
+    def make(*size, dtype=None, requires_grad=False):
+        _check_dtype(dtype, fn.__name__)
+        t = fn(_shape_args(size), dtype or float32)
         return t.requires_grad_(True) if requires_grad else t
     return make
 
@@ -56,12 +81,16 @@ zeros = _creation(_C.zeros)
 ones = _creation(_C.ones)
 
 
-def full(size, fill_value, requires_grad=False):
-    t = _C.full(list(size), float(fill_value))
+def full(size, fill_value, dtype=None, requires_grad=False):
+    _check_dtype(dtype, "ember.full")
+    if dtype is None:  # like torch: the fill value's kind picks the dtype
+        dtype = bool if isinstance(fill_value, _builtins.bool) else (
+            int64 if isinstance(fill_value, _builtin_int) else float32)
+    t = _C.full(list(size), _builtin_float(fill_value), dtype)
     return t.requires_grad_(True) if requires_grad else t
 
 
-def sum(input, dim=None, keepdim=False):
+def sum(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
     return input.sum(dim, keepdim)
 
 
@@ -111,7 +140,7 @@ class enable_grad(_contextlib.ContextDecorator):
 
 def _format_element(a):
     """PyTorch's element format: integral values as '1.', else 4 decimals, scientific for wide ranges."""
-    finite = _np.abs(a[_np.isfinite(a)])
+    finite = _np.abs(a[_np.isfinite(a)]).astype(_np.float64)
     if finite.size and _np.all(finite == _np.round(finite)) and finite.max() < 1e8:
         fmt = lambda v: f"{v:.0f}." if _np.isfinite(v) else str(v)
     elif finite.size and (finite.max() >= 1e8 or (finite.min() > 0 and finite.max() / finite.min() > 1e3)):
@@ -123,10 +152,12 @@ def _format_element(a):
 
 
 def _repr(self):
-    a = self.numpy()
+    a = (self.to(float32) if self.dtype == bfloat16 else self).numpy()
+    formatter = {"float_kind": _format_element(a)} if a.dtype.kind == "f" else None
     body = _np.array2string(a, separator=", ", prefix="tensor(", threshold=1000,
-                            formatter={"float_kind": _format_element(a)})
-    suffix = f", grad_fn=<{self.grad_fn}>" if self.grad_fn else (
+                            formatter=formatter)
+    suffix = "" if self.dtype in (float32, int64, bool) else f", dtype={self.dtype!r}"
+    suffix += f", grad_fn=<{self.grad_fn}>" if self.grad_fn else (
         ", requires_grad=True" if self.requires_grad else "")
     return f"tensor({body}{suffix})"
 
@@ -138,12 +169,19 @@ def _array(self, dtype=None, copy=None):
 
 Tensor.__repr__ = _repr
 Tensor.__array__ = _array
-Tensor.tolist = lambda self: self.numpy().tolist()
+Tensor.tolist = lambda self: (self.to(float32) if self.dtype == bfloat16 else self).numpy().tolist()
 Tensor.size = lambda self, dim=None: self.shape if dim is None else self.shape[dim]
 Tensor.__neg__ = lambda self: mul(self, -1.0)
 Tensor.__sub__ = lambda self, other: sub(self, other)
 Tensor.__rsub__ = lambda self, other: sub(other, self)
 Tensor.T = property(lambda self: self.t())
+Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
+Tensor.element_size = lambda self: self.dtype.itemsize
+for _name, _dt in [("float", float32), ("double", float64), ("half", float16),
+                   ("bfloat16", bfloat16), ("long", int64), ("int", int32), ("short", int16),
+                   ("char", int8), ("byte", uint8), ("bool", bool)]:
+    setattr(Tensor, _name, (lambda d: lambda self: self.to(d))(_dt))
+del _name, _dt
 
 from . import autograd  # noqa: E402
 from ._compile import compile, export, load_exported  # noqa: E402

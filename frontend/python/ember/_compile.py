@@ -34,7 +34,8 @@ def _trace(fn, args, where):
         flat, spec["out"] = _flatten(fn(*inputs), where)
         return flat
 
-    graph = _C._trace(traced, [list(a.shape) for a in args], [a.requires_grad for a in args])
+    graph = _C._trace(traced, [list(a.shape) for a in args], [a.requires_grad for a in args],
+                      [a.dtype for a in args])
     return graph, spec["out"]
 
 
@@ -52,7 +53,7 @@ class CompiledFunction:
 
     def __call__(self, *args):
         _check_args(args, "ember.compile")
-        key = tuple((a.shape, a.requires_grad) for a in args)
+        key = tuple((a.shape, a.dtype, a.requires_grad) for a in args)
         entry = self.cache.get(key)
         if entry is None:
             graph, spec = _trace(self.fn, args, "ember.compile")
@@ -63,7 +64,7 @@ class CompiledFunction:
     def ir(self, *args):
         """The ember dialect IR compiled for these arguments' signature."""
         self(*args)
-        return self.cache[tuple((a.shape, a.requires_grad) for a in args)][0].ir
+        return self.cache[tuple((a.shape, a.dtype, a.requires_grad) for a in args)][0].ir
 
 
 def compile(fn=None, **options):

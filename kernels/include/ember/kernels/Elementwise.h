@@ -1,6 +1,6 @@
-// Eager CPU elementwise kernels over strided float32 buffers. Broadcasting is expressed by the
-// caller with stride 0 along broadcast dimensions, so one loop serves every layout. The scalar
-// function is a template parameter: the op records (frontend) instantiate it.
+// Eager CPU kernels over strided buffers. Broadcasting is expressed by the caller with stride 0
+// along broadcast dimensions, so one loop serves every layout. Element types and the scalar
+// function are template parameters: the op records (frontend) instantiate them.
 #pragma once
 
 #include <cstdint>
@@ -8,58 +8,114 @@
 
 namespace ember::kernels {
 
-struct StridedView {
-  const float* data;
+template <typename T>
+struct Strided {
+  const T* data;
   const int64_t* strides; // in elements, one per output dimension (0 = broadcast)
 };
 
-// out[i] = fn(a[i], b[i]) for every index i of `shape` (ndim dims); `out` is contiguous.
-// Unary ops pass the same view twice and ignore the second argument.
-template <typename Fn>
-void map2_f32(Fn fn, StridedView a, StridedView b, float* out, const int64_t* shape, int ndim) {
-  if (ndim == 0) {
-    out[0] = fn(a.data[0], b.data[0]);
-    return;
-  }
-  const int64_t inner = shape[ndim - 1];
-  const int64_t as = a.strides[ndim - 1], bs = b.strides[ndim - 1];
+// Calls body(outer_index, a_offset, b_offset) for each row of the innermost dimension.
+template <typename Body>
+void for_each_row(const int64_t* shape, int ndim, const int64_t* as, const int64_t* bs,
+                  Body body) {
   int64_t outer = 1;
   for (int d = 0; d < ndim - 1; ++d) outer *= shape[d];
-  std::vector<int64_t> idx(ndim, 0);
+  std::vector<int64_t> idx(ndim > 1 ? ndim - 1 : 1, 0);
+  int64_t aoff = 0, boff = 0;
   for (int64_t o = 0; o < outer; ++o) {
-    int64_t aoff = 0, boff = 0;
-    for (int d = 0; d < ndim - 1; ++d) {
-      aoff += idx[d] * a.strides[d];
-      boff += idx[d] * b.strides[d];
-    }
-    const float* pa = a.data + aoff;
-    const float* pb = b.data + boff;
-    float* po = out + o * inner;
-    if (as == 1 && bs == 1) {
-      for (int64_t i = 0; i < inner; ++i) po[i] = fn(pa[i], pb[i]);
-    } else if (as == 1 && bs == 0) {
-      const float y = pb[0];
-      for (int64_t i = 0; i < inner; ++i) po[i] = fn(pa[i], y);
-    } else {
-      for (int64_t i = 0; i < inner; ++i) po[i] = fn(pa[i * as], pb[i * bs]);
-    }
+    body(o, aoff, boff);
     for (int d = ndim - 2; d >= 0; --d) {
+      aoff += as[d];
+      boff += bs[d];
       if (++idx[d] < shape[d]) break;
+      aoff -= as[d] * shape[d];
+      boff -= bs[d] * shape[d];
       idx[d] = 0;
     }
   }
 }
 
-// Gathers a strided buffer into contiguous `out` (row-major over `shape`).
-void copy_f32(StridedView src, float* out, const int64_t* shape, int ndim);
+// out[i] = fn(a[i], b[i]) over `shape`; `out` is contiguous. Unary ops pass `a` twice.
+template <typename Out, typename In, typename Fn>
+void map2(Fn fn, Strided<In> a, Strided<In> b, Out* out, const int64_t* shape, int ndim) {
+  if (ndim == 0) {
+    out[0] = static_cast<Out>(fn(a.data[0], b.data[0]));
+    return;
+  }
+  const int64_t inner = shape[ndim - 1];
+  const int64_t as = a.strides[ndim - 1], bs = b.strides[ndim - 1];
+  for_each_row(shape, ndim, a.strides, b.strides, [&](int64_t o, int64_t ao, int64_t bo) {
+    const In* pa = a.data + ao;
+    const In* pb = b.data + bo;
+    Out* po = out + o * inner;
+    if (as == 1 && bs == 1) {
+      for (int64_t i = 0; i < inner; ++i) po[i] = static_cast<Out>(fn(pa[i], pb[i]));
+    } else if (as == 1 && bs == 0) {
+      const In y = pb[0];
+      for (int64_t i = 0; i < inner; ++i) po[i] = static_cast<Out>(fn(pa[i], y));
+    } else {
+      for (int64_t i = 0; i < inner; ++i) po[i] = static_cast<Out>(fn(pa[i * as], pb[i * bs]));
+    }
+  });
+}
 
-// C[M,N] = A[M,K] @ B[K,N]; all row-major contiguous.
+// Gathers (and converts) a strided buffer into contiguous `out`.
+template <typename Out, typename In>
+void copy(Strided<In> src, Out* out, const int64_t* shape, int ndim) {
+  map2<Out, In>([](In x, In) { return x; }, src, src, out, shape, ndim);
+}
+
+// Sums contiguous `in` of `shape` over the dimensions with reduce[d] set, accumulating in Acc;
+// `out` is contiguous over the kept dimensions.
+template <typename Out, typename Acc, typename In>
+void sum(const In* in, const int64_t* shape, int ndim, const bool* reduce, Out* out) {
+  int64_t total = 1, out_total = 1;
+  for (int d = 0; d < ndim; ++d) {
+    total *= shape[d];
+    if (!reduce[d]) out_total *= shape[d];
+  }
+  std::vector<Acc> acc(out_total, Acc(0));
+  if (total > 0) {
+    std::vector<int64_t> ostride(ndim, 0);
+    int64_t s = 1;
+    for (int d = ndim - 1; d >= 0; --d)
+      if (!reduce[d]) {
+        ostride[d] = s;
+        s *= shape[d];
+      }
+    const int64_t inner = ndim ? shape[ndim - 1] : 1;
+    const bool inner_reduced = ndim && reduce[ndim - 1];
+    for_each_row(shape, ndim, ostride.data(), ostride.data(), [&](int64_t row, int64_t o, int64_t) {
+      const In* p = in + row * inner;
+      if (inner_reduced) {
+        Acc a = Acc(0);
+        for (int64_t i = 0; i < inner; ++i) a += static_cast<Acc>(p[i]);
+        acc[o] += a;
+      } else {
+        for (int64_t i = 0; i < inner; ++i) acc[o + i] += static_cast<Acc>(p[i]);
+      }
+    });
+  }
+  for (int64_t i = 0; i < out_total; ++i) out[i] = static_cast<Out>(acc[i]);
+}
+
+// C[M,N] = A[M,K] @ B[K,N]; row-major contiguous. float32: blocked, vectorized kernel.
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n);
 // C[M,N] += A[M,K] @ B[K,N] (linalg.matmul's semantics; JIT code calls it).
 void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n);
 
-// Sums a contiguous tensor of `shape` over the dimensions with reduce[d] true; `out` is
-// contiguous over the kept dimensions.
-void sum_f32(const float* in, const int64_t* shape, int ndim, const bool* reduce, float* out);
+// Any other element type: a plain loop accumulating in Acc.
+template <typename T, typename Acc>
+void matmul_generic(const T* a, const T* b, T* c, int64_t m, int64_t k, int64_t n) {
+  std::vector<Acc> row(n);
+  for (int64_t i = 0; i < m; ++i) {
+    std::fill(row.begin(), row.end(), Acc(0));
+    for (int64_t p = 0; p < k; ++p) {
+      const Acc av = static_cast<Acc>(a[i * k + p]);
+      for (int64_t j = 0; j < n; ++j) row[j] += av * static_cast<Acc>(b[p * n + j]);
+    }
+    for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<T>(row[j]);
+  }
+}
 
 } // namespace ember::kernels
