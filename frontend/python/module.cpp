@@ -4,6 +4,7 @@
 #include "ember/Tensor.h"
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
+#include "ember/runtime/ThreadPool.h"
 #ifdef EMBER_WITH_COMPILER
 #include "ember/compiler/Compile.h"
 #include "ember/compiler/Export.h"
@@ -224,6 +225,19 @@ NB_MODULE(_C, m) {
   m.def("ones", [](const Shape& s, DType d) { return ones(s, d); });
   m.def("full", [](const Shape& s, double v, DType d) { return full(s, v, d); });
   m.def("_set_grad_enabled", &set_grad_enabled);
+  m.def("set_num_threads", &set_num_threads, nb::arg("num"));
+  m.def("get_num_threads", &get_num_threads);
+  m.def("_host_allocator_stats", [] {
+    HostAllocatorStats s = host_allocator_stats();
+    nb::dict d;
+    d["allocated_bytes"] = s.allocated_bytes;
+    d["peak_allocated_bytes"] = s.peak_allocated_bytes;
+    d["cached_bytes"] = s.cached_bytes;
+    d["allocations"] = s.allocations;
+    d["cache_hits"] = s.cache_hits;
+    return d;
+  });
+  m.def("_host_empty_cache", &host_empty_cache);
   m.def("is_grad_enabled", &grad_enabled);
   m.def("_autograd_grad", [](nb::handle outputs, nb::handle inputs, nb::handle grad_outputs,
                              bool create_graph, bool allow_unused) {

@@ -48,14 +48,16 @@ inline void edge_kernel(const float* a, const float* b, float* c, int64_t k, int
 
 } // namespace
 
-// One copy per instruction set, chosen at load time: the machine need not match the build's.
+// C[:, p0*16 : p1*16] += A @ B[:, same columns]. One copy per instruction set, chosen at load
+// time: the machine need not match the build's.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
+void gemm_panels(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
+                 int64_t p0, int64_t p1) {
   constexpr int R = 6, W = 16;
   constexpr int64_t KB = 256;
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
-    for (int64_t j0 = 0; j0 < n; j0 += W) {
+    for (int64_t j0 = p0 * W; j0 < std::min(n, p1 * W); j0 += W) {
       const int cols = static_cast<int>(std::min<int64_t>(W, n - j0));
       for (int64_t i0 = 0; i0 < m; i0 += R) {
         const int rows = static_cast<int>(std::min<int64_t>(R, m - i0));
@@ -67,6 +69,13 @@ void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t
       }
     }
   }
+}
+
+void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
+  // Threads own disjoint column panels of C: no synchronization inside.
+  const int64_t panels = (n + 15) / 16;
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, m * k / 8));
+  parallel_for(panels, grain, [&](int64_t p0, int64_t p1) { gemm_panels(a, b, c, m, k, n, p0, p1); });
 }
 
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {

@@ -8,11 +8,13 @@ import numpy as _np
 _builtin_int, _builtin_float = _builtins.int, _builtins.float
 
 from . import _C
-from ._C import Tensor, matmul, cuda, is_grad_enabled, dtype, promote_types, result_type
+from ._C import (Tensor, matmul, cuda, is_grad_enabled, dtype, promote_types, result_type,
+                 set_num_threads, get_num_threads)
 
 __all__ = ["Tensor", "tensor", "from_numpy", "matmul", "sum", "zeros", "ones", "full", "no_grad",
            "enable_grad", "set_grad_enabled", "autograd", "cuda", "compile", "export",
-           "load_exported", "dtype", "promote_types", "result_type"]
+           "load_exported", "dtype", "promote_types", "result_type", "set_num_threads",
+           "get_num_threads"]
 
 # One function per elementwise op record (frontend/include/ember/ops/Elementwise.def).
 for _name in _C._elementwise_ops:

@@ -3,6 +3,9 @@
 // function are template parameters: the op records (frontend) instantiate them.
 #pragma once
 
+#include "ember/runtime/ThreadPool.h"
+
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -14,7 +17,10 @@ struct Strided {
   const int64_t* strides; // in elements, one per output dimension (0 = broadcast)
 };
 
-// Calls body(outer_index, a_offset, b_offset) for each row of the innermost dimension.
+// Elements per parallel chunk: below this, threads cost more than they save.
+constexpr int64_t kParallelGrain = 32768;
+
+// Calls body(row, a_offset, b_offset) for each row of the innermost dimension, in order.
 template <typename Body>
 void for_each_row(const int64_t* shape, int ndim, const int64_t* as, const int64_t* bs,
                   Body body) {
@@ -35,27 +41,64 @@ void for_each_row(const int64_t* shape, int ndim, const int64_t* as, const int64
   }
 }
 
+// Calls body(flat_out_offset, a_offset, b_offset, i0, i1) for the pieces of rows that make up
+// the flat output range [begin, end): elements i0..i1 of one innermost row.
+template <typename Body>
+void for_each_span(const int64_t* shape, int ndim, const int64_t* as, const int64_t* bs,
+                   int64_t begin, int64_t end, Body body) {
+  const int64_t inner = shape[ndim - 1];
+  int64_t row = begin / inner, i = begin % inner;
+  std::vector<int64_t> idx(ndim > 1 ? ndim - 1 : 1, 0);
+  int64_t aoff = 0, boff = 0;
+  for (int64_t d = ndim - 2, r = row; d >= 0; --d) {
+    idx[d] = r % shape[d];
+    r /= shape[d];
+    aoff += idx[d] * as[d];
+    boff += idx[d] * bs[d];
+  }
+  while (begin < end) {
+    const int64_t stop = std::min(inner, i + (end - begin));
+    body(row * inner, aoff, boff, i, stop);
+    begin += stop - i;
+    i = 0;
+    ++row;
+    for (int d = ndim - 2; d >= 0; --d) {
+      aoff += as[d];
+      boff += bs[d];
+      if (++idx[d] < shape[d]) break;
+      aoff -= as[d] * shape[d];
+      boff -= bs[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 // out[i] = fn(a[i], b[i]) over `shape`; `out` is contiguous. Unary ops pass `a` twice.
+// Large outputs are split across the thread pool.
 template <typename Out, typename In, typename Fn>
 void map2(Fn fn, Strided<In> a, Strided<In> b, Out* out, const int64_t* shape, int ndim) {
   if (ndim == 0) {
     out[0] = static_cast<Out>(fn(a.data[0], b.data[0]));
     return;
   }
-  const int64_t inner = shape[ndim - 1];
+  int64_t total = 1;
+  for (int d = 0; d < ndim; ++d) total *= shape[d];
   const int64_t as = a.strides[ndim - 1], bs = b.strides[ndim - 1];
-  for_each_row(shape, ndim, a.strides, b.strides, [&](int64_t o, int64_t ao, int64_t bo) {
-    const In* pa = a.data + ao;
-    const In* pb = b.data + bo;
-    Out* po = out + o * inner;
-    if (as == 1 && bs == 1) {
-      for (int64_t i = 0; i < inner; ++i) po[i] = static_cast<Out>(fn(pa[i], pb[i]));
-    } else if (as == 1 && bs == 0) {
-      const In y = pb[0];
-      for (int64_t i = 0; i < inner; ++i) po[i] = static_cast<Out>(fn(pa[i], y));
-    } else {
-      for (int64_t i = 0; i < inner; ++i) po[i] = static_cast<Out>(fn(pa[i * as], pb[i * bs]));
-    }
+  parallel_for(total, kParallelGrain, [&](int64_t begin, int64_t end) {
+    for_each_span(shape, ndim, a.strides, b.strides, begin, end,
+                  [&](int64_t o, int64_t ao, int64_t bo, int64_t i0, int64_t i1) {
+      const In* pa = a.data + ao;
+      const In* pb = b.data + bo;
+      Out* po = out + o;
+      if (as == 1 && bs == 1) {
+        for (int64_t i = i0; i < i1; ++i) po[i] = static_cast<Out>(fn(pa[i], pb[i]));
+      } else if (as == 1 && bs == 0) {
+        const In y = pb[0];
+        for (int64_t i = i0; i < i1; ++i) po[i] = static_cast<Out>(fn(pa[i], y));
+      } else {
+        for (int64_t i = i0; i < i1; ++i) po[i] = static_cast<Out>(fn(pa[i * as], pb[i * bs]));
+      }
+    });
   });
 }
 

@@ -1,7 +1,10 @@
-// Host memory for tensors: 64-byte aligned blocks, shared by Storage.
+// Host memory for tensors: 64-byte aligned blocks from a caching allocator, shared by Storage.
+// Freed blocks are kept by size class and handed out again, so a loop over large temporaries
+// does not go back to the OS (and page-fault) on every iteration.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace ember {
@@ -10,7 +13,21 @@ constexpr std::size_t kHostAlignment = 64;
 
 // Allocates `bytes` of 64-byte aligned host memory. Throws ember::Error when out of memory.
 void* host_alloc(std::size_t bytes);
-void host_free(void* ptr) noexcept;
+// Returns a block from host_alloc(bytes) to the cache (or to the OS when the cache is full).
+void host_free(void* ptr, std::size_t bytes) noexcept;
+
+struct HostAllocatorStats {
+  int64_t allocated_bytes;     // in live blocks (size-class rounded)
+  int64_t peak_allocated_bytes;
+  int64_t cached_bytes;        // freed blocks kept for reuse
+  int64_t allocations;         // host_alloc calls
+  int64_t cache_hits;          // ... served from the cache
+};
+HostAllocatorStats host_allocator_stats();
+// Gives every cached block back to the OS.
+void host_empty_cache();
+// The most bytes the cache keeps (default 2 GiB; EMBER_HOST_CACHE_BYTES overrides).
+void set_host_cache_limit(int64_t bytes);
 
 // A reference-counted block of host memory that views (tensors) share.
 class Storage {
