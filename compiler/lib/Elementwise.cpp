@@ -5,6 +5,7 @@
 #include "ember/dialects/EmberDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 #include <type_traits>
 
@@ -25,6 +26,7 @@ struct EVal {
 };
 struct EBool {
   Value v;
+  Type operandType; // what the comparison compared, for number literals in where()
 };
 
 inline Value lift(EVal x, Type) { return x.v; }
@@ -57,6 +59,8 @@ EMBER_EXPR_BINARY(operator*, arith::MulFOp)
 EMBER_EXPR_BINARY(operator/, arith::DivFOp)
 EMBER_EXPR_BINARY(maximum, arith::MaximumFOp)
 EMBER_EXPR_BINARY(minimum, arith::MinimumFOp)
+EMBER_EXPR_BINARY(atan2, math::Atan2Op)
+EMBER_EXPR_BINARY(fmod, arith::RemFOp)
 #undef EMBER_EXPR_BINARY
 
 #define EMBER_EXPR_COMPARE(fn, pred)                                                   \
@@ -64,21 +68,55 @@ EMBER_EXPR_BINARY(minimum, arith::MinimumFOp)
   EBool fn(A a, B b) {                                                                 \
     Type t = commonType(a, b);                                                         \
     return {arith::CmpFOp::create(*site->builder, site->loc, arith::CmpFPredicate::pred, \
-                                  lift(a, t), lift(b, t))};                            \
+                                  lift(a, t), lift(b, t)),                             \
+            t};                                                                        \
   }
 EMBER_EXPR_COMPARE(operator>, OGT)
 EMBER_EXPR_COMPARE(operator<, OLT)
 EMBER_EXPR_COMPARE(operator>=, OGE)
 EMBER_EXPR_COMPARE(operator<=, OLE)
+EMBER_EXPR_COMPARE(operator==, OEQ)
+EMBER_EXPR_COMPARE(operator!=, UNE)
 #undef EMBER_EXPR_COMPARE
 
 inline EVal operator-(EVal a) {
   return {arith::NegFOp::create(*site->builder, site->loc, a.v)};
 }
 
-template <typename A, typename B, IfVal<A, B> = 0>
+#define EMBER_EXPR_UNARY(fn, MathOp) \
+  inline EVal fn(EVal a) { return {MathOp::create(*site->builder, site->loc, a.v)}; }
+EMBER_EXPR_UNARY(abs, math::AbsFOp)
+EMBER_EXPR_UNARY(acos, math::AcosOp)
+EMBER_EXPR_UNARY(asin, math::AsinOp)
+EMBER_EXPR_UNARY(atan, math::AtanOp)
+EMBER_EXPR_UNARY(ceil, math::CeilOp)
+EMBER_EXPR_UNARY(cos, math::CosOp)
+EMBER_EXPR_UNARY(cosh, math::CoshOp)
+EMBER_EXPR_UNARY(erf, math::ErfOp)
+EMBER_EXPR_UNARY(exp, math::ExpOp)
+EMBER_EXPR_UNARY(exp2, math::Exp2Op)
+EMBER_EXPR_UNARY(expm1, math::ExpM1Op)
+EMBER_EXPR_UNARY(floor, math::FloorOp)
+EMBER_EXPR_UNARY(log, math::LogOp)
+EMBER_EXPR_UNARY(log10, math::Log10Op)
+EMBER_EXPR_UNARY(log1p, math::Log1pOp)
+EMBER_EXPR_UNARY(log2, math::Log2Op)
+EMBER_EXPR_UNARY(rint, math::RoundEvenOp)
+EMBER_EXPR_UNARY(rsqrt, math::RsqrtOp)
+EMBER_EXPR_UNARY(sin, math::SinOp)
+EMBER_EXPR_UNARY(sinh, math::SinhOp)
+EMBER_EXPR_UNARY(sqrt, math::SqrtOp)
+EMBER_EXPR_UNARY(tan, math::TanOp)
+EMBER_EXPR_UNARY(tanh, math::TanhOp)
+EMBER_EXPR_UNARY(trunc, math::TruncOp)
+#undef EMBER_EXPR_UNARY
+
+template <typename A, typename B>
 EVal where(EBool c, A a, B b) {
-  Type t = commonType(a, b);
+  Type t;
+  if constexpr (std::is_same_v<A, EVal>) t = typeOf(a);
+  else if constexpr (std::is_same_v<B, EVal>) t = typeOf(b);
+  else t = c.operandType;
   return {arith::SelectOp::create(*site->builder, site->loc, c.v, lift(a, t), lift(b, t))};
 }
 

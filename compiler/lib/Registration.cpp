@@ -44,6 +44,8 @@ const char* cpuLoweringPipeline() {
          "convert-scf-to-cf,"
          "expand-strided-metadata,"
          "finalize-memref-to-llvm,"
+         "convert-math-to-llvm,"
+         "convert-math-to-libm,"
          "convert-to-llvm,"
          "reconcile-unrealized-casts";
 }

@@ -108,7 +108,7 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);                    \
     EMBER_DISPATCH(cd, {                                                                         \
       auto fn = [](compute_t<T> a, compute_t<T> b) {                                             \
-        using namespace scalar;                                                                  \
+        using namespace sexpr;                                                                  \
         (void)b;                                                                                 \
         return expr;                                                                             \
       };                                                                                         \
@@ -354,6 +354,7 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
 }
 
 Tensor zeros_like(const Tensor& a) { return zeros(a.shape(), a.dtype()); }
+Tensor scalar(double value) { return wrapped_scalar(value, DType::Float64); }
 Tensor ones_like(const Tensor& a) { return ones(a.shape(), a.dtype()); }
 
 DType result_type(const std::vector<Tensor>& tensors) {

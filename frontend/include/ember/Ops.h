@@ -62,6 +62,8 @@ Tensor expand(const Tensor& a, const Shape& shape);
 // Sums `a` down to `shape` (the reverse of broadcasting `shape` to a.shape()).
 Tensor sum_to(const Tensor& a, const Shape& shape);
 Tensor zeros_like(const Tensor& a);
+// A Python-scalar-like constant: 0-d and weak in type promotion (VJP rules use it).
+Tensor scalar(double value);
 Tensor ones_like(const Tensor& a);
 
 } // namespace ember

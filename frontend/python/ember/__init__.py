@@ -173,9 +173,19 @@ Tensor.__repr__ = _repr
 Tensor.__array__ = _array
 Tensor.tolist = lambda self: (self.to(float32) if self.dtype == bfloat16 else self).numpy().tolist()
 Tensor.size = lambda self, dim=None: self.shape if dim is None else self.shape[dim]
-Tensor.__neg__ = lambda self: mul(self, -1.0)
-Tensor.__sub__ = lambda self, other: sub(self, other)
-Tensor.__rsub__ = lambda self, other: sub(other, self)
+Tensor.__neg__ = lambda self: neg(self)  # noqa: F821 (generated from the op records)
+Tensor.__abs__ = lambda self: abs(self)  # noqa: F821
+Tensor.__sub__ = lambda self, other: sub(self, other)  # noqa: F821
+Tensor.__rsub__ = lambda self, other: sub(other, self)  # noqa: F821
+Tensor.__truediv__ = lambda self, other: div(self, other)  # noqa: F821
+Tensor.__rtruediv__ = lambda self, other: div(other, self)  # noqa: F821
+Tensor.__lt__ = lambda self, other: lt(self, other)  # noqa: F821
+Tensor.__le__ = lambda self, other: le(self, other)  # noqa: F821
+Tensor.__gt__ = lambda self, other: gt(self, other)  # noqa: F821
+Tensor.__ge__ = lambda self, other: ge(self, other)  # noqa: F821
+Tensor.__eq__ = lambda self, other: eq(self, other)  # noqa: F821
+Tensor.__ne__ = lambda self, other: ne(self, other)  # noqa: F821
+Tensor.__hash__ = object.__hash__
 Tensor.T = property(lambda self: self.t())
 Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
 Tensor.element_size = lambda self: self.dtype.itemsize
