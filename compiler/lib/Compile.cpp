@@ -46,6 +46,14 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   case Prim::Sum:
     return ed::SumOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
                              b.getBoolAttr(n.attrs.keepdim));
+  case Prim::Amax:
+    return ed::AmaxOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
+                              b.getBoolAttr(n.attrs.keepdim));
+  case Prim::Amin:
+    return ed::AminOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
+                              b.getBoolAttr(n.attrs.keepdim));
+  default:
+    break;
   case Prim::Reshape:
     return ed::ReshapeOp::create(b, loc, type, in[0]);
   case Prim::Transpose: {
@@ -56,8 +64,8 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   case Prim::Expand:
     return ed::ExpandOp::create(b, loc, type, in[0]);
   }
-  fail(ErrorKind::NotImplemented, "compiler.import", "no ember dialect op for primitive ",
-       prim_name(n.prim));
+  fail(ErrorKind::NotImplemented, "ember.compile", "the compiler cannot lower '", prim_name(n.prim),
+       "' yet; run this function eagerly (docs/architecture.md lists what compiles)");
 }
 
 mlir::DialectRegistry& registry() {

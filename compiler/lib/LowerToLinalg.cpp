@@ -75,9 +75,12 @@ Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, Value
   });
 }
 
-Value lowerSum(OpBuilder& b, Location loc, ed::SumOp op) {
+// Sum, amax and amin: a reduction linalg.generic from the identity of the combining op.
+template <typename ReduceOp>
+Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
   auto in = tensorType(op.getInput());
   auto out = cast<RankedTensorType>(op.getType());
+  auto elem = cast<FloatType>(out.getElementType());
   MLIRContext* ctx = b.getContext();
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iters;
@@ -89,12 +92,22 @@ Value lowerSum(OpBuilder& b, Location loc, ed::SumOp op) {
   }
   AffineMap inMap = AffineMap::getMultiDimIdentityMap(in.getRank(), ctx);
   AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
+  constexpr bool isSum = std::is_same_v<ReduceOp, ed::SumOp>;
+  constexpr bool isMax = std::is_same_v<ReduceOp, ed::AmaxOp>;
+  Value init = zeroFilled(b, loc, out);
+  if (!isSum) {
+    Value identity = arith::ConstantOp::create(
+        b, loc, FloatAttr::get(elem, llvm::APFloat::getInf(elem.getFloatSemantics(), isMax)));
+    init = linalg::FillOp::create(b, loc, ValueRange{identity}, ValueRange{init}).getResult(0);
+  }
   return buildGeneric(
       b, loc, ValueRange{op.getInput()}, {inMap}, out,
       [](OpBuilder& nb, Location nl, ValueRange args) -> Value {
-        return arith::AddFOp::create(nb, nl, args[0], args[1]);
+        if constexpr (isSum) return arith::AddFOp::create(nb, nl, args[0], args[1]);
+        else if constexpr (isMax) return arith::MaximumFOp::create(nb, nl, args[1], args[0]);
+        else return arith::MinimumFOp::create(nb, nl, args[1], args[0]);
       },
-      zeroFilled(b, loc, out), outMap, iters);
+      init, outMap, iters);
 }
 
 Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op) {
@@ -147,7 +160,9 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op) {
                                     ValueRange{zeroFilled(b, loc, type)})
         .getResult(0);
   }
-  if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerSum(b, loc, sum);
+  if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerReduce(b, loc, sum);
+  if (auto mx = dyn_cast<ed::AmaxOp>(op)) return lowerReduce(b, loc, mx);
+  if (auto mn = dyn_cast<ed::AminOp>(op)) return lowerReduce(b, loc, mn);
   if (auto tr = dyn_cast<ed::TransposeOp>(op)) return lowerTranspose(b, loc, tr);
   if (auto rs = dyn_cast<ed::ReshapeOp>(op)) return lowerReshape(b, loc, rs);
   if (auto ex = dyn_cast<ed::ExpandOp>(op)) {

@@ -92,22 +92,22 @@ LogicalResult MatMulOp::verify() {
   return success();
 }
 
-LogicalResult SumOp::verify() {
-  auto in = tensorType(getInput());
+LogicalResult ember::dialect::verifyReduce(Operation* op, ArrayRef<int64_t> dims, bool keepdim) {
+  auto in = tensorType(op->getOperand(0));
   int64_t prev = -1;
-  for (int64_t d : getDims()) {
+  for (int64_t d : dims) {
     if (d <= prev || d >= in.getRank())
-      return emitOpError("dims must be sorted, unique and in [0, ") << in.getRank() << ")";
+      return op->emitOpError("dims must be sorted, unique and in [0, ") << in.getRank() << ")";
     prev = d;
   }
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < in.getRank(); ++d) {
-    bool reduced = getDims().empty() || llvm::is_contained(getDims(), d);
+    bool reduced = dims.empty() || llvm::is_contained(dims, d);
     if (!reduced) shape.push_back(in.getDimSize(d));
-    else if (getKeepdim()) shape.push_back(1);
+    else if (keepdim) shape.push_back(1);
   }
   auto want = RankedTensorType::get(shape, in.getElementType());
-  if (want != getType()) return emitOpError("result type should be ") << want;
+  if (want != op->getResult(0).getType()) return op->emitOpError("result type should be ") << want;
   return success();
 }
 

@@ -31,8 +31,10 @@ func.func @structural(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %v: tensor<4xf32
   %4 = ember.reshape %3 : tensor<4x2xf32> -> tensor<8xf32>
   // CHECK: ember.expand %{{.*}} : tensor<8xf32> -> tensor<3x8xf32>
   %5 = ember.expand %4 : tensor<8xf32> -> tensor<3x8xf32>
-  // CHECK: ember.sum %{{.*}} {dims = array<i64>, keepdim = false} : tensor<3x8xf32> -> tensor<f32>
-  %6 = ember.sum %5 {dims = array<i64>, keepdim = false} : tensor<3x8xf32> -> tensor<f32>
+  // CHECK: ember.amin %{{.*}} {dims = array<i64: 0>, keepdim = true} : tensor<3x8xf32> -> tensor<1x8xf32>
+  %m = ember.amin %5 {dims = array<i64: 0>, keepdim = true} : tensor<3x8xf32> -> tensor<1x8xf32>
+  // CHECK: ember.sum %{{.*}} {dims = array<i64>, keepdim = false} : tensor<1x8xf32> -> tensor<f32>
+  %6 = ember.sum %m {dims = array<i64>, keepdim = false} : tensor<1x8xf32> -> tensor<f32>
   return %6 : tensor<f32>
 }
 

@@ -13,6 +13,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/function.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
@@ -184,12 +185,6 @@ NB_MODULE(_C, m) {
       .def("detach", &Tensor::detach)
       .def("matmul", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
       .def("__matmul__", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
-      .def("sum", [](const Tensor& a, nb::handle dim, bool keepdim) {
-             Shape dims;
-             if (PyLong_Check(dim.ptr())) dims.push_back(nb::cast<int64_t>(dim));
-             else if (!dim.is_none()) dims = nb::cast<Shape>(dim);
-             return sum(a, dims, keepdim);
-           }, nb::arg("dim").none() = nb::none(), nb::arg("keepdim") = false)
       .def("reshape", [](const Tensor& a, const Shape& s) { return reshape(a, s); }, nb::arg("shape"))
       .def("transpose", &transpose, nb::arg("dim0"), nb::arg("dim1"))
       .def("t", [](const Tensor& a) { return transpose(a, 0, 1); })
@@ -218,6 +213,23 @@ NB_MODULE(_C, m) {
       .def("__rmul__", [](const Tensor& a, nb::handle b) { return mul(as_tensor(b, "ember.mul"), a); });
 
   m.def("_from_array", &from_array, nb::arg("array"));
+  // Reductions take normalized arguments; ember/_reductions.py gives them PyTorch's signatures.
+  m.def("_sum", [](const Tensor& a, const Shape& d, bool k) { return sum(a, d, k); });
+  m.def("_amax", [](const Tensor& a, const Shape& d, bool k) { return amax(a, d, k); });
+  m.def("_amin", [](const Tensor& a, const Shape& d, bool k) { return amin(a, d, k); });
+  m.def("_prod", [](const Tensor& a, const Shape& d, bool k) { return prod(a, d, k); });
+  m.def("_mean", [](const Tensor& a, const Shape& d, bool k) { return mean(a, d, k); });
+  m.def("_all", [](const Tensor& a, const Shape& d, bool k) { return all(a, d, k); });
+  m.def("_any", [](const Tensor& a, const Shape& d, bool k) { return any(a, d, k); });
+  m.def("_var", [](const Tensor& a, const Shape& d, double c, bool k) { return var(a, d, c, k); });
+  m.def("_std", [](const Tensor& a, const Shape& d, double c, bool k) { return ember::std(a, d, c, k); });
+  m.def("_logsumexp", [](const Tensor& a, const Shape& d, bool k) { return logsumexp(a, d, k); });
+  m.def("_softmax", [](const Tensor& a, int64_t d) { return softmax(a, d); });
+  m.def("_log_softmax", [](const Tensor& a, int64_t d) { return log_softmax(a, d); });
+  m.def("_argmax", [](const Tensor& a, std::optional<int64_t> d, bool k) { return argmax(a, d, k); },
+        nb::arg("a"), nb::arg("dim").none(), nb::arg("keepdim"));
+  m.def("_argmin", [](const Tensor& a, std::optional<int64_t> d, bool k) { return argmin(a, d, k); },
+        nb::arg("a"), nb::arg("dim").none(), nb::arg("keepdim"));
   m.def("matmul", [](nb::handle a, nb::handle b) {
     return matmul(as_tensor(a, "ember.matmul"), as_tensor(b, "ember.matmul"));
   }, nb::arg("input"), nb::arg("other"));

@@ -45,6 +45,27 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     }
     return {expand(g2, a.shape())};
   }
+  case Prim::Amax:
+  case Prim::Amin:
+  case Prim::Prod: {
+    // The gradient flows to the selected elements (shared equally between ties, as in
+    // PyTorch's amax/amin), or for prod to each element as prod / element.
+    const Tensor& a = n.inputs[0];
+    Shape kept = a.shape();
+    for (size_t d = 0; d < kept.size(); ++d)
+      if (n.attrs.ints.empty() ||
+          std::find(n.attrs.ints.begin(), n.attrs.ints.end(), int64_t(d)) != n.attrs.ints.end())
+        kept[d] = 1;
+    Tensor gk = n.attrs.keepdim ? g : reshape(g, kept);
+    Tensor r = apply(n.prim, {a}, {n.attrs.ints, true});
+    if (n.prim == Prim::Prod) return {div(mul(expand(gk, a.shape()), expand(r, a.shape())), a)};
+    Tensor hit = eq(a, r);
+    Tensor count = sum(hit, n.attrs.ints, true);
+    return {mul(div(expand(gk, a.shape()), count), hit)};
+  }
+  case Prim::ArgMax:
+  case Prim::ArgMin:
+    return {Tensor()};
   case Prim::Reshape:
     return {reshape(g, n.inputs[0].shape())};
   case Prim::Transpose:

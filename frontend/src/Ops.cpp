@@ -8,6 +8,7 @@
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -50,7 +51,10 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
     return dtype_rule(p) == DTypeRule::Bool ? DType::Bool : compute_dtype(p, in);
   switch (p) {
   case Prim::MatMul: return result_type(in);
-  case Prim::Sum: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
+  case Prim::Sum:
+  case Prim::Prod: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
+  case Prim::ArgMax:
+  case Prim::ArgMin: return DType::Int64;
   default: return in[0].dtype();
   }
 }
@@ -136,21 +140,66 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     }
     return out;
   }
-  case Prim::Sum: {
+  case Prim::Sum:
+  case Prim::Prod:
+  case Prim::Amax:
+  case Prim::Amin: {
     Tensor a = in[0].contiguous();
     std::vector<bool> mask = reduce_mask(attrs.ints, a.dim(), p);
     std::unique_ptr<bool[]> m(new bool[mask.size() + 1]);
     std::copy(mask.begin(), mask.end(), m.get());
     Tensor out = empty(shape, out_dtype);
+    if (a.numel() == 0 && (p == Prim::Amax || p == Prim::Amin))
+      EMBER_CHECK(out.numel() == 0, Value, op_context(p), "cannot reduce a tensor with no elements "
+                  "(shape ", shape_str(a.shape()), "): the operation has no identity");
     const DType in_dtype = a.dtype();
+    const int nd = static_cast<int>(a.dim());
     EMBER_DISPATCH(in_dtype, {
       using In = T;
-      if (out_dtype == DType::Int64)
-        kernels::sum<int64_t, int64_t, In>(a.data<In>(), a.shape().data(), int(a.dim()), m.get(),
-                                           out.data<int64_t>());
-      else
-        kernels::sum<In, std::conditional_t<std::is_same_v<In, double>, double, float>, In>(
-            a.data<In>(), a.shape().data(), int(a.dim()), m.get(), out.data<In>());
+      using Acc = std::conditional_t<std::is_floating_point_v<compute_t<In>>,
+                                     std::conditional_t<std::is_same_v<In, double>, double, float>,
+                                     int64_t>;
+      auto run = [&](auto* o, Acc init, auto combine) {
+        kernels::reduce(a.data<In>(), a.shape().data(), nd, m.get(), o, init, combine);
+      };
+      if (p == Prim::Sum || p == Prim::Prod) {
+        const Acc init = p == Prim::Sum ? Acc(0) : Acc(1);
+        auto combine = [p](Acc x, Acc y) { return p == Prim::Sum ? Acc(x + y) : Acc(x * y); };
+        if (out_dtype == DType::Int64) run(out.data<int64_t>(), init, combine);
+        else run(out.data<In>(), init, combine);
+      } else {
+        const bool is_max = p == Prim::Amax;
+        const Acc init = is_max ? std::numeric_limits<Acc>::lowest() : std::numeric_limits<Acc>::max();
+        run(out.data<In>(), init, [is_max](Acc x, Acc y) {
+          if (y != y) return y; // NaN wins
+          return (is_max ? y > x : y < x) ? y : x;
+        });
+      }
+    });
+    return out;
+  }
+  case Prim::ArgMax:
+  case Prim::ArgMin: {
+    Tensor a = in[0].contiguous();
+    EMBER_CHECK(a.numel() > 0, Value, op_context(p), "cannot take ", prim_name(p),
+                " of a tensor with no elements (shape ", shape_str(a.shape()), ")");
+    int64_t outer = 1, n = a.numel(), inner = 1;
+    if (!attrs.ints.empty()) {
+      const int64_t d = attrs.ints[0];
+      n = a.dim() ? a.shape()[d] : 1;
+      for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
+      for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    }
+    Tensor out = empty(shape, DType::Int64);
+    const bool is_max = p == Prim::ArgMax;
+    EMBER_DISPATCH(a.dtype(), {
+      using C = compute_t<T>;
+      kernels::arg_reduce<T>(a.data<T>(), outer, n, inner, out.data<int64_t>(), [is_max](T x, T y) {
+        C cx = x, cy = y;
+        if (cy != cy) return false; // the best is already NaN
+        if (cx != cx) return true;
+        return is_max ? cx > cy : cx < cy;
+      });
     });
     return out;
   }
@@ -176,12 +225,14 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
 Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   Attrs out = attrs;
   const int64_t rank = in.empty() ? 0 : static_cast<int64_t>(in[0].size());
-  if (p == Prim::Sum) {
+  if (p == Prim::Sum || p == Prim::Amax || p == Prim::Amin || p == Prim::Prod) {
     out.ints.clear();
     std::vector<bool> mask = reduce_mask(attrs.ints, rank, p);
     if (!attrs.ints.empty())
       for (int64_t d = 0; d < rank; ++d)
         if (mask[d]) out.ints.push_back(d);
+  } else if (p == Prim::ArgMax || p == Prim::ArgMin) {
+    if (!attrs.ints.empty()) out.ints = {wrap_dim(attrs.ints[0], rank, p)};
   } else if (p == Prim::Transpose) {
     EMBER_CHECK(attrs.ints.size() == 2, Value, op_context(p), "takes two dimensions");
     out.ints = {wrap_dim(attrs.ints[0], rank, p), wrap_dim(attrs.ints[1], rank, p)};
@@ -200,6 +251,11 @@ const char* prim_name(Prim p) {
 #undef EMBER_ELEMENTWISE
   case Prim::MatMul: return "matmul";
   case Prim::Sum: return "sum";
+  case Prim::Amax: return "amax";
+  case Prim::Amin: return "amin";
+  case Prim::Prod: return "prod";
+  case Prim::ArgMax: return "argmax";
+  case Prim::ArgMin: return "argmin";
   case Prim::Reshape: return "reshape";
   case Prim::Transpose: return "transpose";
   case Prim::Expand: return "expand";
@@ -248,7 +304,14 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
                 "): the inner dimensions must match");
     return {a[0], b[1]};
   }
-  case Prim::Sum: {
+  case Prim::ArgMax:
+  case Prim::ArgMin:
+    if (attrs.ints.empty()) return attrs.keepdim ? Shape(in[0].size(), 1) : Shape{};
+    [[fallthrough]];
+  case Prim::Sum:
+  case Prim::Amax:
+  case Prim::Amin:
+  case Prim::Prod: {
     std::vector<bool> mask = reduce_mask(attrs.ints, in[0].size(), p);
     Shape out;
     for (size_t d = 0; d < in[0].size(); ++d)
@@ -334,6 +397,72 @@ Tensor matmul(const Tensor& a, const Tensor& b) { return apply(Prim::MatMul, {a,
 Tensor sum(const Tensor& a, const Shape& dims, bool keepdim) {
   return apply(Prim::Sum, {a}, {dims, keepdim});
 }
+Tensor amax(const Tensor& a, const Shape& dims, bool keepdim) {
+  return apply(Prim::Amax, {a}, {dims, keepdim});
+}
+Tensor amin(const Tensor& a, const Shape& dims, bool keepdim) {
+  return apply(Prim::Amin, {a}, {dims, keepdim});
+}
+Tensor prod(const Tensor& a, const Shape& dims, bool keepdim) {
+  return apply(Prim::Prod, {a}, {dims, keepdim});
+}
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  return apply(Prim::ArgMax, {a}, {dim ? Shape{*dim} : Shape{}, keepdim});
+}
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  return apply(Prim::ArgMin, {a}, {dim ? Shape{*dim} : Shape{}, keepdim});
+}
+
+namespace {
+// Elements per output of a reduction over `dims` (all when empty).
+int64_t reduced_count(const Tensor& a, const Shape& dims) {
+  if (dims.empty()) return a.numel();
+  int64_t n = 1;
+  for (int64_t d : dims) n *= a.dim() ? a.shape()[wrap_dim(d, a.dim(), Prim::Sum)] : 1;
+  return n;
+}
+} // namespace
+
+Tensor mean(const Tensor& a, const Shape& dims, bool keepdim) {
+  EMBER_CHECK(is_floating(a.dtype()), Type, "ember.mean", "mean needs a floating point input, got ",
+              dtype_name(a.dtype()), "; convert with .to(ember.float32)");
+  return div(sum(a, dims, keepdim), scalar(double(reduced_count(a, dims))));
+}
+
+Tensor var(const Tensor& a, const Shape& dims, double correction, bool keepdim) {
+  Tensor centered = sub(a, mean(a, dims, /*keepdim=*/true));
+  const double n = double(reduced_count(a, dims)) - correction;
+  return div(sum(mul(centered, centered), dims, keepdim), scalar(n > 0 ? n : 0));
+}
+
+Tensor std(const Tensor& a, const Shape& dims, double correction, bool keepdim) {
+  return sqrt(var(a, dims, correction, keepdim));
+}
+
+Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
+  // Any constant shift is exact; the max keeps exp in range. It carries no gradient.
+  Tensor m = amax(a, dims, /*keepdim=*/true).detach();
+  return add(log(sum(exp(sub(a, m)), dims, keepdim)), keepdim ? m : amax(a, dims, false).detach());
+}
+
+Tensor softmax(const Tensor& a, int64_t dim) {
+  Tensor e = exp(sub(a, amax(a, {dim}, true).detach()));
+  return div(e, sum(e, {dim}, true));
+}
+
+Tensor log_softmax(const Tensor& a, int64_t dim) {
+  Tensor shifted = sub(a, amax(a, {dim}, true).detach());
+  return sub(shifted, log(sum(exp(shifted), {dim}, true)));
+}
+
+Tensor all(const Tensor& a, const Shape& dims, bool keepdim) {
+  return eq(sum(eq(a, scalar(0)), dims, keepdim), scalar(0));
+}
+
+Tensor any(const Tensor& a, const Shape& dims, bool keepdim) {
+  return gt(sum(ne(a, scalar(0)), dims, keepdim), scalar(0));
+}
+
 Tensor reshape(const Tensor& a, const Shape& shape) { return apply(Prim::Reshape, {a}, {shape}); }
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
   return apply(Prim::Transpose, {a}, {{d0, d1}});

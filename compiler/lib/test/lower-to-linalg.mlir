@@ -71,6 +71,19 @@ func.func @sum_keepdim(%a: tensor<2x3x4xf32>) -> tensor<1x3x1xf32> {
 
 // -----
 
+// amax starts from -inf and combines with the NaN-propagating maximumf.
+// CHECK-LABEL: func.func @amax_rows
+func.func @amax_rows(%a: tensor<4x6xf32>) -> tensor<4xf32> {
+  // CHECK: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+  // CHECK: linalg.fill ins(%[[NINF]] : f32)
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+  // CHECK: arith.maximumf
+  %0 = ember.amax %a {dims = array<i64: 1>, keepdim = false} : tensor<4x6xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
 // CHECK-DAG: #[[T:.*]] = affine_map<(d0, d1) -> (d1, d0)>
 // CHECK-LABEL: func.func @views
 func.func @views(%a: tensor<2x3xf32>, %v: tensor<3xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>, tensor<4x3xf32>) {

@@ -5,6 +5,7 @@
 
 #include "ember/Tensor.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ enum class Prim {
 #undef EMBER_ELEMENTWISE
   MatMul,    // 2-D matrix product
   Sum,       // sum over `ints` dims (all when empty), keepdim
+  Amax,      // max over `ints` dims (all when empty), keepdim
+  Amin,      // min over `ints` dims, keepdim
+  Prod,      // product over `ints` dims, keepdim
+  ArgMax,    // index of the max along ints[0] (the flattened tensor when empty), keepdim
+  ArgMin,    // index of the min, likewise
   Reshape,   // to shape `ints` (a view when contiguous)
   Transpose, // swap dims ints[0], ints[1] (a view)
   Expand,    // broadcast to shape `ints` (a view)
@@ -56,6 +62,23 @@ Shape infer_shape(Prim p, const std::vector<Shape>& inputs, const Attrs& attrs);
 Tensor matmul(const Tensor& a, const Tensor& b);
 // Sum over `dims` (every dim when empty), dropping them unless keepdim (torch.sum).
 Tensor sum(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor amax(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor prod(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+// dim < 0 after wrapping is not allowed; `std::nullopt`-like: pass no dim for the flattened tensor.
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+
+// Composites: written with the primitives above, so autograd and the compiler need nothing new.
+Tensor mean(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor var(const Tensor& a, const Shape& dims = {}, double correction = 1, bool keepdim = false);
+Tensor std(const Tensor& a, const Shape& dims = {}, double correction = 1, bool keepdim = false);
+Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim = false);
+Tensor softmax(const Tensor& a, int64_t dim);
+Tensor log_softmax(const Tensor& a, int64_t dim);
+Tensor all(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor any(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+
 Tensor reshape(const Tensor& a, const Shape& shape);
 Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1);
 Tensor expand(const Tensor& a, const Shape& shape);

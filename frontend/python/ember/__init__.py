@@ -92,10 +92,6 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     return t.requires_grad_(True) if requires_grad else t
 
 
-def sum(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
-    return input.sum(dim, keepdim)
-
-
 def transpose(input, dim0, dim1):
     return input.transpose(dim0, dim1)
 
@@ -109,7 +105,7 @@ class set_grad_enabled(_contextlib.ContextDecorator):
 
     def __init__(self, mode):
         self.prev = _C.is_grad_enabled()
-        self.mode = bool(mode)
+        self.mode = _builtins.bool(mode)
         _C._set_grad_enabled(self.mode)
 
     def __enter__(self):
@@ -149,7 +145,7 @@ def _format_element(a):
         fmt = lambda v: f"{v:.4e}"
     else:
         fmt = lambda v: f"{v:.4f}"
-    width = max((len(fmt(v)) for v in a.flat), default=0)
+    width = _builtins.max((len(fmt(v)) for v in a.flat), default=0)
     return lambda v: fmt(v).rjust(width)
 
 
@@ -196,4 +192,10 @@ for _name, _dt in [("float", float32), ("double", float64), ("half", float16),
 del _name, _dt
 
 from . import autograd  # noqa: E402
+from . import _reductions  # noqa: E402
+
+for _name in _reductions.FUNCTIONS:
+    globals()[_name] = getattr(_reductions, _name)
+    __all__.append(_name)
+del _name
 from ._compile import compile, export, load_exported  # noqa: E402

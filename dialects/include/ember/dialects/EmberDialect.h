@@ -17,6 +17,8 @@ llvm::LogicalResult inferBroadcastResult(std::optional<mlir::Location> loc, llvm
                                          mlir::ValueRange operands,
                                          llvm::SmallVectorImpl<mlir::Type>& results);
 llvm::LogicalResult verifyBroadcastResult(mlir::Operation* op);
+// Reductions: dims sorted, unique, in range; the result shape follows keepdim.
+llvm::LogicalResult verifyReduce(mlir::Operation* op, llvm::ArrayRef<int64_t> dims, bool keepdim);
 } // namespace ember::dialect
 
 #define GET_OP_CLASSES

@@ -60,17 +60,26 @@ def Ember_MatMulOp : Ember_Op<"matmul",
   let hasVerifier = 1;
 }
 
-def Ember_SumOp : Ember_Op<"sum", [Pure]> {
-  let summary = "sum over dimensions (torch.sum)";
+class Ember_ReduceOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pure]> {
+  let summary = sum;
   let description = [{
-    Sums over `dims` (sorted, non-negative; every dimension when empty). Reduced dimensions
-    are dropped, or kept with size 1 when `keepdim` is set.
+    Reduces over `dims` (sorted, non-negative; every dimension when empty). Reduced
+    dimensions are dropped, or kept with size 1 when `keepdim` is set.
   }];
   let arguments = (ins Ember_FloatTensor:$input, DenseI64ArrayAttr:$dims, BoolAttr:$keepdim);
   let results = (outs Ember_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::ember::dialect::verifyReduce(getOperation(), getDims(), getKeepdim());
+    }
+  }];
 }
+
+def Ember_SumOp : Ember_ReduceOp<"sum", "sum over dimensions (torch.sum)">;
+def Ember_AmaxOp : Ember_ReduceOp<"amax", "maximum over dimensions, NaN-propagating (torch.amax)">;
+def Ember_AminOp : Ember_ReduceOp<"amin", "minimum over dimensions, NaN-propagating (torch.amin)">;
 
 def Ember_ReshapeOp : Ember_Op<"reshape", [Pure]> {
   let summary = "the same elements in a new shape (torch.reshape)";

@@ -108,16 +108,17 @@ void copy(Strided<In> src, Out* out, const int64_t* shape, int ndim) {
   map2<Out, In>([](In x, In) { return x; }, src, src, out, shape, ndim);
 }
 
-// Sums contiguous `in` of `shape` over the dimensions with reduce[d] set, accumulating in Acc;
-// `out` is contiguous over the kept dimensions.
-template <typename Out, typename Acc, typename In>
-void sum(const In* in, const int64_t* shape, int ndim, const bool* reduce, Out* out) {
+// Reduces contiguous `in` of `shape` over the dimensions with reduce[d] set: each output starts
+// at `init` and takes combine(acc, value) in order; `out` is contiguous over kept dimensions.
+template <typename Out, typename Acc, typename In, typename Combine>
+void reduce(const In* in, const int64_t* shape, int ndim, const bool* reduce, Out* out, Acc init,
+            Combine combine) {
   int64_t total = 1, out_total = 1;
   for (int d = 0; d < ndim; ++d) {
     total *= shape[d];
     if (!reduce[d]) out_total *= shape[d];
   }
-  std::vector<Acc> acc(out_total, Acc(0));
+  std::vector<Acc> acc(out_total, init);
   if (total > 0) {
     std::vector<int64_t> ostride(ndim, 0);
     int64_t s = 1;
@@ -131,15 +132,29 @@ void sum(const In* in, const int64_t* shape, int ndim, const bool* reduce, Out* 
     for_each_row(shape, ndim, ostride.data(), ostride.data(), [&](int64_t row, int64_t o, int64_t) {
       const In* p = in + row * inner;
       if (inner_reduced) {
-        Acc a = Acc(0);
-        for (int64_t i = 0; i < inner; ++i) a += static_cast<Acc>(p[i]);
-        acc[o] += a;
+        Acc a = acc[o];
+        for (int64_t i = 0; i < inner; ++i) a = combine(a, static_cast<Acc>(p[i]));
+        acc[o] = a;
       } else {
-        for (int64_t i = 0; i < inner; ++i) acc[o + i] += static_cast<Acc>(p[i]);
+        for (int64_t i = 0; i < inner; ++i) acc[o + i] = combine(acc[o + i], static_cast<Acc>(p[i]));
       }
     });
   }
   for (int64_t i = 0; i < out_total; ++i) out[i] = static_cast<Out>(acc[i]);
+}
+
+// Index of the first best element along the middle dimension of contiguous [outer, n, inner]
+// (better(x, best) decides; NaN counts as best, like PyTorch).
+template <typename In, typename Better>
+void arg_reduce(const In* in, int64_t outer, int64_t n, int64_t inner, int64_t* out, Better better) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const In* p = in + o * n * inner + i;
+      int64_t best = 0;
+      for (int64_t j = 1; j < n; ++j)
+        if (better(p[j * inner], p[best * inner])) best = j;
+      out[o * inner + i] = best;
+    }
 }
 
 // C[M,N] = A[M,K] @ B[K,N]; row-major contiguous. float32: blocked, vectorized kernel.

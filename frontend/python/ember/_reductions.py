@@ -1,0 +1,100 @@
+"""Reductions with PyTorch's signatures (dim as int, tuple or None; keepdim; correction)."""
+import collections
+
+from . import _C
+from ._C import Tensor
+
+_MinMax = collections.namedtuple("_MinMax", ["values", "indices"])
+
+
+def _dims(dim):
+    if dim is None:
+        return []
+    if isinstance(dim, int):
+        return [dim]
+    return list(dim)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    out = _C._sum(input, _dims(dim), keepdim)
+    return out if dtype is None else out.to(dtype)
+
+
+def mean(input, dim=None, keepdim=False):
+    return _C._mean(input, _dims(dim), keepdim)
+
+
+def prod(input, dim=None, keepdim=False):
+    return _C._prod(input, _dims(dim), keepdim)
+
+
+def amax(input, dim=(), keepdim=False):
+    return _C._amax(input, _dims(dim), keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    return _C._amin(input, _dims(dim), keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _C._argmax(input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _C._argmin(input, dim, keepdim)
+
+
+def _min_max(reduce, arg, elementwise):
+    def f(input, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
+            return elementwise(input, dim)
+        if dim is None:
+            return reduce(input, [], False)
+        return _MinMax(reduce(input, [dim], keepdim), arg(input, dim, keepdim))
+    return f
+
+
+max = _min_max(_C._amax, _C._argmax, lambda a, b: _C.maximum(a, b))  # noqa: A001
+min = _min_max(_C._amin, _C._argmin, lambda a, b: _C.minimum(a, b))  # noqa: A001
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _C._var(input, _dims(dim), _correction(unbiased, correction), keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _C._std(input, _dims(dim), _correction(unbiased, correction), keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return _C._logsumexp(input, _dims(dim), keepdim)
+
+
+def softmax(input, dim):
+    return _C._softmax(input, dim)
+
+
+def log_softmax(input, dim):
+    return _C._log_softmax(input, dim)
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    return _C._all(input, _dims(dim), keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    return _C._any(input, _dims(dim), keepdim)
+
+
+FUNCTIONS = ["sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "var",
+             "std", "logsumexp", "softmax", "log_softmax", "all", "any"]
+
+for _name in FUNCTIONS:
+    setattr(Tensor, _name, globals()[_name])
+del _name
