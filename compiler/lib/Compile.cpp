@@ -52,6 +52,20 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   case Prim::Amin:
     return ed::AminOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
                               b.getBoolAttr(n.attrs.keepdim));
+  case Prim::Permute:
+    return ed::PermuteOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints));
+  case Prim::Slice:
+  case Prim::SliceBackward: {
+    const Shape& s = n.attrs.ints;
+    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+    if (n.prim == Prim::Slice)
+      return ed::SliceOp::create(b, loc, type, in[0], i64(s[0]), i64(s[1]), i64(s[2]), i64(s[3]));
+    return ed::SliceBackwardOp::create(b, loc, type, in[0], i64(s[0]), i64(s[1]), i64(s[2]), i64(s[3]));
+  }
+  case Prim::Cat:
+    return ed::CatOp::create(b, loc, type, in, b.getI64IntegerAttr(n.attrs.ints[0]));
+  case Prim::BatchMatMul:
+    return ed::BatchMatMulOp::create(b, loc, type, in[0], in[1]);
   default:
     break;
   case Prim::Reshape:

@@ -4,6 +4,8 @@
 #include "ember/kernels/Elementwise.h"
 
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace {
 
@@ -32,13 +34,48 @@ extern "C" void _mlir_ciface_ember_cpu_matmul_acc_f32(MemRef<2>* a, MemRef<2>* b
     }
 }
 
+// MLIR's strided memref copy (lowered memref.copy of non-contiguous memrefs calls it).
+struct UnrankedMemRef {
+  int64_t rank;
+  void* descriptor; // {T* allocated, T* aligned, int64 offset, int64 sizes[rank], int64 strides[rank]}
+};
+
+extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef* src, UnrankedMemRef* dst) {
+  const int64_t rank = src->rank;
+  auto fields = [](UnrankedMemRef* m) { return reinterpret_cast<int64_t*>(m->descriptor); };
+  int64_t* s = fields(src);
+  int64_t* d = fields(dst);
+  char* sp = reinterpret_cast<char*>(s[1]) + s[2] * elemSize;
+  char* dp = reinterpret_cast<char*>(d[1]) + d[2] * elemSize;
+  const int64_t* sizes = s + 3;
+  const int64_t* sstr = s + 3 + rank;
+  const int64_t* dstr = d + 3 + rank;
+  int64_t total = 1;
+  for (int64_t i = 0; i < rank; ++i) total *= sizes[i];
+  if (total == 0) return;
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, doff = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += idx[i] * sstr[i];
+      doff += idx[i] * dstr[i];
+    }
+    std::memcpy(dp + doff * elemSize, sp + so * elemSize, elemSize);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++idx[i] < sizes[i]) break;
+      idx[i] = 0;
+    }
+  }
+}
+
 } // namespace
 
 namespace ember::compiler {
 
 std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
   return {{"_mlir_ciface_ember_cpu_matmul_acc_f32",
-           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_acc_f32)}};
+           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_acc_f32)},
+          {"memrefCopy", reinterpret_cast<void*>(&memrefCopy)}};
 }
 
 } // namespace ember::compiler

@@ -141,6 +141,21 @@ Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op) {
   return v;
 }
 
+// The offsets/sizes/strides of an ember.slice-style window as static OpFoldResults.
+struct Window {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+};
+Window sliceWindow(OpBuilder& b, RankedTensorType full, RankedTensorType part, int64_t dim,
+                   int64_t start, int64_t step) {
+  Window w;
+  for (int64_t d = 0; d < full.getRank(); ++d) {
+    w.offsets.push_back(b.getIndexAttr(d == dim ? start : 0));
+    w.sizes.push_back(b.getIndexAttr(part.getDimSize(d)));
+    w.strides.push_back(b.getIndexAttr(d == dim ? step : 1));
+  }
+  return w;
+}
+
 FailureOr<Value> lower(OpBuilder& b, Operation* op) {
   Location loc = op->getLoc();
   if (ember::compiler::isElementwise(op))
@@ -159,6 +174,48 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op) {
     return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{mm.getLhs(), mm.getRhs()},
                                     ValueRange{zeroFilled(b, loc, type)})
         .getResult(0);
+  }
+  if (auto bm = dyn_cast<ed::BatchMatMulOp>(op)) {
+    auto type = cast<RankedTensorType>(bm.getType());
+    return linalg::BatchMatmulOp::create(b, loc, TypeRange{type},
+                                         ValueRange{bm.getLhs(), bm.getRhs()},
+                                         ValueRange{zeroFilled(b, loc, type)})
+        .getResult(0);
+  }
+  if (auto pm = dyn_cast<ed::PermuteOp>(op)) {
+    auto out = cast<RankedTensorType>(pm.getType());
+    // out[i0..] = in[j..] with j[dims[i]] = i: the input map sends output dim i to input dims[i].
+    SmallVector<AffineExpr> exprs(out.getRank());
+    for (int64_t i = 0; i < out.getRank(); ++i)
+      exprs[pm.getDims()[i]] = getAffineDimExpr(i, b.getContext());
+    AffineMap inMap = AffineMap::get(out.getRank(), 0, exprs, b.getContext());
+    return buildGeneric(b, loc, ValueRange{pm.getInput()}, {inMap}, out,
+                        [](OpBuilder&, Location, ValueRange args) { return args[0]; });
+  }
+  if (auto sl = dyn_cast<ed::SliceOp>(op)) {
+    auto out = cast<RankedTensorType>(sl.getType());
+    Window w = sliceWindow(b, tensorType(sl.getInput()), out, sl.getDim(), sl.getStart(), sl.getStep());
+    return tensor::ExtractSliceOp::create(b, loc, out, sl.getInput(), w.offsets, w.sizes, w.strides)
+        .getResult();
+  }
+  if (auto sb = dyn_cast<ed::SliceBackwardOp>(op)) {
+    auto out = cast<RankedTensorType>(sb.getType());
+    Window w = sliceWindow(b, out, tensorType(sb.getInput()), sb.getDim(), sb.getStart(), sb.getStep());
+    return tensor::InsertSliceOp::create(b, loc, sb.getInput(), zeroFilled(b, loc, out), w.offsets,
+                                         w.sizes, w.strides)
+        .getResult();
+  }
+  if (auto cat = dyn_cast<ed::CatOp>(op)) {
+    auto out = cast<RankedTensorType>(cat.getType());
+    Value acc = tensor::EmptyOp::create(b, loc, out.getShape(), out.getElementType());
+    int64_t at = 0;
+    for (Value in : cat.getInputs()) {
+      auto t = tensorType(in);
+      Window w = sliceWindow(b, out, t, cat.getDim(), at, 1);
+      acc = tensor::InsertSliceOp::create(b, loc, in, acc, w.offsets, w.sizes, w.strides).getResult();
+      at += t.getDimSize(cat.getDim());
+    }
+    return acc;
   }
   if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerReduce(b, loc, sum);
   if (auto mx = dyn_cast<ed::AmaxOp>(op)) return lowerReduce(b, loc, mx);

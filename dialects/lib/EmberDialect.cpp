@@ -1,6 +1,7 @@
 #include "ember/dialects/EmberDialect.h"
 
 #include "mlir/Dialect/Traits.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -137,6 +138,66 @@ LogicalResult ExpandOp::verify() {
   if (!OpTrait::util::getBroadcastedShape(in.getShape(), out.getShape(), shape) ||
       ArrayRef<int64_t>(shape) != out.getShape() || in.getElementType() != out.getElementType())
     return emitOpError("cannot expand ") << in << " to " << out;
+  return success();
+}
+
+LogicalResult BatchMatMulOp::verify() {
+  auto l = tensorType(getLhs()), r = tensorType(getRhs());
+  auto out = cast<RankedTensorType>(getType());
+  if (l.getRank() != 3 || r.getRank() != 3 || l.getDimSize(0) != r.getDimSize(0) ||
+      l.getDimSize(2) != r.getDimSize(1) ||
+      out != RankedTensorType::get({l.getDimSize(0), l.getDimSize(1), r.getDimSize(2)},
+                                   l.getElementType()))
+    return emitOpError("operands ") << l << " and " << r << " are not BxMxK and BxKxN with result "
+                                    << out;
+  return success();
+}
+
+LogicalResult PermuteOp::verify() {
+  auto in = tensorType(getInput());
+  SmallVector<int64_t> shape;
+  llvm::SmallBitVector seen(in.getRank());
+  for (int64_t d : getDims()) {
+    if (d < 0 || d >= in.getRank() || seen.test(d))
+      return emitOpError("dims must be a permutation of [0, ") << in.getRank() << ")";
+    seen.set(d);
+    shape.push_back(in.getDimSize(d));
+  }
+  if (int64_t(getDims().size()) != in.getRank() ||
+      RankedTensorType::get(shape, in.getElementType()) != getType())
+    return emitOpError("result type should be ") << RankedTensorType::get(shape, in.getElementType());
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = tensorType(getInput());
+  int64_t d = getDim(), start = getStart(), end = getEnd(), step = getStep();
+  if (d < 0 || d >= in.getRank() || step <= 0 || start < 0 || end < start || end > in.getDimSize(d))
+    return emitOpError("slice [") << start << ", " << end << ") step " << step << " of dim " << d
+                                  << " is out of range for " << in;
+  SmallVector<int64_t> shape(in.getShape());
+  shape[d] = (end - start + step - 1) / step;
+  if (RankedTensorType::get(shape, in.getElementType()) != getType())
+    return emitOpError("result type should be ") << RankedTensorType::get(shape, in.getElementType());
+  return success();
+}
+
+LogicalResult CatOp::verify() {
+  if (getInputs().empty()) return emitOpError("needs at least one input");
+  auto first = tensorType(getInputs()[0]);
+  int64_t d = getDim(), total = 0;
+  if (d < 0 || d >= first.getRank()) return emitOpError("dim ") << d << " out of range";
+  for (Value v : getInputs()) {
+    auto t = tensorType(v);
+    for (int64_t k = 0; k < first.getRank(); ++k)
+      if (k != d && (t.getRank() != first.getRank() || t.getDimSize(k) != first.getDimSize(k)))
+        return emitOpError("inputs differ outside dimension ") << d;
+    total += t.getDimSize(d);
+  }
+  SmallVector<int64_t> shape(first.getShape());
+  shape[d] = total;
+  if (RankedTensorType::get(shape, first.getElementType()) != getType())
+    return emitOpError("result type should be ") << RankedTensorType::get(shape, first.getElementType());
   return success();
 }
 

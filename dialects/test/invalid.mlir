@@ -73,3 +73,27 @@ func.func @fusion_bad_yield(%x: tensor<4xf32>) {
   }
   return
 }
+
+// -----
+
+func.func @permute_repeats(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{dims must be a permutation of [0, 2)}}
+  %0 = ember.permute %a {dims = array<i64: 0, 0>} : tensor<2x3xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_out_of_range(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{slice [1, 7) step 1 of dim 1 is out of range}}
+  %0 = ember.slice %a {dim = 1, start = 1, end = 7, step = 1} : tensor<2x3xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @cat_mismatch(%a: tensor<2x3xf32>, %b: tensor<3x3xf32>) {
+  // expected-error @+1 {{inputs differ outside dimension 1}}
+  %0 = ember.cat %a, %b {dim = 1} : tensor<2x3xf32>, tensor<3x3xf32> -> tensor<2x6xf32>
+  return
+}

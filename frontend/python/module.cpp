@@ -119,6 +119,12 @@ std::vector<Tensor> tensor_list(nb::handle seq, const char* op) {
   return out;
 }
 
+// (2, 3) or ((2, 3),) or ([2, 3],) as a Shape, like PyTorch's *size arguments.
+Shape shape_args(nb::args args) {
+  if (args.size() == 1 && !PyLong_Check(args[0].ptr())) return nb::cast<Shape>(args[0]);
+  return nb::cast<Shape>(args);
+}
+
 nb::object grad_fn_name(const Tensor& t) {
   if (!t.grad_fn() || !t.requires_grad()) return nb::none();
   std::string name = prim_name(t.grad_fn()->prim), camel;
@@ -163,6 +169,7 @@ NB_MODULE(_C, m) {
       .def("numel", &Tensor::numel)
       .def("stride", [](const Tensor& t) { return t.strides(); })
       .def("is_contiguous", &Tensor::is_contiguous)
+      .def_prop_ro("_is_symbolic", &Tensor::is_symbolic)
       .def("item", &item)
       .def("numpy", &to_numpy)
       .def_prop_rw("requires_grad", &Tensor::requires_grad,
@@ -185,10 +192,36 @@ NB_MODULE(_C, m) {
       .def("detach", &Tensor::detach)
       .def("matmul", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
       .def("__matmul__", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
-      .def("reshape", [](const Tensor& a, const Shape& s) { return reshape(a, s); }, nb::arg("shape"))
+      .def("__rmatmul__", [](const Tensor& a, nb::handle b) { return matmul(as_tensor(b, "ember.matmul"), a); })
+      .def("mm", [](const Tensor& a, const Tensor& b) { return mm(a, b); })
+      .def("bmm", [](const Tensor& a, const Tensor& b) { return bmm(a, b); })
+      .def("dot", [](const Tensor& a, const Tensor& b) { return dot(a, b); })
+      .def("outer", [](const Tensor& a, const Tensor& b) { return outer(a, b); })
+      .def("permute", [](const Tensor& a, nb::args dims) { return permute(a, shape_args(dims)); })
+      .def("view", [](const Tensor& a, nb::args dims) { return view(a, shape_args(dims)); })
+      .def("unsqueeze", &unsqueeze, nb::arg("dim"))
+      .def("squeeze", [](const Tensor& a, std::optional<int64_t> d) { return squeeze(a, d); },
+           nb::arg("dim").none() = nb::none())
+      .def("flatten", &flatten, nb::arg("start_dim") = 0, nb::arg("end_dim") = -1)
+      .def("narrow", &narrow, nb::arg("dim"), nb::arg("start"), nb::arg("length"))
+      .def("select", [](const Tensor& a, int64_t d, int64_t i) { return ember::select(a, d, i); },
+           nb::arg("dim"), nb::arg("index"))
+      .def("_slice", &slice)
+      .def("reshape", [](const Tensor& a, nb::args dims) { return reshape(a, shape_args(dims)); })
       .def("transpose", &transpose, nb::arg("dim0"), nb::arg("dim1"))
-      .def("t", [](const Tensor& a) { return transpose(a, 0, 1); })
-      .def("expand", [](const Tensor& a, const Shape& s) { return expand(a, s); }, nb::arg("size"));
+      .def("t", [](const Tensor& a) {
+        EMBER_CHECK(a.dim() <= 2, Value, "ember.t", "t() expects a tensor with <= 2 dimensions, "
+                    "got ", a.dim(), "; use transpose(dim0, dim1)");
+        return a.dim() < 2 ? a : transpose(a, 0, 1);
+      })
+      .def("expand", [](const Tensor& a, nb::args dims) {
+        // -1 keeps the size of that dimension, as in PyTorch.
+        Shape s = shape_args(dims);
+        const size_t lead = s.size() - std::min(s.size(), a.shape().size());
+        for (size_t i = lead; i < s.size(); ++i)
+          if (s[i] == -1) s[i] = a.shape()[i - lead];
+        return expand(a, s);
+      });
 
   // One binding per elementwise record: function, method, and operator where Python has one.
 #define EMBER_BIND_1(name)                                                                      \
@@ -233,6 +266,17 @@ NB_MODULE(_C, m) {
   m.def("matmul", [](nb::handle a, nb::handle b) {
     return matmul(as_tensor(a, "ember.matmul"), as_tensor(b, "ember.matmul"));
   }, nb::arg("input"), nb::arg("other"));
+  m.def("mm", &mm, nb::arg("input"), nb::arg("mat2"));
+  m.def("bmm", &bmm, nb::arg("input"), nb::arg("mat2"));
+  m.def("dot", &dot, nb::arg("input"), nb::arg("other"));
+  m.def("outer", &outer, nb::arg("input"), nb::arg("vec2"));
+  m.def("cat", [](nb::handle seq, int64_t dim) { return cat(tensor_list(seq, "ember.cat"), dim); },
+        nb::arg("tensors"), nb::arg("dim") = 0);
+  m.def("stack", [](nb::handle seq, int64_t dim) { return stack(tensor_list(seq, "ember.stack"), dim); },
+        nb::arg("tensors"), nb::arg("dim") = 0);
+  m.def("where", [](const Tensor& c, nb::handle a, nb::handle b) {
+    return where(c, as_tensor(a, "ember.where"), as_tensor(b, "ember.where"));
+  }, nb::arg("condition"), nb::arg("input"), nb::arg("other"));
   m.def("zeros", [](const Shape& s, DType d) { return zeros(s, d); });
   m.def("ones", [](const Shape& s, DType d) { return ones(s, d); });
   m.def("full", [](const Shape& s, double v, DType d) { return full(s, v, d); });

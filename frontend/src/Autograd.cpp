@@ -30,7 +30,7 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
 #undef EMBER_ELEMENTWISE
   case Prim::MatMul: {
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
-    return {matmul(g, transpose(b, 0, 1)), matmul(transpose(a, 0, 1), g)};
+    return {mm(g, transpose(b, 0, 1)), mm(transpose(a, 0, 1), g)};
   }
   case Prim::Sum: {
     const Tensor& a = n.inputs[0];
@@ -72,6 +72,39 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {transpose(g, n.attrs.ints[0], n.attrs.ints[1])};
   case Prim::Expand:
     return {sum_to(g, n.inputs[0].shape())};
+  case Prim::Permute: {
+    Shape inverse(n.attrs.ints.size());
+    for (size_t i = 0; i < inverse.size(); ++i) inverse[n.attrs.ints[i]] = int64_t(i);
+    return {permute(g, inverse)};
+  }
+  case Prim::Slice: {
+    const Shape& s = n.attrs.ints;
+    return {apply(Prim::SliceBackward, {g}, {{s[0], s[1], s[2], s[3], n.inputs[0].shape()[s[0]]}})};
+  }
+  case Prim::SliceBackward: {
+    const Shape& s = n.attrs.ints;
+    return {slice(g, s[0], s[1], s[2], s[3])};
+  }
+  case Prim::Cat: {
+    std::vector<Tensor> out;
+    int64_t at = 0;
+    const int64_t d = n.attrs.ints[0];
+    for (const Tensor& t : n.inputs) {
+      out.push_back(slice(g, d, at, at + t.shape()[d], 1));
+      at += t.shape()[d];
+    }
+    return out;
+  }
+  case Prim::Where: {
+    const Tensor& c = n.inputs[0];
+    Tensor zero = zeros_like(g);
+    return {Tensor(), sum_to(where(c, g, zero), n.inputs[1].shape()),
+            sum_to(where(c, zero, g), n.inputs[2].shape())};
+  }
+  case Prim::BatchMatMul: {
+    const Tensor &a = n.inputs[0], &b = n.inputs[1];
+    return {bmm(g, transpose(b, 1, 2)), bmm(transpose(a, 1, 2), g)};
+  }
   }
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }

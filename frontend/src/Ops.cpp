@@ -50,7 +50,10 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   if (prim_is_elementwise(p))
     return dtype_rule(p) == DTypeRule::Bool ? DType::Bool : compute_dtype(p, in);
   switch (p) {
-  case Prim::MatMul: return result_type(in);
+  case Prim::MatMul:
+  case Prim::BatchMatMul:
+  case Prim::Cat: return result_type(in);
+  case Prim::Where: return result_type({in[1], in[2]});
   case Prim::Sum:
   case Prim::Prod: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
   case Prim::ArgMax:
@@ -98,6 +101,30 @@ Tensor view_of(const Tensor& t, const Shape& shape, const Shape& strides) {
   impl->dtype = t.dtype();
   return Tensor(std::move(impl));
 }
+
+// Writes `src` (converted, broadcast) into the strided view `dst`.
+void copy_into(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0) return;
+  Tensor s = src.to(dst.dtype());
+  Shape ss = broadcast_strides(s, dst.shape());
+  EMBER_DISPATCH(dst.dtype(), {
+    // Walk dst's layout: gather src into a contiguous buffer, then scatter by dst's strides.
+    Tensor tmp = empty(dst.shape(), dst.dtype());
+    kernels::copy<T, T>({s.data<T>(), ss.data()}, tmp.data<T>(), dst.shape().data(), int(dst.dim()));
+    const T* from = tmp.data<T>();
+    T* to = dst.data<T>();
+    Shape zero(dst.dim(), 0);
+    kernels::for_each_row(dst.shape().data(), int(dst.dim()), dst.strides().data(), zero.data(),
+                          [&](int64_t row, int64_t off, int64_t) {
+      const int64_t inner = dst.dim() ? dst.shape().back() : 1;
+      const int64_t st = dst.dim() ? dst.strides().back() : 1;
+      for (int64_t i = 0; i < inner; ++i) to[off + i * st] = from[row * inner + i];
+    });
+  });
+}
+
+Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
+               DType out_dtype);
 
 // The eager CPU computation of each primitive on concrete inputs.
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
@@ -217,6 +244,77 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     const Tensor& a = in[0];
     return view_of(a, shape, broadcast_strides(a, shape));
   }
+  case Prim::Permute: {
+    const Tensor& a = in[0];
+    Shape strides;
+    for (int64_t d : attrs.ints) strides.push_back(a.strides()[d]);
+    return view_of(a, shape, strides);
+  }
+  case Prim::Slice: {
+    const Tensor& a = in[0];
+    const int64_t d = attrs.ints[0];
+    Shape strides = a.strides();
+    Tensor out = view_of(a, shape, strides);
+    out.unsafe_impl()->strides[d] *= attrs.ints[3];
+    if (shape[d] > 0) out.unsafe_impl()->offset += attrs.ints[1] * a.strides()[d];
+    return out;
+  }
+  case Prim::SliceBackward: {
+    Tensor out = zeros(shape, out_dtype);
+    Tensor window = compute(Prim::Slice, {out}, {{attrs.ints[0], attrs.ints[1], attrs.ints[2],
+                                                  attrs.ints[3]}}, in[0].shape(), out_dtype);
+    copy_into(window, in[0]);
+    return out;
+  }
+  case Prim::Cat: {
+    Tensor out = empty(shape, out_dtype);
+    const int64_t d = attrs.ints[0];
+    int64_t at = 0;
+    for (const Tensor& t : in) {
+      const int64_t n = t.shape()[d];
+      Shape part = shape;
+      part[d] = n;
+      copy_into(compute(Prim::Slice, {out}, {{d, at, at + n, 1}}, part, out_dtype), t);
+      at += n;
+    }
+    return out;
+  }
+  case Prim::Where: {
+    Tensor c = in[0].to(DType::Bool), x = in[1].to(out_dtype), y = in[2].to(out_dtype);
+    Tensor out = empty(shape, out_dtype);
+    if (out.numel() == 0) return out;
+    // Broadcast views, then a flat loop over the three.
+    c = view_of(c, shape, broadcast_strides(c, shape)).contiguous();
+    x = view_of(x, shape, broadcast_strides(x, shape)).contiguous();
+    y = view_of(y, shape, broadcast_strides(y, shape)).contiguous();
+    EMBER_DISPATCH(out_dtype, {
+      const bool* pc = c.data<bool>();
+      const T *px = x.data<T>(), *py = y.data<T>();
+      T* po = out.data<T>();
+      parallel_for(out.numel(), kernels::kParallelGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) po[i] = pc[i] ? px[i] : py[i];
+      });
+    });
+    return out;
+  }
+  case Prim::BatchMatMul: {
+    Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
+    Tensor out = empty(shape, out_dtype);
+    const int64_t batch = shape[0], m = shape[1], k = a.shape()[2], n = shape[2];
+    for (int64_t i = 0; i < batch; ++i) {
+      if (out_dtype == DType::Float32) {
+        kernels::matmul_f32(a.data_ptr() + i * m * k, b.data_ptr() + i * k * n,
+                            out.data_ptr() + i * m * n, m, k, n);
+      } else {
+        EMBER_DISPATCH(out_dtype, {
+          using Acc = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, int64_t>;
+          kernels::matmul_generic<T, Acc>(a.data<T>() + i * m * k, b.data<T>() + i * k * n,
+                                          out.data<T>() + i * m * n, m, k, n);
+        });
+      }
+    }
+    return out;
+  }
   }
   fail(ErrorKind::Runtime, "ember.apply", "unknown primitive");
 }
@@ -231,6 +329,30 @@ Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
     if (!attrs.ints.empty())
       for (int64_t d = 0; d < rank; ++d)
         if (mask[d]) out.ints.push_back(d);
+  } else if (p == Prim::Permute) {
+    EMBER_CHECK(int64_t(attrs.ints.size()) == rank, Value, op_context(p), "got ",
+                attrs.ints.size(), " dimensions for a tensor of rank ", rank);
+    std::vector<bool> seen(rank, false);
+    for (size_t i = 0; i < out.ints.size(); ++i) {
+      out.ints[i] = wrap_dim(attrs.ints[i], rank, p);
+      EMBER_CHECK(!seen[out.ints[i]], Value, op_context(p), "dimension ", attrs.ints[i],
+                  " repeats in ", shape_str(attrs.ints));
+      seen[out.ints[i]] = true;
+    }
+  } else if (p == Prim::Slice) {
+    EMBER_CHECK(rank > 0, Index, op_context(p), "cannot slice a 0-d tensor");
+    const int64_t d = wrap_dim(attrs.ints[0], rank, p), size = in[0][d];
+    EMBER_CHECK(attrs.ints[3] > 0, Value, op_context(p), "step must be positive, got ",
+                attrs.ints[3]);
+    auto clamp = [size](int64_t i) {
+      if (i < 0) i += size;
+      return std::min(std::max<int64_t>(i, 0), size);
+    };
+    int64_t start = clamp(attrs.ints[1]), end = clamp(attrs.ints[2]);
+    out.ints = {d, start, std::max(start, end), attrs.ints[3]};
+  } else if (p == Prim::Cat) {
+    EMBER_CHECK(!in.empty(), Value, op_context(p), "expected a non-empty list of tensors");
+    out.ints = {wrap_dim(attrs.ints[0], rank, p)};
   } else if (p == Prim::ArgMax || p == Prim::ArgMin) {
     if (!attrs.ints.empty()) out.ints = {wrap_dim(attrs.ints[0], rank, p)};
   } else if (p == Prim::Transpose) {
@@ -259,6 +381,12 @@ const char* prim_name(Prim p) {
   case Prim::Reshape: return "reshape";
   case Prim::Transpose: return "transpose";
   case Prim::Expand: return "expand";
+  case Prim::Permute: return "permute";
+  case Prim::Slice: return "slice";
+  case Prim::SliceBackward: return "slice_backward";
+  case Prim::Cat: return "cat";
+  case Prim::Where: return "where";
+  case Prim::BatchMatMul: return "bmm";
   }
   return "?";
 }
@@ -270,7 +398,10 @@ int prim_arity(Prim p) {
     return arity;
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
-  case Prim::MatMul: return 2;
+  case Prim::MatMul:
+  case Prim::BatchMatMul: return 2;
+  case Prim::Where: return 3;
+  case Prim::Cat: return -1;
   default: return 1;
   }
 }
@@ -290,8 +421,8 @@ const char* prim_expr(Prim p) {
 
 Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   const std::string ctx = op_context(p);
-  EMBER_CHECK(static_cast<int>(in.size()) == prim_arity(p), Value, ctx, "takes ", prim_arity(p),
-              " tensor inputs, got ", in.size());
+  EMBER_CHECK(prim_arity(p) < 0 || static_cast<int>(in.size()) == prim_arity(p), Value, ctx,
+              "takes ", prim_arity(p), " tensor inputs, got ", in.size());
   if (prim_is_elementwise(p))
     return in.size() == 2 ? broadcast_shapes(in[0], in[1], ctx.c_str()) : in[0];
   switch (p) {
@@ -343,6 +474,49 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
     if (!out.empty()) std::swap(out[attrs.ints[0]], out[attrs.ints[1]]);
     return out;
   }
+  case Prim::Permute: {
+    Shape out;
+    for (int64_t d : attrs.ints) out.push_back(in[0][d]);
+    return out;
+  }
+  case Prim::Slice: {
+    Shape out = in[0];
+    const int64_t start = attrs.ints[1], end = attrs.ints[2], step = attrs.ints[3];
+    out[attrs.ints[0]] = end > start ? (end - start + step - 1) / step : 0;
+    return out;
+  }
+  case Prim::SliceBackward: {
+    Shape out = in[0];
+    out[attrs.ints[0]] = attrs.ints[4];
+    return out;
+  }
+  case Prim::Cat: {
+    EMBER_CHECK(!in.empty(), Value, ctx, "expected a non-empty list of tensors");
+    Shape out = in[0];
+    const int64_t d = attrs.ints[0];
+    out[d] = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      EMBER_CHECK(in[i].size() == in[0].size(), Value, ctx, "tensor ", i, " has ", in[i].size(),
+                  " dimensions but tensor 0 has ", in[0].size());
+      for (size_t k = 0; k < in[0].size(); ++k)
+        EMBER_CHECK(int64_t(k) == d || in[i][k] == in[0][k], Value, ctx, "sizes of tensors must "
+                    "match except in dimension ", d, ": tensor ", i, " has shape ",
+                    shape_str(in[i]), ", tensor 0 has ", shape_str(in[0]));
+      out[d] += in[i][d];
+    }
+    return out;
+  }
+  case Prim::Where:
+    return broadcast_shapes(broadcast_shapes(in[0], in[1], ctx.c_str()), in[2], ctx.c_str());
+  case Prim::BatchMatMul: {
+    const Shape &a = in[0], &b = in[1];
+    EMBER_CHECK(a.size() == 3 && b.size() == 3, Value, ctx, "expects 3-D tensors, got ",
+                shape_str(a), " and ", shape_str(b));
+    EMBER_CHECK(a[0] == b[0] && a[2] == b[1], Value, ctx, "shapes ", shape_str(a), " and ",
+                shape_str(b), " cannot be multiplied: batch sizes must match and a's last "
+                "dimension must equal b's middle one");
+    return {a[0], a[1], b[2]};
+  }
   case Prim::Expand: {
     const Shape &a = in[0], &target = attrs.ints;
     EMBER_CHECK(target.size() >= a.size(), Value, ctx, "cannot expand ", shape_str(a), " to ",
@@ -393,7 +567,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
 #undef EMBER_DEF_1
 #undef EMBER_DEF_2
 
-Tensor matmul(const Tensor& a, const Tensor& b) { return apply(Prim::MatMul, {a, b}); }
+Tensor mm(const Tensor& a, const Tensor& b) { return apply(Prim::MatMul, {a, b}); }
 Tensor sum(const Tensor& a, const Shape& dims, bool keepdim) {
   return apply(Prim::Sum, {a}, {dims, keepdim});
 }
@@ -469,6 +643,125 @@ Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
 }
 Tensor expand(const Tensor& a, const Shape& shape) {
   return shape == a.shape() ? a : apply(Prim::Expand, {a}, {shape});
+}
+
+Tensor permute(const Tensor& a, const Shape& dims) { return apply(Prim::Permute, {a}, {dims}); }
+
+Tensor slice(const Tensor& a, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  return apply(Prim::Slice, {a}, {{dim, start, end, step}});
+}
+
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
+  const int64_t d = wrap_dim(dim, a.dim(), Prim::Slice), size = a.shape()[d];
+  if (start < 0) start += size;
+  EMBER_CHECK(start >= 0 && length >= 0 && start + length <= size, Index, "ember.narrow",
+              "start ", start, " and length ", length, " are out of range for dimension ", d,
+              " of size ", size);
+  return slice(a, d, start, start + length, 1);
+}
+
+Tensor select(const Tensor& a, int64_t dim, int64_t index) {
+  EMBER_CHECK(a.dim() > 0, Index, "ember.select", "cannot select from a 0-d tensor");
+  const int64_t d = wrap_dim(dim, a.dim(), Prim::Slice), size = a.shape()[d];
+  EMBER_CHECK(index >= -size && index < size, Index, "ember.select", "index ", index,
+              " is out of bounds for dimension ", d, " with size ", size);
+  if (index < 0) index += size;
+  Shape out = a.shape();
+  out.erase(out.begin() + d);
+  return reshape(slice(a, d, index, index + 1, 1), out);
+}
+
+Tensor unsqueeze(const Tensor& a, int64_t dim) {
+  const int64_t d = wrap_dim(dim, a.dim() + 1, Prim::Reshape);
+  Shape out = a.shape();
+  out.insert(out.begin() + d, 1);
+  return reshape(a, out);
+}
+
+Tensor squeeze(const Tensor& a, std::optional<int64_t> dim) {
+  Shape out;
+  const int64_t only = dim && a.dim() ? wrap_dim(*dim, a.dim(), Prim::Reshape) : -1;
+  for (int64_t d = 0; d < a.dim(); ++d)
+    if (a.shape()[d] != 1 || (dim && d != only)) out.push_back(a.shape()[d]);
+  return out == a.shape() ? a : reshape(a, out);
+}
+
+Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
+  if (a.dim() == 0) return reshape(a, {1});
+  const int64_t s = wrap_dim(start_dim, a.dim(), Prim::Reshape);
+  const int64_t e = wrap_dim(end_dim, a.dim(), Prim::Reshape);
+  EMBER_CHECK(s <= e, Value, "ember.flatten", "start_dim ", start_dim, " comes after end_dim ", end_dim);
+  Shape out(a.shape().begin(), a.shape().begin() + s);
+  int64_t n = 1;
+  for (int64_t d = s; d <= e; ++d) n *= a.shape()[d];
+  out.push_back(n);
+  out.insert(out.end(), a.shape().begin() + e + 1, a.shape().end());
+  return reshape(a, out);
+}
+
+Tensor view(const Tensor& a, const Shape& shape) {
+  EMBER_CHECK(a.is_symbolic() || a.is_contiguous(), Runtime, "ember.view", "view size is not "
+              "compatible with the input's strides (shape ", shape_str(a.shape()), ", strides ",
+              shape_str(a.strides()), "); use .reshape(...) instead");
+  return reshape(a, shape);
+}
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  return apply(Prim::Cat, tensors, {{dim}});
+}
+
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  EMBER_CHECK(!tensors.empty(), Value, "ember.stack", "expected a non-empty list of tensors");
+  std::vector<Tensor> parts;
+  for (const Tensor& t : tensors) {
+    EMBER_CHECK(t.shape() == tensors[0].shape(), Value, "ember.stack", "stack expects each "
+                "tensor to be equal size, got ", shape_str(tensors[0].shape()), " and ",
+                shape_str(t.shape()));
+    parts.push_back(unsqueeze(t, dim));
+  }
+  return cat(parts, dim);
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(cond.dtype() == DType::Bool, Type, "ember.where", "the condition must be bool, got ",
+              dtype_name(cond.dtype()));
+  return apply(Prim::Where, {cond, a, b});
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) { return apply(Prim::BatchMatMul, {a, b}); }
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.dim() == 1 && b.dim() == 1 && a.shape() == b.shape(), Value, "ember.dot",
+              "expects two 1-D tensors of the same size, got ", shape_str(a.shape()), " and ",
+              shape_str(b.shape()));
+  return sum(mul(a, b));
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) { return mul(unsqueeze(a, 1), unsqueeze(b, 0)); }
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  const char* ctx = "ember.matmul";
+  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, Value, ctx, "both arguments need at least one "
+              "dimension, got ", shape_str(a.shape()), " and ", shape_str(b.shape()));
+  if (a.dim() == 1 && b.dim() == 1) return dot(a, b);
+  if (a.dim() == 2 && b.dim() == 2) return mm(a, b);
+  if (a.dim() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  if (b.dim() == 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
+  // Batched: broadcast the batch dimensions, fold them into one, bmm, unfold.
+  Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  Shape batch = broadcast_shapes(ab, bb, ctx);
+  const int64_t m = a.shape()[a.dim() - 2], k = a.shape().back(), n = b.shape().back();
+  EMBER_CHECK(b.shape()[b.dim() - 2] == k, Value, ctx, "shapes ", shape_str(a.shape()), " and ",
+              shape_str(b.shape()), " cannot be multiplied (", m, "x", k, " and ",
+              b.shape()[b.dim() - 2], "x", n, ")");
+  Shape ea = batch, eb = batch;
+  ea.insert(ea.end(), {m, k});
+  eb.insert(eb.end(), {k, n});
+  const int64_t nb = numel_of(batch);
+  Tensor out = bmm(reshape(expand(a, ea), {nb, m, k}), reshape(expand(b, eb), {nb, k, n}));
+  Shape os = batch;
+  os.insert(os.end(), {m, n});
+  return reshape(out, os);
 }
 
 Tensor sum_to(const Tensor& a, const Shape& shape) {

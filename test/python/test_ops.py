@@ -145,8 +145,8 @@ def test_autograd_errors_are_clear():
 def test_shape_errors_name_op_and_shapes():
     with pytest.raises(ValueError, match=r"ember.matmul: shapes \[2, 3\] and \[4, 5\] cannot be multiplied"):
         ember.ones(2, 3) @ ember.ones(4, 5)
-    with pytest.raises(NotImplementedError, match="only 2-D @ 2-D"):
-        ember.ones(2, 3, 4) @ ember.ones(4, 5)
+    with pytest.raises(ValueError, match=r"ember.matmul: shapes \[2, 3, 4\] and \[5, 6\] cannot be multiplied"):
+        ember.ones(2, 3, 4) @ ember.ones(5, 6)
     with pytest.raises(IndexError, match="ember.sum: dimension 3 is out of range"):
         ember.ones(2, 3).sum(3)
     with pytest.raises(ValueError, match=r"ember.reshape: shape \[4, 4\] is invalid for input of size 6"):

@@ -105,3 +105,30 @@ func.func @dynamic(%a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?xf32> {
   %0 = ember.add %a, %b : tensor<?xf32>, tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @slicing
+func.func @slicing(%a: tensor<4x6xf32>, %b: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x6xf32>, tensor<4x8xf32>) {
+  // CHECK: tensor.extract_slice %arg0[0, 1] [4, 2] [1, 2] : tensor<4x6xf32> to tensor<4x2xf32>
+  %0 = ember.slice %a {dim = 1, start = 1, end = 5, step = 2} : tensor<4x6xf32> -> tensor<4x2xf32>
+  // CHECK: %[[Z:.*]] = linalg.fill
+  // CHECK: tensor.insert_slice %arg1 into %[[Z]][0, 1] [4, 2] [1, 2] : tensor<4x2xf32> into tensor<4x6xf32>
+  %1 = ember.slice_backward %b {dim = 1, start = 1, end = 5, step = 2} : tensor<4x2xf32> -> tensor<4x6xf32>
+  // CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0] [4, 6] [1, 1]
+  // CHECK: tensor.insert_slice %arg1 into %{{.*}}[0, 6] [4, 2] [1, 1]
+  %2 = ember.cat %a, %b {dim = 1} : tensor<4x6xf32>, tensor<4x2xf32> -> tensor<4x8xf32>
+  return %0, %1, %2 : tensor<4x2xf32>, tensor<4x6xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[P:.*]] = affine_map<(d0, d1, d2) -> (d1, d2, d0)>
+// CHECK-LABEL: func.func @permute_bmm
+func.func @permute_bmm(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> (tensor<4x2x3xf32>, tensor<2x3x5xf32>) {
+  // CHECK: linalg.generic {indexing_maps = [#[[P]], {{.*}}]
+  %0 = ember.permute %a {dims = array<i64: 2, 0, 1>} : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  // CHECK: linalg.batch_matmul ins(%arg0, %arg1 : tensor<2x3x4xf32>, tensor<2x4x5xf32>)
+  %1 = ember.bmm %a, %b : tensor<2x3x4xf32>, tensor<2x4x5xf32> -> tensor<2x3x5xf32>
+  return %0, %1 : tensor<4x2x3xf32>, tensor<2x3x5xf32>
+}

@@ -26,6 +26,13 @@ enum class Prim {
   Reshape,   // to shape `ints` (a view when contiguous)
   Transpose, // swap dims ints[0], ints[1] (a view)
   Expand,    // broadcast to shape `ints` (a view)
+  Permute,   // reorder dims: output dim i is input dim ints[i] (a view)
+  Slice,     // ints = {dim, start, end, step}: every step-th index in [start, end) (a view)
+  SliceBackward, // ints = {dim, start, end, step, size}: zeros of size `size` along dim with the
+                 // input written into the slice (the VJP of Slice)
+  Cat,       // concatenate the inputs along ints[0] (variadic)
+  Where,     // where(cond, a, b) with broadcasting
+  BatchMatMul, // [B,M,K] @ [B,K,N]
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
@@ -36,7 +43,7 @@ struct Attrs {
 };
 
 const char* prim_name(Prim p);
-// Number of tensor inputs.
+// Number of tensor inputs (-1: any number).
 int prim_arity(Prim p);
 bool prim_is_elementwise(Prim p);
 // The CUDA C / scalar expression of an elementwise primitive, in `a` and `b` ("" otherwise).
@@ -59,7 +66,8 @@ Shape infer_shape(Prim p, const std::vector<Shape>& inputs, const Attrs& attrs);
 #undef EMBER_DECL_1
 #undef EMBER_DECL_2
 
-Tensor matmul(const Tensor& a, const Tensor& b);
+// 2-D matrix product (torch.mm); `matmul` below handles every torch.matmul case.
+Tensor mm(const Tensor& a, const Tensor& b);
 // Sum over `dims` (every dim when empty), dropping them unless keepdim (torch.sum).
 Tensor sum(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
 Tensor amax(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
@@ -82,6 +90,25 @@ Tensor any(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
 Tensor reshape(const Tensor& a, const Shape& shape);
 Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1);
 Tensor expand(const Tensor& a, const Shape& shape);
+Tensor permute(const Tensor& a, const Shape& dims);
+// Every step-th element of [start, end) along dim (negative and out-of-range bounds clamp
+// like Python slices; step > 0).
+Tensor slice(const Tensor& a, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& a, int64_t dim, int64_t index);
+Tensor unsqueeze(const Tensor& a, int64_t dim);
+Tensor squeeze(const Tensor& a, std::optional<int64_t> dim = std::nullopt);
+Tensor flatten(const Tensor& a, int64_t start_dim = 0, int64_t end_dim = -1);
+// reshape that never copies: the tensor must be contiguous.
+Tensor view(const Tensor& a, const Shape& shape);
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// torch.matmul: 1-D and batched operands, batch dimensions broadcast.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor dot(const Tensor& a, const Tensor& b);
+Tensor outer(const Tensor& a, const Tensor& b);
 // Sums `a` down to `shape` (the reverse of broadcasting `shape` to a.shape()).
 Tensor sum_to(const Tensor& a, const Shape& shape);
 Tensor zeros_like(const Tensor& a);

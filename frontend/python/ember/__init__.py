@@ -8,10 +8,11 @@ import numpy as _np
 _builtin_int, _builtin_float = _builtins.int, _builtins.float
 
 from . import _C
-from ._C import (Tensor, matmul, cuda, is_grad_enabled, dtype, promote_types, result_type,
-                 set_num_threads, get_num_threads)
+from ._C import (Tensor, matmul, mm, bmm, dot, outer, cat, stack, where, cuda, is_grad_enabled,
+                 dtype, promote_types, result_type, set_num_threads, get_num_threads)
 
-__all__ = ["Tensor", "tensor", "from_numpy", "matmul", "sum", "zeros", "ones", "full", "no_grad",
+__all__ = ["Tensor", "tensor", "from_numpy", "matmul", "mm", "bmm", "dot", "outer", "cat",
+           "stack", "where", "permute", "flatten", "squeeze", "unsqueeze", "narrow", "select", "sum", "zeros", "ones", "full", "no_grad",
            "enable_grad", "set_grad_enabled", "autograd", "cuda", "compile", "export",
            "load_exported", "dtype", "promote_types", "result_type", "set_num_threads",
            "get_num_threads"]
@@ -100,6 +101,30 @@ def reshape(input, shape):
     return input.reshape(shape)
 
 
+def permute(input, dims):
+    return input.permute(dims)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return input.flatten(start_dim, end_dim)
+
+
+def squeeze(input, dim=None):
+    return input.squeeze(dim)
+
+
+def unsqueeze(input, dim):
+    return input.unsqueeze(dim)
+
+
+def narrow(input, dim, start, length):
+    return input.narrow(dim, start, length)
+
+
+def select(input, dim, index):
+    return input.select(dim, index)
+
+
 class set_grad_enabled(_contextlib.ContextDecorator):
     """Context manager (and decorator) that turns gradient recording on or off."""
 
@@ -150,6 +175,8 @@ def _format_element(a):
 
 
 def _repr(self):
+    if self._is_symbolic:
+        return f"tensor(<traced>, shape={list(self.shape)}, dtype={self.dtype!r})"
     a = (self.to(float32) if self.dtype == bfloat16 else self).numpy()
     formatter = {"float_kind": _format_element(a)} if a.dtype.kind == "f" else None
     body = _np.array2string(a, separator=", ", prefix="tensor(", threshold=1000,
@@ -193,6 +220,7 @@ del _name, _dt
 
 from . import autograd  # noqa: E402
 from . import _reductions  # noqa: E402
+from . import _indexing  # noqa: E402,F401
 
 for _name in _reductions.FUNCTIONS:
     globals()[_name] = getattr(_reductions, _name)

@@ -97,6 +97,49 @@ def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Ember_BatchMatMulOp : Ember_Op<"bmm", [Pure]> {
+  let summary = "batched matrix product (torch.bmm)";
+  let description = "`lhs` is BxMxK, `rhs` is BxKxN, the result is BxMxN.";
+  let arguments = (ins Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_PermuteOp : Ember_Op<"permute", [Pure]> {
+  let summary = "reorder dimensions (torch.permute)";
+  let description = "Result dimension i is input dimension `dims[i]`.";
+  let arguments = (ins Ember_FloatTensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_SliceOp : Ember_Op<"slice", [Pure]> {
+  let summary = "every step-th index of [start, end) along one dimension (basic slicing)";
+  let arguments = (ins Ember_FloatTensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
+                       I64Attr:$step);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_SliceBackwardOp : Ember_Op<"slice_backward", [Pure]> {
+  let summary = "zeros with the input written into a slice (the gradient of ember.slice)";
+  let arguments = (ins Ember_FloatTensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
+                       I64Attr:$step);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Ember_CatOp : Ember_Op<"cat", [Pure]> {
+  let summary = "concatenate along a dimension (torch.cat)";
+  let arguments = (ins Variadic<Ember_FloatTensor>:$inputs, I64Attr:$dim);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Ember_ExpandOp : Ember_Op<"expand", [Pure]> {
   let summary = "broadcast to a larger shape (torch.expand)";
   let arguments = (ins Ember_FloatTensor:$input);
