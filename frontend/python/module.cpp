@@ -1,9 +1,11 @@
 // Python bindings: ember._C. The Python package (ember/__init__.py) builds the public API on it.
+#include "ember/Creation.h"
 #include "ember/Graph.h"
 #include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
+#include "ember/runtime/Random.h"
 #include "ember/runtime/ThreadPool.h"
 #ifdef EMBER_WITH_COMPILER
 #include "ember/compiler/Compile.h"
@@ -190,6 +192,10 @@ NB_MODULE(_C, m) {
            }, nb::arg("gradient").none() = nb::none(),
            nb::arg("create_graph") = false)
       .def("detach", &Tensor::detach)
+      .def("uniform_", [](Tensor& t, double a, double b) -> Tensor& { return uniform_(t, a, b); },
+           nb::arg("from") = 0.0, nb::arg("to") = 1.0, nb::rv_policy::reference)
+      .def("normal_", [](Tensor& t, double m, double s) -> Tensor& { return normal_(t, m, s); },
+           nb::arg("mean") = 0.0, nb::arg("std") = 1.0, nb::rv_policy::reference)
       .def("matmul", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
       .def("__matmul__", [](const Tensor& a, nb::handle b) { return matmul(a, as_tensor(b, "ember.matmul")); })
       .def("__rmatmul__", [](const Tensor& a, nb::handle b) { return matmul(as_tensor(b, "ember.matmul"), a); })
@@ -235,6 +241,23 @@ NB_MODULE(_C, m) {
 #define EMBER_ELEMENTWISE(Name, name, arity, ...) EMBER_BIND_##arity(name)
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
+  // The in-place variant of each record, as in PyTorch (add_, exp_, ...).
+#define EMBER_BIND_INPLACE_1(name)                                                              \
+  tensor.def(#name "_", [](Tensor& a) -> Tensor& { return assign_(a, name(a), "ember." #name "_"); }, \
+             nb::rv_policy::reference);
+#define EMBER_BIND_INPLACE_2(name)                                                              \
+  tensor.def(#name "_", [](Tensor& a, nb::handle b) -> Tensor& {                              \
+    return assign_(a, name(a, as_tensor(b, "ember." #name "_")), "ember." #name "_");         \
+  }, nb::rv_policy::reference);
+#define EMBER_ELEMENTWISE(Name, name, arity, ...) EMBER_BIND_INPLACE_##arity(name)
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  tensor.def("copy_", [](Tensor& a, nb::handle b) -> Tensor& { return copy_(a, as_tensor(b, "ember.Tensor.copy_")); },
+             nb::arg("src"), nb::rv_policy::reference)
+      .def("fill_", [](Tensor& a, nb::handle v) -> Tensor& { return copy_(a, as_tensor(v, "ember.Tensor.fill_")); },
+           nb::arg("value"), nb::rv_policy::reference)
+      .def("zero_", [](Tensor& a) -> Tensor& { return copy_(a, wrapped_scalar(0, DType::Bool)); },
+           nb::rv_policy::reference);
   nb::list elementwise;
 #define EMBER_ELEMENTWISE(Name, name, ...) elementwise.append(#name);
 #include "ember/ops/Elementwise.def"
@@ -281,6 +304,20 @@ NB_MODULE(_C, m) {
   m.def("ones", [](const Shape& s, DType d) { return ones(s, d); });
   m.def("full", [](const Shape& s, double v, DType d) { return full(s, v, d); });
   m.def("_set_grad_enabled", &set_grad_enabled);
+  m.def("_arange", [](double s, double e, double st, std::optional<DType> d) { return arange(s, e, st, d); },
+        nb::arg("start"), nb::arg("end"), nb::arg("step"), nb::arg("dtype").none());
+  m.def("_linspace", &linspace);
+  m.def("_logspace", &logspace);
+  m.def("_eye", [](int64_t n, std::optional<int64_t> m, DType d) { return eye(n, m, d); },
+        nb::arg("n"), nb::arg("m").none(), nb::arg("dtype"));
+  m.def("manual_seed", [](int64_t seed) { manual_seed(static_cast<uint64_t>(seed)); }, nb::arg("seed"));
+  m.def("initial_seed", [] { return static_cast<int64_t>(random::initial_seed()); });
+  m.def("_rand", [](const Shape& s, DType d) { return rand(s, d); });
+  m.def("_randn", [](const Shape& s, DType d) { return randn(s, d); });
+  m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d) { return randint(lo, hi, s, d); });
+  m.def("_randperm", [](int64_t n, DType d) { return randperm(n, d); });
+  m.def("_empty", [](const Shape& s, DType d) { return empty(s, d); });
+  m.def("bernoulli", &bernoulli, nb::arg("input"));
   m.def("set_num_threads", &set_num_threads, nb::arg("num"));
   m.def("get_num_threads", &get_num_threads);
   m.def("_host_allocator_stats", [] {

@@ -102,6 +102,34 @@ Tensor view_of(const Tensor& t, const Shape& shape, const Shape& strides) {
   return Tensor(std::move(impl));
 }
 
+// Strides that show (old_shape, old_strides) memory as new_shape without copying, if any
+// (PyTorch's computeStride: each run of new dimensions must fit inside one contiguous chunk).
+std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strides,
+                                  const Shape& new_shape) {
+  if (numel_of(old_shape) == 0) return contiguous_strides(new_shape);
+  Shape out(new_shape.size());
+  int64_t view_d = int64_t(new_shape.size()) - 1;
+  int64_t chunk = old_strides.empty() ? 1 : old_strides.back();
+  int64_t tensor_numel = 1, view_numel = 1;
+  for (int64_t d = int64_t(old_shape.size()) - 1; d >= 0; --d) {
+    tensor_numel *= old_shape[d];
+    if (d == 0 || (old_shape[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d] == 1)) {
+        out[view_d] = view_numel * chunk;
+        view_numel *= new_shape[view_d];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) {
+        chunk = old_strides[d - 1];
+        tensor_numel = view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return out;
+}
+
 // Writes `src` (converted, broadcast) into the strided view `dst`.
 void copy_into(const Tensor& dst, const Tensor& src) {
   if (dst.numel() == 0) return;
@@ -231,6 +259,9 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     return out;
   }
   case Prim::Reshape: {
+    // A view whenever the layout allows it (PyTorch's rule), else a copy.
+    if (auto strides = view_strides(in[0].shape(), in[0].strides(), shape))
+      return view_of(in[0], shape, *strides);
     Tensor a = in[0].contiguous();
     return view_of(a, shape, contiguous_strides(shape));
   }
@@ -700,7 +731,9 @@ Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor view(const Tensor& a, const Shape& shape) {
-  EMBER_CHECK(a.is_symbolic() || a.is_contiguous(), Runtime, "ember.view", "view size is not "
+  Shape target = infer_shape(Prim::Reshape, {a.shape()}, {shape});
+  EMBER_CHECK(a.is_symbolic() || view_strides(a.shape(), a.strides(), target), Runtime,
+              "ember.view", "view size is not "
               "compatible with the input's strides (shape ", shape_str(a.shape()), ", strides ",
               shape_str(a.strides()), "); use .reshape(...) instead");
   return reshape(a, shape);
@@ -773,6 +806,47 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
       dims.push_back(static_cast<int64_t>(i));
   Tensor s = dims.empty() ? a : sum(a, dims, /*keepdim=*/true);
   return s.shape() == shape ? s : reshape(s, shape);
+}
+
+namespace {
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
+
+void check_writable(const Tensor& self, const char* op) {
+  EMBER_CHECK(!self.is_symbolic(), NotImplemented, op, "in-place operations cannot be traced yet; "
+              "use the out-of-place form inside compiled functions");
+  EMBER_CHECK(!(grad_enabled() && self.requires_grad()), NotImplemented, op, "in-place operations "
+              "on tensors that require grad are not supported yet (they need autograd's version "
+              "counters); use the out-of-place form, or run it under ember.no_grad()");
+}
+} // namespace
+
+Tensor& copy_(Tensor& self, const Tensor& src) {
+  check_writable(self, "ember.Tensor.copy_");
+  EMBER_CHECK(!(grad_enabled() && src.requires_grad()), NotImplemented, "ember.Tensor.copy_",
+              "copying from a tensor that requires grad in place is not supported yet; use "
+              "src.detach()");
+  broadcast_shapes(src.shape(), self.shape(), "ember.Tensor.copy_");
+  EMBER_CHECK(numel_of(broadcast_shapes(src.shape(), self.shape(), "ember.Tensor.copy_")) ==
+                  self.numel(), Value, "ember.Tensor.copy_", "source of shape ",
+              shape_str(src.shape()), " does not broadcast to ", shape_str(self.shape()));
+  copy_into(self, src);
+  return self;
+}
+
+Tensor& assign_(Tensor& self, const Tensor& result, const char* op) {
+  check_writable(self, op);
+  EMBER_CHECK(can_cast(result.dtype(), self.dtype()), Type, op, "result type ",
+              dtype_name(result.dtype()), " can't be cast to the desired output type ",
+              dtype_name(self.dtype()));
+  EMBER_CHECK(broadcast_shapes(result.shape(), self.shape(), op) == self.shape(), Value, op,
+              "output with shape ", shape_str(self.shape()), " doesn't match the broadcast shape ",
+              shape_str(result.shape()));
+  copy_into(self, result);
+  return self;
 }
 
 Tensor zeros_like(const Tensor& a) { return zeros(a.shape(), a.dtype()); }

@@ -111,6 +111,11 @@ Tensor dot(const Tensor& a, const Tensor& b);
 Tensor outer(const Tensor& a, const Tensor& b);
 // Sums `a` down to `shape` (the reverse of broadcasting `shape` to a.shape()).
 Tensor sum_to(const Tensor& a, const Shape& shape);
+// In place: writes `src` (broadcast, converted) into `self`'s memory, which views share.
+Tensor& copy_(Tensor& self, const Tensor& src);
+// In place: self = result (an op's out-of-place result on self), after PyTorch's checks: the
+// result broadcasts to self's shape and its dtype can be cast to self's.
+Tensor& assign_(Tensor& self, const Tensor& result, const char* op);
 Tensor zeros_like(const Tensor& a);
 // A Python-scalar-like constant: 0-d and weak in type promotion (VJP rules use it).
 Tensor scalar(double value);

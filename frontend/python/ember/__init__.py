@@ -72,7 +72,7 @@ def from_numpy(array):
     return _C._from_array(array)
 
 
-def _creation(fn):
+def _factory(fn):
     def make(*size, dtype=None, requires_grad=False):
         _check_dtype(dtype, fn.__name__)
         t = fn(_shape_args(size), dtype or float32)
@@ -80,8 +80,8 @@ def _creation(fn):
     return make
 
 
-zeros = _creation(_C.zeros)
-ones = _creation(_C.ones)
+zeros = _factory(_C.zeros)
+ones = _factory(_C.ones)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
@@ -221,6 +221,14 @@ del _name, _dt
 from . import autograd  # noqa: E402
 from . import _reductions  # noqa: E402
 from . import _indexing  # noqa: E402,F401
+from . import _creation  # noqa: E402
+from ._C import manual_seed, initial_seed, bernoulli  # noqa: E402
+
+for _name in _creation.FUNCTIONS:
+    globals()[_name] = getattr(_creation, _name)
+    __all__.append(_name)
+del _name
+__all__ += ["manual_seed", "initial_seed", "bernoulli"]
 
 for _name in _reductions.FUNCTIONS:
     globals()[_name] = getattr(_reductions, _name)

@@ -50,3 +50,13 @@ def __iter__(self):
 
 
 Tensor.__iter__ = __iter__
+
+
+def _setitem(self, index, value):
+    self[index].copy_(value)
+
+
+Tensor.__setitem__ = _setitem
+for _op, _name in [("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"), ("div", "__itruediv__")]:
+    setattr(Tensor, _name, (lambda op: lambda self, other: getattr(self, op + "_")(other))(_op))
+del _op, _name

@@ -1,0 +1,81 @@
+"""Creation functions with PyTorch's signatures."""
+import builtins
+
+from . import _C
+from ._C import Tensor, dtype as _dtype
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return list(size[0])
+    return list(size)
+
+
+def _grad(t, requires_grad):
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def arange(start, end=None, step=1, *, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    return _grad(_C._arange(builtins.float(start), builtins.float(end), builtins.float(step), dtype),
+                 requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, requires_grad=False):
+    return _grad(_C._linspace(builtins.float(start), builtins.float(end), steps,
+                              dtype or _dtype.float32), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+    return _grad(_C._logspace(builtins.float(start), builtins.float(end), steps,
+                              builtins.float(base), dtype or _dtype.float32), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, requires_grad=False):
+    return _grad(_C._eye(n, m, dtype or _dtype.float32), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return _grad(_C._empty(_size(size), dtype or _dtype.float32), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False):
+    return _grad(_C._rand(_size(size), dtype or _dtype.float32), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False):
+    return _grad(_C._randn(_size(size), dtype or _dtype.float32), requires_grad)
+
+
+def randint(low, high=None, size=None, *, dtype=None):
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    return _C._randint(low, high, list(size), dtype or _dtype.int64)
+
+
+def randperm(n, *, dtype=None):
+    return _C._randperm(n, dtype or _dtype.int64)
+
+
+def _like(make):
+    def like(input, *, dtype=None, requires_grad=False):
+        return _grad(make(list(input.shape), dtype or input.dtype), requires_grad)
+    return like
+
+
+zeros_like = _like(lambda s, d: _C.zeros(s, d))
+ones_like = _like(lambda s, d: _C.ones(s, d))
+empty_like = _like(lambda s, d: _C._empty(s, d))
+rand_like = _like(lambda s, d: _C._rand(s, d))
+randn_like = _like(lambda s, d: _C._randn(s, d))
+
+
+def full_like(input, fill_value, *, dtype=None, requires_grad=False):
+    return _grad(_C.full(list(input.shape), builtins.float(fill_value), dtype or input.dtype),
+                 requires_grad)
+
+
+FUNCTIONS = ["arange", "linspace", "logspace", "eye", "empty", "rand", "randn", "randint",
+             "randperm", "zeros_like", "ones_like", "empty_like", "rand_like", "randn_like",
+             "full_like"]
