@@ -1,5 +1,6 @@
 // Python bindings: ember._C. The Python package (ember/__init__.py) builds the public API on it.
 #include "ember/Creation.h"
+#include "ember/Functional.h"
 #include "ember/Graph.h"
 #include "ember/Ops.h"
 #include "ember/Tensor.h"
@@ -380,6 +381,68 @@ NB_MODULE(_C, m) {
 #else
   m.attr("has_compiler") = false;
 #endif
+
+  // ember.nn.functional's kernels; ember/nn/functional.py gives them PyTorch's signatures.
+  {
+    namespace F = ember::nn::functional;
+    nb::module_ f = m.def_submodule("_F", "nn.functional primitives");
+    auto opt = [](nb::handle h) { return h.is_none() ? Tensor() : nb::cast<Tensor>(h); };
+    auto red = [](const std::string& r, const char* op) { return F::reduction_from(r, op); };
+    f.def("clamp", [](const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
+      return F::clamp(x, lo, hi);
+    }, nb::arg("x"), nb::arg("min").none(), nb::arg("max").none());
+    f.def("linear", [opt](const Tensor& x, const Tensor& w, nb::handle b) { return F::linear(x, w, opt(b)); },
+          nb::arg("x"), nb::arg("weight"), nb::arg("bias").none());
+    f.def("gelu", &F::gelu);
+    f.def("silu", &F::silu);
+    f.def("mish", &F::mish);
+    f.def("softplus", &F::softplus);
+    f.def("logsigmoid", &F::logsigmoid);
+    f.def("leaky_relu", &F::leaky_relu);
+    f.def("elu", &F::elu);
+    f.def("selu", &F::selu);
+    f.def("celu", &F::celu);
+    f.def("hardtanh", &F::hardtanh);
+    f.def("relu6", &F::relu6);
+    f.def("hardsigmoid", &F::hardsigmoid);
+    f.def("hardswish", &F::hardswish);
+    f.def("one_hot", &F::one_hot);
+    f.def("embedding", &F::embedding);
+    f.def("dropout", &F::dropout);
+    f.def("layer_norm", [opt](const Tensor& x, const Shape& s, nb::handle w, nb::handle b, double eps) {
+      return F::layer_norm(x, s, opt(w), opt(b), eps);
+    }, nb::arg("x"), nb::arg("shape"), nb::arg("weight").none(), nb::arg("bias").none(), nb::arg("eps"));
+#define EMBER_BIND_LOSS(name)                                                                      \
+    f.def(#name, [red](const Tensor& a, const Tensor& b, const std::string& r) {                   \
+      return F::name(a, b, red(r, "ember.nn.functional." #name));                                  \
+    });
+    EMBER_BIND_LOSS(mse_loss)
+    EMBER_BIND_LOSS(l1_loss)
+    EMBER_BIND_LOSS(binary_cross_entropy)
+    EMBER_BIND_LOSS(binary_cross_entropy_with_logits)
+#undef EMBER_BIND_LOSS
+    f.def("smooth_l1_loss", [red](const Tensor& a, const Tensor& b, const std::string& r, double beta) {
+      return F::smooth_l1_loss(a, b, red(r, "ember.nn.functional.smooth_l1_loss"), beta);
+    });
+    f.def("huber_loss", [red](const Tensor& a, const Tensor& b, const std::string& r, double delta) {
+      return F::huber_loss(a, b, red(r, "ember.nn.functional.huber_loss"), delta);
+    });
+    f.def("kl_div", [red](const Tensor& a, const Tensor& b, const std::string& r, bool log_target) {
+      return F::kl_div(a, b, red(r, "ember.nn.functional.kl_div"), log_target);
+    });
+    f.def("nll_loss", [opt, red](const Tensor& a, const Tensor& t, nb::handle w, int64_t ignore,
+                                 const std::string& r) {
+      return F::nll_loss(a, t, opt(w), ignore, red(r, "ember.nn.functional.nll_loss"));
+    }, nb::arg("input"), nb::arg("target"), nb::arg("weight").none(), nb::arg("ignore_index"),
+       nb::arg("reduction"));
+    f.def("cross_entropy", [opt, red](const Tensor& a, const Tensor& t, nb::handle w, int64_t ignore,
+                                      const std::string& r, double smoothing) {
+      return F::cross_entropy(a, t, opt(w), ignore, red(r, "ember.nn.functional.cross_entropy"), smoothing);
+    }, nb::arg("input"), nb::arg("target"), nb::arg("weight").none(), nb::arg("ignore_index"),
+       nb::arg("reduction"), nb::arg("label_smoothing"));
+    m.def("index_select", [](const Tensor& a, int64_t d, const Tensor& i) { return index_select(a, d, i); },
+          nb::arg("input"), nb::arg("dim"), nb::arg("index"));
+  }
 
   nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
   cuda.def("is_available", &cuda::is_available);

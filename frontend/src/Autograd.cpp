@@ -101,6 +101,13 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {Tensor(), sum_to(where(c, g, zero), n.inputs[1].shape()),
             sum_to(where(c, zero, g), n.inputs[2].shape())};
   }
+  case Prim::IndexSelect: {
+    const Tensor &a = n.inputs[0], &idx = n.inputs[1];
+    const int64_t d = n.attrs.ints[0];
+    return {apply(Prim::IndexAdd, {g, idx}, {{d, a.shape()[d]}}), Tensor()};
+  }
+  case Prim::IndexAdd:
+    return {index_select(g, n.attrs.ints[0], n.inputs[1]), Tensor()};
   case Prim::BatchMatMul: {
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
     return {bmm(g, transpose(b, 1, 2)), bmm(transpose(a, 1, 2), g)};

@@ -54,6 +54,8 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   case Prim::BatchMatMul:
   case Prim::Cat: return result_type(in);
   case Prim::Where: return result_type({in[1], in[2]});
+  case Prim::IndexSelect:
+  case Prim::IndexAdd: return in[0].dtype();
   case Prim::Sum:
   case Prim::Prod: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
   case Prim::ArgMax:
@@ -328,6 +330,38 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     });
     return out;
   }
+  case Prim::IndexSelect:
+  case Prim::IndexAdd: {
+    const Tensor a = in[0].contiguous(), idx = in[1].to(DType::Int64).contiguous();
+    const int64_t d = attrs.ints[0], src_size = a.shape()[d], dst_size = shape[d];
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < d; ++i) outer *= shape[i];
+    for (int64_t i = d + 1; i < int64_t(shape.size()); ++i) inner *= shape[i];
+    const int64_t* ix = idx.data<int64_t>();
+    const int64_t bound = p == Prim::IndexSelect ? src_size : dst_size;
+    for (int64_t i = 0; i < idx.numel(); ++i)
+      EMBER_CHECK(ix[i] >= -bound && ix[i] < bound, Index, op_context(p), "index ", ix[i],
+                  " is out of bounds for dimension ", d, " with size ", bound);
+    Tensor out = p == Prim::IndexSelect ? empty(shape, out_dtype) : zeros(shape, out_dtype);
+    EMBER_DISPATCH(out_dtype, {
+      const T* src = a.data<T>();
+      T* dst = out.data<T>();
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < idx.numel(); ++i) {
+          const int64_t j = ix[i] < 0 ? ix[i] + bound : ix[i];
+          if (p == Prim::IndexSelect) {
+            std::copy(src + (o * src_size + j) * inner, src + (o * src_size + j + 1) * inner,
+                      dst + (o * dst_size + i) * inner);
+          } else {
+            const T* from = src + (o * src_size + i) * inner;
+            T* to = dst + (o * dst_size + j) * inner;
+            for (int64_t k = 0; k < inner; ++k)
+              to[k] = static_cast<T>(static_cast<compute_t<T>>(to[k]) + static_cast<compute_t<T>>(from[k]));
+          }
+        }
+    });
+    return out;
+  }
   case Prim::BatchMatMul: {
     Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
     Tensor out = empty(shape, out_dtype);
@@ -381,6 +415,8 @@ Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
     };
     int64_t start = clamp(attrs.ints[1]), end = clamp(attrs.ints[2]);
     out.ints = {d, start, std::max(start, end), attrs.ints[3]};
+  } else if (p == Prim::IndexSelect || p == Prim::IndexAdd) {
+    out.ints[0] = wrap_dim(attrs.ints[0], rank, p);
   } else if (p == Prim::Cat) {
     EMBER_CHECK(!in.empty(), Value, op_context(p), "expected a non-empty list of tensors");
     out.ints = {wrap_dim(attrs.ints[0], rank, p)};
@@ -418,6 +454,8 @@ const char* prim_name(Prim p) {
   case Prim::Cat: return "cat";
   case Prim::Where: return "where";
   case Prim::BatchMatMul: return "bmm";
+  case Prim::IndexSelect: return "index_select";
+  case Prim::IndexAdd: return "index_add";
   }
   return "?";
 }
@@ -430,7 +468,9 @@ int prim_arity(Prim p) {
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
   case Prim::MatMul:
-  case Prim::BatchMatMul: return 2;
+  case Prim::BatchMatMul:
+  case Prim::IndexSelect:
+  case Prim::IndexAdd: return 2;
   case Prim::Where: return 3;
   case Prim::Cat: return -1;
   default: return 1;
@@ -539,6 +579,14 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   }
   case Prim::Where:
     return broadcast_shapes(broadcast_shapes(in[0], in[1], ctx.c_str()), in[2], ctx.c_str());
+  case Prim::IndexSelect:
+  case Prim::IndexAdd: {
+    EMBER_CHECK(in[1].size() <= 1, Value, ctx, "index must be 1-D, got shape ", shape_str(in[1]));
+    Shape out = in[0];
+    EMBER_CHECK(!out.empty(), Index, ctx, "cannot index a 0-d tensor");
+    out[attrs.ints[0]] = p == Prim::IndexSelect ? numel_of(in[1]) : attrs.ints[1];
+    return out;
+  }
   case Prim::BatchMatMul: {
     const Shape &a = in[0], &b = in[1];
     EMBER_CHECK(a.size() == 3 && b.size() == 3, Value, ctx, "expects 3-D tensors, got ",
@@ -762,6 +810,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) { return apply(Prim::BatchMatMul, {a, b}); }
+
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
+  EMBER_CHECK(is_integral(index.dtype()), Type, "ember.index_select", "index must be an integer "
+              "tensor, got ", dtype_name(index.dtype()));
+  return apply(Prim::IndexSelect, {a, index}, {{dim}});
+}
 
 Tensor dot(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a.dim() == 1 && b.dim() == 1 && a.shape() == b.shape(), Value, "ember.dot",

@@ -33,6 +33,9 @@ enum class Prim {
   Cat,       // concatenate the inputs along ints[0] (variadic)
   Where,     // where(cond, a, b) with broadcasting
   BatchMatMul, // [B,M,K] @ [B,K,N]
+  IndexSelect, // (a, index): the entries index[i] of a along ints[0] (index 1-D integer)
+  IndexAdd,    // (src, index): zeros of size ints[1] along ints[0] with src's entries added at
+               // index (the VJP of IndexSelect; repeated indices accumulate)
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
@@ -107,6 +110,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // torch.matmul: 1-D and batched operands, batch dimensions broadcast.
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 Tensor dot(const Tensor& a, const Tensor& b);
 Tensor outer(const Tensor& a, const Tensor& b);
 // Sums `a` down to `shape` (the reverse of broadcasting `shape` to a.shape()).

@@ -230,6 +230,12 @@ for _name in _creation.FUNCTIONS:
 del _name
 __all__ += ["manual_seed", "initial_seed", "bernoulli"]
 
+from . import nn  # noqa: E402
+from ._C import index_select  # noqa: E402
+
+clamp = clip = nn.functional._clamp
+__all__ += ["nn", "index_select", "clamp", "clip"]
+
 for _name in _reductions.FUNCTIONS:
     globals()[_name] = getattr(_reductions, _name)
     __all__.append(_name)

@@ -1,0 +1,237 @@
+#include "ember/Functional.h"
+
+#include "ember/Creation.h"
+#include "ember/runtime/Error.h"
+
+#include <cmath>
+
+namespace ember::nn::functional {
+namespace {
+
+Tensor reduce(const Tensor& loss, Reduction r) {
+  switch (r) {
+  case Reduction::None: return loss;
+  case Reduction::Sum: return sum(loss);
+  case Reduction::Mean: return mean(loss);
+  }
+  return loss;
+}
+
+void same_shape(const Tensor& a, const Tensor& b, const char* op) {
+  EMBER_CHECK(a.shape() == b.shape(), Value, op, "input of shape ", shape_str(a.shape()),
+              " and target of shape ", shape_str(b.shape()), " differ; they must match");
+}
+
+} // namespace
+
+Reduction reduction_from(const std::string& name, const char* op) {
+  if (name == "none") return Reduction::None;
+  if (name == "mean") return Reduction::Mean;
+  if (name == "sum") return Reduction::Sum;
+  fail(ErrorKind::Value, op, "'", name, "' is not a valid value for reduction; use 'none', 'mean' or 'sum'");
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  EMBER_CHECK(min || max, Value, "ember.clamp", "at least one of 'min' or 'max' must not be None");
+  Tensor y = min ? maximum(x, scalar(*min)) : x;
+  return max ? minimum(y, scalar(*max)) : y;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  Tensor y = matmul(x, transpose(weight, 0, 1));
+  return bias.defined() ? add(y, bias) : y;
+}
+
+Tensor gelu(const Tensor& x, bool tanh_approximation) {
+  if (!tanh_approximation)
+    return mul(mul(x, scalar(0.5)), add(erf(mul(x, scalar(M_SQRT1_2))), scalar(1)));
+  Tensor inner = mul(add(x, mul(mul(mul(x, x), x), scalar(0.044715))), scalar(std::sqrt(2.0 / M_PI)));
+  return mul(mul(x, scalar(0.5)), add(tanh(inner), scalar(1)));
+}
+
+Tensor silu(const Tensor& x) { return mul(x, sigmoid(x)); }
+Tensor mish(const Tensor& x) { return mul(x, tanh(softplus(x))); }
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  Tensor bx = mul(x, scalar(beta));
+  // Above the threshold softplus is the identity (and exp would overflow).
+  Tensor safe = minimum(bx, scalar(threshold));
+  return where(gt(bx, scalar(threshold)), x, div(log1p(exp(safe)), scalar(beta)));
+}
+
+Tensor logsigmoid(const Tensor& x) { return neg(softplus(neg(x))); }
+
+Tensor leaky_relu(const Tensor& x, double slope) {
+  return where(gt(x, scalar(0)), x, mul(x, scalar(slope)));
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+  return where(gt(x, scalar(0)), x, mul(expm1(minimum(x, scalar(0))), scalar(alpha)));
+}
+
+Tensor selu(const Tensor& x) {
+  return mul(elu(x, 1.6732632423543772848170429916717), scalar(1.0507009873554804934193349852946));
+}
+
+Tensor celu(const Tensor& x, double alpha) {
+  return where(gt(x, scalar(0)), x,
+               mul(expm1(div(minimum(x, scalar(0)), scalar(alpha))), scalar(alpha)));
+}
+
+Tensor hardtanh(const Tensor& x, double min, double max) { return clamp(x, min, max); }
+Tensor relu6(const Tensor& x) { return hardtanh(x, 0, 6); }
+Tensor hardsigmoid(const Tensor& x) { return clamp(add(div(x, scalar(6)), scalar(0.5)), 0, 1); }
+Tensor hardswish(const Tensor& x) { return mul(x, hardsigmoid(x)); }
+
+Tensor one_hot(const Tensor& target, int64_t num_classes) {
+  EMBER_CHECK(target.dtype() == DType::Int64, Type, "ember.one_hot",
+              "one_hot is only applicable to index tensors (int64), got ", dtype_name(target.dtype()));
+  if (num_classes < 0) num_classes = target.numel() ? int64_t(amax(target).item()) + 1 : 0;
+  if (target.numel())
+    EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Index,
+                "ember.one_hot", "class values must be in [0, ", num_classes, ")");
+  return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64)).to(DType::Int64);
+}
+
+Tensor embedding(const Tensor& indices, const Tensor& weight) {
+  EMBER_CHECK(weight.dim() == 2, Value, "ember.embedding", "weight must be 2-D, got ",
+              shape_str(weight.shape()));
+  Shape out = indices.shape();
+  out.push_back(weight.shape()[1]);
+  return reshape(index_select(weight, 0, reshape(indices, {-1})), out);
+}
+
+Tensor dropout(const Tensor& x, double p, bool training) {
+  EMBER_CHECK(p >= 0 && p <= 1, Value, "ember.dropout", "dropout probability has to be between 0 "
+              "and 1, but got ", p);
+  if (!training || p == 0) return x;
+  if (p == 1) return mul(x, scalar(0));
+  Tensor keep = bernoulli(full(x.shape(), 1 - p, x.dtype()));
+  return mul(x, mul(keep, scalar(1 / (1 - p))));
+}
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  const int64_t k = int64_t(normalized_shape.size());
+  EMBER_CHECK(k >= 1 && k <= x.dim() &&
+                  Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,
+              Value, "ember.layer_norm", "normalized_shape ", shape_str(normalized_shape),
+              " must be the trailing dimensions of the input's shape ", shape_str(x.shape()));
+  Shape dims;
+  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
+  Tensor centered = sub(x, mean(x, dims, true));
+  Tensor y = mul(centered, rsqrt(add(var(x, dims, 0, true), scalar(eps))));
+  if (weight.defined()) y = mul(y, weight);
+  return bias.defined() ? add(y, bias) : y;
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  same_shape(input, target, "ember.mse_loss");
+  Tensor d = sub(input, target);
+  return reduce(mul(d, d), r);
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  same_shape(input, target, "ember.l1_loss");
+  return reduce(abs(sub(input, target)), r);
+}
+
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, double beta) {
+  same_shape(input, target, "ember.smooth_l1_loss");
+  Tensor d = abs(sub(input, target));
+  if (beta == 0) return reduce(d, r);
+  return reduce(where(lt(d, scalar(beta)), div(mul(mul(d, d), scalar(0.5)), scalar(beta)),
+                      sub(d, scalar(0.5 * beta))), r);
+}
+
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double delta) {
+  same_shape(input, target, "ember.huber_loss");
+  Tensor d = abs(sub(input, target));
+  return reduce(where(lt(d, scalar(delta)), mul(mul(d, d), scalar(0.5)),
+                      mul(sub(d, scalar(0.5 * delta)), scalar(delta))), r);
+}
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction r) {
+  same_shape(input, target, "ember.binary_cross_entropy");
+  // PyTorch clamps the logs at -100 so 0 and 1 give finite losses.
+  Tensor lp = maximum(log(input), scalar(-100));
+  Tensor lq = maximum(log1p(neg(input)), scalar(-100));
+  return reduce(neg(add(mul(target, lp), mul(sub(scalar(1), target), lq))), r);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, Reduction r) {
+  same_shape(input, target, "ember.binary_cross_entropy_with_logits");
+  // (1 - t) x + softplus(-x), stable for large |x|.
+  return reduce(add(mul(sub(scalar(1), target), input), softplus(neg(input))), r);
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
+                int64_t ignore_index, Reduction r) {
+  const char* op = "ember.nll_loss";
+  EMBER_CHECK(log_probs.dim() == 1 || log_probs.dim() == 2, NotImplemented, op,
+              "input of shape ", shape_str(log_probs.shape()), ": only [C] and [N, C] are supported so far");
+  EMBER_CHECK(target.dtype() == DType::Int64, Type, op, "target must hold class indices (int64), got ",
+              dtype_name(target.dtype()));
+  const bool batched = log_probs.dim() == 2;
+  Tensor lp = batched ? log_probs : unsqueeze(log_probs, 0);
+  Tensor t = batched ? target : unsqueeze(target, 0);
+  EMBER_CHECK(t.dim() == 1 && t.shape()[0] == lp.shape()[0], Value, op, "expected target of shape [",
+              lp.shape()[0], "], got ", shape_str(target.shape()));
+  const int64_t classes = lp.shape()[1];
+  Tensor valid = ne(t, scalar(double(ignore_index)));
+  Tensor safe = where(valid, t, zeros_like(t));
+  if (t.numel())
+    EMBER_CHECK(amin(safe).item() >= 0 && amax(safe).item() < classes, Index, op,
+                "target values must be in [0, ", classes, ") or equal ignore_index ", ignore_index);
+  Tensor picked = sum(mul(lp, one_hot(safe, classes).to(lp.dtype())), {1});
+  Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype());
+  w = mul(w, valid.to(lp.dtype()));
+  Tensor loss = neg(mul(picked, w));
+  if (r == Reduction::Mean) return div(sum(loss), sum(w));
+  loss = batched ? loss : reshape(loss, {});
+  return reduce(loss, r);
+}
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                     int64_t ignore_index, Reduction r, double label_smoothing) {
+  const char* op = "ember.cross_entropy";
+  EMBER_CHECK(label_smoothing >= 0 && label_smoothing <= 1, Value, op,
+              "label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
+  EMBER_CHECK(input.dim() == 1 || input.dim() == 2, NotImplemented, op, "input of shape ",
+              shape_str(input.shape()), ": only [C] and [N, C] are supported so far");
+  const int64_t cdim = input.dim() - 1, classes = input.shape()[cdim];
+  Tensor lp = log_softmax(input, cdim);
+  if (is_floating(target.dtype())) { // class probabilities
+    EMBER_CHECK(target.shape() == input.shape(), Value, op, "probability targets must have the "
+                "input's shape ", shape_str(input.shape()), ", got ", shape_str(target.shape()));
+    EMBER_CHECK(!weight.defined(), NotImplemented, op, "weight with probability targets is not supported yet");
+    Tensor t = label_smoothing > 0 ? add(mul(target, scalar(1 - label_smoothing)),
+                                         scalar(label_smoothing / double(classes)))
+                                   : target;
+    Tensor loss = neg(sum(mul(lp, t), {cdim}));
+    return r == Reduction::Mean && input.dim() == 2 ? div(sum(loss), scalar(double(input.shape()[0])))
+                                                    : reduce(loss, r);
+  }
+  Tensor nll = nll_loss(lp, target, weight, ignore_index, r);
+  if (label_smoothing == 0) return nll;
+  EMBER_CHECK(!weight.defined(), NotImplemented, op, "weight with label_smoothing is not supported yet");
+  // Smoothing mixes in the mean negative log-probability over classes (ignored rows excluded).
+  Tensor t = input.dim() == 2 ? target : unsqueeze(target, 0);
+  Tensor lp2 = input.dim() == 2 ? lp : unsqueeze(lp, 0);
+  Tensor valid = ne(t, scalar(double(ignore_index))).to(lp.dtype());
+  Tensor smooth = mul(neg(mean(lp2, {1})), valid);
+  Tensor s = r == Reduction::Mean ? div(sum(smooth), sum(valid))
+             : r == Reduction::Sum ? sum(smooth)
+                                   : (input.dim() == 2 ? smooth : reshape(smooth, {}));
+  return add(mul(nll, scalar(1 - label_smoothing)), mul(s, scalar(label_smoothing)));
+}
+
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r, bool log_target) {
+  same_shape(input, target, "ember.kl_div");
+  Tensor loss = log_target ? mul(exp(target), sub(target, input))
+                           : where(gt(target, scalar(0)), mul(target, sub(log(target), input)),
+                                   zeros_like(input));
+  return reduce(loss, r);
+}
+
+} // namespace ember::nn::functional
