@@ -56,13 +56,18 @@ def main():
         for name, fn in fns.items():
             med, _ = measure(fn, args.repeat, args.warmup)
             medians[name] = med
-        base = medians["ember"]
+        # A workload with several variants names them "ember <variant>" / "<peer> <variant>";
+        # each peer is compared with ember on the same variant.
+        def base_of(name):
+            variant = name.split(" ", 1)[1] if " " in name else ""
+            return medians["ember" + (" " + variant if variant else "")]
+        flops = getattr(mod, "flops", None)
         print(f"  threads={threads}")
         for name, med in medians.items():
-            ratio = med / base
-            print(f"    {name:<16} {med * 1e3:10.3f} ms   peer/ember = {ratio:6.2f}")
+            extra = f"   {flops(name) / med / 1e9:7.1f} GFLOP/s" if flops else ""
+            print(f"    {name:<22} {med * 1e3:10.3f} ms   peer/ember = {med / base_of(name):6.2f}{extra}")
         results["runs"].append({"threads": threads, "median_s": medians,
-                                "ratio_peer_over_ember": {k: v / base for k, v in medians.items()}})
+                                "ratio_peer_over_ember": {k: v / base_of(k) for k, v in medians.items()}})
 
     path = args.json or os.path.join(os.path.dirname(__file__), "results", f"{args.workload}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
