@@ -23,14 +23,14 @@ namespace {
 
 namespace ed = ember::dialect;
 
-mlir::RankedTensorType tensorTypeOf(mlir::OpBuilder& b, const Shape& s) {
-  return mlir::RankedTensorType::get(s, b.getF32Type());
+mlir::RankedTensorType tensorTypeOf(mlir::OpBuilder& b, const Shape& s, DType d = DType::Float32) {
+  return mlir::RankedTensorType::get(s, d == DType::Bool ? mlir::Type(b.getI1Type()) : b.getF32Type());
 }
 
 // The dialect op for one node. Elementwise records map by name; the rest are written out.
 mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
                      llvm::ArrayRef<mlir::Value> in) {
-  mlir::RankedTensorType type = tensorTypeOf(b, n.shape);
+  mlir::RankedTensorType type = tensorTypeOf(b, n.shape, n.dtype);
   switch (n.prim) {
 #define EMBER_EMIT_1(Name) ed::Name##Op::create(b, loc, in[0])
 #define EMBER_EMIT_2(Name) ed::Name##Op::create(b, loc, in[0], in[1])
@@ -66,6 +66,8 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
     return ed::CatOp::create(b, loc, type, in, b.getI64IntegerAttr(n.attrs.ints[0]));
   case Prim::BatchMatMul:
     return ed::BatchMatMulOp::create(b, loc, type, in[0], in[1]);
+  case Prim::Where:
+    return ed::WhereOp::create(b, loc, type, in[0], in[1], in[2]);
   default:
     break;
   case Prim::Reshape:
@@ -94,16 +96,35 @@ mlir::DialectRegistry& registry() {
 } // namespace
 
 namespace {
-void requireFloat32(DType d, const char* what, size_t index) {
-  EMBER_CHECK(d == DType::Float32, NotImplemented, "ember.compile", what, " ", index, " is ",
-              dtype_name(d), "; the compiler handles float32 tensors so far (run it eagerly, or "
-              "convert with .to(ember.float32))");
+void requireSupported(DType d, bool allowBool, const char* what, size_t index) {
+  EMBER_CHECK(d == DType::Float32 || (allowBool && d == DType::Bool), NotImplemented,
+              "ember.compile", what, " ", index, " is ", dtype_name(d), "; the compiler handles "
+              "float32 tensors (and bool masks inside) so far (run it eagerly, or convert with "
+              ".to(ember.float32))");
+}
+
+// The dtype a node's operand `i` must have in the IR: its compute dtype for elementwise
+// primitives (casts are inserted), bool for where's condition, float32 otherwise.
+DType operandDType(const Node& n, size_t i) {
+  if (n.prim == Prim::Where) return i == 0 ? DType::Bool : DType::Float32;
+  if (prim_is_elementwise(n.prim)) return compute_dtype(n.prim, n.inputs);
+  return DType::Float32;
+}
+
+// How the IR sees a tensor's dtype: floating values (and wrapped Python numbers) as f32.
+DType irDType(const Tensor& t) {
+  if (t.dtype() == DType::Bool) return DType::Bool;
+  if (is_floating(t.dtype()) || t.is_wrapped_number()) return DType::Float32;
+  return t.dtype();
 }
 } // namespace
 
 std::string graphToMLIR(const Graph& g, const std::string& name) {
-  for (size_t i = 0; i < g.inputs.size(); ++i) requireFloat32(g.inputs[i].dtype(), "input", i);
-  for (size_t i = 0; i < g.steps.size(); ++i) requireFloat32(g.steps[i].node->dtype, "the result of node", i);
+  for (size_t i = 0; i < g.inputs.size(); ++i) requireSupported(g.inputs[i].dtype(), false, "input", i);
+  for (size_t i = 0; i < g.steps.size(); ++i)
+    requireSupported(g.steps[i].node->dtype, true, "the result of node", i);
+  for (size_t i = 0; i < g.outputs.size(); ++i)
+    requireSupported(g.outputs[i].dtype(), false, "output", i);
   mlir::MLIRContext ctx(registry());
   ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect>();
   mlir::OpBuilder b(&ctx);
@@ -122,14 +143,34 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.inputs.size(); ++i)
     values[g.inputs[i].unsafe_impl()] = entry->getArgument(i);
   for (const Tensor& c : g.constants) {
-    auto type = tensorTypeOf(b, c.shape());
-    std::vector<float> data = c.to_vector();
-    auto attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(data));
+    const DType d = irDType(c);
+    requireSupported(is_integral(d) ? DType::Float32 : d, true, "constant", 0);
+    auto type = tensorTypeOf(b, c.shape(), d == DType::Bool ? d : DType::Float32);
+    mlir::DenseElementsAttr attr;
+    if (d == DType::Bool) {
+      std::vector<float> f = c.to_vector();
+      llvm::SmallVector<bool> v(f.size());
+      for (size_t i = 0; i < f.size(); ++i) v[i] = f[i] != 0;
+      attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<bool>(v));
+    } else {
+      std::vector<float> data = c.to_vector();
+      attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(data));
+    }
     values[c.unsafe_impl()] = mlir::arith::ConstantOp::create(b, unknown, attr);
   }
   for (const Graph::Step& s : g.steps) {
     std::vector<mlir::Value> in;
-    for (const Tensor& t : s.node->inputs) in.push_back(values.at(t.unsafe_impl()));
+    for (size_t i = 0; i < s.node->inputs.size(); ++i) {
+      const Tensor& t = s.node->inputs[i];
+      mlir::Value v = values.at(t.unsafe_impl());
+      const DType want = operandDType(*s.node, i);
+      // Bool only as where's condition: bool arithmetic (e.g. mask * mask) does not compile yet.
+      requireSupported(want, s.node->prim == Prim::Where && i == 0, "an operand of node", i);
+      auto vt = mlir::cast<mlir::RankedTensorType>(v.getType());
+      auto wt = tensorTypeOf(b, vt.getShape(), want);
+      if (vt != wt) v = ed::CastOp::create(b, unknown, wt, v);
+      in.push_back(v);
+    }
     mlir::Location loc = mlir::NameLoc::get(b.getStringAttr(std::string("ember.") + prim_name(s.node->prim)));
     values[s.output.unsafe_impl()] = emitNode(b, loc, *s.node, in);
   }

@@ -64,6 +64,13 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
     names[bindAs[i]] = v;
   }
   for (mlir::Operation* op : ops) {
+    if (op->getNumOperands() == 3) { // ember.where
+      std::string v = "v" + std::to_string(next++);
+      os << "  float " << v << " = " << names.lookup(op->getOperand(0)) << " != 0.0f ? "
+         << names.lookup(op->getOperand(1)) << " : " << names.lookup(op->getOperand(2)) << ";\n";
+      names[op->getResult(0)] = v;
+      continue;
+    }
     std::string a = names.lookup(op->getOperand(0));
     std::string b = names.lookup(op->getOperand(op->getNumOperands() - 1));
     std::string v = "v" + std::to_string(next++);

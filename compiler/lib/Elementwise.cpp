@@ -127,7 +127,7 @@ bool isElementwise(mlir::Operation* op) {
 #define EMBER_ELEMENTWISE(Name, ...) dialect::Name##Op,
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
-      dialect::AddOp>(op);
+      dialect::CastOp, dialect::WhereOp>(op);
 }
 
 llvm::StringRef elementwiseName(mlir::Operation* op) {
@@ -135,6 +135,8 @@ llvm::StringRef elementwiseName(mlir::Operation* op) {
   if (mlir::isa<dialect::Name##Op>(op)) return #name;
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
+  if (mlir::isa<dialect::CastOp>(op)) return "cast";
+  if (mlir::isa<dialect::WhereOp>(op)) return "where";
   return "";
 }
 
@@ -145,6 +147,22 @@ mlir::Value emitScalar(mlir::OpBuilder& builder, mlir::Location loc, mlir::Opera
   expr::site = &here;
   mlir::Value result;
   using namespace expr;
+  if (auto cast = mlir::dyn_cast<dialect::CastOp>(op)) {
+    mlir::Type to = mlir::cast<mlir::ShapedType>(cast.getType()).getElementType();
+    mlir::Value v = args[0];
+    mlir::Type from = v.getType();
+    if (from == to) result = v;
+    else if (from.isInteger(1)) result = mlir::arith::UIToFPOp::create(builder, loc, to, v);
+    else if (to.isInteger(1))
+      result = mlir::arith::CmpFOp::create(builder, loc, mlir::arith::CmpFPredicate::UNE, v,
+                                           lift(0, from));
+    else if (mlir::cast<mlir::FloatType>(to).getWidth() > mlir::cast<mlir::FloatType>(from).getWidth())
+      result = mlir::arith::ExtFOp::create(builder, loc, to, v);
+    else
+      result = mlir::arith::TruncFOp::create(builder, loc, to, v);
+  } else if (mlir::isa<dialect::WhereOp>(op)) {
+    result = mlir::arith::SelectOp::create(builder, loc, args[0], args[1], args[2]);
+  }
 #define EMBER_ELEMENTWISE(Name, name, arity, rule, e, ...) \
   if (!result && mlir::isa<dialect::Name##Op>(op)) { \
     EVal a{args[0]};                                 \
@@ -164,6 +182,8 @@ const char* cudaPrelude() {
          "__device__ __forceinline__ float minimum(float x, float y) {\n"
          "  return (x != x || x < y) ? x : y;\n}\n"
          "__device__ __forceinline__ float where(bool c, float x, float y) { return c ? x : y; }\n"
+         "// bool values travel as 0.0f / 1.0f; a cast is the identity on them\n"
+         "__device__ __forceinline__ float ember_cast(float a, float b) { return a; }\n"
 #define EMBER_ELEMENTWISE(Name, name, arity, rule, e, ...) \
   "__device__ __forceinline__ float ember_" #name "(float a, float b) { return " #e "; }\n"
 #include "ember/ops/Elementwise.def"

@@ -18,16 +18,17 @@ namespace ed = ember::dialect;
 namespace {
 
 // The group rooted at `root`: root plus, transitively, elementwise producers with the root's
-// result type whose every user is already in the group.
+// result shape (any element type: comparisons feed selects) whose every user is already in
+// the group.
 SmallVector<Operation*> collectGroup(Operation* root) {
   llvm::SetVector<Operation*> group;
   group.insert(root);
-  Type type = root->getResult(0).getType();
+  auto shape = cast<ShapedType>(root->getResult(0).getType()).getShape();
   for (size_t i = 0; i < group.size(); ++i) {
     for (Value operand : group[i]->getOperands()) {
       Operation* producer = operand.getDefiningOp();
       if (!producer || group.contains(producer) || !ember::compiler::isElementwise(producer) ||
-          producer->getResult(0).getType() != type ||
+          cast<ShapedType>(producer->getResult(0).getType()).getShape() != shape ||
           producer->getBlock() != root->getBlock())
         continue;
       if (llvm::all_of(producer->getUsers(), [&](Operation* u) { return group.contains(u); }))

@@ -39,12 +39,16 @@ DType combine(std::optional<DType> higher, std::optional<DType> lower) {
   return *higher;
 }
 
+} // namespace
+
 // The dtype an elementwise primitive computes in.
 DType compute_dtype(Prim p, const std::vector<Tensor>& in) {
   DType d = result_type(in);
   if (dtype_rule(p) == DTypeRule::Float && !is_floating(d)) d = DType::Float32;
   return d;
 }
+
+namespace {
 
 DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   if (prim_is_elementwise(p))

@@ -174,8 +174,22 @@ def test_compiled_training_step_with_functionals():
         np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_bool_masks_do_not_compile_yet_and_say_so():
-    # where/comparison-based functionals (smooth_l1, leaky_relu, clamp's gradient) need bool
-    # tensors in the compiler; until then the error names the dtype.
-    with pytest.raises(NotImplementedError, match="is bool"):
-        ember.compile(lambda a, b: F.smooth_l1_loss(a, b))(ember.ones(3), ember.zeros(3))
+def test_compiled_masks_and_where_based_functionals_match_eager():
+    x = ember.tensor(RNG.standard_normal((12, 6)).astype(np.float32))
+    p = ember.tensor(RNG.dirichlet(np.ones(4), 12).astype(np.float32))
+    w = ember.tensor(RNG.standard_normal((4, 6)).astype(np.float32) * 0.5, requires_grad=True)
+
+    def step(x, p, w):
+        h = F.linear(x, w)
+        loss = (F.smooth_l1_loss(F.leaky_relu(h, 0.1), p) + F.cross_entropy(h.clamp(-1, 1), p)
+                + F.elu(h).sum() * 0.01 + F.softplus(h, 2.0, 1.0).mean() + F.hardswish(h).mean())
+        (g,) = ember.autograd.grad(loss, [w])
+        return loss, w - 0.1 * g
+
+    for got, want in zip(ember.compile(step)(x, p, w), step(x, p, w)):
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_bool_outputs_of_compiled_functions_are_a_clear_error():
+    with pytest.raises(NotImplementedError, match="output 0 is bool"):
+        ember.compile(lambda a, b: a > b)(ember.ones(3), ember.zeros(3))

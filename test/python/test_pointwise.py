@@ -137,6 +137,11 @@ def test_compiled_pointwise_chains_match_eager():
         np.testing.assert_allclose(ember.compile(fn)(x, y).numpy(), fn(x, y).numpy(), rtol=2e-5, atol=2e-5)
 
 
-def test_compiling_comparisons_is_a_clear_error_for_now():
-    with pytest.raises(NotImplementedError, match="is bool; the compiler handles float32"):
-        ember.compile(lambda a, b: (a > b) * a)(ember.ones(3), ember.ones(3))
+def test_compiled_comparisons_feed_float_math():
+    a = ember.tensor(RNG.standard_normal((5, 7)).astype(np.float32))
+    b = ember.tensor(RNG.standard_normal((7,)).astype(np.float32))
+    for fn in [lambda a, b: (a > b) * a + (a <= 0) * 2.0, lambda a, b: ember.maximum(a, b) - (a == a) * b,
+               lambda a, b: (a != b) * 1.5 + (a >= b) * 1.0 * (a < 1)]:
+        np.testing.assert_array_equal(ember.compile(fn)(a, b).numpy(), fn(a, b).numpy())
+    with pytest.raises(NotImplementedError, match="an operand of node 0 is bool"):
+        ember.compile(lambda a, b: (a > b) * (a < b) * 1.0)(a, b)

@@ -127,6 +127,13 @@ def test_compiled_views_cat_and_bmm_match_eager_with_gradients():
         np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_where_does_not_compile_yet_and_says_so():
-    with pytest.raises(NotImplementedError, match="is bool"):
-        ember.compile(lambda a: ember.where(a > 0, a, 0.0))(ember.ones(3))
+def test_compiled_where_and_its_gradient():
+    a = ember.tensor(RNG.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
+
+    def f(a):
+        y = ember.where(a > 0, a * 3.0, ember.exp(a))
+        (g,) = ember.autograd.grad(y.sum(), [a])
+        return y, g
+
+    for got, want in zip(ember.compile(f)(a), f(a)):
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-6)

@@ -49,3 +49,17 @@ func.func @single(%x: tensor<3xf32>) -> tensor<3xf32> {
   %0 = ember.relu %x : tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// A comparison (i1) and the select that consumes it fuse with float math: groups match shapes,
+// not element types.
+// CHECK-LABEL: func.func @mask
+func.func @mask(%x: tensor<4x4xf32>, %y: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // CHECK: ember.fusion %arg0, %arg1
+  // CHECK: ember.gt
+  // CHECK: ember.where
+  // CHECK-NOT: ember.fusion
+  %c = ember.gt %x, %y : tensor<4x4xf32>, tensor<4x4xf32>
+  %e = ember.exp %x : tensor<4x4xf32>
+  %w = ember.where %c, %x, %e : tensor<4x4xi1>, tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
+  return %w : tensor<4x4xf32>
+}

@@ -132,3 +132,18 @@ func.func @permute_bmm(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> (tensor<
   %1 = ember.bmm %a, %b : tensor<2x3x4xf32>, tensor<2x4x5xf32> -> tensor<2x3x5xf32>
   return %0, %1 : tensor<4x2x3xf32>, tensor<2x3x5xf32>
 }
+
+// -----
+
+// Bool masks: comparisons give i1, casts and selects consume them.
+// CHECK-LABEL: func.func @masks
+func.func @masks(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: arith.cmpf ogt
+  // CHECK: linalg.yield %{{.*}} : i1
+  // CHECK: arith.uitofp %{{.*}} : i1 to f32
+  // CHECK: arith.select
+  %c = ember.gt %x, %y : tensor<4xf32>, tensor<4xf32>
+  %f = ember.cast %c : tensor<4xi1> -> tensor<4xf32>
+  %w = ember.where %c, %f, %y : tensor<4xi1>, tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  return %w : tensor<4xf32>
+}

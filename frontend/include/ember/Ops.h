@@ -52,6 +52,10 @@ bool prim_is_elementwise(Prim p);
 // The CUDA C / scalar expression of an elementwise primitive, in `a` and `b` ("" otherwise).
 const char* prim_expr(Prim p);
 
+// The dtype elementwise primitive `p` computes in for these inputs (its dtype rule applied to
+// their result_type); the compiler casts operands to it.
+DType compute_dtype(Prim p, const std::vector<Tensor>& inputs);
+
 // PyTorch's result_type: promotion over tensors, 0-d tensors and wrapped Python scalars.
 DType result_type(const std::vector<Tensor>& tensors);
 

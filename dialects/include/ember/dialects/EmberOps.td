@@ -7,6 +7,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 
 def Ember_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Ember_BoolTensor : RankedTensorOf<[I1]>;
+def Ember_AnyTensor : RankedTensorOf<[AnyFloat, I1]>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise ops: generated from the op records (Elementwise.def).
@@ -44,7 +46,48 @@ class Ember_ElementwiseOp2<string mnemonic, string sum, string expr>
   }];
 }
 
+// The records' dtype rules: Same and Float compute in the operands' float type; Bool compares
+// and gives i1.
+class Ember_ElementwiseOp1Same<string m, string s, string e> : Ember_ElementwiseOp1<m, s, e>;
+class Ember_ElementwiseOp1Float<string m, string s, string e> : Ember_ElementwiseOp1<m, s, e>;
+class Ember_ElementwiseOp2Same<string m, string s, string e> : Ember_ElementwiseOp2<m, s, e>;
+class Ember_ElementwiseOp2Float<string m, string s, string e> : Ember_ElementwiseOp2<m, s, e>;
+class Ember_ElementwiseOp2Bool<string mnemonic, string sum, string expr>
+    : Ember_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = sum;
+  let description = "Elementwise comparison with PyTorch broadcasting; the result is i1. The "
+                    "scalar expression is `" # expr # "` in the operands `a`, `b`.";
+  let arguments = (ins Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
+  let results = (outs Ember_BoolTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext* ctx,
+        ::std::optional<::mlir::Location> loc, ::mlir::ValueRange operands,
+        ::mlir::DictionaryAttr, ::mlir::OpaqueProperties, ::mlir::RegionRange,
+        ::llvm::SmallVectorImpl<::mlir::Type>& results) {
+      if (failed(::ember::dialect::inferBroadcastResult(loc, getOperationName(), operands, results)))
+        return ::mlir::failure();
+      results[0] = ::mlir::cast<::mlir::RankedTensorType>(results[0]).clone(::mlir::IntegerType::get(ctx, 1));
+      return ::mlir::success();
+    }
+  }];
+}
+
 include "ember/dialects/EmberElementwiseOps.td"
+
+def Ember_CastOp : Ember_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+  let summary = "elementwise dtype conversion (Tensor.to(dtype)); i1 becomes 0.0 / 1.0";
+  let arguments = (ins Ember_AnyTensor:$input);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Ember_WhereOp : Ember_Op<"where", [Pure]> {
+  let summary = "where(cond, a, b), elementwise with broadcasting (torch.where)";
+  let arguments = (ins Ember_BoolTensor:$cond, Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
+  let results = (outs Ember_FloatTensor:$result);
+  let assemblyFormat = "$cond `,` $lhs `,` $rhs attr-dict `:` type($cond) `,` type($lhs) `,` type($rhs) `->` type($result)";
+}
 
 //===----------------------------------------------------------------------===//
 // Structural ops.
@@ -169,8 +212,8 @@ def Ember_FusionOp : Ember_Op<"fusion", [IsolatedFromAbove, Pure]> {
     }
     ```
   }];
-  let arguments = (ins Variadic<Ember_FloatTensor>:$inputs);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Variadic<Ember_AnyTensor>:$inputs);
+  let results = (outs Ember_AnyTensor:$result);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result) $body";
   let hasVerifier = 1;
@@ -178,7 +221,7 @@ def Ember_FusionOp : Ember_Op<"fusion", [IsolatedFromAbove, Pure]> {
 
 def Ember_YieldOp : Ember_Op<"yield", [Pure, Terminator, HasParent<"FusionOp">]> {
   let summary = "the result of an ember.fusion body";
-  let arguments = (ins Ember_FloatTensor:$value);
+  let arguments = (ins Ember_AnyTensor:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
