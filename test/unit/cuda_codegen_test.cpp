@@ -1,4 +1,5 @@
 // The GPU source path without a GPU: generated CUDA C compiles with NVRTC for sm_80 and sm_90.
+#include "DemoGraphs.h"
 #include "ember/Graph.h"
 #include "ember/compiler/Compile.h"
 #include "ember/compiler/CudaCodegen.h"
@@ -11,21 +12,9 @@ using namespace ember;
 
 namespace {
 
-std::vector<Shape> mlpShapes() { return {{8, 5}, {5, 16}, {16}, {16, 3}}; }
-
-std::vector<Tensor> mlp(const std::vector<Tensor>& in) {
-  return {matmul(relu(add(matmul(in[0], in[1]), in[2])), in[3])};
-}
-
-std::vector<Tensor> trainStep(const std::vector<Tensor>& in) {
-  Tensor loss = sum(mlp(in)[0]);
-  std::vector<Tensor> params(in.begin() + 1, in.end());
-  std::vector<Tensor> grads = autograd::grad({loss}, params);
-  std::vector<Tensor> out{loss};
-  for (size_t i = 0; i < params.size(); ++i)
-    out.push_back(add(params[i], mul(full({}, -0.1f), grads[i])));
-  return out;
-}
+using demo::mlp;
+using demo::mlpShapes;
+const auto trainStep = demo::mlpTrainStep;
 
 void compileEverywhere(const compiler::CudaKernel& k) {
   for (const char* arch : {"sm_80", "sm_90"}) {

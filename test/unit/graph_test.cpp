@@ -1,4 +1,5 @@
 // The C++ API of the graph: autograd from C++, tracing, and compiled graphs against eager.
+#include "DemoGraphs.h"
 #include "ember/Graph.h"
 #include "ember/compiler/Compile.h"
 #include "ember/compiler/Export.h"
@@ -28,15 +29,7 @@ void expectNear(const Tensor& a, const Tensor& b, float tol = 1e-5f) {
   for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], tol * (1 + std::fabs(y[i])));
 }
 
-std::vector<Tensor> mlpStep(const std::vector<Tensor>& in) {
-  Tensor loss = sum(matmul(relu(add(matmul(in[0], in[1]), in[2])), in[3]));
-  std::vector<Tensor> params(in.begin() + 1, in.end());
-  std::vector<Tensor> grads = autograd::grad({loss}, params);
-  std::vector<Tensor> out{loss};
-  for (size_t i = 0; i < params.size(); ++i)
-    out.push_back(add(params[i], mul(full({}, -0.1f), grads[i])));
-  return out;
-}
+const auto mlpStep = demo::mlpTrainStep;
 
 std::vector<Tensor> inputs() {
   return {randn({8, 5}, 1), randn({5, 16}, 2), randn({16}, 3), randn({16, 3}, 4)};

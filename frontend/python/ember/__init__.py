@@ -141,24 +141,25 @@ class set_grad_enabled(_contextlib.ContextDecorator):
         return False
 
 
-class no_grad(_contextlib.ContextDecorator):
+class _GradMode(_contextlib.ContextDecorator):
+    """Sets grad mode on entry and restores the previous mode on exit."""
+    MODE = True
+
     def __enter__(self):
         self.prev = _C.is_grad_enabled()
-        _C._set_grad_enabled(False)
+        _C._set_grad_enabled(self.MODE)
 
     def __exit__(self, *exc):
         _C._set_grad_enabled(self.prev)
         return False
 
 
-class enable_grad(_contextlib.ContextDecorator):
-    def __enter__(self):
-        self.prev = _C.is_grad_enabled()
-        _C._set_grad_enabled(True)
+class no_grad(_GradMode):
+    MODE = False
 
-    def __exit__(self, *exc):
-        _C._set_grad_enabled(self.prev)
-        return False
+
+class enable_grad(_GradMode):
+    MODE = True
 
 
 def _format_element(a):

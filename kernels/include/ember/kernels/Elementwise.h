@@ -20,27 +20,6 @@ struct Strided {
 // Elements per parallel chunk: below this, threads cost more than they save.
 constexpr int64_t kParallelGrain = 32768;
 
-// Calls body(row, a_offset, b_offset) for each row of the innermost dimension, in order.
-template <typename Body>
-void for_each_row(const int64_t* shape, int ndim, const int64_t* as, const int64_t* bs,
-                  Body body) {
-  int64_t outer = 1;
-  for (int d = 0; d < ndim - 1; ++d) outer *= shape[d];
-  std::vector<int64_t> idx(ndim > 1 ? ndim - 1 : 1, 0);
-  int64_t aoff = 0, boff = 0;
-  for (int64_t o = 0; o < outer; ++o) {
-    body(o, aoff, boff);
-    for (int d = ndim - 2; d >= 0; --d) {
-      aoff += as[d];
-      boff += bs[d];
-      if (++idx[d] < shape[d]) break;
-      aoff -= as[d] * shape[d];
-      boff -= bs[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
-}
-
 // Calls body(flat_out_offset, a_offset, b_offset, i0, i1) for the pieces of rows that make up
 // the flat output range [begin, end): elements i0..i1 of one innermost row.
 template <typename Body>
@@ -71,6 +50,19 @@ void for_each_span(const int64_t* shape, int ndim, const int64_t* as, const int6
       idx[d] = 0;
     }
   }
+}
+
+// Calls body(row, a_offset, b_offset) for each whole row of the innermost dimension, in order.
+template <typename Body>
+void for_each_row(const int64_t* shape, int ndim, const int64_t* as, const int64_t* bs,
+                  Body body) {
+  if (ndim == 0) return body(0, 0, 0);
+  const int64_t inner = shape[ndim - 1];
+  int64_t total = 1;
+  for (int d = 0; d < ndim; ++d) total *= shape[d];
+  if (inner == 0) return;
+  for_each_span(shape, ndim, as, bs, 0, total,
+                [&](int64_t o, int64_t ao, int64_t bo, int64_t, int64_t) { body(o / inner, ao, bo); });
 }
 
 // out[i] = fn(a[i], b[i]) over `shape`; `out` is contiguous. Unary ops pass `a` twice.
