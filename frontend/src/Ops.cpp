@@ -2,6 +2,7 @@
 // the structural ones (matmul, sum, reshape, transpose, expand) are written out here.
 #include "ember/Ops.h"
 
+#include "ElementwiseKernels.h"
 #include "ember/Graph.h"
 #include "ember/kernels/Elementwise.h"
 #include "ember/ops/ScalarExpr.h"
@@ -17,7 +18,7 @@ namespace {
 
 std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
 
-enum class DTypeRule { Same, Float, Bool };
+using detail::DTypeRule;
 
 DTypeRule dtype_rule(Prim p) {
   switch (p) {
@@ -164,29 +165,18 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype) {
   switch (p) {
-#define EMBER_ELEMENTWISE(Name, name, arity, rule, expr, ...)                                    \
-  case Prim::Name: {                                                                             \
-    const DType cd = compute_dtype(p, in);                                                       \
-    Tensor out = empty(shape, out_dtype);                                                        \
-    if (out.numel() == 0) return out;                                                            \
-    const Tensor x = in[0].to(cd), y = in[arity - 1].to(cd);                                     \
-    Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);                    \
-    EMBER_DISPATCH(cd, {                                                                         \
-      auto fn = [](compute_t<T> a, compute_t<T> b) {                                             \
-        using namespace sexpr;                                                                  \
-        (void)b;                                                                                 \
-        return expr;                                                                             \
-      };                                                                                         \
-      kernels::Strided<T> xv{x.data<T>(), xs.data()}, yv{y.data<T>(), ys.data()};                \
-      if (out_dtype == DType::Bool)                                                              \
-        kernels::map2<bool, T>(fn, xv, yv, out.data<bool>(), shape.data(), int(shape.size()));   \
-      else                                                                                       \
-        kernels::map2<T, T>(fn, xv, yv, out.data<T>(), shape.data(), int(shape.size()));         \
-    });                                                                                          \
-    return out;                                                                                  \
-  }
+#define EMBER_ELEMENTWISE(Name, ...) case Prim::Name:
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
+  {
+    const DType cd = compute_dtype(p, in);
+    Tensor out = empty(shape, out_dtype);
+    if (out.numel() == 0) return out;
+    const Tensor x = in[0].to(cd), y = in[prim_arity(p) - 1].to(cd);
+    Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);
+    detail::elementwise_kernel(p, x, y, xs, ys, out);
+    return out;
+  }
   case Prim::MatMul: {
     Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
     Tensor out = empty(shape, out_dtype);
