@@ -142,18 +142,17 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
   std::unordered_map<TensorImpl*, mlir::Value> values;
   for (size_t i = 0; i < g.inputs.size(); ++i)
     values[g.inputs[i].unsafe_impl()] = entry->getArgument(i);
+  // Constants are bool masks or numbers; numbers (integers included) become f32, which is the
+  // only dtype they can meet here: operands are checked against their node's compute dtype below.
   for (const Tensor& c : g.constants) {
-    const DType d = irDType(c);
-    requireSupported(is_integral(d) ? DType::Float32 : d, true, "constant", 0);
-    auto type = tensorTypeOf(b, c.shape(), d == DType::Bool ? d : DType::Float32);
+    const bool isBool = irDType(c) == DType::Bool;
+    auto type = tensorTypeOf(b, c.shape(), isBool ? DType::Bool : DType::Float32);
+    std::vector<float> data = c.to_vector();
     mlir::DenseElementsAttr attr;
-    if (d == DType::Bool) {
-      std::vector<float> f = c.to_vector();
-      llvm::SmallVector<bool> v(f.size());
-      for (size_t i = 0; i < f.size(); ++i) v[i] = f[i] != 0;
-      attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<bool>(v));
+    if (isBool) {
+      llvm::SmallVector<bool> bits(data.begin(), data.end());
+      attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bits));
     } else {
-      std::vector<float> data = c.to_vector();
       attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(data));
     }
     values[c.unsafe_impl()] = mlir::arith::ConstantOp::create(b, unknown, attr);

@@ -877,10 +877,9 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
   EMBER_CHECK(!(grad_enabled() && src.requires_grad()), NotImplemented, "ember.Tensor.copy_",
               "copying from a tensor that requires grad in place is not supported yet; use "
               "src.detach()");
-  broadcast_shapes(src.shape(), self.shape(), "ember.Tensor.copy_");
-  EMBER_CHECK(numel_of(broadcast_shapes(src.shape(), self.shape(), "ember.Tensor.copy_")) ==
-                  self.numel(), Value, "ember.Tensor.copy_", "source of shape ",
-              shape_str(src.shape()), " does not broadcast to ", shape_str(self.shape()));
+  EMBER_CHECK(broadcast_shapes(src.shape(), self.shape(), "ember.Tensor.copy_") == self.shape(),
+              Value, "ember.Tensor.copy_", "source of shape ", shape_str(src.shape()),
+              " does not broadcast to ", shape_str(self.shape()));
   copy_into(self, src);
   return self;
 }
