@@ -74,6 +74,9 @@ DType from_dlpack_dtype(nb::dlpack::dtype t) {
 
 // A zero-copy numpy view of the tensor; the array keeps the tensor's storage alive.
 nb::ndarray<nb::numpy> to_numpy(const Tensor& t) {
+  EMBER_CHECK(!t.is_cuda(), Type, "ember.Tensor.numpy", "can't convert ", t.device().str(),
+              " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory "
+              "first.");
   EMBER_CHECK(t.dtype() != DType::BFloat16, Type, "ember.Tensor.numpy",
               "numpy has no bfloat16; convert first with .to(ember.float32)");
   auto* keep = new Tensor(t);
@@ -137,6 +140,10 @@ nb::object grad_fn_name(const Tensor& t) {
 }
 
 } // namespace
+
+namespace ember {
+void bind_cuda(nb::module_& m);
+}
 
 NB_MODULE(_C, m) {
   m.doc() = "ember's C++ core";
@@ -444,9 +451,5 @@ NB_MODULE(_C, m) {
           nb::arg("input"), nb::arg("dim"), nb::arg("index"));
   }
 
-  nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
-  cuda.def("is_available", &cuda::is_available);
-  cuda.def("device_count", &cuda::device_count);
-  cuda.def("built_with_cuda", &cuda::built_with_cuda);
-  cuda.def("unavailable_reason", &cuda::unavailable_reason);
+  bind_cuda(m);
 }

@@ -139,7 +139,7 @@ CotangentMap backprop(const std::vector<Tensor>& outputs, const std::vector<Tens
       EMBER_CHECK(out.numel() == 1, Runtime, api,
                   "grad can be implicitly created only for scalar outputs (output ", i,
                   " has shape ", shape_str(out.shape()), "); pass a gradient of that shape");
-      g = ones(out.shape(), out.dtype());
+      g = ones(out.shape(), out.dtype(), out.device());
     } else {
       g = grad_outputs[i];
       EMBER_CHECK(g.shape() == out.shape(), Value, api, "gradient of shape ",

@@ -147,7 +147,7 @@ Tensor& normal_(Tensor& t, double mean, double std) {
 
 Tensor bernoulli(const Tensor& p) {
   check_float(p.dtype(), "ember.bernoulli");
-  return lt(rand(p.shape(), p.dtype()), p).to(p.dtype());
+  return lt(rand(p.shape(), p.dtype()).to(p.device()), p).to(p.dtype());
 }
 
 } // namespace ember

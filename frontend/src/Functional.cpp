@@ -106,7 +106,7 @@ Tensor dropout(const Tensor& x, double p, bool training) {
               "and 1, but got ", p);
   if (!training || p == 0) return x;
   if (p == 1) return mul(x, scalar(0));
-  Tensor keep = bernoulli(full(x.shape(), 1 - p, x.dtype()));
+  Tensor keep = bernoulli(full(x.shape(), 1 - p, x.dtype(), x.device()));
   return mul(x, mul(keep, scalar(1 / (1 - p))));
 }
 
@@ -184,7 +184,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
     EMBER_CHECK(amin(safe).item() >= 0 && amax(safe).item() < classes, Index, op,
                 "target values must be in [0, ", classes, ") or equal ignore_index ", ignore_index);
   Tensor picked = sum(mul(lp, one_hot(safe, classes).to(lp.dtype())), {1});
-  Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype());
+  Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype(), lp.device());
   w = mul(w, valid.to(lp.dtype()));
   Tensor loss = neg(mul(picked, w));
   if (r == Reduction::Mean) return div(sum(loss), sum(w));

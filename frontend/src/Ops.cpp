@@ -2,6 +2,7 @@
 // the structural ones (matmul, sum, reshape, transpose, expand) are written out here.
 #include "ember/Ops.h"
 
+#include "CudaOps.h"
 #include "ElementwiseKernels.h"
 #include "ember/Graph.h"
 #include "ember/kernels/Elementwise.h"
@@ -140,7 +141,12 @@ std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strid
 // Writes `src` (converted, broadcast) into the strided view `dst`.
 void copy_into(const Tensor& dst, const Tensor& src) {
   if (dst.numel() == 0) return;
-  Tensor s = src.to(dst.dtype());
+  if (dst.is_cuda()) {
+    // copy_ moves data between devices (PyTorch allows any source device).
+    detail::cuda_copy(dst, src.dim() == 0 || src.device() == dst.device() ? src : src.to(dst.device()));
+    return;
+  }
+  Tensor s = src.to(Device()).to(dst.dtype());
   Shape ss = broadcast_strides(s, dst.shape());
   EMBER_DISPATCH(dst.dtype(), {
     // Walk dst's layout: gather src into a contiguous buffer, then scatter by dst's strides.
@@ -606,6 +612,34 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   fail(ErrorKind::Runtime, ctx, "no shape rule");
 }
 
+namespace {
+
+// Views only rearrange metadata: the same code serves every device.
+bool is_view(Prim p) {
+  return p == Prim::Reshape || p == Prim::Transpose || p == Prim::Expand || p == Prim::Permute ||
+         p == Prim::Slice;
+}
+
+// The device `p` runs on: CUDA when any input is there. The other inputs must be on that
+// device too, except 0-d CPU tensors, which act as scalars (as in PyTorch).
+Device common_device(Prim p, const std::vector<Tensor>& inputs) {
+  Device dev;
+  for (const Tensor& t : inputs)
+    if (t.device().is_cuda()) {
+      dev = t.device();
+      break;
+    }
+  if (dev.is_cpu()) return dev;
+  for (const Tensor& t : inputs)
+    EMBER_CHECK(t.device() == dev || (t.device().is_cpu() && t.dim() == 0), Runtime,
+                op_context(p), "Expected all tensors to be on the same device, but found at least "
+                "two devices, ", dev.str(), " and ", t.device().str(), "! Move them with .to(",
+                "device) first");
+  return dev;
+}
+
+} // namespace
+
 Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) {
   std::vector<Shape> shapes;
   bool any_symbolic = false, needs_grad = false;
@@ -620,7 +654,14 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
   Shape shape = infer_shape(p, shapes, attrs);
   const DType dtype = output_dtype(p, inputs);
   needs_grad &= is_floating(dtype);
-  Tensor out = any_symbolic ? symbolic(shape, dtype) : compute(p, inputs, attrs, shape, dtype);
+  Tensor out;
+  if (any_symbolic) {
+    out = symbolic(shape, dtype);
+  } else {
+    const Device dev = common_device(p, inputs);
+    out = dev.is_cuda() && !is_view(p) ? detail::cuda_compute(p, inputs, attrs, shape, dtype, dev)
+                                       : compute(p, inputs, attrs, shape, dtype);
+  }
   // Traces record every node; eager mode records only what autograd needs.
   if (any_symbolic || needs_grad) {
     auto* impl = out.unsafe_impl();
@@ -896,9 +937,9 @@ Tensor& assign_(Tensor& self, const Tensor& result, const char* op) {
   return self;
 }
 
-Tensor zeros_like(const Tensor& a) { return zeros(a.shape(), a.dtype()); }
+Tensor zeros_like(const Tensor& a) { return zeros(a.shape(), a.dtype(), a.device()); }
 Tensor scalar(double value) { return wrapped_scalar(value, DType::Float64); }
-Tensor ones_like(const Tensor& a) { return ones(a.shape(), a.dtype()); }
+Tensor ones_like(const Tensor& a) { return ones(a.shape(), a.dtype(), a.device()); }
 
 DType result_type(const std::vector<Tensor>& tensors) {
   std::optional<DType> dims, zero_dim, wrapped;

@@ -1,5 +1,8 @@
 #include "ember/Tensor.h"
 
+#include "CudaOps.h"
+#include "ember/runtime/Cuda.h"
+
 #include "ember/Ops.h"
 #include "ember/kernels/Elementwise.h"
 #include "ember/runtime/Error.h"
@@ -113,12 +116,48 @@ Tensor copy_from(const float* data, const Shape& shape, const Shape& strides) {
   return copy_from(static_cast<const void*>(data), DType::Float32, shape, strides);
 }
 
+Device Tensor::device() const {
+  const auto& s = impl().storage;
+  return s ? s->device() : Device();
+}
+
 Tensor Tensor::contiguous() const {
-  return is_contiguous() ? *this : copy_from(raw_data(), dtype(), shape(), strides());
+  if (is_contiguous()) return *this;
+  if (is_cuda()) {
+    Tensor out = empty(shape(), dtype(), device());
+    detail::cuda_copy(out, *this);
+    return out;
+  }
+  return copy_from(raw_data(), dtype(), shape(), strides());
+}
+
+Tensor Tensor::to(Device target) const {
+  const Device source = device();
+  if (target == source) return *this;
+  if (target.is_cuda()) cuda::require("ember.Tensor.to", target.index);
+  if (source.is_cuda() && target.is_cuda()) {
+    Tensor out = empty(shape(), dtype(), target);
+    Tensor src = contiguous();
+    cuda::set_device(source.index);
+    cuda::copy_device_to_device(out.raw_data(), src.raw_data(), size_t(numel()) * itemsize(dtype()));
+    return out;
+  }
+  Tensor src = contiguous();
+  Tensor out = empty(shape(), dtype(), target);
+  const size_t bytes = size_t(numel()) * itemsize(dtype());
+  cuda::set_device(source.is_cuda() ? source.index : target.index);
+  if (target.is_cuda()) cuda::copy_host_to_device(out.raw_data(), src.raw_data(), bytes);
+  else cuda::copy_device_to_host(out.raw_data(), src.raw_data(), bytes);
+  return out;
 }
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
+  if (is_cuda()) {
+    Tensor out = empty(shape(), target, device());
+    detail::cuda_copy(out, *this);
+    return out;
+  }
   Tensor out = empty(shape(), target);
   if (numel() == 0) return out;
   DType source = dtype();
@@ -130,7 +169,7 @@ Tensor Tensor::to(DType target) const {
 }
 
 std::vector<float> Tensor::to_vector() const {
-  Tensor f = to(DType::Float32).contiguous();
+  Tensor f = to(Device()).to(DType::Float32).contiguous();
   std::vector<float> out(static_cast<size_t>(numel()));
   if (!out.empty()) std::memcpy(out.data(), f.raw_data(), out.size() * sizeof(float));
   return out;
@@ -140,23 +179,30 @@ double Tensor::item() const {
   EMBER_CHECK(numel() == 1, Value, "ember.Tensor.item",
               "a Tensor with ", numel(), " elements (shape ", shape_str(shape()),
               ") cannot be converted to a scalar");
+  if (is_cuda()) return to(Device()).item();
   double v = 0;
   EMBER_DISPATCH(dtype(), v = static_cast<double>(static_cast<compute_t<T>>(*data<T>())));
   return v;
 }
 
-Tensor empty(const Shape& shape, DType dtype) {
+Tensor empty(const Shape& shape, DType dtype, Device device) {
   check_shape(shape, "ember.empty");
+  if (device.is_cuda()) cuda::require("ember.empty", device.index);
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * itemsize(dtype));
+  impl->storage =
+      std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * itemsize(dtype), device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
 
-Tensor full(const Shape& shape, double value, DType dtype) {
-  Tensor t = empty(shape, dtype);
+Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  if (device.is_cuda()) {
+    detail::cuda_fill(t, value);
+    return t;
+  }
   EMBER_DISPATCH(dtype, {
     T* p = t.data<T>();
     const T v = static_cast<T>(static_cast<compute_t<T>>(value));
@@ -171,8 +217,12 @@ Tensor wrapped_scalar(double value, DType dtype) {
   return t;
 }
 
-Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 0.0, dtype, device);
+}
+Tensor ones(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 1.0, dtype, device);
+}
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
   check_shape(shape, "ember.from_vector");

@@ -1,5 +1,6 @@
 #include "ember/runtime/Allocator.h"
 
+#include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
 
 #include <cstdlib>
@@ -112,7 +113,12 @@ void set_host_cache_limit(int64_t bytes) {
   if (bytes < host_allocator_stats().cached_bytes) host_empty_cache();
 }
 
-Storage::Storage(std::size_t bytes) : data_(host_alloc(bytes)), bytes_(bytes) {}
-Storage::~Storage() { host_free(data_, bytes_); }
+Storage::Storage(std::size_t bytes, Device device)
+    : data_(device.is_cuda() ? cuda::device_alloc(bytes, device.index) : host_alloc(bytes)),
+      bytes_(bytes), device_(device) {}
+Storage::~Storage() {
+  if (device_.is_cuda()) cuda::device_free(data_, bytes_, device_.index);
+  else host_free(data_, bytes_);
+}
 
 } // namespace ember

@@ -1,5 +1,5 @@
 // ember::Tensor: an n-dimensional view (shape, strides, offset) onto shared Storage, of one
-// of ember's dtypes, on the CPU. PyTorch's names and semantics (broadcasting, promotion).
+// of ember's dtypes, on the CPU or a CUDA device. PyTorch's names and semantics (broadcasting, promotion).
 #pragma once
 
 #include "ember/runtime/Allocator.h"
@@ -48,9 +48,13 @@ public:
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
   int64_t numel() const { return numel_of(shape()); }
   DType dtype() const { return impl().dtype; }
+  // Where the data lives: the storage's device (the CPU for traced tensors).
+  Device device() const;
+  bool is_cuda() const { return device().is_cuda(); }
   bool is_contiguous() const;
 
-  // Pointer to element [0, ..., 0] (storage offset applied). data_ptr() is float32 only.
+  // Pointer to element [0, ..., 0] (storage offset applied): a device pointer for CUDA tensors.
+  // data_ptr() is float32 only.
   float* data_ptr() const;
   void* raw_data() const;
   template <typename T>
@@ -58,12 +62,14 @@ public:
   bool is_wrapped_number() const { return impl().wrapped_number; }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
 
-  // Elements in row-major order converted to float, whatever the strides and dtype.
+  // Elements in row-major order converted to float, whatever the strides, dtype and device.
   std::vector<float> to_vector() const;
   // The value of a one-element tensor, converted to double.
   double item() const;
   // A copy converted to `dtype` (the tensor itself when it already has it).
   Tensor to(DType dtype) const;
+  // A copy on `device` (the tensor itself when it is already there); CUDA needs a GPU.
+  Tensor to(Device device) const;
   Tensor contiguous() const;
 
   // Autograd (frontend/src/Autograd.cpp).
@@ -91,12 +97,13 @@ private:
   std::shared_ptr<TensorImpl> impl_;
 };
 
-Tensor empty(const Shape& shape, DType dtype = DType::Float32);
-Tensor full(const Shape& shape, double value, DType dtype = DType::Float32);
+Tensor empty(const Shape& shape, DType dtype = DType::Float32, Device device = Device());
+Tensor full(const Shape& shape, double value, DType dtype = DType::Float32,
+            Device device = Device());
 // A 0-d tensor for a Python scalar (PyTorch's "wrapped number").
 Tensor wrapped_scalar(double value, DType dtype);
-Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
-Tensor ones(const Shape& shape, DType dtype = DType::Float32);
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32, Device device = Device());
+Tensor ones(const Shape& shape, DType dtype = DType::Float32, Device device = Device());
 // Copies `values` (row-major) into a new tensor of `shape`; sizes must agree.
 Tensor from_vector(const std::vector<float>& values, const Shape& shape);
 // Copies a strided buffer (strides in elements) into a new contiguous tensor.

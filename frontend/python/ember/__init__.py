@@ -8,13 +8,14 @@ import numpy as _np
 _builtin_int, _builtin_float = _builtins.int, _builtins.float
 
 from . import _C
+from ._device import device, _place, _spec
 from ._C import (Tensor, matmul, mm, bmm, dot, outer, cat, stack, where, cuda, is_grad_enabled,
                  dtype, promote_types, result_type, set_num_threads, get_num_threads)
 
 __all__ = ["Tensor", "tensor", "from_numpy", "matmul", "mm", "bmm", "dot", "outer", "cat",
            "stack", "where", "permute", "flatten", "squeeze", "unsqueeze", "narrow", "select", "sum", "zeros", "ones", "full", "no_grad",
            "enable_grad", "set_grad_enabled", "autograd", "cuda", "compile", "export",
-           "load_exported", "dtype", "promote_types", "result_type", "set_num_threads",
+           "load_exported", "device", "dtype", "promote_types", "result_type", "set_num_threads",
            "get_num_threads"]
 
 # One function per elementwise op record (frontend/include/ember/ops/Elementwise.def).
@@ -44,7 +45,7 @@ def _shape_args(size):
     return list(size)
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor from nested lists, scalars or an array (copies, like torch.tensor).
 
     Python floats give float32, ints int64, bools bool; arrays keep their dtype."""
@@ -62,6 +63,7 @@ def tensor(data, dtype=None, requires_grad=False):
         t = _C._from_array(arr.astype({float32: _np.float32, int64: _np.int64, bool: _np.bool_}[want]))
     if dtype is not None:
         t = t.to(dtype)
+    t = _place(t, device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -72,24 +74,25 @@ def from_numpy(array):
     return _C._from_array(array)
 
 
-def _factory(fn):
-    def make(*size, dtype=None, requires_grad=False):
-        _check_dtype(dtype, fn.__name__)
-        t = fn(_shape_args(size), dtype or float32)
+def _factory(value, name):
+    def make(*size, dtype=None, device=None, requires_grad=False):
+        _check_dtype(dtype, name)
+        t = _C._full_on(_shape_args(size), value, dtype or float32, _spec(device) or "cpu")
         return t.requires_grad_(True) if requires_grad else t
+    make.__name__ = name
     return make
 
 
-zeros = _factory(_C.zeros)
-ones = _factory(_C.ones)
+zeros = _factory(0.0, "zeros")
+ones = _factory(1.0, "ones")
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     _check_dtype(dtype, "ember.full")
     if dtype is None:  # like torch: the fill value's kind picks the dtype
         dtype = bool if isinstance(fill_value, _builtins.bool) else (
             int64 if isinstance(fill_value, _builtin_int) else float32)
-    t = _C.full(list(size), _builtin_float(fill_value), dtype)
+    t = _C._full_on(list(size), _builtin_float(fill_value), dtype, _spec(device) or "cpu")
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -178,11 +181,13 @@ def _format_element(a):
 def _repr(self):
     if self._is_symbolic:
         return f"tensor(<traced>, shape={list(self.shape)}, dtype={self.dtype!r})"
-    a = (self.to(float32) if self.dtype == bfloat16 else self).numpy()
+    host = self.cpu() if self.is_cuda else self
+    a = (host.to(float32) if self.dtype == bfloat16 else host).numpy()
     formatter = {"float_kind": _format_element(a)} if a.dtype.kind == "f" else None
     body = _np.array2string(a, separator=", ", prefix="tensor(", threshold=1000,
                             formatter=formatter)
-    suffix = "" if self.dtype in (float32, int64, bool) else f", dtype={self.dtype!r}"
+    suffix = f", device='{self.device}'" if self.is_cuda else ""
+    suffix += "" if self.dtype in (float32, int64, bool) else f", dtype={self.dtype!r}"
     suffix += f", grad_fn=<{self.grad_fn}>" if self.grad_fn else (
         ", requires_grad=True" if self.requires_grad else "")
     return f"tensor({body}{suffix})"
@@ -195,7 +200,7 @@ def _array(self, dtype=None, copy=None):
 
 Tensor.__repr__ = _repr
 Tensor.__array__ = _array
-Tensor.tolist = lambda self: (self.to(float32) if self.dtype == bfloat16 else self).numpy().tolist()
+Tensor.tolist = lambda self: (lambda h: (h.to(float32) if h.dtype == bfloat16 else h).numpy().tolist())(self.cpu())
 Tensor.size = lambda self, dim=None: self.shape if dim is None else self.shape[dim]
 Tensor.__neg__ = lambda self: neg(self)  # noqa: F821 (generated from the op records)
 Tensor.__abs__ = lambda self: abs(self)  # noqa: F821

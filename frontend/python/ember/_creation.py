@@ -3,6 +3,7 @@ import builtins
 
 from . import _C
 from ._C import Tensor, dtype as _dtype
+from ._device import _place, _spec
 
 
 def _size(size):
@@ -11,56 +12,58 @@ def _size(size):
     return list(size)
 
 
-def _grad(t, requires_grad):
+def _grad(t, requires_grad, device=None):
+    t = _place(t, device)
     return t.requires_grad_(True) if requires_grad else t
 
 
-def arange(start, end=None, step=1, *, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     return _grad(_C._arange(builtins.float(start), builtins.float(end), builtins.float(step), dtype),
-                 requires_grad)
+                 requires_grad, device)
 
 
-def linspace(start, end, steps, *, dtype=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     return _grad(_C._linspace(builtins.float(start), builtins.float(end), steps,
-                              dtype or _dtype.float32), requires_grad)
+                              dtype or _dtype.float32), requires_grad, device)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     return _grad(_C._logspace(builtins.float(start), builtins.float(end), steps,
-                              builtins.float(base), dtype or _dtype.float32), requires_grad)
+                              builtins.float(base), dtype or _dtype.float32), requires_grad, device)
 
 
-def eye(n, m=None, *, dtype=None, requires_grad=False):
-    return _grad(_C._eye(n, m, dtype or _dtype.float32), requires_grad)
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    return _grad(_C._eye(n, m, dtype or _dtype.float32), requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    return _grad(_C._empty(_size(size), dtype or _dtype.float32), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _grad(_C._empty(_size(size), dtype or _dtype.float32), requires_grad, device)
 
 
-def rand(*size, dtype=None, requires_grad=False):
-    return _grad(_C._rand(_size(size), dtype or _dtype.float32), requires_grad)
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    return _grad(_C._rand(_size(size), dtype or _dtype.float32), requires_grad, device)
 
 
-def randn(*size, dtype=None, requires_grad=False):
-    return _grad(_C._randn(_size(size), dtype or _dtype.float32), requires_grad)
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    return _grad(_C._randn(_size(size), dtype or _dtype.float32), requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, dtype=None):
+def randint(low, high=None, size=None, *, dtype=None, device=None):
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    return _C._randint(low, high, list(size), dtype or _dtype.int64)
+    return _place(_C._randint(low, high, list(size), dtype or _dtype.int64), device)
 
 
-def randperm(n, *, dtype=None):
-    return _C._randperm(n, dtype or _dtype.int64)
+def randperm(n, *, dtype=None, device=None):
+    return _place(_C._randperm(n, dtype or _dtype.int64), device)
 
 
 def _like(make):
-    def like(input, *, dtype=None, requires_grad=False):
-        return _grad(make(list(input.shape), dtype or input.dtype), requires_grad)
+    def like(input, *, dtype=None, device=None, requires_grad=False):
+        return _grad(make(list(input.shape), dtype or input.dtype), requires_grad,
+                     input.device if device is None else device)
     return like
 
 
@@ -71,9 +74,9 @@ rand_like = _like(lambda s, d: _C._rand(s, d))
 randn_like = _like(lambda s, d: _C._randn(s, d))
 
 
-def full_like(input, fill_value, *, dtype=None, requires_grad=False):
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     return _grad(_C.full(list(input.shape), builtins.float(fill_value), dtype or input.dtype),
-                 requires_grad)
+                 requires_grad, input.device if device is None else device)
 
 
 FUNCTIONS = ["arange", "linspace", "logspace", "eye", "empty", "rand", "randn", "randint",

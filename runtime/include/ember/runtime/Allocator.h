@@ -3,6 +3,8 @@
 // does not go back to the OS (and page-fault) on every iteration.
 #pragma once
 
+#include "ember/runtime/Device.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -29,20 +31,23 @@ void host_empty_cache();
 // The most bytes the cache keeps (default 2 GiB; EMBER_HOST_CACHE_BYTES overrides).
 void set_host_cache_limit(int64_t bytes);
 
-// A reference-counted block of host memory that views (tensors) share.
+// A reference-counted block of memory that views (tensors) share: host memory, or device memory
+// from the CUDA caching allocator (runtime/Cuda.h) when `device` is a CUDA device.
 class Storage {
 public:
-  explicit Storage(std::size_t bytes);
+  explicit Storage(std::size_t bytes, Device device = Device());
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
   void* data() const { return data_; }
   std::size_t nbytes() const { return bytes_; }
+  const Device& device() const { return device_; }
 
 private:
   void* data_;
   std::size_t bytes_;
+  Device device_;
 };
 
 } // namespace ember

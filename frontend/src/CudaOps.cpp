@@ -1,0 +1,355 @@
+// Eager CUDA kernels for the primitives. Pointwise primitives become a kernel generated from
+// their record's expression; reductions, arg-reductions and indexing use the generators of
+// kernels/CudaSource.h; GEMMs go to cuBLAS.
+#include "CudaOps.h"
+
+#include "ember/Graph.h"
+#include "ember/kernels/CudaSource.h"
+#include "ember/runtime/Cublas.h"
+#include "ember/runtime/Cuda.h"
+#include "ember/runtime/Error.h"
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
+namespace ember::detail {
+namespace {
+
+namespace ks = ember::kernels::cuda;
+
+std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
+
+bool is_cpu_scalar(const Tensor& t) { return t.device().is_cpu() && t.dim() == 0; }
+
+// Strides of `t` broadcast to `shape` (0 where it is broadcast).
+Shape broadcast_strides(const Tensor& t, const Shape& shape) {
+  Shape out(shape.size(), 0);
+  const size_t lead = shape.size() - t.shape().size();
+  for (size_t i = 0; i < t.shape().size(); ++i)
+    out[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  return out;
+}
+
+// A view of `t` (same storage) with this shape, strides and offset.
+Tensor restride(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.storage();
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  impl->dtype = t.dtype();
+  return Tensor(std::move(impl));
+}
+
+// Kernels are looked up by a name that encodes everything their source depends on, so the
+// source is generated (and hashed) once per process.
+template <typename Make>
+void* kernel(const std::string& name, Make make) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, void*> loaded;
+  const std::string key = std::to_string(cuda::current_device()) + ":" + name;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = loaded.find(key); it != loaded.end()) return it->second;
+  }
+  void* fn = cuda::get_kernel(make(), name);
+  std::lock_guard<std::mutex> lock(mu);
+  loaded[key] = fn;
+  return fn;
+}
+
+const char* short_name(DType d) {
+  switch (d) {
+  case DType::Bool: return "b8";
+  case DType::UInt8: return "u8";
+  case DType::Int8: return "i8";
+  case DType::Int16: return "i16";
+  case DType::Int32: return "i32";
+  case DType::Int64: return "i64";
+  case DType::Float16: return "f16";
+  case DType::BFloat16: return "bf16";
+  case DType::Float32: return "f32";
+  case DType::Float64: return "f64";
+  }
+  return "x";
+}
+
+// out[i] = expr(inputs...) over out's shape, inputs broadcast; `as[k]` is the dtype input k is
+// converted to before the expression sees it. `tag` names the expression.
+void pointwise(const std::string& tag, const std::string& expr, DType compute, const Tensor& out,
+               const std::vector<Tensor>& inputs, const std::vector<DType>& as) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  const Shape& shape = out.shape();
+  const size_t ops = inputs.size() + 1;
+  std::vector<Shape> strides = {out.strides()};
+  std::vector<ks::PointwiseInput> pin;
+  std::vector<double> scalars(inputs.size(), 0.0);
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& t = inputs[k];
+    const bool scalar = t.device() != out.device() && is_cpu_scalar(t);
+    EMBER_CHECK(scalar || t.device() == out.device(), Runtime, "ember." + tag,
+                "Expected all tensors to be on the same device, but found at least two devices, ",
+                out.device().str(), " and ", t.device().str(), "!");
+    if (scalar) scalars[k] = t.item();
+    strides.push_back(scalar ? Shape(shape.size(), 0) : broadcast_strides(t, shape));
+    pin.push_back({t.dtype(), as[k], scalar});
+  }
+  // Drop size-1 dimensions, then merge neighbours that are contiguous in every operand.
+  ks::Indexer ix{};
+  std::vector<int64_t> sizes;
+  std::vector<std::vector<int64_t>> st(ops);
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    if (!sizes.empty()) {
+      bool merge = true;
+      for (size_t k = 0; k < ops; ++k) merge &= st[k].back() == strides[k][d] * shape[d];
+      if (merge) {
+        sizes.back() *= shape[d];
+        for (size_t k = 0; k < ops; ++k) st[k].back() = strides[k][d];
+        continue;
+      }
+    }
+    sizes.push_back(shape[d]);
+    for (size_t k = 0; k < ops; ++k) st[k].push_back(strides[k][d]);
+  }
+  EMBER_CHECK(sizes.size() <= size_t(ks::kMaxDims), NotImplemented, "ember." + tag, "CUDA kernels "
+              "index at most ", ks::kMaxDims, " non-mergeable dimensions; got shape ",
+              shape_str(shape), "; make the operands contiguous first");
+  bool contiguous = sizes.size() <= 1;
+  for (size_t k = 0; k < ops; ++k)
+    if (!st[k].empty() && !(k > 0 && pin[k - 1].scalar)) contiguous &= st[k][0] == 1;
+  ix.ndim = int(sizes.size());
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    ix.size[d] = sizes[d];
+    for (size_t k = 0; k < ops; ++k) ix.stride[k][d] = st[k][d];
+  }
+  std::string name = "ember_" + tag + "_" + short_name(out.dtype());
+  for (const auto& in : pin)
+    name += std::string("_") + (in.scalar ? "s" : "") + short_name(in.dtype) + "as" + short_name(in.as);
+  name += contiguous ? "_c" : "_s";
+  void* fn = kernel(name, [&] {
+    return ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous);
+  });
+  void* out_ptr = out.raw_data();
+  std::vector<void*> ptrs(inputs.size());
+  std::vector<void*> args = {&out_ptr};
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    ptrs[k] = pin[k].scalar ? nullptr : inputs[k].raw_data();
+    args.push_back(&ptrs[k]);
+    args.push_back(&scalars[k]);
+  }
+  long long count = n;
+  args.push_back(&ix);
+  args.push_back(&count);
+  cuda::launch(fn, cuda::grid_for(n), 256, args.data());
+}
+
+// A dense copy of `t` with its dimensions in the order `perm`.
+Tensor permuted_contiguous(const Tensor& t, const Shape& perm) {
+  Shape shape, strides;
+  for (int64_t d : perm) {
+    shape.push_back(t.shape()[d]);
+    strides.push_back(t.strides()[d]);
+  }
+  return restride(t, shape, strides, t.storage_offset()).contiguous();
+}
+
+// Moves a 0-d CPU tensor (a scalar operand) to `device`; other tensors pass unchanged.
+Tensor on(const Tensor& t, Device device) { return t.device() == device ? t : t.to(device); }
+
+} // namespace
+
+void cuda_copy(const Tensor& dst, const Tensor& src) {
+  Tensor s = src;
+  // Overlapping memory: copy from a private snapshot.
+  if (s.storage() == dst.storage()) {
+    Tensor snap = empty(s.shape(), s.dtype(), s.device());
+    pointwise("copy", "a", s.dtype(), snap, {s}, {s.dtype()});
+    s = snap;
+  }
+  pointwise("copy", "a", dst.dtype(), dst, {s}, {dst.dtype()});
+}
+
+void cuda_fill(const Tensor& dst, double value) {
+  if (value == 0 && dst.is_contiguous()) {
+    cuda::memset_zero(dst.raw_data(), size_t(dst.numel()) * itemsize(dst.dtype()));
+    return;
+  }
+  pointwise("copy", "a", dst.dtype(), dst, {full({}, value, DType::Float64)}, {dst.dtype()});
+}
+
+Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
+                    DType dtype, Device device) {
+  cuda::set_device(device.index);
+  if (prim_is_elementwise(p)) {
+    Tensor out = empty(shape, dtype, device);
+    const DType cd = compute_dtype(p, in);
+    std::vector<Tensor> ins(in.begin(), in.begin() + prim_arity(p));
+    pointwise(prim_name(p), prim_expr(p), cd, out, ins, std::vector<DType>(ins.size(), cd));
+    return out;
+  }
+  switch (p) {
+  case Prim::Where: {
+    Tensor out = empty(shape, dtype, device);
+    pointwise("where", "where(a, b, c)", dtype, out, in, {DType::Bool, dtype, dtype});
+    return out;
+  }
+  case Prim::MatMul:
+  case Prim::BatchMatMul: {
+    const bool batched = p == Prim::BatchMatMul;
+    Tensor out = empty(shape, dtype, device);
+    if (out.numel() == 0) return out;
+    const int64_t r = batched ? 1 : 0;
+    const int64_t m = shape[r], n = shape[r + 1], k = in[0].shape()[r + 1];
+    if (k == 0) {
+      cuda_fill(out, 0);
+      return out;
+    }
+    // Each operand as (data, transposed, leading dim, batch stride), copying only when neither
+    // it nor its transpose is dense in the last two dimensions.
+    struct Operand { Tensor t; bool trans; int64_t ld, batch_stride; };
+    auto prepare = [&](const Tensor& x0) {
+      Tensor x = on(x0, device).to(dtype);
+      const int64_t rows = x.shape()[r], cols = x.shape()[r + 1];
+      const int64_t s0 = x.strides()[r], s1 = x.strides()[r + 1];
+      const int64_t bs = batched ? x.strides()[0] : 0;
+      if (s1 == 1 && (s0 == cols || rows == 1) && s0 >= std::max<int64_t>(cols, 1))
+        return Operand{x, false, std::max<int64_t>(s0, cols), bs};
+      if (s0 == 1 && (s1 == rows || cols == 1) && s1 >= std::max<int64_t>(rows, 1))
+        return Operand{x, true, std::max<int64_t>(s1, rows), bs};
+      x = x.contiguous();
+      return Operand{x, false, cols, batched ? rows * cols : 0};
+    };
+    Operand a = prepare(in[0]), b = prepare(in[1]);
+    cuda::gemm(dtype, a.trans, b.trans, m, n, k, a.t.raw_data(), a.ld, a.batch_stride,
+               b.t.raw_data(), b.ld, b.batch_stride, out.raw_data(), n, m * n,
+               batched ? shape[0] : 1);
+    return out;
+  }
+  case Prim::Sum:
+  case Prim::Prod:
+  case Prim::Amax:
+  case Prim::Amin: {
+    const Tensor& a = in[0];
+    std::vector<bool> reduced(a.dim(), attrs.ints.empty());
+    for (int64_t d : attrs.ints) reduced[d] = true;
+    Shape perm;
+    int64_t rows = 1, cols = 1;
+    for (int64_t d = 0; d < a.dim(); ++d)
+      if (!reduced[d]) perm.push_back(d), rows *= a.shape()[d];
+    for (int64_t d = 0; d < a.dim(); ++d)
+      if (reduced[d]) perm.push_back(d), cols *= a.shape()[d];
+    if (a.numel() == 0 && (p == Prim::Amax || p == Prim::Amin))
+      EMBER_CHECK(rows == 0, Value, op_context(p), "cannot reduce a tensor with no elements "
+                  "(shape ", shape_str(a.shape()), "): the operation has no identity");
+    Tensor out = empty(shape, dtype, device);
+    if (rows == 0) return out;
+    Tensor x = permuted_contiguous(a, perm);
+    const DType acc = is_floating(a.dtype())
+                          ? (a.dtype() == DType::Float64 ? DType::Float64 : DType::Float32)
+                          : (p == Prim::Sum || p == Prim::Prod ? DType::Int64 : a.dtype());
+    const ks::ReduceOp op = p == Prim::Sum    ? ks::ReduceOp::Sum
+                            : p == Prim::Prod ? ks::ReduceOp::Prod
+                            : p == Prim::Amax ? ks::ReduceOp::Max
+                                              : ks::ReduceOp::Min;
+    const std::string name = std::string("ember_") + prim_name(p) + "_" + short_name(x.dtype()) +
+                             "_" + short_name(acc) + "_" + short_name(dtype);
+    void* fn = kernel(name, [&] { return ks::reduce_kernel(name, op, x.dtype(), acc, dtype); });
+    void *o = out.raw_data(), *i = x.raw_data();
+    long long nr = rows, nc = cols;
+    void* args[] = {&o, &i, &nr, &nc};
+    cuda::launch(fn, unsigned(std::min<int64_t>(rows, 1 << 20)), cols >= 256 ? 256 : 32, args);
+    return out;
+  }
+  case Prim::ArgMax:
+  case Prim::ArgMin: {
+    const Tensor& a = in[0];
+    EMBER_CHECK(a.numel() > 0, Value, op_context(p), "cannot take ", prim_name(p),
+                " of a tensor with no elements (shape ", shape_str(a.shape()), ")");
+    Tensor x;
+    int64_t cols = a.numel();
+    if (attrs.ints.empty()) {
+      x = a.contiguous();
+    } else {
+      const int64_t d = attrs.ints[0];
+      Shape perm;
+      for (int64_t i = 0; i < a.dim(); ++i)
+        if (i != d) perm.push_back(i);
+      perm.push_back(d);
+      x = permuted_contiguous(a, perm);
+      cols = a.dim() ? a.shape()[d] : 1;
+    }
+    Tensor out = empty(shape, DType::Int64, device);
+    const bool is_max = p == Prim::ArgMax;
+    const std::string name = std::string("ember_") + prim_name(p) + "_" + short_name(x.dtype());
+    void* fn = kernel(name, [&] { return ks::arg_reduce_kernel(name, is_max, x.dtype()); });
+    void *o = out.raw_data(), *i = x.raw_data();
+    long long rows = a.numel() / cols, nc = cols;
+    void* args[] = {&o, &i, &rows, &nc};
+    cuda::launch(fn, unsigned(std::min<int64_t>(rows, 1 << 20)), cols >= 256 ? 256 : 32, args);
+    return out;
+  }
+  case Prim::IndexSelect:
+  case Prim::IndexAdd: {
+    const Tensor a = on(in[0], device).contiguous();
+    const int64_t d = attrs.ints[0], src_size = a.shape()[d], dst_size = shape[d];
+    const int64_t bound = p == Prim::IndexSelect ? src_size : dst_size;
+    // Indices are checked (and wrapped) on the host, so a bad one is an IndexError, not a fault.
+    Tensor idx = in[1].to(cpu_device()).to(DType::Int64).contiguous();
+    int64_t* ix = idx.data<int64_t>();
+    for (int64_t i = 0; i < idx.numel(); ++i) {
+      EMBER_CHECK(ix[i] >= -bound && ix[i] < bound, Index, op_context(p), "index ", ix[i],
+                  " is out of bounds for dimension ", d, " with size ", bound);
+      if (ix[i] < 0) ix[i] += bound;
+    }
+    Tensor didx = idx.to(device);
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < d; ++i) outer *= shape[i];
+    for (int64_t i = d + 1; i < int64_t(shape.size()); ++i) inner *= shape[i];
+    Tensor out = empty(shape, dtype, device);
+    if (p == Prim::IndexAdd) cuda_fill(out, 0);
+    const int64_t total = outer * idx.numel() * inner;
+    if (total == 0) return out;
+    const std::string name = std::string("ember_") + prim_name(p) + "_" + short_name(dtype);
+    void* fn = kernel(name, [&] {
+      return p == Prim::IndexSelect ? ks::index_select_kernel(name, dtype)
+                                    : ks::index_add_kernel(name, dtype);
+    });
+    void *o = out.raw_data(), *s = a.raw_data(), *ip = didx.raw_data();
+    long long no = outer, ni = idx.numel(), ns = p == Prim::IndexSelect ? src_size : dst_size,
+              nin = inner;
+    void* args[] = {&o, &s, &ip, &no, &ni, &ns, &nin};
+    cuda::launch(fn, cuda::grid_for(total), 256, args);
+    return out;
+  }
+  case Prim::SliceBackward: {
+    Tensor out = empty(shape, dtype, device);
+    cuda_fill(out, 0);
+    const int64_t d = attrs.ints[0], start = attrs.ints[1], step = attrs.ints[3];
+    Shape strides = out.strides();
+    const int64_t offset = in[0].shape()[d] > 0 ? start * strides[d] : 0;
+    strides[d] *= step;
+    cuda_copy(restride(out, in[0].shape(), strides, offset), on(in[0], device));
+    return out;
+  }
+  case Prim::Cat: {
+    Tensor out = empty(shape, dtype, device);
+    const int64_t d = attrs.ints[0];
+    int64_t at = 0;
+    for (const Tensor& t : in) {
+      Shape part = shape;
+      part[d] = t.shape()[d];
+      cuda_copy(restride(out, part, out.strides(), at * out.strides()[d]), on(t, device));
+      at += part[d];
+    }
+    return out;
+  }
+  default: break;
+  }
+  fail(ErrorKind::NotImplemented, op_context(p), "has no CUDA kernel yet; move the tensors to the "
+       "CPU with .cpu()");
+}
+
+} // namespace ember::detail

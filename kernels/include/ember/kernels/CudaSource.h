@@ -1,0 +1,64 @@
+// CUDA C for ember's eager GPU kernels, generated as text and compiled by NVRTC at first use
+// (runtime/Cuda.h caches the result). Pointwise kernels take the op's scalar expression from its
+// record (frontend/include/ember/ops/Elementwise.def), the same text the CPU kernels compile as
+// C++ and the compiler builds into MLIR, so every backend evaluates one definition.
+#pragma once
+
+#include "ember/runtime/DType.h"
+
+#include <string>
+#include <vector>
+
+namespace ember::kernels::cuda {
+
+// Most dimensions a strided kernel indexes (after merging dimensions that are contiguous in
+// every operand); PyTorch's CUDA limit is 25, ember's 10.
+constexpr int kMaxDims = 10;
+// Most operands (the output and up to three inputs) of a pointwise kernel.
+constexpr int kMaxOperands = 4;
+
+// The kernel argument that carries the iteration shape and every operand's strides (elements).
+struct Indexer {
+  long long size[kMaxDims];
+  long long stride[kMaxOperands][kMaxDims]; // operand 0 is the output
+  int ndim;
+};
+
+// Types and helpers every generated kernel starts with: dtype load/store conversions (float16
+// and bfloat16 by bits), and the scalar expression language (maximum, minimum, where, and
+// abs/floor/ceil/trunc/rint/fmod that also take integers) inside namespace ember_ops.
+std::string prelude();
+// C type of a dtype's storage ("float", "ember_f16", "long long", ...).
+const char* storage_type(DType dtype);
+// C type arithmetic happens in for a dtype (float for 16-bit floats, the type itself otherwise).
+const char* compute_type(DType dtype);
+
+struct PointwiseInput {
+  DType dtype;      // storage dtype
+  DType as;         // the dtype it is converted to before the expression sees it
+  bool scalar;      // passed by value as a double (a 0-d CPU tensor or Python number)
+};
+
+// A kernel `name`(out, in0, s0, in1, s1, ..., Indexer ix, long long n) that writes
+// out[i] = expr(a, b, c) for n elements; `a`, `b`, `c` are the inputs converted to their `as`
+// dtype, the expression is evaluated in `compute`'s C type and stored as `out`'s dtype.
+// `contiguous` specialises for operands that are all dense in the same order (offset == i).
+std::string pointwise_kernel(const std::string& name, const std::string& expr, DType compute,
+                             DType out, const std::vector<PointwiseInput>& inputs,
+                             bool contiguous);
+
+enum class ReduceOp { Sum, Prod, Max, Min };
+// `name`(out, in, long long rows, long long cols): out[r] = reduce(in[r, 0..cols)), in dense.
+// One block per row; `acc` is the accumulation dtype, `out` the result dtype.
+std::string reduce_kernel(const std::string& name, ReduceOp op, DType in, DType acc, DType out);
+// `name`(long long* out, in, rows, cols): the first index of the max (or min) of each row;
+// NaN counts as the largest (smallest), as in PyTorch.
+std::string arg_reduce_kernel(const std::string& name, bool is_max, DType in);
+// `name`(out, src, const long long* index, outer, n_index, src_size, inner):
+// out[o, i, k] = src[o, index[i], k] (indices already wrapped to [0, src_size)).
+std::string index_select_kernel(const std::string& name, DType dtype);
+// `name`(out, src, index, outer, n_index, dst_size, inner): out[o, index[i], k] += src[o, i, k]
+// with atomics (float32, float64, int32, int64).
+std::string index_add_kernel(const std::string& name, DType dtype);
+
+} // namespace ember::kernels::cuda

@@ -1,0 +1,124 @@
+// The eager CUDA kernels without a GPU: every kernel the dispatcher can generate (each op record
+// for each dtype its rule reaches, copies between every pair of dtypes, reductions, arg
+// reductions, indexing) compiles with NVRTC for sm_80 and sm_90.
+#include "ember/Ops.h"
+#include "ember/kernels/CudaSource.h"
+#include "ember/runtime/Error.h"
+#include "ember/runtime/Nvrtc.h"
+
+#include <gtest/gtest.h>
+
+using namespace ember;
+namespace ks = ember::kernels::cuda;
+
+namespace {
+
+const DType kAll[] = {DType::Bool,    DType::UInt8,    DType::Int8,    DType::Int16,
+                      DType::Int32,   DType::Int64,    DType::Float16, DType::BFloat16,
+                      DType::Float32, DType::Float64};
+
+// Kernels share one prelude: compile many per NVRTC call by keeping the first prelude only.
+struct Batch {
+  std::string source;
+  int kernels = 0;
+  void add(const std::string& src) {
+    const std::string p = ks::prelude();
+    std::string body = src;
+    if (!source.empty()) {
+      auto at = body.find(p);
+      ASSERT_NE(at, std::string::npos);
+      body.erase(at, p.size());
+    }
+    source += body;
+    ++kernels;
+  }
+  // NVRTC's front end checks the source once (PTX); ptxas then builds sm_80 and sm_90 code
+  // for the `full` batches (ptxas dominates the time, so not every dtype pays it twice).
+  void compile(const std::string& what, bool full) {
+    std::vector<const char*> archs = {"compute_80"};
+    if (full) archs = {"sm_80", "sm_90"};
+    for (const char* arch : archs) {
+      cuda::CompiledKernel k = cuda::nvrtc_compile(source, what + ".cu", arch);
+      EXPECT_GT(k.image.size(), 100u) << what << " for " << arch;
+    }
+  }
+};
+
+bool nvrtc_or_skip() { return cuda::nvrtc_available(); }
+
+} // namespace
+
+TEST(CudaKernels, EveryRecordForEveryDtypeCompiles) {
+  if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
+  int total = 0;
+  for (DType d : kAll) {
+    Batch batch;
+    int i = 0;
+    for (int pi = 0; pi < int(Prim::MatMul); ++pi) {
+      const Prim p = static_cast<Prim>(pi);
+      if (!prim_is_elementwise(p)) continue;
+      Tensor x = zeros({1}, d);
+      const DType cd = compute_dtype(p, {x, x});
+      const DType out = ember::apply(p, prim_arity(p) == 1 ? std::vector<Tensor>{x}
+                                                    : std::vector<Tensor>{x, x}).dtype();
+      std::vector<ks::PointwiseInput> in(prim_arity(p), {d, cd, false});
+      for (bool contiguous : {true, false}) {
+        const std::string name = std::string("k") + std::to_string(i++) + "_" + prim_name(p);
+        batch.add(ks::pointwise_kernel(name, prim_expr(p), cd, out, in, contiguous));
+      }
+      // With a scalar (a Python number) as the second operand.
+      if (prim_arity(p) == 2) {
+        in[1].scalar = true;
+        batch.add(ks::pointwise_kernel("k" + std::to_string(i++), prim_expr(p), cd, out, in, false));
+      }
+    }
+    batch.compile(std::string("records_") + dtype_name(d),
+                  d == DType::Float32 || d == DType::Float16 || d == DType::Int64);
+    total += batch.kernels;
+  }
+  EXPECT_GT(total, 10 * 40 * 2);
+}
+
+TEST(CudaKernels, CopiesWhereReductionsAndIndexingCompile) {
+  if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
+  Batch batch;
+  int i = 0;
+  auto name = [&] { return "k" + std::to_string(i++); };
+  for (DType to : kAll) {
+    for (DType from : kAll)
+      batch.add(ks::pointwise_kernel(name(), "a", to, to, {{from, to, false}}, false));
+    batch.add(ks::pointwise_kernel(name(), "a", to, to, {{DType::Float64, to, true}}, true));
+    batch.add(ks::pointwise_kernel(name(), "where(a, b, c)", to, to,
+                                   {{DType::Bool, DType::Bool, false}, {to, to, false},
+                                    {to, to, true}}, false));
+    const DType acc = is_floating(to) ? (to == DType::Float64 ? DType::Float64 : DType::Float32)
+                                      : DType::Int64;
+    for (auto op : {ks::ReduceOp::Sum, ks::ReduceOp::Prod})
+      batch.add(ks::reduce_kernel(name(), op, to, acc, is_floating(to) ? to : DType::Int64));
+    for (auto op : {ks::ReduceOp::Max, ks::ReduceOp::Min})
+      batch.add(ks::reduce_kernel(name(), op, to, is_floating(to) ? acc : to, to));
+    batch.add(ks::arg_reduce_kernel(name(), true, to));
+    batch.add(ks::arg_reduce_kernel(name(), false, to));
+    batch.add(ks::index_select_kernel(name(), to));
+  }
+  for (DType d : {DType::Float32, DType::Float64, DType::Int32, DType::Int64})
+    batch.add(ks::index_add_kernel(name(), d));
+  batch.compile("structural", true);
+}
+
+TEST(CudaKernels, GeneratedSourceReadsTheRecordAndItsLayout) {
+  const std::string contiguous = ks::pointwise_kernel(
+      "ember_mul_f16", prim_expr(Prim::Mul), DType::Float16, DType::Float16,
+      {{DType::Float16, DType::Float16, false}, {DType::Float16, DType::Float16, true}}, true);
+  // The record's expression, float16 widened to float, the scalar by value, dense offsets.
+  EXPECT_NE(contiguous.find("return (a * b);"), std::string::npos) << contiguous;
+  EXPECT_NE(contiguous.find("ember_store_f16((float)(ember_ops::ember_mul_f16_f((float)("
+                            "ember_load_f16(in0[o1])), (float)(s1))))"),
+            std::string::npos) << contiguous;
+  EXPECT_NE(contiguous.find("const long long o1 = i;"), std::string::npos);
+  const std::string strided = ks::pointwise_kernel(
+      "ember_relu_i8", prim_expr(Prim::Relu), DType::Int8, DType::Int8,
+      {{DType::Int8, DType::Int8, false}}, false);
+  EXPECT_NE(strided.find("o1 += c * ix.stride[1][d];"), std::string::npos) << strided;
+  EXPECT_THROW(ks::index_add_kernel("x", DType::Float16), Error);
+}
