@@ -297,8 +297,10 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
     const int64_t d = attrs.ints[0], src_size = a.shape()[d], dst_size = shape[d];
     const int64_t bound = p == Prim::IndexSelect ? src_size : dst_size;
     // Indices are checked (and wrapped) on the host, so a bad one is an IndexError, not a fault.
-    Tensor idx = in[1].to(cpu_device()).to(DType::Int64).contiguous();
+    const Tensor user_idx = in[1].to(cpu_device()).to(DType::Int64).contiguous();
+    Tensor idx = empty(user_idx.shape(), DType::Int64); // wrapped here, never in the caller's tensor
     int64_t* ix = idx.data<int64_t>();
+    std::copy(user_idx.data<int64_t>(), user_idx.data<int64_t>() + idx.numel(), ix);
     for (int64_t i = 0; i < idx.numel(); ++i) {
       EMBER_CHECK(ix[i] >= -bound && ix[i] < bound, Index, op_context(p), "index ", ix[i],
                   " is out of bounds for dimension ", d, " with size ", bound);
