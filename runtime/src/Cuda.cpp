@@ -55,7 +55,11 @@ const Driver& driver() {
       d.reason = "the CUDA driver (libcuda.so.1) could not be loaded: no NVIDIA driver on this machine";
       return;
     }
-    auto getProc = reinterpret_cast<GetProc>(dlsym(lib, "cuGetProcAddress_v2"));
+    // EMBER_CUDA_ENTRY=dlsym resolves the versioned symbols directly instead.
+    const char* entry = std::getenv("EMBER_CUDA_ENTRY");
+    auto getProc = entry && std::string(entry) == "dlsym"
+                       ? nullptr
+                       : reinterpret_cast<GetProc>(dlsym(lib, "cuGetProcAddress_v2"));
     auto sym = [&](auto& fn, const char* name, const char* versioned) {
       void* p = nullptr;
       CUdriverProcAddressQueryResult status;
