@@ -11,7 +11,8 @@ steps = [
     ("zeros on cuda", lambda: ember.zeros(4, device="cuda")),
     ("to cuda", lambda: ember.arange(6, dtype=ember.float32).cuda()),
     ("to cpu", lambda: ember.arange(6, dtype=ember.float32).cuda().cpu().tolist()),
-    ("add", lambda: (ember.arange(6, dtype=ember.float32).cuda() * 2).cpu().tolist()),
+    ("add tensors", lambda: (ember.arange(6, dtype=ember.float32).cuda() + ember.ones(6, device="cuda")).cpu().tolist()),
+    ("mul scalar", lambda: (ember.arange(6, dtype=ember.float32).cuda() * 2).cpu().tolist()),
     ("sum", lambda: ember.arange(6, dtype=ember.float32).cuda().sum().item()),
     ("matmul", lambda: (ember.ones(3, 4, device="cuda") @ ember.ones(4, 2, device="cuda")).tolist()),
 ]

@@ -10,6 +10,8 @@
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 
@@ -132,6 +134,8 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   void* fn = kernel(name, [&] {
     return ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous);
   });
+  if (std::getenv("EMBER_CUDA_TRACE"))
+    std::fprintf(stderr, "[ember.cuda] pointwise %s n=%lld ndim=%d\n", name.c_str(), (long long)n, ix.ndim);
   void* out_ptr = out.raw_data();
   std::vector<void*> ptrs(inputs.size());
   std::vector<void*> args = {&out_ptr};

@@ -21,6 +21,12 @@
 namespace ember::cuda {
 namespace {
 
+// EMBER_CUDA_TRACE=1 prints each runtime step to stderr (for diagnosing a GPU machine).
+void trace(const char* what, const std::string& detail = "") {
+  static const bool on = std::getenv("EMBER_CUDA_TRACE") != nullptr;
+  if (on) std::fprintf(stderr, "[ember.cuda] %s %s\n", what, detail.c_str()), std::fflush(stderr);
+}
+
 #ifdef EMBER_HAVE_CUDA_HEADERS
 // The driver entry points ember uses, resolved once.
 struct Driver {
@@ -394,7 +400,9 @@ void* get_kernel(const std::string& source, const std::string& name) {
   }
   if (image.empty()) {
     auto t0 = std::chrono::steady_clock::now();
+    trace("nvrtc compile", name + " " + arch);
     image = nvrtc_compile(source, name + ".cu", arch).image;
+    trace("nvrtc done", std::to_string(image.size()) + " bytes");
     kc.stats.compile_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     ++kc.stats.compiled;
@@ -408,7 +416,9 @@ void* get_kernel(const std::string& source, const std::string& name) {
     }
   }
   CUmodule module;
+  trace("load module", path);
   check(driver().loadData(&module, image.data()), "cuModuleLoadData");
+  trace("loaded");
   CUfunction fn;
   check(driver().getFunction(&fn, module, name.c_str()), "cuModuleGetFunction");
   kc.loaded[key] = reinterpret_cast<void*>(fn);
@@ -423,6 +433,7 @@ void* get_kernel(const std::string& source, const std::string& name) {
 void launch(void* kernel, unsigned grid, unsigned block, void** args, unsigned shared_bytes) {
 #ifdef EMBER_HAVE_CUDA_HEADERS
   if (grid == 0) return;
+  trace("launch", std::to_string(grid) + "x" + std::to_string(block));
   check(driver().launch(reinterpret_cast<CUfunction>(kernel), grid, 1, 1, block, 1, 1, shared_bytes,
                         nullptr, args, nullptr),
         "cuLaunchKernel");
