@@ -7,6 +7,11 @@
 #include "ember/runtime/Device.h"
 #include "ember/runtime/Error.h"
 
+#include <csignal>
+#include <cstdlib>
+#include <execinfo.h>
+#include <unistd.h>
+
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -18,6 +23,14 @@ namespace nb = nanobind;
 namespace ember {
 
 void bind_cuda(nb::module_& m) {
+  // EMBER_CUDA_TRACE: a crash prints the native frames (GPU machines have no debugger).
+  if (std::getenv("EMBER_CUDA_TRACE"))
+    std::signal(SIGSEGV, [](int) {
+      void* frames[64];
+      int n = backtrace(frames, 64);
+      backtrace_symbols_fd(frames, n, STDERR_FILENO);
+      _exit(139);
+    });
   m.def("_device_of", [](const Tensor& t) { return t.device().str(); });
   m.def("_parse_device", [](const std::string& s) { return parse_device(s).str(); });
   m.def("_to_device", [](const Tensor& t, const std::string& d) {
