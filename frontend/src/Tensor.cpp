@@ -13,7 +13,7 @@
 namespace ember {
 
 std::string shape_str(const Shape& shape) {
-  std::ostringstream os;
+  Text os;
   os << "[";
   for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
   os << "]";

@@ -3,9 +3,11 @@
 // The Python bindings translate each ErrorKind to the matching built-in exception type.
 #pragma once
 
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace ember {
 
@@ -32,10 +34,45 @@ private:
   std::string context_;
 };
 
-// Builds the message from streamable parts: EMBER_CHECK(cond, Value, "ember.add", "shapes ", a, ...).
+// Text built with `<<` from strings and numbers without iostreams' locale machinery (numbers go
+// through std::to_string / snprintf). Inside some Python processes a C++ extension's iostream
+// number formatting crashes (libstdc++ facet ids differ between the extension and the process),
+// so error messages and generated CUDA source never depend on it.
+class Text {
+public:
+  Text& operator<<(const std::string& v) { s_ += v; return *this; }
+  Text& operator<<(const char* v) { s_ += v; return *this; }
+  Text& operator<<(char v) { s_ += v; return *this; }
+  template <typename T>
+  Text& operator<<(const T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      s_ += v ? "1" : "0";
+    } else if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+      if constexpr (std::is_enum_v<T>) s_ += std::to_string(static_cast<long long>(v));
+      else s_ += std::to_string(v);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      char buf[40];
+      std::snprintf(buf, sizeof(buf), "%g", static_cast<double>(v));
+      s_ += buf;
+    } else if constexpr (std::is_convertible_v<const T&, std::string>) {
+      s_ += std::string(v);
+    } else {
+      std::ostringstream os; // other streamable types
+      os << v;
+      s_ += os.str();
+    }
+    return *this;
+  }
+  const std::string& str() const { return s_; }
+
+private:
+  std::string s_;
+};
+
+// Builds the message from parts: EMBER_CHECK(cond, Value, "ember.add", "shapes ", a, ...).
 template <typename... Parts>
 [[noreturn]] void fail(ErrorKind kind, const std::string& context, const Parts&... parts) {
-  std::ostringstream os;
+  Text os;
   (os << ... << parts);
   throw Error(kind, context, os.str());
 }
