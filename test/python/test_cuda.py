@@ -113,7 +113,8 @@ def test_binary_records_broadcast_and_scalars(name, dtype):
     _, rtol, atol = DTYPES.get(dtype, (None, 0, 0))
     close(getattr(ember, name)(ex, ey), getattr(torch, name)(tx, ty), rtol, atol)
     # A Python scalar operand rides along as a kernel argument.
-    close(getattr(ember, name)(ex, 2), getattr(torch, name)(tx, 2), rtol, atol)
+    close(getattr(ember, name)(ex, 2), getattr(torch, name)(tx, torch.tensor(2, device=tx.device)),
+          rtol, atol)
 
 
 @gpu
