@@ -24,6 +24,8 @@
 namespace nb = nanobind;
 using namespace ember;
 
+void bind_nn(nb::module_& m); // bind_nn.cpp
+
 namespace {
 
 // ember::Error -> the matching built-in Python exception, message unchanged.
@@ -407,7 +409,7 @@ NB_MODULE(_C, m) {
     f.def("hardsigmoid", &F::hardsigmoid);
     f.def("hardswish", &F::hardswish);
     f.def("one_hot", &F::one_hot);
-    f.def("embedding", &F::embedding);
+    f.def("embedding", [](const Tensor& i, const Tensor& w) { return F::embedding(i, w); });
     f.def("dropout", &F::dropout);
     f.def("layer_norm", [opt](const Tensor& x, const Shape& s, nb::handle w, nb::handle b, double eps) {
       return F::layer_norm(x, s, opt(w), opt(b), eps);
@@ -443,6 +445,8 @@ NB_MODULE(_C, m) {
     m.def("index_select", [](const Tensor& a, int64_t d, const Tensor& i) { return index_select(a, d, i); },
           nb::arg("input"), nb::arg("dim"), nb::arg("index"));
   }
+
+  bind_nn(m);
 
   nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
   cuda.def("is_available", &cuda::is_available);

@@ -112,6 +112,10 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
     return {bmm(g, transpose(b, 1, 2)), bmm(transpose(a, 1, 2), g)};
   }
+  case Prim::Im2Col:
+    return {col2im(g, n.attrs.ints)};
+  case Prim::Col2Im:
+    return {im2col(g, n.attrs.ints)};
   }
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }
