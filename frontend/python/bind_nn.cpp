@@ -68,6 +68,8 @@ void bind_nn(nb::module_& m) {
   f.def("instance_norm", [](const Tensor& x, nb::handle w, nb::handle b, double eps) {
     return F::instance_norm(x, opt(w), opt(b), eps);
   }, nb::arg("x"), nb::arg("w").none(), nb::arg("b").none(), nb::arg("eps"));
+  f.def("unfold", &F::unfold);
+  f.def("fold", &F::fold);
   f.def("pad", &F::pad);
   f.def("interpolate", &F::interpolate);
   f.def("sdpa", [](const Tensor& q, const Tensor& k, const Tensor& v, nb::handle mask, double p,

@@ -357,6 +357,57 @@ Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bia
                            "ember.conv_transpose1d");
 }
 
+Tensor unfold(const Tensor& x, const Shape& kernel_size, const Shape& dilation,
+              const Shape& padding, const Shape& stride) {
+  const std::string op = "ember.unfold";
+  check_floating(x, op);
+  Tensor xb = batched(x, 2, op);
+  Shape k = per_dim(kernel_size, 2, op, "kernel_size"), d = per_dim(dilation, 2, op, "dilation");
+  Shape p = per_dim(padding, 2, op, "padding"), s = per_dim(stride, 2, op, "stride");
+  const int64_t n = xb.shape()[0], c = xb.shape()[1], h = xb.shape()[2], w = xb.shape()[3];
+  int64_t o[2];
+  for (int i = 0; i < 2; ++i) {
+    EMBER_CHECK(k[i] > 0 && d[i] > 0 && s[i] > 0 && p[i] >= 0, Runtime, op, "kernel_size, "
+                "dilation and stride must be positive and padding non-negative");
+    o[i] = (xb.shape()[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
+    EMBER_CHECK(xb.shape()[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1 >= 0, Runtime, op,
+                "Given input with spatial size (", h, ", ", w, "), kernel_size ", shape_str(k),
+                ", dilation ", shape_str(d), ", padding ", shape_str(p),
+                ", calculated shape of the array of sliding blocks is non-positive");
+  }
+  Tensor cols = im2col(xb, window(k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1], h, w));
+  Tensor y = permute(reshape(cols, {c * k[0] * k[1], n, o[0] * o[1]}), {1, 0, 2});
+  return unbatched_like(y, x, 2);
+}
+
+Tensor fold(const Tensor& cols, const Shape& output_size, const Shape& kernel_size,
+            const Shape& dilation, const Shape& padding, const Shape& stride) {
+  const std::string op = "ember.fold";
+  check_floating(cols, op);
+  Tensor cb = batched(cols, 1, op);
+  Shape out = per_dim(output_size, 2, op, "output_size");
+  Shape k = per_dim(kernel_size, 2, op, "kernel_size"), d = per_dim(dilation, 2, op, "dilation");
+  Shape p = per_dim(padding, 2, op, "padding"), s = per_dim(stride, 2, op, "stride");
+  int64_t o[2];
+  for (int i = 0; i < 2; ++i) {
+    EMBER_CHECK(k[i] > 0 && d[i] > 0 && s[i] > 0 && p[i] >= 0, Runtime, op, "kernel_size, "
+                "dilation and stride must be positive and padding non-negative");
+    o[i] = (out[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i] + 1;
+  }
+  const int64_t n = cb.shape()[0], rows = cb.shape()[1], len = cb.shape()[2], kk = k[0] * k[1];
+  EMBER_CHECK(rows % kk == 0, Runtime, op, "Expected size of input's dimension 1 to be divisible "
+              "by the product of kernel_size, but got input.size(1)=", rows, " and kernel_size=",
+              shape_str(k));
+  EMBER_CHECK(o[0] > 0 && o[1] > 0 && len == o[0] * o[1], Runtime, op, "Given output_size=",
+              shape_str(out), ", kernel_size=", shape_str(k), ", dilation=", shape_str(d),
+              ", padding=", shape_str(p), ", stride=", shape_str(s), ", expected size of input's "
+              "dimension 2 to match the calculated number of sliding blocks ", o[0], " * ", o[1],
+              " = ", o[0] * o[1], ", but got input.size(2)=", len);
+  Tensor c = reshape(permute(cb, {1, 0, 2}), {rows, n * len});
+  Tensor y = col2im(c, window(k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1], out[0], out[1]));
+  return cols.dim() == 2 ? squeeze(y, 0) : y;
+}
+
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Shape& kernel_size,
                                                   const Shape& stride, const Shape& padding,
                                                   const Shape& dilation, bool ceil_mode) {
@@ -480,6 +531,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     const int64_t count = x.numel() / std::max<int64_t>(c, 1);
     EMBER_CHECK(count > 1, Value, op, "Expected more than 1 value per channel when training, got "
                 "input size ", shape_str(x.shape()));
+    EMBER_CHECK(!x.is_symbolic() || (!running_mean.defined() && !running_var.defined()),
+                NotImplemented, op, "updating running_mean / running_var in place cannot be "
+                "traced yet; compile the evaluation-mode call, or pass None for the running stats");
     Tensor m = mean(x, dims, true), v = var(x, dims, 0, true);
     y = mul(sub(x, m), rsqrt(add(v, scalar(eps))));
     GradModeGuard no_grad(false);

@@ -9,7 +9,7 @@ import torch.nn.functional as TF
 import ember
 import ember.nn.functional as F
 
-# torch warns that even-kernel padding="same" copies its input; so does ember, silently.
+# torch warns that even-kernel padding="same" copies its input (ember's im2col pads in place).
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
 RNG = np.random.default_rng(23)
@@ -448,6 +448,17 @@ def test_convolution_is_rejected_by_the_compiler_by_name():
         ember.compile(lambda x: F.conv2d(x, w))(ember.ones((1, 1, 5, 5)))
 
 
+def test_batch_norm_running_stats_update_is_not_traced():
+    if not ember._C.has_compiler:
+        pytest.skip("built without the compiler")
+    rm, rv = ember.zeros(3), ember.ones(3)
+    with pytest.raises(NotImplementedError, match="batch_norm: updating running_mean"):
+        ember.compile(lambda x: F.batch_norm(x, rm, rv, training=True))(ember.ones((4, 3)))
+    x = ember.tensor(RNG.standard_normal((4, 3)).astype(np.float32))
+    got = ember.compile(lambda x: F.batch_norm(x, rm, rv) + F.group_norm(x, 1))(x)
+    close(got, F.batch_norm(x, rm, rv) + F.group_norm(x, 1), 1e-5)
+
+
 def test_lenet_training_step_matches_torch():
     """conv -> relu -> max_pool -> conv -> relu -> avg pool -> linear -> cross_entropy, with grads."""
     ex, tx = pair((4, 1, 28, 28), grad=False)
@@ -466,3 +477,18 @@ def test_lenet_training_step_matches_torch():
     tl.backward()
     for e, t in params:
         close(e.grad, t.grad, 1e-4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("xs,kw", [((2, 3, 7, 8), {"kernel_size": 3}),
+                                   ((2, 3, 7, 8), {"kernel_size": (2, 3), "dilation": (2, 1),
+                                                   "padding": 1, "stride": (2, 3)}),
+                                   ((3, 5, 5), {"kernel_size": 2, "stride": 2})])
+def test_unfold_and_fold(xs, kw, dtype):
+    ex, tx = pair(xs, dtype)
+    eu, tu = F.unfold(ex, **kw), TF.unfold(tx, **kw)
+    check(eu, tu, [(ex, tx)], TOL[dtype])
+    ec, tc = pair(tuple(tu.shape), dtype)
+    check(F.fold(ec, xs[-2:], **kw), TF.fold(tc, xs[-2:], **kw), [(ec, tc)], TOL[dtype])
+    with pytest.raises(RuntimeError, match="expected size of input's dimension 2 to match"):
+        F.fold(ember.ones((1, tu.shape[-2], 1)), xs[-2:], **kw)

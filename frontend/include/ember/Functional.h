@@ -85,6 +85,13 @@ Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bia
                         const Shape& output_padding = {0}, int64_t groups = 1,
                         const Shape& dilation = {1});
 
+// Sliding-window blocks (torch's unfold, im2col): [N, C, H, W] -> [N, C*kh*kw, L]; fold is its
+// adjoint (col2im) back to [N, C, output_size].
+Tensor unfold(const Tensor& x, const Shape& kernel_size, const Shape& dilation = {1},
+              const Shape& padding = {0}, const Shape& stride = {1});
+Tensor fold(const Tensor& cols, const Shape& output_size, const Shape& kernel_size,
+            const Shape& dilation = {1}, const Shape& padding = {0}, const Shape& stride = {1});
+
 // Pooling over [N, C, H, W] / [C, H, W] (1-d: [N, C, L] / [C, L]); empty stride = kernel_size.
 // The indices (flat positions within each input plane) are the second result.
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Shape& kernel_size,

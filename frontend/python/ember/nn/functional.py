@@ -186,6 +186,16 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                               _ints(dilation, "dilation"), 2)
 
 
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    return _NN.unfold(input, _ints(kernel_size, "kernel_size"), _ints(dilation, "dilation"),
+                      _ints(padding, "padding"), _ints(stride, "stride"))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    return _NN.fold(input, _ints(output_size, "output_size"), _ints(kernel_size, "kernel_size"),
+                    _ints(dilation, "dilation"), _ints(padding, "padding"), _ints(stride, "stride"))
+
+
 def _stride(stride):
     return [] if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
         else _ints(stride, "stride")
