@@ -21,7 +21,8 @@ void bind_nn(nb::module_& m) {
   f.def("conv", [](const Tensor& x, const Tensor& w, nb::handle b, const Shape& stride,
                    nb::handle padding, const Shape& dilation, int64_t groups, int64_t spatial) {
     if (nb::isinstance<nb::str>(padding)) {
-      std::string mode = nb::cast<std::string>(padding);
+      F::PaddingMode mode = F::padding_mode_from(nb::cast<std::string>(padding),
+                                                 spatial == 2 ? "ember.conv2d" : "ember.conv1d");
       return spatial == 2 ? F::conv2d(x, w, opt(b), stride, mode, dilation, groups)
                           : F::conv1d(x, w, opt(b), stride, mode, dilation, groups);
     }

@@ -110,7 +110,7 @@ void same_padding(const Tensor& w, const Shape& d, int64_t spatial, Shape& lo, S
 }
 
 Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& bias, const Shape& stride,
-               const std::optional<Shape>& padding, const std::string& pad_mode,
+               const std::optional<Shape>& padding, PaddingMode pad_mode,
                const Shape& dilation, int64_t groups, int64_t spatial, const std::string& op) {
   Tensor xb = batched(x, spatial, op);
   EMBER_CHECK(w.dim() == spatial + 2, Value, op, "expected a ", spatial + 2, "-D weight, got shape ",
@@ -119,11 +119,9 @@ Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& bias, const Shape
   Shape lo, hi;
   if (padding) {
     lo = hi = per_dim(*padding, spatial, op, "padding");
-  } else if (pad_mode == "valid") {
+  } else if (pad_mode == PaddingMode::Valid) {
     lo = hi = Shape(spatial, 0);
   } else {
-    EMBER_CHECK(pad_mode == "same", Value, op, "Invalid padding string '", pad_mode,
-                "'; use 'same', 'valid' or numbers");
     for (int64_t v : s)
       EMBER_CHECK(v == 1, Value, op, "padding='same' is not supported for strided convolutions");
     same_padding(w, d, spatial, lo, hi);
@@ -329,18 +327,26 @@ Tensor nearest_index(int64_t in, int64_t out, std::optional<double> scale, bool 
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const Shape& padding, const Shape& dilation, int64_t groups) {
-  return conv_nd(x, weight, bias, stride, padding, "", dilation, groups, 2, "ember.conv2d");
+  return conv_nd(x, weight, bias, stride, padding, PaddingMode::Valid, dilation, groups, 2,
+                 "ember.conv2d");
 }
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const Shape& padding, const Shape& dilation, int64_t groups) {
-  return conv_nd(x, weight, bias, stride, padding, "", dilation, groups, 1, "ember.conv1d");
+  return conv_nd(x, weight, bias, stride, padding, PaddingMode::Valid, dilation, groups, 1,
+                 "ember.conv1d");
 }
+PaddingMode padding_mode_from(const std::string& name, const char* op) {
+  if (name == "same") return PaddingMode::Same;
+  if (name == "valid") return PaddingMode::Valid;
+  fail(ErrorKind::Value, op, "Invalid padding string '", name, "'; use 'same', 'valid' or numbers");
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
-              const std::string& padding, const Shape& dilation, int64_t groups) {
+              PaddingMode padding, const Shape& dilation, int64_t groups) {
   return conv_nd(x, weight, bias, stride, std::nullopt, padding, dilation, groups, 2, "ember.conv2d");
 }
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
-              const std::string& padding, const Shape& dilation, int64_t groups) {
+              PaddingMode padding, const Shape& dilation, int64_t groups) {
   return conv_nd(x, weight, bias, stride, std::nullopt, padding, dilation, groups, 1, "ember.conv1d");
 }
 

@@ -70,11 +70,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               const Shape& stride = {1}, const Shape& padding = {0}, const Shape& dilation = {1},
               int64_t groups = 1);
-// padding "same" (stride 1; extra padding goes after, as in PyTorch) or "valid".
+// padding='same' (stride 1; the odd padding goes after, as in PyTorch) or 'valid'.
+enum class PaddingMode { Same, Valid };
+// "same" | "valid", else ember::Error naming `op`.
+PaddingMode padding_mode_from(const std::string& name, const char* op);
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
-              const std::string& padding, const Shape& dilation = {1}, int64_t groups = 1);
+              PaddingMode padding, const Shape& dilation = {1}, int64_t groups = 1);
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
-              const std::string& padding, const Shape& dilation = {1}, int64_t groups = 1);
+              PaddingMode padding, const Shape& dilation = {1}, int64_t groups = 1);
 // The adjoint of conv2d w.r.t. its input; weight [in, out / groups, *kernel].
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
                         const Shape& stride = {1}, const Shape& padding = {0},
