@@ -40,7 +40,7 @@ __attribute__((always_inline)) inline void micro_kernel(const float* a, const fl
   }
 }
 
-// The edges (fewer than R rows or 16 columns left).
+// The right edge (fewer than 16 columns left).
 __attribute__((always_inline)) inline void edge_kernel(const float* a, const float* b, float* c,
                                                        int64_t k, int64_t n, int64_t lda, int rows,
                                                        int cols) {
@@ -74,8 +74,19 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, const flo
           const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
           const float* ap = a + i0 * k + k0;
           float* cp = c + i0 * n + j0;
-          if (rows == R && cols == W) micro_kernel<R>(ap, bp, cp, kc, n, k);
-          else edge_kernel(ap, bp, cp, kc, n, k, rows, cols);
+          if (cols < W) {
+            edge_kernel(ap, bp, cp, kc, n, k, rows, cols);
+            continue;
+          }
+          // Channel counts are 2 or 4 mod 6: the last rows get a register kernel too.
+          switch (rows) {
+          case 6: micro_kernel<6>(ap, bp, cp, kc, n, k); break;
+          case 5: micro_kernel<5>(ap, bp, cp, kc, n, k); break;
+          case 4: micro_kernel<4>(ap, bp, cp, kc, n, k); break;
+          case 3: micro_kernel<3>(ap, bp, cp, kc, n, k); break;
+          case 2: micro_kernel<2>(ap, bp, cp, kc, n, k); break;
+          default: micro_kernel<1>(ap, bp, cp, kc, n, k); break;
+          }
         }
       }
     }
