@@ -53,6 +53,13 @@ Shape window(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt, int64_t
   return {kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, h, w};
 }
 
+// [C, N * h * w] (a GEMM's output over im2col's columns) as a contiguous [N, C, h, w], as
+// PyTorch's results are (so .view() works on them): the reshape through [N, C*h*w] gathers.
+Tensor nchw(const Tensor& cn, int64_t n, int64_t c, int64_t h, int64_t w) {
+  Tensor t = permute(reshape(cn, {c, n, h * w}), {1, 0, 2});
+  return reshape(reshape(t, {n, c * h * w}), {n, c, h, w});
+}
+
 // out[N, O, oh, ow] = weight[O, C/G, kh, kw] (*) x[N, C, H, W] with the padding given per side.
 Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const Shape& s,
                    const Shape& pad_lo, const Shape& pad_hi, const Shape& d, int64_t groups,
@@ -94,8 +101,8 @@ Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const 
                       reshape(cols, {groups, cg * kh * kw, len})),
                   {o, len});
   }
-  out = permute(reshape(out, {o, n, oh, ow}), {1, 0, 2, 3});
-  return bias.defined() ? add(out, reshape(bias, {1, o, 1, 1})) : out;
+  if (bias.defined()) out = add(out, reshape(bias, {o, 1}));
+  return nchw(out, n, o, oh, ow);
 }
 
 // PyTorch's 'same' padding: total d*(k-1) per dim, the odd one after.
@@ -382,7 +389,8 @@ Tensor unfold(const Tensor& x, const Shape& kernel_size, const Shape& dilation,
                 ", calculated shape of the array of sliding blocks is non-positive");
   }
   Tensor cols = im2col(xb, window(k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], o[0], o[1], h, w));
-  Tensor y = permute(reshape(cols, {c * k[0] * k[1], n, o[0] * o[1]}), {1, 0, 2});
+  const int64_t rows = c * k[0] * k[1], len = o[0] * o[1];
+  Tensor y = reshape(nchw(cols, n, rows, 1, len), {n, rows, len});
   return unbatched_like(y, x, 2);
 }
 

@@ -60,6 +60,14 @@ def test_conv2d(xs, ws, kw, dtype):
           TOL[dtype])
 
 
+def test_results_are_contiguous_like_torch():
+    x, w = ember.ones((2, 3, 6, 6)), ember.ones((4, 3, 3, 3))
+    for y in (F.conv2d(x, w), F.conv2d(x, w, ember.ones(4)), F.max_pool2d(x, 2), F.avg_pool2d(x, 2),
+              F.unfold(x, 2), F.conv_transpose2d(x, ember.ones((3, 2, 2, 2)))):
+        assert y.is_contiguous()
+        assert y.view(2, -1).shape[0] == 2
+
+
 def test_conv2d_without_bias_and_non_contiguous_input():
     ex, tx = pair((2, 5, 3, 8))
     ew, tw = pair((4, 3, 2, 3))
