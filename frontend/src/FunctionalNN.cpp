@@ -92,6 +92,20 @@ Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const 
               ph, " x ", pw, "). Kernel size: (", ekh, " x ", ekw,
               "). Kernel size can't be greater than actual input size");
   const int64_t oh = (ph - ekh) / s[0] + 1, ow = (pw - ekw) / s[1] + 1, len = n * oh * ow;
+  // Without autograd or tracing, batches whose columns would not fit in cache run in chunks of
+  // images (each chunk's GEMM output is already NCHW; one cat gathers them), as long as the
+  // chunk stays large next to the weight, which each chunk's GEMM reads again.
+  const int64_t per_image = c * kh * kw * oh * ow;
+  const int64_t chunk = std::max<int64_t>(1, std::max<int64_t>(1 << 20, 4 * w.numel()) / per_image);
+  const bool recorded = x4.is_symbolic() || (grad_enabled() && (x4.requires_grad() ||
+                        w.requires_grad() || (bias.defined() && bias.requires_grad())));
+  if (!recorded && n > chunk) {
+    std::vector<Tensor> parts;
+    for (int64_t i = 0; i < n; i += chunk)
+      parts.push_back(conv2d_impl(slice(x4, 0, i, std::min(n, i + chunk), 1), w, bias, s, pad_lo,
+                                  pad_hi, d, groups, op));
+    return cat(parts, 0);
+  }
   Tensor cols = im2col(x4, window(kh, kw, s[0], s[1], pad_lo[0], pad_lo[1], d[0], d[1], oh, ow, h, wd));
   Tensor out;
   if (groups == 1) {

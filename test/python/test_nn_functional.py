@@ -60,6 +60,16 @@ def test_conv2d(xs, ws, kw, dtype):
           TOL[dtype])
 
 
+def test_conv2d_inference_runs_large_batches_in_chunks():
+    # Without autograd, columns beyond ~1M floats are built a few images at a time.
+    ex, tx = pair((3, 32, 46, 45), grad=False)
+    (ew, tw), (eb, tb) = pair((8, 16, 3, 3), grad=False), pair((8,), grad=False)
+    with ember.no_grad():
+        eo = F.conv2d(ex, ew, eb, padding=1, groups=2)
+    close(eo, TF.conv2d(tx, tw, tb, padding=1, groups=2), 2e-4)
+    assert eo.is_contiguous()
+
+
 def test_results_are_contiguous_like_torch():
     x, w = ember.ones((2, 3, 6, 6)), ember.ones((4, 3, 3, 3))
     for y in (F.conv2d(x, w), F.conv2d(x, w, ember.ones(4)), F.max_pool2d(x, 2), F.avg_pool2d(x, 2),
