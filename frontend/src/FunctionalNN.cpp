@@ -668,8 +668,14 @@ Tensor pad(const Tensor& x, const Shape& p, const std::string& mode, double valu
     else
       EMBER_CHECK(size > 0 && before >= 0 && after >= 0, Runtime, op, "cannot replicate-pad "
                   "dimension ", d, " of input ", shape_str(x.shape()), " by (", before, ", ", after, ")");
+    // Gather only the borders; cat copies the bulk.
     std::vector<int64_t> idx = pad_index(size, before, after, mode);
-    y = index_select(y, d, int_tensor(idx, {int64_t(idx.size())}));
+    std::vector<int64_t> lo(idx.begin(), idx.begin() + before), hi(idx.end() - after, idx.end());
+    std::vector<Tensor> parts;
+    if (before) parts.push_back(index_select(y, d, int_tensor(lo, {before})));
+    parts.push_back(y);
+    if (after) parts.push_back(index_select(y, d, int_tensor(hi, {after})));
+    if (parts.size() > 1) y = cat(parts, d);
   }
   return y;
 }
