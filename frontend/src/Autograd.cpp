@@ -124,8 +124,8 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {a.requires_grad() ? bmm(g, transpose(b, 1, 2)) : Tensor(),
             b.requires_grad() ? bmm(transpose(a, 1, 2), g) : Tensor()};
   }
-  case Prim::Im2Col:
-    return {col2im(g, n.attrs.ints)};
+  case Prim::Im2Col: // what fills the outside is a constant: no gradient
+    return {col2im(g, Shape(n.attrs.ints.begin(), n.attrs.ints.begin() + 12))};
   case Prim::Col2Im:
     return {im2col(g, n.attrs.ints)};
   }

@@ -5,6 +5,8 @@
 #include "ember/kernels/Conv.h"
 #include "ember/runtime/Error.h"
 
+#include <limits>
+
 namespace ember {
 namespace detail {
 namespace {
@@ -18,7 +20,8 @@ kernels::Window2d geometry(const Shape& a) {
 Shape window_shape(Prim p, const Shape& in, const Attrs& attrs) {
   const std::string ctx = std::string("ember.") + prim_name(p);
   const Shape& a = attrs.ints;
-  EMBER_CHECK(a.size() == 12, Value, ctx, "expects 12 window parameters, got ", a.size());
+  EMBER_CHECK(a.size() == 12 || (a.size() == 13 && (a[12] == 0 || a[12] == 1)), Value, ctx,
+              "expects 12 window parameters and an optional fill flag, got ", shape_str(a));
   for (int i = 0; i < 12; ++i)
     EMBER_CHECK(a[i] >= (i == 4 || i == 5 || i == 10 || i == 11 ? 0 : 1), Value, ctx,
                 "invalid window parameters ", shape_str(a));
@@ -44,11 +47,14 @@ Tensor window_compute(Prim p, const Tensor& in, const Attrs& attrs, const Shape&
   const kernels::Window2d g = geometry(attrs.ints);
   const Shape& image = p == Prim::Im2Col ? in.shape() : shape;
   if (x.numel() || out.numel()) {
+    // Entry 12 (Im2Col only): 1 fills outside the image with -inf (max pooling), else zeros.
+    const bool lowest = attrs.ints.size() == 13 && attrs.ints[12] == 1;
+    const double fill = lowest ? -std::numeric_limits<double>::infinity() : 0.0;
     if (cd == DType::Float64) {
-      if (p == Prim::Im2Col) kernels::im2col(x.data<double>(), out.data<double>(), image[0], image[1], g);
+      if (p == Prim::Im2Col) kernels::im2col(x.data<double>(), out.data<double>(), image[0], image[1], g, fill);
       else kernels::col2im(x.data<double>(), out.data<double>(), image[0], image[1], g);
     } else {
-      if (p == Prim::Im2Col) kernels::im2col(x.data<float>(), out.data<float>(), image[0], image[1], g);
+      if (p == Prim::Im2Col) kernels::im2col(x.data<float>(), out.data<float>(), image[0], image[1], g, float(fill));
       else kernels::col2im(x.data<float>(), out.data<float>(), image[0], image[1], g);
     }
   }

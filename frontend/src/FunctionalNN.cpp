@@ -259,16 +259,11 @@ Pool2d pool_geometry(const Tensor& x4, const Shape& kernel_size, const Shape& st
 
 std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x4, const Pool2d& g, bool want_indices) {
   const int64_t n = x4.shape()[0], c = x4.shape()[1], h = x4.shape()[2], w = x4.shape()[3];
-  // Pad with -inf so padding never wins; enough on the far side for ceil_mode's last window.
-  const int64_t right = std::max<int64_t>(0, (g.ow - 1) * g.s[1] + g.d[1] * (g.k[1] - 1) + 1 - w - g.p[1]);
-  const int64_t bottom = std::max<int64_t>(0, (g.oh - 1) * g.s[0] + g.d[0] * (g.k[0] - 1) + 1 - h - g.p[0]);
-  Tensor planes = reshape(x4, {n * c, 1, h, w});
-  if (g.p[0] || g.p[1] || right || bottom)
-    planes = pad(planes, {g.p[1], right, g.p[0], bottom}, "constant",
-                 -std::numeric_limits<double>::infinity());
-  const int64_t hp = planes.shape()[2], wp = planes.shape()[3], kk = g.k[0] * g.k[1];
-  Tensor cols = im2col(planes, window(g.k[0], g.k[1], g.s[0], g.s[1], 0, 0, g.d[0], g.d[1], g.oh,
-                                      g.ow, hp, wp));
+  const int64_t kk = g.k[0] * g.k[1];
+  // Outside the image (padding, ceil_mode's last windows) reads -inf, so it never wins.
+  Shape geo = window(g.k[0], g.k[1], g.s[0], g.s[1], g.p[0], g.p[1], g.d[0], g.d[1], g.oh, g.ow, h, w);
+  geo.push_back(1);
+  Tensor cols = im2col(reshape(x4, {n * c, 1, h, w}), geo);
   Tensor values = reshape(amax(cols, {0}), {n, c, g.oh, g.ow});
   if (!want_indices) return {values, Tensor()};
   // The flat input position of each window entry, then the one argmax picks.

@@ -21,7 +21,7 @@ inline void valid_range(int64_t off, int64_t sw, int64_t pl, int64_t w, int64_t 
 } // namespace
 
 template <typename T>
-void im2col(const T* img, T* cols, int64_t n, int64_t c, const Window2d& g) {
+void im2col(const T* img, T* cols, int64_t n, int64_t c, const Window2d& g, T fill) {
   const int64_t rows = c * g.kh * g.kw, plane = g.h * g.w, len = n * g.oh * g.ow;
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, len));
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
@@ -35,14 +35,14 @@ void im2col(const T* img, T* cols, int64_t n, int64_t c, const Window2d& g) {
         for (int64_t y = 0; y < g.oh; ++y, out += g.ow) {
           const int64_t iy = y * g.sh - g.pt + i * g.dh;
           if (iy < 0 || iy >= g.h) {
-            std::fill(out, out + g.ow, T(0));
+            std::fill(out, out + g.ow, fill);
             continue;
           }
           const T* row = src + iy * g.w + j * g.dw - g.pl;
-          std::fill(out, out + lo, T(0));
+          std::fill(out, out + lo, fill);
           if (g.sw == 1) std::memcpy(out + lo, row + lo, sizeof(T) * (hi - lo));
           else for (int64_t x = lo; x < hi; ++x) out[x] = row[x * g.sw];
-          std::fill(out + hi, out + g.ow, T(0));
+          std::fill(out + hi, out + g.ow, fill);
         }
       }
     }
@@ -76,8 +76,8 @@ void col2im(const T* cols, T* img, int64_t n, int64_t c, const Window2d& g) {
   });
 }
 
-template void im2col<float>(const float*, float*, int64_t, int64_t, const Window2d&);
-template void im2col<double>(const double*, double*, int64_t, int64_t, const Window2d&);
+template void im2col<float>(const float*, float*, int64_t, int64_t, const Window2d&, float);
+template void im2col<double>(const double*, double*, int64_t, int64_t, const Window2d&, double);
 template void col2im<float>(const float*, float*, int64_t, int64_t, const Window2d&);
 template void col2im<double>(const double*, double*, int64_t, int64_t, const Window2d&);
 

@@ -37,7 +37,8 @@ enum class Prim {
   IndexAdd,    // (src, index): zeros of size ints[1] along ints[0] with src's entries added at
                // index (the VJP of IndexSelect; repeated indices accumulate)
   Im2Col,      // [N, C, H, W] -> [C*kh*kw, N*oh*ow] sliding windows; ints = the window geometry
-               // {kh, kw, sh, sw, pad_top, pad_left, dh, dw, oh, ow, H, W} (zeros outside)
+               // {kh, kw, sh, sw, pad_top, pad_left, dh, dw, oh, ow, H, W} (zeros outside; a
+               // 13th entry 1: -inf outside, for max pooling)
   Col2Im,      // the adjoint of Im2Col (same ints): overlapping window entries accumulate
 };
 
