@@ -557,8 +557,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     EMBER_CHECK(!x.is_symbolic() || (!running_mean.defined() && !running_var.defined()),
                 NotImplemented, op, "updating running_mean / running_var in place cannot be "
                 "traced yet; compile the evaluation-mode call, or pass None for the running stats");
-    Tensor m = mean(x, dims, true), v = var(x, dims, 0, true);
-    y = mul(sub(x, m), rsqrt(add(v, scalar(eps))));
+    Tensor m = mean(x, dims, true), centered = sub(x, m);
+    Tensor v = mean(mul(centered, centered), dims, true);
+    y = mul(centered, rsqrt(add(v, scalar(eps))));
     GradModeGuard no_grad(false);
     if (running_mean.defined()) {
       Tensor rm = running_mean;
@@ -594,8 +595,9 @@ Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, con
     EMBER_CHECK(!t->defined() || t->shape() == Shape{c}, Runtime, op, "weight and bias must have "
                 "shape [", c, "], got ", shape_str(t->shape()));
   Tensor g = reshape(x, {n, num_groups, -1});
-  Tensor y = reshape(mul(sub(g, mean(g, {2}, true)), rsqrt(add(var(g, {2}, 0, true), scalar(eps)))),
-                     x.shape());
+  Tensor centered = sub(g, mean(g, {2}, true));
+  Tensor v = mean(mul(centered, centered), {2}, true);
+  Tensor y = reshape(mul(centered, rsqrt(add(v, scalar(eps)))), x.shape());
   Shape pshape(x.dim(), 1);
   pshape[1] = c;
   if (weight.defined()) y = mul(y, reshape(weight, pshape));
