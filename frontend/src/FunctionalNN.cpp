@@ -559,7 +559,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                 "traced yet; compile the evaluation-mode call, or pass None for the running stats");
     Tensor m = mean(x, dims, true), centered = sub(x, m);
     Tensor v = mean(mul(centered, centered), dims, true);
-    y = mul(centered, rsqrt(add(v, scalar(eps))));
+    // The weight folds into the per-channel factor: one pass over x fewer.
+    Tensor factor = rsqrt(add(v, scalar(eps)));
+    if (weight.defined()) factor = mul(factor, reshape(weight, pshape));
+    y = mul(centered, factor);
     GradModeGuard no_grad(false);
     if (running_mean.defined()) {
       Tensor rm = running_mean;
@@ -574,10 +577,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   } else {
     EMBER_CHECK(running_mean.defined() && running_var.defined(), Runtime, op,
                 "running_mean and running_var must be defined in evaluation mode");
-    y = mul(sub(x, reshape(running_mean, pshape)),
-            rsqrt(add(reshape(running_var, pshape), scalar(eps))));
+    // y = x * scale + shift with per-channel scale and shift: two passes over x.
+    Tensor scale = rsqrt(add(reshape(running_var, pshape), scalar(eps)));
+    if (weight.defined()) scale = mul(scale, reshape(weight, pshape));
+    Tensor shift = neg(mul(reshape(running_mean, pshape), scale));
+    if (bias.defined()) shift = add(shift, reshape(bias, pshape));
+    return add(mul(x, scale), shift);
   }
-  if (weight.defined()) y = mul(y, reshape(weight, pshape));
   return bias.defined() ? add(y, reshape(bias, pshape)) : y;
 }
 
