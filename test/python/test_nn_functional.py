@@ -513,3 +513,16 @@ def test_unfold_and_fold(xs, kw, dtype):
     check(F.fold(ec, xs[-2:], **kw), TF.fold(tc, xs[-2:], **kw), [(ec, tc)], TOL[dtype])
     with pytest.raises(RuntimeError, match="expected size of input's dimension 2 to match"):
         F.fold(ember.ones((1, tu.shape[-2], 1)), xs[-2:], **kw)
+
+
+def test_attention_dropout_and_inplace_dropout():
+    q = ember.tensor(RNG.standard_normal((2, 4, 8)).astype(np.float32))
+    ember.manual_seed(11)
+    a = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5).numpy()
+    ember.manual_seed(11)
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, q, q, dropout_p=0.5).numpy(), a)
+    assert not np.allclose(a, F.scaled_dot_product_attention(q, q, q).numpy())
+    x = ember.ones((1000,))
+    y = F.dropout(x, 0.5, inplace=True)
+    assert y is x or np.array_equal(y.numpy(), x.numpy())
+    assert set(np.unique(x.numpy())) == {0.0, 2.0}
