@@ -30,6 +30,7 @@ Reduction reduction_from(const std::string& name, const char* op) {
   if (name == "none") return Reduction::None;
   if (name == "mean") return Reduction::Mean;
   if (name == "sum") return Reduction::Sum;
+  // 'batchmean' (sum / batch size) is kl_div's alone, as in PyTorch.
   if (name == "batchmean" && std::string(op).find("kl_div") != std::string::npos)
     return Reduction::BatchMean;
   fail(ErrorKind::Value, op, "'", name, "' is not a valid value for reduction; use 'none', 'mean' or 'sum'");
