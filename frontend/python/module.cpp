@@ -24,6 +24,8 @@
 namespace nb = nanobind;
 using namespace ember;
 
+void bind_nn(nb::module_& m); // bind_nn.cpp
+
 namespace {
 
 // ember::Error -> the matching built-in Python exception, message unchanged.
@@ -414,7 +416,7 @@ NB_MODULE(_C, m) {
     f.def("hardsigmoid", &F::hardsigmoid);
     f.def("hardswish", &F::hardswish);
     f.def("one_hot", &F::one_hot);
-    f.def("embedding", &F::embedding);
+    f.def("embedding", [](const Tensor& i, const Tensor& w) { return F::embedding(i, w); });
     f.def("dropout", &F::dropout);
     f.def("layer_norm", [opt](const Tensor& x, const Shape& s, nb::handle w, nb::handle b, double eps) {
       return F::layer_norm(x, s, opt(w), opt(b), eps);
@@ -451,5 +453,6 @@ NB_MODULE(_C, m) {
           nb::arg("input"), nb::arg("dim"), nb::arg("index"));
   }
 
+  bind_nn(m);
   bind_cuda(m);
 }

@@ -29,8 +29,19 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
   case Prim::MatMul: {
+    // da = g b^T and db = a^T g, each only where needed. mm copies a transposed operand, so
+    // where that operand is the biggest tensor (convolution's columns), the product is
+    // transposed instead: g b^T = (b g^T)^T.
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
-    return {mm(g, transpose(b, 0, 1)), mm(transpose(a, 0, 1), g)};
+    const int64_t m = a.shape()[0], k = a.shape()[1], c = b.shape()[1];
+    Tensor da, db;
+    if (a.requires_grad())
+      da = k * c > m * c + m * k ? transpose(mm(b, transpose(g, 0, 1)), 0, 1)
+                                 : mm(g, transpose(b, 0, 1));
+    if (b.requires_grad())
+      db = m * k > m * c + k * c ? transpose(mm(transpose(g, 0, 1), a), 0, 1)
+                                 : mm(transpose(a, 0, 1), g);
+    return {da, db};
   }
   case Prim::Sum: {
     const Tensor& a = n.inputs[0];
@@ -110,8 +121,13 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {index_select(g, n.attrs.ints[0], n.inputs[1]), Tensor()};
   case Prim::BatchMatMul: {
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
-    return {bmm(g, transpose(b, 1, 2)), bmm(transpose(a, 1, 2), g)};
+    return {a.requires_grad() ? bmm(g, transpose(b, 1, 2)) : Tensor(),
+            b.requires_grad() ? bmm(transpose(a, 1, 2), g) : Tensor()};
   }
+  case Prim::Im2Col: // what fills the outside is a constant: no gradient
+    return {col2im(g, Shape(n.attrs.ints.begin(), n.attrs.ints.begin() + 12))};
+  case Prim::Col2Im:
+    return {im2col(g, n.attrs.ints)};
   }
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }

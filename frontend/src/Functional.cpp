@@ -13,6 +13,8 @@ Tensor reduce(const Tensor& loss, Reduction r) {
   case Reduction::None: return loss;
   case Reduction::Sum: return sum(loss);
   case Reduction::Mean: return mean(loss);
+  case Reduction::BatchMean:
+    return loss.dim() ? div(sum(loss), scalar(double(loss.shape()[0]))) : sum(loss);
   }
   return loss;
 }
@@ -28,6 +30,9 @@ Reduction reduction_from(const std::string& name, const char* op) {
   if (name == "none") return Reduction::None;
   if (name == "mean") return Reduction::Mean;
   if (name == "sum") return Reduction::Sum;
+  // 'batchmean' (sum / batch size) is kl_div's alone, as in PyTorch.
+  if (name == "batchmean" && std::string(op).find("kl_div") != std::string::npos)
+    return Reduction::BatchMean;
   fail(ErrorKind::Value, op, "'", name, "' is not a valid value for reduction; use 'none', 'mean' or 'sum'");
 }
 
@@ -93,12 +98,24 @@ Tensor one_hot(const Tensor& target, int64_t num_classes) {
   return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64)).to(DType::Int64);
 }
 
-Tensor embedding(const Tensor& indices, const Tensor& weight) {
+Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {
   EMBER_CHECK(weight.dim() == 2, Value, "ember.embedding", "weight must be 2-D, got ",
               shape_str(weight.shape()));
   Shape out = indices.shape();
   out.push_back(weight.shape()[1]);
-  return reshape(index_select(weight, 0, reshape(indices, {-1})), out);
+  Tensor flat = reshape(indices, {-1});
+  Tensor rows = index_select(weight, 0, flat);
+  if (padding_idx) {
+    const int64_t n = weight.shape()[0];
+    int64_t p = *padding_idx;
+    EMBER_CHECK(p >= -n && p < n, Value, "ember.embedding", "padding_idx ", p,
+                " must be within num_embeddings (", n, ")");
+    if (p < 0) p += n;
+    // The padding row's entries are read without a gradient.
+    Tensor is_pad = unsqueeze(eq(flat, wrapped_scalar(double(p), DType::Int64)), 1);
+    rows = where(is_pad, index_select(weight.detach(), 0, flat), rows);
+  }
+  return reshape(rows, out);
 }
 
 Tensor dropout(const Tensor& x, double p, bool training) {
@@ -151,33 +168,70 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double
                       mul(sub(d, scalar(0.5 * delta)), scalar(delta))), r);
 }
 
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction r) {
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction r,
+                            const Tensor& weight) {
   same_shape(input, target, "ember.binary_cross_entropy");
   // PyTorch clamps the logs at -100 so 0 and 1 give finite losses.
   Tensor lp = maximum(log(input), scalar(-100));
   Tensor lq = maximum(log1p(neg(input)), scalar(-100));
-  return reduce(neg(add(mul(target, lp), mul(sub(scalar(1), target), lq))), r);
+  Tensor loss = neg(add(mul(target, lp), mul(sub(scalar(1), target), lq)));
+  return reduce(weight.defined() ? mul(loss, weight) : loss, r);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, Reduction r) {
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, Reduction r,
+                                        const Tensor& weight, const Tensor& pos_weight) {
   same_shape(input, target, "ember.binary_cross_entropy_with_logits");
-  // (1 - t) x + softplus(-x), stable for large |x|.
-  return reduce(add(mul(sub(scalar(1), target), input), softplus(neg(input))), r);
+  // (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x), stable for large |x|.
+  Tensor sp = softplus(neg(input));
+  if (pos_weight.defined()) sp = mul(add(mul(sub(pos_weight, scalar(1)), target), scalar(1)), sp);
+  Tensor loss = add(mul(sub(scalar(1), target), input), sp);
+  return reduce(weight.defined() ? mul(loss, weight) : loss, r);
 }
+
+namespace {
+
+// [N, C, d1, ...] scores as rows [N*d1*..., C] and the target flattened to match; `loss_shape`
+// is the shape of the per-element loss ([N, d1, ...]; [] for unbatched [C]).
+struct ClassRows {
+  Tensor rows, target;
+  Shape loss_shape;
+};
+
+ClassRows class_rows(const Tensor& x, const Tensor& target, const char* op) {
+  EMBER_CHECK(x.dim() >= 1, Value, op, "input must have a class dimension, got a 0-d tensor");
+  Shape loss_shape = x.shape();
+  if (x.dim() == 1) {
+    loss_shape.clear();
+  } else {
+    loss_shape.erase(loss_shape.begin() + 1);
+  }
+  EMBER_CHECK(target.shape() == loss_shape, Value, op, "expected target of shape ",
+              shape_str(loss_shape), " for input of shape ", shape_str(x.shape()), ", got ",
+              shape_str(target.shape()));
+  const int64_t classes = x.dim() == 1 ? x.shape()[0] : x.shape()[1];
+  Tensor rows = x;
+  if (x.dim() > 2) {
+    Shape order{0};
+    for (int64_t d = 2; d < x.dim(); ++d) order.push_back(d);
+    order.push_back(1);
+    rows = permute(x, order);
+  }
+  return {reshape(rows, {-1, classes}), reshape(target, {-1}), loss_shape};
+}
+
+} // namespace
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                 int64_t ignore_index, Reduction r) {
   const char* op = "ember.nll_loss";
-  EMBER_CHECK(log_probs.dim() == 1 || log_probs.dim() == 2, NotImplemented, op,
-              "input of shape ", shape_str(log_probs.shape()), ": only [C] and [N, C] are supported so far");
   EMBER_CHECK(target.dtype() == DType::Int64, Type, op, "target must hold class indices (int64), got ",
               dtype_name(target.dtype()));
-  const bool batched = log_probs.dim() == 2;
-  Tensor lp = batched ? log_probs : unsqueeze(log_probs, 0);
-  Tensor t = batched ? target : unsqueeze(target, 0);
-  EMBER_CHECK(t.dim() == 1 && t.shape()[0] == lp.shape()[0], Value, op, "expected target of shape [",
-              lp.shape()[0], "], got ", shape_str(target.shape()));
+  ClassRows c = class_rows(log_probs, target, op);
+  const Tensor &lp = c.rows, &t = c.target;
   const int64_t classes = lp.shape()[1];
+  EMBER_CHECK(!weight.defined() || (weight.dim() == 1 && weight.shape()[0] == classes), Value, op,
+              "weight must be a 1-D tensor of ", classes, " class weights, got ",
+              shape_str(weight.shape()));
   Tensor valid = ne(t, scalar(double(ignore_index)));
   Tensor safe = where(valid, t, zeros_like(t));
   if (t.numel())
@@ -188,8 +242,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   w = mul(w, valid.to(lp.dtype()));
   Tensor loss = neg(mul(picked, w));
   if (r == Reduction::Mean) return div(sum(loss), sum(w));
-  loss = batched ? loss : reshape(loss, {});
-  return reduce(loss, r);
+  return reduce(reshape(loss, c.loss_shape), r);
 }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
@@ -197,33 +250,54 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   const char* op = "ember.cross_entropy";
   EMBER_CHECK(label_smoothing >= 0 && label_smoothing <= 1, Value, op,
               "label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
-  EMBER_CHECK(input.dim() == 1 || input.dim() == 2, NotImplemented, op, "input of shape ",
-              shape_str(input.shape()), ": only [C] and [N, C] are supported so far");
-  const int64_t cdim = input.dim() - 1, classes = input.shape()[cdim];
+  EMBER_CHECK(input.dim() >= 1, Value, op, "input must have a class dimension, got a 0-d tensor");
+  const int64_t cdim = input.dim() == 1 ? 0 : 1, classes = input.shape()[cdim];
+  EMBER_CHECK(!weight.defined() || (weight.dim() == 1 && weight.shape()[0] == classes), Value, op,
+              "weight must be a 1-D tensor of ", classes, " class weights, got ",
+              shape_str(weight.shape()));
   Tensor lp = log_softmax(input, cdim);
+  // The class weights shaped to broadcast along the class dim.
+  Tensor wb;
+  if (weight.defined()) {
+    Shape ws(input.dim(), 1);
+    ws[cdim] = classes;
+    wb = reshape(weight, ws);
+  }
   if (is_floating(target.dtype())) { // class probabilities
     EMBER_CHECK(target.shape() == input.shape(), Value, op, "probability targets must have the "
                 "input's shape ", shape_str(input.shape()), ", got ", shape_str(target.shape()));
-    EMBER_CHECK(!weight.defined(), NotImplemented, op, "weight with probability targets is not supported yet");
     Tensor t = label_smoothing > 0 ? add(mul(target, scalar(1 - label_smoothing)),
                                          scalar(label_smoothing / double(classes)))
                                    : target;
-    Tensor loss = neg(sum(mul(lp, t), {cdim}));
-    return r == Reduction::Mean && input.dim() == 2 ? div(sum(loss), scalar(double(input.shape()[0])))
-                                                    : reduce(loss, r);
+    Tensor prod_ = mul(lp, t);
+    if (wb.defined()) prod_ = mul(prod_, wb);
+    Tensor loss = neg(sum(prod_, {cdim}));
+    if (r == Reduction::Mean)
+      return div(sum(loss), scalar(double(input.numel() / std::max<int64_t>(classes, 1))));
+    return reduce(loss, r);
   }
   Tensor nll = nll_loss(lp, target, weight, ignore_index, r);
   if (label_smoothing == 0) return nll;
-  EMBER_CHECK(!weight.defined(), NotImplemented, op, "weight with label_smoothing is not supported yet");
-  // Smoothing mixes in the mean negative log-probability over classes (ignored rows excluded).
-  Tensor t = input.dim() == 2 ? target : unsqueeze(target, 0);
-  Tensor lp2 = input.dim() == 2 ? lp : unsqueeze(lp, 0);
-  Tensor valid = ne(t, scalar(double(ignore_index))).to(lp.dtype());
-  Tensor smooth = mul(neg(mean(lp2, {1})), valid);
-  Tensor s = r == Reduction::Mean ? div(sum(smooth), sum(valid))
-             : r == Reduction::Sum ? sum(smooth)
-                                   : (input.dim() == 2 ? smooth : reshape(smooth, {}));
-  return add(mul(nll, scalar(1 - label_smoothing)), mul(s, scalar(label_smoothing)));
+  // Smoothing mixes in the (weighted) mean negative log-probability over classes; ignored
+  // elements contribute nothing.
+  Tensor valid = ne(target, scalar(double(ignore_index)));
+  Tensor smooth = neg(sum(wb.defined() ? mul(lp, wb) : lp, {cdim}));
+  smooth = where(valid, smooth, zeros_like(smooth));
+  Tensor s;
+  if (r == Reduction::Mean) {
+    Tensor denom;
+    if (weight.defined()) {
+      Tensor flat = reshape(target, {-1}), v = reshape(valid, {-1});
+      Tensor picked = index_select(weight, 0, where(v, flat, zeros_like(flat)));
+      denom = sum(mul(picked, v.to(picked.dtype())));
+    } else {
+      denom = sum(valid.to(lp.dtype()));
+    }
+    s = div(sum(smooth), denom);
+  } else {
+    s = reduce(smooth, r);
+  }
+  return add(mul(nll, scalar(1 - label_smoothing)), mul(s, scalar(label_smoothing / double(classes))));
 }
 
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r, bool log_target) {

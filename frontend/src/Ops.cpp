@@ -2,6 +2,7 @@
 // the structural ones (matmul, sum, reshape, transpose, expand) are written out here.
 #include "ember/Ops.h"
 
+#include "ConvOps.h"
 #include "CudaOps.h"
 #include "ElementwiseKernels.h"
 #include "ember/Graph.h"
@@ -380,6 +381,8 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     }
     return out;
   }
+  case Prim::Im2Col:
+  case Prim::Col2Im: return detail::window_compute(p, in[0], attrs, shape, out_dtype);
   }
   fail(ErrorKind::Runtime, "ember.apply", "unknown primitive");
 }
@@ -456,6 +459,8 @@ const char* prim_name(Prim p) {
   case Prim::BatchMatMul: return "bmm";
   case Prim::IndexSelect: return "index_select";
   case Prim::IndexAdd: return "index_add";
+  case Prim::Im2Col: return "im2col";
+  case Prim::Col2Im: return "col2im";
   }
   return "?";
 }
@@ -607,6 +612,8 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
                   " must be 1 or equal to the target size");
     return target;
   }
+  case Prim::Im2Col:
+  case Prim::Col2Im: return detail::window_shape(p, in[0], attrs);
   default: break;
   }
   fail(ErrorKind::Runtime, ctx, "no shape rule");

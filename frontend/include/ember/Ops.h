@@ -36,6 +36,10 @@ enum class Prim {
   IndexSelect, // (a, index): the entries index[i] of a along ints[0] (index 1-D integer)
   IndexAdd,    // (src, index): zeros of size ints[1] along ints[0] with src's entries added at
                // index (the VJP of IndexSelect; repeated indices accumulate)
+  Im2Col,      // [N, C, H, W] -> [C*kh*kw, N*oh*ow] sliding windows; ints = the window geometry
+               // {kh, kw, sh, sw, pad_top, pad_left, dh, dw, oh, ow, H, W} (zeros outside; a
+               // 13th entry 1: -inf outside, for max pooling)
+  Col2Im,      // the adjoint of Im2Col (same ints): overlapping window entries accumulate
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
@@ -128,5 +132,10 @@ Tensor zeros_like(const Tensor& a);
 // A Python-scalar-like constant: 0-d and weak in type promotion (VJP rules use it).
 Tensor scalar(double value);
 Tensor ones_like(const Tensor& a);
+
+// The sliding-window primitives behind convolution and pooling (frontend/src/ConvOps.cpp);
+// `window` is Im2Col's geometry {kh, kw, sh, sw, pad_top, pad_left, dh, dw, oh, ow, H, W}.
+Tensor im2col(const Tensor& image, const Shape& window);
+Tensor col2im(const Tensor& cols, const Shape& window);
 
 } // namespace ember

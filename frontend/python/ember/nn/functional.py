@@ -3,6 +3,26 @@ from .. import _C
 from .._C import Tensor
 
 _F = _C._F
+_NN = _C._nn
+
+
+def _reduction(size_average, reduce, reduction):
+    """PyTorch's legacy size_average / reduce arguments mapped to a reduction string."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _ints(v, name):
+    if isinstance(v, int):
+        return [v]
+    try:
+        out = [int(i) for i in v]
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {v!r}") from None
+    return out
 
 relu = _C.relu
 sigmoid = _C.sigmoid
@@ -73,12 +93,19 @@ def one_hot(tensor, num_classes=-1):
     return _F.one_hot(tensor, num_classes)
 
 
-def embedding(input, weight):
-    return _F.embedding(input, weight)
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported yet")
+    return _NN.embedding(input, weight, padding_idx)
 
 
-def dropout(input, p=0.5, training=True):
-    return _F.dropout(input, float(p), training)
+def dropout(input, p=0.5, training=True, inplace=False):
+    out = _F.dropout(input, float(p), training)
+    if inplace:
+        return input.copy_(out)
+    return out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -87,41 +114,198 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _F.layer_norm(input, list(normalized_shape), weight, bias, float(eps))
 
 
-def mse_loss(input, target, reduction="mean"):
-    return _F.mse_loss(input, target, reduction)
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _F.mse_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
-def l1_loss(input, target, reduction="mean"):
-    return _F.l1_loss(input, target, reduction)
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _F.l1_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    return _F.smooth_l1_loss(input, target, reduction, float(beta))
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    return _F.smooth_l1_loss(input, target, _reduction(size_average, reduce, reduction), float(beta))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
     return _F.huber_loss(input, target, reduction, float(delta))
 
 
-def binary_cross_entropy(input, target, reduction="mean"):
-    return _F.binary_cross_entropy(input, target, reduction)
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    return _NN.binary_cross_entropy(input, target, weight, _reduction(size_average, reduce, reduction))
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    return _F.binary_cross_entropy_with_logits(input, target, reduction)
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    return _NN.binary_cross_entropy_with_logits(
+        input, target, weight, _reduction(size_average, reduce, reduction), pos_weight)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
-    return _F.kl_div(input, target, reduction, log_target)
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    return _F.kl_div(input, target, _reduction(size_average, reduce, reduction), log_target)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    return _F.nll_loss(input, target, weight, ignore_index, reduction)
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    return _F.nll_loss(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction))
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0):
-    return _F.cross_entropy(input, target, weight, ignore_index, reduction, float(label_smoothing))
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    return _F.cross_entropy(input, target, weight, ignore_index,
+                            _reduction(size_average, reduce, reduction), float(label_smoothing))
+
+
+# Convolution and pooling (im2col + GEMM in C++).
+
+def _padding(padding):
+    return padding if isinstance(padding, str) else _ints(padding, "padding")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _NN.conv(input, weight, bias, _ints(stride, "stride"), _padding(padding),
+                    _ints(dilation, "dilation"), groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _NN.conv(input, weight, bias, _ints(stride, "stride"), _padding(padding),
+                    _ints(dilation, "dilation"), groups, 2)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _NN.conv_transpose(input, weight, bias, _ints(stride, "stride"), _ints(padding, "padding"),
+                              _ints(output_padding, "output_padding"), groups,
+                              _ints(dilation, "dilation"), 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _NN.conv_transpose(input, weight, bias, _ints(stride, "stride"), _ints(padding, "padding"),
+                              _ints(output_padding, "output_padding"), groups,
+                              _ints(dilation, "dilation"), 2)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    return _NN.unfold(input, _ints(kernel_size, "kernel_size"), _ints(dilation, "dilation"),
+                      _ints(padding, "padding"), _ints(stride, "stride"))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    return _NN.fold(input, _ints(output_size, "output_size"), _ints(kernel_size, "kernel_size"),
+                    _ints(dilation, "dilation"), _ints(padding, "padding"), _ints(stride, "stride"))
+
+
+def _stride(stride):
+    return [] if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _ints(stride, "stride")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _NN.max_pool(input, _ints(kernel_size, "kernel_size"), _stride(stride),
+                        _ints(padding, "padding"), _ints(dilation, "dilation"), ceil_mode,
+                        return_indices, 1)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _NN.max_pool(input, _ints(kernel_size, "kernel_size"), _stride(stride),
+                        _ints(padding, "padding"), _ints(dilation, "dilation"), ceil_mode,
+                        return_indices, 2)
+
+
+def max_pool1d_with_indices(*args, **kwargs):
+    return max_pool1d(*args, **{**kwargs, "return_indices": True})
+
+
+def max_pool2d_with_indices(*args, **kwargs):
+    return max_pool2d(*args, **{**kwargs, "return_indices": True})
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _NN.avg_pool(input, _ints(kernel_size, "kernel_size"), _stride(stride),
+                        _ints(padding, "padding"), ceil_mode, count_include_pad, None, 1)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _NN.avg_pool(input, _ints(kernel_size, "kernel_size"), _stride(stride),
+                        _ints(padding, "padding"), ceil_mode, count_include_pad, divisor_override, 2)
+
+
+def _output_size(size):
+    if size is None or isinstance(size, int):
+        return [-1 if size is None else size]
+    return [-1 if s is None else int(s) for s in size]
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _NN.adaptive_avg_pool(input, _output_size(output_size), 1)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _NN.adaptive_avg_pool(input, _output_size(output_size), 2)
+
+
+# Normalization.
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    if momentum is None:
+        raise NotImplementedError("batch_norm: momentum=None (a cumulative average) is not "
+                                  "supported yet")
+    return _NN.batch_norm(input, running_mean, running_var, weight, bias, training,
+                          float(momentum), float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    return _NN.group_norm(input, num_groups, weight, bias, float(eps))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm: running statistics are not supported yet")
+    return _NN.instance_norm(input, weight, bias, float(eps))
+
+
+# Padding, resizing, attention.
+
+def pad(input, pad, mode="constant", value=None):
+    return _NN.pad(input, _ints(pad, "pad"), mode, 0.0 if value is None else float(value))
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    if antialias:
+        raise NotImplementedError("interpolate: antialias is not supported yet")
+    linear = mode in ("linear", "bilinear", "bicubic", "trilinear")
+    if align_corners is not None and not linear:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    sizes = [] if size is None else _ints(size, "size")
+    scales = [] if scale_factor is None else (
+        [float(scale_factor)] if isinstance(scale_factor, (int, float)) else [float(f) for f in scale_factor])
+    if recompute_scale_factor and scales:
+        # The output size computed from the scale, then used as if given.
+        spatial = input.dim() - 2
+        sizes = [int(input.shape[2 + i] * (scales[0] if len(scales) == 1 else scales[i]))
+                 for i in range(spatial)]
+        scales = []
+    return _NN.interpolate(input, sizes, scales, mode, bool(align_corners))
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported yet")
+    return _NN.sdpa(query, key, value, attn_mask, float(dropout_p), is_causal,
+                    None if scale is None else float(scale))
 
 
 def _clamp(input, min=None, max=None):
