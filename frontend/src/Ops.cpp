@@ -45,7 +45,12 @@ DType combine(std::optional<DType> higher, std::optional<DType> lower) {
 // The dtype an elementwise primitive computes in.
 DType compute_dtype(Prim p, const std::vector<Tensor>& in) {
   DType d = result_type(in);
-  if (dtype_rule(p) == DTypeRule::Float && !is_floating(d)) d = DType::Float32;
+  const DTypeRule rule = dtype_rule(p);
+  if (rule == DTypeRule::Float && !is_floating(d)) d = DType::Float32;
+  if (rule == DTypeRule::Integral || rule == DTypeRule::Integer)
+    EMBER_CHECK(!is_floating(d) && (rule == DTypeRule::Integral || d != DType::Bool),
+                NotImplemented, op_context(p), "is only implemented for integer",
+                rule == DTypeRule::Integral ? " and bool" : "", " tensors, got ", dtype_name(d));
   return d;
 }
 
@@ -161,6 +166,22 @@ void copy_into(const Tensor& dst, const Tensor& src) {
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype);
 
+// Records that divide: on integers a zero divisor is an error, as in PyTorch.
+bool divides(Prim p) {
+  return p == Prim::Fmod || p == Prim::Remainder || p == Prim::FloorDivide ||
+         p == Prim::TruncDivide;
+}
+
+bool has_zero(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  bool found = false;
+  EMBER_DISPATCH(c.dtype(), {
+    const T* p = c.data<T>();
+    for (int64_t i = 0; i < c.numel() && !found; ++i) found = static_cast<compute_t<T>>(p[i]) == 0;
+  });
+  return found;
+}
+
 // The eager CPU computation of each primitive on concrete inputs.
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype) {
@@ -173,6 +194,9 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     Tensor out = empty(shape, out_dtype);
     if (out.numel() == 0) return out;
     const Tensor x = in[0].to(cd), y = in[prim_arity(p) - 1].to(cd);
+    if (!is_floating(cd) && divides(p))
+      EMBER_CHECK(!has_zero(y), Runtime, op_context(p), "ZeroDivisionError: integer division "
+                  "or remainder by zero (the divisor has a zero element)");
     Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);
     detail::elementwise_kernel(p, x, y, xs, ys, out);
     return out;
