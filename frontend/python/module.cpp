@@ -138,6 +138,8 @@ nb::object grad_fn_name(const Tensor& t) {
 
 } // namespace
 
+void bind_pointwise(nb::module_& m);
+
 NB_MODULE(_C, m) {
   m.doc() = "ember's C++ core";
   nb::register_exception_translator(translate_error);
@@ -443,6 +445,8 @@ NB_MODULE(_C, m) {
     m.def("index_select", [](const Tensor& a, int64_t d, const Tensor& i) { return index_select(a, d, i); },
           nb::arg("input"), nb::arg("dim"), nb::arg("index"));
   }
+
+  bind_pointwise(m);
 
   nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
   cuda.def("is_available", &cuda::is_available);

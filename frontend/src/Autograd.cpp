@@ -2,6 +2,7 @@
 // primitive's VJP rule, written with ember ops (so the rules themselves record when
 // create_graph is set, and under tracing they become part of the trace).
 #include "ember/Graph.h"
+#include "ember/ReductionOps.h"
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
@@ -112,6 +113,10 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
     return {bmm(g, transpose(b, 1, 2)), bmm(transpose(a, 1, 2), g)};
   }
+  case Prim::CumSum:
+    return {apply(Prim::CumSum, {g}, {{n.attrs.ints[0], !n.attrs.ints[1]}})};
+  case Prim::CumProd:
+    return {cumprod_backward(n.inputs[0], g, n.attrs.ints[0])};
   }
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }

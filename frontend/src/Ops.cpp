@@ -14,6 +14,10 @@
 #include <type_traits>
 
 namespace ember {
+namespace detail {
+// Running sums/products along `dim` (ReductionOps.cpp).
+Tensor scan(Prim p, const Tensor& a, int64_t dim, bool reverse, DType out_dtype);
+} // namespace detail
 namespace {
 
 std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
@@ -67,7 +71,9 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   case Prim::IndexSelect:
   case Prim::IndexAdd: return in[0].dtype();
   case Prim::Sum:
-  case Prim::Prod: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
+  case Prim::Prod:
+  case Prim::CumSum:
+  case Prim::CumProd: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
   case Prim::ArgMax:
   case Prim::ArgMin: return DType::Int64;
   default: return in[0].dtype();
@@ -380,6 +386,9 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     });
     return out;
   }
+  case Prim::CumSum:
+  case Prim::CumProd:
+    return detail::scan(p, in[0], attrs.ints[0], p == Prim::CumSum && attrs.ints[1], out_dtype);
   case Prim::BatchMatMul: {
     Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
     Tensor out = empty(shape, out_dtype);
@@ -438,6 +447,11 @@ Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   } else if (p == Prim::Cat) {
     EMBER_CHECK(!in.empty(), Value, op_context(p), "expected a non-empty list of tensors");
     out.ints = {wrap_dim(attrs.ints[0], rank, p)};
+  } else if (p == Prim::CumSum || p == Prim::CumProd) {
+    EMBER_CHECK(!attrs.ints.empty(), Value, op_context(p), "needs a dim");
+    const int64_t d = wrap_dim(attrs.ints[0], rank, p);
+    const int64_t reverse = attrs.ints.size() > 1 && attrs.ints[1] != 0;
+    out.ints = p == Prim::CumSum ? Shape{d, reverse} : Shape{d};
   } else if (p == Prim::ArgMax || p == Prim::ArgMin) {
     if (!attrs.ints.empty()) out.ints = {wrap_dim(attrs.ints[0], rank, p)};
   } else if (p == Prim::Transpose) {
@@ -474,6 +488,8 @@ const char* prim_name(Prim p) {
   case Prim::BatchMatMul: return "bmm";
   case Prim::IndexSelect: return "index_select";
   case Prim::IndexAdd: return "index_add";
+  case Prim::CumSum: return "cumsum";
+  case Prim::CumProd: return "cumprod";
   }
   return "?";
 }
@@ -597,6 +613,8 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   }
   case Prim::Where:
     return broadcast_shapes(broadcast_shapes(in[0], in[1], ctx.c_str()), in[2], ctx.c_str());
+  case Prim::CumSum:
+  case Prim::CumProd: return in[0];
   case Prim::IndexSelect:
   case Prim::IndexAdd: {
     EMBER_CHECK(in[1].size() <= 1, Value, ctx, "index must be 1-D, got shape ", shape_str(in[1]));

@@ -36,6 +36,8 @@ enum class Prim {
   IndexSelect, // (a, index): the entries index[i] of a along ints[0] (index 1-D integer)
   IndexAdd,    // (src, index): zeros of size ints[1] along ints[0] with src's entries added at
                // index (the VJP of IndexSelect; repeated indices accumulate)
+  CumSum,      // ints = {dim, reverse}: running sums along dim (from the end when reverse)
+  CumProd,     // ints = {dim}: running products along dim
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
