@@ -61,7 +61,7 @@ Tensor lerp(const Tensor& a, const Tensor& end, const Tensor& weight) {
   require_floating(a, ctx);
   EMBER_CHECK(end.dtype() == a.dtype(), Runtime, ctx, "expected dtype ", dtype_name(a.dtype()),
               " for `end` but got dtype ", dtype_name(end.dtype()));
-  EMBER_CHECK(weight.is_wrapped_number() || weight.dtype() == a.dtype(), Runtime, ctx,
+  EMBER_CHECK(weight.dim() == 0 || weight.dtype() == a.dtype(), Runtime, ctx,
               "expected dtype ", dtype_name(a.dtype()), " for `weight` but got dtype ",
               dtype_name(weight.dtype()));
   // PyTorch's form: exact at both ends, from whichever end the weight is closer to.
@@ -95,7 +95,7 @@ Tensor addcdiv(const Tensor& a, const Tensor& t1, const Tensor& t2, double value
 }
 
 Tensor clamp(const Tensor& a, const Tensor& lo, const Tensor& hi) {
-  EMBER_CHECK(lo.defined() || hi.defined(), Value, "ember.clamp",
+  EMBER_CHECK(lo.defined() || hi.defined(), Runtime, "ember.clamp",
               "at least one of 'min' or 'max' must not be None");
   const Tensor low = lo.defined() ? maximum(a, lo) : a;
   return hi.defined() ? minimum(low, hi) : low;

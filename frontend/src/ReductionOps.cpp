@@ -112,7 +112,7 @@ Tensor safe_at_zero(const Tensor& s, F f) {
 Tensor vector_norm(const Tensor& input, double ord, const Shape& dims, bool keepdim,
                    std::optional<DType> dtype) {
   const char* ctx = "ember.linalg.vector_norm";
-  EMBER_CHECK(is_floating(input.dtype()) || (dtype && is_floating(*dtype)), Type, ctx,
+  EMBER_CHECK(is_floating(input.dtype()) || (dtype && is_floating(*dtype)), NotImplemented, ctx,
               "expected a floating point tensor as input, got ", dtype_name(input.dtype()),
               "; convert with .to(ember.float32) or pass dtype=");
   EMBER_CHECK(!dtype || is_floating(*dtype), Type, ctx, "dtype must be floating point, got ",

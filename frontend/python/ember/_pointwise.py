@@ -24,7 +24,7 @@ def div(input, other, *, rounding_mode=None):
         return _C.trunc_divide(input, other)
     if rounding_mode == "floor":
         return _C.floor_divide(input, other)
-    raise ValueError(f"ember.div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    raise RuntimeError(f"ember.div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
 divide = div
