@@ -112,9 +112,9 @@ Tensor safe_at_zero(const Tensor& s, F f) {
 Tensor vector_norm(const Tensor& input, double ord, const Shape& dims, bool keepdim,
                    std::optional<DType> dtype) {
   const char* ctx = "ember.linalg.vector_norm";
-  EMBER_CHECK(is_floating(input.dtype()) || (dtype && is_floating(*dtype)), NotImplemented, ctx,
+  EMBER_CHECK(is_floating(input.dtype()), NotImplemented, ctx,
               "expected a floating point tensor as input, got ", dtype_name(input.dtype()),
-              "; convert with .to(ember.float32) or pass dtype=");
+              "; convert with .to(ember.float32)");
   EMBER_CHECK(!dtype || is_floating(*dtype), Type, ctx, "dtype must be floating point, got ",
               dtype_name(*dtype));
   const Tensor a = reduction_input(input, dtype, ctx);

@@ -20,8 +20,13 @@ def _cast(input, dtype, op):
     return input if dtype is None else _C._reduction_input(input, dtype, op)
 
 
+def _as(out, dtype):
+    # Integer sums and products accumulate in int64; dtype= asks for another integer type.
+    return out if dtype is None or out.dtype == dtype else out.to(dtype)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
-    return _C._sum(_cast(input, dtype, "ember.sum"), _dims(dim), keepdim)
+    return _as(_C._sum(_cast(input, dtype, "ember.sum"), _dims(dim), keepdim), dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -29,7 +34,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    return _C._prod(_cast(input, dtype, "ember.prod"), _dims(dim), keepdim)
+    return _as(_C._prod(_cast(input, dtype, "ember.prod"), _dims(dim), keepdim), dtype)
 
 
 def amax(input, dim=(), keepdim=False):
