@@ -229,3 +229,14 @@ def test_inplace_activation_on_leaf_requiring_grad_is_refused():
     e = ember.tensor([1.0, -1.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="in-place"):
         F.relu(e, inplace=True)
+
+
+def test_composites_compile_and_match_eager():
+    x = ember.tensor(RNG.standard_normal((4, 5)).astype(np.float32))
+    y = ember.tensor(RNG.standard_normal((5,)).astype(np.float32))
+    fns = [lambda a, b: ember.clamp(a, b - 1.0, b + 1.0) + ember.square(a) - ember.frac(a * 3),
+           lambda a, b: ember.lerp(a, b, ember.sigmoid(a)) + ember.lerp(a, b, 0.3),
+           lambda a, b: ember.addcmul(a, a, b, value=0.5) + ember.addcdiv(a, a, ember.exp(b), value=2),
+           lambda a, b: ember.nan_to_num(ember.log(a), nan=-1.0) + ember.isposinf(a / 0.0) * 1.0]
+    for fn in fns:
+        np.testing.assert_allclose(ember.compile(fn)(x, y).numpy(), fn(x, y).numpy(), rtol=1e-6, atol=1e-6)

@@ -1,13 +1,9 @@
 """Pointwise ops beyond the op records, and PyTorch's signatures for some records (div with
 rounding_mode, pow's checks, the bitwise and arithmetic operators), scans and extra reductions."""
-
 import collections
-
 
 from . import _C
 from ._C import Tensor
-
-_int64 = _C.dtype.int64
 
 
 def _inplace(fn, name):
@@ -177,8 +173,9 @@ def _invert(self):
 
 
 Tensor.__invert__ = _invert
-for _op, _record in [("iadd", "add"), ("isub", "sub"), ("imul", "mul"), ("itruediv", "div"),
-                     ("ifloordiv", "floor_divide"), ("imod", "remainder"), ("ipow", "pow"),
+# (+=, -=, *=, /= still rebind the name, as before: in place they would refuse tensors that
+# require grad, which autograd's version counters have to allow first.)
+for _op, _record in [("ifloordiv", "floor_divide"), ("imod", "remainder"), ("ipow", "pow"),
                      ("iand", "bitwise_and"), ("ior", "bitwise_or"), ("ixor", "bitwise_xor"),
                      ("ilshift", "bitwise_left_shift"), ("irshift", "bitwise_right_shift")]:
     setattr(Tensor, f"__{_op}__", getattr(Tensor, _record + "_"))
