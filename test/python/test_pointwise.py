@@ -453,3 +453,12 @@ def test_compiled_new_records_match_eager():
     # Bitwise ops on masks need bool values in the IR: a clear error, not a wrong kernel.
     with pytest.raises(NotImplementedError, match="is bool"):
         ember.compile(lambda a, b: ember.where(ember.bitwise_and(a > 0, b > 1), a, b))(x, y)
+
+
+@pytest.mark.parametrize("dtype", ["bool"] + INT_DTYPES + FLOAT_DTYPES)
+def test_erfc_erfinv_every_dtype(dtype):
+    x = RNG.uniform(-0.9, 0.9, (3, 4)) if dtype in FLOAT_DTYPES else RNG.integers(0 if dtype in ("bool", "uint8") else -1, 2, (3, 4))
+    e, t = both(x, dtype)
+    tol = {"float16": 2e-3, "bfloat16": 2e-2}.get(dtype, 2e-6)
+    for name in ("erfc", "erfinv"):
+        same(getattr(ember, name)(e), getattr(torch, name)(t), rtol=tol, atol=tol)
