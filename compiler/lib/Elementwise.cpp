@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <limits>
 #include <type_traits>
 
 namespace ember::compiler {
@@ -61,6 +62,14 @@ EMBER_EXPR_BINARY(maximum, arith::MaximumFOp)
 EMBER_EXPR_BINARY(minimum, arith::MinimumFOp)
 EMBER_EXPR_BINARY(atan2, math::Atan2Op)
 EMBER_EXPR_BINARY(fmod, arith::RemFOp)
+EMBER_EXPR_BINARY(pow, math::PowFOp)
+EMBER_EXPR_BINARY(copysign, math::CopySignOp)
+// Integer ops: only the Integral/Integer records use them, on integer (or i1) values.
+EMBER_EXPR_BINARY(bitwise_and, arith::AndIOp)
+EMBER_EXPR_BINARY(bitwise_or, arith::OrIOp)
+EMBER_EXPR_BINARY(bitwise_xor, arith::XOrIOp)
+EMBER_EXPR_BINARY(shift_left, arith::ShLIOp)
+EMBER_EXPR_BINARY(shift_right, arith::ShRSIOp)
 #undef EMBER_EXPR_BINARY
 
 #define EMBER_EXPR_COMPARE(fn, pred)                                                   \
@@ -109,6 +118,7 @@ EMBER_EXPR_UNARY(sqrt, math::SqrtOp)
 EMBER_EXPR_UNARY(tan, math::TanOp)
 EMBER_EXPR_UNARY(tanh, math::TanhOp)
 EMBER_EXPR_UNARY(trunc, math::TruncOp)
+EMBER_EXPR_UNARY(erfc, math::ErfcOp)
 #undef EMBER_EXPR_UNARY
 
 template <typename A, typename B>
@@ -118,6 +128,63 @@ EVal where(EBool c, A a, B b) {
   else if constexpr (std::is_same_v<B, EVal>) t = typeOf(b);
   else t = c.operandType;
   return {arith::SelectOp::create(*site->builder, site->loc, c.v, lift(a, t), lift(b, t))};
+}
+
+// Logic on comparison results.
+inline EBool operator&&(EBool x, EBool y) {
+  return {arith::AndIOp::create(*site->builder, site->loc, x.v, y.v), x.operandType};
+}
+inline EBool operator||(EBool x, EBool y) {
+  return {arith::OrIOp::create(*site->builder, site->loc, x.v, y.v), x.operandType};
+}
+inline EBool operator!=(EBool x, EBool y) {
+  return {arith::XOrIOp::create(*site->builder, site->loc, x.v, y.v), x.operandType};
+}
+
+inline EBool isinf(EVal a) { return abs(a) == std::numeric_limits<double>::infinity(); }
+inline EBool isfinite(EVal a) { return abs(a) < std::numeric_limits<double>::infinity(); }
+
+inline EVal bitwise_not(EVal a) {
+  Type t = typeOf(a);
+  Value ones = arith::ConstantOp::create(
+      *site->builder, site->loc, IntegerAttr::get(t, APInt::getAllOnes(t.getIntOrFloatBitWidth())));
+  return {arith::XOrIOp::create(*site->builder, site->loc, a.v, ones)};
+}
+
+// The same algorithms as the eager kernels (ops/ScalarExpr.h), branches as selects.
+inline EVal floor_mod(EVal a, EVal b) {
+  EVal m = fmod(a, b);
+  return where((m != 0) && ((b < 0) != (m < 0)), m + b, m);
+}
+
+inline EVal floor_div(EVal a, EVal b) {
+  EVal q = a / b;
+  EVal mod = fmod(a, b);
+  EVal div = (a - mod) / b;
+  div = where((mod != 0) && ((b < 0) != (mod < 0)), div - 1, div);
+  EVal fl = floor(div);
+  fl = where(div - fl > 0.5, fl + 1, fl);
+  EVal r = where(div == 0, copysign(0, q), fl);
+  return where(b == 0, q, r);
+}
+
+inline EVal trunc_div(EVal a, EVal b) { return trunc(a / b); }
+
+inline EVal erfinv(EVal y) {
+  EVal ya = abs(y);
+  EVal z = y * y;
+  EVal num = ((z * -0.140543331 + 0.914624893) * z + -1.645349621) * z + 0.886226899;
+  EVal dem = (((z * 0.012229801 + -0.329097515) * z + 1.442710462) * z + -2.118377725) * z + 1;
+  EVal central = y * num / dem;
+  EVal t = sqrt(-log((1 - ya) / 2));
+  EVal tnum = ((t * 1.641345311 + 3.429567803) * t + -1.624906493) * t + -1.970840454;
+  EVal tdem = (t * 1.637067800 + 3.543889200) * t + 1;
+  EVal x = where(ya <= 0.7, central, copysign(tnum, y) / tdem);
+  const double k = 1.1283791670955126; // 2 / sqrt(pi)
+  x = x - (erf(x) - y) / (exp(-(x * x)) * k);
+  x = x - (erf(x) - y) / (exp(-(x * x)) * k);
+  x = where(ya == 1, copysign(std::numeric_limits<double>::infinity(), y), x);
+  return where(ya > 1, std::numeric_limits<double>::quiet_NaN(), x);
 }
 
 } // namespace expr
@@ -184,6 +251,30 @@ const char* cudaPrelude() {
          "__device__ __forceinline__ float where(bool c, float x, float y) { return c ? x : y; }\n"
          "// bool values travel as 0.0f / 1.0f; a cast is the identity on them\n"
          "__device__ __forceinline__ float ember_cast(float a, float b) { return a; }\n"
+         "__device__ __forceinline__ float floor_mod(float a, float b) {\n"
+         "  float m = fmodf(a, b);\n"
+         "  return (m != 0.f && ((b < 0.f) != (m < 0.f))) ? m + b : m;\n}\n"
+         "__device__ __forceinline__ float floor_div(float a, float b) {\n"
+         "  if (b == 0.f) return a / b;\n"
+         "  float mod = fmodf(a, b), div = (a - mod) / b;\n"
+         "  if (mod != 0.f && ((b < 0.f) != (mod < 0.f))) div -= 1.f;\n"
+         "  if (div == 0.f) return copysignf(0.f, a / b);\n"
+         "  float fl = floorf(div);\n"
+         "  return div - fl > 0.5f ? fl + 1.f : fl;\n}\n"
+         "__device__ __forceinline__ float trunc_div(float a, float b) { return truncf(a / b); }\n"
+         "// integer ops: the importer admits only float32 and bool masks so far, so these only keep\n"
+         "// the prelude complete (integers travel as floats here)\n"
+         "__device__ __forceinline__ float bitwise_and(float a, float b) {\n"
+         "  return (float)((long long)a & (long long)b);\n}\n"
+         "__device__ __forceinline__ float bitwise_or(float a, float b) {\n"
+         "  return (float)((long long)a | (long long)b);\n}\n"
+         "__device__ __forceinline__ float bitwise_xor(float a, float b) {\n"
+         "  return (float)((long long)a ^ (long long)b);\n}\n"
+         "__device__ __forceinline__ float bitwise_not(float a) { return (float)(~(long long)a); }\n"
+         "__device__ __forceinline__ float shift_left(float a, float b) {\n"
+         "  return (b < 0.f || b >= 64.f) ? 0.f : (float)((long long)a << (long long)b);\n}\n"
+         "__device__ __forceinline__ float shift_right(float a, float b) {\n"
+         "  return (b < 0.f || b >= 64.f) ? (a < 0.f ? -1.f : 0.f) : (float)((long long)a >> (long long)b);\n}\n"
 #define EMBER_ELEMENTWISE(Name, name, arity, rule, e, ...) \
   "__device__ __forceinline__ float ember_" #name "(float a, float b) { return " #e "; }\n"
 #include "ember/ops/Elementwise.def"

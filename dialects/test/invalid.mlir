@@ -97,3 +97,11 @@ func.func @cat_mismatch(%a: tensor<2x3xf32>, %b: tensor<3x3xf32>) {
   %0 = ember.cat %a, %b {dim = 1} : tensor<2x3xf32>, tensor<3x3xf32> -> tensor<2x6xf32>
   return
 }
+
+// -----
+
+func.func @bitwise_on_floats(%a: tensor<3xf32>) {
+  // expected-error @+1 {{must be ranked tensor of signless integer values}}
+  %0 = ember.bitwise_and %a, %a : tensor<3xf32>, tensor<3xf32>
+  return
+}

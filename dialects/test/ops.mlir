@@ -49,3 +49,21 @@ func.func @fusion(%x: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %0 : tensor<4xf32>
 }
+
+// Tests give i1 (the type is inferred); the bitwise records take signless integers, i1 included.
+// CHECK-LABEL: func.func @tests_and_bits
+func.func @tests_and_bits(%x: tensor<2x3xf32>, %i: tensor<3xi64>, %m: tensor<2x3xi1>) -> tensor<2x3xi1> {
+  // CHECK: %[[N:.*]] = ember.isnan %{{.*}} : tensor<2x3xf32>
+  %0 = ember.isnan %x : tensor<2x3xf32>
+  // CHECK: ember.isfinite %{{.*}} : tensor<2x3xf32>
+  %1 = ember.isfinite %x : tensor<2x3xf32>
+  // CHECK: ember.logical_and %{{.*}}, %{{.*}} : tensor<2x3xf32>, tensor<2x3xf32>
+  %2 = ember.logical_and %x, %x : tensor<2x3xf32>, tensor<2x3xf32>
+  // CHECK: ember.bitwise_left_shift %{{.*}}, %{{.*}} : tensor<3xi64>, tensor<3xi64>
+  %3 = ember.bitwise_left_shift %i, %i : tensor<3xi64>, tensor<3xi64>
+  // CHECK: ember.bitwise_xor %[[N]], %{{.*}} : tensor<2x3xi1>, tensor<2x3xi1>
+  %4 = ember.bitwise_xor %0, %m : tensor<2x3xi1>, tensor<2x3xi1>
+  // CHECK: ember.bitwise_not %{{.*}} : tensor<2x3xi1>
+  %5 = ember.bitwise_not %4 : tensor<2x3xi1>
+  return %5 : tensor<2x3xi1>
+}

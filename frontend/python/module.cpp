@@ -146,6 +146,7 @@ nb::object grad_fn_name(const Tensor& t) {
 namespace ember {
 void bind_cuda(nb::module_& m);
 }
+void bind_pointwise(nb::module_& m);
 
 NB_MODULE(_C, m) {
   m.doc() = "ember's C++ core";
@@ -454,5 +455,6 @@ NB_MODULE(_C, m) {
   }
 
   bind_nn(m);
+  bind_pointwise(m);
   bind_cuda(m);
 }

@@ -2,6 +2,7 @@
 // primitive's VJP rule, written with ember ops (so the rules themselves record when
 // create_graph is set, and under tracing they become part of the trace).
 #include "ember/Graph.h"
+#include "ember/ReductionOps.h"
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
@@ -128,6 +129,10 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {col2im(g, Shape(n.attrs.ints.begin(), n.attrs.ints.begin() + 12))};
   case Prim::Col2Im:
     return {im2col(g, n.attrs.ints)};
+  case Prim::CumSum:
+    return {apply(Prim::CumSum, {g}, {{n.attrs.ints[0], !n.attrs.ints[1]}})};
+  case Prim::CumProd:
+    return {cumprod_backward(n.inputs[0], g, n.attrs.ints[0])};
   }
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }

@@ -7,7 +7,8 @@
 
 namespace ember::detail {
 
-enum class DTypeRule { Same, Float, Bool };
+// Integral: integer and bool dtypes only (bitwise ops); Integer: integer dtypes only (shifts).
+enum class DTypeRule { Same, Float, Bool, Integral, Integer };
 
 constexpr int kElementwiseParts = 4;
 

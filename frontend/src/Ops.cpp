@@ -16,6 +16,10 @@
 #include <type_traits>
 
 namespace ember {
+namespace detail {
+// Running sums/products along `dim` (ReductionOps.cpp).
+Tensor scan(Prim p, const Tensor& a, int64_t dim, bool reverse, DType out_dtype);
+} // namespace detail
 namespace {
 
 std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
@@ -47,7 +51,12 @@ DType combine(std::optional<DType> higher, std::optional<DType> lower) {
 // The dtype an elementwise primitive computes in.
 DType compute_dtype(Prim p, const std::vector<Tensor>& in) {
   DType d = result_type(in);
-  if (dtype_rule(p) == DTypeRule::Float && !is_floating(d)) d = DType::Float32;
+  const DTypeRule rule = dtype_rule(p);
+  if (rule == DTypeRule::Float && !is_floating(d)) d = DType::Float32;
+  if (rule == DTypeRule::Integral || rule == DTypeRule::Integer)
+    EMBER_CHECK(!is_floating(d) && (rule == DTypeRule::Integral || d != DType::Bool),
+                NotImplemented, op_context(p), "is only implemented for integer",
+                rule == DTypeRule::Integral ? " and bool" : "", " tensors, got ", dtype_name(d));
   return d;
 }
 
@@ -64,7 +73,9 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   case Prim::IndexSelect:
   case Prim::IndexAdd: return in[0].dtype();
   case Prim::Sum:
-  case Prim::Prod: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
+  case Prim::Prod:
+  case Prim::CumSum:
+  case Prim::CumProd: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
   case Prim::ArgMax:
   case Prim::ArgMin: return DType::Int64;
   default: return in[0].dtype();
@@ -168,6 +179,22 @@ void copy_into(const Tensor& dst, const Tensor& src) {
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype);
 
+// Records that divide: on integers a zero divisor is an error, as in PyTorch.
+bool divides(Prim p) {
+  return p == Prim::Fmod || p == Prim::Remainder || p == Prim::FloorDivide ||
+         p == Prim::TruncDivide;
+}
+
+bool has_zero(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  bool found = false;
+  EMBER_DISPATCH(c.dtype(), {
+    const T* p = c.data<T>();
+    for (int64_t i = 0; i < c.numel() && !found; ++i) found = static_cast<compute_t<T>>(p[i]) == 0;
+  });
+  return found;
+}
+
 // The eager CPU computation of each primitive on concrete inputs.
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype) {
@@ -180,6 +207,9 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     Tensor out = empty(shape, out_dtype);
     if (out.numel() == 0) return out;
     const Tensor x = in[0].to(cd), y = in[prim_arity(p) - 1].to(cd);
+    if (!is_floating(cd) && divides(p))
+      EMBER_CHECK(!has_zero(y), Runtime, op_context(p), "ZeroDivisionError: integer division "
+                  "or remainder by zero (the divisor has a zero element)");
     Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);
     detail::elementwise_kernel(p, x, y, xs, ys, out);
     return out;
@@ -363,6 +393,9 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     });
     return out;
   }
+  case Prim::CumSum:
+  case Prim::CumProd:
+    return detail::scan(p, in[0], attrs.ints[0], p == Prim::CumSum && attrs.ints[1], out_dtype);
   case Prim::BatchMatMul: {
     Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
     Tensor out = empty(shape, out_dtype);
@@ -423,6 +456,11 @@ Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   } else if (p == Prim::Cat) {
     EMBER_CHECK(!in.empty(), Value, op_context(p), "expected a non-empty list of tensors");
     out.ints = {wrap_dim(attrs.ints[0], rank, p)};
+  } else if (p == Prim::CumSum || p == Prim::CumProd) {
+    EMBER_CHECK(!attrs.ints.empty(), Value, op_context(p), "needs a dim");
+    const int64_t d = wrap_dim(attrs.ints[0], rank, p);
+    const int64_t reverse = attrs.ints.size() > 1 && attrs.ints[1] != 0;
+    out.ints = p == Prim::CumSum ? Shape{d, reverse} : Shape{d};
   } else if (p == Prim::ArgMax || p == Prim::ArgMin) {
     if (!attrs.ints.empty()) out.ints = {wrap_dim(attrs.ints[0], rank, p)};
   } else if (p == Prim::Transpose) {
@@ -461,6 +499,8 @@ const char* prim_name(Prim p) {
   case Prim::IndexAdd: return "index_add";
   case Prim::Im2Col: return "im2col";
   case Prim::Col2Im: return "col2im";
+  case Prim::CumSum: return "cumsum";
+  case Prim::CumProd: return "cumprod";
   }
   return "?";
 }
@@ -584,6 +624,8 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
   }
   case Prim::Where:
     return broadcast_shapes(broadcast_shapes(in[0], in[1], ctx.c_str()), in[2], ctx.c_str());
+  case Prim::CumSum:
+  case Prim::CumProd: return in[0];
   case Prim::IndexSelect:
   case Prim::IndexAdd: {
     EMBER_CHECK(in[1].size() <= 1, Value, ctx, "index must be 1-D, got shape ", shape_str(in[1]));

@@ -147,3 +147,16 @@ func.func @masks(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
   %w = ember.where %c, %f, %y : tensor<4xi1>, tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
   return %w : tensor<4xf32>
 }
+
+// -----
+
+// A one-operand test lowers to a generic with an i1 result; the record's expression is the body.
+// CHECK-LABEL: func.func @isinf
+func.func @isinf(%x: tensor<5xf32>) -> tensor<5xi1> {
+  // CHECK: linalg.generic
+  // CHECK: math.absf
+  // CHECK: arith.cmpf oeq, %{{.*}}, %{{.*}} : f32
+  // CHECK: linalg.yield %{{.*}} : i1
+  %0 = ember.isinf %x : tensor<5xf32>
+  return %0 : tensor<5xi1>
+}

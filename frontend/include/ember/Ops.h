@@ -40,6 +40,8 @@ enum class Prim {
                // {kh, kw, sh, sw, pad_top, pad_left, dh, dw, oh, ow, H, W} (zeros outside; a
                // 13th entry 1: -inf outside, for max pooling)
   Col2Im,      // the adjoint of Im2Col (same ints): overlapping window entries accumulate
+  CumSum,      // ints = {dim, reverse}: running sums along dim (from the end when reverse)
+  CumProd,     // ints = {dim}: running products along dim
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.

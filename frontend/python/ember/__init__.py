@@ -247,3 +247,10 @@ for _name in _reductions.FUNCTIONS:
     __all__.append(_name)
 del _name
 from ._compile import compile, export, load_exported  # noqa: E402
+
+from . import _pointwise, linalg  # noqa: E402
+for _name in _pointwise.FUNCTIONS:
+    globals()[_name] = getattr(_pointwise, _name)
+    __all__.append(_name)
+del _name
+__all__ += ["linalg"]

@@ -15,17 +15,26 @@ def _dims(dim):
     return list(dim)
 
 
+def _cast(input, dtype, op):
+    """The input converted for a dtype= argument (PyTorch converts before reducing)."""
+    return input if dtype is None else _C._reduction_input(input, dtype, op)
+
+
+def _as(out, dtype):
+    # Integer sums and products accumulate in int64; dtype= asks for another integer type.
+    return out if dtype is None or out.dtype == dtype else out.to(dtype)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
-    out = _C._sum(input, _dims(dim), keepdim)
-    return out if dtype is None else out.to(dtype)
+    return _as(_C._sum(_cast(input, dtype, "ember.sum"), _dims(dim), keepdim), dtype)
 
 
-def mean(input, dim=None, keepdim=False):
-    return _C._mean(input, _dims(dim), keepdim)
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    return _C._mean(_cast(input, dtype, "ember.mean"), _dims(dim), keepdim)
 
 
-def prod(input, dim=None, keepdim=False):
-    return _C._prod(input, _dims(dim), keepdim)
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    return _as(_C._prod(_cast(input, dtype, "ember.prod"), _dims(dim), keepdim), dtype)
 
 
 def amax(input, dim=(), keepdim=False):
@@ -44,13 +53,32 @@ def argmin(input, dim=None, keepdim=False):
     return _C._argmin(input, dim, keepdim)
 
 
+def _at_indices(input, indices, dim):
+    """input's entries at `indices` (keepdim-shaped) along dim: the gradient goes to those
+    entries only, as for torch.max(input, dim)."""
+    d = dim % input.dim()
+    shape = [1] * input.dim()
+    shape[d] = input.shape[d]
+    positions = _C._arange(0, input.shape[d], 1, _C.dtype.int64).reshape(shape)
+    return _C._sum(_C.where(_C.eq(positions, indices), input, 0.0), [d], True)
+
+
 def _min_max(reduce, arg, elementwise):
     def f(input, dim=None, keepdim=False):
         if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
             return elementwise(input, dim)
         if dim is None:
             return reduce(input, [], False)
-        return _MinMax(reduce(input, [dim], keepdim), arg(input, dim, keepdim))
+        indices = arg(input, dim, True)
+        if input.requires_grad and _C.is_grad_enabled() and input.dim() > 0:
+            values = _at_indices(input, indices, dim)
+        else:
+            values = reduce(input, [dim], True)
+        if not keepdim and input.dim() > 0:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        elif not keepdim:
+            values, indices = values.reshape(()), indices.reshape(())
+        return _MinMax(values, indices)
     return f
 
 

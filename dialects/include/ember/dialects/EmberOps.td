@@ -9,28 +9,31 @@ include "mlir/IR/RegionKindInterface.td"
 def Ember_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def Ember_BoolTensor : RankedTensorOf<[I1]>;
 def Ember_AnyTensor : RankedTensorOf<[AnyFloat, I1]>;
+def Ember_IntegerTensor : RankedTensorOf<[AnySignlessInteger]>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise ops: generated from the op records (Elementwise.def).
 //===----------------------------------------------------------------------===//
 
-class Ember_ElementwiseOp1<string mnemonic, string sum, string expr>
+class Ember_ElementwiseOp1<string mnemonic, string sum, string expr,
+                           Type tensor = Ember_FloatTensor>
     : Ember_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = sum;
   let description = "Elementwise; the scalar expression is `" # expr # "` in the operand `a`.";
-  let arguments = (ins Ember_FloatTensor:$input);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins tensor:$input);
+  let results = (outs tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-class Ember_ElementwiseOp2<string mnemonic, string sum, string expr>
+class Ember_ElementwiseOp2<string mnemonic, string sum, string expr,
+                           Type tensor = Ember_FloatTensor>
     : Ember_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = sum;
   let description = "Elementwise with PyTorch broadcasting (trailing dimensions align, size-1 "
-                    "dimensions stretch); both operands share one float element type. The "
+                    "dimensions stretch); both operands share one element type. The "
                     "scalar expression is `" # expr # "` in the operands `a`, `b`.";
-  let arguments = (ins Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins tensor:$lhs, tensor:$rhs);
+  let results = (outs tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
   let hasVerifier = 1;
   let extraClassDefinition = [{
@@ -47,11 +50,37 @@ class Ember_ElementwiseOp2<string mnemonic, string sum, string expr>
 }
 
 // The records' dtype rules: Same and Float compute in the operands' float type; Bool compares
-// and gives i1.
+// (or classifies) and gives i1; Integral and Integer work on signless integers (i1 included).
 class Ember_ElementwiseOp1Same<string m, string s, string e> : Ember_ElementwiseOp1<m, s, e>;
 class Ember_ElementwiseOp1Float<string m, string s, string e> : Ember_ElementwiseOp1<m, s, e>;
 class Ember_ElementwiseOp2Same<string m, string s, string e> : Ember_ElementwiseOp2<m, s, e>;
 class Ember_ElementwiseOp2Float<string m, string s, string e> : Ember_ElementwiseOp2<m, s, e>;
+class Ember_ElementwiseOp1Integral<string m, string s, string e>
+    : Ember_ElementwiseOp1<m, s, e, Ember_IntegerTensor>;
+class Ember_ElementwiseOp2Integral<string m, string s, string e>
+    : Ember_ElementwiseOp2<m, s, e, Ember_IntegerTensor>;
+class Ember_ElementwiseOp2Integer<string m, string s, string e>
+    : Ember_ElementwiseOp2<m, s, e, Ember_IntegerTensor>;
+class Ember_ElementwiseOp1Bool<string mnemonic, string sum, string expr>
+    : Ember_Op<mnemonic, [Pure, SameOperandsAndResultShape,
+                          DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = sum;
+  let description = "Elementwise test; the result is i1. The scalar expression is `" # expr #
+                    "` in the operand `a`.";
+  let arguments = (ins Ember_FloatTensor:$input);
+  let results = (outs Ember_BoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext* ctx,
+        ::std::optional<::mlir::Location>, ::mlir::ValueRange operands,
+        ::mlir::DictionaryAttr, ::mlir::OpaqueProperties, ::mlir::RegionRange,
+        ::llvm::SmallVectorImpl<::mlir::Type>& results) {
+      results.push_back(::mlir::cast<::mlir::RankedTensorType>(operands[0].getType())
+                            .clone(::mlir::IntegerType::get(ctx, 1)));
+      return ::mlir::success();
+    }
+  }];
+}
 class Ember_ElementwiseOp2Bool<string mnemonic, string sum, string expr>
     : Ember_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = sum;
