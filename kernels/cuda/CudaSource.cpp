@@ -96,6 +96,115 @@ EMBER_INT_TOO(rint, rintf, rint, x)
 __device__ __forceinline__ float fmod(float a, float b) { return ::fmodf(a, b); }
 __device__ __forceinline__ double fmod(double a, double b) { return ::fmod(a, b); }
 template <class T> __device__ __forceinline__ T fmod(T a, T b) { return b == 0 ? (T)0 : (T)(a % b); }
+// The rest of ember::sexpr (frontend/include/ember/ops/ScalarExpr.h), for device types.
+template <class T> struct is_float { static const bool value = false; };
+template <> struct is_float<float> { static const bool value = true; };
+template <> struct is_float<double> { static const bool value = true; };
+template <class T> struct is_signed { static const bool value = (T)-1 < (T)0; };
+template <class T> struct is_bool { static const bool value = false; };
+template <> struct is_bool<bool> { static const bool value = true; };
+__device__ __forceinline__ float copysign(float a, float b) { return ::copysignf(a, b); }
+__device__ __forceinline__ double copysign(double a, double b) { return ::copysign(a, b); }
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type floor_mod(A x, B y) {
+  typedef typename common<A, B>::type C;
+  C a = x, b = y, m;
+  if constexpr (is_float<C>::value) {
+    m = fmod(a, b);
+  } else {
+    if (b == 0 || (is_signed<C>::value && b == (C)-1)) return (C)0;
+    m = (C)(a % b);
+  }
+  return (m != 0 && ((b < 0) != (m < 0))) ? (C)(m + b) : m;
+}
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type floor_div(A x, B y) {
+  typedef typename common<A, B>::type C;
+  C a = x, b = y;
+  if constexpr (is_float<C>::value) {
+    if (b == 0) return a / b;
+    C mod = fmod(a, b);
+    C div = (a - mod) / b;
+    if (mod != 0 && ((b < 0) != (mod < 0))) div -= (C)1;
+    if (div == 0) return copysign((C)0, a / b);
+    C fl = floor(div);
+    return div - fl > (C)0.5 ? (C)(fl + 1) : fl;
+  } else {
+    if (b == 0) return (C)0;
+    if (is_signed<C>::value && b == (C)-1) return (C)(0ull - (unsigned long long)a);
+    C q = (C)(a / b);
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? (C)(q - 1) : q;
+  }
+}
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type trunc_div(A x, B y) {
+  typedef typename common<A, B>::type C;
+  C a = x, b = y;
+  if constexpr (is_float<C>::value) {
+    return trunc(a / b);
+  } else {
+    if (b == 0) return (C)0;
+    if (is_signed<C>::value && b == (C)-1) return (C)(0ull - (unsigned long long)a);
+    return (C)(a / b);
+  }
+}
+__device__ __forceinline__ float pow(float a, float b) { return ::powf(a, b); }
+__device__ __forceinline__ double pow(double a, double b) { return ::pow(a, b); }
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type pow(A x, B y) {
+  typedef typename common<A, B>::type C;
+  C a = x, b = y;
+  if constexpr (is_float<C>::value) {
+    return pow(a, b);
+  } else {
+    if (is_bool<C>::value) return a || !b;
+    if (is_signed<C>::value && b < 0) {
+      if (a == 1) return (C)1;
+      if (a == -1) return (C)(b % 2 == 0 ? 1 : -1);
+      return (C)0;
+    }
+    unsigned long long base = (unsigned long long)(long long)a, r = 1;
+    for (unsigned long long e = (unsigned long long)b; e; e >>= 1) {
+      if (e & 1) r *= base;
+      base *= base;
+    }
+    return (C)r;
+  }
+}
+__device__ __forceinline__ float erfinv(float y) { return ::erfinvf(y); }
+__device__ __forceinline__ double erfinv(double y) { return ::erfinv(y); }
+template <class T> __device__ __forceinline__ bool isinf(T x) {
+  if constexpr (is_float<T>::value) return x == x && (x - x) != (x - x);
+  else return false;
+}
+template <class T> __device__ __forceinline__ bool isfinite(T x) {
+  if constexpr (is_float<T>::value) return (x - x) == (x - x);
+  else return true;
+}
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type bitwise_and(A a, B b) { return a & b; }
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type bitwise_or(A a, B b) { return a | b; }
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type bitwise_xor(A a, B b) { return a ^ b; }
+__device__ __forceinline__ bool bitwise_not(bool a) { return !a; }
+template <class T> __device__ __forceinline__ T bitwise_not(T a) { return (T)~a; }
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type shift_left(A x, B y) {
+  typedef typename common<A, B>::type C;
+  C a = x, b = y;
+  const C bits = (C)(sizeof(C) * 8);
+  if ((is_signed<C>::value && b < 0) || b >= bits) return (C)0;
+  return (C)((unsigned long long)(long long)a << (unsigned long long)b);
+}
+template <class A, class B>
+__device__ __forceinline__ typename common<A, B>::type shift_right(A x, B y) {
+  typedef typename common<A, B>::type C;
+  C a = x, b = y;
+  const C bits = (C)(sizeof(C) * 8);
+  if ((is_signed<C>::value && b < 0) || b >= bits) return (C)(a < 0 ? -1 : 0);
+  return (C)(a >> b);
+}
 } // namespace ember_ops
 template <class T> __device__ __forceinline__ T ember_lowest() {
   return (T)0 < (T)-1 ? (T)0 : (T)((unsigned long long)1 << (sizeof(T) * 8 - 1));

@@ -57,10 +57,15 @@ TEST(CudaKernels, EveryRecordForEveryDtypeCompiles) {
     for (int pi = 0; pi < int(Prim::MatMul); ++pi) {
       const Prim p = static_cast<Prim>(pi);
       if (!prim_is_elementwise(p)) continue;
-      Tensor x = zeros({1}, d);
+      Tensor x = ones({1}, d);
+      DType out;
+      try { // a rule that refuses this dtype (bitwise ops on floats) generates no kernel for it
+        out = ember::apply(p, prim_arity(p) == 1 ? std::vector<Tensor>{x}
+                                                 : std::vector<Tensor>{x, x}).dtype();
+      } catch (const Error&) {
+        continue;
+      }
       const DType cd = compute_dtype(p, {x, x});
-      const DType out = ember::apply(p, prim_arity(p) == 1 ? std::vector<Tensor>{x}
-                                                    : std::vector<Tensor>{x, x}).dtype();
       std::vector<ks::PointwiseInput> in(prim_arity(p), {d, cd, false});
       for (bool contiguous : {true, false}) {
         const std::string name = std::string("k") + std::to_string(i++) + "_" + prim_name(p);
