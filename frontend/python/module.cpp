@@ -24,6 +24,8 @@
 namespace nb = nanobind;
 using namespace ember;
 
+void bind_shape(nb::module_& m); // bind_shape.cpp
+
 namespace {
 
 // ember::Error -> the matching built-in Python exception, message unchanged.
@@ -443,6 +445,8 @@ NB_MODULE(_C, m) {
     m.def("index_select", [](const Tensor& a, int64_t d, const Tensor& i) { return index_select(a, d, i); },
           nb::arg("input"), nb::arg("dim"), nb::arg("index"));
   }
+
+  bind_shape(m);
 
   nb::module_ cuda = m.def_submodule("cuda", "CUDA availability (loaded at run time)");
   cuda.def("is_available", &cuda::is_available);

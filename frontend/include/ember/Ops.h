@@ -36,6 +36,11 @@ enum class Prim {
   IndexSelect, // (a, index): the entries index[i] of a along ints[0] (index 1-D integer)
   IndexAdd,    // (src, index): zeros of size ints[1] along ints[0] with src's entries added at
                // index (the VJP of IndexSelect; repeated indices accumulate)
+  Gather,      // (a, index): out[i][j] = a[index[i][j]][j] along ints[0] (index int64, a's rank)
+  ScatterAdd,  // (self, index, src): self with src[i][j] added at [index[i][j]][j] along ints[0]
+  Scatter,     // (self, index, src): self with src[i][j] written at [index[i][j]][j] (last wins)
+  ArgSort,     // indices sorting a along ints[0]; ints[1]: descending (stable, NaN largest)
+  Unfold,      // ints = {dim, size, step}: windows along dim as a new last dimension (a view)
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
