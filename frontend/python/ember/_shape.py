@@ -181,8 +181,8 @@ def nonzero(input, *, as_tuple=False):
     nz = _S.nonzero(input)
     if not as_tuple:
         return nz
-    if input.dim() == 0:
-        return (nz.reshape(-1),)
+    if input.dim() == 0:  # one entry per nonzero (0 or 1), like PyTorch
+        return (_C.zeros([nz.shape[0]], _C.dtype.int64),)
     return tuple(nz.select(1, i) for i in range(input.dim()))
 
 
