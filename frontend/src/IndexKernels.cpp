@@ -93,8 +93,14 @@ Shape index_prim_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs)
   case Prim::Scatter:
     check_index_shapes(p, in[0], in[1], &in[2], dim);
     return in[0];
-  case Prim::ArgSort:
-    return in[0];
+  case Prim::ArgSort: {
+    Shape out = in[0];
+    const int64_t k = attrs.ints.size() > 2 ? attrs.ints[2] : -1, n = size_at(in[0], dim);
+    EMBER_CHECK(k <= n, Runtime, ctx, "selected index k out of range (k = ", k, ", dimension ",
+                dim, " has size ", n, ")");
+    if (k >= 0 && !out.empty()) out[dim] = k;
+    return out;
+  }
   case Prim::Unfold: {
     const int64_t size = attrs.ints[1], step = attrs.ints[2], n = size_at(in[0], dim);
     EMBER_CHECK(step > 0, Runtime, ctx, "step is ", step, " but must be > 0");
@@ -176,6 +182,7 @@ Tensor index_prim_compute(Prim p, const std::vector<Tensor>& in, const Attrs& at
     for (int64_t i = 0; i < dim; ++i) outer *= a.shape()[i];
     for (int64_t i = dim + 1; i < a.dim(); ++i) inner *= a.shape()[i];
     const bool descending = attrs.ints.size() > 1 && attrs.ints[1];
+    const int64_t k = a.dim() ? shape[dim] : 1; // the first k of the order (topk)
     int64_t* dst = out.data<int64_t>();
     EMBER_DISPATCH(a.dtype(), {
       using C = compute_t<T>;
@@ -185,20 +192,20 @@ Tensor index_prim_compute(Prim p, const std::vector<Tensor>& in, const Attrs& at
         std::vector<int64_t> order(n);
         for (int64_t r = b; r < e; ++r) {
           const int64_t o = r / inner, i = r % inner, base = o * n * inner + i;
-          auto at = [&](int64_t k) { return static_cast<C>(src[base + k * inner]); };
+          auto at = [&](int64_t j) { return static_cast<C>(src[base + j * inner]); };
           std::iota(order.begin(), order.end(), 0);
-          // NaN is the largest value (PyTorch's order); ties keep their order.
-          if (descending)
-            std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-              C vx = at(x), vy = at(y);
-              return (vx != vx && vy == vy) || vx > vy;
-            });
-          else
-            std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-              C vx = at(x), vy = at(y);
-              return (vx == vx && vy != vy) || vx < vy;
-            });
-          for (int64_t k = 0; k < n; ++k) dst[base + k * inner] = order[k];
+          // NaN is the largest value (PyTorch's order); ties keep their order (the index
+          // breaks them, so a partial sort for topk is stable too).
+          auto before = [&](int64_t x, int64_t y) {
+            C vx = at(x), vy = at(y);
+            const bool nx = vx != vx, ny = vy != vy;
+            if (nx || ny) return nx == ny ? x < y : (descending ? nx : ny);
+            if (vx != vy) return descending ? vx > vy : vx < vy;
+            return x < y;
+          };
+          if (k < n) std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+          else std::sort(order.begin(), order.end(), before);
+          for (int64_t j = 0; j < k; ++j) dst[o * k * inner + i + j * inner] = order[j];
         }
       });
     });

@@ -385,8 +385,7 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   const int64_t d = wrap(dim, a.dim(), op), size = a.dim() ? a.shape()[d] : 1;
   EMBER_CHECK(k >= 0 && k <= size, Runtime, op, "selected index k out of range (k = ", k,
               ", dimension ", d, " has size ", size, ")");
-  Tensor idx = argsort(a, d, largest);
-  if (a.dim()) idx = narrow(idx, d, 0, k);
+  Tensor idx = apply(Prim::ArgSort, {a}, {{d, largest ? 1 : 0, k}});
   return {gather(a, d, idx), idx};
 }
 

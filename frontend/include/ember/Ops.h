@@ -39,7 +39,8 @@ enum class Prim {
   Gather,      // (a, index): out[i][j] = a[index[i][j]][j] along ints[0] (index int64, a's rank)
   ScatterAdd,  // (self, index, src): self with src[i][j] added at [index[i][j]][j] along ints[0]
   Scatter,     // (self, index, src): self with src[i][j] written at [index[i][j]][j] (last wins)
-  ArgSort,     // indices sorting a along ints[0]; ints[1]: descending (stable, NaN largest)
+  ArgSort,     // indices sorting a along ints[0]; ints[1]: descending; ints[2] (optional): keep
+               // only the first k (topk). Stable, NaN largest
   Unfold,      // ints = {dim, size, step}: windows along dim as a new last dimension (a view)
 };
 
