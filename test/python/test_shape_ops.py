@@ -392,3 +392,22 @@ def test_errors_like_torch(exc, match, f):
         f(torch, torch.tensor(x))
     with pytest.raises(exc, match=match):
         f(ember, ember.tensor(x))
+
+
+@pytest.mark.parametrize("shape,classes", [((5,), -1), ((2, 3), 6), ((0,), 3), ((), 4)])
+def test_one_hot(shape, classes):
+    x = RNG.integers(0, 4, shape)
+    e = ember.nn.functional.one_hot(ember.tensor(x), classes)
+    t = torch.nn.functional.one_hot(torch.tensor(x), classes)
+    assert e.shape == tuple(t.shape) and e.dtype == ember.int64
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("f", [lambda m, F: F.one_hot(m.tensor([0, 5]), 3),
+                               lambda m, F: F.one_hot(m.tensor([-1]), 3),
+                               lambda m, F: F.one_hot(m.tensor([1.0]))])
+def test_one_hot_errors_like_torch(f):
+    with pytest.raises(RuntimeError):
+        f(torch, torch.nn.functional)
+    with pytest.raises(RuntimeError, match="one_hot"):
+        f(ember, ember.nn.functional)
