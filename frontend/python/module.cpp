@@ -25,6 +25,7 @@ namespace nb = nanobind;
 using namespace ember;
 
 void bind_nn(nb::module_& m); // bind_nn.cpp
+void bind_shape(nb::module_& m); // bind_shape.cpp
 
 namespace {
 
@@ -456,5 +457,6 @@ NB_MODULE(_C, m) {
 
   bind_nn(m);
   bind_pointwise(m);
+  bind_shape(m);
   bind_cuda(m);
 }

@@ -1,8 +1,10 @@
 // Autograd as a graph transform: walk the recorded nodes from the outputs back and apply each
 // primitive's VJP rule, written with ember ops (so the rules themselves record when
 // create_graph is set, and under tracing they become part of the trace).
+#include "ember/Creation.h"
 #include "ember/Graph.h"
 #include "ember/ReductionOps.h"
+#include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
@@ -133,6 +135,35 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {apply(Prim::CumSum, {g}, {{n.attrs.ints[0], !n.attrs.ints[1]}})};
   case Prim::CumProd:
     return {cumprod_backward(n.inputs[0], g, n.attrs.ints[0])};
+  case Prim::Gather: {
+    const Tensor &a = n.inputs[0], &idx = n.inputs[1];
+    return {scatter_add(zeros(a.shape(), g.dtype()), n.attrs.ints[0], idx, g), Tensor()};
+  }
+  case Prim::ScatterAdd:
+  case Prim::Scatter: {
+    const Tensor &idx = n.inputs[1], &src = n.inputs[2];
+    const int64_t d = n.attrs.ints[0];
+    // Written positions take src's gradient; scatter overwrote self there.
+    Tensor gself = n.prim == Prim::ScatterAdd ? g : scatter(g, d, idx, 0.0);
+    Tensor gsrc = gather(g, d, idx);
+    for (int64_t k = 0; k < gsrc.dim(); ++k) // src may be larger than index: zeros beyond it
+      if (gsrc.shape()[k] != src.shape()[k])
+        gsrc = apply(Prim::SliceBackward, {gsrc}, {{k, 0, gsrc.shape()[k], 1, src.shape()[k]}});
+    return {gself, Tensor(), gsrc};
+  }
+  case Prim::ArgSort:
+    return {Tensor()};
+  case Prim::Unfold: {
+    const Tensor& a = n.inputs[0];
+    if (a.dim() == 0) return {reshape(sum(g), {})};
+    const int64_t d = n.attrs.ints[0], size = n.attrs.ints[1], step = n.attrs.ints[2];
+    const int64_t windows = g.shape()[d];
+    // Window w, element k came from position w * step + k: add the windows back there.
+    Tensor pos = add(unsqueeze(arange(0, double(windows * step), double(step), DType::Int64), 1),
+                     unsqueeze(arange(0, double(size), 1, DType::Int64), 0));
+    Tensor flat = flatten(movedim(g, -1, d + 1), d, d + 1);
+    return {apply(Prim::IndexAdd, {flat, reshape(pos, {-1})}, {{d, a.shape()[d]}})};
+  }
   }
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }

@@ -89,11 +89,12 @@ Tensor hardsigmoid(const Tensor& x) { return clamp(add(div(x, scalar(6)), scalar
 Tensor hardswish(const Tensor& x) { return mul(x, hardsigmoid(x)); }
 
 Tensor one_hot(const Tensor& target, int64_t num_classes) {
-  EMBER_CHECK(target.dtype() == DType::Int64, Type, "ember.one_hot",
+  // RuntimeError for bad dtypes and class values, as in PyTorch.
+  EMBER_CHECK(target.dtype() == DType::Int64, Runtime, "ember.one_hot",
               "one_hot is only applicable to index tensors (int64), got ", dtype_name(target.dtype()));
   if (num_classes < 0) num_classes = target.numel() ? int64_t(amax(target).item()) + 1 : 0;
   if (target.numel())
-    EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Index,
+    EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Runtime,
                 "ember.one_hot", "class values must be in [0, ", num_classes, ")");
   return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64)).to(DType::Int64);
 }

@@ -5,6 +5,7 @@
 #include "ConvOps.h"
 #include "CudaOps.h"
 #include "ElementwiseKernels.h"
+#include "IndexKernels.h"
 #include "ember/Graph.h"
 #include "ember/kernels/Elementwise.h"
 #include "ember/ops/ScalarExpr.h"
@@ -77,7 +78,8 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   case Prim::CumSum:
   case Prim::CumProd: return is_floating(in[0].dtype()) ? in[0].dtype() : DType::Int64;
   case Prim::ArgMax:
-  case Prim::ArgMin: return DType::Int64;
+  case Prim::ArgMin:
+  case Prim::ArgSort: return DType::Int64;
   default: return in[0].dtype();
   }
 }
@@ -198,6 +200,7 @@ bool has_zero(const Tensor& t) {
 // The eager CPU computation of each primitive on concrete inputs.
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype) {
+  if (detail::is_index_prim(p)) return detail::index_prim_compute(p, in, attrs, shape, out_dtype);
   switch (p) {
 #define EMBER_ELEMENTWISE(Name, ...) case Prim::Name:
 #include "ember/ops/Elementwise.def"
@@ -422,6 +425,7 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
 
 // Normalizes attributes (negative dims wrapped) so equal ops compare equal in graphs.
 Attrs normalize(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
+  if (detail::is_index_prim(p)) return detail::index_prim_normalize(p, in, attrs);
   Attrs out = attrs;
   const int64_t rank = in.empty() ? 0 : static_cast<int64_t>(in[0].size());
   if (p == Prim::Sum || p == Prim::Amax || p == Prim::Amin || p == Prim::Prod) {
@@ -501,6 +505,11 @@ const char* prim_name(Prim p) {
   case Prim::Col2Im: return "col2im";
   case Prim::CumSum: return "cumsum";
   case Prim::CumProd: return "cumprod";
+  case Prim::Gather: return "gather";
+  case Prim::ScatterAdd: return "scatter_add";
+  case Prim::Scatter: return "scatter";
+  case Prim::ArgSort: return "argsort";
+  case Prim::Unfold: return "unfold";
   }
   return "?";
 }
@@ -515,8 +524,11 @@ int prim_arity(Prim p) {
   case Prim::MatMul:
   case Prim::BatchMatMul:
   case Prim::IndexSelect:
-  case Prim::IndexAdd: return 2;
-  case Prim::Where: return 3;
+  case Prim::IndexAdd:
+  case Prim::Gather: return 2;
+  case Prim::Where:
+  case Prim::ScatterAdd:
+  case Prim::Scatter: return 3;
   case Prim::Cat: return -1;
   default: return 1;
   }
@@ -541,6 +553,7 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
               "takes ", prim_arity(p), " tensor inputs, got ", in.size());
   if (prim_is_elementwise(p))
     return in.size() == 2 ? broadcast_shapes(in[0], in[1], ctx.c_str()) : in[0];
+  if (detail::is_index_prim(p)) return detail::index_prim_shape(p, in, attrs);
   switch (p) {
   case Prim::MatMul: {
     const Shape &a = in[0], &b = in[1];

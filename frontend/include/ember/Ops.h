@@ -42,6 +42,12 @@ enum class Prim {
   Col2Im,      // the adjoint of Im2Col (same ints): overlapping window entries accumulate
   CumSum,      // ints = {dim, reverse}: running sums along dim (from the end when reverse)
   CumProd,     // ints = {dim}: running products along dim
+  Gather,      // (a, index): out[i][j] = a[index[i][j]][j] along ints[0] (index int64, a's rank)
+  ScatterAdd,  // (self, index, src): self with src[i][j] added at [index[i][j]][j] along ints[0]
+  Scatter,     // (self, index, src): self with src[i][j] written at [index[i][j]][j] (last wins)
+  ArgSort,     // indices sorting a along ints[0]; ints[1]: descending; ints[2] (optional): keep
+               // only the first k (topk). Stable, NaN largest
+  Unfold,      // ints = {dim, size, step}: windows along dim as a new last dimension (a view)
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
