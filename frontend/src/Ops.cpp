@@ -679,7 +679,7 @@ namespace {
 // Views only rearrange metadata: the same code serves every device.
 bool is_view(Prim p) {
   return p == Prim::Reshape || p == Prim::Transpose || p == Prim::Expand || p == Prim::Permute ||
-         p == Prim::Slice;
+         p == Prim::Slice || p == Prim::Unfold;
 }
 
 // The device `p` runs on: CUDA when any input is there. The other inputs must be on that
