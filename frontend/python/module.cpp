@@ -26,6 +26,7 @@ using namespace ember;
 
 void bind_nn(nb::module_& m); // bind_nn.cpp
 void bind_shape(nb::module_& m); // bind_shape.cpp
+void bind_linalg(nb::module_& m); // bind_linalg.cpp
 
 namespace {
 
@@ -458,5 +459,6 @@ NB_MODULE(_C, m) {
   bind_nn(m);
   bind_pointwise(m);
   bind_shape(m);
+  bind_linalg(m);
   bind_cuda(m);
 }

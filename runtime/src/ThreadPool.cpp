@@ -96,7 +96,7 @@ private:
     }
   }
 
-  std::atomic<int> threads_{std::max(1u, std::thread::hardware_concurrency())};
+  std::atomic<int> threads_{static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
   std::vector<std::thread> workers_;
   std::mutex mu_, run_mu_;
   std::condition_variable wake_, finished_;

@@ -260,3 +260,9 @@ for _name in _pointwise.FUNCTIONS:
     __all__.append(_name)
 del _name
 __all__ += ["linalg"]
+
+from . import _linalg_ops  # noqa: E402
+for _name in _linalg_ops.FUNCTIONS:
+    globals()[_name] = getattr(_linalg_ops, _name)
+    __all__.append(_name)
+del _name
