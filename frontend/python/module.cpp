@@ -101,6 +101,35 @@ Tensor from_array(nb::ndarray<nb::device::cpu> a) {
   return copy_from(a.data(), from_dlpack_dtype(a.dtype()), shape, strides);
 }
 
+// torch.from_numpy: a tensor over the array's own memory (writes show on both sides); the
+// array stays alive while any view of it does.
+Tensor from_numpy_shared(nb::ndarray<nb::device::cpu> a, nb::object array) {
+  Shape shape(a.ndim()), strides(a.ndim());
+  int64_t extent = 1;
+  for (size_t i = 0; i < a.ndim(); ++i) {
+    shape[i] = static_cast<int64_t>(a.shape(i));
+    strides[i] = a.stride(i);
+    EMBER_CHECK(strides[i] >= 0, Value, "ember.from_numpy", "At least one stride in the given "
+                "numpy array is negative; ember does not support negative strides. Use "
+                "array.copy() first");
+    if (shape[i] == 0) extent = 0;
+    else if (extent) extent += (shape[i] - 1) * strides[i];
+  }
+  const DType dtype = from_dlpack_dtype(a.dtype());
+  PyObject* keep = array.ptr();
+  Py_INCREF(keep);
+  std::shared_ptr<void> owner(keep, [](void* p) {
+    nb::gil_scoped_acquire gil;
+    Py_DECREF(static_cast<PyObject*>(p));
+  });
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(a.data(), size_t(extent) * itemsize(dtype), owner);
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
 nb::object item(const Tensor& t) {
   double v = t.item();
   if (t.dtype() == DType::Bool) return nb::bool_(v != 0);
@@ -282,6 +311,9 @@ NB_MODULE(_C, m) {
       .def("__rmul__", [](const Tensor& a, nb::handle b) { return mul(as_tensor(b, "ember.mul"), a); });
 
   m.def("_from_array", &from_array, nb::arg("array"));
+  m.def("_from_numpy_shared", [](nb::handle array) {
+    return from_numpy_shared(nb::cast<nb::ndarray<nb::device::cpu>>(array), nb::borrow(array));
+  });
   // Reductions take normalized arguments; ember/_reductions.py gives them PyTorch's signatures.
   m.def("_sum", [](const Tensor& a, const Shape& d, bool k) { return sum(a, d, k); });
   m.def("_amax", [](const Tensor& a, const Shape& d, bool k) { return amax(a, d, k); });

@@ -116,7 +116,10 @@ void set_host_cache_limit(int64_t bytes) {
 Storage::Storage(std::size_t bytes, Device device)
     : data_(device.is_cuda() ? cuda::device_alloc(bytes, device.index) : host_alloc(bytes)),
       bytes_(bytes), device_(device) {}
+Storage::Storage(void* external, std::size_t bytes, std::shared_ptr<void> owner)
+    : data_(external), bytes_(bytes), owner_(std::move(owner)) {}
 Storage::~Storage() {
+  if (owner_) return; // the owner's deleter gives the memory back
   if (device_.is_cuda()) cuda::device_free(data_, bytes_, device_.index);
   else host_free(data_, bytes_);
 }

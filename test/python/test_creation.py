@@ -101,3 +101,22 @@ def test_in_place_errors():
         ember.randint(5, 2, (3,))
     with pytest.raises(TypeError, match="needs a floating point dtype"):
         ember.rand(3, dtype=ember.int64)
+
+
+def test_from_numpy_shares_memory_like_torch():
+    import numpy as np
+    a = np.arange(12, dtype=np.float64).reshape(3, 4)
+    t = ember.from_numpy(a)
+    assert t.dtype == ember.float64 and t.shape == (3, 4)
+    a[0, 1] = 100.0
+    assert t[0, 1].item() == 100.0
+    t[2, 3] = -7.0
+    assert a[2, 3] == -7.0
+    s = ember.from_numpy(a[:, ::2])  # strided views share too
+    assert s.stride() == [4, 2] and s[1, 1].item() == a[1, 2]
+    del a
+    assert t.sum().item() == sum(range(12)) - 1 + 100 - 11 - 7  # the array outlives `a`
+    with pytest.raises(ValueError, match="negative"):
+        ember.from_numpy(np.arange(3)[::-1])
+    with pytest.raises(TypeError):
+        ember.from_numpy([1, 2])

@@ -68,10 +68,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 
 def from_numpy(array):
-    """A tensor with the contents and dtype of a numpy array (copied for now)."""
+    """A tensor sharing the numpy array's memory (like torch.from_numpy): writes through either
+    show in both."""
     if not isinstance(array, _np.ndarray):
         raise TypeError(f"ember.from_numpy: expected np.ndarray, got {type(array).__name__}")
-    return _C._from_array(array)
+    return _C._from_numpy_shared(array)
 
 
 def _factory(value, name):

@@ -36,6 +36,8 @@ void set_host_cache_limit(int64_t bytes);
 class Storage {
 public:
   explicit Storage(std::size_t bytes, Device device = Device());
+  // Host memory someone else owns (a numpy array): `owner` keeps it alive while tensors use it.
+  Storage(void* external, std::size_t bytes, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -48,6 +50,7 @@ private:
   void* data_;
   std::size_t bytes_;
   Device device_;
+  std::shared_ptr<void> owner_; // set for external memory
 };
 
 } // namespace ember
