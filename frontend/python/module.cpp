@@ -395,6 +395,9 @@ NB_MODULE(_C, m) {
       .def("run", [](const Graph& g, nb::handle inputs) {
         return run_graph(g, tensor_list(inputs, "ember.Graph.run"));
       });
+  m.def("_lift_constants", [](Graph& g, nb::handle candidates) {
+    return lift_constants(g, tensor_list(candidates, "ember.compile"));
+  });
   m.def("_trace", [](nb::callable fn, const std::vector<Shape>& shapes,
                      const std::vector<bool>& requires_grad, const std::vector<DType>& dtypes) {
     auto call = [&](const std::vector<Tensor>& inputs) {

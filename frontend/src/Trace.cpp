@@ -36,6 +36,23 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
   return g;
 }
 
+std::vector<Tensor> lift_constants(Graph& g, const std::vector<Tensor>& candidates) {
+  std::unordered_set<TensorImpl*> wanted;
+  for (const Tensor& t : candidates)
+    if (t.defined()) wanted.insert(t.unsafe_impl());
+  std::vector<Tensor> lifted, kept;
+  for (const Tensor& c : g.constants) {
+    if (!c.is_wrapped_number() && (wanted.count(c.unsafe_impl()) || c.requires_grad())) {
+      g.inputs.push_back(c);
+      lifted.push_back(c);
+    } else {
+      kept.push_back(c);
+    }
+  }
+  g.constants = std::move(kept);
+  return lifted;
+}
+
 std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs) {
   EMBER_CHECK(inputs.size() == g.inputs.size(), Value, "ember.run_graph", "the graph takes ",
               g.inputs.size(), " inputs, got ", inputs.size());

@@ -107,3 +107,62 @@ def test_bad_export_files_are_clear_errors(tmp_path):
         ember.load_exported(bad)
     with pytest.raises(ValueError, match="cannot open"):
         ember.load_exported(tmp_path / "missing.ember")
+
+
+def test_closed_over_tensors_are_inputs_not_constants():
+    w = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+    b = ember.tensor([0.5, -0.5])
+
+    @ember.compile
+    def f(x):
+        return ember.relu(x @ w + b)
+
+    x = ember.tensor([[1.0, 1.0]])
+    np.testing.assert_allclose(f(x).numpy(), [[4.5, 5.5]])
+    with ember.no_grad():
+        w.copy_(ember.tensor([[0.0, 1.0], [1.0, 0.0]]))  # an optimizer-style in-place update
+        b.copy_(ember.tensor([-10.0, 0.0]))
+    np.testing.assert_allclose(f(x).numpy(), [[0.0, 1.0]])
+    assert len(f.cache) == 1  # same signature: no recompilation
+
+
+def test_parameters_requiring_grad_are_inputs():
+    w = ember.ones(3, 2).requires_grad_(True)
+
+    @ember.compile
+    def loss_and_grad(x):
+        loss = (x @ w).sum()
+        (g,) = ember.autograd.grad([loss], [w])
+        return loss, g
+
+    x = ember.ones(4, 3)
+    loss, g = loss_and_grad(x)
+    assert loss.item() == 24.0
+    with ember.no_grad():
+        w.copy_(ember.full((3, 2), 2.0))
+    loss, g = loss_and_grad(x)
+    assert loss.item() == 48.0
+    np.testing.assert_allclose(g.numpy(), np.full((3, 2), 4.0))
+
+
+GLOBAL_SCALE = ember.tensor([2.0])
+
+
+def test_replacing_a_read_tensor_recompiles_and_the_limit_names_the_guard():
+    global GLOBAL_SCALE
+
+    def scale(x):
+        return x * GLOBAL_SCALE
+
+    f = ember.compile(scale)
+    x = ember.ones(3)
+    assert f(x).tolist() == [2.0, 2.0, 2.0]
+    GLOBAL_SCALE = ember.tensor([5.0])  # a new object: the identity guard fails, f retraces
+    assert f(x).tolist() == [5.0, 5.0, 5.0]
+    assert len(f.cache) == 2
+    f.recompile_limit = 2
+    GLOBAL_SCALE = ember.tensor([7.0])
+    with pytest.raises(RuntimeError, match="identity of the tensors"):
+        f(x)
+    with pytest.raises(RuntimeError, match="argument shapes"):
+        f(ember.ones(4))

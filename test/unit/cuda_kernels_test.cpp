@@ -67,7 +67,11 @@ TEST(CudaKernels, EveryRecordForEveryDtypeCompiles) {
       }
       const DType cd = compute_dtype(p, {x, x});
       std::vector<ks::PointwiseInput> in(prim_arity(p), {d, cd, false});
+      // The strided variant differs only in its index arithmetic: compile it for the dtypes
+      // that go through ptxas (below) and keep the others' batches small.
+      const bool full = d == DType::Float32 || d == DType::Float16 || d == DType::Int64;
       for (bool contiguous : {true, false}) {
+        if (!contiguous && !full) continue;
         const std::string name = std::string("k") + std::to_string(i++) + "_" + prim_name(p);
         batch.add(ks::pointwise_kernel(name, prim_expr(p), cd, out, in, contiguous));
       }
@@ -81,7 +85,7 @@ TEST(CudaKernels, EveryRecordForEveryDtypeCompiles) {
                   d == DType::Float32 || d == DType::Float16 || d == DType::Int64);
     total += batch.kernels;
   }
-  EXPECT_GT(total, 10 * 40 * 2);
+  EXPECT_GT(total, 10 * 40 + 3 * 40);
 }
 
 TEST(CudaKernels, CopiesWhereReductionsAndIndexingCompile) {

@@ -39,9 +39,53 @@ def _trace(fn, args, where):
     return graph, spec["out"]
 
 
+def _state_tensors(fn):
+    """The tensors `fn` reads besides its arguments: a module's (or a bound method's module's)
+    parameters and buffers, and tensors (or modules) in its closure and the globals it names.
+    Compiled graphs take them as inputs, so in-place updates (optimizer steps, running stats)
+    are seen by later calls."""
+    found = []
+
+    def add(obj):
+        if isinstance(obj, Tensor):
+            found.append(obj)
+        elif hasattr(obj, "parameters") and hasattr(obj, "buffers"):
+            found.extend(obj.parameters())
+            found.extend(obj.buffers())
+        elif isinstance(obj, (list, tuple)):
+            for o in obj:
+                if isinstance(o, Tensor):
+                    found.append(o)
+
+    add(fn)
+    add(getattr(fn, "__self__", None))
+    func = getattr(fn, "__func__", fn)
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            add(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    code, globs = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+    for name in (code.co_names if code else ()):
+        if name in globs:
+            add(globs[name])
+    unique, seen = [], set()
+    for t in found:
+        if id(t) not in seen:
+            seen.add(id(t))
+            unique.append(t)
+    return unique
+
+
 class CompiledFunction:
-    """What ember.compile returns: traces `fn` once per input signature (shapes and
-    requires_grad), compiles the graph, and runs the compiled code on later calls."""
+    """What ember.compile returns: traces `fn` once per input signature (shapes, dtypes and
+    requires_grad of the arguments, and which tensors it reads from its module, closure and
+    globals), compiles the graph, and runs the compiled code on later calls. Tensors `fn` reads
+    besides its arguments are graph inputs, not constants: later calls see their current
+    values. A signature change recompiles; more than `recompile_limit` signatures is an error
+    naming the guard that failed."""
+
+    recompile_limit = 8
 
     def __init__(self, fn):
         if not _C.has_compiler:
@@ -51,20 +95,38 @@ class CompiledFunction:
         self.cache = {}
         self.__wrapped__ = fn
 
-    def __call__(self, *args):
+    def _key(self, args):
+        state = _state_tensors(self.fn)
+        sig = tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
+        return (sig, tuple(id(t) for t in state)), state
+
+    def _entry(self, args):
         _check_args(args, "ember.compile")
-        key = tuple((a.shape, a.dtype, a.requires_grad) for a in args)
+        key, state = self._key(args)
         entry = self.cache.get(key)
         if entry is None:
+            if len(self.cache) >= self.recompile_limit:
+                old_sigs = {k[0] for k in self.cache}
+                guard = ("the argument shapes/dtypes/requires_grad" if key[0] not in old_sigs
+                         else "the identity of the tensors it reads from its module/closure/globals "
+                              "(a parameter or buffer was replaced by a new tensor)")
+                raise RuntimeError(
+                    f"ember.compile: {getattr(self.fn, '__name__', type(self.fn).__name__)} was "
+                    f"compiled {len(self.cache)} times (the limit); the guard that failed: {guard}. "
+                    "Keep shapes fixed, update parameters in place, or raise "
+                    "CompiledFunction.recompile_limit")
             graph, spec = _trace(self.fn, args, "ember.compile")
-            entry = self.cache[key] = (_C._compile_graph(graph), spec)
-        compiled, spec = entry
-        return _unflatten(compiled.run(list(args)), spec)
+            lifted = _C._lift_constants(graph, state)
+            entry = self.cache[key] = (_C._compile_graph(graph), spec, lifted)
+        return entry
+
+    def __call__(self, *args):
+        compiled, spec, lifted = self._entry(args)
+        return _unflatten(compiled.run(list(args) + list(lifted)), spec)
 
     def ir(self, *args):
         """The ember dialect IR compiled for these arguments' signature."""
-        self(*args)
-        return self.cache[tuple((a.shape, a.dtype, a.requires_grad) for a in args)][0].ir
+        return self._entry(args)[0].ir
 
 
 def compile(fn=None, **options):
