@@ -394,7 +394,23 @@ NB_MODULE(_C, m) {
       .def_prop_ro("num_nodes", [](const Graph& g) { return g.steps.size(); })
       .def("run", [](const Graph& g, nb::handle inputs) {
         return run_graph(g, tensor_list(inputs, "ember.Graph.run"));
+      })
+      // For exporters written in Python (ember.onnx): values are named by their TensorImpl.
+      .def_prop_ro("inputs", [](const Graph& g) { return g.inputs; })
+      .def_prop_ro("outputs", [](const Graph& g) { return g.outputs; })
+      .def_prop_ro("constants", [](const Graph& g) { return g.constants; })
+      .def_prop_ro("nodes", [](const Graph& g) {
+        nb::list out;
+        for (const Graph::Step& s : g.steps) {
+          nb::list ins;
+          for (const Tensor& t : s.node->inputs) ins.append(reinterpret_cast<uintptr_t>(t.unsafe_impl()));
+          out.append(nb::make_tuple(prim_name(s.node->prim), s.node->attrs.ints, s.node->attrs.keepdim,
+                                    ins, reinterpret_cast<uintptr_t>(s.output.unsafe_impl()),
+                                    s.node->shape, s.node->dtype));
+        }
+        return out;
       });
+  m.def("_value_id", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.unsafe_impl()); });
   m.def("_lift_constants", [](Graph& g, nb::handle candidates) {
     return lift_constants(g, tensor_list(candidates, "ember.compile"));
   });

@@ -267,3 +267,5 @@ for _name in _linalg_ops.FUNCTIONS:
     globals()[_name] = getattr(_linalg_ops, _name)
     __all__.append(_name)
 del _name
+from . import onnx  # noqa: E402,F401
+__all__.append("onnx")

@@ -1,0 +1,231 @@
+"""ember.onnx.export: a traced function or module as a standard ONNX model (opset 17 or newer).
+
+The function is traced into ember's graph (the same one autograd and the compiler use), so
+composites (gelu, softmax, layer_norm, cross_entropy, ...) arrive as primitives; each primitive
+maps to ONNX operators here, weights (the tensors the function reads) become initializers.
+A primitive without a mapping is a NotImplementedError naming it."""
+import math
+import os
+
+import numpy as np
+
+from . import _C
+from ._C import Tensor
+from ._compile import _check_args, _trace
+
+onnx = TensorProto = helper = numpy_helper = None
+
+
+def _load():
+    """Imports the onnx package at first use (keeps `import ember` fast)."""
+    global onnx, TensorProto, helper, numpy_helper
+    if onnx is None:
+        try:
+            import onnx as _onnx
+        except ImportError as e:
+            raise RuntimeError("ember.onnx.export needs the onnx package (pip install onnx)") from e
+        onnx, TensorProto, helper, numpy_helper = _onnx, _onnx.TensorProto, _onnx.helper, _onnx.numpy_helper
+
+_UNARY = {"neg": "Neg", "abs": "Abs", "sign": "Sign", "reciprocal": "Reciprocal", "relu": "Relu",
+          "sigmoid": "Sigmoid", "tanh": "Tanh", "exp": "Exp", "log": "Log", "sqrt": "Sqrt",
+          "erf": "Erf", "sin": "Sin", "cos": "Cos", "tan": "Tan", "asin": "Asin", "acos": "Acos",
+          "atan": "Atan", "sinh": "Sinh", "cosh": "Cosh", "floor": "Floor", "ceil": "Ceil",
+          "round": "Round", "isnan": "IsNaN", "logical_not": "Not", "bitwise_not": "BitwiseNot"}
+_BINARY = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "maximum": "Max",
+           "minimum": "Min", "pow": "Pow", "eq": "Equal", "lt": "Less", "gt": "Greater",
+           "le": "LessOrEqual", "ge": "GreaterOrEqual", "logical_and": "And",
+           "logical_or": "Or", "logical_xor": "Xor", "bitwise_and": "BitwiseAnd",
+           "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor"}
+_COMPARE = {"eq", "ne", "lt", "gt", "le", "ge"}
+
+_ONNX_DTYPE = {"float32": "FLOAT", "float64": "DOUBLE", "float16": "FLOAT16", "int64": "INT64",
+               "int32": "INT32", "int16": "INT16", "int8": "INT8", "uint8": "UINT8", "bool": "BOOL"}
+
+
+def _onnx_type(dtype):
+    name = repr(dtype).split(".")[-1]
+    if name not in _ONNX_DTYPE:
+        raise NotImplementedError(f"ember.onnx.export: dtype {name} has no ONNX export yet")
+    return getattr(TensorProto, _ONNX_DTYPE[name])
+
+
+class _Builder:
+    def __init__(self, opset):
+        self.opset, self.nodes, self.inits, self.names, self.dtypes, self.count = opset, [], [], {}, {}, 0
+
+    def fresh(self, hint):
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def const(self, array, hint="const"):
+        name = self.fresh(hint)
+        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op, inputs, hint, **attrs):
+        out = self.fresh(hint)
+        self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        return out
+
+    def cast(self, name, have, want):
+        return name if have == want else self.node("Cast", [name], "cast", to=_onnx_type(want))
+
+    def reduce(self, op, x, axes, keepdim):
+        # Before opset 18, ReduceMax/Min/Prod take axes as an attribute (ReduceSum since 13: input).
+        kd = int(keepdim)
+        if not axes:
+            return self.node(op, [x], op.lower(), keepdims=kd)
+        if op == "ReduceSum" or self.opset >= 18:
+            return self.node(op, [x, self.const(np.array(axes, np.int64), "axes")], op.lower(), keepdims=kd)
+        return self.node(op, [x], op.lower(), axes=list(axes), keepdims=kd)
+
+
+def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
+    """ONNX nodes for one ember primitive; returns the output's name."""
+    if prim in _COMPARE or prim in _BINARY or prim in _UNARY or prim in (
+            "relu_backward", "rsqrt", "exp2", "expm1", "log2", "log10", "log1p", "fmod",
+            "isinf", "isfinite", "atan2", "ne", "trunc"):
+        # Elementwise: operands in one dtype (PyTorch's promotion already chose the result).
+        if prim in _COMPARE or prim.startswith("logical") or prim in ("isnan", "isinf", "isfinite"):
+            want = in_dtypes[0] if len(in_dtypes) == 1 else _C.promote_types(in_dtypes[0], in_dtypes[1])
+        else:
+            want = dtype
+        xs = [b.cast(n, d, want) for n, d in zip(ins, in_dtypes)]
+        np_t = {"float32": np.float32, "float64": np.float64, "float16": np.float16}.get(
+            repr(want).split(".")[-1], np.float32)
+        c = lambda v: b.const(np.array(v, np_t))
+        if prim in _UNARY:
+            return b.node(_UNARY[prim], xs[:1], prim)
+        if prim in _BINARY:
+            return b.node(_BINARY[prim], xs, prim)
+        if prim == "ne":
+            return b.node("Not", [b.node("Equal", xs, "eq")], "ne")
+        if prim == "relu_backward":
+            return b.node("Where", [b.node("Greater", [xs[1], c(0)], "gt"), xs[0], c(0)], prim)
+        if prim == "rsqrt":
+            return b.node("Reciprocal", [b.node("Sqrt", xs, "sqrt")], prim)
+        if prim == "exp2":
+            return b.node("Pow", [c(2), xs[0]], prim)
+        if prim == "expm1":
+            return b.node("Sub", [b.node("Exp", xs, "exp"), c(1)], prim)
+        if prim in ("log2", "log10"):
+            return b.node("Div", [b.node("Log", xs, "log"), c(math.log(2 if prim == "log2" else 10))], prim)
+        if prim == "log1p":
+            return b.node("Log", [b.node("Add", [xs[0], c(1)], "add")], prim)
+        if prim == "fmod":
+            return b.node("Mod", xs, prim, fmod=1)
+        if prim == "isinf":
+            return b.node("IsInf", xs, prim)
+        if prim == "isfinite":
+            return b.node("Not", [b.node("Or", [b.node("IsInf", xs, "isinf"),
+                                                b.node("IsNaN", xs, "isnan")], "or")], prim)
+        if prim == "trunc":  # sign(x) * floor(|x|)
+            return b.node("Mul", [b.node("Sign", xs, "sign"),
+                                  b.node("Floor", [b.node("Abs", xs, "abs")], "floor")], prim)
+        if prim == "atan2":
+            raise NotImplementedError("ember.onnx.export: atan2 has no ONNX operator")
+    if prim in ("matmul", "bmm"):
+        return b.node("MatMul", [b.cast(n, d, dtype) for n, d in zip(ins, in_dtypes)], prim)
+    if prim in ("sum", "amax", "amin", "prod"):
+        op = {"sum": "ReduceSum", "amax": "ReduceMax", "amin": "ReduceMin", "prod": "ReduceProd"}[prim]
+        return b.reduce(op, b.cast(ins[0], in_dtypes[0], dtype), list(ints), keepdim)
+    if prim in ("argmax", "argmin"):
+        op = "ArgMax" if prim == "argmax" else "ArgMin"
+        if not ints:
+            flat = b.node("Reshape", [ins[0], b.const(np.array([-1], np.int64), "shape")], "flat")
+            return b.node(op, [flat], prim, axis=0, keepdims=0)
+        return b.node(op, ins[:1], prim, axis=int(ints[0]), keepdims=int(keepdim))
+    if prim == "reshape":
+        return b.node("Reshape", [ins[0], b.const(np.array(ints, np.int64), "shape")], prim)
+    if prim == "transpose":
+        rank = len(_Shapes.get(ins[0]))
+        perm = list(range(rank))
+        if rank:
+            perm[ints[0]], perm[ints[1]] = perm[ints[1]], perm[ints[0]]
+        return b.node("Transpose", ins[:1], prim, perm=perm)
+    if prim == "permute":
+        return b.node("Transpose", ins[:1], prim, perm=list(ints))
+    if prim == "expand":
+        return b.node("Expand", [ins[0], b.const(np.array(ints, np.int64), "shape")], prim)
+    if prim == "slice":
+        d, start, end, step = ints
+        a = lambda v: b.const(np.array([v], np.int64))
+        return b.node("Slice", [ins[0], a(start), a(end), a(d), a(step)], prim)
+    if prim == "cat":
+        return b.node("Concat", [b.cast(n, d, dtype) for n, d in zip(ins, in_dtypes)], prim, axis=int(ints[0]))
+    if prim == "where":
+        cond = b.cast(ins[0], in_dtypes[0], _C.dtype.bool)
+        return b.node("Where", [cond, b.cast(ins[1], in_dtypes[1], dtype), b.cast(ins[2], in_dtypes[2], dtype)], prim)
+    if prim == "index_select":
+        return b.node("Gather", ins, prim, axis=int(ints[0]))
+    raise NotImplementedError(f"ember.onnx.export: the primitive '{prim}' has no ONNX mapping yet")
+
+
+class _Shapes:
+    table = {}
+
+    @classmethod
+    def get(cls, name):
+        return cls.table[name]
+
+
+def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
+           opset_version=17, **kwargs):
+    """Writes `model(*args)` as ONNX to `f` (a path), like torch.onnx.export."""
+    _load()
+    if opset_version < 17:
+        raise ValueError(f"ember.onnx.export: opset_version must be 17 or newer, got {opset_version}")
+    if dynamic_axes:
+        raise NotImplementedError("ember.onnx.export: dynamic_axes are not supported yet; export "
+                                  "with the batch size you deploy")
+    if kwargs:
+        raise NotImplementedError(f"ember.onnx.export: options {sorted(kwargs)} are not supported")
+    args = (args,) if isinstance(args, Tensor) else tuple(args)
+    _check_args(args, "ember.onnx.export")
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()
+    try:
+        graph, _ = _trace(model, args, "ember.onnx.export")
+    finally:
+        if was_training:
+            model.train()
+    b = _Builder(opset_version)
+    input_names = list(input_names or [f"input_{i}" for i in range(len(args))])
+    if len(input_names) != len(args):
+        raise ValueError(f"ember.onnx.export: {len(input_names)} input names for {len(args)} inputs")
+    _Shapes.table = {}
+    vid = _C._value_id
+    inputs = []
+    for name, t in zip(input_names, graph.inputs):
+        b.names[vid(t)], b.dtypes[vid(t)] = name, t.dtype
+        _Shapes.table[name] = list(t.shape)
+        inputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), list(t.shape)))
+    for c in graph.constants:
+        if c.dtype == _C.dtype.bfloat16:
+            c = c.to(_C.dtype.float32)
+        name = b.const(c.detach().cpu().numpy(), "weight")
+        b.names[vid(c)], b.dtypes[vid(c)] = name, c.dtype
+        _Shapes.table[name] = list(c.shape)
+    for prim, ints, keepdim, ins, out, shape, dtype in graph.nodes:
+        names = [b.names[i] for i in ins]
+        out_name = _emit(b, prim, list(ints), keepdim, names, [b.dtypes[i] for i in ins], dtype)
+        b.names[out], b.dtypes[out] = out_name, dtype
+        _Shapes.table[out_name] = list(shape)
+    output_names = list(output_names or [f"output_{i}" for i in range(len(graph.outputs))])
+    if len(output_names) != len(graph.outputs):
+        raise ValueError(f"ember.onnx.export: {len(output_names)} output names for "
+                         f"{len(graph.outputs)} outputs")
+    outputs = []
+    for name, t in zip(output_names, graph.outputs):
+        b.nodes.append(helper.make_node("Identity", [b.names[vid(t)]], [name]))
+        outputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), list(t.shape)))
+    g = helper.make_graph(b.nodes, type(model).__name__ if not hasattr(model, "__name__") else model.__name__,
+                          inputs, outputs, b.inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset_version)],
+                          producer_name="ember")
+    onnx.checker.check_model(m)
+    tmp = os.fspath(f) + ".tmp"
+    onnx.save(m, tmp)
+    os.replace(tmp, os.fspath(f))
+    return m

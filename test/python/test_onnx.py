@@ -1,0 +1,71 @@
+"""ember.onnx.export: the files pass onnx.checker, run in ONNX Runtime, and match ember."""
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+RNG = np.random.default_rng(2)
+
+
+def run_onnx(path, feeds):
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+def weights(*shape):
+    return ember.tensor(RNG.standard_normal(shape).astype(np.float32) * 0.3)
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+def test_mlp_matches_onnxruntime(tmp_path, opset):
+    w1, b1, w2, b2 = weights(32, 20), weights(32), weights(10, 32), weights(10)
+
+    def mlp(x):
+        h = F.gelu(F.linear(x, w1, b1))
+        return F.log_softmax(F.linear(h, w2, b2), dim=1), ember.argmax(h, dim=1)
+
+    x = RNG.standard_normal((8, 20)).astype(np.float32)
+    path = tmp_path / "mlp.onnx"
+    ember.onnx.export(mlp, (ember.tensor(x),), path, input_names=["x"],
+                      output_names=["logp", "arg"], opset_version=opset)
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model)
+    assert [i.name for i in model.graph.input] == ["x"]
+    assert model.opset_import[0].version == opset
+    logp, arg = run_onnx(path, {"x": x})
+    e_logp, e_arg = mlp(ember.tensor(x))
+    np.testing.assert_allclose(logp, e_logp.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(arg, e_arg.numpy())
+
+
+def test_shapes_reductions_and_selection(tmp_path):
+    def f(x, y):
+        a = ember.cat([x, y * 2], dim=1)              # cat, broadcasting with a scalar
+        a = a.transpose(0, 1).reshape(6, -1)          # transpose, reshape
+        m = ember.where(a > 0, a, ember.exp(a) - 1)   # compare, where
+        s = m[1:5:2].sum(dim=0, keepdim=True)         # slice with a step, reduce
+        return ember.amax(m, dim=1) - ember.amin(m, dim=1), s.expand(3, -1), ember.sqrt(ember.abs(m)) / 3
+
+    x = RNG.standard_normal((4, 3)).astype(np.float32)
+    y = RNG.standard_normal((4, 3)).astype(np.float32)
+    path = tmp_path / "f.onnx"
+    ember.onnx.export(f, (ember.tensor(x), ember.tensor(y)), path)
+    got = run_onnx(path, {"input_0": x, "input_1": y})
+    want = f(ember.tensor(x), ember.tensor(y))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unsupported_primitive_and_bad_arguments(tmp_path):
+    w = weights(4, 3, 3, 3)
+    with pytest.raises(NotImplementedError, match="im2col"):
+        ember.onnx.export(lambda x: F.conv2d(x, w), (ember.ones(1, 3, 8, 8),), tmp_path / "c.onnx")
+    assert not (tmp_path / "c.onnx").exists()  # nothing half-written
+    with pytest.raises(ValueError, match="opset"):
+        ember.onnx.export(lambda x: x + 1, (ember.ones(2),), tmp_path / "a.onnx", opset_version=13)
+    with pytest.raises(NotImplementedError, match="dynamic_axes"):
+        ember.onnx.export(lambda x: x + 1, (ember.ones(2),), tmp_path / "a.onnx",
+                          dynamic_axes={"input_0": {0: "batch"}})
