@@ -1,0 +1,213 @@
+// ember-run: runs an exported model (.ember) on .npy inputs from the command line.
+//
+//   ember-run model.ember --input x=x.npy [--input ...] [--output-dir d/] [--bench N]
+//             [--threads N]
+//
+// Inputs are matched by the names given at export (or taken in order when given without a
+// name); outputs are written as <output name>.npy (float32) into --output-dir, whole files or
+// none. --bench N times N more runs and prints the median and p90 latency and the peak host
+// memory. Errors go to stderr with a non-zero exit code.
+#include "ember/Tensor.h"
+#include "ember/compiler/Export.h"
+#include "ember/runtime/Allocator.h"
+#include "ember/runtime/Error.h"
+#include "ember/runtime/ThreadPool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace ember;
+
+namespace {
+
+const char* kUsage =
+    "usage: ember-run MODEL.ember --input NAME=FILE.npy [--input ...] [--output-dir DIR]\n"
+    "                 [--bench N] [--threads N]\n"
+    "\n"
+    "Runs an exported ember model (ember.export) on .npy inputs.\n"
+    "  --input NAME=FILE.npy  an input by its export name (or FILE.npy alone: inputs in order)\n"
+    "  --output-dir DIR       write each output as DIR/<output name>.npy (float32)\n"
+    "  --bench N              time N more runs: median and p90 latency, peak host memory\n"
+    "  --threads N            kernel threads (default: all cores)\n"
+    "  --help                 this message\n";
+
+// The value of key `key` in a .npy header dict, e.g. 'descr': '<f4'.
+std::string header_field(const std::string& header, const std::string& key, const std::string& file) {
+  const auto at = header.find("'" + key + "'");
+  EMBER_CHECK(at != std::string::npos, Value, "ember-run", file, ": .npy header lacks '", key, "'");
+  auto colon = header.find(':', at);
+  auto start = header.find_first_not_of(' ', colon + 1);
+  if (header[start] == '(') return header.substr(start, header.find(')', start) - start + 1);
+  if (header[start] == '\'') return header.substr(start + 1, header.find('\'', start + 1) - start - 1);
+  return header.substr(start, header.find_first_of(",}", start) - start);
+}
+
+Tensor read_npy(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  EMBER_CHECK(in.good(), Value, "ember-run", "cannot open input file '", file, "'");
+  char magic[8];
+  in.read(magic, 8);
+  EMBER_CHECK(in.gcount() == 8 && std::memcmp(magic, "\x93NUMPY", 6) == 0, Value, "ember-run", file,
+              " is not a .npy file (bad magic); write it with numpy.save");
+  uint32_t header_len = 0;
+  if (magic[6] == 1) {
+    unsigned char b[2];
+    in.read(reinterpret_cast<char*>(b), 2);
+    header_len = b[0] | (b[1] << 8);
+  } else {
+    unsigned char b[4];
+    in.read(reinterpret_cast<char*>(b), 4);
+    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24);
+  }
+  std::string header(header_len, '\0');
+  in.read(header.data(), header_len);
+  EMBER_CHECK(in.good(), Value, "ember-run", file, ": truncated .npy header");
+  const std::string descr = header_field(header, "descr", file);
+  EMBER_CHECK(header_field(header, "fortran_order", file) == "False", Value, "ember-run", file,
+              ": Fortran-ordered arrays are not supported; save numpy.ascontiguousarray(a)");
+  std::string dims = header_field(header, "shape", file);
+  Shape shape;
+  for (size_t i = 1; i < dims.size();) {
+    size_t j = dims.find_first_of(",)", i);
+    std::string tok = dims.substr(i, j - i);
+    tok.erase(std::remove(tok.begin(), tok.end(), ' '), tok.end());
+    if (!tok.empty()) shape.push_back(std::stoll(tok));
+    i = j + 1;
+  }
+  static const std::map<std::string, DType> kTypes = {
+      {"<f4", DType::Float32}, {"<f8", DType::Float64}, {"<f2", DType::Float16},
+      {"<i8", DType::Int64},   {"<i4", DType::Int32},   {"<i2", DType::Int16},
+      {"|i1", DType::Int8},    {"|u1", DType::UInt8},   {"|b1", DType::Bool}};
+  auto it = kTypes.find(descr);
+  EMBER_CHECK(it != kTypes.end(), Value, "ember-run", file, ": unsupported .npy dtype '", descr,
+              "' (use little-endian float32/64, float16, int8-64, uint8 or bool)");
+  Tensor t = empty(shape, it->second);
+  const auto bytes = static_cast<std::streamsize>(t.numel() * int64_t(itemsize(t.dtype())));
+  in.read(static_cast<char*>(t.raw_data()), bytes);
+  EMBER_CHECK(in.gcount() == bytes, Value, "ember-run", file, ": truncated data (", in.gcount(),
+              " of ", bytes, " bytes)");
+  return t.to(DType::Float32);
+}
+
+void write_npy(const std::string& file, const Tensor& t0) {
+  Tensor t = t0.to(DType::Float32).contiguous();
+  std::string dims = "(";
+  for (size_t i = 0; i < t.shape().size(); ++i)
+    dims += std::to_string(t.shape()[i]) + (t.shape().size() == 1 ? "," : (i + 1 < t.shape().size() ? ", " : ""));
+  dims += ")";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + dims + ", }";
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  const std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    EMBER_CHECK(out.good(), Value, "ember-run", "cannot write '", file, "'");
+    out.write("\x93NUMPY\x01\x00", 8);
+    const uint16_t len = static_cast<uint16_t>(header.size());
+    const char lb[2] = {char(len & 0xff), char(len >> 8)};
+    out.write(lb, 2);
+    out << header;
+    out.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.numel() * 4));
+    EMBER_CHECK(out.good(), Value, "ember-run", "writing '", file, "' failed");
+  }
+  EMBER_CHECK(std::rename(tmp.c_str(), file.c_str()) == 0, Value, "ember-run", "cannot write '",
+              file, "'");
+}
+
+int run(int argc, char** argv) {
+  std::string model, out_dir;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  int bench = 0, threads = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      EMBER_CHECK(i + 1 < argc, Value, "ember-run", flag, " needs a value\n", kUsage);
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--input") {
+      std::string v = value("--input");
+      auto eq = v.find('=');
+      inputs.push_back(eq == std::string::npos ? std::make_pair(std::string(), v)
+                                               : std::make_pair(v.substr(0, eq), v.substr(eq + 1)));
+    } else if (a == "--output-dir") {
+      out_dir = value("--output-dir");
+    } else if (a == "--bench" || a == "--threads") {
+      std::string v = value(a.c_str());
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      EMBER_CHECK(*end == '\0' && n >= (a == "--bench" ? 0 : 1), Value, "ember-run", a,
+                  " takes a positive integer, got '", v, "'");
+      (a == "--bench" ? bench : threads) = int(n);
+    } else if (a.rfind("--", 0) == 0) {
+      fail(ErrorKind::Value, "ember-run", "unknown option ", a, "\n", kUsage);
+    } else {
+      EMBER_CHECK(model.empty(), Value, "ember-run", "more than one model given ('", model,
+                  "', '", a, "')\n", kUsage);
+      model = a;
+    }
+  }
+  EMBER_CHECK(!model.empty(), Value, "ember-run", "no model given\n", kUsage);
+  if (threads) set_num_threads(threads);
+  compiler::ExportedModel m = compiler::loadExported(model);
+  const auto& names = m.inputNames;
+  EMBER_CHECK(inputs.size() == names.size(), Value, "ember-run", model, " takes ", names.size(),
+              " input(s), got ", inputs.size());
+  std::vector<Tensor> args(names.size());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    size_t slot = k;
+    if (!inputs[k].first.empty()) {
+      auto it = std::find(names.begin(), names.end(), inputs[k].first);
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      EMBER_CHECK(it != names.end(), Value, "ember-run", "the model has no input '",
+                  inputs[k].first, "' (its inputs: ", known, ")");
+      slot = size_t(it - names.begin());
+    }
+    EMBER_CHECK(!args[slot].defined(), Value, "ember-run", "input '", names[slot], "' given twice");
+    args[slot] = read_npy(inputs[k].second);
+  }
+  std::vector<Tensor> outs = m.compiled.run(args);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const std::string name = i < m.outputNames.size() && !m.outputNames[i].empty()
+                                 ? m.outputNames[i] : "output_" + std::to_string(i);
+    std::printf("%s: shape %s\n", name.c_str(), shape_str(outs[i].shape()).c_str());
+    if (!out_dir.empty()) write_npy(out_dir + "/" + name + ".npy", outs[i]);
+  }
+  if (bench > 0) {
+    std::vector<double> ms;
+    for (int i = 0; i < bench; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      m.compiled.run(args);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("bench: %d runs, median %.3f ms, p90 %.3f ms, peak host memory %.1f MiB\n", bench,
+                ms[ms.size() / 2], ms[std::min(ms.size() - 1, size_t(ms.size() * 0.9))],
+                double(host_allocator_stats().peak_allocated_bytes) / (1 << 20));
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
