@@ -59,10 +59,26 @@ def test_shapes_reductions_and_selection(tmp_path):
         np.testing.assert_allclose(g, w.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_lenet_style_cnn_matches_onnxruntime(tmp_path):
+    c1, c1b, c2, c2b = weights(6, 1, 5, 5), weights(6), weights(16, 6, 5, 5), weights(16)
+    l1, l1b, l2 = weights(32, 16 * 4 * 4), weights(32), weights(10, 32)
+
+    def lenet(x):
+        h = F.max_pool2d(F.relu(F.conv2d(x, c1, c1b, padding=2)), 2)
+        h = F.avg_pool2d(F.relu(F.conv2d(h, c2, c2b, stride=1, dilation=1)), 2, stride=2, padding=1)
+        h = h[:, :, :4, :4].reshape(h.shape[0], -1)
+        return F.linear(F.relu(F.linear(h, l1, l1b)), l2)
+
+    x = RNG.standard_normal((3, 1, 28, 28)).astype(np.float32)
+    path = tmp_path / "lenet.onnx"
+    ember.onnx.export(lenet, ember.tensor(x), path, input_names=["image"])
+    (got,) = run_onnx(path, {"image": x})
+    np.testing.assert_allclose(got, lenet(ember.tensor(x)).numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_unsupported_primitive_and_bad_arguments(tmp_path):
-    w = weights(4, 3, 3, 3)
-    with pytest.raises(NotImplementedError, match="im2col"):
-        ember.onnx.export(lambda x: F.conv2d(x, w), (ember.ones(1, 3, 8, 8),), tmp_path / "c.onnx")
+    with pytest.raises(NotImplementedError, match="atan2"):
+        ember.onnx.export(lambda x: ember.atan2(x, x + 1), (ember.ones(2, 3),), tmp_path / "c.onnx")
     assert not (tmp_path / "c.onnx").exists()  # nothing half-written
     with pytest.raises(ValueError, match="opset"):
         ember.onnx.export(lambda x: x + 1, (ember.ones(2),), tmp_path / "a.onnx", opset_version=13)

@@ -156,9 +156,38 @@ def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
     if prim == "where":
         cond = b.cast(ins[0], in_dtypes[0], _C.dtype.bool)
         return b.node("Where", [cond, b.cast(ins[1], in_dtypes[1], dtype), b.cast(ins[2], in_dtypes[2], dtype)], prim)
+    if prim == "im2col":
+        return _im2col(b, ins[0], list(ints), in_dtypes[0])
     if prim == "index_select":
         return b.node("Gather", ins, prim, axis=int(ints[0]))
     raise NotImplementedError(f"ember.onnx.export: the primitive '{prim}' has no ONNX mapping yet")
+
+
+def _im2col(b, x, ints, dtype):
+    """ember's Im2Col ([N, C, H, W] -> [C*kh*kw, N*oh*ow] sliding windows) in ONNX operators:
+    pad, one strided Slice per kernel offset, stack, transpose, reshape. Exact for any stride,
+    padding and dilation (max pooling's windows pad with -inf)."""
+    kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, h, w = ints[:12]
+    fill = -np.inf if len(ints) > 12 and ints[12] else 0.0
+    n, c = _Shapes.get(x)[:2]
+    pb = max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - h - pt)
+    pr = max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - w - pl)
+    np_t = {"float32": np.float32, "float64": np.float64, "float16": np.float16}[repr(dtype).split(".")[-1]]
+    xp = x
+    if pt or pl or pb or pr:
+        xp = b.node("Pad", [x, b.const(np.array([0, 0, pt, pl, 0, 0, pb, pr], np.int64), "pads"),
+                            b.const(np.array(fill, np_t), "fill")], "pad", mode="constant")
+    a = lambda *v: b.const(np.array(v, np.int64))
+    zero_axis = a(0)
+    parts = []
+    for i in range(kh):
+        for j in range(kw):
+            s = b.node("Slice", [xp, a(i * dh, j * dw), a(i * dh + (oh - 1) * sh + 1, j * dw + (ow - 1) * sw + 1),
+                                 a(2, 3), a(sh, sw)], "window")
+            parts.append(b.node("Unsqueeze", [s, zero_axis], "window"))
+    stacked = parts[0] if len(parts) == 1 else b.node("Concat", parts, "windows", axis=0)
+    t = b.node("Transpose", [stacked], "windows", perm=[2, 0, 1, 3, 4])
+    return b.node("Reshape", [t, a(c * kh * kw, n * oh * ow)], "im2col")
 
 
 class _Shapes:
