@@ -58,7 +58,7 @@ void exportGraph(const Graph& g, const std::string& path, const std::vector<std:
   }
 }
 
-ExportedModel loadExported(const std::string& path) {
+ExportedFile readExported(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   EMBER_CHECK(f.good(), Value, "ember.load_exported", "cannot open '", path, "'");
   std::string line, magic;
@@ -87,8 +87,14 @@ ExportedModel loadExported(const std::string& path) {
               "' is truncated: its header has no function or no '---' line");
   std::stringstream rest;
   rest << f.rdbuf();
-  ExportedModel m{std::move(inputNames), std::move(outputNames),
-                  CompiledGraph::fromMLIR(rest.str(), function)};
+  return {function, rest.str(), std::move(inputNames), std::move(outputNames)};
+}
+
+ExportedModel loadExported(const std::string& path) {
+  ExportedFile file = readExported(path);
+  const std::string& function = file.function;
+  ExportedModel m{std::move(file.inputNames), std::move(file.outputNames),
+                  CompiledGraph::fromMLIR(file.ir, function)};
   EMBER_CHECK(m.compiled.inputShapes().size() == m.inputNames.size() &&
                   m.compiled.outputShapes().size() == m.outputNames.size(),
               Value, "ember.load_exported", "'", path, "': the header lists ", m.inputNames.size(),

@@ -18,6 +18,15 @@ struct MemRef {
   int64_t strides[N];
 };
 
+// MLIR's unranked memref (memrefCopy's arguments).
+struct UnrankedMemRef {
+  int64_t rank;
+  void* descriptor; // {T* allocated, T* aligned, int64 offset, int64 sizes[rank], int64 strides[rank]}
+};
+
+} // namespace
+
+// External linkage: ahead-of-time libraries (ember-compile) link these by name.
 extern "C" void _mlir_ciface_ember_cpu_matmul_acc_f32(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
   const int64_t m = a->sizes[0], k = a->sizes[1], n = b->sizes[1];
   const float* pa = a->aligned + a->offset;
@@ -35,11 +44,6 @@ extern "C" void _mlir_ciface_ember_cpu_matmul_acc_f32(MemRef<2>* a, MemRef<2>* b
 }
 
 // MLIR's strided memref copy (lowered memref.copy of non-contiguous memrefs calls it).
-struct UnrankedMemRef {
-  int64_t rank;
-  void* descriptor; // {T* allocated, T* aligned, int64 offset, int64 sizes[rank], int64 strides[rank]}
-};
-
 extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef* src, UnrankedMemRef* dst) {
   const int64_t rank = src->rank;
   auto fields = [](UnrankedMemRef* m) { return reinterpret_cast<int64_t*>(m->descriptor); };
@@ -67,8 +71,6 @@ extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef* src, UnrankedMemRef
     }
   }
 }
-
-} // namespace
 
 namespace ember::compiler {
 

@@ -26,6 +26,13 @@ struct ExportedModel {
   CompiledGraph compiled;
 };
 
+// A .ember file's contents, read and checked but not compiled.
+struct ExportedFile {
+  std::string function, ir;
+  std::vector<std::string> inputNames, outputNames;
+};
+ExportedFile readExported(const std::string& path);
+
 // Reads and JIT-compiles a .ember file; bad files raise ember::Error naming the problem.
 ExportedModel loadExported(const std::string& path);
 

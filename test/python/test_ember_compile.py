@@ -1,0 +1,134 @@
+"""End to end: ember.export -> ember-compile -> a C program linking the generated library (shared
+and static), the library's dependencies, the CLI's errors, and the examples/deploy programs on
+the Fashion-MNIST test set."""
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+BUILD = os.path.abspath(os.path.join(os.path.dirname(ember.__file__), "..", ".."))
+TOOL = os.path.join(BUILD, "tools", "ember-compile")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+pytestmark = pytest.mark.skipif(not os.path.exists(TOOL), reason="ember-compile is built with the compiler")
+RNG = np.random.default_rng(9)
+ALLOWED = {"libstdc++.so.6", "libm.so.6", "libgcc_s.so.1", "libc.so.6", "libpthread.so.0",
+           "libdl.so.2", "ld-linux-x86-64.so.2"}
+
+C_MAIN = r"""
+#include "tiny.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+static float* load(const char* f, long n) {
+  float* p = malloc(n * sizeof *p); FILE* h = fopen(f, "rb");
+  if (!h || fread(p, sizeof *p, n, h) != (size_t)n) exit(3);
+  fclose(h); return p;
+}
+int main(int argc, char** argv) {
+  tiny_session* s = tiny_create();
+  if (tiny_num_inputs() != 2 || tiny_input_rank(0) != 2 || tiny_input_shape(0)[1] != 8 ||
+      tiny_input_shape(7) != NULL || tiny_output_numel(0) != 15) return 4;
+  float* x = load(argv[1], 40); float* b = load(argv[2], 16); float* want = load(argv[3], 15);
+  if (tiny_set_input(s, "x", x) || tiny_set_input(s, "bias", b) || tiny_run(s)) return 5;
+  const float* y = tiny_get_output(s, "probs");
+  double err = 0;
+  for (int i = 0; i < 15; ++i) err = fmax(err, fabs(y[i] - want[i]));
+  if (tiny_set_input(s, "nope", x) != 1) return 6;
+  printf("err %g | %s\n", err, tiny_last_error(s));
+  tiny_destroy(s);
+  return err < 1e-5 ? 0 : 7;
+}
+"""
+
+
+def run(*args, **kw):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    d = tmp_path_factory.mktemp("aot")
+    w1 = ember.tensor(RNG.standard_normal((16, 8)).astype(np.float32))
+    w2 = ember.tensor(RNG.standard_normal((3, 16)).astype(np.float32))
+
+    def mlp(x, bias):
+        return F.softmax(F.linear(ember.relu(F.linear(x, w1) + bias), w2), dim=1)
+
+    x = RNG.standard_normal((5, 8)).astype(np.float32)
+    b = RNG.standard_normal(16).astype(np.float32)
+    ember.export(mlp, (ember.tensor(x), ember.tensor(b)), d / "tiny.ember", input_names=["x", "bias"],
+                 output_names=["probs"])
+    x.tofile(d / "x.bin")
+    b.tofile(d / "b.bin")
+    mlp(ember.tensor(x), ember.tensor(b)).numpy().tofile(d / "want.bin")
+    r = run(TOOL, d / "tiny.ember", "--target=cpu", "-O2", "--cpu=x86-64-v2", "-o", d / "out")
+    assert r.returncode == 0, r.stderr
+    (d / "main.c").write_text(C_MAIN)
+    return d
+
+
+def test_library_files_and_dependencies(compiled):
+    out = compiled / "out"
+    assert sorted(os.listdir(out)) == ["libtiny.a", "libtiny.so", "tiny.h"]
+    dyn = run("readelf", "-d", out / "libtiny.so").stdout
+    needed = {line.split("[")[1].rstrip("]") for line in dyn.splitlines() if "(NEEDED)" in line}
+    assert needed and needed <= ALLOWED, needed  # no MLIR, LLVM, Python or ember library
+    syms = run("nm", "-D", "--defined-only", out / "libtiny.so").stdout
+    assert " tiny_run" in syms and " tiny_create" in syms
+
+
+@pytest.mark.parametrize("link", ["shared", "static"])
+def test_c_program_runs_the_model(compiled, link):
+    d, out = compiled, compiled / "out"
+    exe = d / f"main_{link}"
+    libs = ["-L", out, "-ltiny", "-lm"] if link == "shared" else [out / "libtiny.a", "-lstdc++", "-lm", "-lpthread"]
+    r = run("cc", d / "main.c", "-I", out, *libs, "-o", exe)
+    assert r.returncode == 0, r.stderr
+    env = dict(os.environ, LD_LIBRARY_PATH=str(out))
+    r = run(exe, d / "x.bin", d / "b.bin", d / "want.bin", env=env)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert "no input named: nope" in r.stdout
+
+
+def test_cli_help_and_errors(compiled, tmp_path):
+    r = run(TOOL, "--help")
+    assert r.returncode == 0 and "usage: ember-compile" in r.stdout
+    model = compiled / "tiny.ember"
+    (tmp_path / "bad.ember").write_text("not a model")
+    cases = [
+        ([model, "-o", tmp_path / "o"], "no --target"),
+        ([model, "--target=cuda", "-o", tmp_path / "o"], "GPU backend"),
+        ([model, "--target=tpu", "-o", tmp_path / "o"], "unknown --target"),
+        ([model, "--target=cpu"], "-o OUTDIR"),
+        ([model, "--target=cpu", "--weights=file", "-o", tmp_path / "o"], "--weights=file"),
+        ([model, "--target=cpu", "--cpu=pentium9", "-o", tmp_path / "o"], "unknown --cpu"),
+        ([model, "--target=cpu", "-O7", "-o", tmp_path / "o"], "unknown option"),
+        ([tmp_path / "missing.ember", "--target=cpu", "-o", tmp_path / "o"], "cannot open"),
+        ([tmp_path / "bad.ember", "--target=cpu", "-o", tmp_path / "o"], "not an ember export"),
+    ]
+    for args, message in cases:
+        r = run(TOOL, *args)
+        assert r.returncode != 0, args
+        assert message in r.stderr, (args, r.stderr)
+    assert not (tmp_path / "o" / "libtiny.so").exists()  # failures leave no partial output
+
+
+def test_deploy_examples_on_fashion_mnist(tmp_path):
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    r = run("python3", os.path.join(ROOT, "examples", "mlp", "train_fashion_mnist.py"), "--steps", "150",
+            "--out", tmp_path, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    reloaded = float(r.stdout.strip().rsplit(" ", 1)[-1])
+    r = run("bash", os.path.join(ROOT, "examples", "deploy", "run.sh"), tmp_path / "mlp.ember",
+            tmp_path / "deploy", BUILD)
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l.startswith("deployed")]
+    assert len(lines) == 2
+    for line in lines:  # the deployed library scores exactly what the reloaded export did
+        assert abs(float(line.split("accuracy ")[1].split()[0]) - reloaded) < 1e-4, line
