@@ -1,3 +1,4 @@
+import warnings
 """ember.compile and ember.export against eager ember (and so against PyTorch)."""
 import numpy as np
 import pytest
@@ -70,6 +71,8 @@ def test_new_shapes_recompile():
 
 def test_reading_data_while_tracing_is_a_clear_error():
     with pytest.raises(RuntimeError, match="cannot read the data of a traced tensor"):
+        ember.compile(lambda a: a * float(a.sum().item()), fullgraph=True)(rand(3))
+    with pytest.warns(ember.GraphBreakWarning, match="cannot read the data of a traced tensor"):
         ember.compile(lambda a: a * float(a.sum().item()))(rand(3))
 
 
@@ -166,3 +169,28 @@ def test_replacing_a_read_tensor_recompiles_and_the_limit_names_the_guard():
         f(x)
     with pytest.raises(RuntimeError, match="argument shapes"):
         f(ember.ones(4))
+
+
+def test_data_dependent_control_flow_breaks_the_graph_loudly():
+    def f(x):
+        if x.sum().item() > 0:  # needs the value: cannot be traced
+            return x * 2
+        return x - 1
+
+    g = ember.compile(f)
+    with pytest.warns(ember.GraphBreakWarning, match=r"test_compile.py:\d+: if x.sum\(\).item\(\) > 0"):
+        assert g(ember.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    assert g(-ember.ones(3)).tolist() == [-2.0, -2.0, -2.0]  # each call decides eagerly
+    assert len(g.graph_breaks) == 1
+    with pytest.raises(RuntimeError, match=r"fullgraph=True.*if x.sum\(\).item\(\) > 0"):
+        ember.compile(f, fullgraph=True)(ember.ones(3))
+
+
+def test_a_bug_is_not_reported_as_a_graph_break():
+    def bad(x):
+        return x @ ember.ones(5, 2)  # shapes do not match
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ember.GraphBreakWarning)
+        with pytest.raises(ValueError, match="matmul"):
+            ember.compile(bad)(ember.ones(2, 3))

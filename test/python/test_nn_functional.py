@@ -473,8 +473,12 @@ def test_batch_norm_running_stats_update_is_not_traced():
     if not ember._C.has_compiler:
         pytest.skip("built without the compiler")
     rm, rv = ember.zeros(3), ember.ones(3)
-    with pytest.raises(NotImplementedError, match="batch_norm: updating running_mean"):
-        ember.compile(lambda x: F.batch_norm(x, rm, rv, training=True))(ember.ones((4, 3)))
+    with pytest.raises(RuntimeError, match="fullgraph=True.*batch_norm: updating running_mean"):
+        ember.compile(lambda x: F.batch_norm(x, rm, rv, training=True), fullgraph=True)(ember.ones((4, 3)))
+    # Without fullgraph the call breaks the graph loudly and runs eagerly, updating the stats.
+    with pytest.warns(ember.GraphBreakWarning, match="updating running_mean"):
+        ember.compile(lambda x: F.batch_norm(x, rm, rv, training=True))(ember.full((4, 3), 2.0))
+    np.testing.assert_allclose(rm.numpy(), [0.2, 0.2, 0.2], rtol=1e-6)
     x = ember.tensor(RNG.standard_normal((4, 3)).astype(np.float32))
     got = ember.compile(lambda x: F.batch_norm(x, rm, rv) + F.group_norm(x, 1))(x)
     close(got, F.batch_norm(x, rm, rv) + F.group_norm(x, 1), 1e-5)

@@ -253,7 +253,7 @@ for _name in _shape.FUNCTIONS:
     globals()[_name] = getattr(_shape, _name)
     __all__.append(_name)
 del _name
-from ._compile import compile, export, load_exported  # noqa: E402
+from ._compile import compile, export, load_exported, GraphBreakWarning  # noqa: E402
 
 from . import _pointwise, linalg  # noqa: E402
 for _name in _pointwise.FUNCTIONS:

@@ -1,6 +1,9 @@
 """ember.compile and ember.export: trace a function into the graph, compile it through MLIR and
 LLVM, and run the native code; or write the traced graph to a .ember file."""
 import os
+import sys
+import traceback
+import warnings
 
 from . import _C
 from ._C import Tensor
@@ -77,6 +80,30 @@ def _state_tensors(fn):
     return unique
 
 
+class GraphBreakWarning(UserWarning):
+    """ember.compile could not capture a function in one graph (a data-dependent operation such
+    as item(), `if tensor:` or nonzero ran during tracing); that signature runs eagerly."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_location(tb):
+    """'file:line: source' of the innermost traceback frame outside the ember package."""
+    where = "<unknown>"
+    for frame in traceback.extract_tb(tb):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+            where = f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+    return where
+
+
+def _is_data_dependent(error):
+    """Whether tracing failed because the function needs a traced value's data (item(), `if
+    tensor:`, nonzero, boolean masks, ...): the errors ember raises there say so."""
+    text = str(error)
+    return "traced tensor" in text or "cannot be traced" in text or "data-dependent" in text
+
+
 class CompiledFunction:
     """What ember.compile returns: traces `fn` once per input signature (shapes, dtypes and
     requires_grad of the arguments, and which tensors it reads from its module, closure and
@@ -87,12 +114,14 @@ class CompiledFunction:
 
     recompile_limit = 8
 
-    def __init__(self, fn):
+    def __init__(self, fn, fullgraph=False):
         if not _C.has_compiler:
             raise RuntimeError("ember.compile: this build of ember has no compiler "
                                "(configure with EMBER_ENABLE_COMPILER=ON)")
         self.fn = fn
+        self.fullgraph = fullgraph
         self.cache = {}
+        self.graph_breaks = []  # (reason, location) per signature that runs eagerly
         self.__wrapped__ = fn
 
     def _key(self, args):
@@ -115,27 +144,51 @@ class CompiledFunction:
                     f"compiled {len(self.cache)} times (the limit); the guard that failed: {guard}. "
                     "Keep shapes fixed, update parameters in place, or raise "
                     "CompiledFunction.recompile_limit")
-            graph, spec = _trace(self.fn, args, "ember.compile")
+            try:
+                graph, spec = _trace(self.fn, args, "ember.compile")
+            except (RuntimeError, NotImplementedError) as e:
+                if not _is_data_dependent(e):
+                    raise
+                where = _user_location(sys.exc_info()[2])
+                name = getattr(self.fn, "__name__", type(self.fn).__name__)
+                if self.fullgraph:
+                    raise RuntimeError(f"ember.compile(fullgraph=True): {name} cannot be captured "
+                                       f"in one graph at {where}: {e}") from e
+                entry = self.cache[key] = ("eager", str(e), where)
+                self.graph_breaks.append((str(e), where))
+                warnings.warn(f"ember.compile: graph break in {name} at {where}: {e}. This "
+                              "input signature runs eagerly (fullgraph=True makes this an error)",
+                              GraphBreakWarning, stacklevel=3)
+                return entry
             lifted = _C._lift_constants(graph, state)
             entry = self.cache[key] = (_C._compile_graph(graph), spec, lifted)
         return entry
 
     def __call__(self, *args):
-        compiled, spec, lifted = self._entry(args)
+        entry = self._entry(args)
+        if entry[0] == "eager":
+            return self.fn(*args)
+        compiled, spec, lifted = entry
         return _unflatten(compiled.run(list(args) + list(lifted)), spec)
 
     def ir(self, *args):
         """The ember dialect IR compiled for these arguments' signature."""
-        return self._entry(args)[0].ir
+        entry = self._entry(args)
+        if entry[0] == "eager":
+            raise RuntimeError(f"ember.compile: this signature runs eagerly (graph break at "
+                               f"{entry[2]}: {entry[1]}); there is no IR")
+        return entry[0].ir
 
 
-def compile(fn=None, **options):
-    """Compiles `fn` (PyTorch's torch.compile call style); also usable as a decorator."""
+def compile(fn=None, *, fullgraph=False, **options):
+    """Compiles `fn` (PyTorch's torch.compile call style); also usable as a decorator.
+    fullgraph=True makes a graph break (a data-dependent operation) an error instead of a
+    warning and an eager run."""
     if options:
         raise NotImplementedError(f"ember.compile: options {sorted(options)} are not supported yet")
     if fn is None:
-        return lambda f: CompiledFunction(f)
-    return CompiledFunction(fn)
+        return lambda f: CompiledFunction(f, fullgraph=fullgraph)
+    return CompiledFunction(fn, fullgraph=fullgraph)
 
 
 def export(fn, example_inputs, path, input_names=None, output_names=None):
