@@ -24,14 +24,6 @@ std::string op_context(Prim p) { return std::string("ember.") + prim_name(p); }
 
 bool is_cpu_scalar(const Tensor& t) { return t.device().is_cpu() && t.dim() == 0; }
 
-// Strides of `t` broadcast to `shape` (0 where it is broadcast).
-Shape broadcast_strides(const Tensor& t, const Shape& shape) {
-  Shape out(shape.size(), 0);
-  const size_t lead = shape.size() - t.shape().size();
-  for (size_t i = 0; i < t.shape().size(); ++i)
-    out[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
-  return out;
-}
 
 // A view of `t` (same storage) with this shape, strides and offset.
 Tensor restride(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {

@@ -84,14 +84,6 @@ DType output_dtype(Prim p, const std::vector<Tensor>& in) {
   }
 }
 
-// Strides of `t` seen through the broadcast to `out` (0 where t is broadcast).
-Shape broadcast_strides(const Tensor& t, const Shape& out) {
-  Shape strides(out.size(), 0);
-  const size_t lead = out.size() - t.shape().size();
-  for (size_t i = 0; i < t.shape().size(); ++i)
-    strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
-  return strides;
-}
 
 int64_t wrap_dim(int64_t d, int64_t rank, Prim p) {
   const int64_t r = std::max<int64_t>(rank, 1);

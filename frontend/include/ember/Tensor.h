@@ -22,6 +22,9 @@ Shape contiguous_strides(const Shape& shape);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 struct Node;
+class Tensor;
+// Strides of `t` seen through its broadcast to `shape` (0 where t is broadcast).
+Shape broadcast_strides(const Tensor& t, const Shape& shape);
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage; // null for symbolic (traced) tensors
