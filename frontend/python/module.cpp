@@ -167,6 +167,9 @@ NB_MODULE(_C, m) {
 
   auto tensor = nb::class_<Tensor>(m, "Tensor");
   tensor
+      // Tensor(t) shares t's tensor (storage and autograd state); ember.nn.Parameter calls it on
+      // a detached tensor to become a new leaf.
+      .def(nb::init<const Tensor&>(), nb::arg("data"))
       .def_prop_ro("shape",
                    [](const Tensor& t) {
                      nb::list dims;

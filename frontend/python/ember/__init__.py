@@ -260,3 +260,8 @@ for _name in _pointwise.FUNCTIONS:
     __all__.append(_name)
 del _name
 __all__ += ["linalg"]
+
+from . import optim, utils, datasets  # noqa: E402
+from .serialization import save, load  # noqa: E402
+from .utils.data import Generator  # noqa: E402
+__all__ += ["optim", "utils", "datasets", "save", "load", "Generator"]
