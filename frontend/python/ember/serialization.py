@@ -50,7 +50,8 @@ def _from_bytes(buf, st_dtype, shape):
     a = _np.frombuffer(buf, dtype=storage).reshape(shape)
     if name == "bfloat16":
         f = (a.astype("<u4") << 16).view("<f4")
-        return _C._from_array(_np.ascontiguousarray(f).astype(_np.float32)).to(_C.dtype.bfloat16)
+        return _C._from_array(_np.array(f, dtype=_np.float32).reshape(shape)).to(
+            _C.dtype.bfloat16)
     a = a.astype(a.dtype.newbyteorder("="), copy=True)
     t = _C._from_array(a)
     want = getattr(_C.dtype, name)
@@ -160,8 +161,8 @@ def _parse(data, name):
                     "is truncated or corrupt")
     try:
         header = json.loads(bytes(data[8:8 + hlen]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as ex:
-        _fail(name, f"header is not valid JSON ({ex})")
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as ex:
+        _fail(name, f"header is not valid JSON ({type(ex).__name__}: {ex})")
     if not isinstance(header, dict):
         _fail(name, "header is not a JSON object")
     meta = header.pop("__metadata__", None) or {}
@@ -244,8 +245,8 @@ def load(f, map_location=None, weights_only=True):
     if _STRUCT_KEY in meta:
         try:
             structure = json.loads(meta[_STRUCT_KEY])
-        except json.JSONDecodeError as ex:
-            _fail(name, f"{_STRUCT_KEY} is not valid JSON ({ex})")
+        except (json.JSONDecodeError, RecursionError) as ex:
+            _fail(name, f"{_STRUCT_KEY} is not valid JSON ({type(ex).__name__}: {ex})")
         try:
             return _decode(structure, tensors, name)
         except RecursionError:

@@ -258,7 +258,7 @@ class BatchSampler(Sampler):
 
 def default_convert(data):
     if isinstance(data, _np.ndarray) and data.dtype.kind in "biuf":
-        return _C._from_array(_np.ascontiguousarray(data))
+        return _C._from_array(_np.array(data, copy=True, order="C"))
     if isinstance(data, collections.abc.Mapping):
         return type(data)({k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
@@ -276,7 +276,7 @@ def default_collate(batch):
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
     if isinstance(elem, _np.ndarray):
-        return stack([_C._from_array(_np.ascontiguousarray(b)) for b in batch], 0)
+        return stack([_C._from_array(_np.array(b, copy=True, order="C")) for b in batch], 0)
     if isinstance(elem, _np.generic):
         return _C._from_array(_np.array(batch))
     if isinstance(elem, bool):
