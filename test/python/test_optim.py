@@ -262,3 +262,29 @@ def test_reduce_lr_on_plateau(kw):
         assert es.num_bad_epochs == ts.num_bad_epochs
     with pytest.raises(ValueError, match="Factor"):
         optim.lr_scheduler.ReduceLROnPlateau(eo, factor=1.5)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9)),
+                                     ("Adam", dict(lr=0.01, amsgrad=True))])
+def test_training_on_cuda_matches_cpu(name, kw):
+    """Module.cuda() moves parameters as leaves; the optimizer's state follows them."""
+    cpu, _ = models()
+    gpu = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
+    gpu.load_state_dict(cpu.state_dict())
+    gpu.cuda()
+    assert all(p.is_cuda and p.is_leaf and p.requires_grad for p in gpu.parameters())
+    oc = getattr(optim, name)(cpu.parameters(), **kw)
+    og = getattr(optim, name)(gpu.parameters(), **kw)
+    for i in range(5):
+        x, y = DATA[i]
+        for m, o, dev in [(cpu, oc, "cpu"), (gpu, og, "cuda")]:
+            o.zero_grad()
+            loss = ((m(ember.tensor(x).to(dev)) - ember.tensor(y).to(dev)) ** 2).mean()
+            loss.backward()
+            o.step()
+    for (n, p), (_, q) in zip(cpu.named_parameters(), gpu.named_parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().cpu().numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=n)
+    gpu.cpu()
+    assert not any(p.is_cuda for p in gpu.parameters())
