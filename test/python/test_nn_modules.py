@@ -754,3 +754,102 @@ def test_clip_grad_value_and_nonfinite():
     assert v.shape == (18,)
     nn.utils.vector_to_parameters(ember.arange(16.0), [e])
     assert e.detach().numpy().ravel().tolist() == list(range(16))
+
+
+# ---------------------------------------------------------------------------------------------
+# Recurrent layers
+
+RNN_CONFIGS = [
+    dict(num_layers=1),
+    dict(num_layers=2, batch_first=True),
+    dict(num_layers=2, bidirectional=True),
+    dict(num_layers=3, bidirectional=True, batch_first=True, bias=False),
+]
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("cfg", RNN_CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in
+                                                                     c.items()))
+@pytest.mark.parametrize("with_state", [False, True])
+def test_recurrent_layers_match_torch(cls, cfg, with_state):
+    em, tm = getattr(nn, cls)(5, 4, **cfg), getattr(torch.nn, cls)(5, 4, **cfg)
+    assert [n for n, _ in em.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    assert repr(em) == repr(tm)
+    copy_weights(em, tm)
+    N, L = 3, 6
+    x = randn(N, L, 5) if cfg.get("batch_first") else randn(L, N, 5)
+    ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    D = 2 if cfg.get("bidirectional") else 1
+    state_shape = (cfg["num_layers"] * D, N, 4)
+    e_state = t_state = None
+    if with_state:
+        h0 = randn(*state_shape)
+        if cls == "LSTM":
+            c0 = randn(*state_shape)
+            e_state = (ember.tensor(h0, requires_grad=True), ember.tensor(c0, requires_grad=True))
+            t_state = (torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True))
+        else:
+            e_state, t_state = ember.tensor(h0, requires_grad=True), torch.tensor(
+                h0, requires_grad=True)
+    eo, eh = em(ex, e_state)
+    to, th = tm(tx, t_state)
+    close(eo, to, 1e-5)
+    if cls == "LSTM":
+        close(eh[0], th[0], 1e-5), close(eh[1], th[1], 1e-5)
+        e_loss = eo.sum() + eh[0].sum() * 2 + eh[1].sum()
+        t_loss = to.sum() + th[0].sum() * 2 + th[1].sum()
+    else:
+        close(eh, th, 1e-5)
+        e_loss, t_loss = eo.sum() + eh.sum() * 2, to.sum() + th.sum() * 2
+    e_loss.backward(), t_loss.backward()
+    close(ex.grad, tx.grad, 1e-4)
+    tparams = dict(tm.named_parameters())
+    for n, p in em.named_parameters():
+        close(p.grad, tparams[n].grad, 1e-4)
+    if with_state:
+        es = e_state if cls != "LSTM" else e_state[0]
+        ts = t_state if cls != "LSTM" else t_state[0]
+        close(es.grad, ts.grad, 1e-4)
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_recurrent_unbatched_and_errors(cls):
+    em, tm = getattr(nn, cls)(3, 2, num_layers=2), getattr(torch.nn, cls)(3, 2, num_layers=2)
+    copy_weights(em, tm)
+    x = randn(5, 3)
+    eo, to = em(ember.tensor(x))[0], tm(torch.tensor(x))[0]
+    close(eo, to, 1e-5)
+    with pytest.raises(RuntimeError, match="input_size"):
+        em(ember.randn(5, 2, 4))
+    with pytest.raises(RuntimeError, match="Expected hidden size"):
+        em(ember.randn(5, 2, 3), ember.zeros(1, 2, 2) if cls != "LSTM" else
+           (ember.zeros(1, 2, 2), ember.zeros(1, 2, 2)))
+
+
+def test_rnn_relu_dropout_and_init():
+    em, tm = nn.RNN(3, 4, nonlinearity="relu"), torch.nn.RNN(3, 4, nonlinearity="relu")
+    assert repr(em) == repr(tm)
+    copy_weights(em, tm)
+    compare(em, tm, randn(4, 2, 3), out_index=0)
+    bound = 1 / math.sqrt(16)
+    lstm = nn.LSTM(8, 16, dropout=0.5, num_layers=2)
+    assert all(p.abs().max().item() <= bound for p in lstm.parameters())
+    out, _ = lstm(ember.randn(5, 2, 8))
+    assert out.shape == (5, 2, 16)
+
+
+@pytest.mark.parametrize("cls", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_match_torch(cls):
+    em, tm = getattr(nn, cls)(3, 4), getattr(torch.nn, cls)(3, 4)
+    copy_weights(em, tm)
+    x, h = randn(2, 3), randn(2, 4)
+    if cls == "LSTMCell":
+        c = randn(2, 4)
+        eo = em(ember.tensor(x), (ember.tensor(h), ember.tensor(c)))
+        to = tm(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+        close(eo[0], to[0], 1e-5), close(eo[1], to[1], 1e-5)
+        eo1, to1 = em(ember.tensor(x[0]))[0], tm(torch.tensor(x[0]))[0]
+    else:
+        close(em(ember.tensor(x), ember.tensor(h)), tm(torch.tensor(x), torch.tensor(h)), 1e-5)
+        eo1, to1 = em(ember.tensor(x[0])), tm(torch.tensor(x[0]))
+    close(eo1, to1, 1e-5)

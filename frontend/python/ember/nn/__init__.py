@@ -19,3 +19,4 @@ from .modules.activation import (ReLU, ReLU6, SiLU, Mish, SELU, Hardsigmoid,  # 
 from .modules.transformer import (MultiheadAttention, TransformerEncoderLayer,  # noqa: F401
                                   TransformerEncoder)
 from . import utils  # noqa: F401
+from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell  # noqa: F401,E402
