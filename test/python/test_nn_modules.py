@@ -853,3 +853,48 @@ def test_cells_match_torch(cls):
         close(em(ember.tensor(x), ember.tensor(h)), tm(torch.tensor(x), torch.tensor(h)), 1e-5)
         eo1, to1 = em(ember.tensor(x[0])), tm(torch.tensor(x[0]))
     close(eo1, to1, 1e-5)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_transformer_decoder(norm_first, batch_first):
+    kw = dict(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, norm_first=norm_first,
+              batch_first=batch_first)
+    em = nn.TransformerDecoder(nn.TransformerDecoderLayer(**kw), 2, norm=nn.LayerNorm(8))
+    tm = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(**kw), 2,
+                                     norm=torch.nn.LayerNorm(8))
+    assert list(em.state_dict()) == list(tm.state_dict())
+    copy_weights(em, tm)
+    T, S, N = 4, 5, 3
+    tgt = randn(N, T, 8) if batch_first else randn(T, N, 8)
+    mem = randn(N, S, 8) if batch_first else randn(S, N, 8)
+    causal = np.triu(np.ones((T, T), dtype=bool), 1)
+    mpad = np.zeros((N, S), dtype=bool)
+    mpad[1, -2:] = True
+    et, tt = ember.tensor(tgt, requires_grad=True), torch.tensor(tgt, requires_grad=True)
+    emm, tmm = ember.tensor(mem, requires_grad=True), torch.tensor(mem, requires_grad=True)
+    eo = em(et, emm, tgt_mask=ember.tensor(causal), memory_key_padding_mask=ember.tensor(mpad))
+    to = tm(tt, tmm, tgt_mask=torch.tensor(causal), memory_key_padding_mask=torch.tensor(mpad))
+    close(eo, to, 1e-4)
+    g = randn(*to.shape)
+    eo.backward(ember.tensor(g)), to.backward(torch.tensor(g))
+    close(et.grad, tt.grad, 1e-4), close(emm.grad, tmm.grad, 1e-4)
+    for (n, p), (_, tp) in zip(em.named_parameters(), tm.named_parameters()):
+        close(p.grad, tp.grad, 1e-4)
+
+
+def test_char_transformer_example_learns_and_samples():
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+    try:
+        import char_transformer as ex
+    finally:
+        sys.path.pop(0)
+    model, stoi, itos, losses = ex.train(steps=60, batch_size=8, context=32, d_model=32,
+                                         layers=1, log=None)
+    uniform = math.log(len(itos))
+    assert losses[0] > uniform - 0.5
+    assert np.mean(losses[-10:]) < uniform - 1.0, losses
+    text = ex.sample(model, stoi, itos, "The ", 20)
+    assert text.startswith("The ") and len(text) == 24 and set(text) <= set(itos)

@@ -20,3 +20,4 @@ from .modules.transformer import (MultiheadAttention, TransformerEncoderLayer,  
                                   TransformerEncoder)
 from . import utils  # noqa: F401
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell  # noqa: F401,E402
+from .modules.transformer import TransformerDecoderLayer, TransformerDecoder  # noqa: F401,E402
