@@ -170,6 +170,21 @@ NB_MODULE(_C, m) {
       // Tensor(t) shares t's tensor (storage and autograd state); ember.nn.Parameter calls it on
       // a detached tensor to become a new leaf.
       .def(nb::init<const Tensor&>(), nb::arg("data"))
+      // t.data = src: t keeps its identity and autograd state but views src's memory (shape,
+      // dtype, device); what Module.to() uses so parameters stay the same objects.
+      .def("_set_data", [](Tensor& t, const Tensor& src) {
+        EMBER_CHECK(!t.is_symbolic() && !src.is_symbolic(), Value, "ember.Tensor.data",
+                    "cannot set .data of or from a traced tensor");
+        EMBER_CHECK(!t.requires_grad() || is_floating(src.dtype()), Type, "ember.Tensor.data",
+                    "a tensor that requires grad needs floating data, got ", dtype_name(src.dtype()));
+        TensorImpl* a = t.unsafe_impl();
+        const TensorImpl* b = src.unsafe_impl();
+        a->storage = b->storage;
+        a->shape = b->shape;
+        a->strides = b->strides;
+        a->offset = b->offset;
+        a->dtype = b->dtype;
+      }, nb::arg("src"))
       .def_prop_ro("shape",
                    [](const Tensor& t) {
                      nb::list dims;

@@ -101,3 +101,11 @@ def test_in_place_errors():
         ember.randint(5, 2, (3,))
     with pytest.raises(TypeError, match="needs a floating point dtype"):
         ember.rand(3, dtype=ember.int64)
+
+
+def test_arange_float_bound_gives_float_like_torch():
+    import torch
+    for args in [(3.0,), (0, 3.0), (1.0, 4), (5,), (0, 5, 2)]:
+        e, t = ember.arange(*args), torch.arange(*args)
+        assert str(e.dtype).replace("ember", "torch") == str(t.dtype), args
+        assert e.tolist() == t.tolist()

@@ -161,6 +161,18 @@ def test_attribute_assignment_rules():
         m.register_parameter("nl", ember.ones(2))
 
 
+def test_tensor_data_property():
+    p = nn.Parameter(ember.ones(2))
+    d = p.data
+    assert not d.requires_grad and d.is_leaf
+    p.data = ember.arange(3.0)
+    assert p.shape == (3,) and p.requires_grad and isinstance(p, nn.Parameter)
+    p.data = ember.zeros(2, dtype=ember.float64)
+    assert p.dtype == ember.float64 and p.requires_grad
+    with pytest.raises(TypeError, match="floating"):
+        p.data = ember.arange(3)
+
+
 def test_parameter_is_a_new_leaf():
     t = ember.ones(3)
     p = nn.Parameter(t)
@@ -265,7 +277,10 @@ def test_to_dtype_keeps_leaf_parameters():
     ids = [id(p) for p in em.parameters()]
     em.to(ember.float32)  # nothing to do: the same Parameter objects
     assert [id(p) for p in em.parameters()] == ids
+    opt_params = list(em.parameters())
     em.double()
+    assert [id(p) for p in em.parameters()] == ids  # same objects, as in torch
+    assert all(a is b for a, b in zip(opt_params, em.parameters()))
     for p in em.parameters():
         assert isinstance(p, nn.Parameter) and p.is_leaf and p.requires_grad
         assert p.dtype == ember.float64

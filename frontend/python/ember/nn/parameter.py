@@ -57,5 +57,7 @@ Tensor.__deepcopy__ = _tensor_deepcopy
 Parameter.__deepcopy__ = _parameter_deepcopy
 
 
-Tensor.data = property(lambda self: self.detach(), doc="The tensor detached from autograd "
-                       "(shares memory); assigning .data is not supported")
+Tensor.data = property(lambda self: self.detach(), lambda self, src: self._set_data(src),
+                       doc="The tensor detached from autograd (shares memory); assigning it "
+                       "makes this tensor view the new data, keeping its identity and "
+                       "requires_grad")

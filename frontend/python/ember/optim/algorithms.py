@@ -51,7 +51,7 @@ class SGD(Optimizer):
                         buf = d_p.detach().clone()
                         state["momentum_buffer"] = buf
                     else:
-                        buf.mul_(momentum).add_(d_p * (1 - dampening))
+                        buf.mul_(momentum).add_(d_p if dampening == 0 else d_p * (1 - dampening))
                     d_p = d_p + buf * momentum if nesterov else buf
                 p.sub_(d_p * lr)
         return loss

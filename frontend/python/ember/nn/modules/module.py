@@ -352,8 +352,9 @@ class Module:
     # Moving and converting.
 
     def _apply(self, fn, params_too=True):
-        """fn(tensor) -> tensor on every parameter, gradient and buffer, under no_grad; parameters
-        stay Parameters (leaves) with their requires_grad."""
+        """fn(tensor) -> tensor on every parameter, gradient and buffer, under no_grad. Each
+        parameter stays the same Parameter object (a leaf, same requires_grad) and takes the new
+        data, as torch's `param.data = fn(param)`, so optimizers built before keep working."""
         for m in self.children():
             m._apply(fn, params_too)
         with _no_grad():
@@ -364,10 +365,9 @@ class Module:
                 if new is p:
                     continue
                 grad = p.grad
-                np_ = Parameter(new, requires_grad=p.requires_grad)
+                p._set_data(new)
                 if grad is not None:
-                    np_.grad = fn(grad)
-                self._parameters[key] = np_
+                    p.grad = fn(grad)
             for key, b in self._buffers.items():
                 if b is not None:
                     self._buffers[key] = fn(b)
