@@ -26,6 +26,7 @@ using namespace ember;
 
 void bind_nn(nb::module_& m); // bind_nn.cpp
 void bind_shape(nb::module_& m); // bind_shape.cpp
+void bind_optim(nb::module_& m); // bind_optim.cpp
 
 namespace {
 
@@ -476,5 +477,6 @@ NB_MODULE(_C, m) {
   bind_nn(m);
   bind_pointwise(m);
   bind_shape(m);
+  bind_optim(m);
   bind_cuda(m);
 }

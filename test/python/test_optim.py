@@ -69,15 +69,45 @@ CONFIGS = [
 ]
 
 
+@pytest.mark.parametrize("fused", [None, False], ids=["fused", "ops"])
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{c[0]}-{i}" for i, c in enumerate(CONFIGS)])
-def test_optimizer_trajectory_matches_torch(name, kw):
+def test_optimizer_trajectory_matches_torch(name, kw, fused):
     em, tm = models()
-    eo = getattr(optim, name)(em.parameters(), **kw)
+    eo = getattr(optim, name)(em.parameters(), fused=fused, **kw)
     to = getattr(torch.optim, name)(tm.parameters(), **kw)
     for i in range(STEPS):
         el, tl = step_both(em, tm, eo, to, i)
         assert el == pytest.approx(tl, rel=1e-4, abs=1e-6), i
         assert_same_params(em, tm, 2e-5 * (1 + i))
+
+
+@pytest.mark.parametrize("name,kw,kernel", [("SGD", dict(lr=0.1, momentum=0.9), "sgd"),
+                                            ("SGD", dict(lr=0.1), "sgd"),
+                                            ("Adam", dict(lr=0.01), "adam"),
+                                            ("AdamW", dict(lr=0.01, amsgrad=True), "adam"),
+                                            ("RMSprop", dict(lr=0.01, centered=True), "rmsprop"),
+                                            ("Adagrad", dict(lr=0.1), "adagrad")])
+def test_fused_update_is_used_on_cpu_and_not_otherwise(name, kw, kernel, monkeypatch):
+    calls = []
+    real = getattr(ember._C._optim, kernel)
+    monkeypatch.setattr(ember._C._optim, kernel, lambda *a: calls.append(1) or real(*a))
+    em, _ = models()
+    o = getattr(optim, name)(em.parameters(), **kw)
+    em(ember.randn(2, 4)).sum().backward()
+    o.step()
+    assert len(calls) == 4  # one pass per parameter
+    o2 = getattr(optim, name)(em.parameters(), fused=False, **kw)
+    o2.step()
+    assert len(calls) == 4
+    # A non-contiguous parameter takes the ops path (and still updates).
+    w = nn.Parameter(ember.randn(4, 3)).t()
+    w = nn.Parameter(w)
+    assert not w.is_contiguous()
+    w.grad = ember.ones(3, 4)
+    before = w.detach().clone()
+    o3 = getattr(optim, name)([w], **kw)
+    o3.step()
+    assert len(calls) == 4 and not np.allclose(w.detach().numpy(), before.numpy())
 
 
 def test_param_groups_and_missing_grads():

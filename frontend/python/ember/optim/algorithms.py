@@ -1,6 +1,8 @@
 """SGD, Adam, AdamW, RMSprop and Adagrad with PyTorch's update math (its single-tensor
 implementations, step for step). Updates run under no_grad and write parameters and state in
-place."""
+place: for CPU float32/float64 contiguous parameters in one fused pass per parameter
+(ember._C._optim, frontend/src/Optim.cpp), elsewhere (CUDA, other layouts, fused=False) with
+ember ops."""
 import math
 
 from .. import _C
@@ -10,6 +12,30 @@ from .optimizer import Optimizer, required, _no_grad_step
 def _zeros_like(p):
     from .. import zeros_like
     return zeros_like(p)
+
+
+_FUSED_DTYPES = (_C.dtype.float32, _C.dtype.float64)
+
+
+def _fusable(group, p, *tensors):
+    """Whether the fused C++ update (one pass over the parameter's memory, ember/Optim.h) can
+    run: CPU, float32/float64, contiguous, every state tensor alike. fused=False turns it off."""
+    if group.get("fused") is False or p.is_cuda or p.dtype not in _FUSED_DTYPES:
+        return False
+    if not p.is_contiguous() or p._is_symbolic:
+        return False
+    n = p.numel()
+    for i, t in enumerate(tensors):  # tensors[0] is the gradient: it may be any layout
+        if t is None:
+            continue
+        if (t.is_cuda or t.dtype != p.dtype or (i > 0 and not t.is_contiguous()) or
+                t.numel() != n or t._is_symbolic):
+            return False
+    return True
+
+
+def _floats(*values):
+    return [float(v) for v in values]
 
 
 def _check(name, value, cond):
@@ -27,7 +53,8 @@ class SGD(Optimizer):
         _check("momentum value", momentum, momentum >= 0.0)
         _check("weight_decay value", weight_decay, weight_decay >= 0.0)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
@@ -40,6 +67,20 @@ class SGD(Optimizer):
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in group["params"]:
                 if p.grad is None:
+                    continue
+                if momentum != 0:
+                    buf = self.state[p].get("momentum_buffer")
+                    if _fusable(group, p, p.grad, buf):
+                        first = buf is None
+                        if first:
+                            buf = self.state[p]["momentum_buffer"] = _zeros_like(p)
+                        _C._optim.sgd(p, p.grad.contiguous(), buf,
+                                      *_floats(lr, momentum, dampening, wd), bool(nesterov),
+                                      bool(maximize), first)
+                        continue
+                elif _fusable(group, p, p.grad):
+                    _C._optim.sgd(p, p.grad.contiguous(), None,
+                                  *_floats(lr, 0.0, dampening, wd), False, bool(maximize), False)
                     continue
                 d_p = p.grad if not maximize else -p.grad
                 if wd != 0:
@@ -71,7 +112,7 @@ class Adam(Optimizer):
         _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
-                        decoupled_weight_decay=decoupled_weight_decay)
+                        decoupled_weight_decay=decoupled_weight_decay, fused=fused)
         super().__init__(params, defaults)
 
     @_no_grad_step
@@ -95,6 +136,13 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = _zeros_like(p)
                 state["step"] += 1
                 step = state["step"]
+                if _fusable(group, p, p.grad, state["exp_avg"], state["exp_avg_sq"],
+                            state.get("max_exp_avg_sq")):
+                    _C._optim.adam(p, p.grad.contiguous(), state["exp_avg"], state["exp_avg_sq"],
+                                   state.get("max_exp_avg_sq") if amsgrad else None,
+                                   *_floats(lr, beta1, beta2, eps, wd), bool(decoupled),
+                                   bool(amsgrad), bool(maximize), int(step))
+                    continue
                 if wd != 0:
                     if decoupled:
                         p.mul_(1 - lr * wd)
@@ -123,7 +171,7 @@ class AdamW(Adam):
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,
                  differentiable=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                         decoupled_weight_decay=True, fused=fused)
 
 
 class RMSprop(Optimizer):
@@ -131,14 +179,14 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
-                 differentiable=False):
+                 differentiable=False, fused=None):
         _check("learning rate", lr, 0.0 <= lr)
         _check("epsilon value", eps, 0.0 <= eps)
         _check("momentum value", momentum, 0.0 <= momentum)
         _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
         _check("alpha value", alpha, 0.0 <= alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, maximize=maximize)
+                        weight_decay=weight_decay, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     @_no_grad_step
@@ -160,6 +208,14 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
                 state["step"] += 1
+                if _fusable(group, p, p.grad, state["square_avg"], state.get("grad_avg"),
+                            state.get("momentum_buffer")):
+                    _C._optim.rmsprop(p, p.grad.contiguous(), state["square_avg"],
+                                      state.get("grad_avg") if centered else None,
+                                      state.get("momentum_buffer") if momentum > 0 else None,
+                                      *_floats(lr, alpha, eps, wd, momentum), bool(centered),
+                                      bool(group["maximize"]))
+                    continue
                 if wd != 0:
                     grad = grad + p * wd
                 square_avg = state["square_avg"]
@@ -192,7 +248,8 @@ class Adagrad(Optimizer):
                0.0 <= initial_accumulator_value)
         _check("epsilon value", eps, 0.0 <= eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                        fused=fused)
         super().__init__(params, defaults)
         from .. import full_like
         for group in self.param_groups:
@@ -213,9 +270,13 @@ class Adagrad(Optimizer):
                 grad = p.grad if not group["maximize"] else -p.grad
                 state = self.state[p]
                 state["step"] += 1
+                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+                if _fusable(group, p, p.grad, state["sum"]):
+                    _C._optim.adagrad(p, p.grad.contiguous(), state["sum"],
+                                      *_floats(clr, wd, eps), bool(group["maximize"]))
+                    continue
                 if wd != 0:
                     grad = grad + p * wd
-                clr = lr / (1 + (state["step"] - 1) * lr_decay)
                 state["sum"].add_(grad * grad)
                 std = state["sum"].sqrt() + eps
                 p.sub_(grad / std * clr)
