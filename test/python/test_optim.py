@@ -318,3 +318,25 @@ def test_training_on_cuda_matches_cpu(name, kw):
                                    atol=1e-5, err_msg=n)
     gpu.cpu()
     assert not any(p.is_cuda for p in gpu.parameters())
+
+
+def test_fused_kernels_reject_bad_state():
+    p, g = ember.ones(4), ember.ones(4)
+    with pytest.raises(ValueError, match=r"ember\.optim\.SGD: every state tensor"):
+        ember._C._optim.sgd(p, g, ember.zeros(3), 0.1, 0.9, 0.0, 0.0, False, False, True)
+    with pytest.raises(ValueError, match="momentum needs a momentum buffer"):
+        ember._C._optim.sgd(p, g, None, 0.1, 0.9, 0.0, 0.0, False, False, True)
+    with pytest.raises(TypeError, match="float32 and float64"):
+        h = ember.ones(4, dtype=ember.float16)
+        ember._C._optim.adagrad(h, h, h, 0.1, 0.0, 1e-10, False)
+    with pytest.raises(ValueError, match=r"ember\.optim\.Adam: every state tensor"):
+        ember._C._optim.adam(p, g, ember.zeros(4, dtype=ember.float64), ember.zeros(4), None,
+                             0.1, 0.9, 0.99, 1e-8, 0.0, False, False, False, 1)
+    with pytest.raises(ValueError, match="missing state"):
+        ember._C._optim.rmsprop(p, g, ember.zeros(4), None, None, 0.1, 0.99, 1e-8, 0.0, 0.0,
+                                True, False)
+    # float16 parameters use the ops path and still match torch's math.
+    w = nn.Parameter(ember.ones(3, dtype=ember.float16))
+    w.grad = ember.full((3,), 0.5, dtype=ember.float16)
+    optim.SGD([w], lr=0.5).step()
+    assert w.tolist() == [0.75, 0.75, 0.75]
