@@ -1,4 +1,5 @@
-"""LeNet-5 on Fashion-MNIST with ember.nn, ember.optim and ember.utils.data.
+"""LeNet-5 (or an MLP, --model mlp) on Fashion-MNIST with ember.nn, ember.optim and
+ember.utils.data.
 
     PYTHONPATH=build/python python3 examples/lenet_fashion_mnist.py [--epochs 2] [--train N]
 
@@ -31,6 +32,13 @@ class LeNet5(nn.Module):
         return self.fc3(x)
 
 
+def mlp(num_classes=10):
+    """784-256-128-10 with ReLU and dropout."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, num_classes))
+
+
+MODELS = {"lenet": LeNet5, "mlp": mlp}
 MEAN, STD = 0.2860, 0.3530
 
 
@@ -55,7 +63,7 @@ def evaluate(model, loader):
 
 
 def train(epochs=2, num_train=None, num_test=None, batch_size=64, lr=0.05, root=None, seed=0,
-          log=print):
+          log=print, model="lenet"):
     ember.manual_seed(seed)
     from ember.datasets import FashionMNIST
     train_x, train_y = tensors(FashionMNIST(root, train=True), num_train)
@@ -64,7 +72,7 @@ def train(epochs=2, num_train=None, num_test=None, batch_size=64, lr=0.05, root=
     train_loader = DataLoader(TensorDataset(train_x, train_y), batch_size=batch_size,
                               shuffle=True, generator=gen, drop_last=True)
     test_loader = DataLoader(TensorDataset(test_x, test_y), batch_size=1000)
-    model = LeNet5()
+    model = MODELS[model]()
     opt = ember.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     sched = ember.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, epochs=epochs,
                                                 steps_per_epoch=len(train_loader))
@@ -93,7 +101,9 @@ if __name__ == "__main__":
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--root", default=None)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--model", choices=sorted(MODELS), default="lenet")
     args = ap.parse_args()
     if args.threads:
         ember.set_num_threads(args.threads)
-    train(args.epochs, args.train, batch_size=args.batch_size, lr=args.lr, root=args.root)
+    train(args.epochs, args.train, batch_size=args.batch_size, lr=args.lr, root=args.root,
+          model=args.model)

@@ -417,5 +417,8 @@ def test_lenet_fashion_mnist_short_run():
     logs = []
     model, acc = ex.train(epochs=1, num_train=6400, num_test=2000, batch_size=32, lr=0.05,
                           log=logs.append)
-    # 200 steps on 6400 images: well above chance (10%); torch's LeNet gets ~0.75-0.8 here.
+    # 200 steps on 6400 images: well above chance (10%); the full 2-epoch run reaches 0.89.
+    assert acc > 0.70, logs
+    model, acc = ex.train(epochs=1, num_train=6400, num_test=2000, batch_size=64, lr=0.05,
+                          log=logs.append, model="mlp")
     assert acc > 0.70, logs
