@@ -422,3 +422,14 @@ def test_lenet_fashion_mnist_short_run():
     model, acc = ex.train(epochs=1, num_train=6400, num_test=2000, batch_size=64, lr=0.05,
                           log=logs.append, model="mlp")
     assert acc > 0.70, logs
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "int64"])
+def test_save_non_contiguous_views(tmp_path, dtype):
+    base = ember.arange(24).reshape(4, 6).to(getattr(ember, dtype))
+    views = {"t": base.t(), "slice": base[1:, ::2], "row": base[2]}
+    ember.save(views, tmp_path / "v.st")
+    back = ember.load(tmp_path / "v.st", map_location="cpu")
+    for k, v in views.items():
+        assert back[k].shape == v.shape and back[k].dtype == v.dtype
+        assert back[k].tolist() == v.tolist()
