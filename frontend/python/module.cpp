@@ -196,6 +196,12 @@ NB_MODULE(_C, m) {
       .def("to", [](const Tensor& t, DType d) { return t.to(d); }, nb::arg("dtype"))
       .def("contiguous", &Tensor::contiguous)
       .def("clone", [](const Tensor& t) {
+        if (t.is_cuda()) { // raw_data() is a device pointer: copy on the device
+          GradModeGuard no_grad(false);
+          Tensor out = empty(t.shape(), t.dtype(), t.device());
+          copy_(out, t);
+          return out;
+        }
         return copy_from(t.raw_data(), t.dtype(), t.shape(), t.strides());
       })
       .def("dim", &Tensor::dim)

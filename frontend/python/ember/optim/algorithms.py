@@ -89,7 +89,7 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = d_p.detach().clone()
+                        buf = _zeros_like(p).copy_(d_p)
                         state["momentum_buffer"] = buf
                     else:
                         buf.mul_(momentum).add_(d_p if dampening == 0 else d_p * (1 - dampening))
