@@ -27,6 +27,7 @@ using namespace ember;
 void bind_nn(nb::module_& m); // bind_nn.cpp
 void bind_shape(nb::module_& m); // bind_shape.cpp
 void bind_linalg(nb::module_& m); // bind_linalg.cpp
+void bind_optim(nb::module_& m); // bind_optim.cpp
 
 namespace {
 
@@ -197,6 +198,24 @@ NB_MODULE(_C, m) {
 
   auto tensor = nb::class_<Tensor>(m, "Tensor");
   tensor
+      // Tensor(t) shares t's tensor (storage and autograd state); ember.nn.Parameter calls it on
+      // a detached tensor to become a new leaf.
+      .def(nb::init<const Tensor&>(), nb::arg("data"))
+      // t.data = src: t keeps its identity and autograd state but views src's memory (shape,
+      // dtype, device); what Module.to() uses so parameters stay the same objects.
+      .def("_set_data", [](Tensor& t, const Tensor& src) {
+        EMBER_CHECK(!t.is_symbolic() && !src.is_symbolic(), Value, "ember.Tensor.data",
+                    "cannot set .data of or from a traced tensor");
+        EMBER_CHECK(!t.requires_grad() || is_floating(src.dtype()), Type, "ember.Tensor.data",
+                    "a tensor that requires grad needs floating data, got ", dtype_name(src.dtype()));
+        TensorImpl* a = t.unsafe_impl();
+        const TensorImpl* b = src.unsafe_impl();
+        a->storage = b->storage;
+        a->shape = b->shape;
+        a->strides = b->strides;
+        a->offset = b->offset;
+        a->dtype = b->dtype;
+      }, nb::arg("src"))
       .def_prop_ro("shape",
                    [](const Tensor& t) {
                      nb::list dims;
@@ -207,6 +226,12 @@ NB_MODULE(_C, m) {
       .def("to", [](const Tensor& t, DType d) { return t.to(d); }, nb::arg("dtype"))
       .def("contiguous", &Tensor::contiguous)
       .def("clone", [](const Tensor& t) {
+        if (t.is_cuda()) { // raw_data() is a device pointer: copy on the device
+          GradModeGuard no_grad(false);
+          Tensor out = empty(t.shape(), t.dtype(), t.device());
+          copy_(out, t);
+          return out;
+        }
         return copy_from(t.raw_data(), t.dtype(), t.shape(), t.strides());
       })
       .def("dim", &Tensor::dim)
@@ -511,5 +536,6 @@ NB_MODULE(_C, m) {
   bind_pointwise(m);
   bind_shape(m);
   bind_linalg(m);
+  bind_optim(m);
   bind_cuda(m);
 }

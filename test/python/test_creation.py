@@ -120,3 +120,11 @@ def test_from_numpy_shares_memory_like_torch():
         ember.from_numpy(np.arange(3)[::-1])
     with pytest.raises(TypeError):
         ember.from_numpy([1, 2])
+
+
+def test_arange_float_bound_gives_float_like_torch():
+    import torch
+    for args in [(3.0,), (0, 3.0), (1.0, 4), (5,), (0, 5, 2)]:
+        e, t = ember.arange(*args), torch.arange(*args)
+        assert str(e.dtype).replace("ember", "torch") == str(t.dtype), args
+        assert e.tolist() == t.tolist()

@@ -203,6 +203,31 @@ Tensor.__repr__ = _repr
 Tensor.__array__ = _array
 Tensor.tolist = lambda self: (lambda h: (h.to(float32) if h.dtype == bfloat16 else h).numpy().tolist())(self.cpu())
 Tensor.size = lambda self, dim=None: self.shape if dim is None else self.shape[dim]
+
+
+def _one_element(self, what):
+    if self.numel() != 1:
+        if what == "bool":
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {list(self.shape)})")
+        raise ValueError("only one element tensors can be converted to Python scalars "
+                         f"(shape {list(self.shape)})")
+    return self.item()
+
+
+# Python number conversions, as in torch: int(t), float(t), bool(t), and t as an index.
+Tensor.__int__ = lambda self: _builtin_int(_one_element(self, "int"))
+Tensor.__float__ = lambda self: _builtin_float(_one_element(self, "float"))
+Tensor.__bool__ = lambda self: _builtins.bool(_one_element(self, "bool"))
+
+
+def _index(self):
+    if self.dtype.is_floating_point or self.numel() != 1:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return _builtin_int(self.item())
+
+
+Tensor.__index__ = _index
 Tensor.__neg__ = lambda self: neg(self)  # noqa: F821 (generated from the op records)
 Tensor.__abs__ = lambda self: abs(self)  # noqa: F821
 Tensor.__sub__ = lambda self, other: sub(self, other)  # noqa: F821
@@ -269,3 +294,7 @@ for _name in _linalg_ops.FUNCTIONS:
 del _name
 from . import onnx  # noqa: E402,F401
 __all__.append("onnx")
+from . import optim, utils, datasets  # noqa: E402
+from .serialization import save, load  # noqa: E402
+from .utils.data import Generator  # noqa: E402
+__all__ += ["optim", "utils", "datasets", "save", "load", "Generator"]

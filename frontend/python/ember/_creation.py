@@ -20,6 +20,8 @@ def _grad(t, requires_grad, device=None):
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    if dtype is None and any(isinstance(v, builtins.float) for v in (start, end, step)):
+        dtype = _dtype.float32  # torch: a float bound or step gives the default float dtype
     return _grad(_C._arange(builtins.float(start), builtins.float(end), builtins.float(step), dtype),
                  requires_grad, device)
 

@@ -1,0 +1,43 @@
+"""One LeNet-5 training step (examples/lenet_fashion_mnist.py's model) through nn/optim:
+batch 64 of 1x28x28, cross-entropy, SGD with momentum."""
+import os
+import sys
+
+import numpy as np
+import torch
+
+import ember
+
+DESCRIPTION = "LeNet-5 train step (conv/pool/linear, CE + SGD momentum), batch 64"
+
+
+def torch_lenet():
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, 10))
+
+
+def make(threads):
+    torch.set_num_threads(threads)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "examples"))
+    from lenet_fashion_mnist import LeNet5
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+
+    def build(M, model, x, y):
+        opt = M.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = M.nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    return {"ember": build(ember, LeNet5(), ember.tensor(x), ember.tensor(y)),
+            "torch": build(torch, torch_lenet(), torch.tensor(x), torch.tensor(y))}

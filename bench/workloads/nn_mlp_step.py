@@ -1,0 +1,33 @@
+"""One training step through the nn/optim APIs: MLP 784-1024-1024-10 (nn.Linear, ReLU),
+batch 128, nn.CrossEntropyLoss, optim.SGD with momentum: zero_grad, forward, backward, step."""
+import numpy as np
+import torch
+
+import ember
+
+DESCRIPTION = "nn.Sequential MLP 784-1024-1024-10 train step (CE + SGD momentum), batch 128"
+
+
+def build(M, x, y):
+    nn = M.nn
+    model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
+                          nn.Linear(1024, 10))
+    opt = M.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def make(threads):
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 128)
+    return {"ember": build(ember, ember.tensor(x), ember.tensor(y)),
+            "torch": build(torch, torch.tensor(x), torch.tensor(y))}

@@ -1,0 +1,283 @@
+"""SGD, Adam, AdamW, RMSprop and Adagrad with PyTorch's update math (its single-tensor
+implementations, step for step). Updates run under no_grad and write parameters and state in
+place: for CPU float32/float64 contiguous parameters in one fused pass per parameter
+(ember._C._optim, frontend/src/Optim.cpp), elsewhere (CUDA, other layouts, fused=False) with
+ember ops."""
+import math
+
+from .. import _C
+from .optimizer import Optimizer, required, _no_grad_step
+
+
+def _zeros_like(p):
+    from .. import zeros_like
+    return zeros_like(p)
+
+
+_FUSED_DTYPES = (_C.dtype.float32, _C.dtype.float64)
+
+
+def _fusable(group, p, *tensors):
+    """Whether the fused C++ update (one pass over the parameter's memory, ember/Optim.h) can
+    run: CPU, float32/float64, contiguous, every state tensor alike. fused=False turns it off."""
+    if group.get("fused") is False or p.is_cuda or p.dtype not in _FUSED_DTYPES:
+        return False
+    if not p.is_contiguous() or p._is_symbolic:
+        return False
+    n = p.numel()
+    for i, t in enumerate(tensors):  # tensors[0] is the gradient: it may be any layout
+        if t is None:
+            continue
+        if (t.is_cuda or t.dtype != p.dtype or (i > 0 and not t.is_contiguous()) or
+                t.numel() != n or t._is_symbolic):
+            return False
+    return True
+
+
+def _floats(*values):
+    return [float(v) for v in values]
+
+
+def _check(name, value, cond):
+    if not cond:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum (dampening, Nesterov), weight decay
+    and maximize."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
+        _check("learning rate", lr, lr >= 0.0)
+        _check("momentum value", momentum, momentum >= 0.0)
+        _check("weight_decay value", weight_decay, weight_decay >= 0.0)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if momentum != 0:
+                    buf = self.state[p].get("momentum_buffer")
+                    if _fusable(group, p, p.grad, buf):
+                        first = buf is None
+                        if first:
+                            buf = self.state[p]["momentum_buffer"] = _zeros_like(p)
+                        _C._optim.sgd(p, p.grad.contiguous(), buf,
+                                      *_floats(lr, momentum, dampening, wd), bool(nesterov),
+                                      bool(maximize), first)
+                        continue
+                elif _fusable(group, p, p.grad):
+                    _C._optim.sgd(p, p.grad.contiguous(), None,
+                                  *_floats(lr, 0.0, dampening, wd), False, bool(maximize), False)
+                    continue
+                d_p = p.grad if not maximize else -p.grad
+                if wd != 0:
+                    d_p = d_p + p * wd
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = _zeros_like(p).copy_(d_p)
+                        state["momentum_buffer"] = buf
+                    else:
+                        buf.mul_(momentum).add_(d_p if dampening == 0 else d_p * (1 - dampening))
+                    d_p = d_p + buf * momentum if nesterov else buf
+                p.sub_(d_p * lr)
+        return loss
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with optional L2 weight decay, AMSGrad and maximize; with
+    decoupled_weight_decay it is AdamW."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("beta parameter at index 0", betas[0], 0.0 <= betas[0] < 1.0)
+        _check("beta parameter at index 1", betas[1], 0.0 <= betas[1] < 1.0)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay, fused=fused)
+        super().__init__(params, defaults)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            decoupled = group.get("decoupled_weight_decay", False)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad if not maximize else -p.grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                state["step"] += 1
+                step = state["step"]
+                if _fusable(group, p, p.grad, state["exp_avg"], state["exp_avg_sq"],
+                            state.get("max_exp_avg_sq")):
+                    _C._optim.adam(p, p.grad.contiguous(), state["exp_avg"], state["exp_avg_sq"],
+                                   state.get("max_exp_avg_sq") if amsgrad else None,
+                                   *_floats(lr, beta1, beta2, eps, wd), bool(decoupled),
+                                   bool(amsgrad), bool(maximize), int(step))
+                    continue
+                if wd != 0:
+                    if decoupled:
+                        p.mul_(1 - lr * wd)
+                    else:
+                        grad = grad + p * wd
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.add_((grad - exp_avg) * (1 - beta1))  # lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+                step_size = lr / bias_correction1
+                if amsgrad:
+                    mx = state["max_exp_avg_sq"]
+                    mx.copy_(_C.maximum(mx, exp_avg_sq))
+                    denom = mx.sqrt() / bias_correction2_sqrt + eps
+                else:
+                    denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
+                p.sub_(exp_avg / denom * step_size)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p *= 1 - lr * weight_decay."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True, fused=fused)
+
+
+class RMSprop(Optimizer):
+    """RMSprop with optional momentum, centering, weight decay and maximize."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False, fused=None):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("momentum value", momentum, 0.0 <= momentum)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        _check("alpha value", alpha, 0.0 <= alpha)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, maximize=maximize, fused=fused)
+        super().__init__(params, defaults)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad if not group["maximize"] else -p.grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = _zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = _zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = _zeros_like(p)
+                state["step"] += 1
+                if _fusable(group, p, p.grad, state["square_avg"], state.get("grad_avg"),
+                            state.get("momentum_buffer")):
+                    _C._optim.rmsprop(p, p.grad.contiguous(), state["square_avg"],
+                                      state.get("grad_avg") if centered else None,
+                                      state.get("momentum_buffer") if momentum > 0 else None,
+                                      *_floats(lr, alpha, eps, wd, momentum), bool(centered),
+                                      bool(group["maximize"]))
+                    continue
+                if wd != 0:
+                    grad = grad + p * wd
+                square_avg = state["square_avg"]
+                square_avg.mul_(alpha).add_(grad * grad * (1 - alpha))
+                if centered:
+                    grad_avg = state["grad_avg"]
+                    grad_avg.add_((grad - grad_avg) * (1 - alpha))
+                    avg = (square_avg - grad_avg * grad_avg).sqrt() + eps
+                else:
+                    avg = square_avg.sqrt() + eps
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).add_(grad / avg)
+                    p.sub_(buf * lr)
+                else:
+                    p.sub_(grad / avg * lr)
+        return loss
+
+
+class Adagrad(Optimizer):
+    """Adagrad with learning-rate decay, weight decay, an initial accumulator value and
+    maximize."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("lr_decay value", lr_decay, 0.0 <= lr_decay)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        _check("initial_accumulator_value value", initial_accumulator_value,
+               0.0 <= initial_accumulator_value)
+        _check("epsilon value", eps, 0.0 <= eps)
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                        fused=fused)
+        super().__init__(params, defaults)
+        from .. import full_like
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = 0
+                state["sum"] = full_like(p, float(group["initial_accumulator_value"]))
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, lr_decay, wd, eps = (group["lr"], group["lr_decay"], group["weight_decay"],
+                                     group["eps"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad if not group["maximize"] else -p.grad
+                state = self.state[p]
+                state["step"] += 1
+                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+                if _fusable(group, p, p.grad, state["sum"]):
+                    _C._optim.adagrad(p, p.grad.contiguous(), state["sum"],
+                                      *_floats(clr, wd, eps), bool(group["maximize"]))
+                    continue
+                if wd != 0:
+                    grad = grad + p * wd
+                state["sum"].add_(grad * grad)
+                std = state["sum"].sqrt() + eps
+                p.sub_(grad / std * clr)
+        return loss
