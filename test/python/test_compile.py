@@ -194,3 +194,16 @@ def test_a_bug_is_not_reported_as_a_graph_break():
         warnings.simplefilter("error", ember.GraphBreakWarning)
         with pytest.raises(ValueError, match="matmul"):
             ember.compile(bad)(ember.ones(2, 3))
+
+
+def test_compiled_module_sees_optimizer_updates():
+    ember.manual_seed(0)
+    model = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
+    compiled = ember.compile(model)
+    x = ember.randn(3, 4)
+    np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    opt = ember.optim.SGD(model.parameters(), lr=0.5)
+    model(x).sum().backward()
+    opt.step()  # in place: the compiled graph reads the parameters, it did not bake them
+    np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert len(compiled.cache) == 1
