@@ -78,8 +78,27 @@ def test_library_files_and_dependencies(compiled):
     dyn = run("readelf", "-d", out / "libtiny.so").stdout
     needed = {line.split("[")[1].rstrip("]") for line in dyn.splitlines() if "(NEEDED)" in line}
     assert needed and needed <= ALLOWED, needed  # no MLIR, LLVM, Python or ember library
-    syms = run("nm", "-D", "--defined-only", out / "libtiny.so").stdout
-    assert " tiny_run" in syms and " tiny_create" in syms
+    syms = run("nm", "-D", "--defined-only", out / "libtiny.so").stdout.split()
+    exported = {s for s in syms if s.startswith("tiny_")}
+    assert {"tiny_run", "tiny_create", "tiny_get_output"} <= exported
+    assert not any("ember" in s or "memrefCopy" in s for s in syms), syms  # only the C API
+
+
+def test_library_loads_beside_the_python_module(compiled):
+    # The process already holds ember (the Python module); the library keeps to its own copy.
+    import ctypes
+    lib = ctypes.CDLL(str(compiled / "out" / "libtiny.so"))
+    lib.tiny_create.restype = ctypes.c_void_p
+    lib.tiny_run_buffers.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.tiny_destroy.argtypes = [ctypes.c_void_p]
+    s = lib.tiny_create()
+    x, b = np.fromfile(compiled / "x.bin", np.float32), np.fromfile(compiled / "b.bin", np.float32)
+    out = np.empty(15, np.float32)
+    ins = (ctypes.c_void_p * 2)(x.ctypes.data, b.ctypes.data)
+    outs = (ctypes.c_void_p * 1)(out.ctypes.data)
+    assert lib.tiny_run_buffers(s, ins, outs) == 0
+    np.testing.assert_allclose(out, np.fromfile(compiled / "want.bin", np.float32), rtol=1e-5, atol=1e-6)
+    lib.tiny_destroy(s)
 
 
 @pytest.mark.parametrize("link", ["shared", "static"])

@@ -267,9 +267,13 @@ int run(int argc, char** argv) {
                 Runtime, "ember-compile", "compiling the C API with ", C, " failed");
     std::string archives;
     for (const char* a : {EMBER_AOT_RUNTIME, EMBER_AOT_KERNELS, EMBER_AOT_BASE}) archives += " " + quote(a);
+    // Only the C API is exported, and the library binds to its own copies of everything else,
+    // so it can share a process with another ember (the Python module, a second model).
+    write_file(tmp + "/exports.map", "{\n  global: " + name + "_*;\n  local: *;\n};\n");
     EMBER_CHECK(sh(CXX + " -shared -o " + quote(tmp + "/lib" + name + ".so") + " -Wl,-soname,lib" +
-                   name + ".so " + quote(tmp + "/model.o") + " " + quote(tmp + "/api.o") + archives +
-                   " -lpthread -ldl -lm") == 0,
+                   name + ".so -Wl,--version-script=" + quote(tmp + "/exports.map") +
+                   " -Wl,--exclude-libs,ALL -Wl,-Bsymbolic " + quote(tmp + "/model.o") + " " +
+                   quote(tmp + "/api.o") + archives + " -lpthread -ldl -lm") == 0,
                 Runtime, "ember-compile", "linking lib", name, ".so with ", CXX, " failed");
     std::string mri = "create " + tmp + "/lib" + name + ".a\naddmod " + tmp + "/model.o\naddmod " +
                       tmp + "/api.o\n";

@@ -1,0 +1,72 @@
+"""Inference of the Fashion-MNIST MLP (784-128-10, batch 1000) as deployed: ember's
+ahead-of-time library (ember-compile, called through its C API with ctypes), the same model
+through ember's JIT (ember.load_exported), PyTorch eager, and ONNX Runtime on ember's ONNX
+export."""
+import ctypes
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import torch
+
+import ember
+
+DESCRIPTION = "deployed MLP 784-128-10 inference, batch 1000, float32 (AOT library vs peers)"
+B, D, H, C = 1000, 784, 128, 10
+_TMP = tempfile.mkdtemp(prefix="ember-bench-deploy-")
+
+
+def make(threads):
+    torch.set_num_threads(threads)
+    ember.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((B, D), dtype=np.float32)
+    w1, b1 = rng.standard_normal((D, H), dtype=np.float32) * 0.05, np.zeros(H, np.float32)
+    w2, b2 = rng.standard_normal((H, C), dtype=np.float32) * 0.05, np.zeros(C, np.float32)
+    ew = [ember.tensor(a) for a in (w1, b1, w2, b2)]
+
+    def forward(t):
+        return ember.relu(t @ ew[0] + ew[1]) @ ew[2] + ew[3]
+
+    path = os.path.join(_TMP, "mlp.ember")
+    ember.export(forward, (ember.tensor(x),), path, input_names=["images"], output_names=["logits"])
+    tool = os.path.join(os.path.dirname(ember.__file__), "..", "..", "tools", "ember-compile")
+    subprocess.run([tool, path, "--target=cpu", "-O3", "--name", "mlp", "-o", _TMP], check=True,
+                   capture_output=True)
+    lib = ctypes.CDLL(os.path.join(_TMP, "libmlp.so"))
+    lib.mlp_create.restype = ctypes.c_void_p
+    lib.mlp_run_buffers.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    session = lib.mlp_create()
+    out = np.empty((B, C), np.float32)
+    ins = (ctypes.c_void_p * 1)(x.ctypes.data)
+    outs = (ctypes.c_void_p * 1)(out.ctypes.data)
+    jit = ember.load_exported(path)
+    ex = ember.tensor(x)
+    tx = torch.tensor(x)
+    tw = [torch.tensor(a) for a in (w1, b1, w2, b2)]
+
+    def torch_forward():
+        with torch.no_grad():
+            return torch.relu(tx @ tw[0] + tw[1]) @ tw[2] + tw[3]
+
+    fns = {
+        # `x` and `out` must outlive the raw pointers in `ins` / `outs`: the lambda holds them.
+        "ember": lambda x=x, out=out: lib.mlp_run_buffers(session, ins, outs),
+        "ember.load_exported": lambda: jit(ex),
+        "torch": torch_forward,
+    }
+    try:
+        import onnxruntime as ort
+        onnx_path = os.path.join(_TMP, "mlp.onnx")
+        ember.onnx.export(forward, (ember.tensor(x),), onnx_path, input_names=["images"])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        sess = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+        fns["onnxruntime"] = lambda: sess.run(None, {"images": x})
+    except ImportError:
+        pass
+    # The AOT library computes what the JIT does.
+    lib.mlp_run_buffers(session, ins, outs)
+    np.testing.assert_allclose(out, jit(ex).numpy(), rtol=1e-5, atol=1e-5)
+    return fns
