@@ -85,3 +85,29 @@ def test_unsupported_primitive_and_bad_arguments(tmp_path):
     with pytest.raises(NotImplementedError, match="dynamic_axes"):
         ember.onnx.export(lambda x: x + 1, (ember.ones(2),), tmp_path / "a.onnx",
                           dynamic_axes={"input_0": {0: "batch"}})
+
+
+@pytest.mark.parametrize("name", ["cnn_batchnorm", "transformer_encoder", "lstm"])
+def test_nn_models_match_onnxruntime(tmp_path, name):
+    ember.manual_seed(0)
+    nn = ember.nn
+    if name == "cnn_batchnorm":
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+        model(ember.randn(6, 1, 8, 8))  # training-mode call: running stats move off their init
+        x = ember.randn(2, 1, 8, 8)
+    elif name == "transformer_encoder":
+        layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True, norm_first=True)
+        model, x = nn.TransformerEncoder(layer, 2), ember.randn(2, 5, 32)
+    else:
+        model, x = nn.LSTM(8, 16, num_layers=2, batch_first=True), ember.randn(3, 4, 8)
+    path = tmp_path / f"{name}.onnx"
+    ember.onnx.export(model, (x,), path, input_names=["x"])
+    assert model.training or name == "lstm"  # export evaluates in eval mode, then restores
+    got = run_onnx(path, {"x": x.numpy()})
+    model.eval()
+    want = model(x)
+    flat = [want[0], *want[1]] if name == "lstm" else [want]
+    assert len(got) == len(flat)
+    for g, w in zip(got, flat):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)

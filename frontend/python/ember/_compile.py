@@ -10,16 +10,29 @@ from ._C import Tensor
 
 
 def _flatten(out, where):
+    """The tensors of a (nested) tuple/list result, and a spec that rebuilds the structure."""
     if isinstance(out, Tensor):
         return [out], None
-    if isinstance(out, (tuple, list)) and all(isinstance(t, Tensor) for t in out):
-        return list(out), type(out)
-    raise TypeError(f"{where}: the function must return a Tensor or a tuple/list of Tensors, "
-                    f"got {type(out).__name__}")
+    if isinstance(out, (tuple, list)):
+        flat, specs = [], []
+        for item in out:
+            f, sp = _flatten(item, where)
+            specs.append((len(f), sp))
+            flat.extend(f)
+        return flat, (type(out), specs)
+    raise TypeError(f"{where}: the function must return a Tensor or (nested) tuples/lists of "
+                    f"Tensors, got {type(out).__name__}")
 
 
 def _unflatten(flat, spec):
-    return flat[0] if spec is None else spec(flat)
+    if spec is None:
+        return flat[0]
+    kind, specs = spec
+    items, at = [], 0
+    for n, sp in specs:
+        items.append(_unflatten(flat[at:at + n], sp))
+        at += n
+    return kind(items)
 
 
 def _check_args(args, where):
