@@ -189,6 +189,32 @@ bool has_zero(const Tensor& t) {
   return found;
 }
 
+// out ([batch,] m, n, dense) = a @ b in float32 for 2-D operands (batch == 1) or 3-D ones: the
+// GEMM reads a row-major or transposed operand in place (x.t(), the VJPs' transposes), and
+// copies only an operand that is neither.
+void gemm_f32(Tensor a, Tensor b, Tensor& out, int64_t batch) {
+  const int r = a.dim() == 3 ? 1 : 0;
+  const int64_t m = a.shape()[r], k = a.shape()[r + 1], n = b.shape()[r + 1];
+  float* o = out.data_ptr();
+  std::fill(o, o + out.numel(), 0.0f);
+  if (m == 0 || n == 0 || k == 0) return;
+  auto usable = [&](const Tensor& t, int64_t rows, int64_t cols) {
+    const int64_t s0 = t.strides()[r], s1 = t.strides()[r + 1];
+    return (s1 == 1 || cols == 1) || (s0 == 1 || rows == 1);
+  };
+  if (!usable(a, m, k)) a = a.contiguous();
+  if (!usable(b, k, n)) b = b.contiguous();
+  const int64_t as0 = a.strides()[r], as1 = a.strides()[r + 1];
+  const int64_t bs0 = b.strides()[r], bs1 = b.strides()[r + 1];
+  // A: any row/column strides. B: row-major (column stride 1) or transposed (row stride 1).
+  const bool b_trans = !(bs1 == 1 || n == 1) ;
+  const int64_t ldb = b_trans ? bs1 : (k == 1 ? std::max<int64_t>(bs0, n) : bs0);
+  const int64_t a_batch = r ? a.strides()[0] : 0, b_batch = r ? b.strides()[0] : 0;
+  for (int64_t i = 0; i < batch; ++i)
+    kernels::matmul_acc_f32_strided(a.data_ptr() + i * a_batch, as0, as1, b.data_ptr() + i * b_batch,
+                                    b_trans, ldb, o + i * m * n, m, k, n);
+}
+
 // The eager CPU computation of each primitive on concrete inputs.
 Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                DType out_dtype) {
@@ -210,12 +236,15 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     return out;
   }
   case Prim::MatMul: {
+    if (out_dtype == DType::Float32) {
+      Tensor out = empty(shape, out_dtype);
+      gemm_f32(in[0].to(out_dtype), in[1].to(out_dtype), out, 1);
+      return out;
+    }
     Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
     Tensor out = empty(shape, out_dtype);
     const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
-    if (out_dtype == DType::Float32) {
-      kernels::matmul_f32(a.data_ptr(), b.data_ptr(), out.data_ptr(), m, k, n);
-    } else {
+    {
       EMBER_DISPATCH(out_dtype, {
         using Acc = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, int64_t>;
         kernels::matmul_generic<T, Acc>(a.data<T>(), b.data<T>(), out.data<T>(), m, k, n);
@@ -392,14 +421,16 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
   case Prim::CumProd:
     return detail::scan(p, in[0], attrs.ints[0], p == Prim::CumSum && attrs.ints[1], out_dtype);
   case Prim::BatchMatMul: {
+    if (out_dtype == DType::Float32) {
+      Tensor out = empty(shape, out_dtype);
+      gemm_f32(in[0].to(out_dtype), in[1].to(out_dtype), out, shape[0]);
+      return out;
+    }
     Tensor a = in[0].to(out_dtype).contiguous(), b = in[1].to(out_dtype).contiguous();
     Tensor out = empty(shape, out_dtype);
     const int64_t batch = shape[0], m = shape[1], k = a.shape()[2], n = shape[2];
     for (int64_t i = 0; i < batch; ++i) {
-      if (out_dtype == DType::Float32) {
-        kernels::matmul_f32(a.data_ptr() + i * m * k, b.data_ptr() + i * k * n,
-                            out.data_ptr() + i * m * n, m, k, n);
-      } else {
+      {
         EMBER_DISPATCH(out_dtype, {
           using Acc = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, int64_t>;
           kernels::matmul_generic<T, Acc>(a.data<T>() + i * m * k, b.data<T>() + i * k * n,

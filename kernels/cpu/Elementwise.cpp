@@ -21,71 +21,88 @@ __attribute__((always_inline)) inline v8f load8(const float* p) {
 }
 __attribute__((always_inline)) inline void store8(float* p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
 
-// C[0:R, 0:16] += A[0:R, 0:k] @ B[0:k, 0:16] with 2R accumulators in registers.
+// C[0:R, 0:16] += A[0:R, 0:k] @ B[0:k, 0:16] with 2R accumulators in registers. A's element
+// [r][p] is a[r * ars + p * acs] (row-major or transposed); B's rows are ldb apart.
 template <int R>
 __attribute__((always_inline)) inline void micro_kernel(const float* a, const float* b, float* c,
-                                                        int64_t k, int64_t n, int64_t lda) {
+                                                        int64_t k, int64_t ldb, int64_t ldc,
+                                                        int64_t ars, int64_t acs) {
   v8f acc[R][2] = {};
   for (int64_t p = 0; p < k; ++p) {
-    const v8f b0 = load8(b + p * n), b1 = load8(b + p * n + 8);
+    const v8f b0 = load8(b + p * ldb), b1 = load8(b + p * ldb + 8);
     for (int r = 0; r < R; ++r) {
-      const float av = a[r * lda + p];
+      const float av = a[r * ars + p * acs];
       acc[r][0] += av * b0;
       acc[r][1] += av * b1;
     }
   }
   for (int r = 0; r < R; ++r) {
-    store8(c + r * n, load8(c + r * n) + acc[r][0]);
-    store8(c + r * n + 8, load8(c + r * n + 8) + acc[r][1]);
+    store8(c + r * ldc, load8(c + r * ldc) + acc[r][0]);
+    store8(c + r * ldc + 8, load8(c + r * ldc + 8) + acc[r][1]);
   }
 }
 
 // The right edge (fewer than 16 columns left).
 __attribute__((always_inline)) inline void edge_kernel(const float* a, const float* b, float* c,
-                                                       int64_t k, int64_t n, int64_t lda, int rows,
+                                                       int64_t k, int64_t ldb, int64_t ldc,
+                                                       int64_t ars, int64_t acs, int rows,
                                                        int cols) {
   for (int r = 0; r < rows; ++r)
     for (int64_t p = 0; p < k; ++p) {
-      const float av = a[r * lda + p];
-      for (int j = 0; j < cols; ++j) c[r * n + j] += av * b[p * n + j];
+      const float av = a[r * ars + p * acs];
+      for (int j = 0; j < cols; ++j) c[r * ldc + j] += av * b[p * ldb + j];
     }
 }
 
 } // namespace
 
 // C[:, p0*16 : p1*16] += A @ B[:, same columns]. Compiled once per instruction set below.
-__attribute__((always_inline)) inline void gemm_panels(const float* a, const float* b, float* c,
-                                                       int64_t m, int64_t k, int64_t n,
+// A's element [i][p] is a[i * ars + p * acs]; B is row-major [k, n] with rows ldb apart, or,
+// when b_trans, stored as B^T ([n, k], rows ldb apart): each [KB, 16] panel is then packed
+// row-major into a small buffer first (read along B^T's rows, so no transposed copy of B).
+__attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t ars, int64_t acs,
+                                                       const float* b, bool b_trans, int64_t ldb,
+                                                       float* c, int64_t m, int64_t k, int64_t n,
                                                        int64_t p0, int64_t p1) {
   constexpr int R = 6, W = 16;
   constexpr int64_t KB = 256, MB = 96;
+  alignas(64) float pack[KB * W];
   // Blocks: A [MB, KB] (96 KB) stays in L2 while the thread's column panels pass it (unblocked,
   // all of A's K-block streamed from L3 for every panel once m * 256 floats passed L2); each B
   // panel [KB, 16] stays in L1 for the MB / R micro-kernel calls. (Packing A or B contiguous
-  // measured no faster here.)
+  // measured no faster here for row-major B.)
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
     for (int64_t m0 = 0; m0 < m; m0 += MB) {
       const int64_t m1 = std::min(m, m0 + MB);
       for (int64_t j0 = p0 * W; j0 < std::min(n, p1 * W); j0 += W) {
         const int cols = static_cast<int>(std::min<int64_t>(W, n - j0));
-        const float* bp = b + k0 * n + j0;
+        const float* bp = b + k0 * ldb + j0;
+        int64_t bstride = ldb;
+        if (b_trans) {
+          for (int j = 0; j < cols; ++j) {
+            const float* src = b + (j0 + j) * ldb + k0;
+            for (int64_t p = 0; p < kc; ++p) pack[p * W + j] = src[p];
+          }
+          bp = pack;
+          bstride = W;
+        }
         for (int64_t i0 = m0; i0 < m1; i0 += R) {
           const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
-          const float* ap = a + i0 * k + k0;
+          const float* ap = a + i0 * ars + k0 * acs;
           float* cp = c + i0 * n + j0;
           if (cols < W) {
-            edge_kernel(ap, bp, cp, kc, n, k, rows, cols);
+            edge_kernel(ap, bp, cp, kc, bstride, n, ars, acs, rows, cols);
             continue;
           }
           // Channel counts are 2 or 4 mod 6: the last rows get a register kernel too.
           switch (rows) {
-          case 6: micro_kernel<6>(ap, bp, cp, kc, n, k); break;
-          case 5: micro_kernel<5>(ap, bp, cp, kc, n, k); break;
-          case 4: micro_kernel<4>(ap, bp, cp, kc, n, k); break;
-          case 3: micro_kernel<3>(ap, bp, cp, kc, n, k); break;
-          case 2: micro_kernel<2>(ap, bp, cp, kc, n, k); break;
-          default: micro_kernel<1>(ap, bp, cp, kc, n, k); break;
+          case 6: micro_kernel<6>(ap, bp, cp, kc, bstride, n, ars, acs); break;
+          case 5: micro_kernel<5>(ap, bp, cp, kc, bstride, n, ars, acs); break;
+          case 4: micro_kernel<4>(ap, bp, cp, kc, bstride, n, ars, acs); break;
+          case 3: micro_kernel<3>(ap, bp, cp, kc, bstride, n, ars, acs); break;
+          case 2: micro_kernel<2>(ap, bp, cp, kc, bstride, n, ars, acs); break;
+          default: micro_kernel<1>(ap, bp, cp, kc, bstride, n, ars, acs); break;
           }
         }
       }
@@ -96,20 +113,19 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, const flo
 // One copy per instruction set, chosen at load time (the machine need not match the build's).
 // AVX2 goes with FMA: target_clones' "avx2" alone leaves out FMA, and the multiply-adds ran
 // as separate multiplies and adds (half speed) on AVX2 machines.
-using GemmPanels = void (*)(const float*, const float*, float*, int64_t, int64_t, int64_t,
-                            int64_t, int64_t);
-__attribute__((target("avx512f,avx512vl,fma"))) void gemm_panels_avx512(
-    const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n, int64_t p0, int64_t p1) {
-  gemm_panels(a, b, c, m, k, n, p0, p1);
+using GemmPanels = void (*)(const float*, int64_t, int64_t, const float*, bool, int64_t, float*,
+                            int64_t, int64_t, int64_t, int64_t, int64_t);
+#define EMBER_GEMM_ARGS                                                                        \
+  const float *a, int64_t ars, int64_t acs, const float *b, bool bt, int64_t ldb, float *c,     \
+      int64_t m, int64_t k, int64_t n, int64_t p0, int64_t p1
+__attribute__((target("avx512f,avx512vl,fma"))) void gemm_panels_avx512(EMBER_GEMM_ARGS) {
+  gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1);
 }
-__attribute__((target("avx2,fma"))) void gemm_panels_avx2(
-    const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n, int64_t p0, int64_t p1) {
-  gemm_panels(a, b, c, m, k, n, p0, p1);
+__attribute__((target("avx2,fma"))) void gemm_panels_avx2(EMBER_GEMM_ARGS) {
+  gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1);
 }
-void gemm_panels_generic(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
-                         int64_t p0, int64_t p1) {
-  gemm_panels(a, b, c, m, k, n, p0, p1);
-}
+void gemm_panels_generic(EMBER_GEMM_ARGS) { gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1); }
+#undef EMBER_GEMM_ARGS
 
 GemmPanels pick_gemm_panels() {
   __builtin_cpu_init();
@@ -118,12 +134,20 @@ GemmPanels pick_gemm_panels() {
   return gemm_panels_generic;
 }
 
-void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
+void matmul_acc_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                            const float* b, bool b_trans, int64_t ldb, float* c, int64_t m,
+                            int64_t k, int64_t n) {
   // Threads own disjoint column panels of C: no synchronization inside.
   const int64_t panels = (n + 15) / 16;
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, m * k / 8));
   static const GemmPanels run = pick_gemm_panels();
-  parallel_for(panels, grain, [&](int64_t p0, int64_t p1) { run(a, b, c, m, k, n, p0, p1); });
+  parallel_for(panels, grain, [&](int64_t p0, int64_t p1) {
+    run(a, a_row_stride, a_col_stride, b, b_trans, ldb, c, m, k, n, p0, p1);
+  });
+}
+
+void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
+  matmul_acc_f32_strided(a, k, 1, b, false, n, c, m, k, n);
 }
 
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {

@@ -94,9 +94,42 @@ void map2(Fn fn, Strided<In> a, Strided<In> b, Out* out, const int64_t* shape, i
   });
 }
 
+// Copies `batch` matrices that are stored transposed (element [r][c] of matrix i at
+// src[i * bs + r + c * ld], i.e. column-major) into row-major `out` ([batch, rows, cols]),
+// in cache-sized tiles: the column-order walk of a plain strided copy misses on every read.
+template <typename Out, typename In>
+void copy_transposed(const In* src, int64_t batch, int64_t bs, int64_t rows, int64_t cols,
+                     int64_t ld, Out* out) {
+  constexpr int64_t kTile = 32;
+  const int64_t row_tiles = (rows + kTile - 1) / kTile;
+  parallel_for(batch * row_tiles, std::max<int64_t>(1, kParallelGrain / (kTile * std::max<int64_t>(cols, 1))),
+               [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t i = t / row_tiles, r0 = (t % row_tiles) * kTile, r1 = std::min(rows, r0 + kTile);
+      const In* s = src + i * bs;
+      Out* o = out + i * rows * cols;
+      In tile[kTile][kTile]; // read down columns, write along rows: both sequential
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        const int64_t c1 = std::min(cols, c0 + kTile);
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t r = r0; r < r1; ++r) tile[c - c0][r - r0] = s[r + c * ld];
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c) o[r * cols + c] = static_cast<Out>(tile[c - c0][r - r0]);
+      }
+    }
+  });
+}
+
 // Gathers (and converts) a strided buffer into contiguous `out`.
 template <typename Out, typename In>
 void copy(Strided<In> src, Out* out, const int64_t* shape, int ndim) {
+  // A batch of transposed matrices (x.t(), x.transpose(-1, -2) of a dense tensor): tiles.
+  if (ndim >= 2 && ndim <= 3 && src.strides[ndim - 2] == 1 && src.strides[ndim - 1] >= shape[ndim - 2] &&
+      shape[ndim - 1] > 1 && shape[ndim - 2] > 1) {
+    const int64_t batch = ndim == 3 ? shape[0] : 1, bs = ndim == 3 ? src.strides[0] : 0;
+    return copy_transposed(src.data, batch, bs, shape[ndim - 2], shape[ndim - 1],
+                           src.strides[ndim - 1], out);
+  }
   map2<Out, In>([](In x, In) { return x; }, src, src, out, shape, ndim);
 }
 
@@ -153,6 +186,12 @@ void arg_reduce(const In* in, int64_t outer, int64_t n, int64_t inner, int64_t* 
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n);
 // C[M,N] += A[M,K] @ B[K,N] (linalg.matmul's semantics; JIT code calls it).
 void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n);
+// c (row-major [m, n]) += A @ B where A's element [i][p] is a[i * a_row_stride + p *
+// a_col_stride] (so a transposed A needs no copy) and B is row-major [k, n] with rows ldb
+// apart, or, when b_trans, given as B^T: row-major [n, k] with rows ldb apart.
+void matmul_acc_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                            const float* b, bool b_trans, int64_t ldb, float* c, int64_t m,
+                            int64_t k, int64_t n);
 
 // Any other element type: a plain loop accumulating in Acc.
 template <typename T, typename Acc>
