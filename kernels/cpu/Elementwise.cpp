@@ -23,10 +23,11 @@ __attribute__((always_inline)) inline void store8(float* p, v8f v) { __builtin_m
 
 // C[0:R, 0:16] += A[0:R, 0:k] @ B[0:k, 0:16] with 2R accumulators in registers. A's element
 // [r][p] is a[r * ars + p * acs] (row-major or transposed); B's rows are ldb apart.
-template <int R>
+template <int R, bool kRowMajorA>
 __attribute__((always_inline)) inline void micro_kernel(const float* a, const float* b, float* c,
                                                         int64_t k, int64_t ldb, int64_t ldc,
-                                                        int64_t ars, int64_t acs) {
+                                                        int64_t ars, int64_t acs_runtime) {
+  const int64_t acs = kRowMajorA ? 1 : acs_runtime; // a constant stride for the common case
   v8f acc[R][2] = {};
   for (int64_t p = 0; p < k; ++p) {
     const v8f b0 = load8(b + p * ldb), b1 = load8(b + p * ldb + 8);
@@ -57,6 +58,21 @@ __attribute__((always_inline)) inline void edge_kernel(const float* a, const flo
 } // namespace
 
 // C[:, p0*16 : p1*16] += A @ B[:, same columns]. Compiled once per instruction set below.
+template <bool kRowMajorA>
+__attribute__((always_inline)) inline void micro_rows(int rows, const float* ap, const float* bp,
+                                                      float* cp, int64_t kc, int64_t ldb,
+                                                      int64_t ldc, int64_t ars, int64_t acs) {
+  // Channel counts are 2 or 4 mod 6: the last rows get a register kernel too.
+  switch (rows) {
+  case 6: micro_kernel<6, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  case 5: micro_kernel<5, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  case 4: micro_kernel<4, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  case 3: micro_kernel<3, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  case 2: micro_kernel<2, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  default: micro_kernel<1, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  }
+}
+
 // A's element [i][p] is a[i * ars + p * acs]; B is row-major [k, n] with rows ldb apart, or,
 // when b_trans, stored as B^T ([n, k], rows ldb apart): each [KB, 16] panel is then packed
 // row-major into a small buffer first (read along B^T's rows, so no transposed copy of B).
@@ -95,15 +111,8 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
             edge_kernel(ap, bp, cp, kc, bstride, n, ars, acs, rows, cols);
             continue;
           }
-          // Channel counts are 2 or 4 mod 6: the last rows get a register kernel too.
-          switch (rows) {
-          case 6: micro_kernel<6>(ap, bp, cp, kc, bstride, n, ars, acs); break;
-          case 5: micro_kernel<5>(ap, bp, cp, kc, bstride, n, ars, acs); break;
-          case 4: micro_kernel<4>(ap, bp, cp, kc, bstride, n, ars, acs); break;
-          case 3: micro_kernel<3>(ap, bp, cp, kc, bstride, n, ars, acs); break;
-          case 2: micro_kernel<2>(ap, bp, cp, kc, bstride, n, ars, acs); break;
-          default: micro_kernel<1>(ap, bp, cp, kc, bstride, n, ars, acs); break;
-          }
+          if (acs == 1) micro_rows<true>(rows, ap, bp, cp, kc, bstride, n, ars, acs);
+          else micro_rows<false>(rows, ap, bp, cp, kc, bstride, n, ars, acs);
         }
       }
     }
