@@ -118,9 +118,9 @@ void bind_autograd(nb::module_& m) {
                              nb::object release, const std::string& name) {
     auto fn = std::make_shared<CustomBackward>();
     fn->name = name;
-    fn->backward = [backward](const Tensor& g) {
+    fn->backward = [backward](const Tensor& g, const Tensor& output) {
       nb::gil_scoped_acquire gil;
-      return tensors(backward(g));
+      return tensors(backward(g, to_py(output)));
     };
     fn->release = [release] {
       nb::gil_scoped_acquire gil;

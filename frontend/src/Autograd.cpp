@@ -246,7 +246,10 @@ void check_saved(const Node& n) {
 void release(Node& n) {
   if (n.released) return;
   n.released = true;
-  if (n.custom && n.custom->release) n.custom->release();
+  if (n.custom) {
+    n.custom->output = Tensor();
+    if (n.custom->release) n.custom->release();
+  }
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     const Tensor& t = n.inputs[i];
     if (!t.storage()) continue;
@@ -337,15 +340,27 @@ Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor
       std::vector<Tensor> grads;
       if (node.custom) {
         EMBER_CHECK(!node.released, Runtime, "autograd", kFreed);
-        grads = node.custom->backward(g);
+        Tensor live;
+        if (node.custom->output.defined()) {
+          live = node.custom->output.detach();
+          live.unsafe_impl()->grad_fn = node.custom->node.lock();
+          live.unsafe_impl()->requires_grad = true;
+        }
+        grads = node.custom->backward(g, live);
         EMBER_CHECK(grads.size() == node.inputs.size(), Runtime, "autograd", "function ",
                     node_name(node), " returned an incorrect number of gradients (expected ",
                     node.inputs.size(), ", got ", grads.size(), ")");
         for (size_t i = 0; i < grads.size(); ++i) {
           if (!grads[i].defined() || !node.inputs[i].defined()) continue;
           const Shape& want = node.inputs[i].shape();
-          if (grads[i].shape() != want && numel_of(grads[i].shape()) == numel_of(want))
-            grads[i] = reshape(grads[i], want);
+          if (grads[i].shape() != want) { // broadcast inputs: sum back, as PyTorch does
+            bool expandable = want.size() <= grads[i].shape().size();
+            for (size_t k = 0; expandable && k < want.size(); ++k) {
+              const int64_t have = grads[i].shape()[grads[i].shape().size() - want.size() + k];
+              expandable = want[k] == have || want[k] == 1;
+            }
+            if (expandable) grads[i] = sum_to(grads[i], want);
+          }
           EMBER_CHECK(grads[i].shape() == want, Runtime, "autograd", "function ",
                       node_name(node), " returned an invalid gradient at index ", i, " - got ",
                       shape_str(grads[i].shape()), " but expected shape compatible with ",
@@ -499,6 +514,8 @@ Tensor record_custom(const Tensor& output, const std::vector<Tensor>& inputs,
     node->inputs.push_back(t.defined() ? t : zeros({}));
   node->shape = out.shape();
   node->dtype = out.dtype();
+  fn->output = output.detach();
+  fn->node = node;
   node->custom = std::move(fn);
   record_edges(*node);
   out.unsafe_impl()->grad_fn = std::move(node);

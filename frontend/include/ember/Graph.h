@@ -30,10 +30,14 @@ struct Edge {
 
 // A custom function's backward (ember.autograd.Function): gradient of the output in, one
 // gradient per input out; `release` frees what it saved.
+// `backward` also gets the output as a tensor of the graph (its grad_fn this node), for rules
+// that use the output and are differentiated again.
 struct CustomBackward {
   std::string name;
-  std::function<std::vector<Tensor>(const Tensor&)> backward;
+  std::function<std::vector<Tensor>(const Tensor& grad, const Tensor& output)> backward;
   std::function<void()> release;
+  Tensor output;            // the forward's result (data only), dropped on release
+  std::weak_ptr<Node> node; // this node
 };
 
 struct Node {

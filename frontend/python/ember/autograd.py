@@ -104,6 +104,7 @@ class FunctionCtx:
         self._versions = ()
         self._freed = False
         self.materialize_grads = True
+        self._output = self._live_output = None
 
     def save_for_backward(self, *tensors):
         for t in tensors:
@@ -124,6 +125,9 @@ class FunctionCtx:
                     f"an inplace operation: saved tensor {i} of shape {list(t.shape)} is at "
                     f"version {t._version}; expected version {v} instead. Hint: clone() it "
                     "before modifying it in place")
+        live = getattr(self, "_live_output", None)
+        if live is not None:
+            return tuple(live if t is self._output else t for t in self._saved)
         return self._saved
 
     def set_materialize_grads(self, value):
@@ -133,7 +137,7 @@ class FunctionCtx:
         pass
 
     def _release(self):
-        self._saved, self._freed = (), True
+        self._saved, self._freed, self._output = (), True, None
 
 
 class Function:
@@ -171,10 +175,12 @@ class Function:
         nargs = len(args)
         name = cls.__name__ + "Backward"
 
-        def backward(g):
-            if not ctx.materialize_grads and g is None:
-                g = None
-            grads = cls.backward(ctx, g)
+        def backward(g, live_output):
+            ctx._live_output = live_output  # the output as saved: differentiable again
+            try:
+                grads = cls.backward(ctx, g)
+            finally:
+                ctx._live_output = None
             if not isinstance(grads, tuple):
                 grads = (grads,)
             if len(grads) != nargs:
@@ -190,6 +196,7 @@ class Function:
                                        "input was not a Variable")
             return [grads[i] for i in positions]
 
+        ctx._output = out
         return _C._record_custom(out, [args[i] for i in positions], backward, ctx._release, name)
 
 
@@ -205,15 +212,15 @@ def _flat_outputs(out):
 
 def _numerical_jacobians(func, inputs, diff_idx, eps):
     """d(output)/d(input) by central differences, one [out_numel, in_numel] array per pair."""
-    from . import no_grad, tensor
+    from . import tensor
     base = [x.detach().numpy().astype(_np.float64) if isinstance(x, Tensor) else x for x in inputs]
 
     def run(arrays):
-        args = [tensor(a, dtype=inputs[i].dtype) if i in diff_idx else
+        # Inputs keep requires_grad: func may differentiate inside (gradgradcheck).
+        args = [tensor(a, dtype=inputs[i].dtype, requires_grad=True) if i in diff_idx else
                 (inputs[i].detach() if isinstance(inputs[i], Tensor) else inputs[i])
                 for i, a in enumerate(arrays)]
-        with no_grad():
-            return [o.detach().numpy().astype(_np.float64).ravel() for o in _flat_outputs(func(*args))]
+        return [o.detach().numpy().astype(_np.float64).ravel() for o in _flat_outputs(func(*args))]
 
     outs0 = run(base)
     jac = {}
