@@ -731,3 +731,20 @@ def test_backward_frees_saved_tensors_of_a_live_graph():
     kept, freed = live_after(True), live_after(False)
     assert kept >= 8 * 256 * 256 * 4  # the retained graph holds its activations
     assert freed < 256 * 256 * 4  # released: at most the loss and small scalars
+
+
+@pytest.mark.gpu
+def test_inplace_and_views_on_cuda():
+    (x, w), (xt, wt) = pair(rand(3, 4), rand(4))
+    xc, wc = x.detach().cuda().requires_grad_(), w.detach().cuda().requires_grad_()
+
+    def run(x, w):
+        h = x * 2
+        h[1] = w.exp()
+        h.mul_(x)
+        return (h * h).sum()
+
+    run(xc, wc).backward()
+    run(xt, wt).backward()
+    close(xc.grad.cpu(), xt.grad, 1e-4)
+    close(wc.grad.cpu(), wt.grad, 1e-4)
