@@ -258,6 +258,7 @@ void release(Node& n) {
     shell->strides = t.strides();
     shell->dtype = t.dtype();
     shell->requires_grad = t.requires_grad();
+    shell->symbolic = true; // no data: reading it is an error, never a wild pointer
     n.inputs[i] = Tensor(std::move(shell));
   }
 }

@@ -24,14 +24,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if is_grads_batched:
         raise NotImplementedError("ember.autograd.grad: is_grads_batched is not supported; "
                                   "loop over the batch (or use ember.func.jacrev)")
-    single = isinstance(inputs, Tensor)
     ins = _as_list(inputs)
     res = _C._autograd_grad(_as_list(outputs), ins, _as_list(grad_outputs), retain_graph,
                             create_graph, bool(allow_unused) or materialize_grads)
     if materialize_grads:
         res = tuple(r if r is not None else _C.zeros(list(x.shape), x.dtype)
                     for r, x in zip(res, ins))
-    return res if not single else res
+    return res
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

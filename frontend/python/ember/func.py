@@ -121,7 +121,6 @@ def jacrev(func, argnums=0):
 
     def wrapper(*args):
         nums = _argnums(argnums, len(args))
-        outer = [a for a in range(len(args)) if a not in nums]
 
         def f(*diff):
             full = list(args)
@@ -142,7 +141,6 @@ def jacrev(func, argnums=0):
                 jacs.append(stack([r[j] for r in rows]).reshape(shape))
             else:
                 jacs.append(zeros(*shape, dtype=args[a].dtype))
-        del outer
         return jacs[0] if isinstance(argnums, int) else tuple(jacs)
 
     return wrapper
