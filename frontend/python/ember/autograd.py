@@ -103,7 +103,7 @@ class FunctionCtx:
         self._versions = ()
         self._freed = False
         self.materialize_grads = True
-        self._output = self._live_output = None
+        self._live = None
 
     def save_for_backward(self, *tensors):
         for t in tensors:
@@ -124,9 +124,9 @@ class FunctionCtx:
                     f"an inplace operation: saved tensor {i} of shape {list(t.shape)} is at "
                     f"version {t._version}; expected version {v} instead. Hint: clone() it "
                     "before modifying it in place")
-        live = getattr(self, "_live_output", None)
-        if live is not None:
-            return tuple(live if t is self._output else t for t in self._saved)
+        if self._live is not None:
+            raw, live = self._live
+            return tuple(live if t is raw else t for t in self._saved)
         return self._saved
 
     def set_materialize_grads(self, value):
@@ -136,15 +136,16 @@ class FunctionCtx:
         pass
 
     def _release(self):
-        self._saved, self._freed, self._output = (), True, None
+        self._saved, self._freed = (), True
 
 
 class Function:
     """A custom differentiable function (torch.autograd.Function): subclass it with static
     forward(ctx, *args) and backward(ctx, *grad_outputs), then call Cls.apply(*args).
 
-    forward runs without recording; its (single tensor) output gets a node whose VJP calls
-    backward, which may itself use ember ops (so create_graph differentiates it again)."""
+    forward runs without recording; each floating tensor output gets a node whose VJP calls
+    backward (with zeros for the other outputs' gradients), which may itself use ember ops (so
+    create_graph differentiates it again)."""
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -160,43 +161,59 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from . import no_grad, is_grad_enabled
+        from . import no_grad, is_grad_enabled, zeros_like
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         if not (is_grad_enabled() and any(ctx.needs_input_grad)):
             return out
-        if not isinstance(out, Tensor):
-            raise NotImplementedError(
-                f"{cls.__name__}.apply: ember's custom functions support one tensor output; "
-                f"forward returned {type(out).__name__} (return a single tensor)")
+        outs = out if isinstance(out, tuple) else (out,)
+        # Floating tensor outputs get a node each; the others are not differentiable.
+        diff = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o.dtype.is_floating_point]
+        if not diff:
+            return out
         nargs = len(args)
         name = cls.__name__ + "Backward"
+        pending = [len(diff)]
 
-        def backward(g, live_output):
-            ctx._live_output = live_output  # the output as saved: differentiable again
-            try:
-                grads = cls.backward(ctx, g)
-            finally:
-                ctx._live_output = None
-            if not isinstance(grads, tuple):
-                grads = (grads,)
-            if len(grads) != nargs:
-                raise RuntimeError(f"function {name} returned an incorrect number of gradients "
-                                   f"(expected {nargs}, got {len(grads)})")
-            for i, g_i in enumerate(grads):
-                if g_i is not None and not isinstance(g_i, Tensor):
-                    raise TypeError(f"function {name} returned a {type(g_i).__name__} as "
-                                    f"gradient {i}; return a Tensor or None")
-                if g_i is not None and i not in positions:
-                    raise RuntimeError(f"function {name} returned a gradient different than "
-                                       f"None at position {i + 1}, but the corresponding forward "
-                                       "input was not a Variable")
-            return [grads[i] for i in positions]
+        def release():  # the context is freed with the last of the outputs' nodes
+            pending[0] -= 1
+            if pending[0] == 0:
+                ctx._release()
 
-        ctx._output = out
-        return _C._record_custom(out, [args[i] for i in positions], backward, ctx._release, name)
+        def make_backward(j):
+            # One node per output: backward with this output's gradient and zeros for the others
+            # (backward is linear in the gradients, so the nodes' contributions add up).
+            def backward(g, live_output):
+                grads_out = [g if k == j else (zeros_like(outs[k]) if k in diff else None)
+                             for k in range(len(outs))]
+                ctx._live = (outs[j], live_output)  # the output as saved: differentiable again
+                try:
+                    grads = cls.backward(ctx, *grads_out)
+                finally:
+                    ctx._live = None
+                if not isinstance(grads, tuple):
+                    grads = (grads,)
+                if len(grads) != nargs:
+                    raise RuntimeError(f"function {name} returned an incorrect number of "
+                                       f"gradients (expected {nargs}, got {len(grads)})")
+                for i, g_i in enumerate(grads):
+                    if g_i is not None and not isinstance(g_i, Tensor):
+                        raise TypeError(f"function {name} returned a {type(g_i).__name__} as "
+                                        f"gradient {i}; return a Tensor or None")
+                    if g_i is not None and i not in positions:
+                        raise RuntimeError(f"function {name} returned a gradient different than "
+                                           f"None at position {i + 1}, but the corresponding "
+                                           "forward input was not a Variable")
+                return [grads[i] for i in positions]
+            return backward
+
+        inputs = [args[i] for i in positions]
+        recorded = list(outs)
+        for j in diff:
+            recorded[j] = _C._record_custom(outs[j], inputs, make_backward(j), release, name)
+        return tuple(recorded) if isinstance(out, tuple) else recorded[0]
 
 
 # ---- gradcheck --------------------------------------------------------------------------------
