@@ -701,6 +701,31 @@ Device common_device(Prim p, const std::vector<Tensor>& inputs) {
   return dev;
 }
 
+// Positions of a view's elements in its base (defined with the in-place protocol below).
+Tensor view_positions(const Tensor& view, const Tensor& base);
+
+// A view whose base got a new grad_fn since the view's was made (an in-place op on the base or
+// through a sibling view) takes its elements from the base's new value, so gradients see the
+// write (PyTorch regenerates the view's grad_fn likewise).
+void refresh_view(const Tensor& v) {
+  TensorImpl* impl = v.unsafe_impl();
+  TensorImpl* b = impl->view_base.get();
+  if (b->grad_fn.get() == impl->view_base_fn || impl->symbolic || !b->storage) return;
+  if (!grad_enabled()) return; // nothing records now; refreshed when it is used with grad
+  impl->view_base_fn = b->grad_fn.get();
+  if (!b->requires_grad) {
+    impl->grad_fn = nullptr;
+    impl->requires_grad = false;
+    return;
+  }
+  Tensor base(impl->view_base);
+  Tensor fresh = reshape(index_select(reshape(base, {base.numel()}), 0,
+                                      view_positions(v, base).to(base.device())),
+                         v.shape());
+  impl->grad_fn = fresh.grad_fn();
+  impl->requires_grad = true;
+}
+
 } // namespace
 
 Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) {
@@ -708,6 +733,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
   bool any_symbolic = false, needs_grad = false;
   for (const Tensor& t : inputs) {
     EMBER_CHECK(t.defined(), Value, op_context(p), "got an undefined tensor as input");
+    if (t.unsafe_impl()->view_base) refresh_view(t);
     shapes.push_back(t.shape());
     any_symbolic |= t.is_symbolic();
     needs_grad |= t.requires_grad();
@@ -738,6 +764,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
   if (!any_symbolic && is_view(p) && impl->storage == inputs[0].storage()) {
     const auto& in = inputs[0].shared_impl();
     impl->view_base = in->view_base ? in->view_base : in;
+    impl->view_base_fn = impl->view_base->grad_fn.get();
   }
   return out;
 }
@@ -1054,6 +1081,7 @@ void autograd::commit_inplace(Tensor& self, const Tensor& result_in, const char*
     base->grad_fn = new_base.grad_fn();
     base->requires_grad = new_base.requires_grad();
   }
+  if (base) s->view_base_fn = base->grad_fn.get();
 }
 
 Tensor& copy_(Tensor& self, const Tensor& src) {

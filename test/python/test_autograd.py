@@ -787,3 +787,27 @@ def test_inplace_and_views_on_cuda():
     run(xt, wt).backward()
     close(xc.grad.cpu(), xt.grad, 1e-4)
     close(wc.grad.cpu(), wt.grad, 1e-4)
+
+
+def test_views_see_inplace_writes_to_their_base_and_siblings():
+    (x, w), (xt, wt) = pair(rand(3, 4), rand(4))
+
+    def run(x, w):
+        h = x * 1
+        v, u, col = h[0], h[1:], h[:, 2]
+        h.mul_(2)          # v, u and col were made before: their gradients must see it
+        u[0].add_(w * w)   # a sibling view writes: v and col see the new base too
+        return (v * v).sum() + (u ** 3).sum() + col.exp().sum()
+
+    run(x, w).backward()
+    run(xt, wt).backward()
+    close(x.grad, xt.grad, 1e-4)
+    close(w.grad, wt.grad, 1e-4)
+
+
+def test_view_of_a_base_that_stops_requiring_grad():
+    (x,), _ = pair(rand(3))
+    h = x * 2
+    v = h[:2]
+    h.copy_(ember.ones(3))  # the new value does not depend on x
+    assert not (v * 1).requires_grad and (v * 1).tolist() == [1, 1]

@@ -37,6 +37,7 @@ struct TensorImpl {
   std::shared_ptr<Node> grad_fn;    // the node that produced it (autograd or trace)
   std::shared_ptr<TensorImpl> grad; // accumulated by backward() on leaves
   std::shared_ptr<TensorImpl> view_base; // the tensor this is a view of (its storage's owner)
+  const Node* view_base_fn = nullptr; // the base's grad_fn when this view's grad_fn was made
   std::shared_ptr<LeafHooks> hooks; // register_hook on a leaf
 };
 
