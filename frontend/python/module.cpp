@@ -28,6 +28,7 @@ void bind_nn(nb::module_& m); // bind_nn.cpp
 void bind_shape(nb::module_& m); // bind_shape.cpp
 void bind_linalg(nb::module_& m); // bind_linalg.cpp
 void bind_optim(nb::module_& m); // bind_optim.cpp
+void bind_autograd(nb::module_& m); // bind_autograd.cpp
 
 namespace {
 
@@ -165,14 +166,6 @@ Shape shape_args(nb::args args) {
   return nb::cast<Shape>(args);
 }
 
-nb::object grad_fn_name(const Tensor& t) {
-  if (!t.grad_fn() || !t.requires_grad()) return nb::none();
-  std::string name = prim_name(t.grad_fn()->prim), camel;
-  for (size_t i = 0; i < name.size(); ++i)  // relu_backward -> ReluBackward
-    if (name[i] != '_') camel += (i == 0 || name[i - 1] == '_') ? char(toupper(name[i])) : name[i];
-  return nb::str((camel + "Backward0").c_str());
-}
-
 } // namespace
 
 namespace ember {
@@ -251,13 +244,7 @@ NB_MODULE(_C, m) {
                    },
                    [](Tensor& t, nb::handle g) { t.set_grad(g.is_none() ? Tensor() : nb::cast<Tensor>(g)); },
                    nb::arg("value").none())
-      .def_prop_ro("grad_fn", &grad_fn_name)
       .def_prop_ro("is_leaf", &Tensor::is_leaf)
-      .def("backward", [](const Tensor& t, nb::handle gradient, bool create_graph) {
-             t.backward(gradient.is_none() ? Tensor() : as_tensor(gradient, "ember.Tensor.backward"),
-                        create_graph);
-           }, nb::arg("gradient").none() = nb::none(),
-           nb::arg("create_graph") = false)
       .def("detach", &Tensor::detach)
       .def("uniform_", [](Tensor& t, double a, double b) -> Tensor& { return uniform_(t, a, b); },
            nb::arg("from") = 0.0, nb::arg("to") = 1.0, nb::rv_policy::reference)
@@ -402,18 +389,6 @@ NB_MODULE(_C, m) {
   });
   m.def("_host_empty_cache", &host_empty_cache);
   m.def("is_grad_enabled", &grad_enabled);
-  m.def("_autograd_grad", [](nb::handle outputs, nb::handle inputs, nb::handle grad_outputs,
-                             bool create_graph, bool allow_unused) {
-    std::vector<Tensor> go;
-    if (!grad_outputs.is_none()) go = tensor_list(grad_outputs, "ember.autograd.grad");
-    std::vector<Tensor> res = autograd::grad(tensor_list(outputs, "ember.autograd.grad"),
-                                             tensor_list(inputs, "ember.autograd.grad"), go,
-                                             create_graph, allow_unused);
-    nb::list out;
-    for (const Tensor& t : res) out.append(t.defined() ? nb::cast(t) : nb::none());
-    return nb::tuple(out);
-  }, nb::arg("outputs"), nb::arg("inputs"), nb::arg("grad_outputs").none(), nb::arg("create_graph"),
-     nb::arg("allow_unused"));
 
   nb::class_<Graph>(m, "Graph")
       .def_prop_ro("num_nodes", [](const Graph& g) { return g.steps.size(); })
@@ -537,5 +512,6 @@ NB_MODULE(_C, m) {
   bind_shape(m);
   bind_linalg(m);
   bind_optim(m);
+  bind_autograd(m);
   bind_cuda(m);
 }

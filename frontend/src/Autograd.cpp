@@ -8,6 +8,7 @@
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +16,15 @@ namespace ember {
 namespace {
 
 thread_local bool g_grad_enabled = true;
+thread_local int64_t g_next_hook_id = 1;
+
+// Whether the text of a VJP expression uses the identifier `c` (the input a or b).
+bool mentions(const char* text, char c) {
+  auto ident = [](char x) { return std::isalnum(static_cast<unsigned char>(x)) || x == '_'; };
+  for (size_t i = 0; text[i]; ++i)
+    if (text[i] == c && (i == 0 || !ident(text[i - 1])) && !ident(text[i + 1])) return true;
+  return false;
+}
 
 // The cotangent of each input of `n`, given the cotangent `g` of its output (undefined where
 // the primitive has no gradient for that input).
@@ -168,24 +178,135 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }
 
-using CotangentMap = std::unordered_map<TensorImpl*, Tensor>;
-
-void accumulate(CotangentMap& cot, const Tensor& key, const Tensor& g) {
-  auto [it, inserted] = cot.emplace(key.unsafe_impl(), g);
-  if (!inserted) it->second = add(it->second, g);
+// Whether the VJP rule of `n` reads the data of input i (not only its shape): those inputs
+// are the node's saved tensors, checked against in-place writes and freed after backward.
+bool reads_input(const Node& n, size_t i) {
+  if (n.custom) return false; // a custom function keeps what it saved itself
+  switch (n.prim) {
+#define EMBER_ELEMENTWISE(Name, name, arity, rule, expr, summary, grad_a, grad_b) \
+  case Prim::Name: {                                                          \
+    static const bool reads[2] = {mentions(#grad_a " " #grad_b, 'a'),         \
+                                  mentions(#grad_a " " #grad_b, 'b')};        \
+    return reads[i < 2 ? i : 1];                                              \
+  }
+#include "ember/ops/Elementwise.def"
+#undef EMBER_ELEMENTWISE
+  case Prim::MatMul:
+  case Prim::BatchMatMul:
+  case Prim::Amax:
+  case Prim::Amin:
+  case Prim::Prod:
+  case Prim::CumProd:
+    return true;
+  case Prim::Where: // the condition
+  case Prim::IndexSelect:
+  case Prim::IndexAdd:
+  case Prim::Gather:
+  case Prim::ScatterAdd:
+  case Prim::Scatter: // the index
+    return n.inputs[i].dtype() == DType::Bool || !is_floating(n.inputs[i].dtype());
+  default:
+    return false;
+  }
 }
 
-// Runs the transform from `outputs`; returns the cotangent of every tensor reached.
-CotangentMap backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
-                      bool create_graph, const char* api) {
-  EMBER_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), Value, api,
+void add_into(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
+
+Tensor run_hooks(const HookList& hooks, Tensor g) {
+  for (const auto& [id, hook] : hooks) {
+    Tensor r = hook(g);
+    if (r.defined()) g = r;
+  }
+  return g;
+}
+
+const char* kFreed =
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.";
+
+void check_saved(const Node& n) {
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (!reads_input(n, i)) continue;
+    EMBER_CHECK(!n.released, Runtime, "autograd", kFreed);
+    const Tensor& t = n.inputs[i];
+    if (!t.storage() || i >= n.versions.size()) continue;
+    EMBER_CHECK(t.storage()->version() == n.versions[i], Runtime, "autograd",
+                "one of the variables needed for gradient computation has been modified by an "
+                "inplace operation: [", dtype_name(t.dtype()), " ", shape_str(t.shape()),
+                "], input ", i, " of ", node_name(n), ", is at version ", t.storage()->version(),
+                "; expected version ", n.versions[i], " instead. Hint: use the out-of-place form "
+                "of the operation (or clone() the tensor before modifying it)");
+  }
+}
+
+// Frees a node's saved tensors: each input becomes a shell with its shape and flags.
+void release(Node& n) {
+  if (n.released) return;
+  n.released = true;
+  if (n.custom) {
+    n.custom->output = Tensor();
+    if (n.custom->release) n.custom->release();
+  }
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Tensor& t = n.inputs[i];
+    if (!t.storage()) continue;
+    auto shell = std::make_shared<TensorImpl>();
+    shell->shape = t.shape();
+    shell->strides = t.strides();
+    shell->dtype = t.dtype();
+    shell->requires_grad = t.requires_grad();
+    shell->symbolic = true; // no data: reading it is an error, never a wild pointer
+    n.inputs[i] = Tensor(std::move(shell));
+  }
+}
+
+// Nodes reachable from `roots` through their edges, each after every node it sends gradient to
+// (so the reverse is an order in which each node's cotangent is complete when it runs).
+std::vector<Node*> node_order(const std::vector<Node*>& roots) {
+  std::vector<Node*> order;
+  std::unordered_set<Node*> seen;
+  std::vector<std::pair<Node*, size_t>> stack;
+  for (Node* r : roots) {
+    if (!r || !seen.insert(r).second) continue;
+    stack.push_back({r, 0});
+    while (!stack.empty()) {
+      auto& [n, next] = stack.back();
+      if (next < n->next.size()) {
+        Node* in = n->next[next++].fn.get();
+        if (in && seen.insert(in).second) stack.push_back({in, 0});
+      } else {
+        order.push_back(n);
+        stack.pop_back();
+      }
+    }
+  }
+  return order;
+}
+
+struct Cotangents {
+  std::unordered_map<Node*, Tensor> nodes;
+  std::unordered_map<TensorImpl*, Tensor> leaves;
+};
+
+// The transform: from `outputs` weighted by `grad_outputs`, every node's and leaf's cotangent.
+Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+                    bool create_graph, bool retain_graph, const char* api) {
+  EMBER_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), Runtime, api,
               "got ", outputs.size(), " outputs but ", grad_outputs.size(), " gradients");
-  CotangentMap cot;
+  Cotangents cot;
+  std::vector<Node*> roots;
+  bool symbolic = false;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
+    EMBER_CHECK(out.defined(), Runtime, api, "output ", i, " is None");
     EMBER_CHECK(out.requires_grad(), Runtime, api, "element ", i,
                 " of tensors does not require grad and does not have a grad_fn; call "
-                "requires_grad_() on the leaves you differentiate with respect to");
+                "requires_grad_() on the leaves you differentiate with respect to, before the "
+                "forward pass (and outside ember.no_grad())");
+    symbolic |= out.is_symbolic();
     Tensor g;
     if (grad_outputs.empty() || !grad_outputs[i].defined()) {
       EMBER_CHECK(out.numel() == 1, Runtime, api,
@@ -194,22 +315,70 @@ CotangentMap backprop(const std::vector<Tensor>& outputs, const std::vector<Tens
       g = ones(out.shape(), out.dtype(), out.device());
     } else {
       g = grad_outputs[i];
-      EMBER_CHECK(g.shape() == out.shape(), Value, api, "gradient of shape ",
-                  shape_str(g.shape()), " does not match output ", i, " of shape ",
-                  shape_str(out.shape()));
+      EMBER_CHECK(g.shape() == out.shape(), Runtime, api, "Mismatch in shape: grad_output[", i,
+                  "] has a shape of ", shape_str(g.shape()), " and output[", i,
+                  "] has a shape of ", shape_str(out.shape()), "; pass a gradient of the "
+                  "output's shape");
     }
-    accumulate(cot, out, g);
+    if (out.grad_fn()) {
+      add_into(cot.nodes[out.grad_fn().get()], g);
+      roots.push_back(out.grad_fn().get());
+    } else {
+      add_into(cot.leaves[out.unsafe_impl()], g);
+    }
   }
   GradModeGuard mode(create_graph);
-  std::vector<Graph::Step> order = topological_order(outputs);
+  std::vector<Node*> order = node_order(roots);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    auto found = cot.find(it->output.unsafe_impl());
-    if (found == cot.end()) continue;
-    const Node& node = *it->node;
-    std::vector<Tensor> grads = vjp(node, found->second);
-    for (size_t i = 0; i < node.inputs.size(); ++i)
-      if (grads[i].defined() && node.inputs[i].requires_grad())
-        accumulate(cot, node.inputs[i], grads[i]);
+    Node& node = **it;
+    auto found = cot.nodes.find(&node);
+    if (found != cot.nodes.end()) {
+      Tensor& g = found->second;
+      if (!node.hooks.empty()) g = run_hooks(node.hooks, g);
+      if (auto kept = node.retained.lock())
+        kept->grad = kept->grad ? add(Tensor(kept->grad), create_graph ? g : g.detach()).shared_impl()
+                                : (create_graph ? g : g.detach()).shared_impl();
+      std::vector<Tensor> grads;
+      if (node.custom) {
+        EMBER_CHECK(!node.released, Runtime, "autograd", kFreed);
+        Tensor live;
+        if (node.custom->output.defined()) {
+          live = node.custom->output.detach();
+          live.unsafe_impl()->grad_fn = node.custom->node.lock();
+          live.unsafe_impl()->requires_grad = true;
+        }
+        grads = node.custom->backward(g, live);
+        EMBER_CHECK(grads.size() == node.inputs.size(), Runtime, "autograd", "function ",
+                    node_name(node), " returned an incorrect number of gradients (expected ",
+                    node.inputs.size(), ", got ", grads.size(), ")");
+        for (size_t i = 0; i < grads.size(); ++i) {
+          if (!grads[i].defined() || !node.inputs[i].defined()) continue;
+          const Shape& want = node.inputs[i].shape();
+          if (grads[i].shape() != want) { // broadcast inputs: sum back, as PyTorch does
+            bool expandable = want.size() <= grads[i].shape().size();
+            for (size_t k = 0; expandable && k < want.size(); ++k) {
+              const int64_t have = grads[i].shape()[grads[i].shape().size() - want.size() + k];
+              expandable = want[k] == have || want[k] == 1;
+            }
+            if (expandable) grads[i] = sum_to(grads[i], want);
+          }
+          EMBER_CHECK(grads[i].shape() == want, Runtime, "autograd", "function ",
+                      node_name(node), " returned an invalid gradient at index ", i, " - got ",
+                      shape_str(grads[i].shape()), " but expected shape compatible with ",
+                      shape_str(want));
+        }
+      } else {
+        check_saved(node);
+        grads = vjp(node, g);
+      }
+      for (size_t i = 0; i < node.next.size() && i < grads.size(); ++i) {
+        if (!grads[i].defined()) continue;
+        const Edge& e = node.next[i];
+        if (e.fn) add_into(cot.nodes[e.fn.get()], grads[i]);
+        else if (e.leaf) add_into(cot.leaves[e.leaf.get()], grads[i]);
+      }
+    }
+    if (!retain_graph && !symbolic) release(node);
   }
   return cot;
 }
@@ -244,24 +413,149 @@ std::vector<Graph::Step> topological_order(const std::vector<Tensor>& roots) {
   return order;
 }
 
+void record_edges(Node& n) {
+  n.next.resize(n.inputs.size());
+  n.versions.resize(n.inputs.size());
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Tensor& t = n.inputs[i];
+    if (t.storage()) n.versions[i] = t.storage()->version();
+    if (!t.requires_grad()) continue;
+    if (t.grad_fn()) n.next[i].fn = t.grad_fn();
+    else n.next[i].leaf = t.shared_impl();
+  }
+}
+
+std::string node_name(const Node& n) {
+  if (n.custom) return n.custom->name;
+  switch (n.prim) {
+  case Prim::MatMul: return "MmBackward0";
+  case Prim::BatchMatMul: return "BmmBackward0";
+  case Prim::Reshape: return "ViewBackward0";
+  case Prim::Sum: return n.attrs.ints.empty() ? "SumBackward0" : "SumBackward1";
+  case Prim::Slice: return "SliceBackward0";
+  case Prim::SliceBackward: return "SliceBackwardBackward0";
+  default: break;
+  }
+  std::string name = prim_name(n.prim), camel;
+  for (size_t i = 0; i < name.size(); ++i) // relu_backward -> ReluBackward
+    if (name[i] != '_') camel += (i == 0 || name[i - 1] == '_') ? char(toupper(name[i])) : name[i];
+  return camel + "Backward0";
+}
+
 namespace autograd {
+
+namespace {
+// Where the gradient of `t` collects: its node's cotangent, or its own as a leaf.
+const Tensor* find_cotangent(const Cotangents& cot, const Tensor& t) {
+  if (t.grad_fn()) {
+    auto it = cot.nodes.find(t.grad_fn().get());
+    return it == cot.nodes.end() ? nullptr : &it->second;
+  }
+  auto it = cot.leaves.find(t.unsafe_impl());
+  return it == cot.leaves.end() ? nullptr : &it->second;
+}
+
+Tensor leaf_hooks(const Tensor& t, const Tensor& g) {
+  const auto& h = t.unsafe_impl()->hooks;
+  return h && !t.grad_fn() ? run_hooks(h->hooks, g) : g;
+}
+} // namespace
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, bool create_graph,
-                         bool allow_unused) {
-  for (size_t i = 0; i < inputs.size(); ++i)
-    EMBER_CHECK(inputs[i].requires_grad(), Runtime, "ember.autograd.grad", "input ", i,
-                " does not require grad; call requires_grad_() on it before the forward pass");
-  CotangentMap cot = backprop(outputs, grad_outputs, create_graph, "ember.autograd.grad");
+                         bool allow_unused, std::optional<bool> retain_graph) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].defined(), Runtime, "ember.autograd.grad", "input ", i, " is None");
+    EMBER_CHECK(inputs[i].requires_grad(), Runtime, "ember.autograd.grad",
+                "One of the differentiated Tensors (input ", i, ") does not require grad; call "
+                "requires_grad_() on it before the forward pass");
+  }
+  // Keep the inputs' nodes alive and fixed while the transform runs.
+  Cotangents cot = backprop(outputs, grad_outputs, create_graph,
+                            retain_graph.value_or(create_graph), "ember.autograd.grad");
+  GradModeGuard mode(create_graph);
   std::vector<Tensor> result;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    auto it = cot.find(inputs[i].unsafe_impl());
-    EMBER_CHECK(it != cot.end() || allow_unused, Runtime, "ember.autograd.grad", "input ", i,
-                " was not used to compute the outputs; pass allow_unused=True if that is "
-                "intended");
-    result.push_back(it == cot.end() ? Tensor() : (create_graph ? it->second : it->second.detach()));
+    const Tensor* g = find_cotangent(cot, inputs[i]);
+    EMBER_CHECK(g || allow_unused, Runtime, "ember.autograd.grad",
+                "One of the differentiated Tensors (input ", i, ") appears to not have been "
+                "used in the graph. Set allow_unused=True if this is the desired behavior.");
+    if (!g) {
+      result.emplace_back();
+      continue;
+    }
+    Tensor r = leaf_hooks(inputs[i], *g);
+    result.push_back(create_graph ? r : r.detach());
   }
   return result;
+}
+
+void protect_saved(Node& n, const Tensor& self, const std::function<Tensor()>& copy) {
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (n.inputs[i].unsafe_impl() != self.unsafe_impl() || !reads_input(n, i)) continue;
+    Tensor c = copy();
+    c.unsafe_impl()->requires_grad = self.requires_grad();
+    c.unsafe_impl()->grad_fn = self.grad_fn();
+    n.inputs[i] = c;
+    if (i < n.versions.size()) n.versions[i] = c.version();
+  }
+}
+
+Tensor record_custom(const Tensor& output, const std::vector<Tensor>& inputs,
+                     std::shared_ptr<CustomBackward> fn) {
+  bool needs = false;
+  for (const Tensor& t : inputs) needs |= t.defined() && t.requires_grad();
+  if (!needs || !grad_enabled()) return output;
+  EMBER_CHECK(is_floating(output.dtype()), Runtime, fn->name, "the output of a custom function "
+              "must be floating point to require grad, got ", dtype_name(output.dtype()));
+  Tensor out = output.detach();
+  auto node = std::make_shared<Node>();
+  node->prim = Prim::Add; // unused: the custom backward runs instead of a rule
+  for (const Tensor& t : inputs)
+    node->inputs.push_back(t.defined() ? t : zeros({}));
+  node->shape = out.shape();
+  node->dtype = out.dtype();
+  fn->output = output.detach();
+  fn->node = node;
+  node->custom = std::move(fn);
+  record_edges(*node);
+  out.unsafe_impl()->grad_fn = std::move(node);
+  out.unsafe_impl()->requires_grad = true;
+  return out;
+}
+
+int64_t register_hook(const Tensor& t, TensorHook hook) {
+  EMBER_CHECK(t.requires_grad(), Runtime, "ember.Tensor.register_hook",
+              "cannot register a hook on a tensor that doesn't require gradient; call "
+              "requires_grad_() first");
+  const int64_t id = g_next_hook_id++;
+  if (t.grad_fn()) {
+    t.grad_fn()->hooks.push_back({id, std::move(hook)});
+  } else {
+    auto& h = t.unsafe_impl()->hooks;
+    if (!h) h = std::make_shared<LeafHooks>();
+    h->hooks.push_back({id, std::move(hook)});
+  }
+  return id;
+}
+
+void remove_hook(const Tensor& t, int64_t id) {
+  auto drop = [id](HookList& l) {
+    l.erase(std::remove_if(l.begin(), l.end(), [id](const auto& p) { return p.first == id; }),
+            l.end());
+  };
+  if (t.grad_fn()) drop(t.grad_fn()->hooks);
+  if (t.unsafe_impl()->hooks) drop(t.unsafe_impl()->hooks->hooks);
+}
+
+void retain_grad(const Tensor& t) {
+  EMBER_CHECK(t.requires_grad(), Runtime, "ember.Tensor.retain_grad",
+              "can't retain_grad on Tensor that has requires_grad=False");
+  if (t.grad_fn()) t.grad_fn()->retained = t.shared_impl();
+}
+
+bool retains_grad(const Tensor& t) {
+  return t.grad_fn() && t.grad_fn()->retained.lock() == t.shared_impl();
 }
 
 } // namespace autograd
@@ -286,13 +580,30 @@ void Tensor::set_grad(const Tensor& g) {
   mutable_impl().grad = g.defined() ? g.impl_ : nullptr;
 }
 
-void Tensor::backward(const Tensor& gradient, bool create_graph) const {
-  CotangentMap cot = backprop({*this}, {gradient}, create_graph, "ember.Tensor.backward");
-  // Leaves are the tensors that require grad and were not produced by a recorded node.
-  for (auto& [impl, g] : cot) {
-    if (impl->grad_fn || !impl->requires_grad) continue;
+uint64_t Tensor::version() const { return storage() ? storage()->version() : 0; }
+
+void Tensor::backward(const Tensor& gradient, bool create_graph, std::optional<bool> retain_graph,
+                      const std::vector<Tensor>& inputs) const {
+  const char* api = "ember.Tensor.backward";
+  for (size_t i = 0; i < inputs.size(); ++i)
+    EMBER_CHECK(inputs[i].defined() && inputs[i].requires_grad(), Runtime, api, "inputs[", i,
+                "] does not require grad; every tensor in inputs must require grad");
+  Cotangents cot = backprop({*this}, {gradient}, create_graph, retain_graph.value_or(create_graph), api);
+  GradModeGuard mode(create_graph);
+  auto deposit = [&](TensorImpl* impl, const Tensor& g) {
     Tensor leaf_grad = create_graph ? g : g.detach();
     impl->grad = impl->grad ? add(Tensor(impl->grad), leaf_grad).impl_ : leaf_grad.impl_;
+  };
+  if (!inputs.empty()) {
+    for (const Tensor& t : inputs)
+      if (const Tensor* g = autograd::find_cotangent(cot, t)) deposit(t.unsafe_impl(), autograd::leaf_hooks(t, *g));
+    return;
+  }
+  // Leaves are the tensors that require grad and were not produced by a recorded node.
+  for (auto& [impl, g] : cot.leaves) {
+    if (impl->grad_fn || !impl->requires_grad) continue;
+    const auto& h = impl->hooks;
+    deposit(impl, h ? run_hooks(h->hooks, g) : g);
   }
 }
 
@@ -307,6 +618,14 @@ Tensor Tensor::detach() const {
   // A traced value stays the same graph value: only its gradient tracking is cut.
   if (impl->symbolic) impl->grad_fn = impl_->grad_fn;
   return Tensor(std::move(impl));
+}
+
+Tensor& Tensor::detach_() {
+  EMBER_CHECK(!impl().view_base || !impl().view_base->requires_grad, Runtime,
+              "ember.Tensor.detach_", "can't detach views in-place; use detach() instead");
+  mutable_impl().grad_fn = nullptr;
+  mutable_impl().requires_grad = false;
+  return *this;
 }
 
 } // namespace ember

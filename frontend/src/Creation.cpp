@@ -133,6 +133,7 @@ Tensor& uniform_(Tensor& t, double low, double high) {
   EMBER_CHECK(t.is_contiguous(), NotImplemented, "ember.uniform_", "needs a contiguous tensor");
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 3) / 4);
   fill_by_index(t, [&](int64_t i) { return low + (high - low) * double(uniform_at(seed, base, i)); });
+  if (t.storage()) t.storage()->bump_version();
   return t;
 }
 
@@ -142,6 +143,7 @@ Tensor& normal_(Tensor& t, double mean, double std) {
   EMBER_CHECK(t.is_contiguous(), NotImplemented, "ember.normal_", "needs a contiguous tensor");
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 1) / 2);
   fill_by_index(t, [&](int64_t i) { return mean + std * normal_at(seed, base, i); });
+  if (t.storage()) t.storage()->bump_version();
   return t;
 }
 

@@ -7,6 +7,7 @@
 #include "ElementwiseKernels.h"
 #include "IndexKernels.h"
 #include "ember/Graph.h"
+#include "ember/ShapeOps.h"
 #include "ember/kernels/Elementwise.h"
 #include "ember/ops/ScalarExpr.h"
 #include "ember/runtime/Error.h"
@@ -723,6 +724,31 @@ Device common_device(Prim p, const std::vector<Tensor>& inputs) {
   return dev;
 }
 
+// Positions of a view's elements in its base (defined with the in-place protocol below).
+Tensor view_positions(const Tensor& view, const Tensor& base);
+
+// A view whose base got a new grad_fn since the view's was made (an in-place op on the base or
+// through a sibling view) takes its elements from the base's new value, so gradients see the
+// write (PyTorch regenerates the view's grad_fn likewise).
+void refresh_view(const Tensor& v) {
+  TensorImpl* impl = v.unsafe_impl();
+  TensorImpl* b = impl->view_base.get();
+  if (b->grad_fn.get() == impl->view_base_fn || impl->symbolic || !b->storage) return;
+  if (!grad_enabled()) return; // nothing records now; refreshed when it is used with grad
+  impl->view_base_fn = b->grad_fn.get();
+  if (!b->requires_grad) {
+    impl->grad_fn = nullptr;
+    impl->requires_grad = false;
+    return;
+  }
+  Tensor base(impl->view_base);
+  Tensor fresh = reshape(index_select(reshape(base, {base.numel()}), 0,
+                                      view_positions(v, base).to(base.device())),
+                         v.shape());
+  impl->grad_fn = fresh.grad_fn();
+  impl->requires_grad = true;
+}
+
 } // namespace
 
 Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) {
@@ -730,6 +756,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
   bool any_symbolic = false, needs_grad = false;
   for (const Tensor& t : inputs) {
     EMBER_CHECK(t.defined(), Value, op_context(p), "got an undefined tensor as input");
+    if (t.unsafe_impl()->view_base) refresh_view(t);
     shapes.push_back(t.shape());
     any_symbolic |= t.is_symbolic();
     needs_grad |= t.requires_grad();
@@ -748,10 +775,19 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
                                        : compute(p, inputs, attrs, shape, dtype);
   }
   // Traces record every node; eager mode records only what autograd needs.
+  auto* impl = out.unsafe_impl();
   if (any_symbolic || needs_grad) {
-    auto* impl = out.unsafe_impl();
-    impl->grad_fn = std::make_shared<Node>(Node{p, attrs, inputs, shape, dtype});
+    auto node = std::make_shared<Node>(Node{p, attrs, inputs, shape, dtype});
+    if (needs_grad) record_edges(*node);
+    impl->grad_fn = std::move(node);
     impl->requires_grad = needs_grad;
+  }
+  // A view remembers the tensor owning its memory, so in-place writes through it update that
+  // tensor's place in the graph too.
+  if (!any_symbolic && is_view(p) && impl->storage == inputs[0].storage()) {
+    const auto& in = inputs[0].shared_impl();
+    impl->view_base = in->view_base ? in->view_base : in;
+    impl->view_base_fn = impl->view_base->grad_fn.get();
   }
   return out;
 }
@@ -992,21 +1028,95 @@ bool can_cast(DType from, DType to) {
 void check_writable(const Tensor& self, const char* op) {
   EMBER_CHECK(!self.is_symbolic(), NotImplemented, op, "in-place operations cannot be traced yet; "
               "use the out-of-place form inside compiled functions");
-  EMBER_CHECK(!(grad_enabled() && self.requires_grad()), NotImplemented, op, "in-place operations "
-              "on tensors that require grad are not supported yet (they need autograd's version "
-              "counters); use the out-of-place form, or run it under ember.no_grad()");
+}
+
+// Storage positions of a view's elements (row-major) as linear indices into its base.
+Tensor view_positions(const Tensor& view, const Tensor& base) {
+  std::vector<int64_t> linear_of(size_t(base.storage()->nbytes() / itemsize(base.dtype())) + 1, -1);
+  auto walk = [](const Tensor& t, auto&& visit) {
+    const int64_t n = t.numel(), nd = t.dim();
+    Shape idx(size_t(nd), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t at = t.storage_offset();
+      for (int64_t d = 0; d < nd; ++d) at += idx[d] * t.strides()[d];
+      visit(i, at);
+      for (int64_t d = nd - 1; d >= 0 && ++idx[d] == t.shape()[d]; --d) idx[d] = 0;
+    }
+  };
+  walk(base, [&](int64_t i, int64_t at) { linear_of[size_t(at)] = i; });
+  Tensor pos = empty({view.numel()}, DType::Int64);
+  int64_t* p = pos.data<int64_t>();
+  walk(view, [&](int64_t i, int64_t at) { p[i] = linear_of[size_t(at)]; });
+  return pos;
 }
 } // namespace
 
+void autograd::commit_inplace(Tensor& self, const Tensor& result_in, const char* op) {
+  check_writable(self, op);
+  TensorImpl* s = self.unsafe_impl();
+  std::shared_ptr<TensorImpl> base = s->view_base;
+  const bool grad_mode = grad_enabled();
+  if (grad_mode) {
+    EMBER_CHECK(!(s->requires_grad && !s->grad_fn), Runtime, op,
+                "a leaf Variable that requires grad is being used in an in-place operation; "
+                "run it under ember.no_grad() (e.g. a parameter update) or use the out-of-place "
+                "form");
+    EMBER_CHECK(!(base && base->requires_grad && !base->grad_fn), Runtime, op,
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation; run it under ember.no_grad() or clone the leaf first");
+  }
+  Tensor result = result_in;
+  const bool track = grad_mode && (result.requires_grad() || s->requires_grad ||
+                                   (base && base->requires_grad));
+  Tensor new_base;
+  if (track) {
+    if (result.requires_grad() && (result.shape() != self.shape() || !result.grad_fn()))
+      result = apply(Prim::Expand, {result}, {self.shape()});
+    // The result's node may read self's current data, about to be overwritten: save a copy.
+    if (result.grad_fn())
+      autograd::protect_saved(*result.grad_fn(), self, [&] {
+        Tensor c = empty(self.shape(), self.dtype(), self.device());
+        copy_into(c, self);
+        return c;
+      });
+    if (base && (result.requires_grad() || base->requires_grad)) {
+      // The base with the view's elements replaced: scatter into its flattened form.
+      Tensor b(base);
+      Tensor v = result.requires_grad() ? result : result.to(b.dtype());
+      if (v.shape() != self.shape()) v = expand(v, self.shape());
+      Tensor flat = reshape(v, {self.numel()});
+      new_base = reshape(scatter(reshape(b, {b.numel()}), 0,
+                                 view_positions(self, b).to(b.device()), flat),
+                         b.shape());
+    }
+  }
+  copy_into(self, result);
+  if (s->storage) s->storage->bump_version();
+  if (!track) return;
+  if (result.requires_grad()) {
+    s->grad_fn = result.grad_fn();
+    s->requires_grad = true;
+  } else { // the new value does not depend on anything that requires grad
+    s->grad_fn = nullptr;
+    s->requires_grad = false;
+  }
+  if (new_base.defined()) {
+    base->grad_fn = new_base.grad_fn();
+    base->requires_grad = new_base.requires_grad();
+  }
+  if (base) s->view_base_fn = base->grad_fn.get();
+}
+
 Tensor& copy_(Tensor& self, const Tensor& src) {
   check_writable(self, "ember.Tensor.copy_");
-  EMBER_CHECK(!(grad_enabled() && src.requires_grad()), NotImplemented, "ember.Tensor.copy_",
-              "copying from a tensor that requires grad in place is not supported yet; use "
-              "src.detach()");
   EMBER_CHECK(broadcast_shapes(src.shape(), self.shape(), "ember.Tensor.copy_") == self.shape(),
               Value, "ember.Tensor.copy_", "source of shape ", shape_str(src.shape()),
               " does not broadcast to ", shape_str(self.shape()));
-  copy_into(self, src);
+  EMBER_CHECK(!(grad_enabled() && src.requires_grad() && src.dtype() != self.dtype()),
+              NotImplemented, "ember.Tensor.copy_", "copying a ", dtype_name(src.dtype()),
+              " tensor that requires grad into a ", dtype_name(self.dtype()),
+              " tensor is not supported; convert the source first or copy src.detach()");
+  autograd::commit_inplace(self, src, "ember.Tensor.copy_");
   return self;
 }
 
@@ -1018,7 +1128,11 @@ Tensor& assign_(Tensor& self, const Tensor& result, const char* op) {
   EMBER_CHECK(broadcast_shapes(result.shape(), self.shape(), op) == self.shape(), Value, op,
               "output with shape ", shape_str(self.shape()), " doesn't match the broadcast shape ",
               shape_str(result.shape()));
-  copy_into(self, result);
+  EMBER_CHECK(!(grad_enabled() && result.requires_grad() && result.dtype() != self.dtype()),
+              NotImplemented, op, "the result is ", dtype_name(result.dtype()), " but self is ",
+              dtype_name(self.dtype()), "; an in-place op that changes the dtype of a tensor "
+              "that requires grad is not supported (use the out-of-place form)");
+  autograd::commit_inplace(self, result, op);
   return self;
 }
 

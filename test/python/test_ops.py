@@ -105,7 +105,7 @@ def test_mlp_gradients_match_pytorch():
     tloss.backward()
     for e, t in [(w1, tw1), (b1, tb1), (w2, tw2)]:
         close(e.grad, t.grad, 1e-4)
-    assert loss.grad_fn == "SumBackward0" and w1.is_leaf and not loss.is_leaf
+    assert loss.grad_fn.name() == "SumBackward0" and w1.is_leaf and not loss.is_leaf
 
 
 def test_second_derivative_through_the_same_transform():
@@ -136,7 +136,7 @@ def test_autograd_errors_are_clear():
         (a * 2.0).backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         ember.ones(3).sum().backward()
-    with pytest.raises(ValueError, match="gradient of shape \\[2\\] does not match output 0 of shape \\[3\\]"):
+    with pytest.raises(RuntimeError, match="Mismatch in shape: grad_output\\[0\\] has a shape of \\[2\\] and output\\[0\\] has a shape of \\[3\\]"):
         (a * 2.0).backward(ember.ones(2))
     with pytest.raises(RuntimeError, match="allow_unused"):
         ember.autograd.grad((a * 2.0).sum(), [a, ember.ones(2, requires_grad=True)])

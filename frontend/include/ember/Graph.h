@@ -6,9 +6,39 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace ember {
+
+// A tensor hook: gets the gradient of the tensor, returns a replacement (or undefined: keep).
+using TensorHook = std::function<Tensor(const Tensor&)>;
+using HookList = std::vector<std::pair<int64_t, TensorHook>>; // (handle id, hook)
+
+struct LeafHooks {
+  HookList hooks;
+};
+
+// Where the gradient of one node input goes: the node that produced it, or the leaf it is
+// (both null: the input needs no gradient). Taken when the node is recorded, so later in-place
+// ops (which give a tensor a new grad_fn) do not change the graph behind it.
+struct Edge {
+  std::shared_ptr<Node> fn;
+  std::shared_ptr<TensorImpl> leaf;
+};
+
+// A custom function's backward (ember.autograd.Function): gradient of the output in, one
+// gradient per input out; `release` frees what it saved.
+// `backward` also gets the output as a tensor of the graph (its grad_fn this node), for rules
+// that use the output and are differentiated again.
+struct CustomBackward {
+  std::string name;
+  std::function<std::vector<Tensor>(const Tensor& grad, const Tensor& output)> backward;
+  std::function<void()> release;
+  Tensor output;            // the forward's result (data only), dropped on release
+  std::weak_ptr<Node> node; // this node
+};
 
 struct Node {
   Prim prim;
@@ -16,7 +46,19 @@ struct Node {
   std::vector<Tensor> inputs; // kept alive while the node is: what the VJP rules need
   Shape shape;                // the output's shape
   DType dtype = DType::Float32; // the output's dtype
+  // Autograd bookkeeping (only when an input requires grad).
+  std::vector<Edge> next;          // one per input
+  std::vector<uint64_t> versions;  // the inputs' storage versions when recorded
+  bool released = false;           // saved inputs freed by a backward without retain_graph
+  HookList hooks;                  // register_hook on the output
+  std::weak_ptr<TensorImpl> retained; // retain_grad() on the output
+  std::shared_ptr<CustomBackward> custom; // a custom function's node (prim unused)
 };
+
+// PyTorch's name of a node (AddBackward0, MmBackward0, ...).
+std::string node_name(const Node& n);
+// Fills the autograd bookkeeping of a node about to be recorded (edges, versions).
+void record_edges(Node& n);
 
 // Grad mode (torch.no_grad / enable_grad). Thread-local.
 bool grad_enabled();
@@ -39,7 +81,27 @@ namespace autograd {
 // With create_graph the rules' ops are recorded, so the results can be differentiated again.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, bool create_graph = false,
-                         bool allow_unused = false);
+                         bool allow_unused = false,
+                         std::optional<bool> retain_graph = std::nullopt);
+
+// The in-place protocol: `result` (computed out of place from `self`, with self's shape after
+// broadcasting) becomes self's value: data written into self's memory, the storage's version
+// bumped, and under grad mode self (and the tensor it is a view of) take result's place in the
+// graph. Raises PyTorch's errors for leaves that require grad.
+void commit_inplace(Tensor& self, const Tensor& result, const char* op);
+// Gives `n` a copy of `self` wherever its VJP rule reads self's data (before an in-place write).
+void protect_saved(Node& n, const Tensor& self, const std::function<Tensor()>& copy);
+// Records a custom function's node: `output` (computed without grad) becomes a tensor whose
+// grad_fn calls `fn->backward`. Returns the recorded output (output itself when no input
+// requires grad or grad mode is off).
+Tensor record_custom(const Tensor& output, const std::vector<Tensor>& inputs,
+                     std::shared_ptr<CustomBackward> fn);
+// Tensor hooks (register_hook): returns the handle id; remove_hook undoes it.
+int64_t register_hook(const Tensor& t, TensorHook hook);
+void remove_hook(const Tensor& t, int64_t id);
+// retain_grad(): backward fills .grad of this non-leaf tensor too.
+void retain_grad(const Tensor& t);
+bool retains_grad(const Tensor& t);
 
 } // namespace autograd
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct Node;
 class Tensor;
 // Strides of `t` seen through its broadcast to `shape` (0 where t is broadcast).
 Shape broadcast_strides(const Tensor& t, const Shape& shape);
+struct LeafHooks; // tensor hooks of a leaf (frontend/include/ember/Graph.h)
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage; // null for symbolic (traced) tensors
@@ -37,6 +39,9 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;    // the node that produced it (autograd or trace)
   std::shared_ptr<TensorImpl> grad; // accumulated by backward() on leaves
+  std::shared_ptr<TensorImpl> view_base; // the tensor this is a view of (its storage's owner)
+  const Node* view_base_fn = nullptr; // the base's grad_fn when this view's grad_fn was made
+  std::shared_ptr<LeafHooks> hooks; // register_hook on a leaf
 };
 
 class Tensor {
@@ -82,11 +87,20 @@ public:
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
   Tensor grad() const;
   void set_grad(const Tensor& g);
-  // Accumulates d(this)/d(leaf) into each leaf's .grad. `gradient` may be omitted for a
-  // one-element tensor; create_graph records the backward ops for higher derivatives.
-  void backward(const Tensor& gradient = Tensor(), bool create_graph = false) const;
+  // Accumulates d(this)/d(leaf) into each leaf's .grad (or only into `inputs`' when given).
+  // `gradient` may be omitted for a one-element tensor; create_graph records the backward ops
+  // for higher derivatives; the graph's saved tensors are freed unless retain_graph (default:
+  // create_graph).
+  void backward(const Tensor& gradient = Tensor(), bool create_graph = false,
+                std::optional<bool> retain_graph = std::nullopt,
+                const std::vector<Tensor>& inputs = {}) const;
   // The same data, cut from the graph.
   Tensor detach() const;
+  // Cuts this tensor itself from the graph (it becomes a leaf that does not require grad).
+  Tensor& detach_();
+  // The version counter of the storage (bumped by in-place writes).
+  uint64_t version() const;
+  const std::shared_ptr<TensorImpl>& shared_impl() const { return impl_; }
 
   bool is_symbolic() const { return impl().symbolic; }
   TensorImpl* unsafe_impl() const { return impl_.get(); }

@@ -14,7 +14,8 @@ from ._C import (Tensor, matmul, mm, bmm, dot, outer, cat, stack, where, cuda, i
 
 __all__ = ["Tensor", "tensor", "from_numpy", "matmul", "mm", "bmm", "dot", "outer", "cat",
            "stack", "where", "permute", "flatten", "squeeze", "unsqueeze", "narrow", "select", "sum", "zeros", "ones", "full", "no_grad",
-           "enable_grad", "set_grad_enabled", "autograd", "cuda", "compile", "export",
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+           "autograd", "func", "cuda", "compile", "export",
            "load_exported", "device", "dtype", "promote_types", "result_type", "set_num_threads",
            "get_num_threads"]
 
@@ -162,6 +163,33 @@ class no_grad(_GradMode):
     MODE = False
 
 
+_inference_depth = [0]
+
+
+class inference_mode(_contextlib.ContextDecorator):
+    """Like no_grad (ember has no separate inference tensors): nothing is recorded inside.
+    inference_mode(False) leaves grad mode as it is."""
+
+    def __init__(self, mode=True):
+        self.mode = _builtins.bool(mode)
+
+    def __enter__(self):
+        self.prev = _C.is_grad_enabled()
+        if self.mode:
+            _C._set_grad_enabled(False)
+            _inference_depth[0] += 1
+
+    def __exit__(self, *exc):
+        if self.mode:
+            _inference_depth[0] -= 1
+        _C._set_grad_enabled(self.prev)
+        return False
+
+
+def is_inference_mode_enabled():
+    return _inference_depth[0] > 0
+
+
 class enable_grad(_GradMode):
     MODE = True
 
@@ -189,7 +217,7 @@ def _repr(self):
                             formatter=formatter)
     suffix = f", device='{self.device}'" if self.is_cuda else ""
     suffix += "" if self.dtype in (float32, int64, bool) else f", dtype={self.dtype!r}"
-    suffix += f", grad_fn=<{self.grad_fn}>" if self.grad_fn else (
+    suffix += f", grad_fn=<{self.grad_fn.name()}>" if self.grad_fn else (
         ", requires_grad=True" if self.requires_grad else "")
     return f"tensor({body}{suffix})"
 
@@ -251,6 +279,7 @@ for _name, _dt in [("float", float32), ("double", float64), ("half", float16),
 del _name, _dt
 
 from . import autograd  # noqa: E402
+from . import func  # noqa: E402
 from . import _reductions  # noqa: E402
 from . import _indexing  # noqa: E402,F401
 from . import _creation  # noqa: E402

@@ -45,8 +45,13 @@ public:
   void* data() const { return data_; }
   std::size_t nbytes() const { return bytes_; }
   const Device& device() const { return device_; }
+  // Autograd's version counter: bumped by every in-place write, read by backward to detect a
+  // saved tensor modified after it was saved.
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
 
 private:
+  uint64_t version_ = 0;
   void* data_;
   std::size_t bytes_;
   Device device_;

@@ -1,0 +1,114 @@
+// Autograd from C++: retain_graph and freed graphs, version counters, in-place ops recorded in
+// the graph, hooks, retain_grad, and custom functions (record_custom). The Python tests compare
+// the same behaviour with PyTorch.
+#include "ember/Graph.h"
+#include "ember/ReductionOps.h"
+#include "ember/runtime/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+using namespace ember;
+
+namespace {
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Runtime);
+    return e.what();
+  }
+  ADD_FAILURE() << "no ember::Error thrown";
+  return "";
+}
+
+Tensor leaf(const std::vector<float>& v) {
+  Tensor t = from_vector(v, {int64_t(v.size())});
+  t.set_requires_grad(true);
+  return t;
+}
+} // namespace
+
+TEST(Autograd, BackwardFreesTheGraphUnlessRetained) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor y = sum(mul(x, x));
+  y.backward(Tensor(), false, /*retain_graph=*/true);
+  y.backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{4, 8, 12}));
+  EXPECT_NE(message_of([&] { y.backward(); }).find("backward through the graph a second time"),
+            std::string::npos);
+}
+
+TEST(Autograd, VersionCounterCatchesModifiedSavedTensor) {
+  Tensor x = leaf({1, 2});
+  Tensor h = mul(x, scalar(2));
+  Tensor z = sum(mul(h, h));
+  const uint64_t v = h.version();
+  assign_(h, add(h, scalar(1)), "test.add_");
+  EXPECT_EQ(h.version(), v + 1);
+  EXPECT_NE(message_of([&] { z.backward(); }).find("modified by an inplace operation"),
+            std::string::npos);
+}
+
+TEST(Autograd, InPlaceOpIsRecorded) {
+  Tensor x = leaf({1, 2});
+  Tensor h = mul(x, scalar(2));
+  assign_(h, mul(h, x), "test.mul_"); // h = 2x^2
+  EXPECT_EQ(node_name(*h.grad_fn()), "MulBackward0");
+  sum(h).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{4, 8})); // 4x
+  Tensor w = leaf({1});
+  EXPECT_NE(message_of([&] { assign_(w, add(w, scalar(1)), "test.add_"); })
+                .find("a leaf Variable that requires grad"),
+            std::string::npos);
+}
+
+TEST(Autograd, HooksAndRetainGrad) {
+  Tensor x = leaf({1, 2});
+  const int64_t id = autograd::register_hook(x, [](const Tensor& g) { return mul(g, scalar(10)); });
+  Tensor h = mul(x, x);
+  autograd::retain_grad(h);
+  EXPECT_TRUE(autograd::retains_grad(h));
+  sum(h).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{20, 40}));
+  EXPECT_EQ(h.grad().to_vector(), (std::vector<float>{1, 1}));
+  autograd::remove_hook(x, id);
+  x.set_grad(Tensor());
+  sum(mul(x, x)).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{2, 4}));
+}
+
+TEST(Autograd, CustomFunctionFromCpp) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor out;
+  {
+    GradModeGuard off(false);
+    out = mul(x, x);
+  }
+  auto fn = std::make_shared<CustomBackward>();
+  fn->name = "SquareBackward";
+  fn->backward = [x](const Tensor& g, const Tensor&) {
+    return std::vector<Tensor>{mul(g, mul(x, scalar(2)))};
+  };
+  Tensor y = autograd::record_custom(out, {x}, fn);
+  EXPECT_EQ(node_name(*y.grad_fn()), "SquareBackward");
+  std::vector<Tensor> g = autograd::grad({sum(y)}, {x});
+  EXPECT_EQ(g[0].to_vector(), (std::vector<float>{2, 4, 6}));
+}
+
+TEST(Autograd, GradErrors) {
+  Tensor x = leaf({1, 2});
+  Tensor u = leaf({3});
+  EXPECT_NE(message_of([&] { autograd::grad({sum(mul(x, x))}, {x, u}); })
+                .find("appears to not have been used"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { mul(x, x).backward(); }).find("only for scalar outputs"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { mul(x, x).backward(ones({3})); }).find("Mismatch in shape"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { autograd::grad({sum(mul(x, x))}, {ones({2})}); })
+                .find("does not require grad"),
+            std::string::npos);
+}
