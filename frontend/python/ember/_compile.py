@@ -167,21 +167,22 @@ class CompiledFunction:
                 if self.fullgraph:
                     raise RuntimeError(f"ember.compile(fullgraph=True): {name} cannot be captured "
                                        f"in one graph at {where}: {e}") from e
-                entry = self.cache[key] = ("eager", str(e), where)
+                entry = self.cache[key] = ("eager", str(e), where, state)
                 self.graph_breaks.append((str(e), where))
                 warnings.warn(f"ember.compile: graph break in {name} at {where}: {e}. This "
                               "input signature runs eagerly (fullgraph=True makes this an error)",
                               GraphBreakWarning, stacklevel=3)
                 return entry
             lifted = _C._lift_constants(graph, state)
-            entry = self.cache[key] = (_C._compile_graph(graph), spec, lifted)
+            # The entry holds the state tensors themselves: their ids in the key stay theirs.
+            entry = self.cache[key] = (_C._compile_graph(graph), spec, lifted, state)
         return entry
 
     def __call__(self, *args):
         entry = self._entry(args)
         if entry[0] == "eager":
             return self.fn(*args)
-        compiled, spec, lifted = entry
+        compiled, spec, lifted, _ = entry
         return _unflatten(compiled.run(list(args) + list(lifted)), spec)
 
     def ir(self, *args):
