@@ -4,6 +4,8 @@
 #include "ember/ReductionOps.h"
 #include "ember/runtime/Error.h"
 
+#include "Convert.h"
+
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -15,15 +17,7 @@ using namespace ember;
 
 namespace {
 
-// An ember.Tensor, or a Python number as a weak 0-d tensor (PyTorch's wrapped scalars).
-Tensor operand(nb::handle h, const char* op) {
-  if (nb::isinstance<Tensor>(h)) return nb::cast<Tensor>(h);
-  if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True ? 1 : 0, DType::Bool);
-  if (PyLong_Check(h.ptr())) return wrapped_scalar(double(nb::cast<int64_t>(h)), DType::Int64);
-  if (PyFloat_Check(h.ptr())) return wrapped_scalar(nb::cast<double>(h), DType::Float64);
-  fail(ErrorKind::Type, op, "expected an ember.Tensor or a number, got ",
-       nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(h.ptr())))).c_str());
-}
+Tensor operand(nb::handle h, const char* op) { return python::as_tensor(h, op); }
 
 Tensor optional_operand(nb::handle h, const char* op) {
   return h.is_none() ? Tensor() : operand(h, op);

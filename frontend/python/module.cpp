@@ -13,6 +13,8 @@
 #include "ember/compiler/Export.h"
 #endif
 
+#include "Convert.h"
+
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/function.h>
@@ -22,6 +24,7 @@
 #include <nanobind/stl/vector.h>
 
 namespace nb = nanobind;
+using ember::python::as_tensor;
 using namespace ember;
 
 void bind_nn(nb::module_& m); // bind_nn.cpp
@@ -140,15 +143,6 @@ nb::object item(const Tensor& t) {
 }
 
 // Accepts an ember.Tensor or a Python number (a 0-d float32 tensor, as PyTorch wraps scalars).
-Tensor as_tensor(nb::handle h, const char* op) {
-  if (nb::isinstance<Tensor>(h)) return nb::cast<Tensor>(h);
-  if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True ? 1 : 0, DType::Bool);
-  if (PyLong_Check(h.ptr())) return wrapped_scalar(double(nb::cast<int64_t>(h)), DType::Int64);
-  if (PyFloat_Check(h.ptr())) return wrapped_scalar(nb::cast<double>(h), DType::Float64);
-  fail(ErrorKind::Type, op, "expected an ember.Tensor or a number, got ",
-       nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(h.ptr())))).c_str(),
-       "; convert it with ember.tensor(...)");
-}
 
 std::vector<Tensor> tensor_list(nb::handle seq, const char* op) {
   std::vector<Tensor> out;
@@ -167,6 +161,18 @@ Shape shape_args(nb::args args) {
 }
 
 } // namespace
+
+namespace ember::python {
+Tensor as_tensor(nb::handle h, const char* op) {
+  if (nb::isinstance<Tensor>(h)) return nb::cast<Tensor>(h);
+  if (PyBool_Check(h.ptr())) return wrapped_scalar(h.ptr() == Py_True ? 1 : 0, DType::Bool);
+  if (PyLong_Check(h.ptr())) return wrapped_scalar(double(nb::cast<int64_t>(h)), DType::Int64);
+  if (PyFloat_Check(h.ptr())) return wrapped_scalar(nb::cast<double>(h), DType::Float64);
+  fail(ErrorKind::Type, op, "expected an ember.Tensor or a number, got ",
+       nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(h.ptr())))).c_str(),
+       "; convert it with ember.tensor(...)");
+}
+} // namespace ember::python
 
 namespace ember {
 void bind_cuda(nb::module_& m);
