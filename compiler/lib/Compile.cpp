@@ -79,6 +79,12 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   }
   case Prim::Expand:
     return ed::ExpandOp::create(b, loc, type, in[0]);
+  case Prim::Cast: // clone / contiguous of a float32 value: the value itself in SSA form
+    EMBER_CHECK(n.dtype == DType::Float32 && n.inputs[0].dtype() == DType::Float32, NotImplemented,
+                "ember.compile", "a conversion from ", dtype_name(n.inputs[0].dtype()), " to ",
+                dtype_name(n.dtype), " does not compile yet (graph values are float32); convert "
+                "outside the compiled function");
+    return in[0];
   }
   fail(ErrorKind::NotImplemented, "ember.compile", "the compiler cannot lower '", prim_name(n.prim),
        "' yet; run this function eagerly (docs/architecture.md lists what compiles)");

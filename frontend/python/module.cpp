@@ -222,17 +222,11 @@ NB_MODULE(_C, m) {
                      return nb::tuple(dims);
                    })
       .def_prop_ro("dtype", &Tensor::dtype)
-      .def("to", [](const Tensor& t, DType d) { return t.to(d); }, nb::arg("dtype"))
-      .def("contiguous", &Tensor::contiguous)
-      .def("clone", [](const Tensor& t) {
-        if (t.is_cuda()) { // raw_data() is a device pointer: copy on the device
-          GradModeGuard no_grad(false);
-          Tensor out = empty(t.shape(), t.dtype(), t.device());
-          copy_(out, t);
-          return out;
-        }
-        return copy_from(t.raw_data(), t.dtype(), t.shape(), t.strides());
-      })
+      // Differentiable (recorded when autograd or a trace needs it), like PyTorch's.
+      .def("to", [](const Tensor& t, DType d) { return d == t.dtype() ? t : cast(t, d); },
+           nb::arg("dtype"))
+      .def("contiguous", [](const Tensor& t) { return ember::contiguous(t); })
+      .def("clone", [](const Tensor& t) { return ember::clone(t); })
       .def("dim", &Tensor::dim)
       .def("numel", &Tensor::numel)
       .def("stride", [](const Tensor& t) { return t.strides(); })

@@ -163,6 +163,8 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
   }
   case Prim::ArgSort:
     return {Tensor()};
+  case Prim::Cast:
+    return {cast(g, n.inputs[0].dtype())};
   case Prim::Unfold: {
     const Tensor& a = n.inputs[0];
     if (a.dim() == 0) return {reshape(sum(g), {})};

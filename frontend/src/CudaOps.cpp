@@ -322,6 +322,11 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
     cuda::launch(fn, cuda::grid_for(total), 256, args);
     return out;
   }
+  case Prim::Cast: {
+    Tensor out = empty(shape, dtype, device);
+    cuda_copy(out, in[0]);
+    return out;
+  }
   case Prim::SliceBackward: {
     Tensor out = empty(shape, dtype, device);
     cuda_fill(out, 0);

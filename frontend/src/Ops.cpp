@@ -441,6 +441,11 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     }
     return out;
   }
+  case Prim::Cast: {
+    Tensor out = empty(shape, out_dtype);
+    copy_into(out, in[0]);
+    return out;
+  }
   case Prim::Im2Col:
   case Prim::Col2Im: return detail::window_compute(p, in[0], attrs, shape, out_dtype);
   }
@@ -534,6 +539,7 @@ const char* prim_name(Prim p) {
   case Prim::Scatter: return "scatter";
   case Prim::ArgSort: return "argsort";
   case Prim::Unfold: return "unfold";
+  case Prim::Cast: return "cast";
   }
   return "?";
 }
@@ -579,6 +585,7 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
     return in.size() == 2 ? broadcast_shapes(in[0], in[1], ctx.c_str()) : in[0];
   if (detail::is_index_prim(p)) return detail::index_prim_shape(p, in, attrs);
   switch (p) {
+  case Prim::Cast: return in[0];
   case Prim::MatMul: {
     const Shape &a = in[0], &b = in[1];
     EMBER_CHECK(a.size() == 2 && b.size() == 2, NotImplemented, ctx,
@@ -764,7 +771,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) 
   needs_grad &= grad_enabled();
   Attrs attrs = normalize(p, shapes, raw_attrs);
   Shape shape = infer_shape(p, shapes, attrs);
-  const DType dtype = output_dtype(p, inputs);
+  const DType dtype = p == Prim::Cast ? static_cast<DType>(attrs.ints.at(0)) : output_dtype(p, inputs);
   needs_grad &= is_floating(dtype);
   Tensor out;
   if (any_symbolic) {
@@ -1135,6 +1142,12 @@ Tensor& assign_(Tensor& self, const Tensor& result, const char* op) {
   autograd::commit_inplace(self, result, op);
   return self;
 }
+
+Tensor cast(const Tensor& a, DType dtype) {
+  return apply(Prim::Cast, {a}, {{static_cast<int64_t>(dtype)}});
+}
+Tensor clone(const Tensor& a) { return cast(a, a.dtype()); }
+Tensor contiguous(const Tensor& a) { return a.is_contiguous() ? a : clone(a); }
 
 Tensor zeros_like(const Tensor& a) { return zeros(a.shape(), a.dtype(), a.device()); }
 Tensor scalar(double value) { return wrapped_scalar(value, DType::Float64); }

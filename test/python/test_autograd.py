@@ -811,3 +811,22 @@ def test_view_of_a_base_that_stops_requiring_grad():
     v = h[:2]
     h.copy_(ember.ones(3))  # the new value does not depend on x
     assert not (v * 1).requires_grad and (v * 1).tolist() == [1, 1]
+
+
+def test_contiguous_clone_and_to_are_differentiable_like_torch():
+    import torch
+    x0 = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    ex, tx = ember.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    ew, tw = ember.full((3, 2), 2.0, requires_grad=True), torch.full((3, 2), 2.0, requires_grad=True)
+
+    def f(m, x, w):
+        return ((x.t().contiguous() * w).sum() + (x.clone() ** 2).sum()
+                + (x.to(m.float64) * 3).sum().to(m.float32) + x.double().half().float().sum())
+
+    f(ember, ex, ew).backward()
+    f(torch, tx, tw).backward()
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-3)
+    np.testing.assert_allclose(ew.grad.numpy(), tw.grad.numpy())
+    assert ex.t().contiguous().grad_fn is not None
+    c = ex.contiguous()  # already dense: itself, as in torch
+    assert c.shape == ex.shape

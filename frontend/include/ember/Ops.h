@@ -48,6 +48,8 @@ enum class Prim {
   ArgSort,     // indices sorting a along ints[0]; ints[1]: descending; ints[2] (optional): keep
                // only the first k (topk). Stable, NaN largest
   Unfold,      // ints = {dim, size, step}: windows along dim as a new last dimension (a view)
+  Cast,        // ints = {dtype}: a fresh dense copy converted to that dtype (clone, contiguous
+               // and .to(dtype) when autograd or tracing needs to see them); VJP: cast back
 };
 
 // Attributes of a primitive: one list of integers and one flag cover every primitive so far.
@@ -137,6 +139,12 @@ Tensor& copy_(Tensor& self, const Tensor& src);
 // result broadcasts to self's shape and its dtype can be cast to self's.
 Tensor& assign_(Tensor& self, const Tensor& result, const char* op);
 Tensor zeros_like(const Tensor& a);
+// A fresh dense copy of `a` converted to `dtype`, differentiable (torch's a.to(dtype, copy=True)).
+Tensor cast(const Tensor& a, DType dtype);
+// Differentiable torch.clone: a fresh dense copy.
+Tensor clone(const Tensor& a);
+// Differentiable Tensor.contiguous(): `a` itself when dense, else a dense copy.
+Tensor contiguous(const Tensor& a);
 // A Python-scalar-like constant: 0-d and weak in type promotion (VJP rules use it).
 Tensor scalar(double value);
 Tensor ones_like(const Tensor& a);
