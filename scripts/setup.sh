@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR=${EMBER_BUILD_DIR:-build}
 APT_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools libfmt-dev libgtest-dev googletest
-              ccache lld ninja-build cmake g++ dataset-fashion-mnist)
+              ccache lld ninja-build cmake g++ zlib1g-dev dataset-fashion-mnist)
 PIP_PACKAGES=(torch numpy pytest onnx onnxruntime safetensors nanobind)
 PIP_MODULES=(torch numpy pytest onnx onnxruntime safetensors nanobind)
 
