@@ -12,8 +12,14 @@ import torch
 
 import ember
 
-DESCRIPTION = "deployed MLP 784-128-10 inference, batch 1000, float32 (AOT library vs peers)"
-B, D, H, C = 1000, 784, 128, 10
+import os as _os
+
+# EMBER_DEPLOY_SHAPE="B,D,H1[,H2...],C" picks another MLP, e.g. issue 9's "1,784,1024,1024,10".
+_SHAPE = [int(v) for v in _os.environ.get("EMBER_DEPLOY_SHAPE", "1000,784,128,10").split(",")]
+B, D, C = _SHAPE[0], _SHAPE[1], _SHAPE[-1]
+HIDDEN = _SHAPE[2:-1]
+DESCRIPTION = (f"deployed MLP {'-'.join(map(str, _SHAPE[1:]))} inference, batch {B}, float32 "
+               "(AOT library vs peers)")
 _TMP = tempfile.mkdtemp(prefix="ember-bench-deploy-")
 
 
@@ -22,12 +28,19 @@ def make(threads):
     ember.set_num_threads(threads)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((B, D), dtype=np.float32)
-    w1, b1 = rng.standard_normal((D, H), dtype=np.float32) * 0.05, np.zeros(H, np.float32)
-    w2, b2 = rng.standard_normal((H, C), dtype=np.float32) * 0.05, np.zeros(C, np.float32)
-    ew = [ember.tensor(a) for a in (w1, b1, w2, b2)]
+    dims = [D, *HIDDEN, C]
+    arrays = []
+    for fan_in, fan_out in zip(dims, dims[1:]):
+        arrays += [rng.standard_normal((fan_in, fan_out), dtype=np.float32) * 0.05,
+                   np.zeros(fan_out, np.float32)]
+    ew = [ember.tensor(a) for a in arrays]
 
     def forward(t):
-        return ember.relu(t @ ew[0] + ew[1]) @ ew[2] + ew[3]
+        for i in range(0, len(ew), 2):
+            t = t @ ew[i] + ew[i + 1]
+            if i + 2 < len(ew):
+                t = ember.relu(t)
+        return t
 
     path = os.path.join(_TMP, "mlp.ember")
     ember.export(forward, (ember.tensor(x),), path, input_names=["images"], output_names=["logits"])
@@ -44,11 +57,16 @@ def make(threads):
     jit = ember.load_exported(path)
     ex = ember.tensor(x)
     tx = torch.tensor(x)
-    tw = [torch.tensor(a) for a in (w1, b1, w2, b2)]
+    tw = [torch.tensor(a) for a in arrays]
 
     def torch_forward():
         with torch.no_grad():
-            return torch.relu(tx @ tw[0] + tw[1]) @ tw[2] + tw[3]
+            t = tx
+            for i in range(0, len(tw), 2):
+                t = t @ tw[i] + tw[i + 1]
+                if i + 2 < len(tw):
+                    t = torch.relu(t)
+            return t
 
     fns = {
         # `x` and `out` must outlive the raw pointers in `ins` / `outs`: the lambda holds them.
@@ -56,6 +74,10 @@ def make(threads):
         "ember.load_exported": lambda: jit(ex),
         "torch": torch_forward,
     }
+    if _os.environ.get("EMBER_DEPLOY_TORCH_COMPILE", "1") == "1":
+        compiled = torch.compile(torch_forward)
+        compiled()  # compile outside the timing
+        fns["torch.compile"] = compiled
     try:
         import onnxruntime as ort
         onnx_path = os.path.join(_TMP, "mlp.onnx")

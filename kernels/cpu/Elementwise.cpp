@@ -82,6 +82,21 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
                                                        int64_t p0, int64_t p1) {
   constexpr int R = 6, W = 16;
   constexpr int64_t KB = 256, MB = 96;
+  if (m <= 2 && !b_trans) {
+    // One or two rows (batch-1 inference): stream B's rows, each read once and contiguously,
+    // into the thread's slice of C: a memory-bound GEMV rather than 16-column panels.
+    const int64_t j0 = p0 * W, j1 = std::min(n, p1 * W), full = j0 + (j1 - j0) / 8 * 8;
+    for (int64_t i = 0; i < m; ++i) {
+      float* ci = c + i * n;
+      for (int64_t p = 0; p < k; ++p) {
+        const float av = a[i * ars + p * acs];
+        const float* bp = b + p * ldb;
+        for (int64_t j = j0; j < full; j += 8) store8(ci + j, load8(ci + j) + av * load8(bp + j));
+        for (int64_t j = full; j < j1; ++j) ci[j] += av * bp[j];
+      }
+    }
+    return;
+  }
   alignas(64) float pack[KB * W];
   // Blocks: A [MB, KB] (96 KB) stays in L2 while the thread's column panels pass it (unblocked,
   // all of A's K-block streamed from L3 for every panel once m * 256 floats passed L2); each B
