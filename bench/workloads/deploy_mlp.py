@@ -12,10 +12,8 @@ import torch
 
 import ember
 
-import os as _os
-
 # EMBER_DEPLOY_SHAPE="B,D,H1[,H2...],C" picks another MLP, e.g. issue 9's "1,784,1024,1024,10".
-_SHAPE = [int(v) for v in _os.environ.get("EMBER_DEPLOY_SHAPE", "1000,784,128,10").split(",")]
+_SHAPE = [int(v) for v in os.environ.get("EMBER_DEPLOY_SHAPE", "1000,784,128,10").split(",")]
 B, D, C = _SHAPE[0], _SHAPE[1], _SHAPE[-1]
 HIDDEN = _SHAPE[2:-1]
 DESCRIPTION = (f"deployed MLP {'-'.join(map(str, _SHAPE[1:]))} inference, batch {B}, float32 "
@@ -74,7 +72,7 @@ def make(threads):
         "ember.load_exported": lambda: jit(ex),
         "torch": torch_forward,
     }
-    if _os.environ.get("EMBER_DEPLOY_TORCH_COMPILE", "1") == "1":
+    if os.environ.get("EMBER_DEPLOY_TORCH_COMPILE", "1") == "1":
         compiled = torch.compile(torch_forward)
         compiled()  # compile outside the timing
         fns["torch.compile"] = compiled

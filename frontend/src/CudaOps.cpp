@@ -126,7 +126,8 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   void* fn = kernel(name, [&] {
     return ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous);
   });
-  if (std::getenv("EMBER_CUDA_TRACE"))
+  static const bool trace = std::getenv("EMBER_CUDA_TRACE") != nullptr;
+  if (trace)
     std::fprintf(stderr, "[ember.cuda] pointwise %s n=%lld ndim=%d\n", name.c_str(), (long long)n, ix.ndim);
   void* out_ptr = out.raw_data();
   std::vector<void*> ptrs(inputs.size());
@@ -211,9 +212,9 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
       const int64_t rows = x.shape()[r], cols = x.shape()[r + 1];
       const int64_t s0 = x.strides()[r], s1 = x.strides()[r + 1];
       const int64_t bs = batched ? x.strides()[0] : 0;
-      if (s1 == 1 && (s0 == cols || rows == 1) && s0 >= std::max<int64_t>(cols, 1))
+      if (s1 == 1 && (rows == 1 || s0 >= cols)) // row-major, rows ld apart
         return Operand{x, false, std::max<int64_t>(s0, cols), bs};
-      if (s0 == 1 && (s1 == rows || cols == 1) && s1 >= std::max<int64_t>(rows, 1))
+      if (s0 == 1 && (cols == 1 || s1 >= rows)) // its transpose is row-major
         return Operand{x, true, std::max<int64_t>(s1, rows), bs};
       x = x.contiguous();
       return Operand{x, false, cols, batched ? rows * cols : 0};

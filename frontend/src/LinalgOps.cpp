@@ -203,9 +203,6 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
     acc = reshape(bmm(x, y), rs);
     al = batch + left + right;
   }
-  if (ts.size() == 1) { // a single operand: its sums already happened; nothing to contract
-    // labels not in the output were reduced by reduce_private (needed_after checks `out`)
-  }
   Shape perm;
   for (char c : out) {
     const auto at = al.find(c);

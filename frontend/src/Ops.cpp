@@ -208,7 +208,7 @@ void gemm_f32(Tensor a, Tensor b, Tensor& out, int64_t batch) {
   const int64_t as0 = a.strides()[r], as1 = a.strides()[r + 1];
   const int64_t bs0 = b.strides()[r], bs1 = b.strides()[r + 1];
   // A: any row/column strides. B: row-major (column stride 1) or transposed (row stride 1).
-  const bool b_trans = !(bs1 == 1 || n == 1) ;
+  const bool b_trans = !(bs1 == 1 || n == 1);
   const int64_t ldb = b_trans ? bs1 : (k == 1 ? std::max<int64_t>(bs0, n) : bs0);
   const int64_t a_batch = r ? a.strides()[0] : 0, b_batch = r ? b.strides()[0] : 0;
   for (int64_t i = 0; i < batch; ++i)

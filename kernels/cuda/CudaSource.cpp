@@ -231,7 +231,6 @@ std::string pointwise_kernel(const std::string& name, const std::string& expr, D
   os << ") {\n";
   if (inputs.size() == 1) os << "  const " << compute_type(inputs[0].as) << " b = a; (void)b;\n";
   os << "  return (" << expr << ");\n}\n} // namespace ember_ops\n";
-  (void)compute; // the expression's own C++ type is the compute type: inputs arrive in it
   os << "extern \"C\" __global__ void " << name << "(" << storage_type(out) << "* out";
   for (size_t i = 0; i < inputs.size(); ++i)
     os << ", const " << storage_type(inputs[i].dtype) << "* in" << i << ", double s" << i;

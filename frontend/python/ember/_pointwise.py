@@ -4,6 +4,7 @@ import collections
 
 from . import _C
 from ._C import Tensor
+from ._reductions import _correction, _dims
 
 
 def _inplace(fn, name):
@@ -86,13 +87,6 @@ def clamp_max(input, max):  # noqa: A002
     return _C._clamp(input, None, max)
 
 
-def _dims(dim):
-    if dim is None:
-        return []
-    if isinstance(dim, int):
-        return [dim]
-    return list(dim)
-
 
 def cumsum(input, dim, *, dtype=None):
     return _C._cumsum(input, dim, dtype)
@@ -100,12 +94,6 @@ def cumsum(input, dim, *, dtype=None):
 
 def cumprod(input, dim, *, dtype=None):
     return _C._cumprod(input, dim, dtype)
-
-
-def _correction(unbiased, correction):
-    if correction is not None:
-        return float(correction)
-    return 1.0 if unbiased is None or unbiased else 0.0
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

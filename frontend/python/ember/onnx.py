@@ -52,6 +52,7 @@ def _onnx_type(dtype):
 class _Builder:
     def __init__(self, opset):
         self.opset, self.nodes, self.inits, self.names, self.dtypes, self.count = opset, [], [], {}, {}, 0
+        self.shapes = {}  # ONNX value name -> its static shape
 
     def fresh(self, hint):
         self.count += 1
@@ -138,7 +139,7 @@ def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
     if prim == "reshape":
         return b.node("Reshape", [ins[0], b.const(np.array(ints, np.int64), "shape")], prim)
     if prim == "transpose":
-        rank = len(_Shapes.get(ins[0]))
+        rank = len(b.shapes[ins[0]])
         perm = list(range(rank))
         if rank:
             perm[ints[0]], perm[ints[1]] = perm[ints[1]], perm[ints[0]]
@@ -169,7 +170,7 @@ def _im2col(b, x, ints, dtype):
     padding and dilation (max pooling's windows pad with -inf)."""
     kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, h, w = ints[:12]
     fill = -np.inf if len(ints) > 12 and ints[12] else 0.0
-    n, c = _Shapes.get(x)[:2]
+    n, c = b.shapes[x][:2]
     pb = max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - h - pt)
     pr = max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - w - pl)
     np_t = {"float32": np.float32, "float64": np.float64, "float16": np.float16}[repr(dtype).split(".")[-1]]
@@ -188,14 +189,6 @@ def _im2col(b, x, ints, dtype):
     stacked = parts[0] if len(parts) == 1 else b.node("Concat", parts, "windows", axis=0)
     t = b.node("Transpose", [stacked], "windows", perm=[2, 0, 1, 3, 4])
     return b.node("Reshape", [t, a(c * kh * kw, n * oh * ow)], "im2col")
-
-
-class _Shapes:
-    table = {}
-
-    @classmethod
-    def get(cls, name):
-        return cls.table[name]
 
 
 def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
@@ -223,24 +216,23 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     input_names = list(input_names or [f"input_{i}" for i in range(len(args))])
     if len(input_names) != len(args):
         raise ValueError(f"ember.onnx.export: {len(input_names)} input names for {len(args)} inputs")
-    _Shapes.table = {}
     vid = _C._value_id
     inputs = []
     for name, t in zip(input_names, graph.inputs):
         b.names[vid(t)], b.dtypes[vid(t)] = name, t.dtype
-        _Shapes.table[name] = list(t.shape)
+        b.shapes[name] = list(t.shape)
         inputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), list(t.shape)))
     for c in graph.constants:
         if c.dtype == _C.dtype.bfloat16:
             c = c.to(_C.dtype.float32)
         name = b.const(c.detach().cpu().numpy(), "weight")
         b.names[vid(c)], b.dtypes[vid(c)] = name, c.dtype
-        _Shapes.table[name] = list(c.shape)
+        b.shapes[name] = list(c.shape)
     for prim, ints, keepdim, ins, out, shape, dtype in graph.nodes:
         names = [b.names[i] for i in ins]
         out_name = _emit(b, prim, list(ints), keepdim, names, [b.dtypes[i] for i in ins], dtype)
         b.names[out], b.dtypes[out] = out_name, dtype
-        _Shapes.table[out_name] = list(shape)
+        b.shapes[out_name] = list(shape)
     output_names = list(output_names or [f"output_{i}" for i in range(len(graph.outputs))])
     if len(output_names) != len(graph.outputs):
         raise ValueError(f"ember.onnx.export: {len(output_names)} output names for "
