@@ -15,7 +15,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -117,7 +119,17 @@ JitModule JitModule::compile(const std::string& source) {
     module->print(os);
   }
 
-  auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, nullptr);
+  // Optimise for the host CPU: without its target machine LLVM's cost models assume a generic
+  // x86-64 and do not vectorize for AVX2/AVX-512.
+  auto hostBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!hostBuilder)
+    fail(ErrorKind::Runtime, "compiler.jit", "cannot detect the host CPU: ",
+         llvmErrorText(hostBuilder.takeError()));
+  auto hostMachine = hostBuilder->createTargetMachine();
+  if (!hostMachine)
+    fail(ErrorKind::Runtime, "compiler.jit", "no LLVM target for the host CPU: ",
+         llvmErrorText(hostMachine.takeError()));
+  auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, hostMachine->get());
   mlir::ExecutionEngineOptions options;
   options.transformer = optimize;
   auto engine = mlir::ExecutionEngine::create(*module, options);

@@ -2,6 +2,9 @@
 #include "ember/compiler/JitRuntime.h"
 
 #include "ember/kernels/Elementwise.h"
+#include "ember/runtime/ThreadPool.h"
+
+#include <algorithm>
 
 #include <cstdint>
 #include <cstring>
@@ -72,12 +75,23 @@ extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef* src, UnrankedMemRef
   }
 }
 
+// Runs fn(ctx, b, e) over chunks of [begin, end) on ember's thread pool (the loops that
+// ember-outline-parallel-loops outlined). `work` is the element count of one iteration.
+extern "C" void ember_parallel_for(void (*fn)(void*, int64_t, int64_t), void* ctx, int64_t begin,
+                                   int64_t end, int64_t work) {
+  constexpr int64_t kMinChunkWork = 16384;
+  const int64_t grain = std::max<int64_t>(1, kMinChunkWork / std::max<int64_t>(1, work));
+  ember::parallel_for(end - begin, grain,
+                      [&](int64_t b, int64_t e) { fn(ctx, begin + b, begin + e); });
+}
+
 namespace ember::compiler {
 
 std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
   return {{"_mlir_ciface_ember_cpu_matmul_acc_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_acc_f32)},
-          {"memrefCopy", reinterpret_cast<void*>(&memrefCopy)}};
+          {"memrefCopy", reinterpret_cast<void*>(&memrefCopy)},
+          {"ember_parallel_for", reinterpret_cast<void*>(&ember_parallel_for)}};
 }
 
 } // namespace ember::compiler

@@ -207,3 +207,50 @@ def test_compiled_module_sees_optimizer_updates():
     opt.step()  # in place: the compiled graph reads the parameters, it did not bake them
     np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
     assert len(compiled.cache) == 1
+
+
+# Compiled code replaces f32 transcendental functions with polynomial approximations (so the
+# fused loops vectorize): they must agree with torch over the whole range, including subnormal,
+# huge, infinite and NaN inputs.
+_WIDE = np.concatenate(
+    [np.random.default_rng(5).standard_normal(3000) * s for s in (1e-3, 1, 10, 100, 1e4)]
+    + [np.array([0.0, -0.0, 1e-40, 3e-39, -1e-40, 1e-7, -1e-7, 0.5, -2, 20, -20, 88.5, 89, -87,
+                 -104, 1e30, -1e30, np.inf, -np.inf, np.nan])]).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ["exp", "expm1", "log", "log1p", "log2", "tanh", "erf", "erfc",
+                                  "sin", "cos", "atan", "sigmoid"])
+def test_compiled_transcendentals_match_torch_over_the_whole_range(name):
+    f = getattr(ember, name)
+    got = ember.compile(lambda t: f(t))(ember.tensor(_WIDE)).numpy()
+    want = getattr(torch, name)(torch.tensor(_WIDE)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_compiled_atan2_matches_torch():
+    y, x = _WIDE, np.roll(_WIDE, 7)
+    got = ember.compile(lambda a, b: ember.atan2(a, b))(ember.tensor(y), ember.tensor(x)).numpy()
+    want = torch.atan2(torch.tensor(y), torch.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+# Large loops run on the thread pool (ember-outline-parallel-loops): results must not depend on
+# the thread count, for fused chains, broadcasts, transposes and reductions over an outer dim.
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_compiled_large_loops_give_the_same_result_on_any_thread_count(threads):
+    import ember.nn.functional as F
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        x, a, b = rand(257, 300), rand(300), rand(257, 1)
+
+        def fn(x, a, b):
+            y = F.gelu(x * a + b) + ember.tanh(x)
+            return y, y.t() * 2.0, y.sum(0), ember.amax(y, 1)
+
+        got = ember.compile(fn)(x, a, b)
+        want = fn(x, a, b)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=2e-5, atol=2e-5)
+    finally:
+        ember.set_num_threads(before)

@@ -41,4 +41,47 @@ def MatmulToRuntimeCall : Pass<"ember-matmul-to-runtime-call", "mlir::ModuleOp">
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect"];
 }
 
+def ApproximateMath : Pass<"ember-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Replace f32 transcendental math ops with branch-free polynomial approximations";
+  let description = [{
+    Rewrites `math.tanh`, `math.erf`, `math.exp`, `math.expm1`, `math.log`, `math.log1p`,
+    `math.log2`, `math.atan` and `math.erfc` on f32 into arith/math ops (MLIR's polynomial
+    approximations, accurate to a few ulp) so that the loops built from fused kernels contain
+    no libm calls and LLVM's loop vectorizer can vectorize them. log and log2 first scale a
+    subnormal input into the normal range (the approximation reads the exponent bits). sin,
+    cos and atan2 are left to libm (the approximations lose accuracy for large arguments and
+    the sign of zero), as are other types.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect",
+  ];
+}
+
+def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"> {
+  let summary = "Run large scf.parallel loops on ember's thread pool";
+  let description = [{
+    Each outermost `scf.parallel` without reductions whose static iteration count reaches
+    `min-work` is outlined into a private function `@<func>_par<N>(ctx, begin, end)` that
+    runs the first dimension over `[begin, end)` (the others whole) as `scf.for` loops, and is
+    replaced by a call of `ember_parallel_for(fn, ctx, lb, ub, work_per_iteration)`, which
+    splits the first dimension across ember's thread pool. The values the loop captures
+    (memrefs as their LLVM descriptors, index and scalar values) travel in a stack struct
+    `ctx`; constants are cloned into the outlined function. Loops with other captures, a
+    non-unit first step or dynamic bounds stay where they are. The runtime symbol lives in
+    ember's kernel runtime, so JIT code and ahead-of-time libraries both resolve it.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "32768",
+           "Smallest total iteration count that is worth running on the thread pool">,
+  ];
+  let dependentDialects = [
+    "mlir::LLVM::LLVMDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::func::FuncDialect",
+    "mlir::arith::ArithDialect",
+  ];
+}
+
 #endif // EMBER_COMPILER_PASSES_TD
