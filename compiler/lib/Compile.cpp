@@ -14,7 +14,10 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
 
 #include <unordered_map>
 
@@ -194,10 +197,63 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
 CompiledGraph::CompiledGraph(JitModule jit, std::string ir, std::string name,
                              std::vector<Shape> in, std::vector<Shape> out)
     : jit_(std::move(jit)), ir_(std::move(ir)), name_(std::move(name)), inputs_(std::move(in)),
-      outputs_(std::move(out)) {}
+      outputs_(std::move(out)), times_(jit_.times()) {}
 
-CompiledGraph CompiledGraph::compile(const Graph& g) {
-  return fromMLIR(graphToMLIR(g, "main"), "main");
+std::string graphText(const Graph& g) {
+  std::unordered_map<const TensorImpl*, std::string> names;
+  auto name = [&](const Tensor& t) {
+    auto it = names.find(t.unsafe_impl());
+    return it != names.end() ? it->second : std::string("?");
+  };
+  std::string out;
+  auto describe = [](const Tensor& t) { return shape_str(t.shape()) + " " + dtype_name(t.dtype()); };
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    names[g.inputs[i].unsafe_impl()] = "%in" + std::to_string(i);
+    out += "%in" + std::to_string(i) + " : input " + describe(g.inputs[i]) + "\n";
+  }
+  for (size_t i = 0; i < g.constants.size(); ++i) {
+    names[g.constants[i].unsafe_impl()] = "%const" + std::to_string(i);
+    out += "%const" + std::to_string(i) + " : constant " + describe(g.constants[i]) + "\n";
+  }
+  for (size_t i = 0; i < g.steps.size(); ++i) {
+    const Graph::Step& s = g.steps[i];
+    std::string line = "%" + std::to_string(i) + " = " + prim_name(s.node->prim) + "(";
+    for (size_t k = 0; k < s.node->inputs.size(); ++k)
+      line += (k ? ", " : "") + name(s.node->inputs[k]);
+    line += ")";
+    if (!s.node->attrs.ints.empty()) line += " ints=" + shape_str(s.node->attrs.ints);
+    names[s.output.unsafe_impl()] = "%" + std::to_string(i);
+    out += line + " : " + describe(s.output) + "\n";
+  }
+  out += "return";
+  for (size_t i = 0; i < g.outputs.size(); ++i) out += (i ? ", " : " ") + name(g.outputs[i]);
+  return out + "\n";
+}
+
+namespace {
+void writeDumpFile(const std::string& dir, const std::string& file, const std::string& text) {
+  std::error_code ec;
+  llvm::sys::fs::create_directories(dir);
+  llvm::raw_fd_ostream os(dir + "/" + file, ec);
+  EMBER_CHECK(!ec, Runtime, "EMBER_DUMP", "cannot write ", dir, "/", file, ": ", ec.message());
+  os << text;
+}
+} // namespace
+
+CompiledGraph CompiledGraph::compile(const Graph& g, const std::string& dumpDir) {
+  auto start = std::chrono::steady_clock::now();
+  std::string ir = graphToMLIR(g, "main");
+  const double importSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!dumpDir.empty()) {
+    writeDumpFile(dumpDir, "graph.txt", graphText(g));
+    writeDumpFile(dumpDir, "ember.mlir", ir);
+  }
+  JitModule jit = JitModule::compile(ir, dumpDir);
+  std::vector<Shape> in = jit.inputShapes("main"), out = jit.outputShapes("main");
+  CompiledGraph c(std::move(jit), ir, "main", std::move(in), std::move(out));
+  c.times_.import = importSeconds;
+  return c;
 }
 
 CompiledGraph CompiledGraph::fromMLIR(const std::string& ir, const std::string& name) {

@@ -6,6 +6,7 @@
 #include "mlir/IR/IRMapping.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace ember::compiler {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
@@ -47,9 +48,18 @@ void fuse(ArrayRef<Operation*> ops, Operation* root) {
     for (Value v : op->getOperands())
       if (!v.getDefiningOp() || !inGroup.contains(v.getDefiningOp())) inputs.insert(v);
 
+  // The kernel is named after its ops ("fused_mul_add_erf"; each op once, in order): the loop
+  // and function names of the generated code (and EMBER_DUMP's files) carry it.
+  std::string name = "fused";
+  llvm::StringSet<> seen;
+  for (Operation* op : ops) {
+    llvm::StringRef opName = op->getName().stripDialect();
+    if (seen.insert(opName).second && seen.size() <= 6) name += ("_" + opName).str();
+  }
   OpBuilder b(root);
-  auto fusion = ed::FusionOp::create(b, root->getLoc(), root->getResult(0).getType(),
-                                     inputs.getArrayRef());
+  auto fusion = ed::FusionOp::create(
+      b, mlir::NameLoc::get(b.getStringAttr(name), root->getLoc()), root->getResult(0).getType(),
+      inputs.getArrayRef());
   Block* body = b.createBlock(&fusion.getBody());
   IRMapping map;
   for (Value in : inputs) map.map(in, body->addArgument(in.getType(), in.getLoc()));

@@ -18,9 +18,11 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <map>
 
 namespace ember::compiler {
@@ -71,6 +73,7 @@ struct JitModule::Impl {
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::map<std::string, Signature> signatures;
   std::string loweredIR;
+  CompileTimes times;
 };
 
 JitModule::JitModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -78,8 +81,31 @@ JitModule::~JitModule() = default;
 JitModule::JitModule(JitModule&&) noexcept = default;
 JitModule& JitModule::operator=(JitModule&&) noexcept = default;
 const std::string& JitModule::loweredIR() const { return impl_->loweredIR; }
+const CompileTimes& JitModule::times() const { return impl_->times; }
 
-JitModule JitModule::compile(const std::string& source) {
+namespace {
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Called inside LLVM's pipeline: reports failure as an llvm::Error, never throws.
+llvm::Error writeFile(const std::string& path, const std::string& text) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) return llvm::createStringError(ec, "EMBER_DUMP: cannot write " + path);
+  os << text;
+  return llvm::Error::success();
+}
+
+std::string printLLVM(llvm::Module& m) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  m.print(os, nullptr);
+  return text;
+}
+} // namespace
+
+JitModule JitModule::compile(const std::string& source, const std::string& dumpDir) {
   static const bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -95,9 +121,11 @@ JitModule JitModule::compile(const std::string& source) {
   impl->context.loadAllAvailableDialects();
   DiagnosticCollector diags(impl->context);
 
+  auto start = std::chrono::steady_clock::now();
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(source, &impl->context);
   if (!module) fail(ErrorKind::Value, "compiler.parse", "invalid IR:", diags.text);
+  impl->times.parse = secondsSince(start);
 
   for (auto fn : module->getOps<mlir::func::FuncOp>()) {
     Signature sig;
@@ -112,12 +140,23 @@ JitModule JitModule::compile(const std::string& source) {
   llvm::raw_string_ostream pipelineOs(pipelineErrors);
   if (mlir::failed(mlir::parsePassPipeline(cpuLoweringPipeline(), pm, pipelineOs)))
     fail(ErrorKind::Runtime, "compiler.pipeline", "bad pipeline: ", pipelineErrors);
+  if (!dumpDir.empty()) {
+    // One file per pass that changed the IR, named by its position and the pass.
+    impl->context.disableMultithreading();
+    pm.enableIRPrintingToFileTree([](mlir::Pass*, mlir::Operation*) { return false; },
+                                  [](mlir::Pass*, mlir::Operation*) { return true; },
+                                  /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/true,
+                                  /*printAfterOnlyOnFailure=*/false, dumpDir + "/passes");
+  }
+  start = std::chrono::steady_clock::now();
   if (mlir::failed(pm.run(*module)))
     fail(ErrorKind::Value, "compiler.lower", "lowering to LLVM failed:", diags.text);
   {
     llvm::raw_string_ostream os(impl->loweredIR);
     module->print(os);
   }
+  impl->times.lower = secondsSince(start);
+  start = std::chrono::steady_clock::now();
 
   // Optimise for the host CPU: without its target machine LLVM's cost models assume a generic
   // x86-64 and do not vectorize for AVX2/AVX-512.
@@ -130,8 +169,14 @@ JitModule JitModule::compile(const std::string& source) {
     fail(ErrorKind::Runtime, "compiler.jit", "no LLVM target for the host CPU: ",
          llvmErrorText(hostMachine.takeError()));
   auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, hostMachine->get());
-  mlir::ExecutionEngineOptions options;
+  auto optimizeAndDump = [&](llvm::Module* m) -> llvm::Error {
+    if (llvm::Error err = writeFile(dumpDir + "/llvm.ll", printLLVM(*m))) return err;
+    if (llvm::Error err = optimize(m)) return err;
+    return writeFile(dumpDir + "/llvm-O3.ll", printLLVM(*m));
+  };
+  mlir::ExecutionEngineOptions options; // (transformer is a function_ref: both outlive create)
   options.transformer = optimize;
+  if (!dumpDir.empty()) options.transformer = optimizeAndDump;
   auto engine = mlir::ExecutionEngine::create(*module, options);
   if (!engine)
     fail(ErrorKind::Runtime, "compiler.jit", "LLVM JIT failed: ", llvmErrorText(engine.takeError()),
@@ -144,6 +189,13 @@ JitModule JitModule::compile(const std::string& source) {
                                  llvm::JITSymbolFlags::Exported};
     return symbols;
   });
+  // Materialise the code now (the JIT would do it at the first call): compile errors surface
+  // here, and the codegen time is measured where it is spent.
+  for (const auto& [fnName, sig] : impl->signatures)
+    if (auto fn = impl->engine->lookupPacked(fnName); !fn)
+      fail(ErrorKind::Runtime, "compiler.jit", "LLVM JIT failed for @", fnName, ": ",
+           llvmErrorText(fn.takeError()), diags.text);
+  impl->times.codegen = secondsSince(start);
   return JitModule(std::move(impl));
 }
 

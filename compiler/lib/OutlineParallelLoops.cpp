@@ -7,6 +7,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
+#include <cctype>
 #include <string>
 
 namespace ember::compiler {
@@ -95,9 +96,20 @@ struct OutlineParallelLoopsPass
     // The outlined function: unpack ctx, loop the first dimension over [begin, end).
     OpBuilder b(func);
     b.setInsertionPointAfter(func);
+    // Named after the kernel the loop came from where its location says (a fusion's
+    // "fused_mul_add_erf" or an op's "ember.sum"), else "par": @main_fused_mul_add_erf_0.
+    std::string kernel = "par";
+    loc->walk([&](Location l) {
+      if (auto named = dyn_cast<NameLoc>(l)) {
+        kernel.clear();
+        for (char c : named.getName().strref()) kernel += std::isalnum((unsigned char)c) ? c : '_';
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
     std::string name;
     do {
-      name = (func.getName() + "_par" + std::to_string(counter++)).str();
+      name = (func.getName() + "_" + kernel + "_" + std::to_string(counter++)).str();
     } while (module.lookupSymbol(name));
     auto outlined = func::FuncOp::create(b, loc, name, fnType);
     outlined.setPrivate();

@@ -431,8 +431,18 @@ NB_MODULE(_C, m) {
         return c.run(tensor_list(inputs, "ember.compile"));
       })
       .def_prop_ro("ir", &CompiledGraph::ir)
-      .def_prop_ro("lowered_ir", &CompiledGraph::loweredIR);
-  m.def("_compile_graph", &CompiledGraph::compile, nb::arg("graph"));
+      .def_prop_ro("lowered_ir", &CompiledGraph::loweredIR)
+      .def_prop_ro("times", [](const CompiledGraph& c) {
+        const compiler::CompileTimes& t = c.times();
+        nb::dict d;
+        d["import"] = t.import;
+        d["parse"] = t.parse;
+        d["lower"] = t.lower;
+        d["codegen"] = t.codegen;
+        return d;
+      });
+  m.def("_compile_graph", &CompiledGraph::compile, nb::arg("graph"), nb::arg("dump_dir") = "");
+  m.def("_graph_text", &compiler::graphText, nb::arg("graph"));
   m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");
   m.def("_export_graph", &compiler::exportGraph, nb::arg("graph"), nb::arg("path"),
         nb::arg("input_names"), nb::arg("output_names"));

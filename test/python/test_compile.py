@@ -254,3 +254,61 @@ def test_compiled_large_loops_give_the_same_result_on_any_thread_count(threads):
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=2e-5, atol=2e-5)
     finally:
         ember.set_num_threads(before)
+
+
+def test_compile_statistics_count_traces_compiles_and_cache_hits():
+    f = ember.compile(mlp)
+    x, (w1, b1, w2) = rand(8, 5), params()
+    for _ in range(3):
+        f(x, w1, b1, w2)
+    f(rand(4, 5), w1, b1, w2)  # a new signature: traced and compiled again
+    s = f.stats
+    assert (s["traces"], s["compiles"], s["cache_hits"], s["graph_breaks"]) == (2, 2, 2, 0)
+    for stage in ("trace_s", "import_s", "parse_s", "lower_s", "codegen_s"):
+        assert s[stage] > 0, stage
+
+
+def test_backend_eager_runs_the_traced_graph_op_by_op():
+    import ember.nn.functional as F
+    w = rand(6)
+    w.requires_grad_(True)
+
+    def fn(x):
+        return F.gelu(x * w) + ember.tanh(x).sum(0)
+
+    x = rand(4, 6)
+    f = ember.compile(fn, backend="eager")
+    np.testing.assert_array_equal(f(x).numpy(), fn(x).detach().numpy())
+    assert f.stats["traces"] == 1 and f.stats["compiles"] == 0
+    with ember.no_grad():
+        w.mul_(2.0)  # state is a graph input here too: the next call sees it
+    np.testing.assert_array_equal(f(x).numpy(), fn(x).detach().numpy())
+    assert "erf(" in f.graph_text(x) and "tanh(" in f.graph_text(x)
+    with pytest.raises(ValueError, match="unknown backend"):
+        ember.compile(fn, backend="inductor")
+
+
+def test_dynamic_shapes_say_they_are_not_supported():
+    with pytest.raises(NotImplementedError, match="dynamic=True"):
+        ember.compile(mlp, dynamic=True)
+
+
+def test_ember_dump_writes_every_stage(tmp_path, monkeypatch):
+    import ember.nn.functional as F
+    monkeypatch.setenv("EMBER_DUMP", str(tmp_path))
+
+    def dumped_chain(x):
+        return F.gelu(x * 2.0) + ember.tanh(x)
+
+    ember.compile(dumped_chain)(rand(300, 300))
+    dirs = sorted(p.name for p in tmp_path.iterdir())
+    assert dirs and dirs[0].startswith("dumped_chain-")
+    d = tmp_path / dirs[0]
+    assert "erf(" in (d / "graph.txt").read_text()
+    assert "ember.erf" in (d / "ember.mlir").read_text()
+    passes = sorted(p.name for p in (d / "passes").rglob("*.mlir"))
+    assert any("ember-fuse-elementwise" in p for p in passes)
+    assert any("ember-outline-parallel-loops" in p for p in passes)
+    # the fused kernel and its thread-pool function are named after the ops
+    assert "main_fused_mul_erf_add_tanh" in (d / "llvm.ll").read_text()
+    assert "<8 x float>" in (d / "llvm-O3.ll").read_text() or "<4 x float>" in (d / "llvm-O3.ll").read_text()

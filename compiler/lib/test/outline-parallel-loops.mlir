@@ -8,7 +8,7 @@ func.func @big(%a: memref<64x32xf32>, %out: memref<64x32xf32>) {
   // CHECK: %[[CTX:.*]] = llvm.alloca %{{.*}} x !llvm.struct<(struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>, struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>)>
   // CHECK: builtin.unrealized_conversion_cast %arg0 : memref<64x32xf32> to !llvm.struct
   // CHECK: llvm.store
-  // CHECK: %[[FN:.*]] = constant @big_par0 : (!llvm.ptr, i64, i64) -> ()
+  // CHECK: %[[FN:.*]] = constant @big_par_0 : (!llvm.ptr, i64, i64) -> ()
   // CHECK: call @ember_parallel_for(%[[FN]], %[[CTX]], %{{.*}}, %{{.*}}, %{{.*}})
   // CHECK-NOT: scf.parallel
   %c0 = arith.constant 0 : index
@@ -25,7 +25,7 @@ func.func @big(%a: memref<64x32xf32>, %out: memref<64x32xf32>) {
   return
 }
 // The outlined body: unpack ctx, first dimension over [begin, end), the second whole.
-// CHECK-LABEL: func.func private @big_par0(%arg0: !llvm.ptr, %arg1: i64, %arg2: i64)
+// CHECK-LABEL: func.func private @big_par_0(%arg0: !llvm.ptr, %arg1: i64, %arg2: i64)
 // CHECK: arith.constant 2.000000e+00 : f32
 // CHECK: llvm.load
 // CHECK: builtin.unrealized_conversion_cast %{{.*}} : !llvm.struct<{{.*}}> to memref<64x32xf32>

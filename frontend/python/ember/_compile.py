@@ -2,6 +2,7 @@
 LLVM, and run the native code; or write the traced graph to a .ember file."""
 import os
 import sys
+import time
 import traceback
 import warnings
 
@@ -126,16 +127,49 @@ class CompiledFunction:
     naming the guard that failed."""
 
     recompile_limit = 8
+    _dump_counts = {}  # EMBER_DUMP directory names handed out, per function name
 
-    def __init__(self, fn, fullgraph=False):
-        if not _C.has_compiler:
+    def __init__(self, fn, fullgraph=False, backend="ember"):
+        if backend not in ("ember", "eager"):
+            raise ValueError(f"ember.compile: unknown backend {backend!r}; use 'ember' (MLIR + "
+                             "LLVM) or 'eager' (run the traced graph op by op)")
+        if backend == "ember" and not _C.has_compiler:
             raise RuntimeError("ember.compile: this build of ember has no compiler "
-                               "(configure with EMBER_ENABLE_COMPILER=ON)")
+                               "(configure with EMBER_ENABLE_COMPILER=ON, or use backend='eager')")
         self.fn = fn
         self.fullgraph = fullgraph
+        self.backend = backend
         self.cache = {}
         self.graph_breaks = []  # (reason, location) per signature that runs eagerly
+        # traces, compiles, cache hits, graph breaks, and seconds per compile stage (summed)
+        self.stats = {"traces": 0, "compiles": 0, "cache_hits": 0, "graph_breaks": 0,
+                      "trace_s": 0.0, "import_s": 0.0, "parse_s": 0.0, "lower_s": 0.0,
+                      "codegen_s": 0.0}
         self.__wrapped__ = fn
+
+    def _name(self):
+        return getattr(self.fn, "__name__", type(self.fn).__name__)
+
+    def _dump_dir(self):
+        """EMBER_DUMP=<dir>: each compiled graph's stages go to <dir>/<function>-<n>/, n counting
+        that function name's compilations in this process (stable across runs)."""
+        root = os.environ.get("EMBER_DUMP")
+        if not root:
+            return ""
+        name = "".join(c if c.isalnum() or c in "_-" else "_" for c in self._name()) or "fn"
+        n = CompiledFunction._dump_counts.get(name, 0)
+        CompiledFunction._dump_counts[name] = n + 1
+        return os.path.join(root, f"{name}-{n}")
+
+    def _build(self, graph):
+        """The runnable for a traced graph: JIT-compiled code, or the graph itself (eager)."""
+        if self.backend == "eager":
+            return graph
+        compiled = _C._compile_graph(graph, self._dump_dir())
+        self.stats["compiles"] += 1
+        for stage, seconds in compiled.times.items():
+            self.stats[stage + "_s"] += seconds
+        return compiled
 
     def _key(self, args):
         state = _state_tensors(self.fn)
@@ -146,7 +180,9 @@ class CompiledFunction:
         _check_args(args, "ember.compile")
         key, state = self._key(args)
         entry = self.cache.get(key)
-        if entry is None:
+        if entry is not None:
+            self.stats["cache_hits"] += 1
+        else:
             if len(self.cache) >= self.recompile_limit:
                 old_sigs = {k[0] for k in self.cache}
                 guard = ("the argument shapes/dtypes/requires_grad" if key[0] not in old_sigs
@@ -157,7 +193,9 @@ class CompiledFunction:
                     f"compiled {len(self.cache)} times (the limit); the guard that failed: {guard}. "
                     "Keep shapes fixed, update parameters in place, or raise "
                     "CompiledFunction.recompile_limit")
+            start = time.perf_counter()
             try:
+                self.stats["traces"] += 1
                 graph, spec = _trace(self.fn, args, "ember.compile")
             except (RuntimeError, NotImplementedError) as e:
                 if not _is_data_dependent(e):
@@ -169,13 +207,15 @@ class CompiledFunction:
                                        f"in one graph at {where}: {e}") from e
                 entry = self.cache[key] = ("eager", str(e), where, state)
                 self.graph_breaks.append((str(e), where))
+                self.stats["graph_breaks"] += 1
                 warnings.warn(f"ember.compile: graph break in {name} at {where}: {e}. This "
                               "input signature runs eagerly (fullgraph=True makes this an error)",
                               GraphBreakWarning, stacklevel=3)
                 return entry
+            self.stats["trace_s"] += time.perf_counter() - start
             lifted = _C._lift_constants(graph, state)
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
-            entry = self.cache[key] = (_C._compile_graph(graph), spec, lifted, state)
+            entry = self.cache[key] = (self._build(graph), spec, lifted, state)
         return entry
 
     def __call__(self, *args):
@@ -191,18 +231,36 @@ class CompiledFunction:
         if entry[0] == "eager":
             raise RuntimeError(f"ember.compile: this signature runs eagerly (graph break at "
                                f"{entry[2]}: {entry[1]}); there is no IR")
+        if self.backend == "eager":
+            raise RuntimeError("ember.compile: backend='eager' does not compile; there is no IR "
+                               "(graph_text() shows the traced graph)")
         return entry[0].ir
 
+    def graph_text(self, *args):
+        """The traced graph for these arguments' signature, one step per line."""
+        entry = self._entry(args)
+        if entry[0] == "eager":
+            raise RuntimeError(f"ember.compile: this signature runs eagerly (graph break at "
+                               f"{entry[2]}: {entry[1]}); there is no graph")
+        graph, _ = _trace(self.fn, args, "ember.compile")
+        _C._lift_constants(graph, entry[3])
+        return _C._graph_text(graph)
 
-def compile(fn=None, *, fullgraph=False, **options):
+
+def compile(fn=None, *, fullgraph=False, backend="ember", dynamic=None, **options):
     """Compiles `fn` (PyTorch's torch.compile call style); also usable as a decorator.
     fullgraph=True makes a graph break (a data-dependent operation) an error instead of a
-    warning and an eager run."""
+    warning and an eager run. backend="eager" traces the same graph but runs it op by op
+    (to bisect a wrong compiled result). EMBER_DUMP=<dir> writes every compilation stage."""
+    if dynamic:
+        raise NotImplementedError(
+            "ember.compile: dynamic=True is not supported yet: compiled graphs have static shapes "
+            "and each new input shape compiles again (up to recompile_limit)")
     if options:
         raise NotImplementedError(f"ember.compile: options {sorted(options)} are not supported yet")
     if fn is None:
-        return lambda f: CompiledFunction(f, fullgraph=fullgraph)
-    return CompiledFunction(fn, fullgraph=fullgraph)
+        return lambda f: CompiledFunction(f, fullgraph=fullgraph, backend=backend)
+    return CompiledFunction(fn, fullgraph=fullgraph, backend=backend)
 
 
 def export(fn, example_inputs, path, input_names=None, output_names=None):

@@ -16,8 +16,9 @@ std::string graphToMLIR(const Graph& g, const std::string& name = "main");
 
 class CompiledGraph {
 public:
-  // Imports, lowers and JIT-compiles a traced graph.
-  static CompiledGraph compile(const Graph& g);
+  // Imports, lowers and JIT-compiles a traced graph. With a `dumpDir` (EMBER_DUMP), writes
+  // every stage there: graph.txt, ember.mlir, passes/ (IR after each pass), llvm.ll, llvm-O3.ll.
+  static CompiledGraph compile(const Graph& g, const std::string& dumpDir = "");
   // Compiles ember IR (as written by graphToMLIR) whose function is `name`.
   static CompiledGraph fromMLIR(const std::string& ir, const std::string& name);
 
@@ -26,6 +27,7 @@ public:
 
   const std::string& ir() const { return ir_; }
   const std::string& loweredIR() const { return jit_.loweredIR(); }
+  const CompileTimes& times() const { return times_; }
   const std::vector<Shape>& inputShapes() const { return inputs_; }
   const std::vector<Shape>& outputShapes() const { return outputs_; }
 
@@ -35,6 +37,10 @@ private:
   JitModule jit_;
   std::string ir_, name_;
   std::vector<Shape> inputs_, outputs_;
+  CompileTimes times_;
 };
+
+// The graph as text, one step per line (EMBER_DUMP's graph.txt).
+std::string graphText(const Graph& g);
 
 } // namespace ember::compiler

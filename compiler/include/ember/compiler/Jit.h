@@ -16,11 +16,21 @@ struct Buffer {
   std::vector<int64_t> strides; // in elements
 };
 
+// Seconds spent in each stage of one compilation (ember.compile's statistics).
+struct CompileTimes {
+  double import = 0;  // traced graph -> ember dialect IR (CompiledGraph only)
+  double parse = 0;   // IR text -> MLIR module
+  double lower = 0;   // the CPU pass pipeline, down to the LLVM dialect
+  double codegen = 0; // LLVM IR, -O3 and machine code
+};
+
 class JitModule {
 public:
   // Parses `source` (ember dialect inside func.func), verifies it, lowers it with the CPU
-  // pipeline and JIT-compiles it for the host CPU.
-  static JitModule compile(const std::string& source);
+  // pipeline and JIT-compiles it for the host CPU. With a `dumpDir`, writes the IR around
+  // every pass under dumpDir/passes/ and the LLVM IR before and after -O3 as
+  // dumpDir/llvm.ll and dumpDir/llvm-O3.ll.
+  static JitModule compile(const std::string& source, const std::string& dumpDir = "");
   ~JitModule();
   JitModule(JitModule&&) noexcept;
   JitModule& operator=(JitModule&&) noexcept;
@@ -36,6 +46,7 @@ public:
 
   // The LLVM-dialect IR that was JIT-compiled.
   const std::string& loweredIR() const;
+  const CompileTimes& times() const;
 
 private:
   struct Impl;
