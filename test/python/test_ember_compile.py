@@ -124,7 +124,7 @@ def test_cli_help_and_errors(compiled, tmp_path):
         ([model, "--target=cuda", "-o", tmp_path / "o"], "GPU backend"),
         ([model, "--target=tpu", "-o", tmp_path / "o"], "unknown --target"),
         ([model, "--target=cpu"], "-o OUTDIR"),
-        ([model, "--target=cpu", "--weights=file", "-o", tmp_path / "o"], "--weights=file"),
+        ([model, "--target=cpu", "--weights=zip", "-o", tmp_path / "o"], "unknown --weights=zip"),
         ([model, "--target=cpu", "--cpu=pentium9", "-o", tmp_path / "o"], "unknown --cpu"),
         ([model, "--target=cpu", "-O7", "-o", tmp_path / "o"], "unknown option"),
         ([tmp_path / "missing.ember", "--target=cpu", "-o", tmp_path / "o"], "cannot open"),
