@@ -254,7 +254,7 @@ EmberFile readEmberFile(const std::string& path, const std::string& context) {
   EMBER_CHECK(in.good(), Value, context, "cannot open '", path, "' (no such file or not readable)");
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Reader r{path, context};
-  if (data.size() < 16 || std::memcmp(data.data(), kMagic, 8) != 0) {
+  if (data.size() < 8 || std::memcmp(data.data(), kMagic, 8) != 0) {
     EMBER_CHECK(data.rfind("ember-export ", 0) != 0, Value, context, "'", path,
                 "' is a version 1 ember export (text); this ember reads format version ",
                 kEmberFormatVersion, ": re-export the model with ember.export");
@@ -262,6 +262,8 @@ EmberFile readEmberFile(const std::string& path, const std::string& context) {
          data.size() < 8 ? "too short for the header" : "bad magic",
          "); write one with ember.export");
   }
+  EMBER_CHECK(data.size() >= 16, Value, context, "'", path, "' is truncated: ", data.size(),
+              " bytes, shorter than the 16-byte header");
   const uint32_t version = uint32_t(getLE(data.data() + 8, 4));
   EMBER_CHECK(version == kEmberFormatVersion, Value, context, "'", path, "' has format version ",
               version, ", this ember reads version ", kEmberFormatVersion,

@@ -227,11 +227,12 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
     Graph g;
     try {
       g = trace(fn, shapes, requiresGrad, dtypes);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) { // ember::Error, or a Python error from a Python function
       if (tr == 0) throw;
-      fail(e.kind(), kCtx, "tracing with the symbolic dims at ", sizesText(t, tr),
-           " failed, so the function does not work for every size of them: ", e.what(),
-           ". Mark fewer dims symbolic, or make the function follow x.shape");
+      const auto* err = dynamic_cast<const Error*>(&e);
+      fail(err ? err->kind() : ErrorKind::Value, kCtx, "tracing with the symbolic dims at ",
+           sizesText(t, tr), " failed, so the function does not work for every size of them (",
+           e.what(), "); mark fewer dims symbolic, or make the function follow x.shape");
     }
     std::vector<Tensor> lift = lift_constants(g, candidates);
     for (const Tensor& w : lift)
