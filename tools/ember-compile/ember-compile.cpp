@@ -281,7 +281,14 @@ std::string api_source(const std::string& n, const std::string& symbol,
 std::string specialize(const compiler::EmberFile& file,
                        const std::vector<std::pair<std::string, std::string>>& given) {
   std::vector<std::vector<int64_t>> shapes;
-  std::vector<bool> used(given.size(), false);
+  std::string known;
+  for (const auto& in : file.inputs) known += (known.empty() ? "" : ", ") + in.name;
+  for (const auto& [name, text] : given) {
+    bool found = false;
+    for (const auto& in : file.inputs) found |= in.name == name;
+    EMBER_CHECK(found, Value, "ember-compile", "--shape names '", name,
+                "', which is not an input of the model (its inputs: ", known, ")");
+  }
   for (const compiler::TensorSpec& in : file.inputs) {
     int at = -1;
     for (size_t k = 0; k < given.size(); ++k)
@@ -302,7 +309,6 @@ std::string specialize(const compiler::EmberFile& file,
       shapes.push_back(shape);
       continue;
     }
-    used[size_t(at)] = true;
     shape.clear();
     const std::string& text = given[size_t(at)].second;
     for (size_t i = 0; i <= text.size();) {
@@ -316,12 +322,6 @@ std::string specialize(const compiler::EmberFile& file,
       i = j + 1;
     }
     shapes.push_back(shape);
-  }
-  for (size_t k = 0; k < given.size(); ++k) {
-    std::string known;
-    for (const auto& in : file.inputs) known += (known.empty() ? "" : ", ") + in.name;
-    EMBER_CHECK(used[k], Value, "ember-compile", "--shape names '", given[k].first,
-                "', which is not an input of the model (its inputs: ", known, ")");
   }
   const std::map<std::string, int64_t> values = compiler::bindSymbols(file, shapes, "ember-compile");
   return compiler::specializeGraph(file, values, "ember-compile");
