@@ -8,6 +8,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -61,6 +62,34 @@ llvm::json::Value specJson(const TensorSpec& t) {
   return llvm::json::Object{{"name", t.name}, {"dtype", t.dtype}, {"shape", std::move(shape)}};
 }
 
+// Names become C string literals and CLI arguments: the exporter allows only these characters.
+bool plainName(const std::string& s) {
+  if (s.empty() || s.size() > 200) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
+  return true;
+}
+
+// The deepest nesting of JSON arrays/objects in `text` (the parser recurses; bound it first).
+int jsonDepth(llvm::StringRef text) {
+  int depth = 0, deepest = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 // Reading: every field is checked; `where` names the file.
 struct Reader {
   std::string where, context;
@@ -111,6 +140,7 @@ struct Reader {
     const auto& o = object(&v, what);
     TensorSpec t;
     t.name = string(o.get("name"), what + ".name");
+    if (!plainName(t.name)) bad(what + " name '" + t.name + "' has characters other than letters, digits, _ . -");
     t.dtype = string(o.get("dtype"), what + ".dtype");
     if (t.dtype != "float32")
       fail(ErrorKind::NotImplemented, context, "'", where, "': ", what, " '", t.name, "' has dtype ",
@@ -296,6 +326,7 @@ EmberFile readEmberFile(const std::string& path, const std::string& context) {
   EmberFile f;
   f.graph = std::move(sections["graph"]);
   f.weightsBlob = std::move(sections["weights"]);
+  if (jsonDepth(sections["meta"]) > 32) r.bad("its metadata is nested too deeply");
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(sections["meta"]);
   if (!parsed) r.bad("its metadata is not valid JSON (" + llvm::toString(parsed.takeError()) + ")");
   const auto& meta = r.object(&*parsed, "the metadata");
@@ -350,7 +381,11 @@ EmberFile readEmberFile(const std::string& path, const std::string& context) {
     f.metadata[k.str()] = r.string(&v, "meta.metadata." + k.str());
   std::vector<std::string> weightNames;
   for (const auto& w : r.array(meta.get("weights"), "meta.weights"))
+  {
     weightNames.push_back(r.string(&w, "a weight name"));
+    if (!plainName(weightNames.back()))
+      r.bad("weight name '" + weightNames.back() + "' has characters other than letters, digits, _ . -");
+  }
 
   // The weights: a safetensors blob whose tensors are exactly the weights the graph takes.
   const std::string& blob = f.weightsBlob;
@@ -359,6 +394,7 @@ EmberFile readEmberFile(const std::string& path, const std::string& context) {
   if (hlen > blob.size() - 8) r.bad("the weights header length runs past the weights section");
   f.weightsDataStart = 8 + hlen;
   const uint64_t dataSize = blob.size() - f.weightsDataStart;
+  if (jsonDepth(llvm::StringRef(blob.data() + 8, hlen)) > 32) r.bad("the weights header is nested too deeply");
   llvm::Expected<llvm::json::Value> wh = llvm::json::parse(llvm::StringRef(blob.data() + 8, hlen));
   if (!wh) r.bad("the weights header is not valid JSON (" + llvm::toString(wh.takeError()) + ")");
   const auto& entries = r.object(&*wh, "the weights header");

@@ -292,6 +292,9 @@ def corrupt_cases(good, tmp_path):
     rebuilt("unknown_symbol", meta=json.dumps(m).encode())
     m = dict(meta, format_version=7)
     rebuilt("meta_version", meta=json.dumps(m).encode())
+    m = dict(meta, outputs=[dict(meta["outputs"][0], name='y"; evil();')])
+    rebuilt("bad_name", meta=json.dumps(m).encode())
+    rebuilt("deep_json", meta=b"[" * 100000 + b"]" * 100000)
 
     # The weights: a header whose offsets run past the data, and one with a wrong byte count.
     blob = sec["weights"]
@@ -344,6 +347,8 @@ EXPECTED = {
     "symbolic_int_outside": (ValueError, "outside the graph text"),
     "unknown_symbol": (ValueError, "not a declared symbol"),
     "meta_version": (ValueError, "disagrees with the header"),
+    "bad_name": (ValueError, "has characters other than letters"),
+    "deep_json": (ValueError, "nested too deeply"),
     "weights_out_of_range": (ValueError, "outside the weights data"),
     "weights_wrong_size": (ValueError, "needs 20 bytes but its data_offsets span 16"),
     "weights_f64": (NotImplementedError, "dtype F64"),
