@@ -7,6 +7,7 @@
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <optional>
 #include <set>

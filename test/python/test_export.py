@@ -4,6 +4,7 @@ missing, truncated, corrupt and version-mismatched files.
 
 The container is re-read here by an independent Python reader of the layout in
 docs/architecture.md, which also builds the corrupt files."""
+import io
 import json
 import os
 import struct
@@ -99,8 +100,10 @@ def test_weights_are_graph_inputs_in_a_safetensors_section(mlp_file):
     tensors = st_load(sections["weights"])
     state = model.state_dict()
     assert set(tensors) == set(state)
+    via_ember_load = ember.load(io.BytesIO(sections["weights"]))  # ember.save's format too
     for k, v in state.items():
         np.testing.assert_array_equal(tensors[k], v.numpy())
+        np.testing.assert_array_equal(via_ember_load[k].numpy(), v.numpy())
     meta = json.loads(sections["meta"])
     assert meta["format_version"] == 2 and meta["format"] == "ember" and meta["ember_version"]
     assert meta["weights"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
