@@ -13,6 +13,8 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <cstdlib>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ember::compiler {
@@ -263,9 +265,19 @@ void writeEmberFile(const EmberFile& f, const std::string& path, const std::stri
   }
 
   // Atomic: a temporary file in the same directory, then rename over the target.
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  std::FILE* fp = std::fopen(tmp.c_str(), "wb");
-  EMBER_CHECK(fp != nullptr, Runtime, context, "cannot open '", tmp, "' for writing");
+  std::string tmpl = path + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmpl.data());
+  EMBER_CHECK(fd >= 0, Runtime, context, "cannot open '", tmpl, "' for writing (does the directory exist?)");
+  const std::string tmp = tmpl;
+  const mode_t mask = ::umask(0); // mkstemp makes 0600; give the file the usual permissions
+  ::umask(mask);
+  (void)::fchmod(fd, 0666 & ~mask);
+  std::FILE* fp = ::fdopen(fd, "wb");
+  if (!fp) {
+    ::close(fd);
+    std::remove(tmp.c_str());
+    fail(ErrorKind::Runtime, context, "cannot open '", tmp, "' for writing");
+  }
   const bool written = std::fwrite(out.data(), 1, out.size(), fp) == out.size();
   const bool flushed = std::fflush(fp) == 0 && ::fsync(::fileno(fp)) == 0;
   const bool closed = std::fclose(fp) == 0;
