@@ -191,6 +191,9 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
     for (size_t j = 0; j < k; ++j) t.sizes.back()[j] += int64_t(j) + 2;
   }
 
+  std::vector<bool> requiresGrad; // a training step differentiates with respect to its inputs
+  for (const Tensor& x : example_inputs) requiresGrad.push_back(x.requires_grad());
+
   // Candidates for weights: float32 named tensors; unnamed constants that require grad too.
   std::unordered_map<TensorImpl*, std::string> weightName;
   std::vector<Tensor> candidates;
@@ -215,8 +218,6 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
 
   std::vector<Tensor> lifted;
   std::vector<DType> dtypes(ni, DType::Float32);
-  std::vector<bool> requiresGrad; // a training step differentiates with respect to its inputs
-  for (const Tensor& x : example_inputs) requiresGrad.push_back(x.requires_grad());
   for (size_t tr = 0; tr < t.sizes.size(); ++tr) {
     std::vector<Shape> shapes;
     for (size_t i = 0; i < ni; ++i) {
