@@ -32,6 +32,9 @@ void bind_shape(nb::module_& m); // bind_shape.cpp
 void bind_linalg(nb::module_& m); // bind_linalg.cpp
 void bind_optim(nb::module_& m); // bind_optim.cpp
 void bind_autograd(nb::module_& m); // bind_autograd.cpp
+#ifdef EMBER_WITH_COMPILER
+void bind_export(nb::module_& m); // bind_export.cpp
+#endif
 
 namespace {
 
@@ -444,12 +447,7 @@ NB_MODULE(_C, m) {
   m.def("_compile_graph", &CompiledGraph::compile, nb::arg("graph"), nb::arg("dump_dir") = "");
   m.def("_graph_text", &compiler::graphText, nb::arg("graph"));
   m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");
-  m.def("_export_graph", &compiler::exportGraph, nb::arg("graph"), nb::arg("path"),
-        nb::arg("input_names"), nb::arg("output_names"));
-  m.def("_load_exported", [](const std::string& path) {
-    compiler::ExportedModel model = compiler::loadExported(path);
-    return nb::make_tuple(model.inputNames, model.outputNames, std::move(model.compiled));
-  }, nb::arg("path"));
+  bind_export(m); // bind_export.cpp: ember.export / ember.load_exported
   m.attr("has_compiler") = true;
 #else
   m.attr("has_compiler") = false;

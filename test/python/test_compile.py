@@ -1,5 +1,5 @@
 import warnings
-"""ember.compile and ember.export against eager ember (and so against PyTorch)."""
+"""ember.compile against eager ember (and so against PyTorch); ember.export is in test_export.py."""
 import numpy as np
 import pytest
 import torch
@@ -82,34 +82,6 @@ def test_compiled_shape_errors():
         f(rand(2, 3), rand(4, 5))
     with pytest.raises(NotImplementedError, match="only Tensor arguments"):
         f(rand(2, 3), 3.0)
-
-
-def test_export_round_trip(tmp_path):
-    w1, b1, w2 = params()
-    model = lambda x: mlp(x, w1, b1, w2)  # weights become constants of the export
-    x = rand(8, 5)
-    path = tmp_path / "mlp.ember"
-    ember.export(model, (x,), path, input_names=["x"], output_names=["logits"])
-    loaded = ember.load_exported(path)
-    assert loaded.input_names == ["x"] and loaded.output_names == ["logits"]
-    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-5)
-    x2 = rand(8, 5)
-    np.testing.assert_allclose(loaded(x2).numpy(), model(x2).numpy(), rtol=1e-5, atol=1e-5)
-
-
-def test_bad_export_files_are_clear_errors(tmp_path):
-    bad = tmp_path / "bad.ember"
-    bad.write_text("hello\n")
-    with pytest.raises(ValueError, match="is not an ember export"):
-        ember.load_exported(bad)
-    bad.write_text("ember-export 99\n")
-    with pytest.raises(ValueError, match="format version 99"):
-        ember.load_exported(bad)
-    bad.write_text("ember-export 1\nfunction main\n")
-    with pytest.raises(ValueError, match="truncated"):
-        ember.load_exported(bad)
-    with pytest.raises(ValueError, match="cannot open"):
-        ember.load_exported(tmp_path / "missing.ember")
 
 
 def test_closed_over_tensors_are_inputs_not_constants():

@@ -2,6 +2,7 @@
 and static), the library's dependencies, the CLI's errors, and the examples/deploy programs on
 the Fashion-MNIST test set."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -13,6 +14,7 @@ import ember.nn.functional as F
 
 BUILD = os.path.abspath(os.path.join(os.path.dirname(ember.__file__), "..", ".."))
 TOOL = os.path.join(BUILD, "tools", "ember-compile")
+RUN_TOOL = os.path.join(BUILD, "tools", "ember-run")
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 pytestmark = pytest.mark.skipif(not os.path.exists(TOOL), reason="ember-compile is built with the compiler")
 RNG = np.random.default_rng(9)
@@ -124,7 +126,7 @@ def test_cli_help_and_errors(compiled, tmp_path):
         ([model, "--target=cuda", "-o", tmp_path / "o"], "GPU backend"),
         ([model, "--target=tpu", "-o", tmp_path / "o"], "unknown --target"),
         ([model, "--target=cpu"], "-o OUTDIR"),
-        ([model, "--target=cpu", "--weights=file", "-o", tmp_path / "o"], "--weights=file"),
+        ([model, "--target=cpu", "--weights=zip", "-o", tmp_path / "o"], "unknown --weights=zip"),
         ([model, "--target=cpu", "--cpu=pentium9", "-o", tmp_path / "o"], "unknown --cpu"),
         ([model, "--target=cpu", "-O7", "-o", tmp_path / "o"], "unknown option"),
         ([tmp_path / "missing.ember", "--target=cpu", "-o", tmp_path / "o"], "cannot open"),
@@ -151,3 +153,159 @@ def test_deploy_examples_on_fashion_mnist(tmp_path):
     assert len(lines) == 2
     for line in lines:  # the deployed library scores exactly what the reloaded export did
         assert abs(float(line.split("accuracy ")[1].split()[0]) - reloaded) < 1e-4, line
+
+
+FILE_MAIN = r"""
+#include "fm.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static float* load(const char* f, long n) {
+  float* p = malloc(n * sizeof *p); FILE* h = fopen(f, "rb");
+  if (!h || fread(p, sizeof *p, n, h) != (size_t)n) exit(3);
+  fclose(h); return p;
+}
+int main(int argc, char** argv) {
+  if (fm_weights_embedded() != 0 || fm_create() != NULL) return 4;
+  if (!strstr(fm_create_error(), "--weights=file")) return 5;
+  if (fm_create_from_file("/nonexistent/fm.weights") != NULL || !strstr(fm_create_error(), "cannot open")) return 6;
+  fm_session* s = fm_create_from_file(argv[1]);
+  if (!s) { printf("%s\n", fm_create_error()); return 7; }
+  long n = fm_input_numel(0), m = fm_output_numel(0);
+  float* x = load(argv[2], n); float* want = load(argv[3], m);
+  if (fm_set_input(s, "x", x) || fm_run(s)) return 8;
+  const float* y = fm_get_output(s, "y");
+  double err = 0;
+  for (long i = 0; i < m; ++i) err = fmax(err, fabs(y[i] - want[i]));
+  fm_destroy(s);
+  printf("err %g\n", err);
+  return err < 1e-5 ? 0 : 9;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def dynamic_mlp(tmp_path_factory):
+    import ember.nn as nn
+    d = tmp_path_factory.mktemp("dyn")
+    ember.manual_seed(1)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+    ember.export(model, (ember.randn(4, 8),), d / "fm.ember", input_names=["x"], output_names=["y"],
+                 dynamic_shapes={"x": {0: ember.Dim("batch", max=16)}})
+    return model, d
+
+
+def test_symbolic_dims_need_shape(dynamic_mlp, tmp_path):
+    _, d = dynamic_mlp
+    model = d / "fm.ember"
+    cases = [
+        ([], "give them with --shape x=1x8"),
+        (["--shape", "x=3xa"], "sizes are positive integers"),
+        (["--shape", "x"], "--shape takes NAME=AxB"),
+        (["--shape", "z=3x8"], "not an input of the model (its inputs: x)"),
+        (["--shape", "x=3x9"], "dim 1 must be 8"),
+        (["--shape", "x=17x8"], "outside its range [1, 16]"),
+        (["--shape", "x=3x8", "--shape", "x=4x8"], "given twice"),
+    ]
+    for extra, message in cases:
+        r = run(TOOL, model, "--target=cpu", *extra, "-o", tmp_path / "o")
+        assert r.returncode != 0, extra
+        assert message in r.stderr, (extra, r.stderr)
+    assert not (tmp_path / "o" / "libfm.so").exists()
+
+
+def test_weights_file_and_embed(dynamic_mlp, tmp_path):
+    model, d = dynamic_mlp
+    x = RNG.standard_normal((3, 8)).astype(np.float32)
+    want = model(ember.tensor(x)).numpy()
+    x.tofile(tmp_path / "x.bin")
+    want.tofile(tmp_path / "want.bin")
+    outs = {}
+    for mode in ("embed", "file"):
+        out = tmp_path / mode
+        r = run(TOOL, d / "fm.ember", "--target=cpu", "--shape", "x=3x8", f"--weights={mode}", "-o", out)
+        assert r.returncode == 0, r.stderr
+        outs[mode] = out
+    assert sorted(os.listdir(outs["file"])) == ["fm.h", "fm.weights", "libfm.a", "libfm.so"]
+    assert sorted(os.listdir(outs["embed"])) == ["fm.h", "libfm.a", "libfm.so"]
+    # The weights file is the export's safetensors section; the embedded library carries it.
+    from safetensors.numpy import load_file
+    weights = load_file(str(outs["file"] / "fm.weights"))
+    np.testing.assert_array_equal(weights["0.weight"], model[0].weight.numpy())
+    nbytes = sum(w.nbytes for w in weights.values())
+    grown = os.path.getsize(outs["embed"] / "libfm.so") - os.path.getsize(outs["file"] / "libfm.so")
+    assert grown >= nbytes, (grown, nbytes)
+    dyn = run("readelf", "-d", outs["file"] / "libfm.so").stdout
+    needed = {line.split("[")[1].rstrip("]") for line in dyn.splitlines() if "(NEEDED)" in line}
+    assert needed <= ALLOWED, needed
+
+    (tmp_path / "main.c").write_text(FILE_MAIN)
+    exe = tmp_path / "main_file"
+    r = run("cc", tmp_path / "main.c", "-I", outs["file"], outs["file"] / "libfm.a", "-lstdc++", "-lm",
+            "-lpthread", "-o", exe)
+    assert r.returncode == 0, r.stderr
+    r = run(exe, outs["file"] / "fm.weights", tmp_path / "x.bin", tmp_path / "want.bin")
+    assert r.returncode == 0, (r.returncode, r.stdout)
+
+    # ember-run drives either library through its C API.
+    np.save(tmp_path / "x.npy", x)
+    for mode, out in outs.items():
+        r = run(RUN_TOOL, out / "libfm.so", "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", out,
+                "--bench", 3)
+        assert r.returncode == 0, (mode, r.stderr)
+        assert "y: shape [3, 3]" in r.stdout and "median" in r.stdout
+        np.testing.assert_allclose(np.load(out / "y.npy"), want, rtol=1e-5, atol=1e-6)
+    # Bad weights files: a session is refused with the reason.
+    blob = (outs["file"] / "fm.weights").read_bytes()
+    (tmp_path / "cut.weights").write_bytes(blob[:-4])
+    flipped = bytearray(blob)
+    flipped[-3] ^= 1
+    (tmp_path / "flip.weights").write_bytes(bytes(flipped))
+    for bad, message in [("cut.weights", "it is truncated or belongs to another model"),
+                         ("flip.weights", "does not match this library (checksum)"),
+                         ("none.weights", "cannot open the weights file")]:
+        r = run(RUN_TOOL, outs["file"] / "libfm.so", "--input", f"x={tmp_path / 'x.npy'}",
+                "--weights", tmp_path / bad)
+        assert r.returncode != 0 and message in r.stderr, (bad, r.stderr)
+    np.save(tmp_path / "x4.npy", np.zeros((4, 8), np.float32))
+    r = run(RUN_TOOL, outs["embed"] / "libfm.so", "--input", f"x={tmp_path / 'x4.npy'}")
+    assert r.returncode != 0 and "recompile with --shape" in r.stderr
+    (tmp_path / "libjunk.so").write_bytes(b"not a library")
+    r = run(RUN_TOOL, tmp_path / "libjunk.so", "--input", f"x={tmp_path / 'x.npy'}")
+    assert r.returncode != 0 and "cannot load" in r.stderr
+
+
+def test_transformer_encoder_through_the_library(tmp_path):
+    import ember.nn as nn
+    ember.manual_seed(7)
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, dropout=0.0,
+                                       batch_first=True)
+    enc = nn.TransformerEncoder(layer, num_layers=2).eval()
+    ember.export(enc, (ember.randn(2, 5, 16),), tmp_path / "enc.ember", input_names=["src"],
+                 output_names=["out"], dynamic_shapes=({0: ember.Dim("batch")},))
+    r = run(TOOL, tmp_path / "enc.ember", "--target=cpu", "--shape", "src=3x5x16", "-o", tmp_path / "lib")
+    assert r.returncode == 0, r.stderr
+    x = RNG.standard_normal((3, 5, 16)).astype(np.float32)
+    np.save(tmp_path / "src.npy", x)
+    r = run(RUN_TOOL, tmp_path / "lib" / "libenc.so", "--input", f"src={tmp_path / 'src.npy'}",
+            "--output-dir", tmp_path)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), enc(ember.tensor(x)).numpy(),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_corrupt_models_are_refused(tmp_path):
+    from test_export import EXPECTED, corrupt_cases
+    import ember.nn as nn
+    good = tmp_path / "good.ember"
+    ember.export(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), (ember.randn(3, 8),),
+                 good, dynamic_shapes={"input": {0: ember.Dim("batch", max=64)}})
+    for name, path in corrupt_cases(good, tmp_path).items():
+        r = run(TOOL, path, "--target=cpu", "--shape", "input=2x8", "-o", tmp_path / "o")
+        assert r.returncode == 1, name
+        # ember-compile checks the weights against the graph's signature itself.
+        pattern = ("weight '0.weight' does not have the shape the graph takes"
+                   if name == "weights_wrong_shape" else EXPECTED[name][1])
+        assert re.search(pattern, r.stderr), (name, r.stderr)
+    assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")

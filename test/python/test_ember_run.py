@@ -1,5 +1,6 @@
 """End to end: ember.export a model, then run it with the ember-run CLI on .npy files."""
 import os
+import re
 import subprocess
 
 import numpy as np
@@ -69,3 +70,41 @@ def test_help_and_errors(tmp_path, model):
     (tmp_path / "bad.npy").write_bytes(b"not numpy at all")
     r = run(path, "--input", f"x={tmp_path / 'bad.npy'}", "--input", f"bias={tmp_path / 'bias.npy'}")
     assert r.returncode != 0 and "not a .npy file" in r.stderr
+
+
+def test_symbolic_batch_any_size(tmp_path):
+    import ember.nn as nn
+    model = nn.Sequential(nn.Linear(8, 6), nn.Tanh(), nn.Linear(6, 2))
+    path = tmp_path / "dyn.ember"
+    ember.export(model, (ember.randn(2, 8),), path, dynamic_shapes={"input": {0: ember.Dim("batch")}},
+                 input_names=["x"], output_names=["y"])
+    for batch in (1, 9):
+        x = RNG.standard_normal((batch, 8)).astype(np.float32)
+        np.save(tmp_path / "x.npy", x)
+        r = run(path, "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert f"y: shape [{batch}, 2]" in r.stdout
+        np.testing.assert_allclose(np.load(tmp_path / "y.npy"), model(ember.tensor(x)).numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    np.save(tmp_path / "bad.npy", np.zeros((3, 7), np.float32))
+    r = run(path, "--input", f"x={tmp_path / 'bad.npy'}")
+    assert r.returncode != 0 and "dim 1 must be 8" in r.stderr
+    np.save(tmp_path / "int.npy", np.zeros((3, 8), np.int64))
+    r = run(path, "--input", f"x={tmp_path / 'int.npy'}")
+    assert r.returncode != 0 and "int64 but the model takes float32" in r.stderr
+    r = run(path, "--input", f"x={tmp_path / 'x.npy'}", "--weights", tmp_path / "w")
+    assert r.returncode != 0 and "--weights is for libraries" in r.stderr
+
+
+def test_corrupt_files_exit_with_a_message(tmp_path):
+    from test_export import EXPECTED, corrupt_cases
+    import ember.nn as nn
+    good = tmp_path / "good.ember"
+    ember.export(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), (ember.randn(3, 8),),
+                 good, dynamic_shapes={"input": {0: ember.Dim("batch", max=64)}}, input_names=["x"])
+    np.save(tmp_path / "x.npy", np.zeros((2, 8), np.float32))
+    for name, path in corrupt_cases(good, tmp_path).items():
+        r = run(path, "--input", f"x={tmp_path / 'x.npy'}")
+        assert r.returncode == 1, (name, r.stdout)
+        assert r.stderr.startswith("error: ") and len(r.stderr.splitlines()) == 1, (name, r.stderr)
+        assert re.search(EXPECTED[name][1], r.stderr), (name, r.stderr)

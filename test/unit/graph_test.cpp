@@ -2,7 +2,6 @@
 #include "DemoGraphs.h"
 #include "ember/Graph.h"
 #include "ember/compiler/Compile.h"
-#include "ember/compiler/Export.h"
 #include "ember/runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -82,18 +81,4 @@ TEST(Compile, TrainingStepEqualsTheGraph) {
   for (size_t i = 0; i < want.size(); ++i) expectNear(got[i], want[i], 1e-4f);
   EXPECT_NE(compiled.ir().find("ember.relu_backward"), std::string::npos);
   EXPECT_THROW(compiled.run({in[0]}), Error);
-}
-
-TEST(Export, RoundTripFromC) {
-  Graph g = trace(mlpStep, {{8, 5}, {5, 16}, {16}, {16, 3}}, {false, true, true, true});
-  std::string path = ::testing::TempDir() + "/step.ember";
-  compiler::exportGraph(g, path, {"x", "w1", "b1", "w2"});
-  auto model = compiler::loadExported(path);
-  EXPECT_EQ(model.inputNames[0], "x");
-  EXPECT_EQ(model.outputNames[0], "output0");
-  auto in = inputs();
-  auto got = model.compiled.run(in), want = run_graph(g, in);
-  for (size_t i = 0; i < want.size(); ++i) expectNear(got[i], want[i], 1e-4f);
-  std::remove(path.c_str());
-  EXPECT_THROW(compiler::exportGraph(g, "/nonexistent-dir/x.ember"), Error);
 }

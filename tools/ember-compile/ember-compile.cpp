@@ -2,20 +2,23 @@
 // library with a small C API.
 //
 //   ember-compile model.ember --target=cpu [-O0..3] [--cpu=native|x86-64-v3|...]
-//                 [--weights=embed] [--name NAME] -o OUTDIR
+//                 [--weights=embed|file] [--shape NAME=AxB ...] [--name NAME] -o OUTDIR
 //
-// OUTDIR receives libNAME.so, libNAME.a and NAME.h. The library holds the model's code (LLVM,
-// for the chosen CPU) with the weights embedded, and ember's kernel runtime (GEMM, memref
-// copies): it needs only the C/C++ runtime libraries, libm and libpthread; no MLIR, no LLVM,
-// no Python, no ember shared library.
+// OUTDIR receives libNAME.so, libNAME.a and NAME.h (and NAME.weights with --weights=file). The
+// library holds the model's code (LLVM, for the chosen CPU), the weights (linked into its
+// read-only data, or read from NAME.weights when a session is created), and ember's kernel
+// runtime (GEMM, memref copies): it needs only the C/C++ runtime libraries, libm and
+// libpthread; no MLIR, no LLVM, no Python, no ember shared library. Symbolic dims of the
+// model are fixed at compile time with --shape.
 #include "ember/compiler/Aot.h"
-#include "ember/compiler/Export.h"
+#include "ember/compiler/EmberFile.h"
 #include "ember/runtime/Error.h"
 
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,7 +31,7 @@ namespace {
 
 const char* kUsage =
     "usage: ember-compile MODEL.ember --target=cpu [-O0|-O1|-O2|-O3] [--cpu=CPU]\n"
-    "                     [--weights=embed] [--name NAME] -o OUTDIR\n"
+    "                     [--weights=embed|file] [--shape NAME=AxB ...] [--name NAME] -o OUTDIR\n"
     "\n"
     "Compiles an exported ember model (ember.export) ahead of time. OUTDIR receives libNAME.so,\n"
     "libNAME.a and NAME.h (a C API: create/destroy a session, set inputs by name, run, read\n"
@@ -36,7 +39,11 @@ const char* kUsage =
     "  --target=cpu     the only target so far (cuda needs the compiler's GPU backend)\n"
     "  -O0..-O3         LLVM optimisation level (default -O3)\n"
     "  --cpu=CPU        native (default: this machine), x86-64, x86-64-v2, x86-64-v3, x86-64-v4\n"
-    "  --weights=embed  weights inside the library (the default and only choice so far)\n"
+    "  --weights=embed  weights linked into the library's read-only data (default)\n"
+    "  --weights=file   weights written beside it as NAME.weights (safetensors), read by\n"
+    "                   NAME_create_from_file(path) when a session is created\n"
+    "  --shape NAME=AxB fixes the symbolic dims of input NAME (needed for each input that has\n"
+    "                   some, e.g. --shape x=1x784)\n"
     "  --name NAME      the library and C prefix (default: the model file's name)\n"
     "  --help           this message\n"
     "Environment: CC and CXX choose the C compiler and the linker driver (default cc, c++).\n";
@@ -74,8 +81,19 @@ std::string header(const std::string& n, const std::string& model) {
   h += "/* Error codes: 0 is success. */\nenum {\n  " + N + "_OK = 0,\n  " + N +
        "_ERROR_ARGUMENT = 1, /* a NULL pointer, an unknown name or index */\n  " + N +
        "_ERROR_MEMORY = 2    /* out of memory */\n};\n\n";
-  h += "/* A session holds output buffers; NULL when out of memory. Sessions are independent. */\n";
-  h += n + "_session* " + n + "_create(void);\nvoid " + n + "_destroy(" + n + "_session* s);\n\n";
+  h += "/* A session holds output buffers and the weights; NULL on failure (" + n + "_create_error()\n"
+       "   says why: out of memory, or a library compiled with --weights=file). Sessions are\n"
+       "   independent. */\n";
+  h += n + "_session* " + n + "_create(void);\n";
+  h += "/* A session with the weights read from `weights_path` (the NAME.weights file that\n"
+       "   ember-compile --weights=file wrote; checked against this build by size and checksum). */\n";
+  h += n + "_session* " + n + "_create_from_file(const char* weights_path);\n";
+  h += "/* Why this thread's last create call returned NULL (\"\" when it did not). */\n";
+  h += "const char* " + n + "_create_error(void);\n";
+  h += "/* 1 when the weights are linked into the library (--weights=embed), 0 when they are read\n"
+       "   from a file. */\n";
+  h += "int " + n + "_weights_embedded(void);\n";
+  h += "void " + n + "_destroy(" + n + "_session* s);\n\n";
   h += "/* The signature: names, ranks, shapes (row-major), dtypes (\"float32\"). Bad indices give\n"
        "   -1 / NULL. */\n";
   for (const char* io : {"input", "output"}) {
@@ -101,8 +119,26 @@ std::string header(const std::string& n, const std::string& model) {
   return h;
 }
 
+struct WeightsLayout {
+  bool embedded = true;
+  uint64_t dataStart = 0, fileSize = 0, hash = 0;
+  std::vector<uint64_t> offsets; // per weight, in the data area
+};
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 std::string api_source(const std::string& n, const std::string& symbol,
-                       const compiler::ExportedFile& file, const compiler::AotFunction& sig) {
+                       const compiler::EmberFile& file, const compiler::AotFunction& sig,
+                       const WeightsLayout& wl) {
+  std::vector<std::string> inputNames, outputNames;
+  for (const auto& t : file.inputs) inputNames.push_back(t.name);
+  for (const auto& t : file.outputs) outputNames.push_back(t.name);
+  const size_t nw = file.weights.size();
+  const std::vector<std::vector<int64_t>> userInputs(sig.inputs.begin(), sig.inputs.end() - long(nw));
   std::string c = "/* Generated by ember-compile. */\n#include \"" + n + ".h\"\n\n#include <stdio.h>\n"
                   "#include <stdlib.h>\n#include <string.h>\n\n";
   // The compiled function: each memref expands to (allocated, aligned, offset, sizes, strides).
@@ -112,10 +148,10 @@ std::string api_source(const std::string& n, const std::string& symbol,
     for (size_t d = 0; d < 2 * rank; ++d) params += ", int64_t";
     comma = ", ";
   };
-  for (const auto& s : sig.inputs) memref_params(s.size());
+  for (const auto& s : sig.inputs) memref_params(s.size());  // the inputs, then the weights
   for (const auto& s : sig.outputs) memref_params(s.size());
   c += "extern void " + symbol + "(" + (params.empty() ? "void" : params) + ");\n\n";
-  const size_t ni = sig.inputs.size(), no = sig.outputs.size();
+  const size_t ni = userInputs.size(), no = sig.outputs.size();
   auto table = [&](const char* k, const std::vector<std::vector<int64_t>>& shapes,
                    const std::vector<std::string>& names) {
     std::string t;
@@ -133,10 +169,17 @@ std::string api_source(const std::string& n, const std::string& symbol,
     t += names.empty() ? "0};\n" : "};\n";
     return t;
   };
-  c += table("in", sig.inputs, file.inputNames) + table("out", sig.outputs, file.outputNames);
+  c += table("in", userInputs, inputNames) + table("out", sig.outputs, outputNames);
   c += "enum { NI = " + std::to_string(ni) + ", NO = " + std::to_string(no) + " };\n\n";
   c += "struct " + n + "_session {\n  const float* inputs[NI + 1];\n  float* outputs[NO + 1];\n"
+       "  const unsigned char* weights; /* the weights' data area */\n"
+       "  void* weights_owned;          /* the file's bytes, for create_from_file */\n"
        "  char error[256];\n};\n\n";
+  c += "static _Thread_local char create_err[512];\n";
+  c += "const char* " + n + "_create_error(void) { return create_err; }\n";
+  c += "int " + n + "_weights_embedded(void) { return " + std::string(wl.embedded ? "1" : "0") + "; }\n";
+  if (wl.embedded && nw) c += "extern const unsigned char " + symbol + "_weights[];\n";
+  c += "\n";
   c += "static int64_t numel(const int64_t* s, int r) { int64_t n = 1; for (int i = 0; i < r; ++i) n *= s[i]; return n; }\n";
   c += "static int fail(" + n + "_session* s, int code, const char* msg, const char* what) {\n"
        "  if (s) snprintf(s->error, sizeof s->error, \"%s%s%s\", msg, what ? \": \" : \"\", what ? what : \"\");\n"
@@ -150,12 +193,49 @@ std::string api_source(const std::string& n, const std::string& symbol,
     c += "int64_t " + n + "_" + k + "_numel(int i) { return i >= 0 && i < " + count + " ? numel(" + p + "_shapes[i], " + p + "_ranks[i]) : -1; }\n";
     c += "const char* " + n + "_" + k + "_dtype(int i) { return i >= 0 && i < " + count + " ? \"float32\" : NULL; }\n";
   }
-  c += "\n" + n + "_session* " + n + "_create(void) {\n  " + n + "_session* s = (" + n +
-       "_session*)calloc(1, sizeof *s);\n  if (!s) return NULL;\n  for (int i = 0; i < NO; ++i) {\n"
+  c += "\nstatic " + n + "_session* new_session(void) {\n  " + n + "_session* s = (" + n +
+       "_session*)calloc(1, sizeof *s);\n  if (!s) { snprintf(create_err, sizeof create_err, \"out of memory\"); return NULL; }\n"
+       "  for (int i = 0; i < NO; ++i) {\n"
        "    s->outputs[i] = (float*)malloc((size_t)(numel(out_shapes[i], out_ranks[i]) * 4 + 4));\n"
-       "    if (!s->outputs[i]) { " + n + "_destroy(s); return NULL; }\n  }\n  return s;\n}\n\n";
+       "    if (!s->outputs[i]) { " + n + "_destroy(s); snprintf(create_err, sizeof create_err, \"out of memory\"); return NULL; }\n"
+       "  }\n  create_err[0] = 0;\n  return s;\n}\n\n";
+  c += n + "_session* " + n + "_create(void) {\n";
+  if (wl.embedded) {
+    c += "  " + n + "_session* s = new_session();\n  if (s) s->weights = " +
+         (nw ? "" + symbol + "_weights" : std::string("NULL")) + ";\n  return s;\n}\n\n";
+  } else {
+    c += "  snprintf(create_err, sizeof create_err, \"" + n + " was compiled with --weights=file: create "
+         "sessions with " + n + "_create_from_file(\\\"" + n + ".weights\\\")\");\n  return NULL;\n}\n\n";
+  }
+  // The weights file must be the one ember-compile wrote for this build: same size, same bytes.
+  c += "#define WEIGHTS_DATA_START " + std::to_string(wl.dataStart) + "ull\n";
+  c += "#define WEIGHTS_FILE_SIZE " + std::to_string(wl.fileSize) + "ull\n";
+  c += "#define WEIGHTS_HASH " + std::to_string(wl.hash) + "ull\n";
+  c += n + "_session* " + n + "_create_from_file(const char* path) {\n"
+       "  if (!path) { snprintf(create_err, sizeof create_err, \"NULL weights path\"); return NULL; }\n"
+       "  FILE* f = fopen(path, \"rb\");\n"
+       "  if (!f) { snprintf(create_err, sizeof create_err, \"cannot open the weights file %s\", path); return NULL; }\n"
+       "  unsigned long long size = 0;\n"
+       "  if (fseek(f, 0, SEEK_END) == 0) { long end = ftell(f); size = end < 0 ? 0 : (unsigned long long)end; }\n"
+       "  if (size != WEIGHTS_FILE_SIZE) {\n"
+       "    fclose(f);\n"
+       "    snprintf(create_err, sizeof create_err, \"the weights file %s has %llu bytes, this library needs %llu: \"\n"
+       "             \"it is truncated or belongs to another model\", path, size, WEIGHTS_FILE_SIZE);\n"
+       "    return NULL;\n  }\n"
+       "  unsigned char* buf = (unsigned char*)aligned_alloc(64, (size_t)((size + 64) / 64 * 64));\n"
+       "  if (!buf) { fclose(f); snprintf(create_err, sizeof create_err, \"out of memory\"); return NULL; }\n"
+       "  rewind(f);\n"
+       "  size_t got = fread(buf, 1, (size_t)size, f);\n  fclose(f);\n"
+       "  unsigned long long h = 1469598103934665603ull;\n"
+       "  for (size_t i = 0; i < got; ++i) h = (h ^ buf[i]) * 1099511628211ull;\n"
+       "  if (got != size || h != WEIGHTS_HASH) {\n    free(buf);\n"
+       "    snprintf(create_err, sizeof create_err, \"the weights file %s does not match this library \"\n"
+       "             \"(checksum): it is corrupt or belongs to another build\", path);\n"
+       "    return NULL;\n  }\n"
+       "  " + n + "_session* s = new_session();\n  if (!s) { free(buf); return NULL; }\n"
+       "  s->weights = buf + WEIGHTS_DATA_START;\n  s->weights_owned = buf;\n  return s;\n}\n\n";
   c += "void " + n + "_destroy(" + n + "_session* s) {\n  if (!s) return;\n"
-       "  for (int i = 0; i < NO; ++i) free(s->outputs[i]);\n  free(s);\n}\n\n";
+       "  for (int i = 0; i < NO; ++i) free(s->outputs[i]);\n  free(s->weights_owned);\n  free(s);\n}\n\n";
   c += "static int find(const char* const* names, int count, const char* name) {\n"
        "  for (int i = 0; name && i < count; ++i) if (strcmp(names[i], name) == 0) return i;\n  return -1;\n}\n\n";
   c += "int " + n + "_set_input(" + n + "_session* s, const char* name, const float* data) {\n"
@@ -179,6 +259,8 @@ std::string api_source(const std::string& n, const std::string& symbol,
     comma = ",\n      ";
   };
   for (size_t i = 0; i < ni; ++i) memref_args("inputs[" + std::to_string(i) + "]", sig.inputs[i]);
+  for (size_t w = 0; w < nw; ++w)
+    memref_args("(s->weights + " + std::to_string(wl.offsets[w]) + "ull)", sig.inputs[ni + w]);
   for (size_t i = 0; i < no; ++i) memref_args("outputs[" + std::to_string(i) + "]", sig.outputs[i]);
   c += "  " + symbol + "(" + args + ");\n  s->error[0] = 0;\n  return 0;\n}\n\n";
   c += "int " + n + "_run(" + n + "_session* s) {\n  if (!s) return 1;\n"
@@ -195,8 +277,59 @@ std::string api_source(const std::string& n, const std::string& symbol,
   return c;
 }
 
+// The graph with every symbolic dim fixed by --shape (an error names the inputs that need one).
+std::string specialize(const compiler::EmberFile& file,
+                       const std::vector<std::pair<std::string, std::string>>& given) {
+  std::vector<std::vector<int64_t>> shapes;
+  std::string known;
+  for (const auto& in : file.inputs) known += (known.empty() ? "" : ", ") + in.name;
+  for (const auto& [name, text] : given) {
+    bool found = false;
+    for (const auto& in : file.inputs) found |= in.name == name;
+    EMBER_CHECK(found, Value, "ember-compile", "--shape names '", name,
+                "', which is not an input of the model (its inputs: ", known, ")");
+  }
+  for (const compiler::TensorSpec& in : file.inputs) {
+    int at = -1;
+    for (size_t k = 0; k < given.size(); ++k)
+      if (given[k].first == in.name) {
+        EMBER_CHECK(at < 0, Value, "ember-compile", "--shape for input '", in.name, "' given twice");
+        at = int(k);
+      }
+    bool symbolic = false;
+    std::vector<int64_t> shape;
+    for (const compiler::AffineInt& d : in.shape) symbolic |= !d.isStatic(), shape.push_back(d.base);
+    if (at < 0) {
+      std::string example;
+      for (size_t d = 0; d < in.shape.size(); ++d)
+        example += (d ? "x" : "") + (in.shape[d].isStatic() ? std::to_string(in.shape[d].base) : std::string("1"));
+      EMBER_CHECK(!symbolic, Value, "ember-compile", "input '", in.name, "' has the shape ",
+                  compiler::shapeText(in.shape), " with symbolic dims; a library has fixed shapes: "
+                  "give them with --shape ", in.name, "=", example.empty() ? "1" : example);
+      shapes.push_back(shape);
+      continue;
+    }
+    shape.clear();
+    const std::string& text = given[size_t(at)].second;
+    for (size_t i = 0; i <= text.size();) {
+      size_t j = text.find('x', i);
+      if (j == std::string::npos) j = text.size();
+      const std::string tok = text.substr(i, j - i);
+      EMBER_CHECK(!tok.empty() && tok.size() < 12 && tok.find_first_not_of("0123456789") == std::string::npos,
+                  Value, "ember-compile", "--shape ", in.name, "=", text, ": sizes are positive integers "
+                  "joined by 'x' (e.g. 1x784)");
+      shape.push_back(std::stoll(tok));
+      i = j + 1;
+    }
+    shapes.push_back(shape);
+  }
+  const std::map<std::string, int64_t> values = compiler::bindSymbols(file, shapes, "ember-compile");
+  return compiler::specializeGraph(file, values, "ember-compile");
+}
+
 int run(int argc, char** argv) {
   std::string model, out_dir, target, cpu = "native", weights = "embed", name;
+  std::vector<std::pair<std::string, std::string>> shapes; // --shape NAME=AxB
   int opt = 3;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -215,6 +348,12 @@ int run(int argc, char** argv) {
       cpu = value("--cpu");
     } else if (is("--weights")) {
       weights = value("--weights");
+    } else if (is("--shape")) {
+      const std::string v = value("--shape");
+      const auto eq = v.find('=');
+      EMBER_CHECK(eq != std::string::npos && eq > 0, Value, "ember-compile", "--shape takes NAME=AxB "
+                  "(e.g. --shape x=1x784), got '", v, "'");
+      shapes.push_back({v.substr(0, eq), v.substr(eq + 1)});
     } else if (is("--name")) {
       name = value("--name");
     } else if (a == "-o") {
@@ -235,8 +374,8 @@ int run(int argc, char** argv) {
               "; use --target=cpu");
   EMBER_CHECK(target == "cpu", NotImplemented, "ember-compile", "--target=cuda needs the compiler's "
               "GPU backend, which does not launch kernels yet; use --target=cpu");
-  EMBER_CHECK(weights == "embed", NotImplemented, "ember-compile", "--weights=", weights,
-              " is not supported yet; weights are embedded (--weights=embed)");
+  EMBER_CHECK(weights == "embed" || weights == "file", Value, "ember-compile", "unknown --weights=",
+              weights, "; use --weights=embed (in the library) or --weights=file (NAME.weights)");
   if (name.empty()) {
     name = model.substr(model.find_last_of('/') + 1);
     name = name.substr(0, name.find('.'));
@@ -245,7 +384,8 @@ int run(int argc, char** argv) {
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) name = "model_" + name;
 
-  compiler::ExportedFile file = compiler::readExported(model);
+  compiler::EmberFile file = compiler::readEmberFile(model, "ember-compile");
+  const std::string ir = specialize(file, shapes);
   ::mkdir(out_dir.c_str(), 0755);
   struct stat st;
   EMBER_CHECK(::stat(out_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode), Value, "ember-compile",
@@ -256,15 +396,49 @@ int run(int argc, char** argv) {
   const std::string symbol = "ember_aot_" + name;
   int status = 0;
   try {
-    compiler::AotFunction sig = compiler::emitObject(file.ir, file.function, symbol, tmp + "/model.o", opt, cpu);
+    compiler::AotFunction sig = compiler::emitObject(ir, file.function, symbol, tmp + "/model.o", opt, cpu);
+    const size_t nw = file.weights.size();
+    EMBER_CHECK(sig.inputs.size() == file.inputs.size() + nw && sig.outputs.size() == file.outputs.size(),
+                Value, "ember-compile", "the graph of '", model, "' takes ", sig.inputs.size(),
+                " arguments and gives ", sig.outputs.size(), " results, but its metadata lists ",
+                file.inputs.size(), " inputs + ", nw, " weights and ", file.outputs.size(),
+                " outputs: the file is corrupt");
+    WeightsLayout wl;
+    wl.embedded = weights == "embed";
+    wl.dataStart = file.weightsDataStart;
+    wl.fileSize = file.weightsBlob.size();
+    wl.hash = fnv1a(file.weightsBlob);
+    for (size_t w = 0; w < nw; ++w) {
+      EMBER_CHECK(sig.inputs[file.inputs.size() + w] == file.weights[w].shape, Value, "ember-compile",
+                  "weight '", file.weights[w].name, "' does not have the shape the graph takes: the "
+                  "file is corrupt");
+      wl.offsets.push_back(file.weights[w].offset);
+    }
+    // The weights section is a safetensors file as it stands: NAME.weights.
+    write_file(tmp + "/" + name + ".weights", file.weightsBlob);
     write_file(tmp + "/" + name + ".h", header(name, model));
-    write_file(tmp + "/api.c", api_source(name, symbol, file, sig));
+    write_file(tmp + "/api.c", api_source(name, symbol, file, sig, wl));
     const char* cc = std::getenv("CC");
     const char* cxx = std::getenv("CXX");
     const std::string C = cc && *cc ? cc : "cc", CXX = cxx && *cxx ? cxx : "c++";
     EMBER_CHECK(sh(C + " -O2 -fPIC -c " + quote(tmp + "/api.c") + " -I" + quote(tmp) + " -o " +
                    quote(tmp + "/api.o")) == 0,
                 Runtime, "ember-compile", "compiling the C API with ", C, " failed");
+    std::string objects = quote(tmp + "/model.o") + " " + quote(tmp + "/api.o");
+    std::string mriObjects = "addmod " + tmp + "/model.o\naddmod " + tmp + "/api.o\n";
+    if (wl.embedded && nw) {
+      // The data area of the weights, 64-byte aligned in .rodata (the assembler reads the file).
+      write_file(tmp + "/weights.S",
+                 "  .section .rodata\n  .balign 64\n  .globl " + symbol + "_weights\n  .hidden " + symbol +
+                 "_weights\n  .type " + symbol + "_weights, @object\n" + symbol + "_weights:\n  .incbin \"" +
+                 tmp + "/" + name + ".weights\", " + std::to_string(wl.dataStart) + "\n  .size " + symbol +
+                 "_weights, " + std::to_string(wl.fileSize - wl.dataStart) +
+                 "\n  .section .note.GNU-stack,\"\",@progbits\n");
+      EMBER_CHECK(sh(C + " -c " + quote(tmp + "/weights.S") + " -o " + quote(tmp + "/weights.o")) == 0,
+                  Runtime, "ember-compile", "assembling the weights with ", C, " failed");
+      objects += " " + quote(tmp + "/weights.o");
+      mriObjects += "addmod " + tmp + "/weights.o\n";
+    }
     std::string archives;
     for (const char* a : {EMBER_AOT_RUNTIME, EMBER_AOT_KERNELS, EMBER_AOT_BASE}) archives += " " + quote(a);
     // Only the C API is exported, and the library binds to its own copies of everything else,
@@ -272,22 +446,24 @@ int run(int argc, char** argv) {
     write_file(tmp + "/exports.map", "{\n  global: " + name + "_*;\n  local: *;\n};\n");
     EMBER_CHECK(sh(CXX + " -shared -o " + quote(tmp + "/lib" + name + ".so") + " -Wl,-soname,lib" +
                    name + ".so -Wl,--version-script=" + quote(tmp + "/exports.map") +
-                   " -Wl,--exclude-libs,ALL -Wl,-Bsymbolic " + quote(tmp + "/model.o") + " " +
-                   quote(tmp + "/api.o") + archives + " -lpthread -ldl -lm") == 0,
+                   " -Wl,--exclude-libs,ALL -Wl,-Bsymbolic " + objects + archives + " -lpthread -ldl -lm") == 0,
                 Runtime, "ember-compile", "linking lib", name, ".so with ", CXX, " failed");
-    std::string mri = "create " + tmp + "/lib" + name + ".a\naddmod " + tmp + "/model.o\naddmod " +
-                      tmp + "/api.o\n";
+    std::string mri = "create " + tmp + "/lib" + name + ".a\n" + mriObjects;
     for (const char* a : {EMBER_AOT_RUNTIME, EMBER_AOT_KERNELS, EMBER_AOT_BASE}) mri += std::string("addlib ") + a + "\n";
     write_file(tmp + "/archive.mri", mri + "save\nend\n");
     EMBER_CHECK(sh("ar -M < " + quote(tmp + "/archive.mri")) == 0, Runtime, "ember-compile",
                 "building lib", name, ".a with ar failed");
     // Move the finished files into place only now: no partial outputs on failure.
-    for (const std::string f : {"lib" + name + ".so", "lib" + name + ".a", name + ".h"})
+    std::vector<std::string> products = {"lib" + name + ".so", "lib" + name + ".a", name + ".h"};
+    if (!wl.embedded) products.push_back(name + ".weights");
+    for (const std::string& f : products)
       EMBER_CHECK(sh("mv -f " + quote(tmp + "/" + f) + " " + quote(out_dir + "/" + f)) == 0, Runtime,
                   "ember-compile", "cannot write ", out_dir, "/", f);
-    std::printf("ember-compile: %s -> %s/lib%s.so, lib%s.a, %s.h (%zu inputs, %zu outputs, -O%d, cpu %s)\n",
+    std::printf("ember-compile: %s -> %s/lib%s.so, lib%s.a, %s.h%s (%zu inputs, %zu weights %s, "
+                "%zu outputs, -O%d, cpu %s)\n",
                 model.c_str(), out_dir.c_str(), name.c_str(), name.c_str(), name.c_str(),
-                sig.inputs.size(), sig.outputs.size(), opt, cpu.c_str());
+                wl.embedded ? "" : (", " + name + ".weights").c_str(), file.inputs.size(), nw,
+                wl.embedded ? "embedded" : "in a file", sig.outputs.size(), opt, cpu.c_str());
   } catch (...) {
     status = 1;
     sh("rm -rf " + quote(tmp));

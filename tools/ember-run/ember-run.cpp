@@ -1,7 +1,8 @@
-// ember-run: runs an exported model (.ember) on .npy inputs from the command line.
+// ember-run: runs an exported model (.ember, through the JIT) or a library built by
+// ember-compile (libNAME.so, through its C API) on .npy inputs from the command line.
 //
-//   ember-run model.ember --input x=x.npy [--input ...] [--output-dir d/] [--bench N]
-//             [--threads N]
+//   ember-run model.ember|libNAME.so --input x=x.npy [--input ...] [--output-dir d/]
+//             [--bench N] [--threads N] [--weights NAME.weights]
 //
 // Inputs are matched by the names given at export (or taken in order when given without a
 // name); outputs are written as <output name>.npy (float32) into --output-dir, whole files or
@@ -9,6 +10,7 @@
 // memory. Errors go to stderr with a non-zero exit code.
 #include "ember/Tensor.h"
 #include "ember/compiler/Export.h"
+#include "LibraryModel.h"
 #include "ember/runtime/Allocator.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/ThreadPool.h"
@@ -19,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -28,14 +31,18 @@ using namespace ember;
 namespace {
 
 const char* kUsage =
-    "usage: ember-run MODEL.ember --input NAME=FILE.npy [--input ...] [--output-dir DIR]\n"
-    "                 [--bench N] [--threads N]\n"
+    "usage: ember-run MODEL.ember|libNAME.so --input NAME=FILE.npy [--input ...]\n"
+    "                 [--output-dir DIR] [--bench N] [--threads N] [--weights FILE]\n"
     "\n"
-    "Runs an exported ember model (ember.export) on .npy inputs.\n"
+    "Runs an exported ember model (ember.export; compiled by the JIT for the inputs' sizes) or a\n"
+    "library built by ember-compile (its C API) on .npy inputs. Floating-point inputs are\n"
+    "converted to float32.\n"
     "  --input NAME=FILE.npy  an input by its export name (or FILE.npy alone: inputs in order)\n"
     "  --output-dir DIR       write each output as DIR/<output name>.npy (float32)\n"
     "  --bench N              time N more runs: median and p90 latency, peak host memory\n"
-    "  --threads N            kernel threads (default: all cores)\n"
+    "  --threads N            kernel threads (default: all cores; .ember models only)\n"
+    "  --weights FILE         a library's weights file (default: NAME.weights beside a library\n"
+    "                         compiled with --weights=file)\n"
     "  --help                 this message\n";
 
 // The value of key `key` in a .npy header dict, e.g. 'descr': '<f4'.
@@ -49,7 +56,7 @@ std::string header_field(const std::string& header, const std::string& key, cons
   return header.substr(start, header.find_first_of(",}", start) - start);
 }
 
-Tensor read_npy(const std::string& file) {
+Tensor read_npy(const std::string& file, const std::string& input) {
   std::ifstream in(file, std::ios::binary);
   EMBER_CHECK(in.good(), Value, "ember-run", "cannot open input file '", file, "'");
   char magic[8];
@@ -93,6 +100,8 @@ Tensor read_npy(const std::string& file) {
   in.read(static_cast<char*>(t.raw_data()), bytes);
   EMBER_CHECK(in.gcount() == bytes, Value, "ember-run", file, ": truncated data (", in.gcount(),
               " of ", bytes, " bytes)");
+  EMBER_CHECK(is_floating(t.dtype()), Type, "ember-run", "input '", input, "' (", file, ") is ",
+              dtype_name(t.dtype()), " but the model takes float32; save a floating-point array");
   return t.to(DType::Float32);
 }
 
@@ -122,7 +131,7 @@ void write_npy(const std::string& file, const Tensor& t0) {
 }
 
 int run(int argc, char** argv) {
-  std::string model, out_dir;
+  std::string model, out_dir, weights;
   std::vector<std::pair<std::string, std::string>> inputs;
   int bench = 0, threads = 0;
   for (int i = 1; i < argc; ++i) {
@@ -139,6 +148,8 @@ int run(int argc, char** argv) {
       auto eq = v.find('=');
       inputs.push_back(eq == std::string::npos ? std::make_pair(std::string(), v)
                                                : std::make_pair(v.substr(0, eq), v.substr(eq + 1)));
+    } else if (a == "--weights") {
+      weights = value("--weights");
     } else if (a == "--output-dir") {
       out_dir = value("--output-dir");
     } else if (a == "--bench" || a == "--threads") {
@@ -158,28 +169,42 @@ int run(int argc, char** argv) {
   }
   EMBER_CHECK(!model.empty(), Value, "ember-run", "no model given\n", kUsage);
   if (threads) set_num_threads(threads);
-  compiler::ExportedModel m = compiler::loadExported(model);
-  const auto& names = m.inputNames;
+  const bool library = model.size() > 3 && model.compare(model.size() - 3, 3, ".so") == 0;
+  EMBER_CHECK(library || weights.empty(), Value, "ember-run", "--weights is for libraries built by "
+              "ember-compile; a .ember file holds its weights");
+  std::unique_ptr<LibraryModel> lib;
+  std::unique_ptr<ExportedModel> m;
+  std::vector<std::string> names, outNames;
+  if (library) {
+    lib = std::make_unique<LibraryModel>(model, weights);
+    names = lib->inputNames();
+    outNames = lib->outputNames();
+  } else {
+    m = std::make_unique<ExportedModel>(load_exported(model));
+    names = m->input_names();
+    outNames = m->output_names();
+  }
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
   EMBER_CHECK(inputs.size() == names.size(), Value, "ember-run", model, " takes ", names.size(),
-              " input(s), got ", inputs.size());
+              " input(s) (", known, "), got ", inputs.size());
   std::vector<Tensor> args(names.size());
   for (size_t k = 0; k < inputs.size(); ++k) {
     size_t slot = k;
     if (!inputs[k].first.empty()) {
       auto it = std::find(names.begin(), names.end(), inputs[k].first);
-      std::string known;
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
       EMBER_CHECK(it != names.end(), Value, "ember-run", "the model has no input '",
                   inputs[k].first, "' (its inputs: ", known, ")");
       slot = size_t(it - names.begin());
     }
     EMBER_CHECK(!args[slot].defined(), Value, "ember-run", "input '", names[slot], "' given twice");
-    args[slot] = read_npy(inputs[k].second);
+    args[slot] = read_npy(inputs[k].second, names[slot]);
   }
-  std::vector<Tensor> outs = m.compiled.run(args);
+  auto run_once = [&] { return lib ? lib->run(args) : m->run(args); };
+  std::vector<Tensor> outs = run_once();
   for (size_t i = 0; i < outs.size(); ++i) {
-    const std::string name = i < m.outputNames.size() && !m.outputNames[i].empty()
-                                 ? m.outputNames[i] : "output_" + std::to_string(i);
+    const std::string name = i < outNames.size() && !outNames[i].empty() ? outNames[i]
+                                                                         : "output_" + std::to_string(i);
     std::printf("%s: shape %s\n", name.c_str(), shape_str(outs[i].shape()).c_str());
     if (!out_dir.empty()) write_npy(out_dir + "/" + name + ".npy", outs[i]);
   }
@@ -187,7 +212,7 @@ int run(int argc, char** argv) {
     std::vector<double> ms;
     for (int i = 0; i < bench; ++i) {
       auto t0 = std::chrono::steady_clock::now();
-      m.compiled.run(args);
+      run_once();
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(ms.begin(), ms.end());

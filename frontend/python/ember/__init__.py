@@ -16,7 +16,7 @@ __all__ = ["Tensor", "tensor", "from_numpy", "matmul", "mm", "bmm", "dot", "oute
            "stack", "where", "permute", "flatten", "squeeze", "unsqueeze", "narrow", "select", "sum", "zeros", "ones", "full", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled",
            "autograd", "func", "cuda", "compile", "export",
-           "load_exported", "device", "dtype", "promote_types", "result_type", "set_num_threads",
+           "load_exported", "Dim", "device", "dtype", "promote_types", "result_type", "set_num_threads",
            "get_num_threads"]
 
 # One function per elementwise op record (frontend/include/ember/ops/Elementwise.def).
@@ -307,7 +307,8 @@ for _name in _shape.FUNCTIONS:
     globals()[_name] = getattr(_shape, _name)
     __all__.append(_name)
 del _name
-from ._compile import compile, export, load_exported, GraphBreakWarning  # noqa: E402
+from ._compile import compile, GraphBreakWarning  # noqa: E402
+from ._export import export, load_exported, Dim, ExportedModule  # noqa: E402
 
 from . import _pointwise, linalg  # noqa: E402
 for _name in _pointwise.FUNCTIONS:

@@ -1,5 +1,5 @@
-"""ember.compile and ember.export: trace a function into the graph, compile it through MLIR and
-LLVM, and run the native code; or write the traced graph to a .ember file."""
+"""ember.compile: trace a function into the graph, compile it through MLIR and LLVM, and run the
+native code (ember.export is in _export.py)."""
 import os
 import sys
 import time
@@ -56,42 +56,52 @@ def _trace(fn, args, where):
     return graph, spec["out"]
 
 
-def _state_tensors(fn):
-    """The tensors `fn` reads besides its arguments: a module's (or a bound method's module's)
-    parameters and buffers, and tensors (or modules) in its closure and the globals it names.
-    Compiled graphs take them as inputs, so in-place updates (optimizer steps, running stats)
-    are seen by later calls."""
+def _named_state(fn):
+    """The tensors `fn` reads besides its arguments, with names: a module's (or a bound method's
+    module's) parameters and buffers under their state-dict keys, and tensors (or modules, or
+    lists of tensors) in its closure and the globals it names, under the variable's name."""
     found = []
 
-    def add(obj):
+    def add(name, obj):
         if isinstance(obj, Tensor):
-            found.append(obj)
+            found.append((name or "weight", obj))
+        elif hasattr(obj, "named_parameters") and hasattr(obj, "named_buffers"):
+            prefix = name + "." if name else ""
+            found.extend((prefix + n, t) for n, t in obj.named_parameters())
+            found.extend((prefix + n, t) for n, t in obj.named_buffers())
         elif hasattr(obj, "parameters") and hasattr(obj, "buffers"):
-            found.extend(obj.parameters())
-            found.extend(obj.buffers())
+            found.extend((name or "weight", t) for t in list(obj.parameters()) + list(obj.buffers()))
         elif isinstance(obj, (list, tuple)):
-            for o in obj:
+            for i, o in enumerate(obj):
                 if isinstance(o, Tensor):
-                    found.append(o)
+                    found.append((f"{name}.{i}" if name else str(i), o))
 
-    add(fn)
-    add(getattr(fn, "__self__", None))
+    add("", fn)
+    add("", getattr(fn, "__self__", None))
     func = getattr(fn, "__func__", fn)
-    for cell in getattr(func, "__closure__", None) or ():
+    code = getattr(func, "__code__", None)
+    for var, cell in zip(code.co_freevars if code else (), getattr(func, "__closure__", None) or ()):
         try:
-            add(cell.cell_contents)
+            add(var, cell.cell_contents)
         except ValueError:  # an empty cell
             pass
-    code, globs = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+    globs = getattr(func, "__globals__", {})
     for name in (code.co_names if code else ()):
         if name in globs:
-            add(globs[name])
+            add(name, globs[name])
     unique, seen = [], set()
-    for t in found:
+    for name, t in found:
         if id(t) not in seen:
             seen.add(id(t))
-            unique.append(t)
+            unique.append((name, t))
     return unique
+
+
+def _state_tensors(fn):
+    """The tensors `fn` reads besides its arguments (see _named_state). Compiled graphs take
+    them as inputs, so in-place updates (optimizer steps, running stats) are seen by later
+    calls."""
+    return [t for _, t in _named_state(fn)]
 
 
 class GraphBreakWarning(UserWarning):
@@ -262,26 +272,3 @@ def compile(fn=None, *, fullgraph=False, backend="ember", dynamic=None, **option
         return lambda f: CompiledFunction(f, fullgraph=fullgraph, backend=backend)
     return CompiledFunction(fn, fullgraph=fullgraph, backend=backend)
 
-
-def export(fn, example_inputs, path, input_names=None, output_names=None):
-    """Traces `fn` on `example_inputs` and writes the graph (with its constants) to `path`."""
-    args = tuple(example_inputs)
-    _check_args(args, "ember.export")
-    graph, _ = _trace(fn, args, "ember.export")
-    _C._export_graph(graph, os.fspath(path), list(input_names or []), list(output_names or []))
-
-
-class ExportedModule:
-    """A loaded .ember file: call it with tensors in the exported input order."""
-
-    def __init__(self, path):
-        self.input_names, self.output_names, self._compiled = _C._load_exported(os.fspath(path))
-
-    def __call__(self, *args):
-        _check_args(args, "ember.load_exported")
-        out = self._compiled.run(list(args))
-        return out[0] if len(out) == 1 else tuple(out)
-
-
-def load_exported(path):
-    return ExportedModule(path)
