@@ -37,12 +37,20 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
 }
 
 std::vector<Tensor> lift_constants(Graph& g, const std::vector<Tensor>& candidates) {
+  // A candidate's views count as the candidate: a weight read through `w.t()` (F.linear) is a
+  // constant view of w's storage in the trace, and must see w's later in-place updates too.
   std::unordered_set<TensorImpl*> wanted;
+  std::unordered_set<const Storage*> wantedStorage;
   for (const Tensor& t : candidates)
-    if (t.defined()) wanted.insert(t.unsafe_impl());
+    if (t.defined()) {
+      wanted.insert(t.unsafe_impl());
+      if (t.storage()) wantedStorage.insert(t.storage().get());
+    }
   std::vector<Tensor> lifted, kept;
   for (const Tensor& c : g.constants) {
-    if (!c.is_wrapped_number() && (wanted.count(c.unsafe_impl()) || c.requires_grad())) {
+    const bool viewOfCandidate = c.storage() && wantedStorage.count(c.storage().get());
+    if (!c.is_wrapped_number() &&
+        (wanted.count(c.unsafe_impl()) || viewOfCandidate || c.requires_grad())) {
       g.inputs.push_back(c);
       lifted.push_back(c);
     } else {

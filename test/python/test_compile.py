@@ -284,3 +284,19 @@ def test_ember_dump_writes_every_stage(tmp_path, monkeypatch):
     # the fused kernel and its thread-pool function are named after the ops
     assert "main_fused_mul_erf_add_tanh" in (d / "llvm.ll").read_text()
     assert "<8 x float>" in (d / "llvm-O3.ll").read_text() or "<4 x float>" in (d / "llvm-O3.ll").read_text()
+
+
+def test_a_closure_weight_read_through_a_view_sees_in_place_updates():
+    # F.linear reads w through w.t(): the trace holds that view, not w; it must still be an
+    # input of the compiled graph, not a constant baked with the values seen while tracing.
+    import ember.nn.functional as F
+    w, x = rand(3, 5), rand(4, 5)
+
+    def fn(x):
+        return F.linear(x, w)
+
+    f = ember.compile(fn)
+    np.testing.assert_allclose(f(x).numpy(), fn(x).numpy(), rtol=1e-5, atol=1e-5)
+    w.mul_(3.0)
+    np.testing.assert_allclose(f(x).numpy(), fn(x).numpy(), rtol=1e-5, atol=1e-5)
+    assert f.stats["compiles"] == 1

@@ -118,9 +118,9 @@ struct Graph {
   std::vector<Tensor> outputs;   // symbolic results (or placeholders/constants)
 };
 
-// Turns the constants that are in `candidates`, or that require grad (parameters), into graph
-// inputs after the existing ones, so a compiled graph reads their current values at each call
-// instead of baking the values it saw when tracing. Returns them in input order.
+// Turns the constants that are in `candidates` (or views of their storage, e.g. `w.t()`), or
+// that require grad (parameters), into graph inputs after the existing ones, so a compiled graph
+// reads their current values at each call instead of baking the values it saw when tracing. Returns them in input order.
 std::vector<Tensor> lift_constants(Graph& g, const std::vector<Tensor>& candidates);
 
 // Calls `fn` on symbolic tensors of `input_shapes` and records what it computes.
