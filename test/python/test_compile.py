@@ -300,3 +300,18 @@ def test_a_closure_weight_read_through_a_view_sees_in_place_updates():
     w.mul_(3.0)
     np.testing.assert_allclose(f(x).numpy(), fn(x).numpy(), rtol=1e-5, atol=1e-5)
     assert f.stats["compiles"] == 1
+
+
+def test_a_compiled_module_sees_replaced_and_added_parameters():
+    # The compiled module's state list is cached while no module structure changes; replacing
+    # a parameter (or a submodule) must still be seen: it retraces with the new tensor.
+    import ember.nn as nn
+    m = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+    f = ember.compile(m)
+    x = rand(2, 5)
+    np.testing.assert_allclose(f(x).numpy(), m(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    m[0].weight = nn.Parameter(rand(4, 5))
+    np.testing.assert_allclose(f(x).numpy(), m(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    m[2] = nn.Linear(4, 3)
+    np.testing.assert_allclose(f(x).numpy(), m(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    assert f.stats["compiles"] == 3

@@ -97,10 +97,40 @@ def _named_state(fn):
     return unique
 
 
+def _nn_module():
+    """ember.nn.modules.module, imported on first use (ember.nn imports this file's package)."""
+    global _NN_MODULE
+    if _NN_MODULE is None:
+        from .nn.modules import module as m
+        _NN_MODULE = m
+    return _NN_MODULE
+
+
+_NN_MODULE = None
+
+
+def _module_state(module):
+    """A module's parameters and buffers, reused while no module's structure changed (walking
+    the module tree on every call of a compiled module costs more than the call itself)."""
+    version = _nn_module().structure_version()
+    cached = module.__dict__.get("_ember_compile_state")
+    if cached is None or cached[0] != version:
+        cached = (version, list(module.parameters()) + list(module.buffers()))
+        module.__dict__["_ember_compile_state"] = cached
+    return cached[1]
+
+
 def _state_tensors(fn):
     """The tensors `fn` reads besides its arguments (see _named_state). Compiled graphs take
     them as inputs, so in-place updates (optimizer steps, running stats) are seen by later
     calls."""
+    if isinstance(fn, _nn_module().Module):  # a compiled module: its state is its parameters and buffers
+        unique, seen = [], set()
+        for t in _module_state(fn):
+            if id(t) not in seen:
+                seen.add(id(t))
+                unique.append(t)
+        return unique
     return [t for _, t in _named_state(fn)]
 
 

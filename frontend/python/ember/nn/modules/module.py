@@ -15,6 +15,48 @@ def _addindent(s, num_spaces):
     return first + "\n" + "\n".join(" " * num_spaces + line for line in lines)
 
 
+# Bumped whenever any module's parameters, buffers or submodules are added, replaced or removed,
+# so ember.compile can reuse a module's list of state tensors while nothing changed.
+_structure_version = [0]
+
+
+class _StateDict(OrderedDict):
+    """A module's _parameters/_buffers/_modules: an OrderedDict that counts its changes."""
+
+    def __setitem__(self, key, value):
+        _structure_version[0] += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        _structure_version[0] += 1
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        _structure_version[0] += 1
+        return super().pop(*args)
+
+    def popitem(self, last=True):
+        _structure_version[0] += 1
+        return super().popitem(last)
+
+    def clear(self):
+        _structure_version[0] += 1
+        super().clear()
+
+    def update(self, *args, **kwargs):
+        _structure_version[0] += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        _structure_version[0] += 1
+        return super().setdefault(key, default)
+
+
+def structure_version():
+    """A number that changes whenever any module's parameters, buffers or submodules change."""
+    return _structure_version[0]
+
+
 class RemovableHandle:
     """Returned by register_*_hook; remove() unregisters the hook."""
     _next_id = itertools.count()
@@ -64,10 +106,10 @@ class Module:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = OrderedDict()
-        d["_buffers"] = OrderedDict()
+        d["_parameters"] = _StateDict()
+        d["_buffers"] = _StateDict()
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = OrderedDict()
+        d["_modules"] = _StateDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = set()
         d["_forward_pre_hooks"] = OrderedDict()
