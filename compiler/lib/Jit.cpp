@@ -1,6 +1,7 @@
 // The compiler's entry point for JIT execution: MLIR diagnostics become ember::Error here.
 #include "ember/compiler/Jit.h"
 
+#include "ember/compiler/JitCache.h"
 #include "ember/compiler/JitRuntime.h"
 #include "ember/compiler/Registration.h"
 #include "ember/runtime/Error.h"
@@ -15,14 +16,19 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <map>
 
 namespace ember::compiler {
@@ -70,7 +76,9 @@ std::vector<int64_t> staticShape(mlir::Type t, const std::string& fn) {
 
 struct JitModule::Impl {
   mlir::MLIRContext context;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<mlir::ExecutionEngine> engine;  // code compiled in this process, or
+  std::unique_ptr<llvm::orc::LLJIT> cachedCode;    // an object file from the disk cache
+  std::map<std::string, void (*)(void**)> packed;  // each function's packed-argument wrapper
   std::map<std::string, Signature> signatures;
   std::string loweredIR;
   CompileTimes times;
@@ -105,6 +113,51 @@ std::string printLLVM(llvm::Module& m) {
 }
 } // namespace
 
+namespace {
+// Links an object file from the disk cache (what an earlier ExecutionEngine compiled for the
+// same key: the functions and their `_mlir_<name>` packed wrappers). False when it does not
+// link or lacks a function: the caller then compiles afresh.
+bool loadCachedObject(JitModule::Impl& impl, const std::string& object) {
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit) {
+    llvm::consumeError(jit.takeError());
+    return false;
+  }
+  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process) {
+    llvm::consumeError(process.takeError());
+    return false;
+  }
+  lib.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap symbols;
+  for (auto [name, address] : cpuRuntimeSymbols())
+    symbols[(*jit)->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                              llvm::JITSymbolFlags::Exported};
+  if (llvm::Error err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+    llvm::consumeError(std::move(err));
+    return false;
+  }
+  if (llvm::Error err = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object))) {
+    llvm::consumeError(std::move(err));
+    return false;
+  }
+  std::map<std::string, void (*)(void**)> packed;
+  for (const auto& [name, sig] : impl.signatures) {
+    auto address = (*jit)->lookup("_mlir_" + name);
+    if (!address) {
+      llvm::consumeError(address.takeError());
+      return false;
+    }
+    packed[name] = address->toPtr<void (*)(void**)>();
+  }
+  impl.cachedCode = std::move(*jit);
+  impl.packed = std::move(packed);
+  return true;
+}
+} // namespace
+
 JitModule JitModule::compile(const std::string& source, const std::string& dumpDir) {
   static const bool targetsReady = [] {
     llvm::InitializeNativeTarget();
@@ -135,6 +188,30 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
     impl->signatures[name] = std::move(sig);
   }
 
+  // Optimise for the host CPU: without its target machine LLVM's cost models assume a generic
+  // x86-64 and do not vectorize for AVX2/AVX-512.
+  auto hostBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!hostBuilder)
+    fail(ErrorKind::Runtime, "compiler.jit", "cannot detect the host CPU: ",
+         llvmErrorText(hostBuilder.takeError()));
+
+  // The disk cache: everything that decides the code is in the key. A dump wants every stage,
+  // so it always compiles.
+  JitCache& cache = JitCache::instance();
+  const bool useCache = cache.enabled() && dumpDir.empty();
+  const std::string cacheKey = buildIdentity() + "\n" + hostBuilder->getCPU() + "\n" +
+                               hostBuilder->getFeatures().getString() + "\n" +
+                               cpuLoweringPipeline() + "\n" + source;
+  if (useCache) {
+    start = std::chrono::steady_clock::now();
+    if (std::optional<std::string> object = cache.load(cacheKey);
+        object && loadCachedObject(*impl, *object)) {
+      impl->times.codegen = secondsSince(start);
+      impl->times.fromDiskCache = true;
+      return JitModule(std::move(impl));
+    }
+  }
+
   mlir::PassManager pm(&impl->context);
   std::string pipelineErrors;
   llvm::raw_string_ostream pipelineOs(pipelineErrors);
@@ -158,12 +235,6 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   impl->times.lower = secondsSince(start);
   start = std::chrono::steady_clock::now();
 
-  // Optimise for the host CPU: without its target machine LLVM's cost models assume a generic
-  // x86-64 and do not vectorize for AVX2/AVX-512.
-  auto hostBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!hostBuilder)
-    fail(ErrorKind::Runtime, "compiler.jit", "cannot detect the host CPU: ",
-         llvmErrorText(hostBuilder.takeError()));
   auto hostMachine = hostBuilder->createTargetMachine();
   if (!hostMachine)
     fail(ErrorKind::Runtime, "compiler.jit", "no LLVM target for the host CPU: ",
@@ -177,6 +248,7 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   mlir::ExecutionEngineOptions options; // (transformer is a function_ref: both outlive create)
   options.transformer = optimize;
   if (!dumpDir.empty()) options.transformer = optimizeAndDump;
+  options.enableObjectDump = useCache;
   auto engine = mlir::ExecutionEngine::create(*module, options);
   if (!engine)
     fail(ErrorKind::Runtime, "compiler.jit", "LLVM JIT failed: ", llvmErrorText(engine.takeError()),
@@ -191,11 +263,22 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   });
   // Materialise the code now (the JIT would do it at the first call): compile errors surface
   // here, and the codegen time is measured where it is spent.
-  for (const auto& [fnName, sig] : impl->signatures)
-    if (auto fn = impl->engine->lookupPacked(fnName); !fn)
+  for (const auto& [fnName, sig] : impl->signatures) {
+    auto fn = impl->engine->lookupPacked(fnName);
+    if (!fn)
       fail(ErrorKind::Runtime, "compiler.jit", "LLVM JIT failed for @", fnName, ": ",
            llvmErrorText(fn.takeError()), diags.text);
+    impl->packed[fnName] = *fn;
+  }
   impl->times.codegen = secondsSince(start);
+  if (useCache) { // the object the JIT just made, for the next process
+    const std::string tmp = cache.dir() + "/" + JitCache::hashOf(cacheKey) + ".dump" +
+                            std::to_string(::getpid());
+    impl->engine->dumpToObjectFile(tmp);
+    auto buffer = llvm::MemoryBuffer::getFile(tmp);
+    if (buffer) cache.store(cacheKey, (*buffer)->getBuffer().str());
+    std::remove(tmp.c_str());
+  }
   return JitModule(std::move(impl));
 }
 
@@ -272,9 +355,7 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
       ptrs.push_back(&scalars.back());
     }
   }
-  if (llvm::Error err = impl_->engine->invokePacked(name, ptrs))
-    fail(ErrorKind::Runtime, "compiler.jit", "calling @", name, " failed: ",
-         llvmErrorText(std::move(err)));
+  impl_->packed.at(name)(ptrs.data());
 }
 
 } // namespace ember::compiler

@@ -10,6 +10,7 @@
 #include "ember/runtime/ThreadPool.h"
 #ifdef EMBER_WITH_COMPILER
 #include "ember/compiler/Compile.h"
+#include "ember/compiler/JitCache.h"
 #include "ember/compiler/Export.h"
 #endif
 
@@ -442,8 +443,22 @@ NB_MODULE(_C, m) {
         d["parse"] = t.parse;
         d["lower"] = t.lower;
         d["codegen"] = t.codegen;
+        d["from_disk_cache"] = t.fromDiskCache;
         return d;
       });
+  m.def("_jit_cache_stats", [] {
+    compiler::JitCache& cache = compiler::JitCache::instance();
+    const compiler::JitCacheStats s = cache.stats();
+    nb::dict d;
+    d["dir"] = cache.dir();
+    d["hits"] = s.hits;
+    d["misses"] = s.misses;
+    d["rejected"] = s.rejected;
+    d["writes"] = s.writes;
+    d["evicted"] = s.evicted;
+    return d;
+  });
+  m.def("_jit_cache_configure", [] { compiler::JitCache::instance().configure(); });
   m.def("_compile_graph", &CompiledGraph::compile, nb::arg("graph"), nb::arg("dump_dir") = "");
   m.def("_graph_text", &compiler::graphText, nb::arg("graph"));
   m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");

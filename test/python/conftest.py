@@ -1,6 +1,18 @@
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
 
-import ember
+# Compiled code goes to a disk cache (EMBER_CACHE_DIR): the tests use their own, fresh per run,
+# so a run never reuses code that an earlier build compiled, and nothing leaks into ~/.cache.
+if "EMBER_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="ember-test-cache-")
+    os.environ["EMBER_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+
+import ember  # noqa: E402
 
 
 def pytest_configure(config):

@@ -228,7 +228,17 @@ def test_compiled_large_loops_give_the_same_result_on_any_thread_count(threads):
         ember.set_num_threads(before)
 
 
-def test_compile_statistics_count_traces_compiles_and_cache_hits():
+@pytest.fixture
+def no_disk_cache(monkeypatch):
+    """Every compile stage runs: no code comes from the disk cache."""
+    monkeypatch.setenv("EMBER_DISABLE_CACHE", "1")
+    ember._C._jit_cache_configure()
+    yield
+    monkeypatch.undo()
+    ember._C._jit_cache_configure()
+
+
+def test_compile_statistics_count_traces_compiles_and_cache_hits(no_disk_cache):
     f = ember.compile(mlp)
     x, (w1, b1, w2) = rand(8, 5), params()
     for _ in range(3):
@@ -315,3 +325,76 @@ def test_a_compiled_module_sees_replaced_and_added_parameters():
     m[2] = nn.Linear(4, 3)
     np.testing.assert_allclose(f(x).numpy(), m(x).detach().numpy(), rtol=1e-5, atol=1e-5)
     assert f.stats["compiles"] == 3
+
+
+_CACHE_SCRIPT = """
+import json, ember
+x = ember.tensor([[1.0, -2.0, 3.0], [0.5, 0.25, -4.0]])
+f = ember.compile(lambda t: ember.relu(t * 2.0) + ember.tanh(t))
+out = f(x)
+print(json.dumps({"out": out.tolist(), "stats": f.stats, "cache": ember._C._jit_cache_stats()}))
+"""
+
+
+def _run_cached(cache_dir, **env):
+    import json
+    import os
+    import subprocess
+    import sys
+    environ = {k: v for k, v in os.environ.items() if k != "EMBER_DISABLE_CACHE"}
+    environ.update(EMBER_CACHE_DIR=str(cache_dir), **env)
+    r = subprocess.run([sys.executable, "-c", _CACHE_SCRIPT], env=environ, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_compiled_code_is_reused_from_the_disk_cache_by_a_new_process(tmp_path):
+    first = _run_cached(tmp_path)
+    assert first["stats"]["disk_cache_hits"] == 0 and first["cache"]["writes"] == 1
+    entries = list((tmp_path / "cpu").glob("*.o"))
+    assert len(entries) == 1
+    second = _run_cached(tmp_path)
+    assert second["stats"]["disk_cache_hits"] == 1 and second["stats"]["lower_s"] == 0
+    assert second["out"] == first["out"]
+    x = np.array([[1.0, -2.0, 3.0], [0.5, 0.25, -4.0]], dtype=np.float32)
+    np.testing.assert_allclose(second["out"], np.maximum(x * 2, 0) + np.tanh(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_a_corrupt_disk_cache_entry_is_rejected_and_rebuilt(tmp_path, damage):
+    first = _run_cached(tmp_path)
+    entry = next((tmp_path / "cpu").glob("*.o"))
+    data = entry.read_bytes()
+    if damage == "truncate":
+        entry.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        mid = len(data) // 2
+        entry.write_bytes(data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:])
+    elif damage == "garbage":
+        entry.write_bytes(b"\x7fELF" + b"\x00" * 200)
+    else:
+        entry.write_bytes(b"")
+    second = _run_cached(tmp_path)
+    assert second["cache"]["rejected"] == 1 and second["stats"]["disk_cache_hits"] == 0
+    assert second["out"] == first["out"]
+    third = _run_cached(tmp_path)  # the rebuilt entry is good again
+    assert third["stats"]["disk_cache_hits"] == 1 and third["out"] == first["out"]
+
+
+def test_the_disk_cache_can_be_disabled(tmp_path):
+    r = _run_cached(tmp_path, EMBER_DISABLE_CACHE="1")
+    assert r["cache"]["dir"] == "" and not list(tmp_path.rglob("*.o"))
+
+
+def test_the_disk_cache_evicts_beyond_its_size_bound(tmp_path):
+    cpu = tmp_path / "cpu"
+    cpu.mkdir()
+    import os
+    for i in range(3):  # 3 stale 1 MiB entries, older than anything written next
+        p = cpu / f"{i:016x}.o"
+        p.write_bytes(b"x" * (1 << 20))
+        os.utime(p, (1_000_000 + i, 1_000_000 + i))
+    r = _run_cached(tmp_path, EMBER_CACHE_MAX_MB="1")
+    assert r["cache"]["writes"] == 1 and r["cache"]["evicted"] == 3
+    assert len(list(cpu.glob("*.o"))) == 1  # only the new entry is left

@@ -181,8 +181,10 @@ class CompiledFunction:
         self.backend = backend
         self.cache = {}
         self.graph_breaks = []  # (reason, location) per signature that runs eagerly
-        # traces, compiles, cache hits, graph breaks, and seconds per compile stage (summed)
-        self.stats = {"traces": 0, "compiles": 0, "cache_hits": 0, "graph_breaks": 0,
+        # traces, compiles, in-memory and disk (EMBER_CACHE_DIR) cache hits, graph breaks, and
+        # seconds per compile stage (summed)
+        self.stats = {"traces": 0, "compiles": 0, "cache_hits": 0, "disk_cache_hits": 0,
+                      "graph_breaks": 0,
                       "trace_s": 0.0, "import_s": 0.0, "parse_s": 0.0, "lower_s": 0.0,
                       "codegen_s": 0.0}
         self.__wrapped__ = fn
@@ -207,7 +209,10 @@ class CompiledFunction:
             return graph
         compiled = _C._compile_graph(graph, self._dump_dir())
         self.stats["compiles"] += 1
-        for stage, seconds in compiled.times.items():
+        times = compiled.times
+        if times.pop("from_disk_cache"):
+            self.stats["disk_cache_hits"] += 1
+        for stage, seconds in times.items():
             self.stats[stage + "_s"] += seconds
         return compiled
 

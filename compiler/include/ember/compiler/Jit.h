@@ -21,7 +21,8 @@ struct CompileTimes {
   double import = 0;  // traced graph -> ember dialect IR (CompiledGraph only)
   double parse = 0;   // IR text -> MLIR module
   double lower = 0;   // the CPU pass pipeline, down to the LLVM dialect
-  double codegen = 0; // LLVM IR, -O3 and machine code
+  double codegen = 0; // LLVM IR, -O3 and machine code (or loading them from the disk cache)
+  bool fromDiskCache = false; // the code came from EMBER_CACHE_DIR: lowering was skipped
 };
 
 class JitModule {
@@ -44,12 +45,13 @@ public:
   std::vector<std::vector<int64_t>> inputShapes(const std::string& name) const;
   std::vector<std::vector<int64_t>> outputShapes(const std::string& name) const;
 
-  // The LLVM-dialect IR that was JIT-compiled.
+  // The LLVM-dialect IR that was JIT-compiled (empty when the code came from the disk cache).
   const std::string& loweredIR() const;
   const CompileTimes& times() const;
 
-private:
   struct Impl;
+
+private:
   explicit JitModule(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
