@@ -51,6 +51,11 @@ def main():
                or platform.machine(), "runs": []}
     print(f"{args.workload}: {mod.DESCRIPTION}")
     for threads in [int(t) for t in args.threads.split(",")]:
+        # Every library in the run gets the same thread count (a workload may set more).
+        import ember
+        import torch
+        ember.set_num_threads(threads)
+        torch.set_num_threads(threads)
         fns = mod.make(threads)
         medians = {}
         for name, fn in fns.items():
