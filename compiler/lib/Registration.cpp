@@ -40,6 +40,7 @@ const char* cpuLoweringPipeline() {
          "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
          "buffer-deallocation-pipeline,"
          "ember-matmul-to-runtime-call,"
+         "ember-window-to-runtime-call,"
          "func.func(convert-linalg-to-loops),"
          "convert-scf-to-cf,"
          "expand-strided-metadata,"
