@@ -121,7 +121,7 @@ mlir::DialectRegistry& registry() {
 } // namespace
 
 namespace {
-void requireSupported(DType d, bool allowBool, const char* what, size_t index) {
+void requireSupported(DType d, bool allowBool, const std::string& what, size_t index) {
   EMBER_CHECK(d == DType::Float32 || (allowBool && d == DType::Bool), NotImplemented,
               "ember.compile", what, " ", index, " is ", dtype_name(d), "; the compiler handles "
               "float32 tensors (and bool masks inside) so far (run it eagerly, or convert with "
@@ -147,7 +147,9 @@ DType irDType(const Tensor& t) {
 std::string graphToMLIR(const Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.inputs.size(); ++i) requireSupported(g.inputs[i].dtype(), false, "input", i);
   for (size_t i = 0; i < g.steps.size(); ++i)
-    requireSupported(g.steps[i].node->dtype, true, "the result of node", i);
+    requireSupported(g.steps[i].node->dtype, true,
+                     std::string("the result of ember.") + prim_name(g.steps[i].node->prim) +
+                         ", node", i);
   for (size_t i = 0; i < g.outputs.size(); ++i)
     requireSupported(g.outputs[i].dtype(), false, "output", i);
   mlir::MLIRContext ctx(registry());

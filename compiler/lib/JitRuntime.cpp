@@ -1,7 +1,7 @@
 // Functions JIT-compiled code calls: ember's CPU kernels behind MLIR's C interface for memrefs.
 #include "ember/compiler/JitRuntime.h"
 
-#include "RuntimeABI.h"
+#include "ember/compiler/RuntimeABI.h"
 
 #include "ember/kernels/Elementwise.h"
 

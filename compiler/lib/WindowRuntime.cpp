@@ -1,7 +1,7 @@
 // ember.im2col / ember.col2im at run time: ember's threaded CPU kernels behind MLIR's C
 // interface (what ember-window-to-runtime-call emits calls to). Buffers that are not row-major
 // go through a row-major copy.
-#include "RuntimeABI.h"
+#include "ember/compiler/RuntimeABI.h"
 
 #include "ember/kernels/Conv.h"
 
