@@ -76,6 +76,10 @@ std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_im2col_f32)},
           {"_mlir_ciface_ember_cpu_col2im_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_col2im_f32)},
+          {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&_mlir_memref_to_llvm_alloc)},
+          {"_mlir_memref_to_llvm_aligned_alloc",
+           reinterpret_cast<void*>(&_mlir_memref_to_llvm_aligned_alloc)},
+          {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&_mlir_memref_to_llvm_free)},
           {"memrefCopy", reinterpret_cast<void*>(&memrefCopy)}};
 }
 

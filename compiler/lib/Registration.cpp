@@ -44,7 +44,7 @@ const char* cpuLoweringPipeline() {
          "func.func(convert-linalg-to-loops),"
          "convert-scf-to-cf,"
          "expand-strided-metadata,"
-         "finalize-memref-to-llvm,"
+         "finalize-memref-to-llvm{use-generic-functions},"
          "convert-math-to-llvm,"
          "convert-math-to-libm,"
          "convert-to-llvm,"

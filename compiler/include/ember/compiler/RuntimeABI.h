@@ -2,6 +2,7 @@
 // runtime entry points (JitRuntime.cpp, WindowRuntime.cpp). Internal to ember_aot_runtime.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ember::compiler::abi {
@@ -29,3 +30,9 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(ember::compiler::abi::MemRef<2
                                                   int64_t kw, int64_t sh, int64_t sw, int64_t pt,
                                                   int64_t pl, int64_t dh, int64_t dw, int64_t oh,
                                                   int64_t ow);
+
+// memref.alloc / memref.dealloc of compiled code, over ember's caching host allocator
+// (AllocRuntime.cpp; the pipeline's finalize-memref-to-llvm uses MLIR's generic functions).
+extern "C" void* _mlir_memref_to_llvm_alloc(std::size_t size);
+extern "C" void* _mlir_memref_to_llvm_aligned_alloc(std::size_t alignment, std::size_t size);
+extern "C" void _mlir_memref_to_llvm_free(void* ptr);
