@@ -237,3 +237,15 @@ def test_what_does_not_compile_is_a_clear_error():
     # Bad geometry is still the eager op's error, raised while tracing.
     with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input size"):
         ember.compile(lambda t, w: F.conv2d(t, w), fullgraph=True)(x, ember.tensor(rand(3, 2, 7, 7)))
+
+
+def test_lenet_export_round_trip(tmp_path):
+    # The export holds ember.im2col / ember.col2im ops; load_exported JIT-compiles them.
+    rng = np.random.default_rng(3)
+    weights = [ember.tensor(p) for p in lenet_params(rng)]
+    x = ember.tensor(rand(5, 1, 28, 28))
+    path = tmp_path / "lenet.ember"
+    ember.export(lambda t: lenet(t, *weights), (x,), path, input_names=["images"],
+                 output_names=["logits"])
+    model = ember.load_exported(path)
+    np.testing.assert_allclose(model(x).numpy(), lenet(x, *weights).numpy(), rtol=1e-5, atol=1e-5)

@@ -1,6 +1,9 @@
 // The sliding-window entry points compiled code calls (WindowRuntime.cpp): registered for the
 // JIT by name, and equal to ember's kernels on row-major and on strided (non-contiguous)
-// buffers, as MLIR passes them.
+// buffers, as MLIR passes them; and a convolution + pooling training graph compiled from C++.
+#include "ember/Functional.h"
+#include "ember/Graph.h"
+#include "ember/compiler/Compile.h"
 #include "ember/compiler/JitRuntime.h"
 #include "ember/compiler/RuntimeABI.h"
 #include "ember/kernels/Conv.h"
@@ -100,4 +103,39 @@ TEST(WindowRuntime, Col2ImOnRowMajorAndStridedBuffers) {
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t p = 0; p < h * w; ++p)
         ASSERT_EQ(nhwc[(b * h * w + p) * c + ch], want[(b * c + ch) * h * w + p]);
+}
+
+namespace {
+namespace F = ember::nn::functional;
+
+// Loss and gradients of max_pool(relu(conv(x, w, b, stride 1, padding 1))) and avg_pool of it.
+std::vector<ember::Tensor> convPoolStep(const std::vector<ember::Tensor>& in) {
+  ember::Tensor y = ember::relu(F::conv2d(in[0], in[1], in[2], {1}, {1}));
+  ember::Tensor loss = ember::add(ember::sum(ember::mul(F::max_pool2d(y, {2}), F::max_pool2d(y, {2}))),
+                                  ember::sum(F::avg_pool2d(y, {3}, {2}, {1})));
+  std::vector<ember::Tensor> out{loss};
+  for (const ember::Tensor& g : ember::autograd::grad({loss}, {in[0], in[1], in[2]})) out.push_back(g);
+  return out;
+}
+} // namespace
+
+TEST(WindowRuntime, CompiledConvPoolStepEqualsTheGraph) {
+  using namespace ember;
+  Graph g = trace(convPoolStep, {{2, 3, 8, 8}, {4, 3, 3, 3}, {4}}, {true, true, true});
+  auto compiled = compiler::CompiledGraph::compile(g);
+  EXPECT_NE(compiled.ir().find("ember.im2col"), std::string::npos);
+  EXPECT_NE(compiled.ir().find("ember.col2im"), std::string::npos);
+  std::vector<Tensor> in;
+  for (const Shape& s : {Shape{2, 3, 8, 8}, Shape{4, 3, 3, 3}, Shape{4}}) {
+    std::vector<float> v(numel_of(s));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.7f * float(i) + float(s.size()));
+    in.push_back(from_vector(v, s));
+  }
+  auto got = compiled.run(in), want = run_graph(g, in);
+  ASSERT_EQ(got.size(), 4u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i].shape(), want[i].shape());
+    auto a = got[i].to_vector(), b = want[i].to_vector();
+    for (size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], b[j], 1e-4f * (1 + std::fabs(b[j])));
+  }
 }
