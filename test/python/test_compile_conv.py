@@ -249,3 +249,27 @@ def test_lenet_export_round_trip(tmp_path):
                  output_names=["logits"])
     model = ember.load_exported(path)
     np.testing.assert_allclose(model(x).numpy(), lenet(x, *weights).numpy(), rtol=1e-5, atol=1e-5)
+
+
+OTHER_WINDOW_OPS = [
+    ("conv1d", lambda x, w: F.conv1d(x, w, stride=2, padding=1),
+     lambda x, w: TF.conv1d(x, w, stride=2, padding=1), [(2, 3, 11), (4, 3, 3)]),
+    ("max_pool1d", lambda x: F.max_pool1d(x, 3, 2, 1), lambda x: TF.max_pool1d(x, 3, 2, 1),
+     [(2, 3, 11)]),
+    ("avg_pool1d", lambda x: F.avg_pool1d(x, 3, 2, 1), lambda x: TF.avg_pool1d(x, 3, 2, 1),
+     [(2, 3, 11)]),
+    ("unfold", lambda x: F.unfold(x, (2, 3), padding=1, stride=(1, 2)),
+     lambda x: TF.unfold(x, (2, 3), padding=1, stride=(1, 2)), [(2, 3, 6, 7)]),
+    ("fold", lambda c: F.fold(c, (5, 6), (2, 2), stride=2, padding=1),
+     lambda c: TF.fold(c, (5, 6), (2, 2), stride=2, padding=1), [(2, 12, 12)]),
+    ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+     lambda x: TF.adaptive_avg_pool2d(x, (3, 2)), [(2, 3, 7, 5)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,tfn,shapes", OTHER_WINDOW_OPS, ids=[c[0] for c in OTHER_WINDOW_OPS])
+def test_other_window_ops_compile(name, fn, tfn, shapes):
+    arrays = [rand(*s) for s in shapes]
+    if name == "max_pool1d":
+        arrays = [RNG.permutation(np.prod(shapes[0])).reshape(shapes[0]).astype(np.float32)]
+    check(fn, tfn, arrays)
