@@ -19,6 +19,7 @@
 
 #include <chrono>
 
+#include <limits>
 #include <unordered_map>
 
 namespace ember::compiler {
@@ -82,8 +83,26 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   }
   case Prim::Expand:
     return ed::ExpandOp::create(b, loc, type, in[0]);
-  case Prim::Cast: // clone / contiguous of a float32 value: the value itself in SSA form
-    EMBER_CHECK(n.dtype == DType::Float32 && n.inputs[0].dtype() == DType::Float32, NotImplemented,
+  case Prim::Im2Col:
+  case Prim::Col2Im: {
+    // {kh, kw, sh, sw, pad top, pad left, dh, dw, oh, ow, H, W[, fill]}: H and W are the
+    // image's shape in the IR; a fill flag of 1 reads -inf outside the image (max pooling).
+    const Shape& a = n.attrs.ints;
+    auto pair = [&](int i) { return b.getDenseI64ArrayAttr({a[i], a[i + 1]}); };
+    if (n.prim == Prim::Col2Im)
+      return ed::Col2ImOp::create(b, loc, type, in[0], mlir::Value(), pair(0), pair(2), pair(4),
+                                  pair(6), pair(8))
+          ->getResult(0);
+    const bool lowest = a.size() == 13 && a[12] == 1;
+    const float fill = lowest ? -std::numeric_limits<float>::infinity() : 0.0f;
+    return ed::Im2ColOp::create(b, loc, type, in[0], mlir::Value(), pair(0), pair(2), pair(4),
+                                pair(6), pair(8), b.getF32FloatAttr(fill))
+        ->getResult(0);
+  }
+  case Prim::Cast: // clone / contiguous of a float32 value: the value itself in SSA form; a bool
+                   // mask arrives as 0.0 / 1.0 (operands are cast to float32 on the way in)
+    EMBER_CHECK(n.dtype == DType::Float32 && (n.inputs[0].dtype() == DType::Float32 ||
+                                              n.inputs[0].dtype() == DType::Bool), NotImplemented,
                 "ember.compile", "a conversion from ", dtype_name(n.inputs[0].dtype()), " to ",
                 dtype_name(n.dtype), " does not compile yet (graph values are float32); convert "
                 "outside the compiled function");
@@ -105,7 +124,7 @@ mlir::DialectRegistry& registry() {
 } // namespace
 
 namespace {
-void requireSupported(DType d, bool allowBool, const char* what, size_t index) {
+void requireSupported(DType d, bool allowBool, const std::string& what, size_t index) {
   EMBER_CHECK(d == DType::Float32 || (allowBool && d == DType::Bool), NotImplemented,
               "ember.compile", what, " ", index, " is ", dtype_name(d), "; the compiler handles "
               "float32 tensors (and bool masks inside) so far (run it eagerly, or convert with "
@@ -131,7 +150,9 @@ DType irDType(const Tensor& t) {
 std::string graphToMLIR(const Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.inputs.size(); ++i) requireSupported(g.inputs[i].dtype(), false, "input", i);
   for (size_t i = 0; i < g.steps.size(); ++i)
-    requireSupported(g.steps[i].node->dtype, true, "the result of node", i);
+    requireSupported(g.steps[i].node->dtype, true,
+                     std::string("the result of ember.") + prim_name(g.steps[i].node->prim) +
+                         ", node", i);
   for (size_t i = 0; i < g.outputs.size(); ++i)
     requireSupported(g.outputs[i].dtype(), false, "output", i);
   mlir::MLIRContext ctx(registry());

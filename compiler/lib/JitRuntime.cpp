@@ -1,6 +1,8 @@
 // Functions JIT-compiled code calls: ember's CPU kernels behind MLIR's C interface for memrefs.
 #include "ember/compiler/JitRuntime.h"
 
+#include "ember/compiler/RuntimeABI.h"
+
 #include "ember/kernels/Elementwise.h"
 #include "ember/runtime/ThreadPool.h"
 
@@ -12,14 +14,7 @@
 
 namespace {
 
-template <int N>
-struct MemRef {
-  float* allocated;
-  float* aligned;
-  int64_t offset;
-  int64_t sizes[N];
-  int64_t strides[N];
-};
+using ember::compiler::abi::MemRef;
 
 // MLIR's unranked memref (memrefCopy's arguments).
 struct UnrankedMemRef {
@@ -90,6 +85,14 @@ namespace ember::compiler {
 std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
   return {{"_mlir_ciface_ember_cpu_matmul_acc_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_acc_f32)},
+          {"_mlir_ciface_ember_cpu_im2col_f32",
+           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_im2col_f32)},
+          {"_mlir_ciface_ember_cpu_col2im_f32",
+           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_col2im_f32)},
+          {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&_mlir_memref_to_llvm_alloc)},
+          {"_mlir_memref_to_llvm_aligned_alloc",
+           reinterpret_cast<void*>(&_mlir_memref_to_llvm_aligned_alloc)},
+          {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&_mlir_memref_to_llvm_free)},
           {"memrefCopy", reinterpret_cast<void*>(&memrefCopy)},
           {"ember_parallel_for", reinterpret_cast<void*>(&ember_parallel_for)}};
 }

@@ -237,6 +237,8 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
     bool unsupported = false;
     getOperation().walk([&](Operation* op) {
       if (!isa<ed::EmberDialect>(op->getDialect()) || op->getParentOfType<ed::FusionOp>()) return;
+      // Sliding-window ops bufferize themselves; ember-window-to-runtime-call lowers them.
+      if (isa<ed::Im2ColOp, ed::Col2ImOp>(op)) return;
       for (Type t : op->getResultTypes())
         if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape()) {
           op->emitError() << "ember-lower-to-linalg: cannot lower '" << op->getName()

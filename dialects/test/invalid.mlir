@@ -105,3 +105,51 @@ func.func @bitwise_on_floats(%a: tensor<3xf32>) {
   %0 = ember.bitwise_and %a, %a : tensor<3xf32>, tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @im2col_wrong_columns(%x: tensor<2x3x9x9xf32>) {
+  // expected-error @+1 {{'ember.im2col' op columns of 'tensor<2x3x9x9xf32>' with kernel 2x2 and output size 5x5 are [12, 50], got 'tensor<12x49xf32>'}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<12x49xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_zero_stride(%x: tensor<2x3x9x9xf32>) {
+  // expected-error @+1 {{'ember.im2col' op stride must hold two values of at least 1}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 0, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<12x50xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_not_an_image(%x: tensor<3x9x9xf32>) {
+  // expected-error @+1 {{'ember.im2col' op expects an image [N, C, H, W] and columns [C*kh*kw, N*oh*ow]}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<3x9x9xf32> -> tensor<12x25xf32>
+  return
+}
+
+// -----
+
+func.func @col2im_wrong_image(%c: tensor<12x50xf32>) {
+  // expected-error @+1 {{'ember.col2im' op columns of 'tensor<2x4x9x9xf32>' with kernel 2x2 and output size 5x5 are [16, 50], got 'tensor<12x50xf32>'}}
+  %0 = ember.col2im %c {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<12x50xf32> -> tensor<2x4x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_memref_without_output(%x: memref<2x3x9x9xf32>) {
+  // expected-error @+1 {{'ember.im2col' op on memrefs writes into an output memref and has no result}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32> -> tensor<12x50xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_f64(%x: tensor<2x3x9x9xf64>) {
+  // expected-error @+1 {{must be ranked tensor of 32-bit float values or memref of 32-bit float values}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf64> -> tensor<12x50xf32>
+  return
+}

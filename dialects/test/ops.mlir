@@ -67,3 +67,17 @@ func.func @tests_and_bits(%x: tensor<2x3xf32>, %i: tensor<3xi64>, %m: tensor<2x3
   %5 = ember.bitwise_not %4 : tensor<2x3xi1>
   return %5 : tensor<2x3xi1>
 }
+
+// Sliding windows: the tensor form (imported) and the memref form (after bufferization).
+// CHECK-LABEL: func.func @windows
+func.func @windows(%x: tensor<2x3x9x9xf32>, %m: memref<2x3x9x9xf32>, %c: memref<12x50xf32>) -> tensor<2x3x9x9xf32> {
+  // CHECK: %[[C:.*]] = ember.im2col %{{.*}} {dilation = array<i64: 1, 3>, kernel = array<i64: 2, 2>, output_size = array<i64: 5, 5>, padding = array<i64: 1, 0>, stride = array<i64: 2, 2>} : tensor<2x3x9x9xf32> -> tensor<12x50xf32>
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<12x50xf32>
+  // CHECK: ember.col2im %[[C]] {{.*}} : tensor<12x50xf32> -> tensor<2x3x9x9xf32>
+  %1 = ember.col2im %0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<12x50xf32> -> tensor<2x3x9x9xf32>
+  // CHECK: ember.im2col %{{.*}} into %{{.*}} {{{.*}}pad_value = 0xFF800000 : f32{{.*}}} : memref<2x3x9x9xf32> into memref<12x50xf32>
+  ember.im2col %m into %c {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>, pad_value = 0xFF800000 : f32} : memref<2x3x9x9xf32> into memref<12x50xf32>
+  // CHECK: ember.col2im %{{.*}} into %{{.*}} {{.*}} : memref<12x50xf32> into memref<2x3x9x9xf32>
+  ember.col2im %c into %m {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<12x50xf32> into memref<2x3x9x9xf32>
+  return %1 : tensor<2x3x9x9xf32>
+}

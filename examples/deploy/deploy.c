@@ -1,6 +1,7 @@
-/* Deploys the Fashion-MNIST model compiled by ember-compile (--name fmnist): reads the test set
- * (the IDX files, gunzipped through `gzip -dc`), normalises the images as the training script
- * does, runs the model batch by batch through its C API and prints the accuracy and latency.
+/* Deploys the Fashion-MNIST model (LeNet-5 in the demo, or an MLP) compiled by ember-compile
+ * (--name fmnist): reads the test set (the IDX files, gunzipped through `gzip -dc`), normalises
+ * the images as the training script does, runs the model batch by batch through its C API and
+ * prints the accuracy and latency.
  *
  *   cc deploy.c -I OUT -L OUT -lfmnist -lm -o deploy && LD_LIBRARY_PATH=OUT ./deploy [DATA_DIR]
  */
@@ -44,10 +45,13 @@ int main(int argc, char** argv) {
     fprintf(stderr, "cannot read the Fashion-MNIST test set from %s\n", dir);
     return 1;
   }
+  /* [batch, 784] (an MLP) or [batch, 1, 28, 28] (LeNet): the pixels per image either way. */
   const int64_t batch = fmnist_input_shape(0)[0], classes = fmnist_output_shape(0)[1];
-  if (fmnist_input_shape(0)[1] != pixels) {
+  int64_t per_image = 1;
+  for (int64_t d = 1; d < fmnist_input_rank(0); ++d) per_image *= fmnist_input_shape(0)[d];
+  if (per_image != pixels) {
     fprintf(stderr, "the model takes %lld pixels per image, the data has %lld\n",
-            (long long)fmnist_input_shape(0)[1], (long long)pixels);
+            (long long)per_image, (long long)pixels);
     return 1;
   }
   fmnist_session* s = fmnist_create();

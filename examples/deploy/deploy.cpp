@@ -1,5 +1,6 @@
-// The C++ deployment of the Fashion-MNIST model compiled by ember-compile (--name fmnist): the C
-// API behind a small RAII class, the test set read with `gzip -dc`, accuracy printed.
+// The C++ deployment of the Fashion-MNIST model (LeNet-5 in the demo, or an MLP) compiled by
+// ember-compile (--name fmnist): the C API behind a small RAII class, the test set read with
+// `gzip -dc`, accuracy printed.
 //
 //   c++ -std=c++17 deploy.cpp -I OUT -L OUT -lfmnist -o deploy_cpp && LD_LIBRARY_PATH=OUT ./deploy_cpp
 #include "fmnist.h"
@@ -51,7 +52,12 @@ int main(int argc, char** argv) {
     const auto images = read_idx(dir + "/t10k-images-idx3-ubyte.gz", 16);
     const auto labels = read_idx(dir + "/t10k-labels-idx1-ubyte.gz", 8);
     Model model;
-    const int64_t batch = model.input_shape()[0], pixels = model.input_shape()[1];
+    // [batch, 784] (an MLP) or [batch, 1, 28, 28] (LeNet): the pixels per image either way.
+    const std::vector<int64_t> shape = model.input_shape();
+    const int64_t batch = shape[0];
+    int64_t pixels = 1;
+    for (size_t d = 1; d < shape.size(); ++d) pixels *= shape[d];
+    if (pixels != 28 * 28) throw std::runtime_error("the model does not take 28x28 images");
     std::vector<float> x(size_t(batch * pixels));
     int64_t correct = 0, seen = 0;
     double seconds = 0;

@@ -83,7 +83,8 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     Tensor gk = n.attrs.keepdim ? g : reshape(g, kept);
     Tensor r = apply(n.prim, {a}, {n.attrs.ints, true});
     if (n.prim == Prim::Prod) return {div(mul(expand(gk, a.shape()), expand(r, a.shape())), a)};
-    Tensor hit = eq(a, r);
+    // The mask in g's dtype, so the count is too (and the rule compiles: no int64 sum).
+    Tensor hit = cast(eq(a, r), g.dtype());
     Tensor count = sum(hit, n.attrs.ints, true);
     return {mul(div(expand(gk, a.shape()), count), hit)};
   }

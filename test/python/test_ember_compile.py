@@ -139,20 +139,29 @@ def test_cli_help_and_errors(compiled, tmp_path):
     assert not (tmp_path / "o" / "libtiny.so").exists()  # failures leave no partial output
 
 
-def test_deploy_examples_on_fashion_mnist(tmp_path):
+@pytest.mark.parametrize("model", ["lenet", "mlp"])
+def test_deploy_examples_on_fashion_mnist(tmp_path, model):
+    # The demo's path: train (compiled step) -> export -> ember-compile -> the C and C++ programs.
     if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
         pytest.skip("Debian's dataset-fashion-mnist is not installed")
-    r = run("python3", os.path.join(ROOT, "examples", "mlp", "train_fashion_mnist.py"), "--steps", "150",
-            "--out", tmp_path, env=dict(os.environ))
+    script = os.path.join(ROOT, "examples", model, "train_fashion_mnist.py")
+    args = ["--steps", "100", "--skip-eager", "--export-batch", "500"] if model == "lenet" else ["--steps", "150"]
+    r = run("python3", script, *args, "--out", tmp_path, env=dict(os.environ))
     assert r.returncode == 0, r.stderr
     reloaded = float(r.stdout.strip().rsplit(" ", 1)[-1])
-    r = run("bash", os.path.join(ROOT, "examples", "deploy", "run.sh"), tmp_path / "mlp.ember",
+    r = run("bash", os.path.join(ROOT, "examples", "deploy", "run.sh"), tmp_path / f"{model}.ember",
             tmp_path / "deploy", BUILD)
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if l.startswith("deployed")]
     assert len(lines) == 2
     for line in lines:  # the deployed library scores exactly what the reloaded export did
         assert abs(float(line.split("accuracy ")[1].split()[0]) - reloaded) < 1e-4, line
+        assert "on 10000 test images" in line
+    # The library needs only the C/C++ runtime (no MLIR, LLVM, Python or ember library).
+    needed = {l.split("[")[1].rstrip("]") for l in
+              run("readelf", "-d", tmp_path / "deploy" / "libfmnist.so").stdout.splitlines()
+              if "(NEEDED)" in l}
+    assert needed and needed <= ALLOWED, needed
 
 
 FILE_MAIN = r"""

@@ -2,6 +2,8 @@
 // IR (the importer's output), for lit tests and for looking at what tracing records.
 //   ember-import mlp             forward of relu(x @ w1 + b1) @ w2
 //   ember-import mlp-train-step  loss, gradients (autograd transform) and the SGD update
+//   ember-import conv-pool       max_pool2d(relu(conv2d(x, w, b, padding=1)), 2)
+#include "ember/Functional.h"
 #include "ember/Graph.h"
 #include "ember/Ops.h"
 #include "ember/compiler/Compile.h"
@@ -28,6 +30,10 @@ std::vector<Tensor> trainStep(const std::vector<Tensor>& in) {
   return out;
 }
 
+std::vector<Tensor> convPool(const std::vector<Tensor>& in) {
+  return {nn::functional::max_pool2d(relu(nn::functional::conv2d(in[0], in[1], in[2], {1}, {1})), {2})};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -37,8 +43,9 @@ int main(int argc, char** argv) {
     Graph g;
     if (which == "mlp") g = trace(mlp, shapes);
     else if (which == "mlp-train-step") g = trace(trainStep, shapes, {false, true, true, true});
+    else if (which == "conv-pool") g = trace(convPool, {{2, 3, 8, 8}, {4, 3, 3, 3}, {4}});
     else {
-      std::fprintf(stderr, "usage: ember-import mlp|mlp-train-step\n");
+      std::fprintf(stderr, "usage: ember-import mlp|mlp-train-step|conv-pool\n");
       return 2;
     }
     std::fputs(compiler::graphToMLIR(g).c_str(), stdout);

@@ -84,4 +84,19 @@ def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"
   ];
 }
 
+def WindowToRuntimeCall : Pass<"ember-window-to-runtime-call", "mlir::ModuleOp"> {
+  let summary = "Call ember's CPU im2col/col2im kernels for ember.im2col/ember.col2im on memrefs";
+  let description = [{
+    After bufferization, replaces each `ember.im2col` and `ember.col2im` in memref form with a
+    call to `ember_cpu_im2col_f32` / `ember_cpu_col2im_f32`, ember's threaded sliding-window
+    kernels (`kernels/cpu/Conv.cpp`), passing the memrefs (cast to fully dynamic strided
+    layouts: the kernels copy non-row-major buffers) and the window geometry as i64 scalars
+    (kh, kw, sh, sw, pad top, pad left, dh, dw, oh, ow) and, for im2col, the f32 value read
+    outside the image. The JIT and the AOT runtime library resolve the symbols
+    (`compiler::cpuRuntimeSymbols`). Tensor-form ops are left alone.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 #endif // EMBER_COMPILER_PASSES_TD

@@ -254,4 +254,6 @@ def Ember_YieldOp : Ember_Op<"yield", [Pure, Terminator, HasParent<"FusionOp">]>
   let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
+include "ember/dialects/EmberWindowOps.td"
+
 #endif // EMBER_OPS_TD

@@ -1,0 +1,97 @@
+// ember.im2col / ember.col2im at run time: ember's threaded CPU kernels behind MLIR's C
+// interface (what ember-window-to-runtime-call emits calls to). Buffers that are not row-major
+// go through a row-major copy.
+#include "ember/compiler/RuntimeABI.h"
+
+#include "ember/kernels/Conv.h"
+
+#include <vector>
+
+using ember::compiler::abi::MemRef;
+
+namespace {
+
+template <int N>
+bool rowMajor(const MemRef<N>* m) {
+  int64_t expect = 1;
+  for (int i = N - 1; i >= 0; --i) {
+    if (m->sizes[i] != 1 && m->strides[i] != expect) return false;
+    expect *= m->sizes[i];
+  }
+  return true;
+}
+
+template <int N>
+int64_t numel(const MemRef<N>* m) {
+  int64_t n = 1;
+  for (int i = 0; i < N; ++i) n *= m->sizes[i];
+  return n;
+}
+
+// Visits every element of `m` in row-major order with its offset from `m`'s base.
+template <int N, typename F>
+void forEach(const MemRef<N>* m, F f) {
+  const int64_t total = numel(m);
+  int64_t idx[N] = {};
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t off = m->offset;
+    for (int i = 0; i < N; ++i) off += idx[i] * m->strides[i];
+    f(k, off);
+    for (int i = N - 1; i >= 0; --i) {
+      if (++idx[i] < m->sizes[i]) break;
+      idx[i] = 0;
+    }
+  }
+}
+
+// The input as a row-major array: the buffer itself, or a packed copy in `keep`.
+template <int N>
+const float* packed(const MemRef<N>* m, std::vector<float>& keep) {
+  if (rowMajor(m)) return m->aligned + m->offset;
+  keep.resize(numel(m));
+  forEach(m, [&](int64_t k, int64_t off) { keep[k] = m->aligned[off]; });
+  return keep.data();
+}
+
+// Runs `kernel(out)` into `m` directly, or into a row-major scratch copied out after.
+template <int N, typename F>
+void intoOutput(MemRef<N>* m, F kernel) {
+  if (rowMajor(m)) return kernel(m->aligned + m->offset);
+  std::vector<float> tmp(numel(m));
+  kernel(tmp.data());
+  forEach(m, [&](int64_t k, int64_t off) { m->aligned[off] = tmp[k]; });
+}
+
+ember::kernels::Window2d geometry(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt,
+                                  int64_t pl, int64_t dh, int64_t dw, int64_t oh, int64_t ow,
+                                  const MemRef<4>* image) {
+  return {kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, image->sizes[2], image->sizes[3]};
+}
+
+} // namespace
+
+extern "C" void _mlir_ciface_ember_cpu_im2col_f32(MemRef<4>* image, MemRef<2>* cols, int64_t kh,
+                                                  int64_t kw, int64_t sh, int64_t sw, int64_t pt,
+                                                  int64_t pl, int64_t dh, int64_t dw, int64_t oh,
+                                                  int64_t ow, float fill) {
+  if (numel(cols) == 0) return;
+  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, image);
+  std::vector<float> keep;
+  const float* img = packed(image, keep);
+  intoOutput(cols, [&](float* out) {
+    ember::kernels::im2col(img, out, image->sizes[0], image->sizes[1], g, fill);
+  });
+}
+
+extern "C" void _mlir_ciface_ember_cpu_col2im_f32(MemRef<2>* cols, MemRef<4>* image, int64_t kh,
+                                                  int64_t kw, int64_t sh, int64_t sw, int64_t pt,
+                                                  int64_t pl, int64_t dh, int64_t dw, int64_t oh,
+                                                  int64_t ow) {
+  if (numel(image) == 0) return;
+  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, image);
+  std::vector<float> keep;
+  const float* in = packed(cols, keep);
+  intoOutput(image, [&](float* out) {
+    ember::kernels::col2im(in, out, image->sizes[0], image->sizes[1], g);
+  });
+}

@@ -1,0 +1,29 @@
+// RUN: ember-opt %s --ember-cpu-pipeline | FileCheck %s
+// A convolution (im2col + matmul) and its input gradient (matmul + col2im) go all the way to
+// the LLVM dialect: the window ops become calls of ember's kernels through the C interface, and
+// temporaries come from ember's caching host allocator (MLIR's generic allocation functions).
+
+// CHECK-NOT: llvm.func @malloc
+// CHECK-LABEL: llvm.func @conv
+// CHECK-NOT: ember.
+// CHECK: llvm.call @_mlir_memref_to_llvm_alloc
+// CHECK: llvm.call @{{.*}}ember_cpu_im2col_f32
+// CHECK: llvm.call @{{.*}}ember_cpu_matmul_acc_f32
+// CHECK: llvm.call @_mlir_memref_to_llvm_free
+// CHECK: llvm.return
+func.func @conv(%x: tensor<2x3x9x9xf32>, %w: tensor<4x12xf32>) -> tensor<4x50xf32> {
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<12x50xf32>
+  %1 = ember.matmul %w, %0 : tensor<4x12xf32>, tensor<12x50xf32>
+  return %1 : tensor<4x50xf32>
+}
+
+// CHECK-LABEL: llvm.func @conv_input_grad
+// CHECK-NOT: ember.
+// CHECK: llvm.call @{{.*}}ember_cpu_matmul_acc_f32
+// CHECK: llvm.call @{{.*}}ember_cpu_col2im_f32
+// CHECK: llvm.return
+func.func @conv_input_grad(%g: tensor<4x50xf32>, %wt: tensor<12x4xf32>) -> tensor<2x3x9x9xf32> {
+  %0 = ember.matmul %wt, %g : tensor<12x4xf32>, tensor<4x50xf32>
+  %1 = ember.col2im %0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<12x50xf32> -> tensor<2x3x9x9xf32>
+  return %1 : tensor<2x3x9x9xf32>
+}

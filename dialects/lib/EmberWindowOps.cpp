@@ -1,0 +1,124 @@
+// ember.im2col and ember.col2im: verifiers, memory effects and bufferization (the tensor form
+// becomes the memref form writing into a new buffer; ember-window-to-runtime-call then calls
+// ember's CPU kernels for it).
+#include "ember/dialects/EmberDialect.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::bufferization;
+using namespace ember::dialect;
+
+namespace {
+
+// Either a tensor input with a tensor result (value semantics), or a memref input written into
+// a memref output (after bufferization).
+LogicalResult verifyForm(Operation* op, Value input, Value output, Value result) {
+  const bool tensors = isa<RankedTensorType>(input.getType());
+  if (tensors && (output || !result))
+    return op->emitOpError("on tensors takes no output operand and has a result");
+  if (!tensors && (!output || result))
+    return op->emitOpError("on memrefs writes into an output memref and has no result");
+  return success();
+}
+
+template <typename OpT>
+LogicalResult verifyGeometry(OpT op, ShapedType image, ShapedType cols) {
+  auto pair = [&](ArrayRef<int64_t> v, StringRef name, int64_t least) -> LogicalResult {
+    if (v.size() != 2 || v[0] < least || v[1] < least)
+      return op.emitOpError(name) << " must hold two values of at least " << least;
+    return success();
+  };
+  if (failed(pair(op.getKernel(), "kernel", 1)) || failed(pair(op.getStride(), "stride", 1)) ||
+      failed(pair(op.getPadding(), "padding", 0)) || failed(pair(op.getDilation(), "dilation", 1)) ||
+      failed(pair(op.getOutputSize(), "output_size", 1)))
+    return failure();
+  if (image.getRank() != 4 || cols.getRank() != 2)
+    return op.emitOpError("expects an image [N, C, H, W] and columns [C*kh*kw, N*oh*ow], got ")
+           << image << " and " << cols;
+  if (!image.hasStaticShape() || !cols.hasStaticShape())
+    return op.emitOpError("needs static shapes, got ") << image << " and " << cols;
+  ArrayRef<int64_t> k = op.getKernel(), o = op.getOutputSize();
+  const int64_t rows = image.getDimSize(1) * k[0] * k[1];
+  const int64_t len = image.getDimSize(0) * o[0] * o[1];
+  if (cols.getDimSize(0) != rows || cols.getDimSize(1) != len)
+    return op.emitOpError("columns of ")
+           << image << " with kernel " << k[0] << "x" << k[1] << " and output size " << o[0] << "x"
+           << o[1] << " are [" << rows << ", " << len << "], got " << cols;
+  return success();
+}
+
+void windowEffects(Operation* op,
+                   SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& effects) {
+  if (op->getNumResults()) return; // tensor form: value semantics
+  effects.emplace_back(MemoryEffects::Read::get(), &op->getOpOperand(0),
+                       SideEffects::DefaultResource::get());
+  effects.emplace_back(MemoryEffects::Write::get(), &op->getOpOperand(1),
+                       SideEffects::DefaultResource::get());
+}
+
+FailureOr<BufferLikeType> resultBufferType(Value value) {
+  auto t = cast<RankedTensorType>(value.getType());
+  return cast<BufferLikeType>(MemRefType::get(t.getShape(), t.getElementType()));
+}
+
+// The memref form: the input's buffer read, a new identity-layout buffer written.
+LogicalResult bufferizeWindow(Operation* op, RewriterBase& rewriter,
+                              const BufferizationOptions& options, BufferizationState& state) {
+  FailureOr<Value> in = getBuffer(rewriter, op->getOperand(0), options, state);
+  if (failed(in)) return failure();
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  FailureOr<Value> out = options.createAlloc(
+      rewriter, op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()), {});
+  if (failed(out)) return failure();
+  OperationState st(op->getLoc(), op->getName());
+  st.addOperands({*in, *out});
+  st.propertiesAttr = op->getPropertiesAsAttribute();
+  st.addAttributes(op->getDiscardableAttrDictionary().getValue());
+  rewriter.create(st);
+  replaceOpWithBufferizedValues(rewriter, op, *out);
+  return success();
+}
+
+Value resultOrOutput(Operation* op) {
+  return op->getNumResults() ? op->getResult(0) : op->getOperand(1);
+}
+
+} // namespace
+
+#define EMBER_WINDOW_OP_INTERFACES(Op)                                                          \
+  void Op::getEffects(                                                                          \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& effects) {           \
+    windowEffects(getOperation(), effects);                                                     \
+  }                                                                                             \
+  bool Op::bufferizesToAllocation(Value) { return true; }                                       \
+  bool Op::bufferizesToMemoryRead(OpOperand&, const AnalysisState&) { return true; }            \
+  bool Op::bufferizesToMemoryWrite(OpOperand&, const AnalysisState&) { return false; }          \
+  AliasingValueList Op::getAliasingValues(OpOperand&, const AnalysisState&) { return {}; }      \
+  FailureOr<BufferLikeType> Op::getBufferType(Value value, const BufferizationOptions&,         \
+                                              const BufferizationState&,                        \
+                                              SmallVector<Value>&) {                            \
+    return resultBufferType(value);                                                             \
+  }                                                                                             \
+  LogicalResult Op::bufferize(RewriterBase& rewriter, const BufferizationOptions& options,      \
+                              BufferizationState& state) {                                      \
+    return bufferizeWindow(getOperation(), rewriter, options, state);                           \
+  }
+
+EMBER_WINDOW_OP_INTERFACES(Im2ColOp)
+EMBER_WINDOW_OP_INTERFACES(Col2ImOp)
+#undef EMBER_WINDOW_OP_INTERFACES
+
+LogicalResult Im2ColOp::verify() {
+  if (failed(verifyForm(*this, getInput(), getOutput(), getResult()))) return failure();
+  return verifyGeometry(*this, cast<ShapedType>(getInput().getType()),
+                        cast<ShapedType>(resultOrOutput(*this).getType()));
+}
+
+LogicalResult Col2ImOp::verify() {
+  if (failed(verifyForm(*this, getInput(), getOutput(), getResult()))) return failure();
+  return verifyGeometry(*this, cast<ShapedType>(resultOrOutput(*this).getType()),
+                        cast<ShapedType>(getInput().getType()));
+}

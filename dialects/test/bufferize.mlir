@@ -1,0 +1,16 @@
+// RUN: ember-opt %s --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" | FileCheck %s
+// ember.im2col / ember.col2im bufferize themselves: the input's buffer is read and the result
+// is written into a new buffer (the memref form).
+
+// CHECK-LABEL: func.func @conv_columns
+// CHECK-SAME: (%[[X:.*]]: memref<2x3x9x9xf32>) -> memref<2x3x9x9xf32>
+func.func @conv_columns(%x: tensor<2x3x9x9xf32>) -> tensor<2x3x9x9xf32> {
+  // CHECK: %[[C:.*]] = memref.alloc() {{.*}}: memref<12x50xf32>
+  // CHECK: ember.im2col %[[X]] into %[[C]] {{.*}} : memref<2x3x9x9xf32> into memref<12x50xf32>
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<12x50xf32>
+  // CHECK: %[[I:.*]] = memref.alloc() {{.*}}: memref<2x3x9x9xf32>
+  // CHECK: ember.col2im %[[C]] into %[[I]] {{.*}} : memref<12x50xf32> into memref<2x3x9x9xf32>
+  %1 = ember.col2im %0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<12x50xf32> -> tensor<2x3x9x9xf32>
+  // CHECK: return %[[I]]
+  return %1 : tensor<2x3x9x9xf32>
+}
