@@ -1,5 +1,6 @@
 // Ahead-of-time compilation to an object file; MLIR and LLVM failures become ember::Error here.
 #include "ember/compiler/Aot.h"
+#include "ember/compiler/Optimize.h"
 
 #include "ember/compiler/Registration.h"
 #include "ember/runtime/Error.h"
@@ -122,8 +123,7 @@ AotFunction emitObject(const std::string& ir, const std::string& function,
   for (llvm::Function& f : *llvmModule)
     if (!f.isDeclaration() && &f != entry) f.setLinkage(llvm::GlobalValue::InternalLinkage);
 
-  auto optimize = mlir::makeOptimizingTransformer(unsigned(optLevel), 0, machine.get());
-  if (llvm::Error err = optimize(llvmModule.get())) {
+  if (llvm::Error err = optimizeModule(*llvmModule, machine.get(), unsigned(optLevel))) {
     std::string text;
     llvm::raw_string_ostream os(text);
     os << err;

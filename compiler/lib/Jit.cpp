@@ -3,6 +3,7 @@
 
 #include "ember/compiler/JitCache.h"
 #include "ember/compiler/JitRuntime.h"
+#include "ember/compiler/Optimize.h"
 #include "ember/compiler/Registration.h"
 #include "ember/runtime/Error.h"
 
@@ -239,7 +240,8 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   if (!hostMachine)
     fail(ErrorKind::Runtime, "compiler.jit", "no LLVM target for the host CPU: ",
          llvmErrorText(hostMachine.takeError()));
-  auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, hostMachine->get());
+  llvm::TargetMachine* machine = hostMachine->get();
+  auto optimize = [machine](llvm::Module* m) { return optimizeModule(*m, machine, 3); };
   auto optimizeAndDump = [&](llvm::Module* m) -> llvm::Error {
     if (llvm::Error err = writeFile(dumpDir + "/llvm.ll", printLLVM(*m))) return err;
     if (llvm::Error err = optimize(m)) return err;

@@ -24,21 +24,45 @@ struct UnrankedMemRef {
 
 } // namespace
 
-// External linkage: ahead-of-time libraries (ember-compile) link these by name.
-extern "C" void _mlir_ciface_ember_cpu_matmul_acc_f32(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
-  const int64_t m = a->sizes[0], k = a->sizes[1], n = b->sizes[1];
-  const float* pa = a->aligned + a->offset;
-  const float* pb = b->aligned + b->offset;
-  float* pc = c->aligned + c->offset;
-  const bool rowMajor = a->strides[1] == 1 && a->strides[0] == k && b->strides[1] == 1 &&
-                        b->strides[0] == n && c->strides[1] == 1 && c->strides[0] == n;
-  if (rowMajor) return ember::kernels::matmul_acc_f32(pa, pb, pc, m, k, n);
+namespace {
+
+// c[m,n] += a[m,k] @ b[k,n] for one slice, each operand given by its pointer and strides.
+// ember's GEMM kernel reads A by any strides and B row-major or transposed (B^T row-major);
+// it writes a row-major C. Other layouts take a plain loop.
+void gemmAcc(const float* a, const int64_t* as, const float* b, const int64_t* bs, float* c,
+             const int64_t* cs, int64_t m, int64_t k, int64_t n) {
+  if (m == 0 || n == 0 || k == 0) return;
+  // (The stride of a size-1 dimension never matters.)
+  const bool cRowMajor = (cs[1] == 1 || n == 1) && (cs[0] == n || m == 1);
+  if (cRowMajor && (bs[1] == 1 || n == 1))
+    return ember::kernels::matmul_acc_f32_strided(a, as[0], as[1], b, false, bs[0], c, m, k, n);
+  if (cRowMajor && (bs[0] == 1 || k == 1))
+    return ember::kernels::matmul_acc_f32_strided(a, as[0], as[1], b, true, bs[1], c, m, k, n);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t p = 0; p < k; ++p) {
-      const float av = pa[i * a->strides[0] + p * a->strides[1]];
-      for (int64_t j = 0; j < n; ++j)
-        pc[i * c->strides[0] + j * c->strides[1]] += av * pb[p * b->strides[0] + j * b->strides[1]];
+      const float av = a[i * as[0] + p * as[1]];
+      for (int64_t j = 0; j < n; ++j) c[i * cs[0] + j * cs[1]] += av * b[p * bs[0] + j * bs[1]];
     }
+}
+
+} // namespace
+
+// External linkage: ahead-of-time libraries (ember-compile) link these by name.
+// linalg.matmul (C += A @ B) on f32 memrefs of any strided layout.
+extern "C" void _mlir_ciface_ember_cpu_matmul_acc_f32(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
+  gemmAcc(a->aligned + a->offset, a->strides, b->aligned + b->offset, b->strides,
+          c->aligned + c->offset, c->strides, a->sizes[0], a->sizes[1], b->sizes[1]);
+}
+
+// linalg.batch_matmul (C[i] += A[i] @ B[i]) on f32 memrefs of any strided layout: one GEMM per
+// batch entry (each is threaded inside).
+extern "C" void _mlir_ciface_ember_cpu_batch_matmul_acc_f32(MemRef<3>* a, MemRef<3>* b,
+                                                            MemRef<3>* c) {
+  const int64_t batch = a->sizes[0], m = a->sizes[1], k = a->sizes[2], n = b->sizes[2];
+  for (int64_t i = 0; i < batch; ++i)
+    gemmAcc(a->aligned + a->offset + i * a->strides[0], a->strides + 1,
+            b->aligned + b->offset + i * b->strides[0], b->strides + 1,
+            c->aligned + c->offset + i * c->strides[0], c->strides + 1, m, k, n);
 }
 
 // MLIR's strided memref copy (lowered memref.copy of non-contiguous memrefs calls it).
@@ -85,6 +109,8 @@ namespace ember::compiler {
 std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
   return {{"_mlir_ciface_ember_cpu_matmul_acc_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_acc_f32)},
+          {"_mlir_ciface_ember_cpu_batch_matmul_acc_f32",
+           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_batch_matmul_acc_f32)},
           {"_mlir_ciface_ember_cpu_im2col_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_im2col_f32)},
           {"_mlir_ciface_ember_cpu_col2im_f32",

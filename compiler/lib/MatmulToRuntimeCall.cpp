@@ -1,4 +1,5 @@
-// ember-matmul-to-runtime-call: f32 linalg.matmul on memrefs -> call @ember_cpu_matmul_acc_f32.
+// ember-matmul-to-runtime-call: f32 linalg.matmul / linalg.batch_matmul on memrefs -> calls of
+// ember's GEMM (@ember_cpu_matmul_acc_f32 / @ember_cpu_batch_matmul_acc_f32).
 #include "ember/compiler/Passes.h"
 
 #include "mlir/IR/SymbolTable.h"
@@ -12,46 +13,55 @@ using namespace mlir;
 
 namespace {
 
-constexpr const char* kCallee = "ember_cpu_matmul_acc_f32";
-
-bool isF32Matrix(Value v) {
+bool isF32MemRef(Value v, int64_t rank) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getRank() == 2 && type.getElementType().isF32();
+  return type && type.getRank() == rank && type.getElementType().isF32();
+}
+
+// memref<?x...xf32, strided<[?, ...], offset: ?>>: what the runtime entry points take (the
+// memref descriptor carries the actual layout).
+MemRefType anyStrided(MLIRContext* ctx, int64_t rank) {
+  SmallVector<int64_t> dyn(rank, ShapedType::kDynamic);
+  return MemRefType::get(dyn, Float32Type::get(ctx),
+                         StridedLayoutAttr::get(ctx, ShapedType::kDynamic, dyn));
+}
+
+func::FuncOp declare(ModuleOp module, StringRef name, int64_t rank) {
+  if (auto f = dyn_cast_or_null<func::FuncOp>(SymbolTable::lookupSymbolIn(module, name))) return f;
+  OpBuilder b(module.getBodyRegion());
+  Type t = anyStrided(module.getContext(), rank);
+  auto f = func::FuncOp::create(b, module.getLoc(), name, b.getFunctionType({t, t, t}, {}));
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  return f;
 }
 
 struct MatmulToRuntimeCallPass
     : ember::compiler::impl::MatmulToRuntimeCallBase<MatmulToRuntimeCallPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<linalg::MatmulOp> matmuls;
-    module.walk([&](linalg::MatmulOp op) {
-      if (op.hasPureBufferSemantics() && llvm::all_of(op->getOperands(), isF32Matrix) &&
-          op.getCast() == linalg::TypeFn::cast_signed)
-        matmuls.push_back(op);
+    SmallVector<std::pair<Operation*, int64_t>> gemms; // (op, operand rank)
+    module.walk([&](Operation* op) {
+      auto isF32 = [&](int64_t rank) {
+        return llvm::all_of(op->getOperands(), [&](Value v) { return isF32MemRef(v, rank); });
+      };
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
+        if (mm.hasPureBufferSemantics() && isF32(2) && mm.getCast() == linalg::TypeFn::cast_signed &&
+            !mm.hasUserDefinedMaps())
+          gemms.push_back({op, 2});
+      } else if (auto bm = dyn_cast<linalg::BatchMatmulOp>(op)) {
+        if (bm.hasPureBufferSemantics() && isF32(3) && !bm.hasUserDefinedMaps())
+          gemms.push_back({op, 3});
+      }
     });
-    if (matmuls.empty()) return;
-
-    OpBuilder b(module.getBodyRegion());
-    auto dyn = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, b.getF32Type());
-    auto callee = dyn_cast_or_null<func::FuncOp>(SymbolTable::lookupSymbolIn(module, kCallee));
-    if (!callee) {
-      b.setInsertionPointToStart(module.getBody());
-      callee = func::FuncOp::create(b, module.getLoc(), kCallee,
-                                    b.getFunctionType({dyn, dyn, dyn}, {}));
-      callee.setPrivate();
-      callee->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-    }
-    for (linalg::MatmulOp op : matmuls) {
-      // The kernel takes row-major buffers: strided layouts keep the generic lowering.
-      if (!llvm::all_of(op->getOperands(), [](Value v) {
-            return cast<MemRefType>(v.getType()).getLayout().isIdentity();
-          }))
-        continue;
-      b.setInsertionPoint(op);
+    for (auto [op, rank] : gemms) {
+      func::FuncOp callee = declare(
+          module, rank == 2 ? "ember_cpu_matmul_acc_f32" : "ember_cpu_batch_matmul_acc_f32", rank);
+      OpBuilder b(op);
+      Type t = anyStrided(&getContext(), rank);
       SmallVector<Value> args;
-      for (Value v : op->getOperands())
-        args.push_back(memref::CastOp::create(b, op.getLoc(), dyn, v));
-      func::CallOp::create(b, op.getLoc(), callee, args);
+      for (Value v : op->getOperands()) args.push_back(memref::CastOp::create(b, op->getLoc(), t, v));
+      func::CallOp::create(b, op->getLoc(), callee, args);
       op->erase();
     }
   }

@@ -7,6 +7,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -57,11 +58,23 @@ struct OutlineParallelLoopsPass
     if (loop.getNumReductions() != 0 || loop.getNumResults() != 0) return;
     auto counts = tripCounts(loop);
     if (!counts || counts->empty() || *constantIndex(loop.getStep()[0]) != 1) return;
-    int64_t total = 1, inner = 1;
-    for (size_t d = 0; d < counts->size(); ++d) {
-      total *= (*counts)[d];
-      if (d) inner *= (*counts)[d];
-    }
+    // The work of one first-dimension iteration: the other dimensions times the deepest nest
+    // of constant-bound scf.for loops inside (a reduction's loop, say).
+    int64_t inner = 1;
+    for (size_t d = 1; d < counts->size(); ++d) inner *= (*counts)[d];
+    int64_t nested = 1;
+    loop.getBody()->walk([&](scf::ForOp f) {
+      int64_t work = 1;
+      for (Operation* op = f; op && op != loop.getOperation(); op = op->getParentOp())
+        if (auto g = dyn_cast<scf::ForOp>(op)) {
+          auto l = constantIndex(g.getLowerBound()), u = constantIndex(g.getUpperBound()),
+               st = constantIndex(g.getStep());
+          if (l && u && st && *st > 0 && *u > *l) work *= (*u - *l + *st - 1) / *st;
+        }
+      nested = std::max(nested, work);
+    });
+    inner *= nested;
+    const int64_t total = (*counts)[0] * inner;
     if (total < minWork) return;
 
     // What the body reads from outside: constants are cloned, the rest travels in ctx.

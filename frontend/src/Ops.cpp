@@ -1004,6 +1004,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(b.shape()[b.dim() - 2] == k, Value, ctx, "shapes ", shape_str(a.shape()), " and ",
               shape_str(b.shape()), " cannot be multiplied (", m, "x", k, " and ",
               b.shape()[b.dim() - 2], "x", n, ")");
+  if (b.dim() == 2) {
+    // [..., m, k] @ [k, n]: the batch folds into the rows and one GEMM does it all (as in
+    // PyTorch): the weight is never expanded per batch entry, eager or traced, and its
+    // gradient is one GEMM too.
+    int64_t rows = 1;
+    for (int64_t d = 0; d + 1 < a.dim(); ++d) rows *= a.shape()[d];
+    Shape os(a.shape().begin(), a.shape().end() - 1);
+    os.push_back(n);
+    return reshape(mm(reshape(a, {rows, k}), b), os);
+  }
   Shape ea = batch, eb = batch;
   ea.insert(ea.end(), {m, k});
   eb.insert(eb.end(), {k, n});

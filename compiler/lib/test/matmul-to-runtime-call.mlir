@@ -1,29 +1,48 @@
 // RUN: ember-opt %s --ember-matmul-to-runtime-call | FileCheck %s
 
-// CHECK: func.func private @ember_cpu_matmul_acc_f32(memref<?x?xf32>, memref<?x?xf32>, memref<?x?xf32>) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @ember_cpu_matmul_acc_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @ember_cpu_batch_matmul_acc_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @mm
 func.func @mm(%a: memref<8x5xf32>, %b: memref<5x3xf32>, %c: memref<8x3xf32>) {
-  // CHECK: %[[A:.*]] = memref.cast %arg0 : memref<8x5xf32> to memref<?x?xf32>
-  // CHECK: %[[B:.*]] = memref.cast %arg1 : memref<5x3xf32> to memref<?x?xf32>
-  // CHECK: %[[C:.*]] = memref.cast %arg2 : memref<8x3xf32> to memref<?x?xf32>
+  // CHECK: %[[A:.*]] = memref.cast %arg0 : memref<8x5xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  // CHECK: %[[B:.*]] = memref.cast %arg1 : memref<5x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  // CHECK: %[[C:.*]] = memref.cast %arg2 : memref<8x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
   // CHECK: call @ember_cpu_matmul_acc_f32(%[[A]], %[[B]], %[[C]])
   // CHECK-NOT: linalg.matmul
   linalg.matmul ins(%a, %b : memref<8x5xf32>, memref<5x3xf32>) outs(%c : memref<8x3xf32>)
   return
 }
 
-// A strided operand keeps linalg.matmul (the kernel takes row-major buffers).
+// Strided operands go to the kernel too: the descriptor carries the layout (the runtime reads
+// A by strides and B transposed in place, and loops for layouts the kernel cannot take).
 // CHECK-LABEL: func.func @strided
 func.func @strided(%a: memref<8x5xf32, strided<[1, 8]>>, %b: memref<5x3xf32>, %c: memref<8x3xf32>) {
-  // CHECK: linalg.matmul
+  // CHECK: memref.cast %arg0 : memref<8x5xf32, strided<[1, 8]>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  // CHECK: call @ember_cpu_matmul_acc_f32
+  // CHECK-NOT: linalg.matmul
   linalg.matmul ins(%a, %b : memref<8x5xf32, strided<[1, 8]>>, memref<5x3xf32>) outs(%c : memref<8x3xf32>)
   return
 }
 
-// Tensors (before bufferization) are left alone.
+// CHECK-LABEL: func.func @bmm
+func.func @bmm(%a: memref<4x8x5xf32>, %b: memref<4x5x3xf32>, %c: memref<4x8x3xf32>) {
+  // CHECK: call @ember_cpu_batch_matmul_acc_f32(%{{.*}}, %{{.*}}, %{{.*}})
+  // CHECK-NOT: linalg.batch_matmul
+  linalg.batch_matmul ins(%a, %b : memref<4x8x5xf32>, memref<4x5x3xf32>) outs(%c : memref<4x8x3xf32>)
+  return
+}
+
+// Tensors (before bufferization) and other element types are left alone.
 // CHECK-LABEL: func.func @tensors
 func.func @tensors(%a: tensor<8x5xf32>, %b: tensor<5x3xf32>, %c: tensor<8x3xf32>) -> tensor<8x3xf32> {
   // CHECK: linalg.matmul
   %0 = linalg.matmul ins(%a, %b : tensor<8x5xf32>, tensor<5x3xf32>) outs(%c : tensor<8x3xf32>) -> tensor<8x3xf32>
   return %0 : tensor<8x3xf32>
+}
+
+// CHECK-LABEL: func.func @f64
+func.func @f64(%a: memref<8x5xf64>, %b: memref<5x3xf64>, %c: memref<8x3xf64>) {
+  // CHECK: linalg.matmul
+  linalg.matmul ins(%a, %b : memref<8x5xf64>, memref<5x3xf64>) outs(%c : memref<8x3xf64>)
+  return
 }

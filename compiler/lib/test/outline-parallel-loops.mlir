@@ -50,3 +50,24 @@ func.func @small(%a: memref<4x4xf32>) {
   }
   return
 }
+
+// A reduction's inner loop counts as work: 8 parallel iterations of 256 each reach min-work.
+// CHECK-LABEL: func.func @row_sums
+func.func @row_sums(%a: memref<8x256xf32>, %out: memref<8xf32>) {
+  // CHECK: call @ember_parallel_for(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[WORK:.*]])
+  // CHECK-NOT: scf.parallel
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c256 = arith.constant 256 : index
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    scf.for %j = %c0 to %c256 step %c1 {
+      %v = memref.load %a[%i, %j] : memref<8x256xf32>
+      %s = memref.load %out[%i] : memref<8xf32>
+      %t = arith.addf %s, %v : f32
+      memref.store %t, %out[%i] : memref<8xf32>
+    }
+    scf.reduce
+  }
+  return
+}

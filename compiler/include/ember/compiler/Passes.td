@@ -62,8 +62,8 @@ def ApproximateMath : Pass<"ember-approximate-math", "mlir::func::FuncOp"> {
 def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"> {
   let summary = "Run large scf.parallel loops on ember's thread pool";
   let description = [{
-    Each outermost `scf.parallel` without reductions whose static iteration count reaches
-    `min-work` is outlined into a private function `@<func>_par<N>(ctx, begin, end)` that
+    Each outermost `scf.parallel` without reductions whose static work (its iterations times
+    those of the deepest constant-bound `scf.for` nest inside) reaches `min-work` is outlined into a private function `@<func>_par<N>(ctx, begin, end)` that
     runs the first dimension over `[begin, end)` (the others whole) as `scf.for` loops, and is
     replaced by a call of `ember_parallel_for(fn, ctx, lb, ub, work_per_iteration)`, which
     splits the first dimension across ember's thread pool. The values the loop captures
@@ -74,7 +74,7 @@ def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", "32768",
-           "Smallest total iteration count that is worth running on the thread pool">,
+           "Smallest amount of work (innermost iterations) worth running on the thread pool">,
   ];
   let dependentDialects = [
     "mlir::LLVM::LLVMDialect",
