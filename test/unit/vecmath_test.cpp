@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -209,6 +210,26 @@ TEST(VecMath, BinaryOpsAndBroadcastModesMatchScalarMath) {
       }
 }
 
+// Non-temporal stores start at the first aligned output element: any offset, any length.
+TEST(VecMath, StreamingStoresMatchPlainStores) {
+  std::vector<float> a(5000), b(5000), plain(5020), streamed(5020);
+  for (int i = 0; i < 5000; ++i) {
+    a[i] = std::sin(float(i)) * 5;
+    b[i] = std::cos(float(i)) + 2;
+  }
+  for (VecIsa isa : isas())
+    for (VecOp op : {VecOp::Add, VecOp::Div, VecOp::Gelu, VecOp::Tanh})
+      for (int offset : {0, 1, 3, 7})
+        for (int64_t n : {1, 5, 17, 100, 4999}) {
+          std::fill(plain.begin(), plain.end(), -1.0f);
+          std::fill(streamed.begin(), streamed.end(), -1.0f);
+          k::vec_span_f32(isa, op, a.data(), 1, b.data(), 1, plain.data() + offset, n, false);
+          k::vec_span_f32(isa, op, a.data(), 1, b.data(), 1, streamed.data() + offset, n, true);
+          ASSERT_EQ(std::memcmp(plain.data(), streamed.data(), plain.size() * 4), 0)
+              << k::vec_op_name(op) << " " << k::vec_isa_name(isa) << " offset " << offset << " n " << n;
+        }
+}
+
 // vec_map_f32: merged dims, row broadcast, and threads give the same bits as one serial span.
 TEST(VecMath, MapLayoutsAndThreads) {
   const int64_t rows = 300, cols = 1000;
@@ -224,6 +245,16 @@ TEST(VecMath, MapLayoutsAndThreads) {
     ASSERT_TRUE(k::vec_map_f32(VecOp::Gelu, a.data(), dense, a.data(), dense, out.data(), shape, 2));
     k::vec_span_f32(k::vec_isa(), VecOp::Gelu, a.data(), 1, a.data(), 0, want.data(), rows * cols);
     ASSERT_EQ(std::memcmp(out.data(), want.data(), out.size() * 4), 0);
+  }
+  // 16 MB and more: streamed, split across threads at unaligned boundaries.
+  const int64_t big = (int64_t(1) << 22) + 13, flat[1] = {1};
+  std::vector<float> x(big), y(big), z(big);
+  for (int64_t i = 0; i < big; ++i) x[i] = float(i % 1000) * 0.01f - 5;
+  for (int threads : {1, 3}) {
+    ember::set_num_threads(threads);
+    ASSERT_TRUE(k::vec_map_f32(VecOp::Tanh, x.data(), flat, x.data(), flat, y.data(), &big, 1));
+    k::vec_span_f32(k::vec_isa(), VecOp::Tanh, x.data(), 1, x.data(), 0, z.data(), big);
+    ASSERT_EQ(std::memcmp(y.data(), z.data(), big * 4), 0);
   }
   ember::set_num_threads(before);
   // A transposed operand has no fast path; short broadcast rows neither.

@@ -35,8 +35,9 @@ bool vec_isa_supported(VecIsa isa);
 const char* vec_isa_name(VecIsa isa);
 
 // One span with a given copy (serial): out[i] = op(a[i * sa], b[i * sb]) for i in [0, n),
-// sa and sb each 0 or 1. For tests that compare the copies; `isa` must be supported.
+// sa and sb each 0 or 1; `streaming`: non-temporal stores (vec_map_f32 uses them for outputs
+// of 16 MB and more). For tests that compare the copies; `isa` must be supported.
 void vec_span_f32(VecIsa isa, VecOp op, const float* a, int64_t sa, const float* b, int64_t sb,
-                  float* out, int64_t n);
+                  float* out, int64_t n, bool streaming = false);
 
 } // namespace ember::kernels
