@@ -24,7 +24,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <vector>
 
 namespace ember::kernels {
 namespace {
@@ -388,28 +387,32 @@ bool vec_map_f32(VecOp op, const float* a, const int64_t* as, const float* b, co
   for (int d = 0; d < ndim; ++d) total *= shape[d];
   if (total == 0) return true;
   // Drop size-1 dims and merge each dim into the one outside it where both operands' strides
-  // allow (a contiguous tensor, or a scalar, becomes one dim).
-  std::vector<int64_t> s, xa, xb;
+  // allow (a contiguous tensor, or a scalar, becomes one dim). No heap: tiny ops stay cheap.
+  constexpr int kMaxDims = 16;
+  int64_t s[kMaxDims], xa[kMaxDims], xb[kMaxDims];
+  int nd = 0;
   for (int d = 0; d < ndim; ++d) {
     if (shape[d] == 1) continue;
     const int64_t sbd = binary ? bs[d] : 0;
-    if (!s.empty() && xa.back() == as[d] * shape[d] && xb.back() == sbd * shape[d]) {
-      s.back() *= shape[d];
-      xa.back() = as[d];
-      xb.back() = sbd;
+    if (nd > 0 && xa[nd - 1] == as[d] * shape[d] && xb[nd - 1] == sbd * shape[d]) {
+      s[nd - 1] *= shape[d];
+      xa[nd - 1] = as[d];
+      xb[nd - 1] = sbd;
     } else {
-      s.push_back(shape[d]);
-      xa.push_back(as[d]);
-      xb.push_back(sbd);
+      if (nd == kMaxDims) return false;
+      s[nd] = shape[d];
+      xa[nd] = as[d];
+      xb[nd] = sbd;
+      ++nd;
     }
   }
-  if (s.empty()) { // one element
-    s = {1};
-    xa = {1};
-    xb = {binary ? 1 : 0};
+  if (nd == 0) { // one element
+    s[0] = 1;
+    xa[0] = 1;
+    xb[0] = binary ? 1 : 0;
+    nd = 1;
   }
-  const int nd = static_cast<int>(s.size());
-  const int64_t ia = xa.back(), ib = xb.back(), inner = s.back();
+  const int64_t ia = xa[nd - 1], ib = xb[nd - 1], inner = s[nd - 1];
   int mode;
   if (ia == 1 && (!binary || ib == 1)) mode = 0;
   else if (ia == 1 && ib == 0) mode = 1;
@@ -429,7 +432,7 @@ bool vec_map_f32(VecOp op, const float* a, const int64_t* as, const float* b, co
     return true;
   }
   parallel_for(total, grain_of(op), [&](int64_t begin, int64_t end) {
-    for_each_span(s.data(), nd, xa.data(), xb.data(), begin, end,
+    for_each_span(s, nd, xa, xb, begin, end,
                   [&](int64_t o, int64_t ao, int64_t bo, int64_t i0, int64_t i1) {
       run(op, mode, a + ao + i0 * ia, b + bo + i0 * ib, out + o + i0, i1 - i0, nt);
     });
