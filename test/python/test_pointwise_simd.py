@@ -199,6 +199,20 @@ def test_the_caching_allocator_serves_repeated_large_temporaries():
     assert new >= 15 and s1["cache_hits"] - s0["cache_hits"] == new
 
 
+def test_the_benchmark_chain_takes_no_page_faults_after_the_first_iteration():
+    import resource
+    x, a, b, c = [ember.tensor(f32(RNG.standard_normal(1 << 24))) for _ in range(4)]
+    chain = lambda: F.gelu(x * a + b) * c + ember.tanh(x)
+    chain()
+    faults = []
+    for _ in range(3):
+        r0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        chain()
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r0)
+    # one fresh 64 MB temporary would be 16384 faults of 4 KiB pages
+    assert min(faults) < 1000, faults
+
+
 SCRIPT = """
 import sys, numpy as np, ember, ember.nn.functional as F
 x = ember.tensor(np.load(sys.argv[1]))
