@@ -10,7 +10,7 @@ N = 2048
 
 def make(threads):
     torch.set_num_threads(threads)
-    # ember has no thread pool yet (eager tensor issue); it runs single-threaded at every setting.
+    ember.set_num_threads(threads)
     rng = np.random.default_rng(0)
     a_np = rng.standard_normal((N, N), dtype=np.float32)
     b_np = rng.standard_normal((N,), dtype=np.float32)

@@ -4,6 +4,7 @@
 #include "ember/Graph.h"
 #include "ember/Ops.h"
 #include "ember/Tensor.h"
+#include "ember/kernels/VecMath.h"
 #include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/Random.h"
@@ -392,6 +393,8 @@ NB_MODULE(_C, m) {
     return d;
   });
   m.def("_host_empty_cache", &host_empty_cache);
+  // The copy of the vectorized float32 kernels in use: "avx512", "avx2" or "generic".
+  m.def("_vec_isa", [] { return std::string(kernels::vec_isa_name(kernels::vec_isa())); });
   m.def("is_grad_enabled", &grad_enabled);
 
   nb::class_<Graph>(m, "Graph")

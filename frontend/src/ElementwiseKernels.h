@@ -21,8 +21,14 @@ void elementwise_part1(Prim, const Tensor&, const Tensor&, const Shape&, const S
 void elementwise_part2(Prim, const Tensor&, const Tensor&, const Shape&, const Shape&, Tensor&);
 void elementwise_part3(Prim, const Tensor&, const Tensor&, const Shape&, const Shape&, Tensor&);
 
+// The vectorized float32 kernels (FastElementwise.cpp): false when p, the dtypes or the layout
+// have none, having written nothing.
+bool fast_elementwise(Prim p, const Tensor& x, const Tensor& y, const Shape& xs, const Shape& ys,
+                      Tensor& out);
+
 inline void elementwise_kernel(Prim p, const Tensor& x, const Tensor& y, const Shape& xs,
                                const Shape& ys, Tensor& out) {
+  if (fast_elementwise(p, x, y, xs, ys, out)) return;
   static constexpr ElementwiseKernel parts[kElementwiseParts] = {
       elementwise_part0, elementwise_part1, elementwise_part2, elementwise_part3};
   parts[static_cast<int>(p) % kElementwiseParts](p, x, y, xs, ys, out);

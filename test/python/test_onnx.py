@@ -41,6 +41,23 @@ def test_mlp_matches_onnxruntime(tmp_path, opset):
     np.testing.assert_array_equal(arg, e_arg.numpy())
 
 
+@pytest.mark.parametrize("opset", [17, 20])
+@pytest.mark.parametrize("act", ["gelu", "gelu_tanh", "silu"])
+def test_activation_primitives(tmp_path, act, opset):
+    # gelu, gelu(approximate='tanh') and silu are primitives: ONNX's Gelu from opset 20, else
+    # the formula in Erf/Tanh/Sigmoid nodes.
+    fn = {"gelu": F.gelu, "silu": F.silu, "gelu_tanh": lambda x: F.gelu(x, approximate="tanh")}[act]
+    x = (RNG.standard_normal((6, 50)) * 3).astype(np.float32)
+    path = tmp_path / f"{act}.onnx"
+    ember.onnx.export(fn, (ember.tensor(x),), path, opset_version=opset)
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model)
+    ops = {n.op_type for n in model.graph.node}
+    assert ("Gelu" in ops) == (opset >= 20 and act != "silu")
+    (got,) = run_onnx(path, {"input_0": x})
+    np.testing.assert_allclose(got, fn(ember.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_shapes_reductions_and_selection(tmp_path):
     def f(x, y):
         a = ember.cat([x, y * 2], dim=1)              # cat, broadcasting with a scalar

@@ -85,7 +85,7 @@ def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
     """ONNX nodes for one ember primitive; returns the output's name."""
     if prim in _COMPARE or prim in _BINARY or prim in _UNARY or prim in (
             "relu_backward", "rsqrt", "exp2", "expm1", "log2", "log10", "log1p", "fmod",
-            "isinf", "isfinite", "atan2", "ne", "trunc"):
+            "isinf", "isfinite", "atan2", "ne", "trunc", "gelu", "gelu_tanh", "silu"):
         # Elementwise: operands in one dtype (PyTorch's promotion already chose the result).
         if prim in _COMPARE or prim.startswith("logical") or prim in ("isnan", "isinf", "isfinite"):
             want = in_dtypes[0] if len(in_dtypes) == 1 else _C.promote_types(in_dtypes[0], in_dtypes[1])
@@ -125,6 +125,19 @@ def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
                                   b.node("Floor", [b.node("Abs", xs, "abs")], "floor")], prim)
         if prim == "atan2":
             raise NotImplementedError("ember.onnx.export: atan2 has no ONNX operator")
+        if prim == "silu":
+            return b.node("Mul", [xs[0], b.node("Sigmoid", xs, "sigmoid")], prim)
+        if prim in ("gelu", "gelu_tanh"):
+            if b.opset >= 20:  # ONNX's Gelu arrived in opset 20
+                return b.node("Gelu", xs, prim, approximate="tanh" if prim == "gelu_tanh" else "none")
+            if prim == "gelu":  # x * (1 + erf(x / sqrt 2)) / 2
+                inner = b.node("Erf", [b.node("Mul", [xs[0], c(math.sqrt(0.5))], "mul")], "erf")
+            else:  # x * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2
+                cube = b.node("Mul", [b.node("Mul", [xs[0], xs[0]], "mul"), xs[0]], "mul")
+                u = b.node("Add", [xs[0], b.node("Mul", [cube, c(0.044715)], "mul")], "add")
+                inner = b.node("Tanh", [b.node("Mul", [u, c(math.sqrt(2 / math.pi))], "mul")], "tanh")
+            half = b.node("Mul", [xs[0], c(0.5)], "mul")
+            return b.node("Mul", [half, b.node("Add", [inner, c(1)], "add")], prim)
     if prim in ("matmul", "bmm"):
         return b.node("MatMul", [b.cast(n, d, dtype) for n, d in zip(ins, in_dtypes)], prim)
     if prim in ("sum", "amax", "amin", "prod"):

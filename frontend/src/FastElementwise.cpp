@@ -1,0 +1,51 @@
+// The float32 fast path of the elementwise records: records with a vectorized kernel
+// (kernels/VecMath.h) run it when the operands' layout allows; the rest, and every other dtype,
+// take the generic strided loop (ElementwiseKernels.inc).
+#include "ElementwiseKernels.h"
+
+#include "ember/kernels/VecMath.h"
+
+namespace ember::detail {
+namespace {
+
+using kernels::VecOp;
+
+// The record -> vectorized kernel table (kCount: none).
+VecOp vec_op(Prim p) {
+  switch (p) {
+  case Prim::Add: return VecOp::Add;
+  case Prim::Sub: return VecOp::Sub;
+  case Prim::Mul: return VecOp::Mul;
+  case Prim::Div: return VecOp::Div;
+  case Prim::Maximum: return VecOp::Maximum;
+  case Prim::Minimum: return VecOp::Minimum;
+  case Prim::ReluBackward: return VecOp::ReluBackward;
+  case Prim::Neg: return VecOp::Neg;
+  case Prim::Abs: return VecOp::Abs;
+  case Prim::Reciprocal: return VecOp::Reciprocal;
+  case Prim::Relu: return VecOp::Relu;
+  case Prim::Exp: return VecOp::Exp;
+  case Prim::Log: return VecOp::Log;
+  case Prim::Tanh: return VecOp::Tanh;
+  case Prim::Sigmoid: return VecOp::Sigmoid;
+  case Prim::Erf: return VecOp::Erf;
+  case Prim::Silu: return VecOp::Silu;
+  case Prim::Gelu: return VecOp::Gelu;
+  case Prim::GeluTanh: return VecOp::GeluTanh;
+  default: return VecOp::kCount;
+  }
+}
+
+} // namespace
+
+bool fast_elementwise(Prim p, const Tensor& x, const Tensor& y, const Shape& xs, const Shape& ys,
+                      Tensor& out) {
+  const VecOp op = vec_op(p);
+  if (op == VecOp::kCount || x.dtype() != DType::Float32 || out.dtype() != DType::Float32)
+    return false;
+  const Shape& shape = out.shape();
+  return kernels::vec_map_f32(op, x.data<float>(), xs.data(), y.data<float>(), ys.data(),
+                              out.data<float>(), shape.data(), static_cast<int>(shape.size()));
+}
+
+} // namespace ember::detail
