@@ -42,18 +42,22 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
   case Prim::MatMul: {
-    // da = g b^T and db = a^T g, each only where needed. mm copies a transposed operand, so
-    // where that operand is the biggest tensor (convolution's columns), the product is
-    // transposed instead: g b^T = (b g^T)^T.
+    // da = g b^T and db = a^T g, each only where needed, each in its operand's layout: a
+    // transposed operand (a Linear's w.t()) gets its gradient as (g^T a)^T, so the gradient
+    // of the weight itself comes out contiguous (the GEMM reads transposed operands in place;
+    // no copy either way, and the optimizer's step needs none).
     const Tensor &a = n.inputs[0], &b = n.inputs[1];
-    const int64_t m = a.shape()[0], k = a.shape()[1], c = b.shape()[1];
+    auto transposedLayout = [](const Tensor& t) {
+      return t.dim() == 2 && t.shape()[0] > 1 && t.shape()[1] > 1 && t.strides()[0] == 1 &&
+             t.strides()[1] == t.shape()[0];
+    };
     Tensor da, db;
     if (a.requires_grad())
-      da = k * c > m * c + m * k ? transpose(mm(b, transpose(g, 0, 1)), 0, 1)
-                                 : mm(g, transpose(b, 0, 1));
+      da = transposedLayout(a) ? transpose(mm(b, transpose(g, 0, 1)), 0, 1)
+                               : mm(g, transpose(b, 0, 1));
     if (b.requires_grad())
-      db = m * k > m * c + k * c ? transpose(mm(transpose(g, 0, 1), a), 0, 1)
-                                 : mm(transpose(a, 0, 1), g);
+      db = transposedLayout(b) ? transpose(mm(transpose(g, 0, 1), a), 0, 1)
+                               : mm(transpose(a, 0, 1), g);
     return {da, db};
   }
   case Prim::Sum: {

@@ -926,3 +926,19 @@ def test_lstm_sequence_example_learns():
     _, losses = ex.train(steps=60, log=None)
     # Repeating the last value scores about 0.036 (E[freq^2] / 2); the model must beat it.
     assert np.mean(losses[:5]) > 0.2 and np.mean(losses[-10:]) < 0.02, losses
+
+
+def test_linear_weight_gradients_are_contiguous():
+    # y = x @ w.t(): the weight's gradient comes out in the weight's own layout (as PyTorch's
+    # does), so optimizer steps need no transposed copy; values still match torch.
+    import torch
+    lin = ember.nn.Linear(7, 5)
+    tlin = torch.nn.Linear(7, 5)
+    with torch.no_grad():
+        tlin.weight.copy_(torch.tensor(lin.weight.detach().numpy()))
+        tlin.bias.copy_(torch.tensor(lin.bias.detach().numpy()))
+    x = np.random.default_rng(0).standard_normal((3, 7)).astype(np.float32)
+    (lin(ember.tensor(x)) ** 2).sum().backward()
+    (tlin(torch.tensor(x)) ** 2).sum().backward()
+    assert lin.weight.grad.is_contiguous()
+    np.testing.assert_allclose(lin.weight.grad.numpy(), tlin.weight.grad.numpy(), rtol=1e-5, atol=1e-5)
