@@ -7,14 +7,13 @@ error against one-hot labels (cross-entropy comes with the nn issue).
     PYTHONPATH=build/python python3 examples/mlp/train_fashion_mnist.py [--steps 400] [--out DIR]
 """
 import argparse
-import gzip
 import os
-import struct
 import time
 
 import numpy as np
 
 import ember
+from ember.datasets.mnist import read_idx
 
 DATA = "/usr/share/datasets/fashion-mnist"
 
@@ -24,12 +23,7 @@ def load_idx(name):
     if not os.path.exists(path):
         raise SystemExit(f"{path} is missing: install Debian's dataset-fashion-mnist "
                          "(scripts/setup.sh does)")
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, = struct.unpack(">I", data[:4])
-    ndim = magic & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    return read_idx(path)
 
 
 def images(name):

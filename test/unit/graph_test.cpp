@@ -4,6 +4,8 @@
 #include "ember/compiler/Compile.h"
 #include "ember/runtime/Error.h"
 
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,19 +16,8 @@ using namespace ember;
 
 namespace {
 
-Tensor randn(const Shape& s, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> d;
-  std::vector<float> v(numel_of(s));
-  for (float& x : v) x = d(gen);
-  return from_vector(v, s);
-}
-
-void expectNear(const Tensor& a, const Tensor& b, float tol = 1e-5f) {
-  ASSERT_EQ(a.shape(), b.shape());
-  auto x = a.to_vector(), y = b.to_vector();
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], tol * (1 + std::fabs(y[i])));
-}
+using test::expectNear;
+using test::randn;
 
 const auto mlpStep = demo::mlpTrainStep;
 
