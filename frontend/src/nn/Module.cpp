@@ -124,6 +124,45 @@ void SGD::zero_grad() {
   for (Tensor& p : params_) p.set_grad(Tensor());
 }
 
+Adam::Adam(std::vector<Tensor> params, double lr_, double beta1, double beta2, double eps,
+           double weight_decay, bool amsgrad)
+    : lr(lr_), params_(std::move(params)), state_(params_.size()), beta1_(beta1), beta2_(beta2),
+      eps_(eps), weight_decay_(weight_decay), amsgrad_(amsgrad) {
+  const char* op = "ember::optim::Adam";
+  EMBER_CHECK(lr >= 0, Value, op, "Invalid learning rate: ", lr);
+  EMBER_CHECK(eps >= 0, Value, op, "Invalid epsilon value: ", eps);
+  EMBER_CHECK(beta1 >= 0 && beta1 < 1, Value, op, "Invalid beta parameter at index 0: ", beta1);
+  EMBER_CHECK(beta2 >= 0 && beta2 < 1, Value, op, "Invalid beta parameter at index 1: ", beta2);
+  EMBER_CHECK(weight_decay >= 0, Value, op, "Invalid weight_decay value: ", weight_decay);
+}
+
+void Adam::step() {
+  GradModeGuard no_grad(false);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor g = params_[i].grad();
+    if (!g.defined()) continue;
+    State& s = state_[i];
+    if (s.step == 0) {
+      s.exp_avg = zeros(params_[i].shape(), params_[i].dtype());
+      s.exp_avg_sq = zeros(params_[i].shape(), params_[i].dtype());
+      if (amsgrad_) s.max_exp_avg_sq = zeros(params_[i].shape(), params_[i].dtype());
+    }
+    ++s.step;
+    adam_step_(params_[i], g.contiguous(), s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, lr, beta1_,
+               beta2_, eps_, weight_decay_, decoupled_, amsgrad_, false, s.step);
+  }
+}
+
+void Adam::zero_grad() {
+  for (Tensor& p : params_) p.set_grad(Tensor());
+}
+
+AdamW::AdamW(std::vector<Tensor> params, double lr_, double beta1, double beta2, double eps,
+             double weight_decay, bool amsgrad)
+    : Adam(std::move(params), lr_, beta1, beta2, eps, weight_decay, amsgrad) {
+  decoupled_ = true;
+}
+
 } // namespace ember::optim
 
 namespace ember::data {

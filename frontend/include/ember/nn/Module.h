@@ -1,10 +1,13 @@
 // ember::nn for C++ users: modules that own parameters and submodules (PyTorch's nn.Module in
-// miniature), the common layers, SGD, and a Fashion-MNIST/MNIST reader with a batch iterator.
+// miniature), the common layers, SGD, Adam/AdamW, StepLR, and a Fashion-MNIST/MNIST reader with
+// a batch iterator.
 // The layers call ember::nn::functional, so they share its kernels and gradients.
 #pragma once
 
 #include "ember/Tensor.h"
+#include "ember/runtime/Error.h"
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <utility>
@@ -104,6 +107,61 @@ private:
   std::vector<Tensor> params_, buffers_;
   double momentum_, dampening_, weight_decay_;
   bool nesterov_;
+};
+
+// PyTorch's Adam (L2 weight decay, amsgrad), one fused pass per parameter; state (the moment
+// estimates and the step count) is created at a parameter's first step.
+class Adam {
+public:
+  Adam(std::vector<Tensor> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+       double eps = 1e-8, double weight_decay = 0, bool amsgrad = false);
+  void step();
+  void zero_grad();
+  int64_t steps_taken(size_t param) const { return state_.at(param).step; }
+  double lr;
+
+protected:
+  bool decoupled_ = false; // AdamW: decay the parameter, not the gradient
+
+private:
+  struct State {
+    Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
+    int64_t step = 0;
+  };
+  std::vector<Tensor> params_;
+  std::vector<State> state_;
+  double beta1_, beta2_, eps_, weight_decay_;
+  bool amsgrad_;
+};
+
+// PyTorch's AdamW: Adam with decoupled weight decay (default 1e-2).
+class AdamW : public Adam {
+public:
+  AdamW(std::vector<Tensor> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weight_decay = 1e-2, bool amsgrad = false);
+};
+
+// PyTorch's StepLR for any optimizer with a public `lr`: multiplies it by gamma every
+// step_size calls of step() (call it once per epoch, after the optimizer's steps).
+template <typename Optimizer>
+class StepLR {
+public:
+  StepLR(Optimizer& opt, int64_t step_size, double gamma = 0.1)
+      : opt_(opt), base_(opt.lr), step_size_(step_size), gamma_(gamma) {
+    EMBER_CHECK(step_size > 0, Value, "ember::optim::StepLR", "step_size must be positive, got ",
+                step_size);
+  }
+  void step() {
+    ++epoch_;
+    opt_.lr = base_ * std::pow(gamma_, double(epoch_ / step_size_));
+  }
+  double get_last_lr() const { return opt_.lr; }
+
+private:
+  Optimizer& opt_;
+  double base_;
+  int64_t step_size_, epoch_ = 0;
+  double gamma_;
 };
 
 } // namespace ember::optim
