@@ -99,9 +99,6 @@ def test_unsupported_primitive_and_bad_arguments(tmp_path):
     assert not (tmp_path / "c.onnx").exists()  # nothing half-written
     with pytest.raises(ValueError, match="opset"):
         ember.onnx.export(lambda x: x + 1, (ember.ones(2),), tmp_path / "a.onnx", opset_version=13)
-    with pytest.raises(NotImplementedError, match="dynamic_axes"):
-        ember.onnx.export(lambda x: x + 1, (ember.ones(2),), tmp_path / "a.onnx",
-                          dynamic_axes={"input_0": {0: "batch"}})
 
 
 @pytest.mark.parametrize("name", ["cnn_batchnorm", "transformer_encoder", "lstm"])
@@ -128,3 +125,54 @@ def test_nn_models_match_onnxruntime(tmp_path, name):
     assert len(got) == len(flat)
     for g, w in zip(got, flat):
         np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def _dynamic_model(name):
+    ember.manual_seed(0)
+    nn = ember.nn
+    if name == "mlp":
+        return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), (3, 8)
+    if name == "cnn_batchnorm":
+        m = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+        return m.eval(), (2, 1, 8, 8)
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, 2).eval(), (2, 5, 16)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn_batchnorm", "transformer_encoder"])
+def test_dynamic_batch_runs_every_batch_size_in_onnxruntime(tmp_path, name):
+    model, shape = _dynamic_model(name)
+    path = tmp_path / f"{name}.onnx"
+    ember.onnx.export(model, (ember.randn(*shape),), path, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    m = onnx.load(path)
+    assert m.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert m.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    for n in (1, 4, 7):
+        x = np.random.default_rng(n).standard_normal((n,) + shape[1:]).astype(np.float32)
+        got = run_onnx(path, {"x": x})[0]
+        want = model(ember.tensor(x)).detach().numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_dynamic_axes_errors(tmp_path):
+    lin = ember.nn.Linear(3, 2)
+    x = ember.randn(4, 3)
+    with pytest.raises(NotImplementedError, match="depends on the dynamic axis"):
+        # the mean over the batch divides by a constant that changes with it
+        ember.onnx.export(lambda t: lin(t).mean(), (x,), tmp_path / "m.onnx",
+                          input_names=["x"], dynamic_axes={"x": [0]})
+    with pytest.raises(NotImplementedError, match="one symbolic size"):
+        ember.onnx.export(lin, (x,), tmp_path / "m.onnx", input_names=["x"],
+                          dynamic_axes={"x": {0: "batch", 1: "features"}})
+    with pytest.raises(ValueError, match="at least 2"):
+        ember.onnx.export(lin, (ember.randn(1, 3),), tmp_path / "m.onnx", input_names=["x"],
+                          dynamic_axes={"x": [0]})
+    with pytest.raises(ValueError, match="neither an input nor an output"):
+        ember.onnx.export(lin, (x,), tmp_path / "m.onnx", input_names=["x"],
+                          dynamic_axes={"inp": [0]})
+    with pytest.raises(IndexError, match="out of range"):
+        ember.onnx.export(lin, (x,), tmp_path / "m.onnx", input_names=["x"],
+                          dynamic_axes={"x": [5]})
+    assert not (tmp_path / "m.onnx").exists()

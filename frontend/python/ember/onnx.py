@@ -58,6 +58,25 @@ class _Builder:
         self.count += 1
         return f"{hint}_{self.count}"
 
+    # dynamic_axes: `self.affine` maps a node's position to {int position: (a, b)}, meaning that
+    # attribute is a * batch + b; `self.batch` names a [1] int64 tensor holding the batch size.
+    affine, batch, node_index = {}, None, -1
+
+    def ints_tensor(self, ints, hint):
+        """The node's int attributes as a 1-D int64 tensor: a constant, or (where an entry
+        depends on the dynamic axis) a Concat with a * batch + b computed at run time."""
+        dyn = self.affine.get(self.node_index, {})
+        if not dyn:
+            return self.const(np.array(ints, np.int64), hint)
+        parts = [self.affine_value(*dyn[j], hint) if j in dyn
+                 else self.const(np.array([v], np.int64), hint) for j, v in enumerate(ints)]
+        return self.node("Concat", parts, hint, axis=0)
+
+    def affine_value(self, a, c, hint):
+        """a * batch + c as a [1] int64 tensor computed at run time."""
+        t = self.node("Mul", [self.batch, self.const(np.array([a], np.int64))], "mul")
+        return self.node("Add", [t, self.const(np.array([c], np.int64))], hint)
+
     def const(self, array, hint="const"):
         name = self.fresh(hint)
         self.inits.append(numpy_helper.from_array(np.asarray(array), name))
@@ -150,7 +169,7 @@ def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
             return b.node(op, [flat], prim, axis=0, keepdims=0)
         return b.node(op, ins[:1], prim, axis=int(ints[0]), keepdims=int(keepdim))
     if prim == "reshape":
-        return b.node("Reshape", [ins[0], b.const(np.array(ints, np.int64), "shape")], prim)
+        return b.node("Reshape", [ins[0], b.ints_tensor(ints, "shape")], prim)
     if prim == "transpose":
         rank = len(b.shapes[ins[0]])
         perm = list(range(rank))
@@ -160,17 +179,25 @@ def _emit(b, prim, ints, keepdim, ins, in_dtypes, dtype):
     if prim == "permute":
         return b.node("Transpose", ins[:1], prim, perm=list(ints))
     if prim == "expand":
-        return b.node("Expand", [ins[0], b.const(np.array(ints, np.int64), "shape")], prim)
+        return b.node("Expand", [ins[0], b.ints_tensor(ints, "shape")], prim)
     if prim == "slice":
         d, start, end, step = ints
+        dyn = b.affine.get(b.node_index, {})
+        if set(dyn) - {2}:
+            raise NotImplementedError("ember.onnx.export: dynamic_axes: a slice whose dim, start or "
+                                      "step depends on the dynamic axis")
         a = lambda v: b.const(np.array([v], np.int64))
-        return b.node("Slice", [ins[0], a(start), a(end), a(d), a(step)], prim)
+        end_t = b.affine_value(*dyn[2], "end") if 2 in dyn else a(end)
+        return b.node("Slice", [ins[0], a(start), end_t, a(d), a(step)], prim)
     if prim == "cat":
         return b.node("Concat", [b.cast(n, d, dtype) for n, d in zip(ins, in_dtypes)], prim, axis=int(ints[0]))
     if prim == "where":
         cond = b.cast(ins[0], in_dtypes[0], _C.dtype.bool)
         return b.node("Where", [cond, b.cast(ins[1], in_dtypes[1], dtype), b.cast(ins[2], in_dtypes[2], dtype)], prim)
     if prim == "im2col":
+        if b.affine.get(b.node_index):
+            raise NotImplementedError("ember.onnx.export: dynamic_axes: a convolution window that "
+                                      "depends on the dynamic axis (only the batch may vary)")
         return _im2col(b, ins[0], list(ints), in_dtypes[0])
     if prim == "index_select":
         return b.node("Gather", ins, prim, axis=int(ints[0]))
@@ -201,7 +228,97 @@ def _im2col(b, x, ints, dtype):
             parts.append(b.node("Unsqueeze", [s, zero_axis], "window"))
     stacked = parts[0] if len(parts) == 1 else b.node("Concat", parts, "windows", axis=0)
     t = b.node("Transpose", [stacked], "windows", perm=[2, 0, 1, 3, 4])
-    return b.node("Reshape", [t, a(c * kh * kw, n * oh * ow)], "im2col")
+    return b.node("Reshape", [t, a(c * kh * kw, -1)], "im2col")  # -1: n * oh * ow, any batch
+
+
+def _dynamic_inputs(dynamic_axes, input_names, output_names, args):
+    """{input index: set of axes} and the one symbol name from torch.onnx.export's
+    dynamic_axes ({name: [axes]} or {name: {axis: symbol}}). One symbol (the batch size) is
+    supported; outputs' dynamic dims are found by tracing, whatever the dict says of them."""
+    where = "ember.onnx.export: dynamic_axes"
+    dyn, names = {}, set()
+    for key, axes in dynamic_axes.items():
+        if key in output_names:
+            continue
+        if key not in input_names:
+            raise ValueError(f"{where}: '{key}' is neither an input nor an output name "
+                             f"(inputs {input_names}, outputs {output_names})")
+        i = input_names.index(key)
+        items = axes.items() if isinstance(axes, dict) else [(a, "batch") for a in axes]
+        for axis, name in items:
+            rank = len(args[i].shape)
+            if not -rank <= axis < rank:
+                raise IndexError(f"{where}: axis {axis} of input '{key}' (shape "
+                                 f"{list(args[i].shape)}) is out of range")
+            dyn.setdefault(i, set()).add(axis % rank)
+            names.add(str(name))
+    if len(names) > 1:
+        raise NotImplementedError(f"{where}: one symbolic size is supported (the batch), got "
+                                  f"{sorted(names)}")
+    sizes = {args[i].shape[a] for i, axes in dyn.items() for a in axes}
+    if len(sizes) > 1:
+        raise ValueError(f"{where}: the dynamic axes share one size, but the example inputs have "
+                         f"sizes {sorted(sizes)} there")
+    if sizes and sizes.pop() < 2:
+        raise ValueError(f"{where}: the example size of a dynamic axis must be at least 2 (a size "
+                         "of 1 broadcasts, so it cannot show how shapes follow the axis)")
+    return dyn, (names.pop() if names else "batch")
+
+
+def _affine_ints(model, args, graph, dyn, was_training):
+    """Traces at two more sizes of the dynamic axis and fits every node attribute that changes
+    as a * size + b: {node index: {attribute index: (a, b)}}, plus each output's dynamic dims.
+    The graph must keep its structure and its constants across sizes."""
+    where = "ember.onnx.export: dynamic_axes"
+    base = next(args[i].shape[a] for i, axes in dyn.items() for a in axes)
+
+    def resized(n):
+        out = []
+        for i, t in enumerate(args):
+            shape = [n if d in dyn.get(i, ()) else s for d, s in enumerate(t.shape)]
+            out.append(_C.zeros(shape, t.dtype) if i in dyn else t)
+        return tuple(out)
+
+    traces = []
+    for n in (base + 1, base + 3):
+        if was_training:
+            model.eval()
+        try:
+            traces.append((n, _trace(model, resized(n), "ember.onnx.export")[0]))
+        finally:
+            if was_training:
+                model.train()
+    nodes0 = graph.nodes
+    for n, g in traces:
+        nodes = g.nodes
+        if [x[0] for x in nodes] != [x[0] for x in nodes0] or len(g.constants) != len(graph.constants):
+            raise NotImplementedError(f"{where}: the function traces to a different graph at size "
+                                      f"{n} than at size {base}")
+        for c0, c in zip(graph.constants, g.constants):
+            if list(c0.shape) != list(c.shape) or not np.array_equal(c0.detach().cpu().numpy(),
+                                                                     c.detach().cpu().numpy()):
+                raise NotImplementedError(
+                    f"{where}: a constant of shape {list(c0.shape)} depends on the dynamic axis "
+                    "(e.g. a mean over it); export with a fixed size")
+    affine = {}
+    for k, node in enumerate(nodes0):
+        for j, v0 in enumerate(node[1]):
+            (n1, g1), (n2, g2) = traces
+            v1, v2 = g1.nodes[k][1][j], g2.nodes[k][1][j]
+            if v0 == v1 == v2:
+                continue
+            a = v1 - v0
+            c = v0 - a * base
+            if a * n2 + c != v2:
+                raise NotImplementedError(f"{where}: the '{node[0]}' node's attribute {j} is not "
+                                          "affine in the dynamic axis")
+            affine.setdefault(k, {})[j] = (a, c)
+    out_dims = {}
+    for o, t in enumerate(graph.outputs):
+        for d, n0 in enumerate(t.shape):
+            if any(list(g.outputs[o].shape)[d] != n0 for _, g in traces):
+                out_dims.setdefault(o, set()).add(d)
+    return affine, out_dims
 
 
 def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
@@ -210,9 +327,6 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     _load()
     if opset_version < 17:
         raise ValueError(f"ember.onnx.export: opset_version must be 17 or newer, got {opset_version}")
-    if dynamic_axes:
-        raise NotImplementedError("ember.onnx.export: dynamic_axes are not supported yet; export "
-                                  "with the batch size you deploy")
     if kwargs:
         raise NotImplementedError(f"ember.onnx.export: options {sorted(kwargs)} are not supported")
     args = (args,) if isinstance(args, Tensor) else tuple(args)
@@ -229,31 +343,45 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     input_names = list(input_names or [f"input_{i}" for i in range(len(args))])
     if len(input_names) != len(args):
         raise ValueError(f"ember.onnx.export: {len(input_names)} input names for {len(args)} inputs")
+    output_names = list(output_names or [f"output_{i}" for i in range(len(graph.outputs))])
+    dyn_in, symbol, out_dims = {}, None, {}
+    if dynamic_axes:
+        dyn_in, symbol = _dynamic_inputs(dynamic_axes, input_names, output_names, args)
+        b.affine, out_dims = _affine_ints(model, args, graph, dyn_in, was_training)
     vid = _C._value_id
     inputs = []
-    for name, t in zip(input_names, graph.inputs):
+    for i, (name, t) in enumerate(zip(input_names, graph.inputs)):
         b.names[vid(t)], b.dtypes[vid(t)] = name, t.dtype
         b.shapes[name] = list(t.shape)
-        inputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), list(t.shape)))
+        dims = [symbol if d in dyn_in.get(i, ()) else n for d, n in enumerate(t.shape)]
+        inputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), dims))
+    if dyn_in:
+        i = min(dyn_in)
+        b.batch = b.node("Gather", [b.node("Shape", [input_names[i]], "shape"),
+                                    b.const(np.array([min(dyn_in[i])], np.int64), "axis")], "batch")
     for c in graph.constants:
         if c.dtype == _C.dtype.bfloat16:
             c = c.to(_C.dtype.float32)
         name = b.const(c.detach().cpu().numpy(), "weight")
         b.names[vid(c)], b.dtypes[vid(c)] = name, c.dtype
         b.shapes[name] = list(c.shape)
-    for prim, ints, keepdim, ins, out, shape, dtype in graph.nodes:
+    for index, (prim, ints, keepdim, ins, out, shape, dtype) in enumerate(graph.nodes):
+        b.node_index = index
+        if b.affine.get(index) and prim not in ("reshape", "expand", "slice", "im2col"):
+            raise NotImplementedError(f"ember.onnx.export: dynamic_axes: the '{prim}' node's "
+                                      "attributes depend on the dynamic axis")
         names = [b.names[i] for i in ins]
         out_name = _emit(b, prim, list(ints), keepdim, names, [b.dtypes[i] for i in ins], dtype)
         b.names[out], b.dtypes[out] = out_name, dtype
         b.shapes[out_name] = list(shape)
-    output_names = list(output_names or [f"output_{i}" for i in range(len(graph.outputs))])
     if len(output_names) != len(graph.outputs):
         raise ValueError(f"ember.onnx.export: {len(output_names)} output names for "
                          f"{len(graph.outputs)} outputs")
     outputs = []
     for name, t in zip(output_names, graph.outputs):
         b.nodes.append(helper.make_node("Identity", [b.names[vid(t)]], [name]))
-        outputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), list(t.shape)))
+        dims = [symbol if d in out_dims.get(len(outputs), ()) else n for d, n in enumerate(t.shape)]
+        outputs.append(helper.make_tensor_value_info(name, _onnx_type(t.dtype), dims))
     g = helper.make_graph(b.nodes, type(model).__name__ if not hasattr(model, "__name__") else model.__name__,
                           inputs, outputs, b.inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset_version)],
