@@ -318,3 +318,55 @@ def test_corrupt_models_are_refused(tmp_path):
                    if name == "weights_wrong_shape" else EXPECTED[name][1])
         assert re.search(pattern, r.stderr), (name, r.stderr)
     assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
+
+
+class _ResidualBlock(ember.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        nn = ember.nn
+        self.conv1, self.bn1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = ember.relu(self.bn1(self.conv1(x)))
+        return ember.relu(self.bn2(self.conv2(y)) + x)
+
+
+def _resnet_style():
+    """A small ResNet: stem conv/bn/relu, two residual blocks (one after a strided conv),
+    global average pooling and a classifier; eval mode (running statistics)."""
+    nn = ember.nn
+    ember.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                          _ResidualBlock(8), nn.Conv2d(8, 16, 3, stride=2, padding=1),
+                          _ResidualBlock(16), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(16, 10))
+    with ember.no_grad():  # non-trivial running statistics
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(ember.randn(m.num_features) * 0.1)
+                m.running_var.copy_(ember.rand(m.num_features) + 0.5)
+    return model.eval()
+
+
+def test_resnet_style_cnn_round_trips(tmp_path):
+    # export -> load == eager; export -> ember-compile -> run == eager; ONNX Runtime agrees.
+    model = _resnet_style()
+    x = RNG.standard_normal((2, 3, 16, 16)).astype(np.float32)
+    want = model(ember.tensor(x)).detach().numpy()
+    ember.export(model, (ember.tensor(x),), tmp_path / "res.ember", input_names=["images"],
+                 output_names=["logits"])
+    loaded = ember.load_exported(tmp_path / "res.ember")
+    np.testing.assert_allclose(loaded(ember.tensor(x)).numpy(), want, rtol=1e-4, atol=1e-5)
+    r = run(TOOL, tmp_path / "res.ember", "--target=cpu", "-o", tmp_path / "lib")
+    assert r.returncode == 0, r.stderr
+    np.save(tmp_path / "images.npy", x)
+    r = run(RUN_TOOL, tmp_path / "lib" / "libres.so", "--input", f"images={tmp_path / 'images.npy'}",
+            "--output-dir", tmp_path)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "logits.npy"), want, rtol=1e-4, atol=1e-5)
+    import onnxruntime as ort
+    ember.onnx.export(model, (ember.tensor(x),), tmp_path / "res.onnx", input_names=["images"],
+                      output_names=["logits"])
+    got = ort.InferenceSession(str(tmp_path / "res.onnx")).run(None, {"images": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
