@@ -433,3 +433,17 @@ def test_save_non_contiguous_views(tmp_path, dtype):
     for k, v in views.items():
         assert back[k].shape == v.shape and back[k].dtype == v.dtype
         assert back[k].tolist() == v.tolist()
+
+
+def test_normalize_caches_its_statistics_per_dtype():
+    from ember.datasets import transforms
+    norm = transforms.Normalize((0.5, 0.25), (2.0, 4.0))
+    x = np.random.default_rng(0).standard_normal((2, 3, 3))
+    want = (x - np.array([0.5, 0.25])[:, None, None]) / np.array([2.0, 4.0])[:, None, None]
+    for _ in range(2):  # the second call reuses the cached mean/std
+        for dt in (ember.float32, ember.float64):
+            got = norm(ember.tensor(x, dtype=dt))
+            assert got.dtype == dt
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    with pytest.raises(ValueError, match="std evaluated to zero"):
+        transforms.Normalize((0.0,), (0.0,))(ember.ones(1, 2, 2))

@@ -47,6 +47,23 @@ class Normalize:
 
     def __init__(self, mean, std, inplace=False):
         self.mean, self.std, self.inplace = mean, std, inplace
+        self._cache = {}
+
+    def _stats(self, tensor):
+        """mean and std as (C, 1, 1) tensors of the input's dtype and device, built (and std
+        checked) once per dtype and device: a data pipeline calls this for every sample."""
+        key = (tensor.dtype, str(tensor.device))
+        if key not in self._cache:
+            from .. import tensor as make
+            mean = make(list(self.mean) if not isinstance(self.mean, numbers.Number)
+                        else [self.mean], dtype=tensor.dtype, device=tensor.device)
+            std = make(list(self.std) if not isinstance(self.std, numbers.Number)
+                       else [self.std], dtype=tensor.dtype, device=tensor.device)
+            if (std == 0).any().item():
+                raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, "
+                                 "leading to division by zero.")
+            self._cache[key] = (mean.reshape(-1, 1, 1), std.reshape(-1, 1, 1))
+        return self._cache[key]
 
     def __call__(self, tensor):
         if not isinstance(tensor, Tensor):
@@ -55,15 +72,7 @@ class Normalize:
         if not tensor.dtype.is_floating_point:
             raise TypeError(f"Normalize: input tensor should be a float tensor, got "
                             f"{tensor.dtype}")
-        from .. import tensor as make
-        mean = make(list(self.mean) if not isinstance(self.mean, numbers.Number)
-                    else [self.mean], dtype=tensor.dtype)
-        std = make(list(self.std) if not isinstance(self.std, numbers.Number)
-                   else [self.std], dtype=tensor.dtype)
-        if (std == 0).any().item():
-            raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, "
-                             "leading to division by zero.")
-        mean, std = mean.reshape(-1, 1, 1), std.reshape(-1, 1, 1)
+        mean, std = self._stats(tensor)
         out = (tensor - mean) / std
         return tensor.copy_(out) if self.inplace else out
 
