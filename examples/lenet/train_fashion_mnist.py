@@ -13,24 +13,22 @@ import time
 import numpy as np
 
 import ember
-from ember.datasets.mnist import read_idx
+from ember.datasets import FashionMNIST
 import ember.nn.functional as F
 
-DATA = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = 0.2860, 0.3530
 
 
-def load_idx(name):
-    path = os.path.join(DATA, name)
-    if not os.path.exists(path):
-        raise SystemExit(f"{path} is missing: install Debian's dataset-fashion-mnist "
-                         "(scripts/setup.sh does)")
-    return read_idx(path)
+def split(train):
+    """Fashion-MNIST's images (uint8 [N, 28, 28], as numpy) and labels, read by
+    ember.datasets from Debian's dataset-fashion-mnist (its error names a missing file)."""
+    ds = FashionMNIST(train=train)
+    return ds.data.numpy(), ds.targets.numpy()
 
 
-def images(name):
+def images(raw):
     """[N, 1, 28, 28] float32, normalised as the deploy programs do."""
-    x = load_idx(name).astype(np.float32)[:, None] / 255.0
+    x = raw.astype(np.float32)[:, None] / 255.0
     return (x - MEAN) / STD
 
 
@@ -97,8 +95,8 @@ def main():
     if args.threads:
         ember.set_num_threads(args.threads)
 
-    x_train, y_train = images("train-images-idx3-ubyte.gz"), load_idx("train-labels-idx1-ubyte.gz")
-    x_test, y_test = images("t10k-images-idx3-ubyte.gz"), load_idx("t10k-labels-idx1-ubyte.gz")
+    (raw_train, y_train), (raw_test, y_test) = split(True), split(False)
+    x_train, x_test = images(raw_train), images(raw_test)
     print(f"Fashion-MNIST: {len(x_train)} training and {len(x_test)} test images; LeNet-5, "
           f"{args.steps} SGD steps of {args.batch} images per run")
     rng = np.random.default_rng(0)

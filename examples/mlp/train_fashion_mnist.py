@@ -13,21 +13,18 @@ import time
 import numpy as np
 
 import ember
-from ember.datasets.mnist import read_idx
-
-DATA = "/usr/share/datasets/fashion-mnist"
+from ember.datasets import FashionMNIST
 
 
-def load_idx(name):
-    path = os.path.join(DATA, name)
-    if not os.path.exists(path):
-        raise SystemExit(f"{path} is missing: install Debian's dataset-fashion-mnist "
-                         "(scripts/setup.sh does)")
-    return read_idx(path)
+def split(train):
+    """Fashion-MNIST's images (uint8 [N, 28, 28], as numpy) and labels, read by
+    ember.datasets from Debian's dataset-fashion-mnist (its error names a missing file)."""
+    ds = FashionMNIST(train=train)
+    return ds.data.numpy(), ds.targets.numpy()
 
 
-def images(name):
-    return (load_idx(name).reshape(-1, 784).astype(np.float32) / 255.0 - 0.2860) / 0.3530
+def images(raw):
+    return (raw.reshape(-1, 784).astype(np.float32) / 255.0 - 0.2860) / 0.3530
 
 
 def one_hot(labels):
@@ -62,8 +59,8 @@ def main():
     ap.add_argument("--out", default="build/demo")
     args = ap.parse_args()
 
-    x_train, y_train = images("train-images-idx3-ubyte.gz"), load_idx("train-labels-idx1-ubyte.gz")
-    x_test, y_test = images("t10k-images-idx3-ubyte.gz"), load_idx("t10k-labels-idx1-ubyte.gz")
+    (raw_train, y_train), (raw_test, y_test) = split(True), split(False)
+    x_train, x_test = images(raw_train), images(raw_test)
     print(f"Fashion-MNIST: {len(x_train)} training and {len(x_test)} test images")
 
     rng = np.random.default_rng(0)
