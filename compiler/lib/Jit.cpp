@@ -28,6 +28,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -274,8 +275,9 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   }
   impl->times.codegen = secondsSince(start);
   if (useCache) { // the object the JIT just made, for the next process
+    static std::atomic<int64_t> dumps{0}; // unique per thread of this process too
     const std::string tmp = cache.dir() + "/" + JitCache::hashOf(cacheKey) + ".dump" +
-                            std::to_string(::getpid());
+                            std::to_string(::getpid()) + "-" + std::to_string(dumps++);
     impl->engine->dumpToObjectFile(tmp);
     auto buffer = llvm::MemoryBuffer::getFile(tmp);
     if (buffer) cache.store(cacheKey, (*buffer)->getBuffer().str());

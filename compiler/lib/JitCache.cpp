@@ -56,6 +56,7 @@ JitCache& JitCache::instance() {
 }
 
 void JitCache::configure() {
+  std::lock_guard<std::mutex> lock(mu_);
   dir_.clear();
   const char* disable = std::getenv("EMBER_DISABLE_CACHE");
   if (disable && std::strcmp(disable, "0") != 0 && *disable) return;
@@ -82,6 +83,7 @@ std::string JitCache::pathOf(const std::string& key) const { return dir_ + "/" +
 
 std::optional<std::string> JitCache::load(const std::string& key) {
   if (!enabled()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
   const std::string path = pathOf(key);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -109,6 +111,7 @@ std::optional<std::string> JitCache::load(const std::string& key) {
 
 void JitCache::store(const std::string& key, const std::string& object) {
   if (!enabled()) return;
+  std::lock_guard<std::mutex> lock(mu_);
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.keyHash = fnv1a(key);

@@ -2,9 +2,15 @@
 #include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/compiler/Jit.h"
+#include "ember/compiler/JitCache.h"
 #include "ember/runtime/Error.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+#include <vector>
 
 using namespace ember;
 using compiler::Buffer;
@@ -69,4 +75,46 @@ TEST(Jit, WrongBufferShapeIsAnEmberError) {
   Tensor a = ones({4}), out = zeros({3});
   EXPECT_THROW(m.run("f", {buf(a), buf(a)}, {buf(out)}), Error);
   EXPECT_THROW(m.run("nope", {}, {}), Error);
+}
+
+// Several threads compiling the same IR with the disk cache on: every one gets working code,
+// and the entry they leave behind loads and runs (each thread dumps its object to its own
+// temporary file; the cache serialises its bookkeeping).
+TEST(Jit, ConcurrentCompilesShareTheDiskCache) {
+  char dirTemplate[] = "/tmp/ember-jit-cache-XXXXXX";
+  ASSERT_NE(mkdtemp(dirTemplate), nullptr);
+  const std::string dir = dirTemplate;
+  const char* disabled = std::getenv("EMBER_DISABLE_CACHE");
+  const std::string saved = disabled ? disabled : "";
+  unsetenv("EMBER_DISABLE_CACHE");
+  setenv("EMBER_CACHE_DIR", dir.c_str(), 1);
+  compiler::JitCache::instance().configure();
+  const std::string ir = R"mlir(
+    func.func @f(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
+      %0 = ember.mul %a, %b : tensor<64x64xf32>, tensor<64x64xf32>
+      %1 = ember.tanh %0 : tensor<64x64xf32>
+      return %1 : tensor<64x64xf32>
+    })mlir";
+  Tensor a = full({64, 64}, 0.5f), b = full({64, 64}, 2.0f);
+  const std::vector<float> want = tanh(mul(a, b)).to_vector();
+  auto compileAndRun = [&] {
+    JitModule m = JitModule::compile(ir);
+    Tensor out = zeros({64, 64});
+    m.run("f", {buf(a), buf(b)}, {buf(out)});
+    return out.to_vector();
+  };
+  std::vector<std::vector<float>> results(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] { results[t] = compileAndRun(); });
+  for (auto& th : threads) th.join();
+  for (const auto& r : results)
+    for (size_t i = 0; i < r.size(); ++i) ASSERT_NEAR(r[i], want[i], 1e-6);
+  const int64_t hitsBefore = compiler::JitCache::instance().stats().hits;
+  const std::vector<float> again = compileAndRun(); // from the cache entry
+  EXPECT_EQ(compiler::JitCache::instance().stats().hits, hitsBefore + 1);
+  for (size_t i = 0; i < again.size(); ++i) ASSERT_NEAR(again[i], want[i], 1e-6);
+  unsetenv("EMBER_CACHE_DIR");
+  if (disabled) setenv("EMBER_DISABLE_CACHE", saved.c_str(), 1);
+  compiler::JitCache::instance().configure();
+  std::filesystem::remove_all(dir);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -30,7 +31,10 @@ public:
   std::optional<std::string> load(const std::string& key);
   // Writes atomically (temp file + rename), then evicts down to the size bound.
   void store(const std::string& key, const std::string& object);
-  JitCacheStats stats() const { return stats_; }
+  JitCacheStats stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
   // Re-reads the environment (tests point EMBER_CACHE_DIR elsewhere).
   void configure();
 
@@ -41,6 +45,7 @@ private:
   std::string dir_;
   uint64_t maxBytes_ = 0;
   JitCacheStats stats_;
+  mutable std::mutex mu_; // compilations may run on several threads: stats and eviction
 };
 
 // Identifies this build of ember's compiler (the binary that holds it: path, size, mtime), so
