@@ -1,0 +1,16 @@
+"""Benchmark workloads (see bench/harness.py); helpers they share."""
+
+
+def sgd_step(M, model, x, y):
+    """One training step through library M's nn/optim (ember or torch): zero_grad, forward,
+    cross-entropy against class indices y, backward, SGD with momentum 0.9 (lr 0.01)."""
+    opt = M.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = M.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step

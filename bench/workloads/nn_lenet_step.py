@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 import ember
+from workloads import sgd_step
 
 DESCRIPTION = "LeNet-5 train step (conv/pool/linear, CE + SGD momentum), batch 64"
 
@@ -30,20 +31,9 @@ def make(threads):
     x = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, 64)
 
-    def build(M, model, x, y):
-        opt = M.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loss_fn = M.nn.CrossEntropyLoss()
-
-        def step():
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-    return {"ember": build(ember, LeNet5(), ember.tensor(x), ember.tensor(y)),
+    return {"ember": sgd_step(ember, LeNet5(), ember.tensor(x), ember.tensor(y)),
             "ember.compile": build_compiled(LeNet5(), ember.tensor(x), ember.tensor(np.eye(10, dtype=np.float32)[y])),
-            "torch": build(torch, torch_lenet(), torch.tensor(x), torch.tensor(y))}
+            "torch": sgd_step(torch, torch_lenet(), torch.tensor(x), torch.tensor(y))}
 
 
 def build_compiled(model, x, y_onehot):

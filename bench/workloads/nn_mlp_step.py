@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 import ember
+from workloads import sgd_step
 
 DESCRIPTION = "nn.Sequential MLP 784-1024-1024-10 train step (CE + SGD momentum), batch 128"
 
@@ -12,16 +13,7 @@ def build(M, x, y):
     nn = M.nn
     model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
                           nn.Linear(1024, 10))
-    opt = M.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return sgd_step(M, model, x, y)
 
 
 def make(threads):

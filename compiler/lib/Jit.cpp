@@ -201,9 +201,11 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   // so it always compiles.
   JitCache& cache = JitCache::instance();
   const bool useCache = cache.enabled() && dumpDir.empty();
-  const std::string cacheKey = buildIdentity() + "\n" + hostBuilder->getCPU() + "\n" +
-                               hostBuilder->getFeatures().getString() + "\n" +
-                               cpuLoweringPipeline() + "\n" + source;
+  const std::string cacheKey =
+      useCache ? buildIdentity() + "\n" + hostBuilder->getCPU() + "\n" +
+                     hostBuilder->getFeatures().getString() + "\n" + cpuLoweringPipeline() + "\n" +
+                     source
+               : std::string();
   if (useCache) {
     start = std::chrono::steady_clock::now();
     if (std::optional<std::string> object = cache.load(cacheKey);

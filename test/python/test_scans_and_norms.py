@@ -6,27 +6,11 @@ import pytest
 import torch
 
 import ember
+from oracle import both, same
 
 RNG = np.random.default_rng(29)
 FLOATS = ["float16", "bfloat16", "float32", "float64"]
 INTS = ["uint8", "int8", "int16", "int32", "int64"]
-
-
-def both(x, dtype="float32", requires_grad=False):
-    x = np.asarray(x)
-    e, t = ember.tensor(x).to(getattr(ember, dtype)), torch.tensor(x).to(getattr(torch, dtype))
-    if requires_grad:
-        e.requires_grad_(True)
-        t.requires_grad_(True)
-    return e, t
-
-
-def same(e, t, tol=1e-6):
-    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (e.dtype, t.dtype)
-    assert tuple(e.shape) == tuple(t.shape), (e.shape, t.shape)
-    if e.dtype == ember.bfloat16:
-        e, t = e.to(ember.float32), t.to(torch.float32)
-    np.testing.assert_allclose(e.numpy(), t.detach().numpy(), rtol=tol, atol=tol)
 
 
 def grads_match(eo, to, ins, tol=1e-5):

@@ -53,14 +53,13 @@ class _Builder:
     def __init__(self, opset):
         self.opset, self.nodes, self.inits, self.names, self.dtypes, self.count = opset, [], [], {}, {}, 0
         self.shapes = {}  # ONNX value name -> its static shape
+        # dynamic_axes: `affine` maps a node's position to {int position: (a, b)}, meaning that
+        # attribute is a * batch + b; `batch` names a [1] int64 tensor holding the batch size.
+        self.affine, self.batch, self.node_index = {}, None, -1
 
     def fresh(self, hint):
         self.count += 1
         return f"{hint}_{self.count}"
-
-    # dynamic_axes: `self.affine` maps a node's position to {int position: (a, b)}, meaning that
-    # attribute is a * batch + b; `self.batch` names a [1] int64 tensor holding the batch size.
-    affine, batch, node_index = {}, None, -1
 
     def ints_tensor(self, ints, hint):
         """The node's int attributes as a 1-D int64 tensor: a constant, or (where an entry
