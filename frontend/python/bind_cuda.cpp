@@ -33,13 +33,17 @@ void bind_cuda(nb::module_& m) {
     });
   m.def("_device_of", [](const Tensor& t) { return t.device().str(); });
   m.def("_parse_device", [](const std::string& s) { return parse_device(s).str(); });
+  // Moving between devices is differentiable, as in PyTorch: the gradient moves back.
   m.def("_to_device", [](const Tensor& t, const std::string& d) {
-    const Device target = parse_device(d);
-    EMBER_CHECK(target == t.device() || !(t.requires_grad() && grad_enabled()), NotImplemented,
-                "ember.Tensor.to", "moving a tensor that requires grad to another device is not "
-                "differentiable in ember yet; move it before requires_grad_(), or under "
-                "ember.no_grad()");
-    return t.to(target);
+    const Device target = parse_device(d), source = t.device();
+    Tensor out = t.to(target);
+    if (target == source || !t.requires_grad() || !grad_enabled()) return out;
+    auto fn = std::make_shared<CustomBackward>();
+    fn->name = "ToCopyBackward0";
+    fn->backward = [source](const Tensor& g, const Tensor&) {
+      return std::vector<Tensor>{g.to(source)};
+    };
+    return autograd::record_custom(out, {t}, std::move(fn));
   });
   m.def("_full_on", [](const Shape& s, double v, DType d, const std::string& dev) {
     return full(s, v, d, parse_device(dev));

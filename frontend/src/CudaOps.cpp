@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -122,9 +124,17 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   std::string name = "ember_" + tag + "_" + short_name(out.dtype());
   for (const auto& in : pin)
     name += std::string("_") + (in.scalar ? "s" : "") + short_name(in.dtype) + "as" + short_name(in.as);
-  name += contiguous ? "_c" : "_s";
+  // Dense operands whose addresses are aligned to four elements move as vectors.
+  bool vectorized = contiguous && n >= 4096;
+  auto aligned = [](const void* p, DType d) {
+    return reinterpret_cast<uintptr_t>(p) % (4 * itemsize(d)) == 0;
+  };
+  vectorized = vectorized && aligned(out.raw_data(), out.dtype());
+  for (size_t k = 0; k < inputs.size(); ++k)
+    vectorized = vectorized && (pin[k].scalar || aligned(inputs[k].raw_data(), pin[k].dtype));
+  name += vectorized ? "_v" : contiguous ? "_c" : "_s";
   void* fn = kernel(name, [&] {
-    return ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous);
+    return ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous, vectorized);
   });
   static const bool trace = std::getenv("EMBER_CUDA_TRACE") != nullptr;
   if (trace)
@@ -140,7 +150,7 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   long long count = n;
   args.push_back(&ix);
   args.push_back(&count);
-  cuda::launch(fn, cuda::grid_for(n), 256, args.data());
+  cuda::launch(fn, cuda::grid_for(vectorized ? (n + 3) / 4 : n), 256, args.data());
 }
 
 // A dense copy of `t` with its dimensions in the order `perm`.
@@ -348,6 +358,121 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
       cuda_copy(restride(out, part, out.strides(), at * out.strides()[d]), on(t, device));
       at += part[d];
     }
+    return out;
+  }
+  case Prim::Gather:
+  case Prim::ScatterAdd:
+  case Prim::Scatter: {
+    const int64_t d = attrs.ints[0];
+    const bool gather = p == Prim::Gather;
+    const Tensor& index = in[1];
+    Tensor out;
+    Tensor src; // gather: the source read; scatter: the values written
+    if (gather) {
+      src = on(in[0], device);
+      out = empty(shape, dtype, device);
+    } else {
+      out = empty(shape, dtype, device); // a fresh copy of self, written in place below
+      cuda_copy(out, on(in[0], device));
+      src = on(in[2], device).to(dtype);
+    }
+    if (index.numel() == 0 || out.numel() == 0) return out;
+    const Tensor& bounded = gather ? src : out;
+    const int64_t bound = bounded.dim() ? bounded.shape()[d] : 1;
+    // Indices are checked on the host, so a bad one is PyTorch's RuntimeError, not a fault.
+    const Tensor host_idx = index.to(cpu_device()).to(DType::Int64).contiguous();
+    const int64_t* hx = host_idx.data<int64_t>();
+    for (int64_t i = 0; i < host_idx.numel(); ++i)
+      EMBER_CHECK(hx[i] >= 0 && hx[i] < bound, Runtime, op_context(p), "index ", hx[i],
+                  " is out of bounds for dimension ", d, " with size ", bound);
+    Tensor didx = index.device() == device ? index.to(DType::Int64).contiguous() : host_idx.to(device);
+    const Shape walk = index.dim() ? index.shape() : Shape{1};
+    EMBER_CHECK(walk.size() <= size_t(ks::kMaxDims), NotImplemented, op_context(p), "CUDA kernels "
+                "index at most ", ks::kMaxDims, " dimensions; got an index of shape ",
+                shape_str(index.shape()));
+    ks::Indexer ix{};
+    ix.ndim = int(walk.size());
+    for (size_t k = 0; k < walk.size(); ++k) {
+      ix.size[k] = walk[k];
+      ix.stride[0][k] = k < bounded.strides().size() && int64_t(k) != d ? bounded.strides()[k] : 0;
+      ix.stride[1][k] = !gather && k < src.strides().size() ? src.strides()[k] : 0;
+    }
+    const std::string name = std::string("ember_") + prim_name(p) + "_" + short_name(dtype);
+    void* fn = kernel(name, [&] {
+      return gather ? ks::gather_kernel(name, dtype) : ks::scatter_kernel(name, dtype, p == Prim::ScatterAdd);
+    });
+    void *o = out.raw_data(), *sp = src.raw_data(), *ip = didx.raw_data();
+    long long dstride = bounded.dim() ? bounded.strides()[d] : 0, n = index.numel();
+    void* args[] = {&o, &sp, &ip, &ix, &dstride, &n};
+    cuda::launch(fn, cuda::grid_for(n), 256, args);
+    return out;
+  }
+  case Prim::CumSum:
+  case Prim::CumProd: {
+    const Tensor a = in[0].contiguous();
+    Tensor out = empty(shape, dtype, device);
+    if (a.numel() == 0) return out;
+    const int64_t d = attrs.ints[0];
+    const bool reverse = p == Prim::CumSum && attrs.ints.size() > 1 && attrs.ints[1];
+    long long outer = 1, n = a.dim() ? a.shape()[d] : 1, inner = 1;
+    for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
+    for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    const DType acc = !is_floating(a.dtype()) ? DType::Int64
+                      : a.dtype() == DType::Float16 || a.dtype() == DType::BFloat16 ? DType::Float32
+                                                                                    : DType::Float64;
+    const std::string name = std::string("ember_") + prim_name(p) + (reverse ? "_rev_" : "_") +
+                             short_name(a.dtype()) + "_" + short_name(dtype);
+    void* fn = kernel(name, [&] {
+      return ks::scan_kernel(name, a.dtype(), acc, dtype, p == Prim::CumProd, reverse);
+    });
+    void *o = out.raw_data(), *i = a.raw_data();
+    void* args[] = {&o, &i, &outer, &n, &inner};
+    cuda::launch(fn, cuda::grid_for(outer * inner, 128), 128, args);
+    return out;
+  }
+  case Prim::ArgSort: {
+    const Tensor a = in[0].contiguous();
+    Tensor out = empty(shape, DType::Int64, device);
+    if (out.numel() == 0) return out;
+    const int64_t d = attrs.ints[0];
+    long long outer = 1, n = a.dim() ? a.shape()[d] : 1, inner = 1;
+    for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
+    for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    long long k = a.dim() ? shape[d] : 1;
+    int desc = attrs.ints.size() > 1 && attrs.ints[1] ? 1 : 0;
+    const std::string name = std::string("ember_argsort_") + short_name(a.dtype());
+    void* fn = kernel(name, [&] { return ks::argsort_kernel(name, a.dtype()); });
+    void *o = out.raw_data(), *i = a.raw_data();
+    void* args[] = {&o, &i, &outer, &n, &inner, &k, &desc};
+    cuda::launch(fn, unsigned(std::min<long long>(outer * inner, 1 << 20)), n >= 256 ? 256 : 32, args);
+    return out;
+  }
+  case Prim::Im2Col:
+  case Prim::Col2Im: {
+    EMBER_CHECK(is_floating(dtype), Type, op_context(p), "expects a floating point tensor, got ",
+                dtype_name(dtype));
+    const Tensor x = on(in[0], device).to(dtype).contiguous();
+    Tensor out = empty(shape, dtype, device);
+    const Shape& a = attrs.ints;
+    const Shape& image = p == Prim::Im2Col ? x.shape() : shape;
+    long long g[14] = {image[0], image[1], a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+                       a[8], a[9], a[10], a[11]};
+    const int64_t total = out.numel();
+    if (total == 0) return out;
+    if (x.numel() == 0) {
+      cuda_fill(out, 0);
+      return out;
+    }
+    double fill = a.size() == 13 && a[12] == 1 ? -std::numeric_limits<double>::infinity() : 0.0;
+    const std::string name = std::string("ember_") + prim_name(p) + "_" + short_name(dtype);
+    void* fn = kernel(name, [&] {
+      return p == Prim::Im2Col ? ks::im2col_kernel(name, dtype) : ks::col2im_kernel(name, dtype);
+    });
+    void *o = out.raw_data(), *i = x.raw_data();
+    std::vector<void*> args = {&o, &i};
+    for (long long& v : g) args.push_back(&v);
+    if (p == Prim::Im2Col) args.push_back(&fill);
+    cuda::launch(fn, cuda::grid_for(total), 256, args.data());
     return out;
   }
   default: break;

@@ -94,7 +94,8 @@ Tensor one_hot(const Tensor& target, int64_t num_classes) {
   if (target.numel())
     EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Runtime,
                 "ember.one_hot", "class values must be in [0, ", num_classes, ")");
-  return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64)).to(DType::Int64);
+  return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64).to(target.device()))
+      .to(DType::Int64);
 }
 
 Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {

@@ -277,8 +277,9 @@ std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x4, const Pool2d& g, boo
               (y * g.s[0] - g.p[0] + i * g.d[0]) * w + (xx * g.s[1] - g.p[1] + j * g.d[1]);
   Tensor arg = argmax(cols.detach(), 0); // [n*c*len]: the window entry
   Tensor at = add(mul(arg, wrapped_scalar(double(len), DType::Int64)),
-                  reshape(expand(arange(0, double(len), 1, DType::Int64), {n * c, len}), {-1}));
-  Tensor idx = index_select(int_tensor(pos, {kk * len}), 0, at);
+                  reshape(expand(arange(0, double(len), 1, DType::Int64).to(arg.device()),
+                                 {n * c, len}), {-1}));
+  Tensor idx = index_select(int_tensor(pos, {kk * len}).to(arg.device()), 0, at);
   return {values, reshape(idx, {n, c, g.oh, g.ow})};
 }
 
@@ -640,12 +641,12 @@ Tensor pad(const Tensor& x, const Shape& p, const std::string& mode, double valu
       Shape side = y.shape();
       if (before) {
         side[d] = before;
-        parts.push_back(full(side, value, x.dtype()));
+        parts.push_back(full(side, value, x.dtype(), x.device()));
       }
       parts.push_back(y);
       if (after) {
         side[d] = after;
-        parts.push_back(full(side, value, x.dtype()));
+        parts.push_back(full(side, value, x.dtype(), x.device()));
       }
       if (parts.size() > 1) y = cat(parts, d);
     }
@@ -751,7 +752,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   const Tensor ninf = scalar(-std::numeric_limits<double>::infinity());
   if (is_causal) {
     Tensor mask = ge(unsqueeze(arange(0, double(l), 1, DType::Int64), 1),
-                     unsqueeze(arange(0, double(s), 1, DType::Int64), 0));
+                     unsqueeze(arange(0, double(s), 1, DType::Int64), 0)).to(q.device());
     scores = where(mask, scores, ninf);
   } else if (attn_mask.defined()) {
     scores = attn_mask.dtype() == DType::Bool ? where(attn_mask, scores, ninf) : add(scores, attn_mask);

@@ -206,6 +206,8 @@ __device__ __forceinline__ typename common<A, B>::type shift_right(A x, B y) {
   return (C)(a >> b);
 }
 } // namespace ember_ops
+// Four consecutive elements, aligned for one vector load or store.
+template <class T> struct alignas(4 * sizeof(T)) EmberVec4 { T v[4]; };
 template <class T> __device__ __forceinline__ T ember_lowest() {
   return (T)0 < (T)-1 ? (T)0 : (T)((unsigned long long)1 << (sizeof(T) * 8 - 1));
 }
@@ -217,7 +219,7 @@ template <> __device__ __forceinline__ bool ember_highest<bool>() { return true;
 
 std::string pointwise_kernel(const std::string& name, const std::string& expr, DType compute,
                              DType out, const std::vector<PointwiseInput>& inputs,
-                             bool contiguous) {
+                             bool contiguous, bool vectorized) {
   EMBER_CHECK(!inputs.empty() && inputs.size() < size_t(kMaxOperands), Runtime, "cuda.pointwise",
               "a pointwise kernel takes 1 to ", kMaxOperands - 1, " inputs");
   static const char* names[] = {"a", "b", "c"};
@@ -234,8 +236,37 @@ std::string pointwise_kernel(const std::string& name, const std::string& expr, D
   os << "extern \"C\" __global__ void " << name << "(" << storage_type(out) << "* out";
   for (size_t i = 0; i < inputs.size(); ++i)
     os << ", const " << storage_type(inputs[i].dtype) << "* in" << i << ", double s" << i;
-  os << ", EmberIndexer ix, long long n) {\n"
-     << "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;\n"
+  os << ", EmberIndexer ix, long long n) {\n";
+  std::string args;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string k = std::to_string(i);
+    std::string value = inputs[i].scalar
+                            ? "s" + k
+                            : load(inputs[i].dtype, "in" + k + "[o" + std::to_string(i + 1) + "]");
+    args += (i ? ", " : "") + std::string("(") + compute_type(inputs[i].as) + ")(" + value + ")";
+  }
+  if (vectorized) {
+    // Four elements per step with one aligned vector access per operand (the host checked
+    // the alignment), then the remainder element by element below.
+    os << "  const long long nv = n / 4;\n"
+       << "  for (long long v = (long long)blockIdx.x * blockDim.x + threadIdx.x; v < nv;\n"
+       << "       v += (long long)gridDim.x * blockDim.x) {\n"
+       << "    EmberVec4<" << storage_type(out) << "> r;\n";
+    std::string vargs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const std::string k = std::to_string(i);
+      if (!inputs[i].scalar)
+        os << "    const EmberVec4<" << storage_type(inputs[i].dtype) << "> x" << k
+           << " = *(const EmberVec4<" << storage_type(inputs[i].dtype) << ">*)(in" << k << " + v * 4);\n";
+      std::string value = inputs[i].scalar ? "s" + k : load(inputs[i].dtype, "x" + k + ".v[u]");
+      vargs += (i ? ", " : "") + std::string("(") + compute_type(inputs[i].as) + ")(" + value + ")";
+    }
+    os << "#pragma unroll\n    for (int u = 0; u < 4; ++u)\n"
+       << "      r.v[u] = " << store(out, "ember_ops::" + name + "_f(" + vargs + ")") << ";\n"
+       << "    *(EmberVec4<" << storage_type(out) << ">*)(out + v * 4) = r;\n  }\n";
+  }
+  os << "  for (long long i = " << (vectorized ? "n / 4 * 4 + " : "")
+     << "(long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;\n"
      << "       i += (long long)gridDim.x * blockDim.x) {\n";
   const size_t ops = inputs.size() + 1;
   if (contiguous) {
@@ -247,14 +278,6 @@ std::string pointwise_kernel(const std::string& name, const std::string& expr, D
        << "      const long long c = rem % ix.size[d]; rem /= ix.size[d];\n";
     for (size_t k = 0; k < ops; ++k) os << "      o" << k << " += c * ix.stride[" << k << "][d];\n";
     os << "    }\n";
-  }
-  std::string args;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const std::string k = std::to_string(i);
-    std::string value = inputs[i].scalar
-                            ? "s" + k
-                            : load(inputs[i].dtype, "in" + k + "[o" + std::to_string(i + 1) + "]");
-    args += (i ? ", " : "") + std::string("(") + compute_type(inputs[i].as) + ")(" + value + ")";
   }
   os << "    out[o0] = " << store(out, "ember_ops::" + name + "_f(" + args + ")") << ";\n  }\n}\n";
   return os.str();
@@ -359,6 +382,150 @@ std::string index_add_kernel(const std::string& name, DType dtype) {
      << "    const long long k = e % inner, i = (e / inner) % n_index, o = e / inner / n_index;\n"
      << "    " << T << "* to = out + (o * dst_size + index[i]) * inner + k;\n"
      << "    const " << T << " from = src[e];\n    " << atomic << ";\n  }\n}\n";
+  return os.str();
+}
+
+namespace {
+
+// The atomic add of `from` into `*to` for dtype `d`, or an error naming `op`.
+std::string atomic_add(DType d, const char* op) {
+  switch (d) {
+  case DType::Float32: case DType::Float64: case DType::Int32: return "atomicAdd(to, from)";
+  case DType::Int64: return "atomicAdd((unsigned long long*)to, (unsigned long long)from)";
+  default: break;
+  }
+  fail(ErrorKind::NotImplemented, op, "on CUDA supports float32, float64, int32 and int64, not ",
+       dtype_name(d), "; convert with .float() first");
+}
+
+// The grid-stride loop header over `n` elements, with the coordinates of e in ix.size
+// accumulated into offsets o0 (ix.stride[0]) and, when `second`, o1 (ix.stride[1]).
+std::string walk(bool second) {
+  std::string s =
+      "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n;\n"
+      "       e += (long long)gridDim.x * blockDim.x) {\n"
+      "    long long o0 = 0, o1 = 0, rem = e;\n"
+      "    for (int d = ix.ndim - 1; d >= 0; --d) {\n"
+      "      const long long c = rem % ix.size[d]; rem /= ix.size[d];\n"
+      "      o0 += c * ix.stride[0][d];\n";
+  if (second) s += "      o1 += c * ix.stride[1][d];\n";
+  return s + "    }\n    (void)o1;\n";
+}
+
+} // namespace
+
+std::string gather_kernel(const std::string& name, DType dtype) {
+  const char* T = storage_type(dtype);
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude() << "extern \"C\" __global__ void "
+     << name << "(" << T << "* out, const " << T << "* src, const long long* index, EmberIndexer ix, "
+     << "long long dstride, long long n) {\n" << walk(false)
+     << "    out[e] = src[o0 + index[e] * dstride];\n  }\n}\n";
+  return os.str();
+}
+
+std::string scatter_kernel(const std::string& name, DType dtype, bool add) {
+  const std::string T = storage_type(dtype);
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude() << "extern \"C\" __global__ void "
+     << name << "(" << T << "* out, const " << T << "* src, const long long* index, EmberIndexer ix, "
+     << "long long dstride, long long n) {\n" << walk(true)
+     << "    " << T << "* to = out + o0 + index[e] * dstride;\n"
+     << "    const " << T << " from = src[o1];\n"
+     << "    " << (add ? atomic_add(dtype, "ember.scatter_add") : "*to = from") << ";\n  }\n}\n";
+  return os.str();
+}
+
+std::string scan_kernel(const std::string& name, DType in, DType acc, DType out, bool prod,
+                        bool reverse) {
+  const std::string A = compute_type(acc);
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude() << "extern \"C\" __global__ void "
+     << name << "(" << storage_type(out) << "* out, const " << storage_type(in)
+     << "* in, long long outer, long long n, long long inner) {\n"
+     << "  for (long long line = (long long)blockIdx.x * blockDim.x + threadIdx.x; line < outer * inner;\n"
+     << "       line += (long long)gridDim.x * blockDim.x) {\n"
+     << "    const long long base = (line / inner) * n * inner + line % inner;\n"
+     << "    " << A << " acc = (" << A << ")" << (prod ? "1" : "0") << ";\n"
+     << "    for (long long j = 0; j < n; ++j) {\n"
+     << "      const long long at = base + (" << (reverse ? "n - 1 - j" : "j") << ") * inner;\n"
+     << "      acc = acc " << (prod ? "*" : "+") << " (" << A << ")(" << load(in, "in[at]") << ");\n"
+     << "      out[at] = " << store(out, "acc") << ";\n    }\n  }\n}\n";
+  return os.str();
+}
+
+std::string argsort_kernel(const std::string& name, DType dtype) {
+  const std::string A = compute_type(dtype);
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude()
+     << "// Does element x come before y (values vx, vy) in the stable order? NaN is largest.\n"
+     << "__device__ __forceinline__ bool " << name << "_before(" << A << " vx, long long x, " << A
+     << " vy, long long y, bool desc) {\n"
+     << "  const bool nx = vx != vx, ny = vy != vy;\n"
+     << "  if (nx || ny) return nx == ny ? x < y : (desc ? nx : ny);\n"
+     << "  if (vx != vy) return desc ? vx > vy : vx < vy;\n"
+     << "  return x < y;\n}\n"
+     << "extern \"C\" __global__ void " << name << "(long long* out, const " << storage_type(dtype)
+     << "* in, long long outer, long long n, long long inner, long long k, int desc) {\n"
+     << "  for (long long line = blockIdx.x; line < outer * inner; line += gridDim.x) {\n"
+     << "    const long long o = line / inner, i = line % inner, base = o * n * inner + i;\n"
+     << "    for (long long y = threadIdx.x; y < n; y += blockDim.x) {\n"
+     << "      const " << A << " vy = (" << A << ")(" << load(dtype, "in[base + y * inner]") << ");\n"
+     << "      long long rank = 0;\n"
+     << "      for (long long x = 0; x < n; ++x)\n"
+     << "        rank += " << name << "_before((" << A << ")(" << load(dtype, "in[base + x * inner]")
+     << "), x, vy, y, desc != 0);\n"
+     << "      if (rank < k) out[o * k * inner + i + rank * inner] = y;\n"
+     << "    }\n  }\n}\n";
+  return os.str();
+}
+
+namespace {
+const char* kWindowArgs =
+    "long long n, long long c, long long kh, long long kw, long long sh, long long sw, "
+    "long long pt, long long pl, long long dh, long long dw, long long oh, long long ow, "
+    "long long h, long long w";
+}
+
+std::string im2col_kernel(const std::string& name, DType dtype) {
+  const char* T = storage_type(dtype);
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude() << "extern \"C\" __global__ void "
+     << name << "(" << T << "* cols, const " << T << "* img, " << kWindowArgs << ", double fill) {\n"
+     << "  const long long ncols = n * oh * ow, total = c * kh * kw * ncols;\n"
+     << "  const " << T << " outside = " << store(dtype, "fill") << ";\n"
+     << "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total;\n"
+     << "       e += (long long)gridDim.x * blockDim.x) {\n"
+     << "    const long long row = e / ncols, col = e % ncols;\n"
+     << "    const long long ch = row / (kh * kw), i = (row / kw) % kh, j = row % kw;\n"
+     << "    const long long b = col / (oh * ow), y = (col / ow) % oh, x = col % ow;\n"
+     << "    const long long iy = y * sh - pt + i * dh, ix = x * sw - pl + j * dw;\n"
+     << "    cols[e] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? img[((b * c + ch) * h + iy) * w + ix]"
+     << " : outside;\n  }\n}\n";
+  return os.str();
+}
+
+std::string col2im_kernel(const std::string& name, DType dtype) {
+  const char* T = storage_type(dtype);
+  const std::string A = compute_type(dtype == DType::Float64 ? DType::Float64 : DType::Float32);
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude() << "extern \"C\" __global__ void "
+     << name << "(" << T << "* img, const " << T << "* cols, " << kWindowArgs << ") {\n"
+     << "  const long long ncols = n * oh * ow, total = n * c * h * w;\n"
+     << "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total;\n"
+     << "       e += (long long)gridDim.x * blockDim.x) {\n"
+     << "    const long long px = e % w, py = (e / w) % h, ch = (e / (w * h)) % c, b = e / (w * h * c);\n"
+     << "    " << A << " acc = 0;\n"
+     << "    for (long long i = 0; i < kh; ++i) {\n"
+     << "      const long long ty = py + pt - i * dh;\n"
+     << "      if (ty < 0 || ty % sh != 0 || ty / sh >= oh) continue;\n"
+     << "      for (long long j = 0; j < kw; ++j) {\n"
+     << "        const long long tx = px + pl - j * dw;\n"
+     << "        if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;\n"
+     << "        const long long row = (ch * kh + i) * kw + j, col = (b * oh + ty / sh) * ow + tx / sw;\n"
+     << "        acc += (" << A << ")(" << load(dtype, "cols[row * ncols + col]") << ");\n"
+     << "      }\n    }\n"
+     << "    img[e] = " << store(dtype, "acc") << ";\n  }\n}\n";
   return os.str();
 }
 

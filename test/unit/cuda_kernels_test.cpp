@@ -75,6 +75,10 @@ TEST(CudaKernels, EveryRecordForEveryDtypeCompiles) {
         const std::string name = std::string("k") + std::to_string(i++) + "_" + prim_name(p);
         batch.add(ks::pointwise_kernel(name, prim_expr(p), cd, out, in, contiguous));
       }
+      // The vectorized dense variant (four elements per access).
+      if (d == DType::Float32 || d == DType::Float16)
+        batch.add(ks::pointwise_kernel("k" + std::to_string(i++) + "_v", prim_expr(p), cd, out, in,
+                                       true, true));
       // With a scalar (a Python number) as the second operand.
       if (prim_arity(p) == 2) {
         in[1].scalar = true;
@@ -94,8 +98,11 @@ TEST(CudaKernels, CopiesWhereReductionsAndIndexingCompile) {
   int i = 0;
   auto name = [&] { return "k" + std::to_string(i++); };
   for (DType to : kAll) {
-    for (DType from : kAll)
+    for (DType from : kAll) {
       batch.add(ks::pointwise_kernel(name(), "a", to, to, {{from, to, false}}, false));
+      if (to == DType::Float32 || from == DType::Float32)
+        batch.add(ks::pointwise_kernel(name(), "a", to, to, {{from, to, false}}, true, true));
+    }
     batch.add(ks::pointwise_kernel(name(), "a", to, to, {{DType::Float64, to, true}}, true));
     batch.add(ks::pointwise_kernel(name(), "where(a, b, c)", to, to,
                                    {{DType::Bool, DType::Bool, false}, {to, to, false},
@@ -115,6 +122,31 @@ TEST(CudaKernels, CopiesWhereReductionsAndIndexingCompile) {
   batch.compile("structural", true);
 }
 
+TEST(CudaKernels, GatherScatterScanSortAndWindowsCompile) {
+  if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
+  Batch batch;
+  int i = 0;
+  auto name = [&] { return "k" + std::to_string(i++); };
+  for (DType d : kAll) {
+    batch.add(ks::gather_kernel(name(), d));
+    batch.add(ks::scatter_kernel(name(), d, false));
+    batch.add(ks::argsort_kernel(name(), d));
+    const DType acc = !is_floating(d) ? DType::Int64
+                      : d == DType::Float16 || d == DType::BFloat16 ? DType::Float32 : DType::Float64;
+    const DType out = is_floating(d) ? d : DType::Int64;
+    for (bool prod : {false, true})
+      for (bool reverse : {false, true}) batch.add(ks::scan_kernel(name(), d, acc, out, prod, reverse));
+    if (is_floating(d)) {
+      batch.add(ks::im2col_kernel(name(), d));
+      batch.add(ks::col2im_kernel(name(), d));
+    }
+  }
+  for (DType d : {DType::Float32, DType::Float64, DType::Int32, DType::Int64})
+    batch.add(ks::scatter_kernel(name(), d, true));
+  EXPECT_THROW(ks::scatter_kernel("x", DType::BFloat16, true), Error);
+  batch.compile("gather_scatter_scan_sort_windows", true);
+}
+
 TEST(CudaKernels, GeneratedSourceReadsTheRecordAndItsLayout) {
   const std::string contiguous = ks::pointwise_kernel(
       "ember_mul_f16", prim_expr(Prim::Mul), DType::Float16, DType::Float16,
@@ -130,4 +162,13 @@ TEST(CudaKernels, GeneratedSourceReadsTheRecordAndItsLayout) {
       {{DType::Int8, DType::Int8, false}}, false);
   EXPECT_NE(strided.find("o1 += c * ix.stride[1][d];"), std::string::npos) << strided;
   EXPECT_THROW(ks::index_add_kernel("x", DType::Float16), Error);
+  // The vectorized variant: one aligned 4-wide access per operand, a scalar by value, and
+  // the remainder element by element.
+  const std::string vec = ks::pointwise_kernel(
+      "ember_add_f32", prim_expr(Prim::Add), DType::Float32, DType::Float32,
+      {{DType::Float32, DType::Float32, false}, {DType::Float32, DType::Float32, true}}, true, true);
+  EXPECT_NE(vec.find("const EmberVec4<float> x0 = *(const EmberVec4<float>*)(in0 + v * 4);"),
+            std::string::npos) << vec;
+  EXPECT_EQ(vec.find("EmberVec4<float> x1"), std::string::npos) << vec;
+  EXPECT_NE(vec.find("for (long long i = n / 4 * 4 + "), std::string::npos) << vec;
 }

@@ -210,7 +210,7 @@ def _format_element(a):
 def _repr(self):
     if self._is_symbolic:
         return f"tensor(<traced>, shape={list(self.shape)}, dtype={self.dtype!r})"
-    host = self.cpu() if self.is_cuda else self
+    host = self.detach().cpu() if self.is_cuda else self
     a = (host.to(float32) if self.dtype == bfloat16 else host).numpy()
     formatter = {"float_kind": _format_element(a)} if a.dtype.kind == "f" else None
     body = _np.array2string(a, separator=", ", prefix="tensor(", threshold=1000,

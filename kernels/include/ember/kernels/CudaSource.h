@@ -42,10 +42,12 @@ struct PointwiseInput {
 // A kernel `name`(out, in0, s0, in1, s1, ..., Indexer ix, long long n) that writes
 // out[i] = expr(a, b, c) for n elements; `a`, `b`, `c` are the inputs converted to their `as`
 // dtype, the expression is evaluated in `compute`'s C type and stored as `out`'s dtype.
-// `contiguous` specialises for operands that are all dense in the same order (offset == i).
+// `contiguous` specialises for operands that are all dense in the same order (offset == i);
+// `vectorized` (with `contiguous`) moves four elements per access, for operands whose
+// addresses are aligned to four elements.
 std::string pointwise_kernel(const std::string& name, const std::string& expr, DType compute,
                              DType out, const std::vector<PointwiseInput>& inputs,
-                             bool contiguous);
+                             bool contiguous, bool vectorized = false);
 
 enum class ReduceOp { Sum, Prod, Max, Min };
 // `name`(out, in, long long rows, long long cols): out[r] = reduce(in[r, 0..cols)), in dense.
@@ -60,5 +62,27 @@ std::string index_select_kernel(const std::string& name, DType dtype);
 // `name`(out, src, index, outer, n_index, dst_size, inner): out[o, index[i], k] += src[o, i, k]
 // with atomics (float32, float64, int32, int64).
 std::string index_add_kernel(const std::string& name, DType dtype);
+
+// `name`(out, src, const long long* index, EmberIndexer ix, long long dstride, long long n):
+// out[e] = src[sum_d c_d * ix.stride[0][d] + index[e] * dstride] for the coordinates c of e in
+// the (contiguous) index's shape ix.size; ix.stride[0] is src's strides with `dim` zeroed.
+std::string gather_kernel(const std::string& name, DType dtype);
+// `name`(out, src, index, EmberIndexer ix, long long dstride, long long n): for each index
+// element e with coordinates c, out[c . ix.stride[0] + index[e] * dstride] = (or +=, atomically)
+// src[c . ix.stride[1]]. `add` needs float32, float64, int32 or int64.
+std::string scatter_kernel(const std::string& name, DType dtype, bool add);
+// `name`(out, in, outer, n, inner): running sums (`prod`: products) along the middle dimension
+// of dense [outer, n, inner], from the end when `reverse`; accumulates in `acc`.
+std::string scan_kernel(const std::string& name, DType in, DType acc, DType out, bool prod,
+                        bool reverse);
+// `name`(long long* out, in, outer, n, inner, k, descending): one block per (outer, inner)
+// line; the first k positions of the stable order of in[o, :, i] (NaN largest) by rank counting.
+std::string argsort_kernel(const std::string& name, DType dtype);
+// `name`(cols, img, n, c, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, h, w, double fill): im2col
+// (kernels/Conv.h's layout) for dense img [n, c, h, w] into cols [c*kh*kw, n*oh*ow].
+std::string im2col_kernel(const std::string& name, DType dtype);
+// `name`(img, cols, n, c, kh, ..., h, w): the adjoint, one thread per pixel summing the column
+// entries that read it (no atomics, deterministic).
+std::string col2im_kernel(const std::string& name, DType dtype);
 
 } // namespace ember::kernels::cuda
