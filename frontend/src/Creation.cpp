@@ -1,5 +1,7 @@
 #include "ember/Creation.h"
 
+#include "CudaOps.h"
+
 #include "ember/Ops.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/Random.h"
@@ -132,7 +134,10 @@ Tensor& uniform_(Tensor& t, double low, double high) {
   check_float(t.dtype(), "ember.uniform_");
   EMBER_CHECK(t.is_contiguous(), NotImplemented, "ember.uniform_", "needs a contiguous tensor");
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 3) / 4);
-  fill_by_index(t, [&](int64_t i) { return low + (high - low) * double(uniform_at(seed, base, i)); });
+  if (t.is_cuda())
+    detail::cuda_random(t, false, low, high, seed, base);
+  else
+    fill_by_index(t, [&](int64_t i) { return low + (high - low) * double(uniform_at(seed, base, i)); });
   if (t.storage()) t.storage()->bump_version();
   return t;
 }
@@ -142,14 +147,19 @@ Tensor& normal_(Tensor& t, double mean, double std) {
   EMBER_CHECK(std >= 0, Value, "ember.normal_", "std must be non-negative, got ", std);
   EMBER_CHECK(t.is_contiguous(), NotImplemented, "ember.normal_", "needs a contiguous tensor");
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 1) / 2);
-  fill_by_index(t, [&](int64_t i) { return mean + std * normal_at(seed, base, i); });
+  if (t.is_cuda())
+    detail::cuda_random(t, true, mean, std, seed, base);
+  else
+    fill_by_index(t, [&](int64_t i) { return mean + std * normal_at(seed, base, i); });
   if (t.storage()) t.storage()->bump_version();
   return t;
 }
 
 Tensor bernoulli(const Tensor& p) {
   check_float(p.dtype(), "ember.bernoulli");
-  return lt(rand(p.shape(), p.dtype()).to(p.device()), p).to(p.dtype());
+  Tensor u = empty(p.shape(), p.dtype(), p.device()); // drawn where p lives
+  uniform_(u, 0, 1);
+  return lt(u, p).to(p.dtype());
 }
 
 } // namespace ember

@@ -187,6 +187,18 @@ void cuda_fill(const Tensor& dst, double value) {
   pointwise("copy", "a", dst.dtype(), dst, {full({}, value, DType::Float64)}, {dst.dtype()});
 }
 
+void cuda_random(const Tensor& t, bool normal, double a, double b, uint64_t seed, uint64_t base) {
+  if (t.numel() == 0) return;
+  cuda::set_device(t.device().index);
+  const std::string name = std::string(normal ? "ember_normal_" : "ember_uniform_") + short_name(t.dtype());
+  void* fn = kernel(name, [&] { return ks::random_kernel(name, t.dtype(), normal); });
+  void* o = t.raw_data();
+  unsigned long long s = seed, bs = base;
+  long long n = t.numel();
+  void* args[] = {&o, &s, &bs, &n, &a, &b};
+  cuda::launch(fn, cuda::grid_for(n), 256, args);
+}
+
 Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const Shape& shape,
                     DType dtype, Device device) {
   cuda::set_device(device.index);

@@ -16,4 +16,8 @@ void cuda_copy(const Tensor& dst, const Tensor& src);
 // Sets every element of the CUDA view `dst` to `value`.
 void cuda_fill(const Tensor& dst, double value);
 
+// Fills the dense CUDA tensor `t` with the draw that reserved Philox blocks at `base` under
+// `seed`: uniform in [a, b), or normal with mean a and std b; the same values as on the CPU.
+void cuda_random(const Tensor& t, bool normal, double a, double b, uint64_t seed, uint64_t base);
+
 } // namespace ember::detail

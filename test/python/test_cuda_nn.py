@@ -39,6 +39,27 @@ def test_device_moves_are_differentiable():
 
 
 @gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_random_draws_on_the_device_equal_the_cpu_draws(dtype):
+    dt = getattr(ember, dtype)
+    for make in (ember.rand, ember.randn):
+        ember.manual_seed(123)
+        cpu = make(1000, 3, dtype=dt)
+        ember.manual_seed(123)
+        dev = make(1000, 3, dtype=dt, device="cuda")
+        assert dev.is_cuda
+        tol = 1e-3 if dtype == "float16" else 1e-6
+        np.testing.assert_allclose(host(dev).astype(np.float64), host(cpu).astype(np.float64), rtol=tol, atol=tol)
+    x = ember.ones(100000, device="cuda")
+    y = EF.dropout(x, 0.3, training=True)
+    kept = host(y) != 0
+    assert y.is_cuda and abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(host(y)[kept], 1 / 0.7, rtol=1e-6)
+    b = ember.bernoulli(ember.full((50000,), 0.25, device="cuda"))
+    assert b.is_cuda and abs(host(b).mean() - 0.25) < 0.01
+
+
+@gpu
 def test_gather_and_scatter_match_torch():
     x = RNG.standard_normal((4, 7)).astype(np.float32)
     idx = RNG.integers(0, 7, (4, 5))

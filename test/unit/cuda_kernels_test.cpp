@@ -122,7 +122,7 @@ TEST(CudaKernels, CopiesWhereReductionsAndIndexingCompile) {
   batch.compile("structural", true);
 }
 
-TEST(CudaKernels, GatherScatterScanSortAndWindowsCompile) {
+TEST(CudaKernels, GatherScatterScanSortWindowsAndRandomCompile) {
   if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
   Batch batch;
   int i = 0;
@@ -143,6 +143,8 @@ TEST(CudaKernels, GatherScatterScanSortAndWindowsCompile) {
   }
   for (DType d : {DType::Float32, DType::Float64, DType::Int32, DType::Int64})
     batch.add(ks::scatter_kernel(name(), d, true));
+  for (DType d : {DType::Float16, DType::BFloat16, DType::Float32, DType::Float64})
+    for (bool normal : {false, true}) batch.add(ks::random_kernel(name(), d, normal));
   EXPECT_THROW(ks::scatter_kernel("x", DType::BFloat16, true), Error);
   batch.compile("gather_scatter_scan_sort_windows", true);
 }

@@ -44,11 +44,23 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return _grad(_C._empty(_size(size), dtype or _dtype.float32), requires_grad, device)
 
 
+def _draw_on(device, size, dtype, fill):
+    """A draw made on a CUDA device directly (the same values as the CPU draw: both evaluate
+    the counter-based generator at the same positions)."""
+    t = _C._empty_on(_size(size), dtype or _dtype.float32, _spec(device))
+    fill(t)
+    return t
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False):
+    if device is not None and _spec(device) != "cpu":
+        return _grad(_draw_on(device, size, dtype, lambda t: t.uniform_(0, 1)), requires_grad)
     return _grad(_C._rand(_size(size), dtype or _dtype.float32), requires_grad, device)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
+    if device is not None and _spec(device) != "cpu":
+        return _grad(_draw_on(device, size, dtype, lambda t: t.normal_(0, 1)), requires_grad)
     return _grad(_C._randn(_size(size), dtype or _dtype.float32), requires_grad, device)
 
 

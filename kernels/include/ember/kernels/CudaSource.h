@@ -85,4 +85,9 @@ std::string im2col_kernel(const std::string& name, DType dtype);
 // entries that read it (no atomics, deterministic).
 std::string col2im_kernel(const std::string& name, DType dtype);
 
+// `name`(out, seed, base, n, a, b): element i of a dense draw that reserved its Philox blocks
+// at `base`, exactly as the CPU draws it (runtime/Random.h): uniform a + (b - a) u, or
+// normal a + b z (Box-Muller in double on lane pairs).
+std::string random_kernel(const std::string& name, DType dtype, bool normal);
+
 } // namespace ember::kernels::cuda
