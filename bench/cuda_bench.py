@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """GPU figures, ember against PyTorch CUDA in the same process (see docs/performance.md):
 GEMM at 4096^3 (float32, TF32, bfloat16), the elementwise chain gelu(x*a+b)*c + tanh(x) eagerly,
-device copy bandwidth, and NVRTC cost per new and per cached kernel. Prints one line per figure
+device copy bandwidth, NVRTC cost per new and per cached kernel, and a transformer encoder
+block's forward + backward. Prints one line per figure
 and writes JSON to --json."""
 import argparse
 import json
@@ -33,6 +34,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", default="bench/results/cuda.json")
     ap.add_argument("--chain-elems", type=int, default=256 << 20)
+    ap.add_argument("--block-batch", type=int, default=16)
     args = ap.parse_args()
     es, ts = ember.cuda.synchronize, torch.cuda.synchronize
     out = {"device": ember.cuda.get_device_name(0), "torch": torch.__version__, "figures": {}}
@@ -94,6 +96,27 @@ def main():
     report("chain_256M_eager", timed(chain_e, es, repeat=5), timed(chain_t, ts, repeat=5))
     bw = 2 * 4 * m / copy_t
     fig["copy_bandwidth_GBps_torch"] = bw / 1e9
+    del ex, tx
+
+    # Transformer encoder block forward + backward (d_model 1024, 16 heads, FFN 4096, seq 1024,
+    # batch 16), the same weights in both libraries, float32 (TF32 off in both).
+    import ember.nn as enn
+    torch.manual_seed(0)
+    tb = torch.nn.TransformerEncoderLayer(1024, 16, 4096, dropout=0.0, batch_first=True)
+    eb = enn.TransformerEncoderLayer(1024, 16, 4096, dropout=0.0, batch_first=True)
+    eb.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tb.state_dict().items()})
+    tb, eb = tb.cuda(), eb.cuda()
+    xb = torch.randn(args.block_batch, 1024, 1024)
+    exb = ember.tensor(xb.numpy()).cuda().requires_grad_(True)
+    txb = xb.cuda().requires_grad_(True)
+
+    def step_e():
+        (eb(exb) ** 2).mean().backward()
+
+    def step_t():
+        (tb(txb) ** 2).mean().backward()
+    report("encoder_block_fwd_bwd", timed(step_e, es, repeat=5, warmup=2),
+           timed(step_t, ts, repeat=5, warmup=2))
     ember.cuda.synchronize()
     fig["memory"] = {"max_allocated": ember.cuda.max_memory_allocated(),
                      "reserved": ember.cuda.memory_reserved()}

@@ -19,6 +19,7 @@ std::atomic<bool> g_allow_tf32{false};
 #ifdef EMBER_HAVE_CUDA_HEADERS
 struct Cublas {
   decltype(&cublasCreate_v2) create = nullptr;
+  decltype(&cublasSetStream_v2) setStream = nullptr;
   using GemmFn = cublasStatus_t (*)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int,
                                    int, const void*, const void*, cudaDataType, int, long long,
                                    const void*, cudaDataType, int, long long, const void*, void*,
@@ -43,7 +44,9 @@ const Cublas& cublas() {
     }
     lib.create = reinterpret_cast<decltype(lib.create)>(dlsym(h, "cublasCreate_v2"));
     lib.gemm = reinterpret_cast<decltype(lib.gemm)>(dlsym(h, "cublasGemmStridedBatchedEx"));
-    if (!lib.create || !lib.gemm) lib.reason = "cuBLAS lacks cublasGemmStridedBatchedEx";
+    lib.setStream = reinterpret_cast<decltype(lib.setStream)>(dlsym(h, "cublasSetStream_v2"));
+    if (!lib.create || !lib.gemm || !lib.setStream)
+      lib.reason = "cuBLAS lacks cublasGemmStridedBatchedEx or cublasSetStream";
   });
   return lib;
 }
@@ -93,8 +96,11 @@ void gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
   const double one_d = 1, zero_d = 0;
   const void* alpha = dtype == DType::Float64 ? static_cast<const void*>(&one_d) : &one_f;
   const void* beta = dtype == DType::Float64 ? static_cast<const void*>(&zero_d) : &zero_f;
+  // On the thread's current stream, like ember's kernels.
+  cublasHandle_t h = handle(device);
+  lib.setStream(h, reinterpret_cast<cudaStream_t>(current_stream()));
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
-  cublasStatus_t s = lib.gemm(handle(device), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+  cublasStatus_t s = lib.gemm(h, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
                               trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k), alpha,
                               b, type, int(ldb), sb, a, type, int(lda), sa, beta, c, type, int(ldc),
                               sc, int(batch), compute, CUBLAS_GEMM_DEFAULT);

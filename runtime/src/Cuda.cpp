@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <sys/stat.h>
@@ -48,6 +49,20 @@ struct Driver {
   decltype(&cuModuleLoadData) loadData = nullptr;
   decltype(&cuModuleGetFunction) getFunction = nullptr;
   decltype(&cuLaunchKernel) launch = nullptr;
+  decltype(&cuStreamCreate) streamCreate = nullptr;
+  decltype(&cuStreamDestroy) streamDestroy = nullptr;
+  decltype(&cuStreamSynchronize) streamSync = nullptr;
+  decltype(&cuStreamQuery) streamQuery = nullptr;
+  decltype(&cuStreamWaitEvent) streamWaitEvent = nullptr;
+  decltype(&cuEventCreate) eventCreate = nullptr;
+  decltype(&cuEventDestroy) eventDestroy = nullptr;
+  decltype(&cuEventRecord) eventRecord = nullptr;
+  decltype(&cuEventSynchronize) eventSync = nullptr;
+  decltype(&cuEventQuery) eventQuery = nullptr;
+  decltype(&cuEventElapsedTime) eventElapsed = nullptr;
+  decltype(&cuMemHostAlloc) hostAlloc = nullptr;
+  decltype(&cuMemFreeHost) hostFree = nullptr;
+  decltype(&cuMemcpyHtoDAsync) h2dAsync = nullptr;
 };
 
 using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
@@ -95,6 +110,20 @@ const Driver& driver() {
     sym(d.loadData, "cuModuleLoadData", "cuModuleLoadData");
     sym(d.getFunction, "cuModuleGetFunction", "cuModuleGetFunction");
     sym(d.launch, "cuLaunchKernel", "cuLaunchKernel");
+    sym(d.streamCreate, "cuStreamCreate", "cuStreamCreate");
+    sym(d.streamDestroy, "cuStreamDestroy", "cuStreamDestroy_v2");
+    sym(d.streamSync, "cuStreamSynchronize", "cuStreamSynchronize");
+    sym(d.streamQuery, "cuStreamQuery", "cuStreamQuery");
+    sym(d.streamWaitEvent, "cuStreamWaitEvent", "cuStreamWaitEvent");
+    sym(d.eventCreate, "cuEventCreate", "cuEventCreate");
+    sym(d.eventDestroy, "cuEventDestroy", "cuEventDestroy_v2");
+    sym(d.eventRecord, "cuEventRecord", "cuEventRecord");
+    sym(d.eventSync, "cuEventSynchronize", "cuEventSynchronize");
+    sym(d.eventQuery, "cuEventQuery", "cuEventQuery");
+    sym(d.eventElapsed, "cuEventElapsedTime", "cuEventElapsedTime_v2");
+    sym(d.hostAlloc, "cuMemHostAlloc", "cuMemHostAlloc");
+    sym(d.hostFree, "cuMemFreeHost", "cuMemFreeHost");
+    sym(d.h2dAsync, "cuMemcpyHtoDAsync", "cuMemcpyHtoDAsync_v2");
     if (!d.reason.empty()) return;
     int n = 0;
     CUresult r = init(0);
@@ -153,9 +182,14 @@ std::size_t size_class(std::size_t bytes) {
   return (bytes + 2 * kMiB - 1) / (2 * kMiB) * (2 * kMiB);
 }
 
+thread_local void* tls_stream = nullptr; // the thread's current stream (nullptr: legacy default)
+
 struct DeviceCache {
   std::mutex mu;
-  std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
+  // Freed blocks by (size class, stream they were allocated on): a block goes back only to
+  // its own stream, whose queued work may still use it.
+  std::map<std::pair<std::size_t, void*>, std::vector<void*>> free_blocks;
+  std::unordered_map<void*, void*> stream_of; // live block -> its stream
   DeviceAllocatorStats stats;
 };
 
@@ -234,18 +268,19 @@ void* device_alloc(std::size_t bytes, int index) {
   std::lock_guard<std::mutex> lock(c.mu);
   ++c.stats.allocations;
   void* p = nullptr;
-  auto it = c.free_blocks.find(cls);
+  auto it = c.free_blocks.find({cls, tls_stream});
   if (it != c.free_blocks.end() && !it->second.empty()) {
     p = it->second.back();
     it->second.pop_back();
   } else {
     CUdeviceptr ptr = 0;
     CUresult r = driver().alloc(&ptr, cls);
-    if (r == CUDA_ERROR_OUT_OF_MEMORY) { // give the cache back and try once more
-      for (auto& [size, blocks] : c.free_blocks)
+    if (r == CUDA_ERROR_OUT_OF_MEMORY) { // give the cache back (once idle) and try once more
+      driver().sync();
+      for (auto& [key, blocks] : c.free_blocks)
         for (void* b : blocks) {
           driver().free(reinterpret_cast<CUdeviceptr>(b));
-          c.stats.reserved_bytes -= size;
+          c.stats.reserved_bytes -= key.first;
         }
       c.free_blocks.clear();
       r = driver().alloc(&ptr, cls);
@@ -257,6 +292,7 @@ void* device_alloc(std::size_t bytes, int index) {
     ++c.stats.device_allocations;
     c.stats.reserved_bytes += cls;
   }
+  c.stream_of[p] = tls_stream;
   c.stats.allocated_bytes += cls;
   c.stats.peak_allocated_bytes = std::max(c.stats.peak_allocated_bytes, c.stats.allocated_bytes);
   return p;
@@ -268,7 +304,13 @@ void device_free(void* ptr, std::size_t bytes, int index) noexcept {
   std::lock_guard<std::mutex> lock(c.mu);
   const std::size_t cls = size_class(bytes);
   c.stats.allocated_bytes -= cls;
-  c.free_blocks[cls].push_back(ptr); // work queued on the one stream still sees it valid
+  void* stream = nullptr;
+  if (auto it = c.stream_of.find(ptr); it != c.stream_of.end()) {
+    stream = it->second;
+    c.stream_of.erase(it);
+  }
+  // Work queued on its stream still sees it valid: only that stream reuses it.
+  c.free_blocks[{cls, stream}].push_back(ptr);
 }
 
 void empty_cache() {
@@ -277,10 +319,10 @@ void empty_cache() {
   for (int i = 0; i < device_count(); ++i) {
     DeviceCache& c = device_cache(i);
     std::lock_guard<std::mutex> lock(c.mu);
-    for (auto& [size, blocks] : c.free_blocks)
+    for (auto& [key, blocks] : c.free_blocks)
       for (void* b : blocks) {
         driver().free(reinterpret_cast<CUdeviceptr>(b));
-        c.stats.reserved_bytes -= size;
+        c.stats.reserved_bytes -= key.first;
       }
     c.free_blocks.clear();
   }
@@ -307,6 +349,105 @@ void memset_zero(void* dst, std::size_t bytes) {
   ensure_context(current_device());
   check(driver().memset8(reinterpret_cast<CUdeviceptr>(dst), 0, bytes), "cuMemsetD8");
 }
+
+void* stream_create(int index) {
+  ensure_context(index);
+  CUstream st;
+  check(driver().streamCreate(&st, CU_STREAM_DEFAULT), "cuStreamCreate");
+  return st;
+}
+void stream_destroy(void* stream) noexcept {
+  if (stream && is_available()) driver().streamDestroy(reinterpret_cast<CUstream>(stream));
+}
+void stream_synchronize(void* stream) {
+  ensure_context(current_device());
+  check(driver().streamSync(reinterpret_cast<CUstream>(stream)), "cuStreamSynchronize");
+}
+bool stream_query(void* stream) {
+  ensure_context(current_device());
+  CUresult r = driver().streamQuery(reinterpret_cast<CUstream>(stream));
+  if (r == CUDA_ERROR_NOT_READY) return false;
+  check(r, "cuStreamQuery");
+  return true;
+}
+void* current_stream() { return tls_stream; }
+void set_current_stream(void* stream) { tls_stream = stream; }
+void stream_wait_event(void* stream, void* event) {
+  ensure_context(current_device());
+  check(driver().streamWaitEvent(reinterpret_cast<CUstream>(stream), reinterpret_cast<CUevent>(event), 0),
+        "cuStreamWaitEvent");
+}
+void* event_create(bool timing) {
+  ensure_context(current_device());
+  CUevent ev;
+  check(driver().eventCreate(&ev, timing ? CU_EVENT_DEFAULT : CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+  return ev;
+}
+void event_destroy(void* event) noexcept {
+  if (event && is_available()) driver().eventDestroy(reinterpret_cast<CUevent>(event));
+}
+void event_record(void* event, void* stream) {
+  ensure_context(current_device());
+  check(driver().eventRecord(reinterpret_cast<CUevent>(event), reinterpret_cast<CUstream>(stream)),
+        "cuEventRecord");
+}
+void event_synchronize(void* event) {
+  check(driver().eventSync(reinterpret_cast<CUevent>(event)), "cuEventSynchronize");
+}
+bool event_query(void* event) {
+  CUresult r = driver().eventQuery(reinterpret_cast<CUevent>(event));
+  if (r == CUDA_ERROR_NOT_READY) return false;
+  check(r, "cuEventQuery");
+  return true;
+}
+float event_elapsed_ms(void* start, void* end) {
+  float ms = 0;
+  check(driver().eventElapsed(&ms, reinterpret_cast<CUevent>(start), reinterpret_cast<CUevent>(end)),
+        "cuEventElapsedTime (were both events recorded, with enable_timing=True, and has the end one completed?)");
+  return ms;
+}
+
+namespace {
+std::mutex& pinned_mu() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<uintptr_t, std::size_t>& pinned_blocks() {
+  static auto* m = new std::map<uintptr_t, std::size_t>();
+  return *m;
+}
+} // namespace
+
+void* pinned_alloc(std::size_t bytes) {
+  ensure_context(current_device());
+  void* p = nullptr;
+  check(driver().hostAlloc(&p, std::max<std::size_t>(bytes, 1), CU_MEMHOSTALLOC_PORTABLE), "cuMemHostAlloc");
+  std::lock_guard<std::mutex> lock(pinned_mu());
+  pinned_blocks()[reinterpret_cast<uintptr_t>(p)] = std::max<std::size_t>(bytes, 1);
+  return p;
+}
+void pinned_free(void* ptr) noexcept {
+  if (!ptr) return;
+  {
+    std::lock_guard<std::mutex> lock(pinned_mu());
+    pinned_blocks().erase(reinterpret_cast<uintptr_t>(ptr));
+  }
+  driver().hostFree(ptr);
+}
+bool is_pinned(const void* ptr) {
+  std::lock_guard<std::mutex> lock(pinned_mu());
+  auto& m = pinned_blocks();
+  auto it = m.upper_bound(reinterpret_cast<uintptr_t>(ptr));
+  if (it == m.begin()) return false;
+  --it;
+  return reinterpret_cast<uintptr_t>(ptr) < it->first + it->second;
+}
+void copy_host_to_device_async(void* dst, const void* src, std::size_t bytes) {
+  if (!bytes) return;
+  ensure_context(current_device());
+  check(driver().h2dAsync(reinterpret_cast<CUdeviceptr>(dst), src, bytes,
+                          reinterpret_cast<CUstream>(tls_stream)), "cuMemcpyHtoDAsync");
+}
 #else
 void set_device(int) { require("cuda.set_device"); }
 int current_device() { return 0; }
@@ -320,6 +461,23 @@ void copy_host_to_device(void*, const void*, std::size_t) { require("cuda.copy")
 void copy_device_to_host(void*, const void*, std::size_t) { require("cuda.copy"); }
 void copy_device_to_device(void*, const void*, std::size_t) { require("cuda.copy"); }
 void memset_zero(void*, std::size_t) { require("cuda.memset"); }
+void* stream_create(int i) { require("cuda.Stream", i); return nullptr; }
+void stream_destroy(void*) noexcept {}
+void stream_synchronize(void*) { require("cuda.Stream.synchronize"); }
+bool stream_query(void*) { require("cuda.Stream.query"); return true; }
+void* current_stream() { return nullptr; }
+void set_current_stream(void*) { require("cuda.set_stream"); }
+void stream_wait_event(void*, void*) { require("cuda.Stream.wait_event"); }
+void* event_create(bool) { require("cuda.Event"); return nullptr; }
+void event_destroy(void*) noexcept {}
+void event_record(void*, void*) { require("cuda.Event.record"); }
+void event_synchronize(void*) { require("cuda.Event.synchronize"); }
+bool event_query(void*) { require("cuda.Event.query"); return true; }
+float event_elapsed_ms(void*, void*) { require("cuda.Event.elapsed_time"); return 0; }
+void* pinned_alloc(std::size_t) { require("Tensor.pin_memory"); return nullptr; }
+void pinned_free(void*) noexcept {}
+bool is_pinned(const void*) { return false; }
+void copy_host_to_device_async(void*, const void*, std::size_t) { require("cuda.copy"); }
 #endif
 
 DeviceAllocatorStats allocator_stats(int index) {
@@ -435,7 +593,7 @@ void launch(void* kernel, unsigned grid, unsigned block, void** args, unsigned s
   if (grid == 0) return;
   trace("launch", std::to_string(grid) + "x" + std::to_string(block));
   check(driver().launch(reinterpret_cast<CUfunction>(kernel), grid, 1, 1, block, 1, 1, shared_bytes,
-                        nullptr, args, nullptr),
+                        reinterpret_cast<CUstream>(tls_stream), args, nullptr),
         "cuLaunchKernel");
 #else
   (void)kernel, (void)grid, (void)block, (void)args, (void)shared_bytes;

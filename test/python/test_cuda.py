@@ -55,6 +55,11 @@ def test_cuda_requested_without_gpu_is_a_clear_error():
     with pytest.raises(RuntimeError, match="device string"):
         ember.zeros(2).to("gpu")
     assert ember.zeros(2).device == "cpu" and not ember.zeros(2).is_cuda
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        ember.cuda.Stream()
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        ember.ones(2).pin_memory()
+    assert not ember.ones(2).is_pinned()
 
 
 @gpu
@@ -238,3 +243,40 @@ def test_training_loop_reuses_device_memory():
             peak = ember.cuda.max_memory_allocated()
     assert ember.cuda._device_allocations() == allocations, "cuMemAlloc in the steady state"
     assert ember.cuda.max_memory_allocated() == peak
+
+
+@gpu
+def test_streams_events_and_pinned_copies():
+    s = ember.cuda.Stream()
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    x = ember.randn(1 << 20).pin_memory()
+    assert x.is_pinned() and not ember.randn(3).is_pinned()
+    with ember.cuda.stream(s):
+        assert ember.cuda.current_stream() == s
+        start.record()
+        y = x.cuda(non_blocking=True)          # queued on s, from pinned memory
+        z = (y * 2 + 1).sum()
+        m = ember.ones(64, 32, device="cuda") @ ember.ones(32, 16, device="cuda")  # cuBLAS on s
+        end.record()
+    assert ember.cuda.current_stream() == ember.cuda.default_stream()
+    end.synchronize()
+    assert end.query() and start.elapsed_time(end) >= 0
+    s.synchronize()
+    assert s.query()
+    np.testing.assert_allclose(z.item(), float((x.numpy().astype(np.float64) * 2 + 1).sum()), rtol=1e-4)
+    assert (host(m) == 32).all()
+    s2 = ember.cuda.Stream()
+    s2.wait_stream(s)
+    with ember.cuda.stream(s2):
+        w = y + 1
+    s2.synchronize()
+    np.testing.assert_allclose(host(w), x.numpy() + 1, rtol=1e-6)
+    dl = ember.utils.data.DataLoader(ember.utils.data.TensorDataset(ember.arange(10.0)), batch_size=4,
+                                     pin_memory=True)
+    assert all(b[0].is_pinned() for b in dl)
+    # Blocks freed on one stream are reused there, never handed to another stream.
+    del y, w
+    with ember.cuda.stream(s):
+        for _ in range(3):
+            t = ember.ones(1 << 18, device="cuda") * 2
+            del t

@@ -283,6 +283,7 @@ from . import func  # noqa: E402
 from . import _reductions  # noqa: E402
 from . import _indexing  # noqa: E402,F401
 from . import _creation  # noqa: E402
+from . import cuda_streams  # noqa: E402,F401  (ember.cuda.Stream/Event, Tensor.pin_memory)
 from ._C import manual_seed, initial_seed, bernoulli  # noqa: E402
 
 for _name in _creation.FUNCTIONS:

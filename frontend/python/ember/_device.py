@@ -75,7 +75,7 @@ def _to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
             raise TypeError(f"Tensor.to: unexpected argument {a!r}; expected a dtype, a device or a tensor")
     out = self
     if device is not None:
-        out = _C._to_device(out, _spec(device))
+        out = _C._to_device(out, _spec(device), non_blocking)
     if dtype is not None:
         out = _C.Tensor._to_dtype(out, dtype)
     if copy and out is self:
@@ -89,6 +89,7 @@ Tensor.device = property(_tensor_device)
 Tensor.is_cuda = property(lambda self: _C._device_of(self) != "cpu")
 Tensor.is_cpu = property(lambda self: _C._device_of(self) == "cpu")
 Tensor.cuda = lambda self, device=None, non_blocking=False: _C._to_device(
-    self, _spec("cuda" if device is None else (device if not isinstance(device, int) else f"cuda:{device}")))
+    self, _spec("cuda" if device is None else (device if not isinstance(device, int) else f"cuda:{device}")),
+    non_blocking)
 Tensor.cpu = lambda self: _C._to_device(self, "cpu")
 Tensor.get_device = lambda self: -1 if self.is_cpu else self.device.index

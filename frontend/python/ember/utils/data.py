@@ -304,6 +304,18 @@ class _InfiniteConstant:
     pass
 
 
+def _pin(batch):
+    """The batch with every CPU tensor in it copied to pinned memory (DataLoader(pin_memory=True)),
+    so `.cuda(non_blocking=True)` copies asynchronously."""
+    if isinstance(batch, _C.Tensor):
+        return batch.pin_memory() if not batch.is_cuda else batch
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_pin(b) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _pin(v) for k, v in batch.items()}
+    return batch
+
+
 class DataLoader:
     """Batches of a dataset: a sampler (SequentialSampler, or RandomSampler with shuffle=True
     and the given generator) grouped by batch_size and passed through collate_fn.
@@ -385,10 +397,14 @@ class DataLoader:
 
     def __iter__(self):
         if self._iterable:
-            return self._iter_iterable()
-        if self.num_workers == 0:
-            return (self._fetch(b) for b in self._index_batches())
-        return self._iter_threads()
+            it = self._iter_iterable()
+        elif self.num_workers == 0:
+            it = (self._fetch(b) for b in self._index_batches())
+        else:
+            it = self._iter_threads()
+        if self.pin_memory and _C.cuda.is_available():
+            return (_pin(batch) for batch in it)
+        return it
 
     def _iter_threads(self):
         if self._pool is None:

@@ -2,8 +2,9 @@
 // cuGetProcAddress), never linked, so a binary built with the CUDA headers still starts (and
 // reports CUDA unavailable) on a machine without it. Device memory comes from a caching
 // allocator; kernels are CUDA C compiled by NVRTC for the device's architecture and cached in
-// memory and on disk by content hash. Every call runs on the legacy default stream, so work is
-// ordered as issued and device-to-host copies synchronise.
+// memory and on disk by content hash. Kernels, cuBLAS calls and asynchronous copies run on the
+// thread's current stream (the legacy default stream unless a Stream is made current); created
+// streams synchronise with the legacy default stream, so plain copies order after them.
 #pragma once
 
 #include <cstddef>
@@ -71,5 +72,33 @@ KernelCacheStats kernel_cache_stats();
 
 // The NVRTC architecture of device `index`, e.g. "sm_90".
 std::string arch_of(int index);
+
+// Streams (CUstream handles as void*; nullptr is the legacy default stream). The current
+// stream is per thread; the caching allocator hands a freed block only to the stream it was
+// allocated on.
+void* stream_create(int index);
+void stream_destroy(void* stream) noexcept;
+void stream_synchronize(void* stream);
+bool stream_query(void* stream); // true when all its work has finished
+void* current_stream();
+void set_current_stream(void* stream);
+void stream_wait_event(void* stream, void* event);
+// Events (CUevent handles as void*).
+void* event_create(bool timing);
+void event_destroy(void* event) noexcept;
+void event_record(void* event, void* stream);
+void event_synchronize(void* event);
+bool event_query(void* event);
+// Milliseconds between two recorded timing events.
+float event_elapsed_ms(void* start, void* end);
+
+// Page-locked host memory (cuMemHostAlloc): copies from it can be asynchronous.
+void* pinned_alloc(std::size_t bytes);
+void pinned_free(void* ptr) noexcept;
+// True when `ptr` lies in a block from pinned_alloc.
+bool is_pinned(const void* ptr);
+// A host-to-device copy queued on the current stream; `src` must be pinned to be truly
+// asynchronous (the driver copies pageable memory synchronously).
+void copy_host_to_device_async(void* dst, const void* src, std::size_t bytes);
 
 } // namespace ember::cuda
