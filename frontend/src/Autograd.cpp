@@ -152,7 +152,7 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     return {cumprod_backward(n.inputs[0], g, n.attrs.ints[0])};
   case Prim::Gather: {
     const Tensor &a = n.inputs[0], &idx = n.inputs[1];
-    return {scatter_add(zeros(a.shape(), g.dtype()), n.attrs.ints[0], idx, g), Tensor()};
+    return {scatter_add(zeros(a.shape(), g.dtype(), g.device()), n.attrs.ints[0], idx, g), Tensor()};
   }
   case Prim::ScatterAdd:
   case Prim::Scatter: {

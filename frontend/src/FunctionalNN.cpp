@@ -493,7 +493,7 @@ Tensor avg_pool2d(const Tensor& x, const Shape& kernel_size, const Shape& stride
                             : count_include_pad ? double(pool)
                                                 : double((he - hs) * (we - ws));
     }
-  Tensor y = div(sums, float_tensor(div_, {g.oh, g.ow}, x.dtype()));
+  Tensor y = div(sums, float_tensor(div_, {g.oh, g.ow}, x.dtype()).to(x.device()));
   return unbatched_like(y, x, 2);
 }
 

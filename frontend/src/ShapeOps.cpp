@@ -289,7 +289,7 @@ Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& 
 
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, double value) {
   check_index_dtype(index, "ember.scatter");
-  return apply(Prim::Scatter, {a, index, full(index.shape(), value, a.dtype())}, {{dim}});
+  return apply(Prim::Scatter, {a, index, full(index.shape(), value, a.dtype(), a.device())}, {{dim}});
 }
 
 Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src) {
