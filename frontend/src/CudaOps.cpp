@@ -265,7 +265,6 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
                   "(shape ", shape_str(a.shape()), "): the operation has no identity");
     Tensor out = empty(shape, dtype, device);
     if (rows == 0) return out;
-    Tensor x = permuted_contiguous(a, perm);
     const DType acc = is_floating(a.dtype())
                           ? (a.dtype() == DType::Float64 ? DType::Float64 : DType::Float32)
                           : (p == Prim::Sum || p == Prim::Prod ? DType::Int64 : a.dtype());
@@ -273,13 +272,61 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
                             : p == Prim::Prod ? ks::ReduceOp::Prod
                             : p == Prim::Amax ? ks::ReduceOp::Max
                                               : ks::ReduceOp::Min;
-    const std::string name = std::string("ember_") + prim_name(p) + "_" + short_name(x.dtype()) +
-                             "_" + short_name(acc) + "_" + short_name(dtype);
-    void* fn = kernel(name, [&] { return ks::reduce_kernel(name, op, x.dtype(), acc, dtype); });
-    void *o = out.raw_data(), *i = x.raw_data();
-    long long nr = rows, nc = cols;
-    void* args[] = {&o, &i, &nr, &nc};
-    cuda::launch(fn, unsigned(std::min<int64_t>(rows, 1 << 20)), cols >= 256 ? 256 : 32, args);
+    auto kname = [&](const char* kind, DType from, DType to) {
+      return std::string("ember_") + prim_name(p) + kind + short_name(from) + "_" + short_name(acc) +
+             "_" + short_name(to);
+    };
+    // Rows of a dense [rows, cols] tensor, into `dst` (rows values of dtype `to`). Long rows
+    // with few of them are split into chunks reduced in a second pass.
+    auto row_reduce = [&](const Tensor& x, int64_t nrows, int64_t ncols, const Tensor& dst, DType to) {
+      auto pass = [&](const Tensor& src, const Tensor& o, DType from, DType into, long long nr,
+                      long long nc, long long chunks, long long chunk) {
+        const std::string name = kname("_", from, into);
+        void* fn = kernel(name, [&] { return ks::reduce_kernel(name, op, from, acc, into); });
+        int wpr = chunk > 2048 ? 8 : 1;
+        void *op_ = o.raw_data(), *ip = src.raw_data();
+        void* args[] = {&op_, &ip, &nr, &nc, &chunks, &chunk, &wpr};
+        const long long vrows = nr * chunks, per_block = 8 / wpr;
+        cuda::launch(fn, unsigned(std::min<long long>((vrows + per_block - 1) / per_block, 1 << 20)),
+                     256, args);
+      };
+      int64_t chunks = 1;
+      if (nrows < 1024 && ncols > 65536)
+        chunks = std::min<int64_t>((ncols + 16383) / 16384, std::max<int64_t>(2, 4096 / nrows));
+      if (chunks <= 1) return pass(x, dst, x.dtype(), to, nrows, ncols, 1, ncols);
+      const int64_t chunk = (ncols + chunks - 1) / chunks;
+      chunks = (ncols + chunk - 1) / chunk;
+      Tensor partial = empty({nrows * chunks}, acc, device);
+      pass(x, partial, x.dtype(), acc, nrows, ncols, chunks, chunk);
+      pass(partial, dst, acc, to, nrows, chunks, 1, chunks);
+    };
+    // A dense input whose reduced dimensions are adjacent: [outer, n, inner] without a copy.
+    int64_t first = -1, last = -1;
+    for (int64_t d = 0; d < a.dim(); ++d)
+      if (reduced[d]) {
+        if (first < 0) first = d;
+        last = d;
+      }
+    bool adjacent = a.dim() > 0 && first >= 0 && a.is_contiguous();
+    for (int64_t d = first; adjacent && d <= last; ++d) adjacent = reduced[d];
+    if (adjacent && a.numel() > 0) {
+      int64_t outer = 1, n = 1, inner = 1;
+      for (int64_t d = 0; d < a.dim(); ++d)
+        (d < first ? outer : d <= last ? n : inner) *= a.shape()[d];
+      if (inner == 1) {
+        row_reduce(a, outer, n, out, dtype);
+        return out;
+      }
+      const std::string name = kname("_cols_", a.dtype(), dtype);
+      void* fn = kernel(name, [&] { return ks::column_reduce_kernel(name, op, a.dtype(), acc, dtype); });
+      void *o = out.raw_data(), *i = a.raw_data();
+      long long no = outer, nn = n, ni = inner;
+      void* args[] = {&o, &i, &no, &nn, &ni};
+      cuda::launch_xy(fn, unsigned(std::min<long long>(outer * ((inner + 31) / 32), 1 << 20)), 32, 32, args);
+      return out;
+    }
+    Tensor x = permuted_contiguous(a, perm);
+    row_reduce(x, rows, cols, out, dtype);
     return out;
   }
   case Prim::ArgMax:

@@ -2,6 +2,8 @@
 
 #include "ember/runtime/Error.h"
 
+#include <cctype>
+
 
 namespace ember::kernels::cuda {
 namespace {
@@ -18,6 +20,45 @@ std::string store(DType d, const std::string& v) {
   if (d == DType::Float16) return "ember_store_f16((float)(" + v + "))";
   if (d == DType::BFloat16) return "ember_store_bf16((float)(" + v + "))";
   return "(" + std::string(storage_type(d)) + ")(" + v + ")";
+}
+
+// `expr` with every floating-point literal (one with a '.' or an exponent) marked float.
+std::string float_literals(const std::string& expr) {
+  std::string out;
+  const size_t n = expr.size();
+  size_t i = 0;
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  while (i < n) {
+    const char c = expr[i];
+    const bool starts = (std::isdigit(static_cast<unsigned char>(c)) ||
+                         (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(expr[i + 1])))) &&
+                        (i == 0 || !(ident(expr[i - 1]) || expr[i - 1] == '.'));
+    if (!starts) {
+      out += c, ++i;
+      continue;
+    }
+    size_t j = i;
+    bool floating = false;
+    while (j < n && std::isdigit(static_cast<unsigned char>(expr[j]))) ++j;
+    if (j < n && expr[j] == '.') {
+      floating = true;
+      ++j;
+      while (j < n && std::isdigit(static_cast<unsigned char>(expr[j]))) ++j;
+    }
+    if (j < n && (expr[j] == 'e' || expr[j] == 'E')) {
+      size_t k = j + 1;
+      if (k < n && (expr[k] == '+' || expr[k] == '-')) ++k;
+      if (k < n && std::isdigit(static_cast<unsigned char>(expr[k]))) {
+        floating = true;
+        j = k;
+        while (j < n && std::isdigit(static_cast<unsigned char>(expr[j]))) ++j;
+      }
+    }
+    out += expr.substr(i, j - i);
+    if (floating && !(j < n && (ident(expr[j]) || expr[j] == '.'))) out += 'f';
+    i = j;
+  }
+  return out;
 }
 
 std::string indexer_struct() {
@@ -246,7 +287,10 @@ std::string pointwise_kernel(const std::string& name, const std::string& expr, D
     os << (i ? ", " : "") << compute_type(inputs[i].as) << " " << names[i];
   os << ") {\n";
   if (inputs.size() == 1) os << "  const " << compute_type(inputs[0].as) << " b = a; (void)b;\n";
-  os << "  return (" << expr << ");\n}\n} // namespace ember_ops\n";
+  // In float arithmetic the record's constants are float too (0.5 -> 0.5f), so float inputs
+  // are not widened to double math (PyTorch computes these in float as well).
+  const bool in_float = std::string(compute_type(compute)) == "float";
+  os << "  return (" << (in_float ? float_literals(expr) : expr) << ");\n}\n} // namespace ember_ops\n";
   os << "extern \"C\" __global__ void " << name << "(" << storage_type(out) << "* out";
   for (size_t i = 0; i < inputs.size(); ++i)
     os << ", const " << storage_type(inputs[i].dtype) << "* in" << i << ", double s" << i;
@@ -287,46 +331,130 @@ std::string pointwise_kernel(const std::string& name, const std::string& expr, D
     for (size_t k = 0; k < ops; ++k) os << "    const long long o" << k << " = i;\n";
   } else {
     for (size_t k = 0; k < ops; ++k) os << "    long long o" << k << " = 0;\n";
-    os << "    long long rem = i;\n"
-       << "    for (int d = ix.ndim - 1; d >= 0; --d) {\n"
-       << "      const long long c = rem % ix.size[d]; rem /= ix.size[d];\n";
-    for (size_t k = 0; k < ops; ++k) os << "      o" << k << " += c * ix.stride[" << k << "][d];\n";
-    os << "    }\n";
+    // 32-bit division for the index arithmetic when the element count fits (much cheaper on
+    // GPUs than 64-bit), 64-bit otherwise; offsets stay 64-bit.
+    os << "    if (n < 2147483648LL) {\n"
+       << "      unsigned rem = (unsigned)i;\n"
+       << "      for (int d = ix.ndim - 1; d >= 0; --d) {\n"
+       << "        const unsigned sz = (unsigned)ix.size[d], c = rem % sz; rem /= sz;\n";
+    for (size_t k = 0; k < ops; ++k) os << "        o" << k << " += (long long)c * ix.stride[" << k << "][d];\n";
+    os << "      }\n    } else {\n"
+       << "      long long rem = i;\n"
+       << "      for (int d = ix.ndim - 1; d >= 0; --d) {\n"
+       << "        const long long c = rem % ix.size[d]; rem /= ix.size[d];\n";
+    for (size_t k = 0; k < ops; ++k) os << "        o" << k << " += c * ix.stride[" << k << "][d];\n";
+    os << "      }\n    }\n";
   }
   os << "    out[o0] = " << store(out, "ember_ops::" + name + "_f(" + args + ")") << ";\n  }\n}\n";
   return os.str();
 }
 
+namespace {
+
+// The identity and the combine expression (of x and y) of a reduction in accumulation type A.
+std::pair<std::string, std::string> reduce_parts(ReduceOp op, DType acc) {
+  const std::string A = compute_type(acc);
+  switch (op) {
+  case ReduceOp::Sum: return {"(" + A + ")0", "x + y"};
+  case ReduceOp::Prod: return {"(" + A + ")1", "x * y"};
+  case ReduceOp::Max:
+    return {is_floating(acc) ? "(" + A + ")__int_as_float(0xff800000)" : "ember_lowest<" + A + ">()",
+            "(x != x) ? x : ((y != y || y > x) ? y : x)"};
+  case ReduceOp::Min:
+    return {is_floating(acc) ? "(" + A + ")__int_as_float(0x7f800000)" : "ember_highest<" + A + ">()",
+            "(x != x) ? x : ((y != y || y < x) ? y : x)"};
+  }
+  return {"0", "x"};
+}
+
+} // namespace
+
 std::string reduce_kernel(const std::string& name, ReduceOp op, DType in, DType acc, DType out) {
   const std::string A = compute_type(acc);
-  std::string init, combine;
-  switch (op) {
-  case ReduceOp::Sum: init = "(" + A + ")0"; combine = "x + y"; break;
-  case ReduceOp::Prod: init = "(" + A + ")1"; combine = "x * y"; break;
-  case ReduceOp::Max:
-    init = is_floating(acc) ? "(" + A + ")__int_as_float(0xff800000)" : "ember_lowest<" + A + ">()";
-    combine = "(x != x) ? x : ((y != y || y > x) ? y : x)"; break;
-  case ReduceOp::Min:
-    init = is_floating(acc) ? "(" + A + ")__int_as_float(0x7f800000)" : "ember_highest<" + A + ">()";
-    combine = "(x != x) ? x : ((y != y || y < x) ? y : x)"; break;
-  }
+  const auto [init, combine] = reduce_parts(op, acc);
+  const std::string C = name + "_combine";
+  const std::string ld = "(" + A + ")(" + load(in, "p[j]") + ")";
+  auto ldk = [&](const char* k) { return "(" + A + ")(" + load(in, std::string("p[j + ") + k + "]") + ")"; };
   Text os;
   os << "// generated by ember: " << name << "\n" << prelude()
-     << "__device__ __forceinline__ " << A << " " << name << "_combine(" << A << " x, " << A << " y) { return "
+     << "__device__ __forceinline__ " << A << " " << C << "(" << A << " x, " << A << " y) { return "
      << combine << "; }\n"
+     << "template <class T> __device__ __forceinline__ T " << name << "_shfl(T x, int off) {\n"
+     << "  if constexpr (ember_ops::is_float<T>::value) return __shfl_down_sync(0xffffffffu, x, off);\n"
+     << "  else return (T)__shfl_down_sync(0xffffffffu, (long long)x, off);\n}\n"
+     << "// Each (virtual) row v is columns [k*chunk, min((k+1)*chunk, cols)) of row v / chunks\n"
+     << "// (k = v % chunks); wpr warps (1 or 8) reduce one, with four independent accumulators\n"
+     << "// per thread, then warp shuffles (and shared memory across the 8 warps).\n"
      << "extern \"C\" __global__ void " << name << "(" << storage_type(out) << "* out, const "
-     << storage_type(in) << "* in, long long rows, long long cols) {\n"
-     << "  __shared__ " << A << " sh[256];\n"
-     << "  for (long long r = blockIdx.x; r < rows; r += gridDim.x) {\n"
-     << "    " << A << " acc = " << init << ";\n"
-     << "    const " << storage_type(in) << "* p = in + r * cols;\n"
-     << "    for (long long j = threadIdx.x; j < cols; j += blockDim.x)\n"
-     << "      acc = " << name << "_combine(acc, (" << A << ")(" << load(in, "p[j]") << "));\n"
-     << "    sh[threadIdx.x] = acc;\n    __syncthreads();\n"
-     << "    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {\n"
-     << "      if (threadIdx.x < s) sh[threadIdx.x] = " << name << "_combine(sh[threadIdx.x], sh[threadIdx.x + s]);\n"
-     << "      __syncthreads();\n    }\n"
-     << "    if (threadIdx.x == 0) out[r] = " << store(out, "sh[0]") << ";\n"
+     << storage_type(in) << "* in, long long rows, long long cols, long long chunks, long long chunk, int wpr) {\n"
+     << "  __shared__ " << A << " sh[8];\n"
+     << "  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, per_block = 8 / wpr;\n"
+     << "  const long long nt = 32LL * wpr, t = (long long)(warp % wpr) * 32 + lane;\n"
+     << "  const long long vrows = rows * chunks;\n"
+     << "  for (long long v0 = (long long)blockIdx.x * per_block; v0 < vrows; v0 += (long long)gridDim.x * per_block) {\n"
+     << "    const long long v = v0 + warp / wpr;\n"
+     << "    " << A << " a0 = " << init << ", a1 = a0, a2 = a0, a3 = a0;\n"
+     << "    if (v < vrows) {\n"
+     << "      const long long r = v / chunks, begin = (v % chunks) * chunk;\n"
+     << "      const long long end = begin + chunk < cols ? begin + chunk : cols;\n"
+     << "      const " << storage_type(in) << "* p = in + r * cols;\n"
+     << "      long long j = begin + t;\n"
+     << "      for (; j + 3 * nt < end; j += 4 * nt) {\n"
+     << "        a0 = " << C << "(a0, " << ld << "); a1 = " << C << "(a1, " << ldk("nt") << ");\n"
+     << "        a2 = " << C << "(a2, " << ldk("2 * nt") << "); a3 = " << C << "(a3, " << ldk("3 * nt") << ");\n"
+     << "      }\n"
+     << "      for (; j < end; j += nt) a0 = " << C << "(a0, " << ld << ");\n"
+     << "    }\n"
+     << "    " << A << " acc = " << C << "(" << C << "(a0, a1), " << C << "(a2, a3));\n"
+     << "    for (int off = 16; off > 0; off >>= 1) acc = " << C << "(acc, " << name << "_shfl(acc, off));\n"
+     << "    if (wpr > 1) {\n"
+     << "      if (lane == 0) sh[warp] = acc;\n"
+     << "      __syncthreads();\n"
+     << "      if (warp == 0) {\n"
+     << "        acc = lane < 8 ? sh[lane] : " << init << ";\n"
+     << "        for (int off = 4; off > 0; off >>= 1) acc = " << C << "(acc, " << name << "_shfl(acc, off));\n"
+     << "        if (lane == 0 && v < vrows) out[v] = " << store(out, "acc") << ";\n"
+     << "      }\n"
+     << "      __syncthreads();\n"
+     << "    } else if (lane == 0 && v < vrows) {\n"
+     << "      out[v] = " << store(out, "acc") << ";\n"
+     << "    }\n  }\n}\n";
+  return os.str();
+}
+
+std::string column_reduce_kernel(const std::string& name, ReduceOp op, DType in, DType acc, DType out) {
+  const std::string A = compute_type(acc);
+  const auto [init, combine] = reduce_parts(op, acc);
+  const std::string C = name + "_combine";
+  Text os;
+  os << "// generated by ember: " << name << "\n" << prelude()
+     << "__device__ __forceinline__ " << A << " " << C << "(" << A << " x, " << A << " y) { return "
+     << combine << "; }\n"
+     << "// out[o, i] = reduce over k of in[o, k, i] (dense [outer, n, inner]): blocks of 32 x 32\n"
+     << "// threads, x along i (coalesced), y splitting k; shared memory combines the 32 partials.\n"
+     << "extern \"C\" __global__ void " << name << "(" << storage_type(out) << "* out, const "
+     << storage_type(in) << "* in, long long outer, long long n, long long inner) {\n"
+     << "  __shared__ " << A << " sh[32][33];\n"
+     << "  const long long tiles = (inner + 31) / 32;\n"
+     << "  for (long long b = blockIdx.x; b < outer * tiles; b += gridDim.x) {\n"
+     << "    const long long o = b / tiles, i = (b % tiles) * 32 + threadIdx.x;\n"
+     << "    " << A << " a0 = " << init << ", a1 = a0;\n"
+     << "    if (i < inner) {\n"
+     << "      const " << storage_type(in) << "* p = in + o * n * inner + i;\n"
+     << "      long long k = threadIdx.y;\n"
+     << "      for (; k + 32 < n; k += 64) {\n"
+     << "        a0 = " << C << "(a0, (" << A << ")(" << load(in, "p[k * inner]") << "));\n"
+     << "        a1 = " << C << "(a1, (" << A << ")(" << load(in, "p[(k + 32) * inner]") << "));\n"
+     << "      }\n"
+     << "      for (; k < n; k += 32) a0 = " << C << "(a0, (" << A << ")(" << load(in, "p[k * inner]") << "));\n"
+     << "    }\n"
+     << "    sh[threadIdx.y][threadIdx.x] = " << C << "(a0, a1);\n"
+     << "    __syncthreads();\n"
+     << "    if (threadIdx.y == 0) {\n"
+     << "      " << A << " acc = sh[0][threadIdx.x];\n"
+     << "      for (int y = 1; y < 32; ++y) acc = " << C << "(acc, sh[y][threadIdx.x]);\n"
+     << "      if (i < inner) out[o * inner + i] = " << store(out, "acc") << ";\n"
+     << "    }\n"
      << "    __syncthreads();\n  }\n}\n";
   return os.str();
 }

@@ -601,6 +601,19 @@ void launch(void* kernel, unsigned grid, unsigned block, void** args, unsigned s
 #endif
 }
 
+void launch_xy(void* kernel, unsigned grid, unsigned block_x, unsigned block_y, void** args) {
+#ifdef EMBER_HAVE_CUDA_HEADERS
+  if (grid == 0) return;
+  trace("launch", std::to_string(grid) + "x(" + std::to_string(block_x) + "," + std::to_string(block_y) + ")");
+  check(driver().launch(reinterpret_cast<CUfunction>(kernel), grid, 1, 1, block_x, block_y, 1, 0,
+                        reinterpret_cast<CUstream>(tls_stream), args, nullptr),
+        "cuLaunchKernel");
+#else
+  (void)kernel, (void)grid, (void)block_x, (void)block_y, (void)args;
+  require("cuda.launch");
+#endif
+}
+
 unsigned grid_for(int64_t n, unsigned block) {
   const int64_t blocks = (n + block - 1) / block;
   return static_cast<unsigned>(std::min<int64_t>(blocks, 65535 * 8));

@@ -113,6 +113,8 @@ TEST(CudaKernels, CopiesWhereReductionsAndIndexingCompile) {
       batch.add(ks::reduce_kernel(name(), op, to, acc, is_floating(to) ? to : DType::Int64));
     for (auto op : {ks::ReduceOp::Max, ks::ReduceOp::Min})
       batch.add(ks::reduce_kernel(name(), op, to, is_floating(to) ? acc : to, to));
+    batch.add(ks::column_reduce_kernel(name(), ks::ReduceOp::Sum, to, acc, is_floating(to) ? to : DType::Int64));
+    batch.add(ks::column_reduce_kernel(name(), ks::ReduceOp::Max, to, is_floating(to) ? acc : to, to));
     batch.add(ks::arg_reduce_kernel(name(), true, to));
     batch.add(ks::arg_reduce_kernel(name(), false, to));
     batch.add(ks::index_select_kernel(name(), to));
@@ -173,4 +175,13 @@ TEST(CudaKernels, GeneratedSourceReadsTheRecordAndItsLayout) {
             std::string::npos) << vec;
   EXPECT_EQ(vec.find("EmberVec4<float> x1"), std::string::npos) << vec;
   EXPECT_NE(vec.find("for (long long i = n / 4 * 4 + "), std::string::npos) << vec;
+  // Float arithmetic keeps the record's constants float; double arithmetic keeps them double.
+  const std::string gelu_f = ks::pointwise_kernel("g", prim_expr(Prim::Gelu), DType::Float32,
+                                                  DType::Float32, {{DType::Float32, DType::Float32, false}}, true);
+  EXPECT_NE(gelu_f.find("return (a * erfc(a * -0.7071067811865476f) * 0.5f);"), std::string::npos) << gelu_f;
+  const std::string gelu_d = ks::pointwise_kernel("g", prim_expr(Prim::Gelu), DType::Float64,
+                                                  DType::Float64, {{DType::Float64, DType::Float64, false}}, true);
+  EXPECT_NE(gelu_d.find("return (a * erfc(a * -0.7071067811865476) * 0.5);"), std::string::npos) << gelu_d;
+  // Strided kernels divide in 32 bits while the element count allows.
+  EXPECT_NE(strided.find("if (n < 2147483648LL) {"), std::string::npos) << strided;
 }

@@ -50,9 +50,16 @@ std::string pointwise_kernel(const std::string& name, const std::string& expr, D
                              bool contiguous, bool vectorized = false);
 
 enum class ReduceOp { Sum, Prod, Max, Min };
-// `name`(out, in, long long rows, long long cols): out[r] = reduce(in[r, 0..cols)), in dense.
-// One block per row; `acc` is the accumulation dtype, `out` the result dtype.
+// `name`(out, in, rows, cols, chunks, chunk, int wpr): out[v] = reduce of columns
+// [k*chunk, min((k+1)*chunk, cols)) of dense row v / chunks of in[rows, cols] (k = v % chunks),
+// for v < rows * chunks; chunks > 1 splits long rows (a second pass reduces the partials).
+// Launch 256 threads per block: wpr = 1 reduces 8 rows per block (a warp each), wpr = 8 one
+// row per block. `acc` is the accumulation dtype, `out` the result dtype.
 std::string reduce_kernel(const std::string& name, ReduceOp op, DType in, DType acc, DType out);
+// `name`(out, in, outer, n, inner): out[o, i] = reduce over k of dense in[o, k, i] (reductions
+// over leading or middle dimensions, without a transposing copy). Launch blocks of 32 x 32
+// threads, one per (o, 32 columns of i).
+std::string column_reduce_kernel(const std::string& name, ReduceOp op, DType in, DType acc, DType out);
 // `name`(long long* out, in, rows, cols): the first index of the max (or min) of each row;
 // NaN counts as the largest (smallest), as in PyTorch.
 std::string arg_reduce_kernel(const std::string& name, bool is_max, DType in);

@@ -59,6 +59,8 @@ void memset_zero(void* dst, std::size_t bytes);
 void* get_kernel(const std::string& source, const std::string& name);
 // Launches with `args` (pointers to each argument, as cuLaunchKernel takes them).
 void launch(void* kernel, unsigned grid, unsigned block, void** args, unsigned shared_bytes = 0);
+// The same with a two-dimensional block (block_x * block_y threads).
+void launch_xy(void* kernel, unsigned grid, unsigned block_x, unsigned block_y, void** args);
 // Blocks for `n` elements at 256 threads each, capped so grid-stride loops cover the rest.
 unsigned grid_for(int64_t n, unsigned block = 256);
 
