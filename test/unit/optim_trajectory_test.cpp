@@ -63,6 +63,7 @@
 //       if name.startswith("OneCycle"):
 //           print(f"  // momentum\n  {{" + ", ".join(repr(v) for v in mo) + "},")
 #include "ember/Creation.h"
+#include "ember/Ops.h"
 #include "ember/optim/Optimizers.h"
 #include "ember/optim/Schedulers.h"
 #include "ember/runtime/Error.h"
@@ -130,25 +131,36 @@ const std::vector<std::vector<double>> kSchedulerRef = {
   {0.1, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002, 0.0010000000000000002, 0.00010000000000000003, 0.00010000000000000003, 1.0000000000000004e-05, 1.0000000000000004e-05, 1.0000000000000004e-06, 1.0000000000000004e-06, 1.0000000000000005e-07, 1.0000000000000005e-07, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08},
 };
 
-Tensor param64() {
+// strided: every other element of a 10-vector, so the update runs in ember ops (as for CUDA
+// parameters) instead of the fused kernel.
+Tensor param64(bool strided = false) {
   Tensor p = from_vector({0.5f, -1.0f, 2.0f, 0.0f, -0.25f}, {5}).to(DType::Float64);
+  if (strided) {
+    Tensor base = zeros({10}, DType::Float64);
+    p = slice(base, 0, 0, 10, 2);
+    copy_(p, from_vector({0.5f, -1.0f, 2.0f, 0.0f, -0.25f}, {5}));
+    EXPECT_FALSE(p.is_contiguous());
+  }
   p.set_requires_grad(true);
   return p;
 }
 
 // 20 steps with grad = p * (i + 1) + 0.1, as in the script.
-std::vector<double> trajectory(const std::function<std::unique_ptr<optim::Optimizer>(Tensor)>& make) {
-  Tensor p = param64();
+std::vector<double> trajectory(const std::function<std::unique_ptr<optim::Optimizer>(Tensor)>& make,
+                               bool strided = false) {
+  Tensor p = param64(strided);
   auto opt = make(p);
   for (int t = 0; t < 20; ++t) {
     opt->zero_grad();
     Tensor g = empty({5}, DType::Float64);
-    const double* pv = p.data<double>();
+    Tensor pc = p.contiguous();
+    const double* pv = pc.data<double>();
     for (int i = 0; i < 5; ++i) g.data<double>()[i] = pv[i] * double(i + 1) + 0.1;
     p.set_grad(g);
     opt->step();
   }
-  return std::vector<double>(p.data<double>(), p.data<double>() + 5);
+  Tensor pc = p.contiguous();
+  return std::vector<double>(pc.data<double>(), pc.data<double>() + 5);
 }
 
 template <typename O, typename... A>
@@ -182,8 +194,11 @@ TEST(OptimTrajectory, EveryOptimizerMatchesTorch) {
           {"Adagrad maximize", make<Adagrad>(0.05, 0.0, 0.0, 0.0, 1e-10, true)},
       };
   ASSERT_EQ(cases.size(), kOptimizerRef.size());
-  for (size_t c = 0; c < cases.size(); ++c)
+  for (size_t c = 0; c < cases.size(); ++c) {
     expect_close(trajectory(cases[c].second), kOptimizerRef[c], 1e-9, cases[c].first);
+    // The same formulas in ember ops (the path CUDA and strided parameters take).
+    expect_close(trajectory(cases[c].second, true), kOptimizerRef[c], 1e-9, cases[c].first);
+  }
 }
 
 TEST(OptimTrajectory, Float32ParametersTakeTheSameFusedPath) {
