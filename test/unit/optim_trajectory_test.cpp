@@ -66,6 +66,7 @@
 #include "ember/Ops.h"
 #include "ember/optim/Optimizers.h"
 #include "ember/optim/Schedulers.h"
+#include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -131,33 +132,47 @@ const std::vector<std::vector<double>> kSchedulerRef = {
   {0.1, 0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002, 0.0010000000000000002, 0.00010000000000000003, 0.00010000000000000003, 1.0000000000000004e-05, 1.0000000000000004e-05, 1.0000000000000004e-06, 1.0000000000000004e-06, 1.0000000000000005e-07, 1.0000000000000005e-07, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08, 1.0000000000000005e-08},
 };
 
-// strided: every other element of a 10-vector, so the update runs in ember ops (as for CUDA
-// parameters) instead of the fused kernel.
-Tensor param64(bool strided = false) {
+enum class Where { Fused, Strided, Cuda };
+
+// The script's parameter as float64 (Fused; Strided: every other element of a 10-vector, so
+// the update runs in ember ops instead of the fused kernel) or as float32 on the GPU.
+Tensor make_param(Where where) {
   Tensor p = from_vector({0.5f, -1.0f, 2.0f, 0.0f, -0.25f}, {5}).to(DType::Float64);
-  if (strided) {
+  if (where == Where::Strided) {
     Tensor base = zeros({10}, DType::Float64);
     p = slice(base, 0, 0, 10, 2);
     copy_(p, from_vector({0.5f, -1.0f, 2.0f, 0.0f, -0.25f}, {5}));
     EXPECT_FALSE(p.is_contiguous());
+  } else if (where == Where::Cuda) {
+    p = from_vector({0.5f, -1.0f, 2.0f, 0.0f, -0.25f}, {5}).to(cuda_device(0));
   }
   p.set_requires_grad(true);
   return p;
 }
 
-// 20 steps with grad = p * (i + 1) + 0.1, as in the script.
+// 20 steps with grad = p * (i + 1) + 0.1, as in the script; the final values.
 std::vector<double> trajectory(const std::function<std::unique_ptr<optim::Optimizer>(Tensor)>& make,
-                               bool strided = false) {
-  Tensor p = param64(strided);
+                               Where where = Where::Fused) {
+  Tensor p = make_param(where);
   auto opt = make(p);
   for (int t = 0; t < 20; ++t) {
     opt->zero_grad();
-    Tensor g = empty({5}, DType::Float64);
-    Tensor pc = p.contiguous();
-    const double* pv = pc.data<double>();
-    for (int i = 0; i < 5; ++i) g.data<double>()[i] = pv[i] * double(i + 1) + 0.1;
-    p.set_grad(g);
+    std::vector<float> pv = p.to_vector(), g(5);
+    for (int i = 0; i < 5; ++i) g[size_t(i)] = float(double(pv[size_t(i)]) * double(i + 1) + 0.1);
+    Tensor grad = where == Where::Cuda ? from_vector(g, {5}).to(cuda_device(0))
+                                       : from_vector(g, {5}).to(DType::Float64);
+    if (where != Where::Cuda) { // exact float64 gradients
+      Tensor pc = p.contiguous();
+      for (int i = 0; i < 5; ++i)
+        grad.data<double>()[i] = pc.data<double>()[i] * double(i + 1) + 0.1;
+    }
+    p.set_grad(grad);
     opt->step();
+  }
+  if (where == Where::Cuda) {
+    EXPECT_TRUE(p.is_cuda());
+    std::vector<float> v = p.to_vector();
+    return std::vector<double>(v.begin(), v.end());
   }
   Tensor pc = p.contiguous();
   return std::vector<double>(pc.data<double>(), pc.data<double>() + 5);
@@ -175,30 +190,45 @@ void expect_close(const std::vector<double>& got, const std::vector<double>& wan
     EXPECT_NEAR(got[i], want[i], tol * (1 + std::fabs(want[i]))) << what << " [" << i << "]";
 }
 
+using Case = std::pair<const char*, std::function<std::unique_ptr<optim::Optimizer>(Tensor)>>;
+
+std::vector<Case> optimizer_cases() {
+  using namespace optim;
+  return {
+      {"SGD plain", make<SGD>(0.05)},
+      {"SGD nesterov wd", make<SGD>(0.05, 0.9, 0.0, 0.01, true)},
+      {"SGD damp maximize", make<SGD>(0.01, 0.5, 0.1, 0.0, false, true)},
+      {"Adam wd", make<Adam>(0.02, 0.9, 0.999, 1e-8, 0.05)},
+      {"Adam amsgrad maximize", make<Adam>(0.01, 0.8, 0.99, 1e-8, 0.0, true, true)},
+      {"AdamW", make<AdamW>(0.02, 0.9, 0.999, 1e-8, 0.1, true)},
+      {"RMSprop default", make<RMSprop>(0.01)},
+      {"RMSprop momentum centered wd", make<RMSprop>(0.01, 0.9, 1e-8, 0.01, 0.9, true)},
+      {"RMSprop maximize", make<RMSprop>(0.001, 0.99, 1e-8, 0.0, 0.0, false, true)},
+      {"Adagrad", make<Adagrad>(0.1, 0.01, 0.1, 0.1)},
+      {"Adagrad maximize", make<Adagrad>(0.05, 0.0, 0.0, 0.0, 1e-10, true)},
+  };
+}
+
 } // namespace
 
 TEST(OptimTrajectory, EveryOptimizerMatchesTorch) {
-  using namespace optim;
-  const std::vector<std::pair<const char*, std::function<std::unique_ptr<Optimizer>(Tensor)>>>
-      cases = {
-          {"SGD plain", make<SGD>(0.05)},
-          {"SGD nesterov wd", make<SGD>(0.05, 0.9, 0.0, 0.01, true)},
-          {"SGD damp maximize", make<SGD>(0.01, 0.5, 0.1, 0.0, false, true)},
-          {"Adam wd", make<Adam>(0.02, 0.9, 0.999, 1e-8, 0.05)},
-          {"Adam amsgrad maximize", make<Adam>(0.01, 0.8, 0.99, 1e-8, 0.0, true, true)},
-          {"AdamW", make<AdamW>(0.02, 0.9, 0.999, 1e-8, 0.1, true)},
-          {"RMSprop default", make<RMSprop>(0.01)},
-          {"RMSprop momentum centered wd", make<RMSprop>(0.01, 0.9, 1e-8, 0.01, 0.9, true)},
-          {"RMSprop maximize", make<RMSprop>(0.001, 0.99, 1e-8, 0.0, 0.0, false, true)},
-          {"Adagrad", make<Adagrad>(0.1, 0.01, 0.1, 0.1)},
-          {"Adagrad maximize", make<Adagrad>(0.05, 0.0, 0.0, 0.0, 1e-10, true)},
-      };
+  const std::vector<Case> cases = optimizer_cases();
   ASSERT_EQ(cases.size(), kOptimizerRef.size());
   for (size_t c = 0; c < cases.size(); ++c) {
     expect_close(trajectory(cases[c].second), kOptimizerRef[c], 1e-9, cases[c].first);
     // The same formulas in ember ops (the path CUDA and strided parameters take).
-    expect_close(trajectory(cases[c].second, true), kOptimizerRef[c], 1e-9, cases[c].first);
+    expect_close(trajectory(cases[c].second, Where::Strided), kOptimizerRef[c], 1e-9,
+                 cases[c].first);
   }
+}
+
+// Parameters on the GPU take the ember-ops path there (float32: a looser tolerance).
+TEST(CudaGPU, CppOptimizersUpdateParametersOnTheGPU) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no GPU: " << cuda::unavailable_reason();
+  const std::vector<Case> cases = optimizer_cases();
+  for (size_t c = 0; c < cases.size(); ++c)
+    expect_close(trajectory(cases[c].second, Where::Cuda), kOptimizerRef[c], 2e-4,
+                 cases[c].first);
 }
 
 TEST(OptimTrajectory, Float32ParametersTakeTheSameFusedPath) {
@@ -216,7 +246,7 @@ TEST(OptimTrajectory, Float32ParametersTakeTheSameFusedPath) {
 }
 
 TEST(OptimTrajectory, ZeroGradSetToNoneOrZeroes) {
-  Tensor p = param64();
+  Tensor p = make_param(Where::Fused);
   optim::SGD opt({p}, 0.1);
   p.set_grad(ones({5}, DType::Float64));
   Tensor g = p.grad();

@@ -6,6 +6,7 @@
 #include "ember/Creation.h"
 #include "ember/Serialization.h"
 #include "ember/nn/Layers.h"
+#include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -185,5 +186,17 @@ TEST(Serialization, ModulesSaveAndLoadTheirStateDicts) {
   for (const auto& [key, t] : a.state_dict()) EXPECT_EQ(b.state_dict().at(key).to_vector(), t.to_vector()) << key;
   nn::Linear other(3, 5);
   EXPECT_THROW(load(other, path), Error);
+  std::remove(path.c_str());
+}
+
+// A GPU tensor is saved as its values (copied to the host); load gives CPU tensors.
+TEST(CudaGPU, CppSaveCopiesGPUTensorsToTheFile) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no GPU: " << cuda::unavailable_reason();
+  Tensor host = test::randn({3, 5}, 4);
+  const std::string path = temp_path("ember_gpu.safetensors");
+  save(StateDict{{"w", host.to(cuda_device(0))}}, path);
+  Tensor back = load(path).at("w");
+  EXPECT_FALSE(back.is_cuda());
+  EXPECT_EQ(back.to_vector(), host.to_vector());
   std::remove(path.c_str());
 }
