@@ -7,6 +7,8 @@
 #include "ember/Creation.h"
 #include "ember/Functional.h"
 #include "ember/nn/Layers.h"
+#include "ember/optim/Optimizers.h"
+#include "ember/runtime/Cuda.h"
 #include "ember/runtime/Error.h"
 
 #include <gtest/gtest.h>
@@ -275,4 +277,53 @@ TEST(NNLayers, ZeroGradDropsOrZeroesGradients) {
   for (float g : lin.weight.grad().to_vector()) EXPECT_EQ(g, 0.0f);
   lin.zero_grad();
   EXPECT_FALSE(lin.weight.grad().defined());
+}
+
+TEST(NNLayers, ToConvertsParametersAndBuffersInPlace) {
+  auto net = small_net();
+  auto* lin = dynamic_cast<nn::Linear*>((*net)[0].get());
+  ASSERT_NE(lin, nullptr);
+  Tensor w = net->parameters()[0];
+  lin->weight.set_grad(ones({6, 4}));
+  net->to(DType::Float64);
+  EXPECT_EQ(lin->weight.dtype(), DType::Float64); // the layer's field is the same tensor
+  EXPECT_EQ(w.dtype(), DType::Float64);
+  EXPECT_EQ(lin->weight.grad().dtype(), DType::Float64);
+  EXPECT_TRUE(w.requires_grad() && w.is_leaf());
+  StateDict sd = net->state_dict();
+  EXPECT_EQ(sd.at("1.running_mean").dtype(), DType::Float64);
+  EXPECT_EQ(sd.at("1.num_batches_tracked").dtype(), DType::Int64); // integers keep theirs
+  Tensor y = (*net)(test::randn({3, 4}, 1).to(DType::Float64));
+  EXPECT_EQ(y.dtype(), DType::Float64);
+  sum(y).backward();
+  EXPECT_EQ(w.grad().dtype(), DType::Float64);
+  net->to(Device()); // already there: nothing changes
+  EXPECT_EQ(w.dtype(), DType::Float64);
+  EXPECT_THROW(net->to(DType::Int32), Error);
+}
+
+// A model moved to the GPU trains there like on the CPU (MLP, MSELoss, Adam on the ops path).
+TEST(CudaGPU, CppModuleTrainsOnTheGPU) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no GPU: " << cuda::unavailable_reason();
+  Tensor x = test::randn({16, 4}, 3), t = test::randn({16, 2}, 4);
+  std::vector<std::vector<float>> losses(2);
+  for (int gpu = 0; gpu < 2; ++gpu) {
+    manual_seed(5);
+    nn::Sequential net;
+    net.add(std::make_shared<nn::Linear>(4, 8)).add(std::make_shared<nn::Tanh>())
+        .add(std::make_shared<nn::Linear>(8, 2));
+    const Device where = gpu ? cuda_device(0) : Device();
+    net.to(where);
+    optim::Adam opt(net.parameters(), 0.01);
+    nn::MSELoss criterion;
+    for (int step = 0; step < 10; ++step) {
+      opt.zero_grad();
+      Tensor loss = criterion(net(x.to(where)), t.to(where));
+      loss.backward();
+      opt.step();
+      losses[size_t(gpu)].push_back(float(loss.item()));
+    }
+    EXPECT_EQ(net.parameters()[0].is_cuda(), gpu == 1);
+  }
+  for (size_t i = 0; i < losses[0].size(); ++i) EXPECT_NEAR(losses[1][i], losses[0][i], 1e-4) << i;
 }

@@ -143,6 +143,45 @@ void Module::zero_grad(bool set_to_none) {
   }
 }
 
+namespace {
+// t keeps its identity and autograd state but takes src's memory, shape and dtype (PyTorch's
+// t.data = src).
+void set_data(const Tensor& t, const Tensor& src) {
+  TensorImpl* a = t.unsafe_impl();
+  const TensorImpl* b = src.unsafe_impl();
+  a->storage = b->storage;
+  a->shape = b->shape;
+  a->strides = b->strides;
+  a->offset = b->offset;
+  a->dtype = b->dtype;
+}
+
+void convert(Module& m, const std::function<Tensor(const Tensor&)>& f) {
+  GradModeGuard no_grad(false);
+  for (auto& [name, t] : m.named_parameters()) {
+    EMBER_CHECK(!t.is_symbolic(), Value, "ember::nn::Module::to", "parameter '", name,
+                "' is a traced tensor");
+    Tensor g = t.grad();
+    set_data(t, f(t));
+    if (g.defined()) set_data(g, f(g));
+  }
+  for (auto& [name, t] : m.named_buffers()) set_data(t, f(t));
+}
+} // namespace
+
+Module& Module::to(Device device) {
+  convert(*this, [&](const Tensor& t) { return t.to(device); });
+  return *this;
+}
+
+Module& Module::to(DType dtype) {
+  EMBER_CHECK(is_floating(dtype), Type, "ember::nn::Module::to",
+              "nn.Module.to only accepts floating point dtypes, but got desired dtype=",
+              dtype_name(dtype));
+  convert(*this, [&](const Tensor& t) { return is_floating(t.dtype()) ? t.to(dtype) : t; });
+  return *this;
+}
+
 StateDict Module::state_dict() const {
   StateDict out;
   // PyTorch's order: each module's parameters, then its buffers, then its children's.

@@ -50,6 +50,12 @@ public:
   // set_to_none is false.
   void zero_grad(bool set_to_none = true);
 
+  // Moves every parameter, buffer and gradient to `device`, or converts the floating ones to
+  // `dtype` (integer buffers such as num_batches_tracked keep theirs), in place: they stay the
+  // same tensors, so layers' fields and optimizers built before see the change.
+  Module& to(Device device);
+  Module& to(DType dtype);
+
   // Parameters and buffers by dotted name, sharing memory with the module (detached).
   StateDict state_dict() const;
   struct LoadResult {
