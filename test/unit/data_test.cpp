@@ -134,7 +134,8 @@ TEST(Data, WorkersGiveTheSameBatchesAsNone) {
   }
   EXPECT_EQ(seen, 3);
   // A plain Dataset's samples are collated on the workers.
-  data::DataLoader sq0(std::make_shared<Squares>(), 3), sq2(std::make_shared<Squares>(), 3, false, 2);
+  data::DataLoader sq0(std::make_shared<Squares>(), 3);
+  data::DataLoader sq2(std::make_shared<Squares>(), 3, false, 2);
   auto x = sq0.begin(), y = sq2.begin();
   for (; x != sq0.end(); ++x, ++y) ember::test::expectNear((*y)[0], (*x)[0]);
   EXPECT_TRUE(y == sq2.end());

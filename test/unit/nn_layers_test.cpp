@@ -30,7 +30,9 @@ std::string error_of(const std::function<void()>& f) {
   }
   return "";
 }
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 } // namespace
 
 TEST(NNLayers, OutputsEqualTheFunctionalComposition) {

@@ -183,7 +183,8 @@ TEST(Serialization, ModulesSaveAndLoadTheirStateDicts) {
   const std::string path = temp_path("ember_module.safetensors");
   save(a, path);
   load(b, path);
-  for (const auto& [key, t] : a.state_dict()) EXPECT_EQ(b.state_dict().at(key).to_vector(), t.to_vector()) << key;
+  for (const auto& [key, t] : a.state_dict())
+    EXPECT_EQ(b.state_dict().at(key).to_vector(), t.to_vector()) << key;
   nn::Linear other(3, 5);
   EXPECT_THROW(load(other, path), Error);
   std::remove(path.c_str());

@@ -207,7 +207,9 @@ struct DataLoader::Epoch {
       size_t k;
       {
         std::unique_lock<std::mutex> lock(mu);
-        space_cv.wait(lock, [&] { return stop || issued >= batches.size() || issued < next + window; });
+        space_cv.wait(lock, [&] {
+          return stop || issued >= batches.size() || issued < next + window;
+        });
         if (stop || issued >= batches.size()) return;
         k = issued++;
       }
