@@ -90,7 +90,7 @@ TEST(Optim, ParametersWithoutGradientsAreSkipped) {
 TEST(Optim, StepLRDecaysEveryStepSizeEpochs) {
   Tensor p = from_vector({1.0f}, {1});
   optim::SGD sgd({p}, 0.1);
-  optim::StepLR<optim::SGD> sched(sgd, 2, 0.5);
+  optim::StepLR sched(sgd, 2, 0.5);
   std::vector<double> lrs;
   for (int e = 0; e < 5; ++e) {
     sched.step();
@@ -98,7 +98,7 @@ TEST(Optim, StepLRDecaysEveryStepSizeEpochs) {
   }
   const std::vector<double> want = {0.1, 0.05, 0.05, 0.025, 0.025};
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(lrs[i], want[i], 1e-12) << i;
-  EXPECT_THROW(optim::StepLR<optim::SGD>(sgd, 0), Error);
+  EXPECT_THROW(optim::StepLR(sgd, 0), Error);
 }
 
 TEST(Optim, BadHyperparametersAreErrors) {

@@ -4,31 +4,123 @@
 #include "ember/Functional.h"
 #include "ember/Graph.h"
 #include "ember/Ops.h"
-#include "ember/Optim.h"
 #include "ember/runtime/Error.h"
 
 #include <cmath>
-#include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <cxxabi.h>
+#include <functional>
+#include <typeinfo>
 #include <vector>
-#ifdef EMBER_HAVE_ZLIB
-#include <zlib.h>
-#endif
 
-namespace ember::nn {
+namespace ember {
 
-std::vector<Tensor> Module::parameters() const {
-  std::vector<Tensor> out;
-  for (auto& [name, t] : named_parameters()) out.push_back(t);
+StateDict::StateDict(std::initializer_list<Item> items) {
+  for (const Item& it : items) insert(it.first, it.second);
+}
+
+void StateDict::insert(const std::string& key, const Tensor& value) {
+  auto it = index_.find(key);
+  if (it != index_.end()) {
+    items_[it->second].second = value;
+    return;
+  }
+  index_.emplace(key, items_.size());
+  items_.emplace_back(key, value);
+}
+
+const Tensor& StateDict::at(const std::string& key) const {
+  const Tensor* t = find(key);
+  EMBER_CHECK(t != nullptr, Index, "ember::StateDict::at", "no entry '", key, "' (", size(),
+              " entries)");
+  return *t;
+}
+
+const Tensor* StateDict::find(const std::string& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &items_[it->second].second;
+}
+
+bool StateDict::erase(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  items_.erase(items_.begin() + std::ptrdiff_t(it->second));
+  index_.clear();
+  for (size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].first, i);
+  return true;
+}
+
+std::vector<std::string> StateDict::keys() const {
+  std::vector<std::string> out;
+  for (const Item& it : items_) out.push_back(it.first);
   return out;
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters(const std::string& prefix) const {
+} // namespace ember
+
+namespace ember::nn {
+
+Tensor Module::forward(const Tensor&) {
+  fail(ErrorKind::NotImplemented, "ember::nn::" + name() + "::forward",
+       "this module has no one-input forward (a ModuleList holds modules for your own forward; "
+       "a loss takes (input, target))");
+}
+
+std::string Module::name() const {
+  int status = 0;
+  const char* raw = typeid(*this).name();
+  char* demangled = abi::__cxa_demangle(raw, nullptr, nullptr, &status);
+  std::string full = status == 0 && demangled ? demangled : raw;
+  std::free(demangled);
+  const size_t colon = full.rfind("::");
+  return colon == std::string::npos ? full : full.substr(colon + 2);
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters("", recurse)) out.push_back(t);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters(const std::string& prefix,
+                                                                     bool recurse) const {
   std::vector<std::pair<std::string, Tensor>> out;
   for (const auto& [name, t] : params_)
     if (t.defined()) out.emplace_back(prefix + name, t);
-  for (const auto& [name, m] : children_)
-    for (auto& p : m->named_parameters(prefix + name + ".")) out.push_back(std::move(p));
+  if (recurse)
+    for (const auto& [name, m] : children_)
+      for (auto& p : m->named_parameters(prefix + name + ".")) out.push_back(std::move(p));
+  return out;
+}
+
+std::vector<Tensor> Module::buffers(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_buffers("", recurse)) out.push_back(t);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers(const std::string& prefix,
+                                                                  bool recurse) const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& [name, t] : buffers_)
+    if (t.defined()) out.emplace_back(prefix + name, t);
+  if (recurse)
+    for (const auto& [name, m] : children_)
+      for (auto& p : m->named_buffers(prefix + name + ".")) out.push_back(std::move(p));
+  return out;
+}
+
+std::vector<std::shared_ptr<Module>> Module::children() const {
+  std::vector<std::shared_ptr<Module>> out;
+  for (const auto& [name, m] : children_) out.push_back(m);
+  return out;
+}
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules(const std::string& prefix) {
+  std::vector<std::pair<std::string, Module*>> out{{prefix, this}};
+  for (auto& [name, m] : children_)
+    for (auto& p : m->named_modules(prefix.empty() ? name : prefix + "." + name))
+      out.push_back(std::move(p));
   return out;
 }
 
@@ -37,14 +129,128 @@ void Module::train(bool on) {
   for (auto& [name, m] : children_) m->train(on);
 }
 
-void Module::zero_grad() {
-  for (Tensor& t : parameters()) t.set_grad(Tensor());
+void Module::zero_grad(bool set_to_none) {
+  GradModeGuard no_grad(false);
+  for (Tensor& t : parameters()) {
+    Tensor g = t.grad();
+    if (!g.defined()) continue;
+    if (set_to_none) {
+      t.set_grad(Tensor());
+    } else {
+      g.detach_();
+      copy_(g, scalar(0));
+    }
+  }
 }
 
-Tensor& Module::register_parameter(const std::string& name, Tensor t) {
-  if (t.defined()) t.set_requires_grad(true);
+namespace {
+// t keeps its identity and autograd state but takes src's memory, shape and dtype (PyTorch's
+// t.data = src).
+void set_data(const Tensor& t, const Tensor& src) {
+  TensorImpl* a = t.unsafe_impl();
+  const TensorImpl* b = src.unsafe_impl();
+  a->storage = b->storage;
+  a->shape = b->shape;
+  a->strides = b->strides;
+  a->offset = b->offset;
+  a->dtype = b->dtype;
+}
+
+void convert(Module& m, const std::function<Tensor(const Tensor&)>& f) {
+  GradModeGuard no_grad(false);
+  for (auto& [name, t] : m.named_parameters()) {
+    EMBER_CHECK(!t.is_symbolic(), Value, "ember::nn::Module::to", "parameter '", name,
+                "' is a traced tensor");
+    Tensor g = t.grad();
+    set_data(t, f(t));
+    if (g.defined()) set_data(g, f(g));
+  }
+  for (auto& [name, t] : m.named_buffers()) set_data(t, f(t));
+}
+} // namespace
+
+Module& Module::to(Device device) {
+  convert(*this, [&](const Tensor& t) { return t.to(device); });
+  return *this;
+}
+
+Module& Module::to(DType dtype) {
+  EMBER_CHECK(is_floating(dtype), Type, "ember::nn::Module::to",
+              "nn.Module.to only accepts floating point dtypes, but got desired dtype=",
+              dtype_name(dtype));
+  convert(*this, [&](const Tensor& t) { return is_floating(t.dtype()) ? t.to(dtype) : t; });
+  return *this;
+}
+
+StateDict Module::state_dict() const {
+  StateDict out;
+  // PyTorch's order: each module's parameters, then its buffers, then its children's.
+  std::function<void(const std::string&, const Module&)> visit =
+      [&](const std::string& prefix, const Module& m) {
+        for (const auto& [name, t] : m.params_)
+          if (t.defined()) out.insert(prefix + name, t.detach());
+        for (const auto& [name, t] : m.buffers_)
+          if (t.defined()) out.insert(prefix + name, t.detach());
+        for (const auto& [name, c] : m.children_) visit(prefix + name + ".", *c);
+      };
+  visit("", *this);
+  return out;
+}
+
+Module::LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
+  LoadResult result;
+  std::vector<std::string> mismatches;
+  StateDict mine = state_dict();
+  for (const auto& [key, dst] : mine) {
+    const Tensor* src = state.find(key);
+    if (src == nullptr) {
+      result.missing_keys.push_back(key);
+      continue;
+    }
+    EMBER_CHECK(src->defined(), Value, "ember::nn::Module::load_state_dict", "entry '", key,
+                "' is an undefined tensor");
+    if (src->shape() != dst.shape())
+      mismatches.push_back("size mismatch for " + key + ": copying a param with shape " +
+                           shape_str(src->shape()) + " from checkpoint, the shape in current "
+                           "model is " + shape_str(dst.shape()) + ".");
+  }
+  for (const auto& [key, t] : state)
+    if (!mine.contains(key)) result.unexpected_keys.push_back(key);
+  auto quoted = [](const std::vector<std::string>& keys) {
+    std::string s;
+    for (const std::string& k : keys) s += (s.empty() ? "\"" : ", \"") + k + "\"";
+    return s;
+  };
+  std::vector<std::string> errors;
+  if (strict && !result.missing_keys.empty())
+    errors.push_back("Missing key(s) in state_dict: " + quoted(result.missing_keys) + ".");
+  if (strict && !result.unexpected_keys.empty())
+    errors.push_back("Unexpected key(s) in state_dict: " + quoted(result.unexpected_keys) + ".");
+  errors.insert(errors.end(), mismatches.begin(), mismatches.end());
+  if (!errors.empty()) {
+    std::string msg = "Error(s) in loading state_dict for " + name() + ":";
+    for (const std::string& e : errors) msg += "\n\t" + e;
+    fail(ErrorKind::Runtime, "ember::nn::Module::load_state_dict", msg);
+  }
+  // Nothing is written unless every entry fits.
+  GradModeGuard no_grad(false);
+  for (const auto& [key, dst] : mine)
+    if (const Tensor* src = state.find(key)) {
+      Tensor d = dst;
+      copy_(d, *src);
+    }
+  return result;
+}
+
+Tensor& Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
+  if (t.defined() && requires_grad) t.set_requires_grad(true);
   params_.emplace_back(name, t);
   return params_.back().second;
+}
+
+Tensor& Module::register_buffer(const std::string& name, Tensor t) {
+  buffers_.emplace_back(name, t);
+  return buffers_.back().second;
 }
 
 namespace {
@@ -89,6 +295,12 @@ Sequential& Sequential::add(std::shared_ptr<Module> m) {
   layers_.push_back(register_module(std::to_string(layers_.size()), std::move(m)));
   return *this;
 }
+std::shared_ptr<Module> Sequential::operator[](int64_t i) const {
+  const int64_t n = int64_t(layers_.size());
+  EMBER_CHECK(i >= -n && i < n, Index, "ember::nn::Sequential", "index ", i,
+              " is out of range for a Sequential of ", n, " modules");
+  return layers_[size_t(i < 0 ? i + n : i)];
+}
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (auto& m : layers_) h = (*m)(h);
@@ -97,164 +309,3 @@ Tensor Sequential::forward(const Tensor& x) {
 
 } // namespace ember::nn
 
-namespace ember::optim {
-
-SGD::SGD(std::vector<Tensor> params, double lr_, double momentum, double dampening,
-         double weight_decay, bool nesterov)
-    : lr(lr_), params_(std::move(params)), buffers_(params_.size()), momentum_(momentum),
-      dampening_(dampening), weight_decay_(weight_decay), nesterov_(nesterov) {
-  EMBER_CHECK(lr >= 0, Value, "ember::optim::SGD", "Invalid learning rate: ", lr);
-  EMBER_CHECK(!nesterov || (momentum > 0 && dampening == 0), Value, "ember::optim::SGD",
-              "Nesterov momentum requires a momentum and zero dampening");
-}
-
-void SGD::step() {
-  GradModeGuard no_grad(false);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor g = params_[i].grad();
-    if (!g.defined()) continue;
-    const bool first = momentum_ != 0 && !buffers_[i].defined();
-    if (first) buffers_[i] = zeros(params_[i].shape(), params_[i].dtype());
-    sgd_step_(params_[i], g.contiguous(), buffers_[i], lr, momentum_, dampening_, weight_decay_,
-              nesterov_, false, first);
-  }
-}
-
-void SGD::zero_grad() {
-  for (Tensor& p : params_) p.set_grad(Tensor());
-}
-
-Adam::Adam(std::vector<Tensor> params, double lr_, double beta1, double beta2, double eps,
-           double weight_decay, bool amsgrad)
-    : lr(lr_), params_(std::move(params)), state_(params_.size()), beta1_(beta1), beta2_(beta2),
-      eps_(eps), weight_decay_(weight_decay), amsgrad_(amsgrad) {
-  const char* op = "ember::optim::Adam";
-  EMBER_CHECK(lr >= 0, Value, op, "Invalid learning rate: ", lr);
-  EMBER_CHECK(eps >= 0, Value, op, "Invalid epsilon value: ", eps);
-  EMBER_CHECK(beta1 >= 0 && beta1 < 1, Value, op, "Invalid beta parameter at index 0: ", beta1);
-  EMBER_CHECK(beta2 >= 0 && beta2 < 1, Value, op, "Invalid beta parameter at index 1: ", beta2);
-  EMBER_CHECK(weight_decay >= 0, Value, op, "Invalid weight_decay value: ", weight_decay);
-}
-
-void Adam::step() {
-  GradModeGuard no_grad(false);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor g = params_[i].grad();
-    if (!g.defined()) continue;
-    State& s = state_[i];
-    if (s.step == 0) {
-      s.exp_avg = zeros(params_[i].shape(), params_[i].dtype());
-      s.exp_avg_sq = zeros(params_[i].shape(), params_[i].dtype());
-      if (amsgrad_) s.max_exp_avg_sq = zeros(params_[i].shape(), params_[i].dtype());
-    }
-    ++s.step;
-    adam_step_(params_[i], g.contiguous(), s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, lr, beta1_,
-               beta2_, eps_, weight_decay_, decoupled_, amsgrad_, false, s.step);
-  }
-}
-
-void Adam::zero_grad() {
-  for (Tensor& p : params_) p.set_grad(Tensor());
-}
-
-AdamW::AdamW(std::vector<Tensor> params, double lr_, double beta1, double beta2, double eps,
-             double weight_decay, bool amsgrad)
-    : Adam(std::move(params), lr_, beta1, beta2, eps, weight_decay, amsgrad) {
-  decoupled_ = true;
-}
-
-} // namespace ember::optim
-
-namespace ember::data {
-namespace {
-
-// The bytes of an IDX file (gzip-compressed or plain).
-std::vector<unsigned char> read_file(const std::string& path) {
-  std::vector<unsigned char> out;
-#ifdef EMBER_HAVE_ZLIB
-  gzFile f = gzopen(path.c_str(), "rb"); // reads plain files as they are
-  EMBER_CHECK(f != nullptr, Value, "ember::data", "cannot open '", path, "' (install Debian's "
-              "dataset-fashion-mnist, or pass the directory holding the IDX files)");
-  unsigned char buf[1 << 16];
-  for (int n; (n = gzread(f, buf, sizeof buf)) > 0;) out.insert(out.end(), buf, buf + n);
-  gzclose(f);
-#else
-  EMBER_CHECK(path.size() < 3 || path.compare(path.size() - 3, 3, ".gz") != 0, NotImplemented,
-              "ember::data", "'", path, "' is gzipped and this build has no zlib; gunzip it first");
-  FILE* f = std::fopen(path.c_str(), "rb");
-  EMBER_CHECK(f != nullptr, Value, "ember::data", "cannot open '", path, "'");
-  unsigned char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.insert(out.end(), buf, buf + n);
-  std::fclose(f);
-#endif
-  return out;
-}
-
-// Dimensions and payload offset of an IDX byte array (unsigned bytes only).
-Shape idx_dims(const std::vector<unsigned char>& d, const std::string& path, size_t& offset) {
-  EMBER_CHECK(d.size() >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 8, Value, "ember::data", "'",
-              path, "' is not an IDX file of unsigned bytes");
-  const int ndim = d[3];
-  EMBER_CHECK(d.size() >= size_t(4 + 4 * ndim), Value, "ember::data", "'", path, "' is truncated");
-  Shape dims;
-  int64_t total = 1;
-  for (int i = 0; i < ndim; ++i) {
-    const unsigned char* p = d.data() + 4 + 4 * i;
-    dims.push_back((int64_t(p[0]) << 24) | (int64_t(p[1]) << 16) | (int64_t(p[2]) << 8) | p[3]);
-    total *= dims.back();
-  }
-  offset = size_t(4 + 4 * ndim);
-  EMBER_CHECK(d.size() >= offset + size_t(total), Value, "ember::data", "'", path,
-              "' is truncated: ", d.size() - offset, " of ", total, " bytes");
-  return dims;
-}
-
-std::string find(const std::string& dir, const std::string& name) {
-  const std::string plain = dir + "/" + name;
-  if (FILE* f = std::fopen((plain + ".gz").c_str(), "rb")) {
-    std::fclose(f);
-    return plain + ".gz";
-  }
-  return plain;
-}
-
-} // namespace
-
-ImageSet load_fashion_mnist(const std::string& split, const std::string& dir, double mean,
-                            double std) {
-  EMBER_CHECK(split == "train" || split == "t10k", Value, "ember::data::load_fashion_mnist",
-              "split must be 'train' or 't10k', got '", split, "'");
-  const std::string ipath = find(dir, split + "-images-idx3-ubyte");
-  const std::string lpath = find(dir, split + "-labels-idx1-ubyte");
-  auto ib = read_file(ipath), lb = read_file(lpath);
-  size_t io = 0, lo = 0;
-  Shape idims = idx_dims(ib, ipath, io), ldims = idx_dims(lb, lpath, lo);
-  EMBER_CHECK(idims.size() == 3 && ldims.size() == 1 && idims[0] == ldims[0], Value,
-              "ember::data::load_fashion_mnist", "'", ipath, "' and '", lpath, "' do not match");
-  const int64_t n = idims[0], h = idims[1], w = idims[2];
-  ImageSet set{empty({n, 1, h, w}), empty({n}, DType::Int64)};
-  float* px = set.images.data_ptr();
-  for (int64_t i = 0; i < n * h * w; ++i) px[i] = float((ib[io + size_t(i)] / 255.0 - mean) / std);
-  int64_t* py = set.labels.data<int64_t>();
-  for (int64_t i = 0; i < n; ++i) py[i] = lb[lo + size_t(i)];
-  return set;
-}
-
-BatchIterator::BatchIterator(const ImageSet& set, int64_t batch_size, bool shuffle, bool drop_last)
-    : set_(set), batch_(batch_size), drop_last_(drop_last),
-      order_(shuffle ? randperm(set.size()) : arange(0, double(set.size()), 1, DType::Int64)) {
-  EMBER_CHECK(batch_size > 0, Value, "ember::data::BatchIterator", "batch_size must be positive");
-}
-
-bool BatchIterator::next(Tensor& images, Tensor& labels) {
-  const int64_t n = set_.size();
-  if (at_ >= n || (drop_last_ && at_ + batch_ > n)) return false;
-  const int64_t end = std::min(n, at_ + batch_);
-  Tensor idx = slice(order_, 0, at_, end);
-  images = index_select(set_.images, 0, idx);
-  labels = index_select(set_.labels, 0, idx);
-  at_ = end;
-  return true;
-}
-
-} // namespace ember::data

@@ -1,9 +1,12 @@
-// ember::nn for C++ users: modules that own parameters and submodules (PyTorch's nn.Module in
-// miniature), the common layers, SGD, Adam/AdamW, StepLR, and a Fashion-MNIST/MNIST reader with
-// a batch iterator.
+// ember::nn for C++ users: modules that own parameters, buffers and submodules (PyTorch's
+// nn.Module: named_parameters/named_buffers/named_modules, train/eval, state_dict and
+// load_state_dict) and the first layers (Linear, Conv2d, ReLU, MaxPool2d, Flatten, Sequential).
+// More layers and the losses: ember/nn/Layers.h; optimizers and schedulers: ember/optim/;
+// datasets and the DataLoader: ember/data/; ember::save / ember::load: ember/Serialization.h.
 // The layers call ember::nn::functional, so they share its kernels and gradients.
 #pragma once
 
+#include "ember/StateDict.h"
 #include "ember/Tensor.h"
 #include "ember/runtime/Error.h"
 
@@ -18,28 +21,65 @@ namespace ember::nn {
 class Module {
 public:
   virtual ~Module() = default;
-  virtual Tensor forward(const Tensor& x) = 0;
+  // The one-input forward; modules without one (ModuleList, losses) raise ember::Error.
+  virtual Tensor forward(const Tensor& x);
   Tensor operator()(const Tensor& x) { return forward(x); }
+  // The class name without namespaces ("Linear"), for messages.
+  std::string name() const;
 
-  // Every parameter, this module's first, then its submodules' in registration order.
-  std::vector<Tensor> parameters() const;
-  std::vector<std::pair<std::string, Tensor>> named_parameters(const std::string& prefix = "") const;
+  // Every parameter (buffer), this module's first, then its submodules' in registration order;
+  // the names are dotted paths ("0.weight"). recurse = false: this module's own only.
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  std::vector<std::pair<std::string, Tensor>> named_parameters(const std::string& prefix = "",
+                                                               bool recurse = true) const;
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  std::vector<std::pair<std::string, Tensor>> named_buffers(const std::string& prefix = "",
+                                                            bool recurse = true) const;
+  std::vector<std::shared_ptr<Module>> children() const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+    return children_;
+  }
+  // This module (named prefix, "" by default) and every descendant, depth first.
+  std::vector<std::pair<std::string, Module*>> named_modules(const std::string& prefix = "");
+
+  // Sets training mode here and in every submodule (Dropout, BatchNorm read it).
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  // Drops every parameter's .grad (PyTorch's zero_grad(set_to_none=True)).
-  void zero_grad();
+  // PyTorch's zero_grad: drops every parameter's .grad, or zeroes it in place when
+  // set_to_none is false.
+  void zero_grad(bool set_to_none = true);
+
+  // Moves every parameter, buffer and gradient to `device`, or converts the floating ones to
+  // `dtype` (integer buffers such as num_batches_tracked keep theirs), in place: they stay the
+  // same tensors, so layers' fields and optimizers built before see the change.
+  Module& to(Device device);
+  Module& to(DType dtype);
+
+  // Parameters and buffers by dotted name, sharing memory with the module (detached).
+  StateDict state_dict() const;
+  struct LoadResult {
+    std::vector<std::string> missing_keys, unexpected_keys;
+  };
+  // Copies each entry into the matching parameter or buffer (in place, converting the dtype).
+  // A shape mismatch is always an ember::Error; with strict, so are missing and unexpected keys
+  // (one error lists them all, as PyTorch's does). Returns the keys that did not match.
+  LoadResult load_state_dict(const StateDict& state, bool strict = true);
 
 protected:
-  Tensor& register_parameter(const std::string& name, Tensor t);
+  // An undefined tensor registers nothing (PyTorch's register_parameter(name, None)).
+  Tensor& register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+  Tensor& register_buffer(const std::string& name, Tensor t);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+    EMBER_CHECK(m != nullptr, Value, "ember::nn::Module::register_module", "module '", name,
+                "' is null");
     children_.emplace_back(name, m);
     return m;
   }
 
 private:
-  std::vector<std::pair<std::string, Tensor>> params_;
+  std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };
@@ -85,6 +125,9 @@ public:
   // Appends a module (named "0", "1", ...) and returns *this.
   Sequential& add(std::shared_ptr<Module> m);
   Tensor forward(const Tensor& x) override;
+  size_t size() const { return layers_.size(); }
+  // The i-th layer (negative counts from the end); ember::Error (Index) out of range.
+  std::shared_ptr<Module> operator[](int64_t i) const;
 
 private:
   std::vector<std::shared_ptr<Module>> layers_;
@@ -92,106 +135,8 @@ private:
 
 } // namespace ember::nn
 
-namespace ember::optim {
-
-// PyTorch's SGD (momentum, dampening, nesterov, weight_decay), one fused pass per parameter.
-class SGD {
-public:
-  SGD(std::vector<Tensor> params, double lr, double momentum = 0, double dampening = 0,
-      double weight_decay = 0, bool nesterov = false);
-  void step();
-  void zero_grad();
-  double lr;
-
-private:
-  std::vector<Tensor> params_, buffers_;
-  double momentum_, dampening_, weight_decay_;
-  bool nesterov_;
-};
-
-// PyTorch's Adam (L2 weight decay, amsgrad), one fused pass per parameter; state (the moment
-// estimates and the step count) is created at a parameter's first step.
-class Adam {
-public:
-  Adam(std::vector<Tensor> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
-       double eps = 1e-8, double weight_decay = 0, bool amsgrad = false);
-  void step();
-  void zero_grad();
-  int64_t steps_taken(size_t param) const { return state_.at(param).step; }
-  double lr;
-
-protected:
-  bool decoupled_ = false; // AdamW: decay the parameter, not the gradient
-
-private:
-  struct State {
-    Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
-    int64_t step = 0;
-  };
-  std::vector<Tensor> params_;
-  std::vector<State> state_;
-  double beta1_, beta2_, eps_, weight_decay_;
-  bool amsgrad_;
-};
-
-// PyTorch's AdamW: Adam with decoupled weight decay (default 1e-2).
-class AdamW : public Adam {
-public:
-  AdamW(std::vector<Tensor> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
-        double eps = 1e-8, double weight_decay = 1e-2, bool amsgrad = false);
-};
-
-// PyTorch's StepLR for any optimizer with a public `lr`: multiplies it by gamma every
-// step_size calls of step() (call it once per epoch, after the optimizer's steps).
-template <typename Optimizer>
-class StepLR {
-public:
-  StepLR(Optimizer& opt, int64_t step_size, double gamma = 0.1)
-      : opt_(opt), base_(opt.lr), step_size_(step_size), gamma_(gamma) {
-    EMBER_CHECK(step_size > 0, Value, "ember::optim::StepLR", "step_size must be positive, got ",
-                step_size);
-  }
-  void step() {
-    ++epoch_;
-    opt_.lr = base_ * std::pow(gamma_, double(epoch_ / step_size_));
-  }
-  double get_last_lr() const { return opt_.lr; }
-
-private:
-  Optimizer& opt_;
-  double base_;
-  int64_t step_size_, epoch_ = 0;
-  double gamma_;
-};
-
-} // namespace ember::optim
-
-namespace ember::data {
-
-// An IDX image/label set (MNIST's format, gzipped or not): images as float32 [N, 1, 28, 28]
-// normalised with (x / 255 - mean) / std, labels int64 [N]. A missing file is an ember::Error
-// naming it.
-struct ImageSet {
-  Tensor images, labels;
-  int64_t size() const { return labels.numel(); }
-};
-// `split` is "train" or "t10k"; dir defaults to Debian's dataset-fashion-mnist location.
-ImageSet load_fashion_mnist(const std::string& split,
-                            const std::string& dir = "/usr/share/datasets/fashion-mnist",
-                            double mean = 0.2860, double std = 0.3530);
-
-// Batches of an ImageSet in a (seeded, ember::manual_seed) random order when shuffle is set.
-class BatchIterator {
-public:
-  BatchIterator(const ImageSet& set, int64_t batch_size, bool shuffle, bool drop_last = true);
-  // The next (images, labels) batch; false after the last one.
-  bool next(Tensor& images, Tensor& labels);
-
-private:
-  const ImageSet& set_;
-  int64_t batch_, at_ = 0;
-  bool drop_last_;
-  Tensor order_;
-};
-
-} // namespace ember::data
+// The C++ API that used to live in this header.
+#include "ember/data/Data.h"
+#include "ember/nn/Layers.h"
+#include "ember/optim/Optimizers.h"
+#include "ember/optim/Schedulers.h"

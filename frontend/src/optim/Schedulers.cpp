@@ -1,0 +1,190 @@
+// The learning-rate schedulers (ember/optim/Schedulers.h): ports of PyTorch's recursive forms,
+// as in frontend/python/ember/optim/lr_scheduler.py.
+#include "ember/optim/Schedulers.h"
+
+#include "ember/runtime/Error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ember::optim {
+
+LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt), base_lr_(opt.lr) {}
+
+void LRScheduler::step() {
+  ++step_count_;
+  ++last_epoch_;
+  opt_.lr = get_lr();
+  last_lr_ = opt_.lr;
+}
+
+StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma)
+    : LRScheduler(opt), step_size_(step_size), gamma_(gamma) {
+  EMBER_CHECK(step_size > 0, Value, "ember::optim::StepLR", "step_size must be positive, got ",
+              step_size);
+  initial_step();
+}
+double StepLR::get_lr() {
+  if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return opt_.lr;
+  return opt_.lr * gamma_;
+}
+
+MultiStepLR::MultiStepLR(Optimizer& opt, std::vector<int64_t> milestones, double gamma)
+    : LRScheduler(opt), milestones_(std::move(milestones)), gamma_(gamma) {
+  initial_step();
+}
+double MultiStepLR::get_lr() {
+  const auto hits = std::count(milestones_.begin(), milestones_.end(), last_epoch_);
+  return hits == 0 ? opt_.lr : opt_.lr * std::pow(gamma_, double(hits));
+}
+
+ExponentialLR::ExponentialLR(Optimizer& opt, double gamma) : LRScheduler(opt), gamma_(gamma) {
+  initial_step();
+}
+double ExponentialLR::get_lr() { return last_epoch_ == 0 ? opt_.lr : opt_.lr * gamma_; }
+
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, int64_t T_max, double eta_min)
+    : LRScheduler(opt), t_max_(T_max), eta_min_(eta_min) {
+  EMBER_CHECK(T_max > 0, Value, "ember::optim::CosineAnnealingLR", "T_max must be positive, got ",
+              T_max);
+  initial_step();
+}
+double CosineAnnealingLR::get_lr() {
+  const double e = double(last_epoch_), T = double(t_max_), lr = opt_.lr;
+  if (last_epoch_ == 0) return lr;
+  if ((last_epoch_ - 1 - t_max_) % (2 * t_max_) == 0)
+    return lr + (base_lr_ - eta_min_) * (1 - std::cos(M_PI / T)) / 2;
+  return (1 + std::cos(M_PI * e / T)) / (1 + std::cos(M_PI * (e - 1) / T)) * (lr - eta_min_) +
+         eta_min_;
+}
+
+LinearLR::LinearLR(Optimizer& opt, double start_factor, double end_factor, int64_t total_iters)
+    : LRScheduler(opt), start_(start_factor), end_(end_factor), total_(total_iters) {
+  const char* op = "ember::optim::LinearLR";
+  EMBER_CHECK(start_factor > 0 && start_factor <= 1, Value, op,
+              "Starting multiplicative factor expected to be greater than 0 and less or equal "
+              "to 1, got ", start_factor);
+  EMBER_CHECK(end_factor >= 0 && end_factor <= 1, Value, op,
+              "Ending multiplicative factor expected to be between 0 and 1, got ", end_factor);
+  EMBER_CHECK(total_iters > 0, Value, op, "total_iters must be positive, got ", total_iters);
+  initial_step();
+}
+double LinearLR::get_lr() {
+  if (last_epoch_ == 0) return opt_.lr * start_;
+  if (last_epoch_ > total_) return opt_.lr;
+  const double d = end_ - start_;
+  return opt_.lr * (1.0 + d / (double(total_) * start_ + double(last_epoch_ - 1) * d));
+}
+
+LambdaLR::LambdaLR(Optimizer& opt, std::function<double(int64_t)> lr_lambda)
+    : LRScheduler(opt), lambda_(std::move(lr_lambda)) {
+  EMBER_CHECK(bool(lambda_), Value, "ember::optim::LambdaLR", "lr_lambda is empty");
+  initial_step();
+}
+double LambdaLR::get_lr() { return base_lr_ * lambda_(last_epoch_); }
+
+OneCycleLR::OneCycleLR(Optimizer& opt, double max_lr, int64_t total_steps, double pct_start,
+                       const std::string& anneal_strategy, bool cycle_momentum,
+                       double base_momentum, double max_momentum, double div_factor,
+                       double final_div_factor, bool three_phase)
+    : LRScheduler(opt), total_steps_(total_steps), cos_(anneal_strategy == "cos"),
+      cycle_momentum_(cycle_momentum) {
+  const char* op = "ember::optim::OneCycleLR";
+  EMBER_CHECK(total_steps > 0, Value, op, "Expected positive integer total_steps, but got ",
+              total_steps);
+  EMBER_CHECK(pct_start >= 0 && pct_start <= 1, Value, op,
+              "Expected float between 0 and 1 pct_start, but got ", pct_start);
+  EMBER_CHECK(anneal_strategy == "cos" || anneal_strategy == "linear", Value, op,
+              "anneal_strategy must be one of 'cos' or 'linear', instead got ", anneal_strategy);
+  EMBER_CHECK(!cycle_momentum || opt.cycled_momentum() != nullptr, Value, op,
+              "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+  enum { Initial, Max, Min, BaseMom, MaxMom };
+  const double n = double(total_steps);
+  if (three_phase)
+    phases_ = {{pct_start * n - 1, Initial, Max, MaxMom, BaseMom},
+               {2 * pct_start * n - 2, Max, Initial, BaseMom, MaxMom},
+               {n - 1, Initial, Min, MaxMom, MaxMom}};
+  else
+    phases_ = {{pct_start * n - 1, Initial, Max, MaxMom, BaseMom},
+               {n - 1, Max, Min, BaseMom, MaxMom}};
+  values_[Initial] = max_lr / div_factor;
+  values_[Max] = max_lr;
+  values_[Min] = values_[Initial] / final_div_factor;
+  values_[BaseMom] = base_momentum;
+  values_[MaxMom] = max_momentum;
+  if (cycle_momentum) *opt.cycled_momentum() = max_momentum;
+  base_lr_ = values_[Initial];
+  initial_step();
+}
+
+double OneCycleLR::anneal(double start, double end, double pct) const {
+  if (cos_) return end + (start - end) / 2.0 * (std::cos(M_PI * pct) + 1);
+  return (end - start) * pct + start;
+}
+
+double OneCycleLR::get_lr() {
+  const int64_t step = last_epoch_;
+  EMBER_CHECK(step <= total_steps_, Value, "ember::optim::OneCycleLR", "Tried to step ", step,
+              " times. The specified number of total steps is ", total_steps_);
+  double start = 0, lr = 0;
+  for (size_t i = 0; i < phases_.size(); ++i) {
+    const Phase& ph = phases_[i];
+    if (double(step) <= ph.end_step || i + 1 == phases_.size()) {
+      const double pct = (double(step) - start) / (ph.end_step - start);
+      lr = anneal(values_[ph.start_lr], values_[ph.end_lr], pct);
+      if (cycle_momentum_)
+        *opt_.cycled_momentum() =
+            anneal(values_[ph.start_momentum], values_[ph.end_momentum], pct);
+      break;
+    }
+    start = ph.end_step;
+  }
+  return lr;
+}
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, const std::string& mode, double factor,
+                                     int64_t patience, double threshold,
+                                     const std::string& threshold_mode, int64_t cooldown,
+                                     double min_lr, double eps)
+    : opt_(opt), min_mode_(mode == "min"), rel_(threshold_mode == "rel"), factor_(factor),
+      threshold_(threshold), min_lr_(min_lr), eps_(eps), patience_(patience),
+      cooldown_(cooldown) {
+  const char* op = "ember::optim::ReduceLROnPlateau";
+  EMBER_CHECK(factor < 1.0, Value, op, "Factor should be < 1.0, got ", factor);
+  EMBER_CHECK(mode == "min" || mode == "max", Value, op, "mode ", mode,
+              " is unknown! (use \"min\" or \"max\")");
+  EMBER_CHECK(threshold_mode == "rel" || threshold_mode == "abs", Value, op, "threshold mode ",
+              threshold_mode, " is unknown! (use \"rel\" or \"abs\")");
+  best_ = min_mode_ ? std::numeric_limits<double>::infinity()
+                    : -std::numeric_limits<double>::infinity();
+}
+
+bool ReduceLROnPlateau::is_better(double a) const {
+  if (min_mode_ && rel_) return a < best_ * (1.0 - threshold_);
+  if (min_mode_) return a < best_ - threshold_;
+  if (rel_) return a > best_ * (threshold_ + 1.0);
+  return a > best_ + threshold_;
+}
+
+void ReduceLROnPlateau::step(double metric) {
+  ++last_epoch_;
+  if (is_better(metric)) {
+    best_ = metric;
+    num_bad_epochs_ = 0;
+  } else {
+    ++num_bad_epochs_;
+  }
+  if (cooldown_counter_ > 0) {
+    --cooldown_counter_;
+    num_bad_epochs_ = 0;
+  }
+  if (num_bad_epochs_ > patience_) {
+    const double old = opt_.lr, next = std::max(old * factor_, min_lr_);
+    if (old - next > eps_) opt_.lr = next;
+    cooldown_counter_ = cooldown_;
+    num_bad_epochs_ = 0;
+  }
+}
+
+} // namespace ember::optim
