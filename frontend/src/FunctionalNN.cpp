@@ -284,13 +284,13 @@ std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x4, const Pool2d& g, boo
 }
 
 // Row-averaging matrix [out, in] of adaptive average pooling.
-Tensor adaptive_matrix(int64_t in, int64_t out, DType dtype) {
+Tensor adaptive_matrix(int64_t in, int64_t out, DType dtype, Device device) {
   std::vector<double> m(out * in, 0.0);
   for (int64_t i = 0; i < out; ++i) {
     const int64_t a = (i * in) / out, b = ((i + 1) * in + out - 1) / out;
     for (int64_t j = a; j < b; ++j) m[i * in + j] = 1.0 / double(b - a);
   }
-  return float_tensor(m, {out, in}, dtype);
+  return float_tensor(m, {out, in}, dtype).to(device);
 }
 
 // Index of each output entry along one dim for reflect / replicate / circular padding.
@@ -314,7 +314,7 @@ std::vector<int64_t> pad_index(int64_t size, int64_t before, int64_t after, cons
 
 // Linear interpolation matrix [out, in] (PyTorch's source index rule).
 Tensor linear_matrix(int64_t in, int64_t out, std::optional<double> scale, bool align_corners,
-                     DType dtype) {
+                     DType dtype, Device device) {
   std::vector<double> m(out * in, 0.0);
   const double ratio = align_corners ? (out > 1 ? double(in - 1) / double(out - 1) : 0.0)
                                      : (scale ? 1.0 / *scale : double(in) / double(out));
@@ -326,7 +326,7 @@ Tensor linear_matrix(int64_t in, int64_t out, std::optional<double> scale, bool 
     m[i * in + i0] += 1 - l1;
     m[i * in + i1] += l1;
   }
-  return float_tensor(m, {out, in}, dtype);
+  return float_tensor(m, {out, in}, dtype).to(device);
 }
 
 // Nearest source index per output entry (PyTorch's "nearest" and "nearest-exact").
@@ -518,8 +518,8 @@ Tensor adaptive_avg_pool2d(const Tensor& x, const Shape& output_size) {
                 "output size, got input ", shape_str(x.shape()), " and output_size ", shape_str(o));
   }
   // Average pooling over adaptive windows is separable: P_h @ x @ P_w^T.
-  Tensor y = matmul(matmul(adaptive_matrix(xb.shape()[2], o[0], x.dtype()), xb),
-                    transpose(adaptive_matrix(xb.shape()[3], o[1], x.dtype()), 0, 1));
+  Tensor y = matmul(matmul(adaptive_matrix(xb.shape()[2], o[0], x.dtype(), x.device()), xb),
+                    transpose(adaptive_matrix(xb.shape()[3], o[1], x.dtype(), x.device()), 0, 1));
   return unbatched_like(y, x, 2);
 }
 
@@ -531,7 +531,7 @@ Tensor adaptive_avg_pool1d(const Tensor& x, const Shape& output_size) {
   if (o < 0) o = xb.shape()[2];
   EMBER_CHECK(o > 0 && xb.shape()[2] > 0, Runtime, op, "expected a non-empty input and output "
               "size, got input ", shape_str(x.shape()), " and output_size ", o);
-  Tensor y = matmul(xb, transpose(adaptive_matrix(xb.shape()[2], o, x.dtype()), 0, 1));
+  Tensor y = matmul(xb, transpose(adaptive_matrix(xb.shape()[2], o, x.dtype(), x.device()), 0, 1));
   return unbatched_like(y, x, 1);
 }
 
@@ -719,9 +719,9 @@ Tensor interpolate(const Tensor& x, const Shape& size, const std::vector<double>
     // Separable: A_h @ x @ A_w^T.
     const int64_t last = x.dim() - 1;
     y = matmul(y, transpose(linear_matrix(x.shape()[last], out[spatial - 1], scales[spatial - 1],
-                                          align_corners, x.dtype()), 0, 1));
+                                          align_corners, x.dtype(), x.device()), 0, 1));
     if (spatial == 2)
-      y = matmul(linear_matrix(x.shape()[2], out[0], scales[0], align_corners, x.dtype()), y);
+      y = matmul(linear_matrix(x.shape()[2], out[0], scales[0], align_corners, x.dtype(), x.device()), y);
     return y;
   }
   EMBER_CHECK(mode == "nearest" || mode == "nearest-exact", NotImplemented, op, "mode '", mode,
