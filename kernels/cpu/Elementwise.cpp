@@ -43,18 +43,6 @@ __attribute__((always_inline)) inline void micro_kernel(const float* a, const fl
   }
 }
 
-// The right edge (fewer than 16 columns left).
-__attribute__((always_inline)) inline void edge_kernel(const float* a, const float* b, float* c,
-                                                       int64_t k, int64_t ldb, int64_t ldc,
-                                                       int64_t ars, int64_t acs, int rows,
-                                                       int cols) {
-  for (int r = 0; r < rows; ++r)
-    for (int64_t p = 0; p < k; ++p) {
-      const float av = a[r * ars + p * acs];
-      for (int j = 0; j < cols; ++j) c[r * ldc + j] += av * b[p * ldb + j];
-    }
-}
-
 } // namespace
 
 // C[:, p0*16 : p1*16] += A @ B[:, same columns]. Compiled once per instruction set below.
@@ -98,36 +86,45 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
     return;
   }
   alignas(64) float pack[KB * W];
-  // Blocks: A [MB, KB] (96 KB) stays in L2 while the thread's column panels pass it (unblocked,
-  // all of A's K-block streamed from L3 for every panel once m * 256 floats passed L2); each B
-  // panel [KB, 16] stays in L1 for the MB / R micro-kernel calls. (Packing A or B contiguous
-  // measured no faster here for row-major B.)
+  alignas(64) float tile[R * W];
+  // Blocks: A [MB, KB] (96 KB) stays in L2 while the thread's column panels pass it; each B
+  // panel [KB, 16] is packed contiguously (rows ldb apart map to a few L1 sets when ldb is a
+  // multiple of 1-4 KB, and the panel kept evicting itself) and stays in L1 for the MB / R
+  // micro-kernel calls. A right-edge panel is zero-padded to 16 columns and its rows go
+  // through a register tile, so it runs the vector kernel too.
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
     for (int64_t m0 = 0; m0 < m; m0 += MB) {
       const int64_t m1 = std::min(m, m0 + MB);
       for (int64_t j0 = p0 * W; j0 < std::min(n, p1 * W); j0 += W) {
         const int cols = static_cast<int>(std::min<int64_t>(W, n - j0));
-        const float* bp = b + k0 * ldb + j0;
-        int64_t bstride = ldb;
         if (b_trans) {
           for (int j = 0; j < cols; ++j) {
             const float* src = b + (j0 + j) * ldb + k0;
             for (int64_t p = 0; p < kc; ++p) pack[p * W + j] = src[p];
           }
-          bp = pack;
-          bstride = W;
+        } else {
+          for (int64_t p = 0; p < kc; ++p)
+            std::memcpy(pack + p * W, b + (k0 + p) * ldb + j0, sizeof(float) * cols);
         }
+        if (cols < W)
+          for (int64_t p = 0; p < kc; ++p) std::memset(pack + p * W + cols, 0, sizeof(float) * (W - cols));
         for (int64_t i0 = m0; i0 < m1; i0 += R) {
           const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
           const float* ap = a + i0 * ars + k0 * acs;
           float* cp = c + i0 * n + j0;
+          float* out = cp;
+          int64_t ldc = n;
           if (cols < W) {
-            edge_kernel(ap, bp, cp, kc, bstride, n, ars, acs, rows, cols);
-            continue;
+            std::memset(tile, 0, sizeof tile);
+            out = tile;
+            ldc = W;
           }
-          if (acs == 1) micro_rows<true>(rows, ap, bp, cp, kc, bstride, n, ars, acs);
-          else micro_rows<false>(rows, ap, bp, cp, kc, bstride, n, ars, acs);
+          if (acs == 1) micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+          else micro_rows<false>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+          if (cols < W)
+            for (int r = 0; r < rows; ++r)
+              for (int j = 0; j < cols; ++j) cp[r * n + j] += tile[r * W + j];
         }
       }
     }
