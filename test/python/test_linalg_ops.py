@@ -105,3 +105,17 @@ def test_multinomial_statistics_and_rules():
         ember.multinomial(p, 5)
     with pytest.raises(RuntimeError, match="nan"):
         ember.multinomial(ember.tensor([1.0, -1.0]), 1)
+
+
+@pytest.mark.parametrize("n", [1, 3, 10, 15, 16, 17, 31, 33, 120])
+def test_matmul_right_edge_panels(n):
+    """Column counts that leave a partial 16-column panel (zero-padded in the GEMM), with a
+    row-major and a transposed B, several row counts (micro-kernels of 1-6 rows)."""
+    rng = np.random.default_rng(n)
+    for m in (1, 5, 6, 13):
+        a = rng.standard_normal((m, 300)).astype(np.float32)
+        b = rng.standard_normal((300, n)).astype(np.float32)
+        ref = a.astype(np.float64) @ b.astype(np.float64)
+        np.testing.assert_allclose((ember.tensor(a) @ ember.tensor(b)).numpy(), ref, rtol=1e-4, atol=1e-4)
+        bt = ember.tensor(np.ascontiguousarray(b.T)).t()
+        np.testing.assert_allclose((ember.tensor(a) @ bt).numpy(), ref, rtol=1e-4, atol=1e-4)
