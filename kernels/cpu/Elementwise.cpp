@@ -103,12 +103,19 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
             const float* src = b + (j0 + j) * ldb + k0;
             for (int64_t p = 0; p < kc; ++p) pack[p * W + j] = src[p];
           }
+        } else if (cols == W) {
+          const float* src = b + k0 * ldb + j0;
+          for (int64_t p = 0; p < kc; ++p) { // two vector moves per row (no memcpy call)
+            store8(pack + p * W, load8(src + p * ldb));
+            store8(pack + p * W + 8, load8(src + p * ldb + 8));
+          }
         } else {
           for (int64_t p = 0; p < kc; ++p)
-            std::memcpy(pack + p * W, b + (k0 + p) * ldb + j0, sizeof(float) * cols);
+            for (int j = 0; j < cols; ++j) pack[p * W + j] = b[(k0 + p) * ldb + j0 + j];
         }
         if (cols < W)
-          for (int64_t p = 0; p < kc; ++p) std::memset(pack + p * W + cols, 0, sizeof(float) * (W - cols));
+          for (int64_t p = 0; p < kc; ++p)
+            for (int j = cols; j < W; ++j) pack[p * W + j] = 0.0f;
         for (int64_t i0 = m0; i0 < m1; i0 += R) {
           const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
           const float* ap = a + i0 * ars + k0 * acs;
