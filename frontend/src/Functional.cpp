@@ -1,6 +1,7 @@
 #include "ember/Functional.h"
 
 #include "ember/Creation.h"
+#include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
 
 #include <cmath>
@@ -231,14 +232,17 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   EMBER_CHECK(!weight.defined() || (weight.dim() == 1 && weight.shape()[0] == classes), Value, op,
               "weight must be a 1-D tensor of ", classes, " class weights, got ",
               shape_str(weight.shape()));
-  Tensor valid = ne(t, scalar(double(ignore_index)));
+  Tensor valid = ne(t, wrapped_scalar(double(ignore_index), DType::Int64));
   Tensor safe = where(valid, t, zeros_like(t));
-  if (t.numel())
+  // Checked here when the values are known; a traced (compiled) call checks them in gather.
+  if (t.numel() && !safe.is_symbolic())
     EMBER_CHECK(amin(safe).item() >= 0 && amax(safe).item() < classes, Index, op,
                 "target values must be in [0, ", classes, ") or equal ignore_index ", ignore_index);
-  Tensor picked = sum(mul(lp, one_hot(safe, classes).to(lp.dtype())), {1});
+  // The target's log-probability: a gather (its gradient a scatter_add), not a one-hot product,
+  // so a -inf elsewhere in the row stays out of it.
+  Tensor picked = reshape(gather(lp, 1, unsqueeze(safe, 1)), {-1});
   Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype(), lp.device());
-  w = mul(w, valid.to(lp.dtype()));
+  w = mul(w, cast(valid, lp.dtype()));
   Tensor loss = neg(mul(picked, w));
   if (r == Reduction::Mean) return div(sum(loss), sum(w));
   return reduce(reshape(loss, c.loss_shape), r);
@@ -279,7 +283,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   if (label_smoothing == 0) return nll;
   // Smoothing mixes in the (weighted) mean negative log-probability over classes; ignored
   // elements contribute nothing.
-  Tensor valid = ne(target, scalar(double(ignore_index)));
+  Tensor valid = ne(target, wrapped_scalar(double(ignore_index), DType::Int64));
   Tensor smooth = neg(sum(wb.defined() ? mul(lp, wb) : lp, {cdim}));
   smooth = where(valid, smooth, zeros_like(smooth));
   Tensor s;
@@ -288,9 +292,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     if (weight.defined()) {
       Tensor flat = reshape(target, {-1}), v = reshape(valid, {-1});
       Tensor picked = index_select(weight, 0, where(v, flat, zeros_like(flat)));
-      denom = sum(mul(picked, v.to(picked.dtype())));
+      denom = sum(mul(picked, cast(v, picked.dtype())));
     } else {
-      denom = sum(valid.to(lp.dtype()));
+      denom = sum(cast(valid, lp.dtype()));
     }
     s = div(sum(smooth), denom);
   } else {

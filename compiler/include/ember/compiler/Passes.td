@@ -30,6 +30,29 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def LowerIndexing : Pass<"ember-lower-indexing", "mlir::ModuleOp"> {
+  let summary = "Lower ember's indexing ops (index_select, gather, scatter, argmax, ...) to linalg/scf";
+  let description = [{
+    `ember.index_select` and `ember.gather` become parallel `linalg.generic`s over the result
+    that read the input with `tensor.extract` at the position the index gives;
+    `ember.scatter`, `ember.scatter_add` and `ember.index_add` become sequential `scf.for`
+    nests over the index (or source) carrying the result tensor (`tensor.extract` /
+    `tensor.insert`, in place after bufferization; repeated indices accumulate in order);
+    `ember.argmax` / `ember.argmin` become reduction `linalg.generic`s with two accumulators
+    (the best value and its position: first wins, NaN is the extreme). Every index read from
+    data is checked: one outside its range calls `ember_index_error(op, index, dim, size)`
+    (declared here, defined by ember's runtime, which records it for the caller to raise after
+    the call) and is replaced by 0, so no access leaves its buffer.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect",
+  ];
+}
+
 def MatmulToRuntimeCall : Pass<"ember-matmul-to-runtime-call", "mlir::ModuleOp"> {
   let summary = "Call ember's CPU GEMM kernel for f32 linalg.matmul on memrefs";
   let description = [{

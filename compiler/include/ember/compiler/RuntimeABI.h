@@ -16,7 +16,16 @@ struct MemRef {
   int64_t strides[N];
 };
 
+// The indexing ops whose out-of-range indices compiled code reports (ember-lower-indexing).
+enum class IndexOp : int64_t { IndexSelect = 0, IndexAdd = 1, Gather = 2, Scatter = 3, ScatterAdd = 4 };
+inline constexpr const char* kIndexErrorSymbol = "ember_index_error";
+
 } // namespace ember::compiler::abi
+
+// Compiled code found `index` outside [0, size) (or [-size, size)) along `dim` in indexing op
+// `op` (an abi::IndexOp): recorded in the calling thread's run status (JitRuntime.h) for the
+// caller to raise after the call; the access itself read or wrote entry 0.
+extern "C" void ember_index_error(int64_t op, int64_t index, int64_t dim, int64_t size);
 
 // Sliding-window kernels (kernels/cpu/Conv.cpp) behind the C interface; the window geometry is
 // kh, kw, sh, sw, pad top, pad left, dh, dw, oh, ow (WindowRuntime.cpp).
