@@ -149,7 +149,12 @@ Value lowerScatter(OpBuilder& b, ScatterOp op, func::FuncOp report, bool add) {
   auto in = tensorType(op.getInput()), index = tensorType(op.getIndex());
   const int64_t dim = op.getDim();
   const abi::IndexOp code = add ? abi::IndexOp::ScatterAdd : abi::IndexOp::Scatter;
-  return loopNest(b, loc, index.getShape(), op.getInput(),
+  // Into a copy: the input may be a function argument, whose buffer bufferization would
+  // otherwise write in place (the caller's tensor).
+  Value empty = tensor::EmptyOp::create(b, loc, in.getShape(), in.getElementType());
+  Value init = linalg::CopyOp::create(b, loc, ValueRange{op.getInput()}, ValueRange{empty})
+                   .getResult(0);
+  return loopNest(b, loc, index.getShape(), init,
                   [&](OpBuilder& nb, Location nl, ValueRange ivs, Value acc) -> Value {
     Value raw = tensor::ExtractOp::create(nb, nl, op.getIndex(), ivs);
     SmallVector<Value> at(ivs);
