@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -233,7 +234,9 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.constants.size(); ++i)
     requireSupported(irDType(g.constants[i]), "constant", i);
   mlir::MLIRContext ctx(registry());
-  ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect>();
+  // (math for canEmitScalar's trial build of the records' expressions.)
+  ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::math::MathDialect>();
   mlir::OpBuilder b(&ctx);
   mlir::Location unknown = b.getUnknownLoc();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(unknown);

@@ -336,7 +336,8 @@ mlir::Value emitScalar(mlir::OpBuilder& builder, mlir::Location loc, mlir::Opera
 }
 
 bool canEmitScalar(mlir::Operation* op) {
-  // Build the scalar body once in a detached block and throw it away.
+  // Build the scalar body once in a detached block and throw it away. (The context must have
+  // the arith and math dialects loaded: ops of unloaded dialects cannot be built.)
   mlir::OpBuilder builder(op->getContext());
   auto block = std::make_unique<mlir::Block>();
   llvm::SmallVector<mlir::Value> args;
