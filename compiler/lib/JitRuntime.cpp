@@ -9,7 +9,10 @@
 #include <algorithm>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <new>
+#include <string>
 #include <vector>
 
 namespace {
@@ -121,6 +124,34 @@ extern "C" void ember_index_error(int64_t op, int64_t index, int64_t dim, int64_
   s->index = index;
   s->dim = dim;
   s->size = size;
+}
+
+namespace {
+struct CStatus {
+  ember::compiler::RunStatus status;
+  ember::compiler::RunStatus* previous;
+};
+} // namespace
+
+extern "C" void* ember_run_status_begin(void) {
+  auto* s = new (std::nothrow) CStatus{};
+  if (!s) return nullptr;
+  s->previous = currentStatus;
+  currentStatus = &s->status;
+  return s;
+}
+
+extern "C" int ember_run_status_end(void* status, char* msg, std::size_t n) {
+  if (!status) return 0;
+  auto* s = static_cast<CStatus*>(status);
+  currentStatus = s->previous;
+  const bool failed = s->status.failed.load();
+  if (msg && n) {
+    const std::string text = s->status.message();
+    std::snprintf(msg, n, "%s", text.c_str());
+  }
+  delete s;
+  return failed ? 1 : 0;
 }
 
 namespace ember::compiler {

@@ -45,3 +45,9 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(ember::compiler::abi::MemRef<2
 extern "C" void* _mlir_memref_to_llvm_alloc(std::size_t size);
 extern "C" void* _mlir_memref_to_llvm_aligned_alloc(std::size_t alignment, std::size_t size);
 extern "C" void _mlir_memref_to_llvm_free(void* ptr);
+
+// Run status for callers without C++ (the C API ember-compile generates): begin installs a fresh
+// status on the calling thread and returns it; end restores the previous one, copies the error
+// message (if any) into msg[0..n), frees the status and returns 1 when the call failed.
+extern "C" void* ember_run_status_begin(void);
+extern "C" int ember_run_status_end(void* status, char* msg, std::size_t n);
