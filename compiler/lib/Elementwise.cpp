@@ -83,11 +83,11 @@ EVal binary(A a, B b) {
   EVal fn(A a, B b) {                                                                  \
     return binary<FloatOp, IntOp, BoolOp>(a, b);                                       \
   }
-// Integer arithmetic wraps (as PyTorch's does); bool arithmetic does not compile (PyTorch's
-// bool + bool is a logical or, not i1 addition), except maximum/minimum (or/and).
-EMBER_EXPR_BINARY(operator+, arith::AddFOp, arith::AddIOp, void)
+// Integer arithmetic wraps (as PyTorch's does); on bools + and maximum are a logical or, * and
+// minimum a logical and (PyTorch's bool results); bool subtraction and division do not compile.
+EMBER_EXPR_BINARY(operator+, arith::AddFOp, arith::AddIOp, arith::OrIOp)
 EMBER_EXPR_BINARY(operator-, arith::SubFOp, arith::SubIOp, void)
-EMBER_EXPR_BINARY(operator*, arith::MulFOp, arith::MulIOp, void)
+EMBER_EXPR_BINARY(operator*, arith::MulFOp, arith::MulIOp, arith::AndIOp)
 EMBER_EXPR_BINARY(operator/, arith::DivFOp, void, void)
 EMBER_EXPR_BINARY(maximum, arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp)
 EMBER_EXPR_BINARY(minimum, arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp)
