@@ -359,3 +359,17 @@ def test_what_does_not_compile_is_a_clear_error():
         ember.compile(lambda a: ember.isinf(a), fullgraph=True)(a)
     with pytest.raises(NotImplementedError, match=r"cannot lower 'cumsum'"):
         ember.compile(lambda a: a.cumsum(0), fullgraph=True)(a)
+
+
+def test_a_bad_index_inside_a_threaded_loop_is_reported_by_the_calling_call():
+    # 64x512 ids into a 1000x64 table: the gather loop runs on the thread pool
+    # (ember-outline-parallel-loops); the report from a pool thread reaches this call only.
+    w = ember.tensor(rand(1000, 64))
+    ids = ints(1000, 64, 512)
+    c = ember.compile(lambda i, w: F.embedding(i, w), fullgraph=True)
+    close(c(ember.tensor(ids), w), F.embedding(ember.tensor(ids), w))
+    bad = ids.copy()
+    bad[63, 500] = 1000
+    with pytest.raises(IndexError, match="index 1000 is out of bounds for dimension 0 with size 1000"):
+        c(ember.tensor(bad), w)
+    close(c(ember.tensor(ids), w), F.embedding(ember.tensor(ids), w))
