@@ -238,9 +238,18 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   if (t.numel() && !safe.is_symbolic())
     EMBER_CHECK(amin(safe).item() >= 0 && amax(safe).item() < classes, Index, op,
                 "target values must be in [0, ", classes, ") or equal ignore_index ", ignore_index);
-  // The target's log-probability: a gather (its gradient a scatter_add), not a one-hot product,
-  // so a -inf elsewhere in the row stays out of it.
-  Tensor picked = reshape(gather(lp, 1, unsqueeze(safe, 1)), {-1});
+  // The target's log-probability: a gather (its gradient a scatter_add; compiled, each index is
+  // checked against its row), not a one-hot product, so a -inf elsewhere in the row stays out.
+  // CUDA has no gather kernel yet: there the values were checked above, and index_select picks
+  // entry i * C + t[i] of the flattened rows (its gradient an index_add).
+  Tensor picked;
+  if (lp.device().is_cuda()) {
+    Tensor row_start = mul(arange(0, double(lp.shape()[0]), 1, DType::Int64).to(lp.device()),
+                           wrapped_scalar(double(classes), DType::Int64));
+    picked = index_select(reshape(lp, {-1}), 0, add(row_start, safe));
+  } else {
+    picked = reshape(gather(lp, 1, unsqueeze(safe, 1)), {-1});
+  }
   Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype(), lp.device());
   w = mul(w, cast(valid, lp.dtype()));
   Tensor loss = neg(mul(picked, w));
