@@ -47,7 +47,7 @@ bool isCompiledDType(DType d) {
   return d == DType::Float32 || d == DType::Int64 || d == DType::Int32 || d == DType::Bool;
 }
 
-// Dims of an ember.reshape to `shape`, as a value of the same element type.
+// `v` reshaped to `shape` (ember.reshape; `v` itself when it has that shape already).
 mlir::Value reshapeTo(mlir::OpBuilder& b, mlir::Location loc, mlir::Value v, const Shape& shape) {
   auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
   if (t.getShape() == llvm::ArrayRef<int64_t>(shape)) return v;
@@ -192,10 +192,13 @@ bool floatOnly(Prim p) {
   return p == Prim::MatMul || p == Prim::BatchMatMul || p == Prim::Im2Col || p == Prim::Col2Im;
 }
 
-// How the IR sees a tensor's dtype: floating values (and wrapped Python floats) as f32.
+// How the IR sees a tensor's dtype: floating values (and wrapped Python floats) as f32, narrow
+// integers (uint8, int8, int16: only constants get here) as i32, which holds their values.
 DType irDType(const Tensor& t) {
-  if (is_floating(t.dtype())) return DType::Float32;
-  return t.dtype();
+  const DType d = t.dtype();
+  if (is_floating(d)) return DType::Float32;
+  if (d == DType::UInt8 || d == DType::Int8 || d == DType::Int16) return DType::Int32;
+  return d;
 }
 
 // The dtype a node's operand `i` must have in the IR (the importer casts to it): the compute
@@ -266,7 +269,7 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
       llvm::SmallVector<bool> bits(dense.data<bool>(), dense.data<bool>() + dense.numel());
       attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bits));
     } else if (d == DType::Int32) {
-      Tensor dense = c.contiguous();
+      Tensor dense = c.to(DType::Int32).contiguous();
       attr = mlir::DenseElementsAttr::get(
           type, llvm::ArrayRef<int32_t>(dense.data<int32_t>(), size_t(dense.numel())));
     } else {

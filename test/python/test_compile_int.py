@@ -282,6 +282,22 @@ def test_integer_elementwise_comparisons_and_casts_compile():
         close(o, w)
 
 
+def test_narrow_integer_constants_compile_as_int32():
+    # (Created inside the function: tensors it reads from outside are inputs, and uint8 inputs
+    # do not compile.)
+    x = ember.tensor(rand(2, 3))
+
+    def f(x):
+        mask = ember.tensor(np.array([1, 0, 3], dtype=np.uint8))
+        small = ember.tensor(np.array([-2, 5, 7], dtype=np.int8))
+        cols = ember.tensor(np.array([2, 0], dtype=np.int16))
+        return x * mask, x - small, ember.index_select(x, 1, cols)
+
+    outs, eouts = compiled_and_eager(f, x)
+    for o, eo in zip(outs, eouts):
+        close(o, eo)
+
+
 def test_integer_views_and_cat_compile():
     a = ints(9, 2, 3, 4)
 
