@@ -91,11 +91,19 @@ Tensor one_hot(const Tensor& target, int64_t num_classes) {
   // RuntimeError for bad dtypes and class values, as in PyTorch.
   EMBER_CHECK(target.dtype() == DType::Int64, Runtime, "ember.one_hot",
               "one_hot is only applicable to index tensors (int64), got ", dtype_name(target.dtype()));
+  // Without num_classes the shape depends on the values: a traced target breaks the graph here.
   if (num_classes < 0) num_classes = target.numel() ? int64_t(amax(target).item()) + 1 : 0;
-  if (target.numel())
+  if (target.numel() && !target.is_symbolic())
     EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Runtime,
                 "ember.one_hot", "class values must be in [0, ", num_classes, ")");
-  return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64)).to(DType::Int64);
+  if (target.device().is_cuda()) // (no scatter kernel on CUDA yet)
+    return cast(eq(unsqueeze(target, -1),
+                   arange(0, double(num_classes), 1, DType::Int64).to(target.device())),
+                DType::Int64);
+  // A scatter of ones: compiled, each class value is checked against num_classes.
+  Shape shape = target.shape();
+  shape.push_back(num_classes);
+  return scatter(zeros(shape, DType::Int64), -1, unsqueeze(target, -1), 1.0);
 }
 
 Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {

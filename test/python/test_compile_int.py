@@ -298,6 +298,20 @@ def test_narrow_integer_constants_compile_as_int32():
         close(o, eo)
 
 
+def test_one_hot_with_num_classes_compiles_and_checks_its_values():
+    t = ints(5, 7)
+    c = ember.compile(lambda t: F.one_hot(t, 5).float() * 2, fullgraph=True)
+    got = c(ember.tensor(t))
+    close(got, F.one_hot(ember.tensor(t), 5).float() * 2)
+    close(got, TF.one_hot(torch.tensor(t), 5).float() * 2)
+    with pytest.raises(IndexError, match=r"ember\.scatter: index 5 is out of bounds for dimension 1 "
+                                         r"with size 5"):
+        c(ember.tensor(np.array([0, 1, 5, 2, 0, 0, 0])))
+    # Without num_classes the shape depends on the values: not one graph.
+    with pytest.raises(RuntimeError, match="cannot be captured in one graph"):
+        ember.compile(lambda t: F.one_hot(t), fullgraph=True)(ember.tensor(t))
+
+
 def test_integer_views_and_cat_compile():
     a = ints(9, 2, 3, 4)
 

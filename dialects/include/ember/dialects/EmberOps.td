@@ -255,7 +255,7 @@ def Ember_IndexAddOp : Ember_Op<"index_add", [Pure]> {
     The gradient of `ember.index_select`: result[.., index[i], ..] += source[.., i, ..], where
     the result is `source`'s shape with dimension `dim` of size `size`. Repeated indices
     accumulate. Negative indices count from the end; others outside [-size, size) are reported
-    at run time and skipped.
+    at run time (the call fails; the entry goes to position 0 meanwhile).
   }];
   let arguments = (ins Ember_AnyTensor:$source, Ember_IndexTensor:$index, I64Attr:$dim,
                        I64Attr:$size);
@@ -281,7 +281,8 @@ class Ember_ScatterLikeOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pur
   let description = [{
     A copy of `input` with src[i..] written (or added) at input[i.. with index[i..] at dim],
     for every position of `index` (no larger than `input` outside `dim`, and than `src`). An
-    index outside [0, size) is reported at run time and skipped.
+    index outside [0, size) is reported at run time (the call fails; the entry goes to
+    position 0 meanwhile).
   }];
   let arguments = (ins Ember_AnyTensor:$input, Ember_IndexTensor:$index, Ember_AnyTensor:$src,
                        I64Attr:$dim);
