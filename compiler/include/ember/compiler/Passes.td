@@ -17,8 +17,10 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower ember ops to linalg on tensors";
   let description = [{
     Elementwise ops and whole `ember.fusion` kernels become one `linalg.generic` each whose
-    body is built from the op records' scalar expressions; broadcasting becomes the operands'
-    indexing maps. `ember.sum` becomes a reduction `linalg.generic`, `ember.matmul` a
+    body is built from the op records' scalar expressions (arith's float, integer or i1 ops by
+    the operands' type; an expression with no form for its operand type, such as floor_divide
+    on i64, is reported and the pass fails); broadcasting becomes the operands' indexing maps.
+    `ember.sum`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
     `linalg.matmul`, `ember.transpose`/`ember.expand` `linalg.generic` copies, and
     `ember.reshape` a collapse/expand_shape pair. Only static shapes are lowered for now: an op
     with a dynamic dimension is reported and the pass fails.
