@@ -34,11 +34,14 @@ namespace {
 
 std::vector<int64_t> staticShape(mlir::Type t, const std::string& fn) {
   auto shaped = mlir::dyn_cast<mlir::RankedTensorType>(t);
-  EMBER_CHECK(shaped && shaped.hasStaticShape() && shaped.getElementType().isF32(),
+  EMBER_CHECK(shaped && shaped.hasStaticShape() && elementDType(shaped.getElementType()),
               NotImplemented, "ember-compile", "function @", fn, " has an argument or result "
-              "that is not a static-shape float32 tensor; only those compile ahead of time so far");
+              "that is not a static-shape tensor of f32, i64, i32 or i1; only those compile ahead "
+              "of time so far");
   return {shaped.getShape().begin(), shaped.getShape().end()};
 }
+
+DType dtypeOf(mlir::Type t) { return *elementDType(mlir::cast<mlir::RankedTensorType>(t).getElementType()); }
 
 } // namespace
 
@@ -75,8 +78,14 @@ AotFunction emitObject(const std::string& ir, const std::string& function,
   for (auto fn : module->getOps<mlir::func::FuncOp>()) {
     if (fn.getName() != function) continue;
     found = true;
-    for (mlir::Type t : fn.getArgumentTypes()) sig.inputs.push_back(staticShape(t, function));
-    for (mlir::Type t : fn.getResultTypes()) sig.outputs.push_back(staticShape(t, function));
+    for (mlir::Type t : fn.getArgumentTypes()) {
+      sig.inputs.push_back(staticShape(t, function));
+      sig.inputTypes.push_back(dtypeOf(t));
+    }
+    for (mlir::Type t : fn.getResultTypes()) {
+      sig.outputs.push_back(staticShape(t, function));
+      sig.outputTypes.push_back(dtypeOf(t));
+    }
   }
   EMBER_CHECK(found, Value, "ember-compile", "the model has no function @", function);
 

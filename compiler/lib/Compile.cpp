@@ -2,12 +2,14 @@
 // graph that runs it through the JIT.
 #include "ember/compiler/Compile.h"
 
+#include "ember/compiler/Elementwise.h"
 #include "ember/compiler/Registration.h"
 #include "ember/dialects/EmberDialect.h"
 #include "ember/runtime/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -27,8 +29,29 @@ namespace {
 
 namespace ed = ember::dialect;
 
+// The element type of a dtype the compiler handles (isCompiledDType).
+mlir::Type elementTypeOf(mlir::OpBuilder& b, DType d) {
+  switch (d) {
+  case DType::Bool: return b.getI1Type();
+  case DType::Int64: return b.getI64Type();
+  case DType::Int32: return b.getI32Type();
+  default: return b.getF32Type();
+  }
+}
+
 mlir::RankedTensorType tensorTypeOf(mlir::OpBuilder& b, const Shape& s, DType d = DType::Float32) {
-  return mlir::RankedTensorType::get(s, d == DType::Bool ? mlir::Type(b.getI1Type()) : b.getF32Type());
+  return mlir::RankedTensorType::get(s, elementTypeOf(b, d));
+}
+
+bool isCompiledDType(DType d) {
+  return d == DType::Float32 || d == DType::Int64 || d == DType::Int32 || d == DType::Bool;
+}
+
+// `v` reshaped to `shape` (ember.reshape; `v` itself when it has that shape already).
+mlir::Value reshapeTo(mlir::OpBuilder& b, mlir::Location loc, mlir::Value v, const Shape& shape) {
+  auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+  if (t.getShape() == llvm::ArrayRef<int64_t>(shape)) return v;
+  return ed::ReshapeOp::create(b, loc, mlir::RankedTensorType::get(shape, t.getElementType()), v);
 }
 
 // The dialect op for one node. Elementwise records map by name; the rest are written out.
@@ -99,17 +122,50 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
                                 pair(6), pair(8), b.getF32FloatAttr(fill))
         ->getResult(0);
   }
-  case Prim::Cast: // clone / contiguous of a float32 value: the value itself in SSA form; a bool
-                   // mask arrives as 0.0 / 1.0 (operands are cast to float32 on the way in)
-    EMBER_CHECK(n.dtype == DType::Float32 && (n.inputs[0].dtype() == DType::Float32 ||
-                                              n.inputs[0].dtype() == DType::Bool), NotImplemented,
-                "ember.compile", "a conversion from ", dtype_name(n.inputs[0].dtype()), " to ",
-                dtype_name(n.dtype), " does not compile yet (graph values are float32); convert "
-                "outside the compiled function");
-    return in[0];
+  case Prim::Cast: // clone / contiguous / .to(dtype): the value itself when the IR type agrees
+    if (in[0].getType() == type) return in[0];
+    return ed::CastOp::create(b, loc, type, in[0]);
+  case Prim::IndexSelect:
+    return ed::IndexSelectOp::create(b, loc, type, in[0], in[1],
+                                     b.getI64IntegerAttr(n.attrs.ints[0]));
+  case Prim::IndexAdd:
+    return ed::IndexAddOp::create(b, loc, type, in[0], in[1], b.getI64IntegerAttr(n.attrs.ints[0]),
+                                  b.getI64IntegerAttr(n.attrs.ints[1]));
+  case Prim::Gather:
+    return ed::GatherOp::create(b, loc, type, in[0], in[1], b.getI64IntegerAttr(n.attrs.ints[0]));
+  case Prim::Scatter:
+    return ed::ScatterOp::create(b, loc, type, in[0], in[1], in[2],
+                                 b.getI64IntegerAttr(n.attrs.ints[0]));
+  case Prim::ScatterAdd:
+    return ed::ScatterAddOp::create(b, loc, type, in[0], in[1], in[2],
+                                    b.getI64IntegerAttr(n.attrs.ints[0]));
+  case Prim::ArgMax:
+  case Prim::ArgMin: {
+    // One dimension in the IR: the whole-tensor form (and a 0-d input) reduces a 1-D view.
+    const Tensor& a = n.inputs[0];
+    mlir::Value x = in[0];
+    int64_t dim = n.attrs.ints.empty() ? 0 : n.attrs.ints[0];
+    bool keepdim = n.attrs.keepdim;
+    if (n.attrs.ints.empty() || a.dim() == 0) {
+      x = reshapeTo(b, loc, x, {a.numel()});
+      dim = 0;
+      keepdim = false;
+    }
+    auto t = mlir::cast<mlir::RankedTensorType>(x.getType());
+    Shape out;
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (d != dim) out.push_back(t.getDimSize(d));
+      else if (keepdim) out.push_back(1);
+    auto rt = tensorTypeOf(b, out, DType::Int64);
+    auto dimAttr = b.getI64IntegerAttr(dim);
+    mlir::Value r = n.prim == Prim::ArgMax
+                        ? mlir::Value(ed::ArgMaxOp::create(b, loc, rt, x, dimAttr, b.getBoolAttr(keepdim)))
+                        : mlir::Value(ed::ArgMinOp::create(b, loc, rt, x, dimAttr, b.getBoolAttr(keepdim)));
+    return reshapeTo(b, loc, r, n.shape);
+  }
   }
   fail(ErrorKind::NotImplemented, "ember.compile", "the compiler cannot lower '", prim_name(n.prim),
-       "' yet; run this function eagerly (docs/architecture.md lists what compiles)");
+       "' yet; run this function eagerly (docs/compiler.md lists what compiles)");
 }
 
 mlir::DialectRegistry& registry() {
@@ -124,46 +180,73 @@ mlir::DialectRegistry& registry() {
 } // namespace
 
 namespace {
-void requireSupported(DType d, bool allowBool, const std::string& what, size_t index) {
-  EMBER_CHECK(d == DType::Float32 || (allowBool && d == DType::Bool), NotImplemented,
-              "ember.compile", what, " ", index, " is ", dtype_name(d), "; the compiler handles "
-              "float32 tensors (and bool masks inside) so far (run it eagerly, or convert with "
-              ".to(ember.float32))");
+void requireSupported(DType d, const std::string& what, size_t index) {
+  EMBER_CHECK(isCompiledDType(d), NotImplemented, "ember.compile", what, " ", index, " is ",
+              dtype_name(d), "; the compiler handles float32, int64, int32 and bool tensors so far "
+              "(convert with .to(ember.float32) or .to(ember.int64), or run it eagerly; "
+              "docs/compiler.md lists what compiles)");
 }
 
-// The dtype a node's operand `i` must have in the IR: its compute dtype for elementwise
-// primitives (casts are inserted), bool for where's condition, float32 otherwise.
-DType operandDType(const Node& n, size_t i) {
-  if (n.prim == Prim::Where) return i == 0 ? DType::Bool : DType::Float32;
-  if (prim_is_elementwise(n.prim)) return compute_dtype(n.prim, n.inputs);
-  return DType::Float32;
+// Primitives that compile on float32 values only.
+bool floatOnly(Prim p) {
+  return p == Prim::MatMul || p == Prim::BatchMatMul || p == Prim::Im2Col || p == Prim::Col2Im;
 }
 
-// How the IR sees a tensor's dtype: floating values (and wrapped Python numbers) as f32.
+// How the IR sees a tensor's dtype: floating values (and wrapped Python floats) as f32, narrow
+// integers (uint8, int8, int16: only constants get here) as i32, which holds their values.
 DType irDType(const Tensor& t) {
-  if (t.dtype() == DType::Bool) return DType::Bool;
-  if (is_floating(t.dtype()) || t.is_wrapped_number()) return DType::Float32;
-  return t.dtype();
+  const DType d = t.dtype();
+  if (is_floating(d)) return DType::Float32;
+  if (d == DType::UInt8 || d == DType::Int8 || d == DType::Int16) return DType::Int32;
+  return d;
+}
+
+// The dtype a node's operand `i` must have in the IR (the importer casts to it): the compute
+// dtype for elementwise primitives, bool for where's condition, int64 for indices, the
+// operand's own for casts and arg-reductions, the node's result dtype otherwise (so sum of
+// bools counts in int64).
+DType operandDType(const Node& n, size_t i) {
+  switch (n.prim) {
+  case Prim::Where: return i == 0 ? DType::Bool : n.dtype;
+  case Prim::Cast:
+  case Prim::ArgMax:
+  case Prim::ArgMin: return irDType(n.inputs[i]);
+  case Prim::IndexSelect:
+  case Prim::IndexAdd:
+  case Prim::Gather:
+  case Prim::Scatter:
+  case Prim::ScatterAdd: return i == 1 ? DType::Int64 : n.dtype;
+  default: break;
+  }
+  if (prim_is_elementwise(n.prim)) return compute_dtype(n.prim, n.inputs);
+  return n.dtype;
 }
 } // namespace
 
 std::string graphToMLIR(const Graph& g, const std::string& name) {
-  for (size_t i = 0; i < g.inputs.size(); ++i) requireSupported(g.inputs[i].dtype(), false, "input", i);
-  for (size_t i = 0; i < g.steps.size(); ++i)
-    requireSupported(g.steps[i].node->dtype, true,
-                     std::string("the result of ember.") + prim_name(g.steps[i].node->prim) +
-                         ", node", i);
-  for (size_t i = 0; i < g.outputs.size(); ++i)
-    requireSupported(g.outputs[i].dtype(), false, "output", i);
+  for (size_t i = 0; i < g.inputs.size(); ++i) requireSupported(g.inputs[i].dtype(), "input", i);
+  for (size_t i = 0; i < g.steps.size(); ++i) {
+    const Node& n = *g.steps[i].node;
+    const std::string what = std::string("the result of ember.") + prim_name(n.prim) + ", node";
+    requireSupported(n.dtype, what, i);
+    EMBER_CHECK(!floatOnly(n.prim) || n.dtype == DType::Float32, NotImplemented, "ember.compile",
+                "ember.", prim_name(n.prim), " on ", dtype_name(n.dtype), " does not compile yet "
+                "(float32 only); convert its operands with .to(ember.float32)");
+  }
+  for (size_t i = 0; i < g.outputs.size(); ++i) requireSupported(g.outputs[i].dtype(), "output", i);
+  for (size_t i = 0; i < g.constants.size(); ++i)
+    requireSupported(irDType(g.constants[i]), "constant", i);
   mlir::MLIRContext ctx(registry());
-  ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect>();
+  // (math for canEmitScalar's trial build of the records' expressions.)
+  ctx.loadDialect<ed::EmberDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::math::MathDialect>();
   mlir::OpBuilder b(&ctx);
   mlir::Location unknown = b.getUnknownLoc();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(unknown);
 
   std::vector<mlir::Type> inTypes, outTypes;
-  for (const Tensor& t : g.inputs) inTypes.push_back(tensorTypeOf(b, t.shape()));
-  for (const Tensor& t : g.outputs) outTypes.push_back(tensorTypeOf(b, t.shape()));
+  for (const Tensor& t : g.inputs) inTypes.push_back(tensorTypeOf(b, t.shape(), t.dtype()));
+  for (const Tensor& t : g.outputs) outTypes.push_back(tensorTypeOf(b, t.shape(), t.dtype()));
   b.setInsertionPointToEnd(module->getBody());
   auto fn = mlir::func::FuncOp::create(b, unknown, name, b.getFunctionType(inTypes, outTypes));
   mlir::Block* entry = fn.addEntryBlock();
@@ -172,18 +255,27 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
   std::unordered_map<TensorImpl*, mlir::Value> values;
   for (size_t i = 0; i < g.inputs.size(); ++i)
     values[g.inputs[i].unsafe_impl()] = entry->getArgument(i);
-  // Constants are bool masks or numbers; numbers (integers included) become f32, which is the
-  // only dtype they can meet here: operands are checked against their node's compute dtype below.
+  // Constants keep their kind: floats (wrapped Python floats included) as f32, integers and
+  // bools as themselves; operands are cast to their node's dtype below.
   for (const Tensor& c : g.constants) {
-    const bool isBool = irDType(c) == DType::Bool;
-    auto type = tensorTypeOf(b, c.shape(), isBool ? DType::Bool : DType::Float32);
-    std::vector<float> data = c.to_vector();
+    const DType d = irDType(c);
+    auto type = tensorTypeOf(b, c.shape(), d);
     mlir::DenseElementsAttr attr;
-    if (isBool) {
-      llvm::SmallVector<bool> bits(data.begin(), data.end());
-      attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bits));
-    } else {
+    if (d == DType::Float32) {
+      std::vector<float> data = c.to_vector();
       attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(data));
+    } else if (d == DType::Bool) {
+      Tensor dense = c.contiguous();
+      llvm::SmallVector<bool> bits(dense.data<bool>(), dense.data<bool>() + dense.numel());
+      attr = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bits));
+    } else if (d == DType::Int32) {
+      Tensor dense = c.to(DType::Int32).contiguous();
+      attr = mlir::DenseElementsAttr::get(
+          type, llvm::ArrayRef<int32_t>(dense.data<int32_t>(), size_t(dense.numel())));
+    } else {
+      Tensor dense = c.contiguous();
+      attr = mlir::DenseElementsAttr::get(
+          type, llvm::ArrayRef<int64_t>(dense.data<int64_t>(), size_t(dense.numel())));
     }
     values[c.unsafe_impl()] = mlir::arith::ConstantOp::create(b, unknown, attr);
   }
@@ -193,15 +285,22 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
       const Tensor& t = s.node->inputs[i];
       mlir::Value v = values.at(t.unsafe_impl());
       const DType want = operandDType(*s.node, i);
-      // Bool only as where's condition: bool arithmetic (e.g. mask * mask) does not compile yet.
-      requireSupported(want, s.node->prim == Prim::Where && i == 0, "an operand of node", i);
+      requireSupported(want, "an operand of node", i);
       auto vt = mlir::cast<mlir::RankedTensorType>(v.getType());
       auto wt = tensorTypeOf(b, vt.getShape(), want);
       if (vt != wt) v = ed::CastOp::create(b, unknown, wt, v);
       in.push_back(v);
     }
     mlir::Location loc = mlir::NameLoc::get(b.getStringAttr(std::string("ember.") + prim_name(s.node->prim)));
-    values[s.output.unsafe_impl()] = emitNode(b, loc, *s.node, in);
+    mlir::Value out = emitNode(b, loc, *s.node, in);
+    // An elementwise record whose expression has no form for these operands (sqrt of int64,
+    // bool + bool) is refused here, naming the op and the dtype.
+    if (mlir::Operation* def = out.getDefiningOp(); def && isElementwise(def))
+      EMBER_CHECK(canEmitScalar(def), NotImplemented, "ember.compile", "ember.",
+                  prim_name(s.node->prim), " on ", dtype_name(compute_dtype(s.node->prim, s.node->inputs)),
+                  " does not compile yet (its expression has no integer/bool form); convert the "
+                  "operands with .to(ember.float32) or run it eagerly");
+    values[s.output.unsafe_impl()] = out;
   }
   std::vector<mlir::Value> results;
   for (const Tensor& t : g.outputs) results.push_back(values.at(t.unsafe_impl()));
@@ -218,7 +317,8 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
 CompiledGraph::CompiledGraph(JitModule jit, std::string ir, std::string name,
                              std::vector<Shape> in, std::vector<Shape> out)
     : jit_(std::move(jit)), ir_(std::move(ir)), name_(std::move(name)), inputs_(std::move(in)),
-      outputs_(std::move(out)), times_(jit_.times()) {}
+      outputs_(std::move(out)), inputTypes_(jit_.inputDTypes(name_)),
+      outputTypes_(jit_.outputDTypes(name_)), times_(jit_.times()) {}
 
 std::string graphText(const Graph& g) {
   std::unordered_map<const TensorImpl*, std::string> names;
@@ -292,16 +392,17 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs) {
     EMBER_CHECK(inputs[i].shape() == inputs_[i], Value, "ember.compile", "input ", i,
                 " has shape ", shape_str(inputs[i].shape()), " but the function was compiled for ",
                 shape_str(inputs_[i]));
-    Tensor c = inputs[i].is_contiguous() ? inputs[i]
-                                         : copy_from(inputs[i].data_ptr(), inputs[i].shape(),
-                                                     inputs[i].strides());
+    EMBER_CHECK(inputs[i].dtype() == inputTypes_[i], Type, "ember.compile", "input ", i, " is ",
+                dtype_name(inputs[i].dtype()), " but the function was compiled for ",
+                dtype_name(inputTypes_[i]));
+    Tensor c = inputs[i].is_contiguous() ? inputs[i] : inputs[i].contiguous();
     keep.push_back(c);
-    in.push_back({c.data_ptr(), c.shape(), c.strides()});
+    in.push_back({c.raw_data(), c.shape(), c.strides(), c.dtype()});
   }
   std::vector<Tensor> results;
-  for (const Shape& s : outputs_) {
-    results.push_back(empty(s));
-    out.push_back({results.back().data_ptr(), s, results.back().strides()});
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    results.push_back(empty(outputs_[i], outputTypes_[i]));
+    out.push_back({results.back().raw_data(), outputs_[i], results.back().strides(), outputTypes_[i]});
   }
   jit_.run(name_, in, out);
   return results;

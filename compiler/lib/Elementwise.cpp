@@ -30,10 +30,23 @@ struct EBool {
   Type operandType; // what the comparison compared, for number literals in where()
 };
 
+// Set when the expression needs something its operands' type lacks (a math function or a
+// fractional literal on integers): the value built is then a placeholder and emitScalar fails.
+thread_local bool unsupported = false;
+
+inline bool isInt(Type t) { return isa<IntegerType>(t); }
+inline bool isBool(Type t) { return t.isInteger(1); }
+
 inline Value lift(EVal x, Type) { return x.v; }
 // Number literals take the type of the value they meet.
 template <typename N, typename = std::enable_if_t<std::is_arithmetic_v<N>>>
 Value lift(N x, Type t) {
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    const double d = static_cast<double>(x);
+    if (d != static_cast<double>(static_cast<int64_t>(d))) unsupported = true; // 0.5, inf, NaN
+    return arith::ConstantOp::create(*site->builder, site->loc,
+                                     IntegerAttr::get(it, static_cast<int64_t>(unsupported ? 0 : d)));
+  }
   return arith::ConstantOp::create(*site->builder, site->loc,
                                    FloatAttr::get(t, static_cast<double>(x)));
 }
@@ -48,78 +61,140 @@ Type commonType(A a, B b) {
   else return typeOf(b);
 }
 
-#define EMBER_EXPR_BINARY(fn, ArithOp)                                                 \
+// A binary function: FloatOp on floats, IntOp on integers (void: not on integers), BoolOp on i1
+// (void: not on bools).
+template <typename FloatOp, typename IntOp, typename BoolOp, typename A, typename B>
+EVal binary(A a, B b) {
+  Type t = commonType(a, b);
+  Value x = lift(a, t), y = lift(b, t);
+  OpBuilder& builder = *site->builder;
+  if (!isInt(t)) return {FloatOp::create(builder, site->loc, x, y)};
+  if (isBool(t)) {
+    if constexpr (!std::is_void_v<BoolOp>) return {BoolOp::create(builder, site->loc, x, y)};
+  } else {
+    if constexpr (!std::is_void_v<IntOp>) return {IntOp::create(builder, site->loc, x, y)};
+  }
+  unsupported = true;
+  return {x};
+}
+
+#define EMBER_EXPR_BINARY(fn, FloatOp, IntOp, BoolOp)                                  \
+  template <typename A, typename B, IfVal<A, B> = 0>                                   \
+  EVal fn(A a, B b) {                                                                  \
+    return binary<FloatOp, IntOp, BoolOp>(a, b);                                       \
+  }
+// Integer arithmetic wraps (as PyTorch's does); on bools + and maximum are a logical or, * and
+// minimum a logical and (PyTorch's bool results); bool subtraction and division do not compile.
+EMBER_EXPR_BINARY(operator+, arith::AddFOp, arith::AddIOp, arith::OrIOp)
+EMBER_EXPR_BINARY(operator-, arith::SubFOp, arith::SubIOp, void)
+EMBER_EXPR_BINARY(operator*, arith::MulFOp, arith::MulIOp, arith::AndIOp)
+EMBER_EXPR_BINARY(operator/, arith::DivFOp, void, void)
+EMBER_EXPR_BINARY(maximum, arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp)
+EMBER_EXPR_BINARY(minimum, arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp)
+EMBER_EXPR_BINARY(atan2, math::Atan2Op, void, void)
+EMBER_EXPR_BINARY(fmod, arith::RemFOp, void, void)
+EMBER_EXPR_BINARY(pow, math::PowFOp, void, void)
+EMBER_EXPR_BINARY(copysign, math::CopySignOp, void, void)
+#undef EMBER_EXPR_BINARY
+
+// Integer ops: only the Integral/Integer records use them, on integer (or i1) values.
+#define EMBER_EXPR_BITWISE(fn, IntOp)                                                  \
   template <typename A, typename B, IfVal<A, B> = 0>                                   \
   EVal fn(A a, B b) {                                                                  \
     Type t = commonType(a, b);                                                         \
-    return {ArithOp::create(*site->builder, site->loc, lift(a, t), lift(b, t))};       \
+    return {IntOp::create(*site->builder, site->loc, lift(a, t), lift(b, t))};         \
   }
-EMBER_EXPR_BINARY(operator+, arith::AddFOp)
-EMBER_EXPR_BINARY(operator-, arith::SubFOp)
-EMBER_EXPR_BINARY(operator*, arith::MulFOp)
-EMBER_EXPR_BINARY(operator/, arith::DivFOp)
-EMBER_EXPR_BINARY(maximum, arith::MaximumFOp)
-EMBER_EXPR_BINARY(minimum, arith::MinimumFOp)
-EMBER_EXPR_BINARY(atan2, math::Atan2Op)
-EMBER_EXPR_BINARY(fmod, arith::RemFOp)
-EMBER_EXPR_BINARY(pow, math::PowFOp)
-EMBER_EXPR_BINARY(copysign, math::CopySignOp)
-// Integer ops: only the Integral/Integer records use them, on integer (or i1) values.
-EMBER_EXPR_BINARY(bitwise_and, arith::AndIOp)
-EMBER_EXPR_BINARY(bitwise_or, arith::OrIOp)
-EMBER_EXPR_BINARY(bitwise_xor, arith::XOrIOp)
-EMBER_EXPR_BINARY(shift_left, arith::ShLIOp)
-EMBER_EXPR_BINARY(shift_right, arith::ShRSIOp)
-#undef EMBER_EXPR_BINARY
+EMBER_EXPR_BITWISE(bitwise_and, arith::AndIOp)
+EMBER_EXPR_BITWISE(bitwise_or, arith::OrIOp)
+EMBER_EXPR_BITWISE(bitwise_xor, arith::XOrIOp)
+#undef EMBER_EXPR_BITWISE
 
-#define EMBER_EXPR_COMPARE(fn, pred)                                                   \
+// Shifts by an amount outside [0, bits) are defined in PyTorch but poison in arith: not compiled.
+template <typename A, typename B, IfVal<A, B> = 0>
+EVal shift_left(A a, B b) {
+  unsupported = true;
+  return {lift(a, commonType(a, b))};
+}
+template <typename A, typename B, IfVal<A, B> = 0>
+EVal shift_right(A a, B b) {
+  unsupported = true;
+  return {lift(a, commonType(a, b))};
+}
+
+#define EMBER_EXPR_COMPARE(fn, pred, spred, upred)                                     \
   template <typename A, typename B, IfVal<A, B> = 0>                                   \
   EBool fn(A a, B b) {                                                                 \
     Type t = commonType(a, b);                                                         \
-    return {arith::CmpFOp::create(*site->builder, site->loc, arith::CmpFPredicate::pred, \
-                                  lift(a, t), lift(b, t)),                             \
+    Value x = lift(a, t), y = lift(b, t);                                              \
+    if (isInt(t))                                                                      \
+      return {arith::CmpIOp::create(*site->builder, site->loc,                         \
+                                    isBool(t) ? arith::CmpIPredicate::upred            \
+                                              : arith::CmpIPredicate::spred, x, y), t}; \
+    return {arith::CmpFOp::create(*site->builder, site->loc, arith::CmpFPredicate::pred, x, y), \
             t};                                                                        \
   }
-EMBER_EXPR_COMPARE(operator>, OGT)
-EMBER_EXPR_COMPARE(operator<, OLT)
-EMBER_EXPR_COMPARE(operator>=, OGE)
-EMBER_EXPR_COMPARE(operator<=, OLE)
-EMBER_EXPR_COMPARE(operator==, OEQ)
-EMBER_EXPR_COMPARE(operator!=, UNE)
+EMBER_EXPR_COMPARE(operator>, OGT, sgt, ugt)
+EMBER_EXPR_COMPARE(operator<, OLT, slt, ult)
+EMBER_EXPR_COMPARE(operator>=, OGE, sge, uge)
+EMBER_EXPR_COMPARE(operator<=, OLE, sle, ule)
+EMBER_EXPR_COMPARE(operator==, OEQ, eq, eq)
+EMBER_EXPR_COMPARE(operator!=, UNE, ne, ne)
 #undef EMBER_EXPR_COMPARE
 
 inline EVal operator-(EVal a) {
+  if (isInt(typeOf(a))) {
+    if (isBool(typeOf(a))) unsupported = true;
+    return {arith::SubIOp::create(*site->builder, site->loc, lift(0, typeOf(a)), a.v)};
+  }
   return {arith::NegFOp::create(*site->builder, site->loc, a.v)};
 }
 
-#define EMBER_EXPR_UNARY(fn, MathOp) \
-  inline EVal fn(EVal a) { return {MathOp::create(*site->builder, site->loc, a.v)}; }
-EMBER_EXPR_UNARY(abs, math::AbsFOp)
+// Math functions: floats only (on integers the rounding functions are the identity and abs is
+// math.absi; the rest do not compile).
+#define EMBER_EXPR_UNARY(fn, MathOp)                                   \
+  inline EVal fn(EVal a) {                                             \
+    if (isInt(typeOf(a))) {                                            \
+      unsupported = true;                                              \
+      return a;                                                        \
+    }                                                                  \
+    return {MathOp::create(*site->builder, site->loc, a.v)};           \
+  }
+#define EMBER_EXPR_ROUNDING(fn, MathOp)                                \
+  inline EVal fn(EVal a) {                                             \
+    if (isInt(typeOf(a))) return a;                                    \
+    return {MathOp::create(*site->builder, site->loc, a.v)};           \
+  }
+inline EVal abs(EVal a) {
+  if (isBool(typeOf(a))) return a;
+  if (isInt(typeOf(a))) return {math::AbsIOp::create(*site->builder, site->loc, a.v)};
+  return {math::AbsFOp::create(*site->builder, site->loc, a.v)};
+}
 EMBER_EXPR_UNARY(acos, math::AcosOp)
 EMBER_EXPR_UNARY(asin, math::AsinOp)
 EMBER_EXPR_UNARY(atan, math::AtanOp)
-EMBER_EXPR_UNARY(ceil, math::CeilOp)
+EMBER_EXPR_ROUNDING(ceil, math::CeilOp)
 EMBER_EXPR_UNARY(cos, math::CosOp)
 EMBER_EXPR_UNARY(cosh, math::CoshOp)
 EMBER_EXPR_UNARY(erf, math::ErfOp)
 EMBER_EXPR_UNARY(exp, math::ExpOp)
 EMBER_EXPR_UNARY(exp2, math::Exp2Op)
 EMBER_EXPR_UNARY(expm1, math::ExpM1Op)
-EMBER_EXPR_UNARY(floor, math::FloorOp)
+EMBER_EXPR_ROUNDING(floor, math::FloorOp)
 EMBER_EXPR_UNARY(log, math::LogOp)
 EMBER_EXPR_UNARY(log10, math::Log10Op)
 EMBER_EXPR_UNARY(log1p, math::Log1pOp)
 EMBER_EXPR_UNARY(log2, math::Log2Op)
-EMBER_EXPR_UNARY(rint, math::RoundEvenOp)
+EMBER_EXPR_ROUNDING(rint, math::RoundEvenOp)
 EMBER_EXPR_UNARY(rsqrt, math::RsqrtOp)
 EMBER_EXPR_UNARY(sin, math::SinOp)
 EMBER_EXPR_UNARY(sinh, math::SinhOp)
 EMBER_EXPR_UNARY(sqrt, math::SqrtOp)
 EMBER_EXPR_UNARY(tan, math::TanOp)
 EMBER_EXPR_UNARY(tanh, math::TanhOp)
-EMBER_EXPR_UNARY(trunc, math::TruncOp)
+EMBER_EXPR_ROUNDING(trunc, math::TruncOp)
 EMBER_EXPR_UNARY(erfc, math::ErfcOp)
 #undef EMBER_EXPR_UNARY
+#undef EMBER_EXPR_ROUNDING
 
 template <typename A, typename B>
 EVal where(EBool c, A a, B b) {
@@ -187,6 +262,29 @@ inline EVal erfinv(EVal y) {
   return where(ya > 1, std::numeric_limits<double>::quiet_NaN(), x);
 }
 
+// PyTorch's conversions between f32/f64, signless integers (signed) and i1.
+Value castScalar(OpBuilder& b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to) return v;
+  if (to.isInteger(1)) // nonzero
+    return isInt(from) ? Value(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                                     lift(0, from)))
+                       : Value(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,
+                                                     lift(0, from)));
+  if (from.isInteger(1))
+    return isInt(to) ? Value(arith::ExtUIOp::create(b, loc, to, v))
+                     : Value(arith::UIToFPOp::create(b, loc, to, v));
+  if (isInt(from) && isInt(to))
+    return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+               ? Value(arith::ExtSIOp::create(b, loc, to, v))
+               : Value(arith::TruncIOp::create(b, loc, to, v));
+  if (isInt(from)) return arith::SIToFPOp::create(b, loc, to, v);
+  if (isInt(to)) return arith::FPToSIOp::create(b, loc, to, v);
+  if (cast<FloatType>(to).getWidth() > cast<FloatType>(from).getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
 } // namespace expr
 
 bool isElementwise(mlir::Operation* op) {
@@ -211,22 +309,14 @@ mlir::Value emitScalar(mlir::OpBuilder& builder, mlir::Location loc, mlir::Opera
                        mlir::ValueRange args) {
   expr::Site here{&builder, loc};
   expr::Site* prev = expr::site;
+  const bool prevUnsupported = expr::unsupported;
   expr::site = &here;
+  expr::unsupported = false;
   mlir::Value result;
   using namespace expr;
   if (auto cast = mlir::dyn_cast<dialect::CastOp>(op)) {
     mlir::Type to = mlir::cast<mlir::ShapedType>(cast.getType()).getElementType();
-    mlir::Value v = args[0];
-    mlir::Type from = v.getType();
-    if (from == to) result = v;
-    else if (from.isInteger(1)) result = mlir::arith::UIToFPOp::create(builder, loc, to, v);
-    else if (to.isInteger(1))
-      result = mlir::arith::CmpFOp::create(builder, loc, mlir::arith::CmpFPredicate::UNE, v,
-                                           lift(0, from));
-    else if (mlir::cast<mlir::FloatType>(to).getWidth() > mlir::cast<mlir::FloatType>(from).getWidth())
-      result = mlir::arith::ExtFOp::create(builder, loc, to, v);
-    else
-      result = mlir::arith::TruncFOp::create(builder, loc, to, v);
+    result = castScalar(builder, loc, args[0], to);
   } else if (mlir::isa<dialect::WhereOp>(op)) {
     result = mlir::arith::SelectOp::create(builder, loc, args[0], args[1], args[2]);
   }
@@ -240,7 +330,32 @@ mlir::Value emitScalar(mlir::OpBuilder& builder, mlir::Location loc, mlir::Opera
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
   expr::site = prev;
+  if (expr::unsupported) result = {};
+  expr::unsupported = prevUnsupported;
   return result;
+}
+
+bool canEmitScalar(mlir::Operation* op) {
+  // Every record's expression exists on floats: only integer and bool operands need the trial.
+  if (llvm::all_of(op->getOperandTypes(), [](mlir::Type t) {
+        return mlir::isa<mlir::FloatType>(mlir::cast<mlir::ShapedType>(t).getElementType());
+      }))
+    return true;
+  // Build the scalar body once in a detached block and throw it away. (The context must have
+  // the arith and math dialects loaded: ops of unloaded dialects cannot be built.)
+  mlir::OpBuilder builder(op->getContext());
+  auto block = std::make_unique<mlir::Block>();
+  llvm::SmallVector<mlir::Value> args;
+  for (mlir::Value v : op->getOperands())
+    args.push_back(block->addArgument(mlir::cast<mlir::ShapedType>(v.getType()).getElementType(),
+                                      op->getLoc()));
+  builder.setInsertionPointToStart(block.get());
+  const bool ok = static_cast<bool>(emitScalar(builder, op->getLoc(), op, args));
+  while (!block->empty()) {
+    block->back().dropAllUses();
+    block->back().erase();
+  }
+  return ok;
 }
 
 const char* cudaPrelude() {

@@ -144,9 +144,9 @@ struct Reader {
     t.name = string(o.get("name"), what + ".name");
     if (!plainName(t.name)) bad(what + " name '" + t.name + "' has characters other than letters, digits, _ . -");
     t.dtype = string(o.get("dtype"), what + ".dtype");
-    if (t.dtype != "float32")
+    if (t.dtype != "float32" && t.dtype != "int64" && t.dtype != "int32" && t.dtype != "bool")
       fail(ErrorKind::NotImplemented, context, "'", where, "': ", what, " '", t.name, "' has dtype ",
-           t.dtype, "; this ember runs float32 inputs and outputs only");
+           t.dtype, "; this ember runs float32, int64, int32 and bool inputs and outputs only");
     const auto& shape = array(o.get("shape"), what + ".shape");
     for (size_t d = 0; d < shape.size(); ++d)
       t.shape.push_back(affine(shape[d], symbols, what + ".shape[" + std::to_string(d) + "]", input));

@@ -134,9 +134,11 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
   for (size_t i = 0; i < ni; ++i) {
     const Tensor& x = example_inputs[i];
     EMBER_CHECK(x.defined(), Value, kCtx, "example input '", inNames[i], "' is undefined");
-    EMBER_CHECK(x.dtype() == DType::Float32, NotImplemented, kCtx, "example input '", inNames[i],
-                "' is ", dtype_name(x.dtype()), "; exported models take float32 inputs so far "
-                "(convert it with .float())");
+    const DType d = x.dtype();
+    EMBER_CHECK(d == DType::Float32 || d == DType::Int64 || d == DType::Int32 || d == DType::Bool,
+                NotImplemented, kCtx, "example input '", inNames[i], "' is ", dtype_name(d),
+                "; exported models take float32, int64, int32 and bool inputs so far (convert it "
+                "with .float() or .long())");
   }
   for (const auto& [k, v] : options.metadata)
     EMBER_CHECK(!k.empty(), Value, kCtx, "metadata keys must not be empty");
@@ -217,7 +219,9 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
     }
 
   std::vector<Tensor> lifted;
-  std::vector<DType> dtypes(ni, DType::Float32);
+  std::vector<DType> dtypes;
+  for (const Tensor& x : example_inputs) dtypes.push_back(x.dtype());
+  std::vector<DType> outDTypes;
   for (size_t tr = 0; tr < t.sizes.size(); ++tr) {
     std::vector<Shape> shapes;
     for (size_t i = 0; i < ni; ++i) {
@@ -253,6 +257,8 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
     std::vector<Shape> outs;
     for (const Tensor& o : g.outputs) outs.push_back(o.shape());
     t.outShapes.push_back(outs);
+    if (tr == 0)
+      for (const Tensor& o : g.outputs) outDTypes.push_back(o.dtype());
   }
   const std::vector<Shape>& outShapes = t.outShapes[0];
   const std::vector<std::string> outNames = ioNames(options.output_names, outShapes.size(), "output");
@@ -296,7 +302,7 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
   }
 
   for (size_t i = 0; i < ni; ++i) {
-    compiler::TensorSpec spec{inNames[i], "float32", {}};
+    compiler::TensorSpec spec{inNames[i], dtype_name(example_inputs[i].dtype()), {}};
     const Shape& s = example_inputs[i].shape();
     for (size_t d = 0; d < s.size(); ++d) {
       AffineInt a;
@@ -307,7 +313,7 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
     file.inputs.push_back(spec);
   }
   for (size_t o = 0; o < outShapes.size(); ++o) {
-    compiler::TensorSpec spec{outNames[o], "float32", {}};
+    compiler::TensorSpec spec{outNames[o], dtype_name(outDTypes[o]), {}};
     for (size_t d = 0; d < outShapes[o].size(); ++d) {
       std::vector<int64_t> values;
       for (const auto& shapes : t.outShapes) values.push_back(shapes[o][d]);
@@ -358,6 +364,12 @@ ExportedModel::ExportedModel(compiler::EmberFile file)
   }
 }
 
+std::vector<std::string> ExportedModel::input_dtypes() const {
+  std::vector<std::string> out;
+  for (const auto& t : file_->inputs) out.push_back(t.dtype);
+  return out;
+}
+
 std::vector<std::string> ExportedModel::input_names() const {
   std::vector<std::string> out;
   for (const auto& s : file_->inputs) out.push_back(s.name);
@@ -398,8 +410,9 @@ std::vector<Tensor> ExportedModel::run(const std::vector<Tensor>& inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     EMBER_CHECK(inputs[i].defined() && !inputs[i].is_symbolic(), Value, ctx, "input '", f.inputs[i].name,
                 "' is not a concrete tensor");
-    EMBER_CHECK(inputs[i].dtype() == DType::Float32, Type, ctx, "input '", f.inputs[i].name, "' is ",
-                dtype_name(inputs[i].dtype()), " but the model takes float32");
+    EMBER_CHECK(dtype_name(inputs[i].dtype()) == f.inputs[i].dtype, Type, ctx, "input '",
+                f.inputs[i].name, "' is ", dtype_name(inputs[i].dtype()), " but the model takes ",
+                f.inputs[i].dtype);
     EMBER_CHECK(inputs[i].device().is_cpu(), NotImplemented, ctx, "input '", f.inputs[i].name,
                 "' is on ", inputs[i].device().str(), "; exported models run on the CPU so far");
     shapes.push_back(inputs[i].shape());
@@ -421,6 +434,14 @@ std::vector<Tensor> ExportedModel::run(const std::vector<Tensor>& inputs) {
                 Value, ctx, "the graph of the file takes ", argShapes.size(), " arguments and gives ",
                 compiled->outputShapes().size(), " results, but its metadata lists ", f.inputs.size(),
                 " inputs + ", f.weights.size(), " weights and ", f.outputs.size(), " outputs: the file is corrupt");
+    for (size_t i = 0; i < f.inputs.size(); ++i)
+      EMBER_CHECK(dtype_name(compiled->inputDTypes()[i]) == f.inputs[i].dtype, Value, ctx, "input '",
+                  f.inputs[i].name, "' is ", f.inputs[i].dtype, " in the metadata but ",
+                  dtype_name(compiled->inputDTypes()[i]), " in the graph: the file is corrupt");
+    for (size_t o = 0; o < f.outputs.size(); ++o)
+      EMBER_CHECK(dtype_name(compiled->outputDTypes()[o]) == f.outputs[o].dtype, Value, ctx,
+                  "output '", f.outputs[o].name, "' is ", f.outputs[o].dtype, " in the metadata but ",
+                  dtype_name(compiled->outputDTypes()[o]), " in the graph: the file is corrupt");
     for (size_t w = 0; w < f.weights.size(); ++w)
       EMBER_CHECK(argShapes[f.inputs.size() + w] == f.weights[w].shape, Value, ctx, "weight '",
                   f.weights[w].name, "' has shape ", shape_str(f.weights[w].shape),

@@ -63,16 +63,19 @@ std::string shapeText(const std::vector<int64_t>& s) {
 
 struct Signature {
   std::vector<std::vector<int64_t>> inputs, outputs;
+  std::vector<DType> inputTypes, outputTypes;
 };
 
 std::vector<int64_t> staticShape(mlir::Type t, const std::string& fn) {
   auto shaped = mlir::dyn_cast<mlir::RankedTensorType>(t);
-  EMBER_CHECK(shaped && shaped.hasStaticShape() && shaped.getElementType().isF32(),
+  EMBER_CHECK(shaped && shaped.hasStaticShape() && elementDType(shaped.getElementType()),
               NotImplemented, "compiler.jit",
-              "function @", fn, " has an argument or result that is not a static-shape float32 "
-              "tensor; only those are JIT-compiled so far");
+              "function @", fn, " has an argument or result that is not a static-shape tensor of "
+              "f32, i64, i32 or i1; only those are JIT-compiled so far");
   return {shaped.getShape().begin(), shaped.getShape().end()};
 }
+
+DType dtypeOf(mlir::Type t) { return *elementDType(mlir::cast<mlir::RankedTensorType>(t).getElementType()); }
 
 } // namespace
 
@@ -185,8 +188,14 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
   for (auto fn : module->getOps<mlir::func::FuncOp>()) {
     Signature sig;
     std::string name = fn.getName().str();
-    for (mlir::Type t : fn.getArgumentTypes()) sig.inputs.push_back(staticShape(t, name));
-    for (mlir::Type t : fn.getResultTypes()) sig.outputs.push_back(staticShape(t, name));
+    for (mlir::Type t : fn.getArgumentTypes()) {
+      sig.inputs.push_back(staticShape(t, name));
+      sig.inputTypes.push_back(dtypeOf(t));
+    }
+    for (mlir::Type t : fn.getResultTypes()) {
+      sig.outputs.push_back(staticShape(t, name));
+      sig.outputTypes.push_back(dtypeOf(t));
+    }
     impl->signatures[name] = std::move(sig);
   }
 
@@ -303,6 +312,12 @@ std::vector<std::vector<int64_t>> JitModule::inputShapes(const std::string& name
 std::vector<std::vector<int64_t>> JitModule::outputShapes(const std::string& name) const {
   return signatureOf(impl_->signatures, name).outputs;
 }
+std::vector<DType> JitModule::inputDTypes(const std::string& name) const {
+  return signatureOf(impl_->signatures, name).inputTypes;
+}
+std::vector<DType> JitModule::outputDTypes(const std::string& name) const {
+  return signatureOf(impl_->signatures, name).outputTypes;
+}
 
 void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
                     const std::vector<Buffer>& outputs) {
@@ -318,6 +333,8 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
     EMBER_CHECK(inputs[i].shape == sig.inputs[i] && inputs[i].strides.size() == inputs[i].shape.size(),
                 Value, "compiler.jit", "@", name, " input ", i, " has shape ",
                 shapeText(inputs[i].shape), ", expected ", shapeText(sig.inputs[i]));
+    EMBER_CHECK(inputs[i].dtype == sig.inputTypes[i], Type, "compiler.jit", "@", name, " input ",
+                i, " is ", dtype_name(inputs[i].dtype), ", expected ", dtype_name(sig.inputTypes[i]));
     all.push_back(&inputs[i]);
   }
   auto contiguous = [](const Buffer& b) {
@@ -332,6 +349,9 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
     EMBER_CHECK(outputs[i].shape == sig.outputs[i] && outputs[i].strides.size() == outputs[i].shape.size(),
                 Value, "compiler.jit", "@", name, " output ", i, " has shape ",
                 shapeText(outputs[i].shape), ", expected ", shapeText(sig.outputs[i]));
+    EMBER_CHECK(outputs[i].dtype == sig.outputTypes[i], Type, "compiler.jit", "@", name,
+                " output ", i, " is ", dtype_name(outputs[i].dtype), ", expected ",
+                dtype_name(sig.outputTypes[i]));
     all.push_back(&outputs[i]);
   }
   for (size_t i = 0; i < all.size(); ++i)
@@ -343,7 +363,7 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
   for (const Buffer* b : all) count += 3 + 2 * b->shape.size();
   ptrs.reserve(count * 2);
   scalars.reserve(count);
-  std::vector<float*> pointers;
+  std::vector<void*> pointers;
   pointers.reserve(all.size() * 2);
   for (const Buffer* b : all) {
     pointers.push_back(b->data);
@@ -361,7 +381,12 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
       ptrs.push_back(&scalars.back());
     }
   }
-  impl_->packed.at(name)(ptrs.data());
+  RunStatus status;
+  {
+    RunStatusScope scope(status);
+    impl_->packed.at(name)(ptrs.data());
+  }
+  if (status.failed) fail(ErrorKind::Index, "ember.compile", status.message());
 }
 
 } // namespace ember::compiler

@@ -9,12 +9,19 @@
 #include <algorithm>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <new>
+#include <string>
 #include <vector>
 
 namespace {
 
 using ember::compiler::abi::MemRef;
+
+// The run status of the compiled call this thread is executing (RunStatusScope).
+thread_local ember::compiler::RunStatus* currentStatus = nullptr;
+ember::compiler::RunStatus processStatus;
 
 // MLIR's unranked memref (memrefCopy's arguments).
 struct UnrankedMemRef {
@@ -100,11 +107,69 @@ extern "C" void ember_parallel_for(void (*fn)(void*, int64_t, int64_t), void* ct
                                    int64_t end, int64_t work) {
   constexpr int64_t kMinChunkWork = 16384;
   const int64_t grain = std::max<int64_t>(1, kMinChunkWork / std::max<int64_t>(1, work));
-  ember::parallel_for(end - begin, grain,
-                      [&](int64_t b, int64_t e) { fn(ctx, begin + b, begin + e); });
+  ember::compiler::RunStatus* status = currentStatus;
+  ember::parallel_for(end - begin, grain, [&](int64_t b, int64_t e) {
+    ember::compiler::RunStatus* saved = currentStatus;
+    currentStatus = status; // the caller's status on the pool's threads too
+    fn(ctx, begin + b, begin + e);
+    currentStatus = saved;
+  });
+}
+
+extern "C" void ember_index_error(int64_t op, int64_t index, int64_t dim, int64_t size) {
+  ember::compiler::RunStatus* s = currentStatus ? currentStatus : &processStatus;
+  bool expected = false;
+  if (!s->failed.compare_exchange_strong(expected, true)) return; // keep the first
+  s->op = op;
+  s->index = index;
+  s->dim = dim;
+  s->size = size;
+}
+
+namespace {
+struct CStatus {
+  ember::compiler::RunStatus status;
+  ember::compiler::RunStatus* previous;
+};
+} // namespace
+
+extern "C" void* ember_run_status_begin(void) {
+  auto* s = new (std::nothrow) CStatus{};
+  if (!s) return nullptr;
+  s->previous = currentStatus;
+  currentStatus = &s->status;
+  return s;
+}
+
+extern "C" int ember_run_status_end(void* status, char* msg, std::size_t n) {
+  if (!status) return 0;
+  auto* s = static_cast<CStatus*>(status);
+  currentStatus = s->previous;
+  const bool failed = s->status.failed.load();
+  if (msg && n) {
+    const std::string text = s->status.message();
+    std::snprintf(msg, n, "%s", text.c_str());
+  }
+  delete s;
+  return failed ? 1 : 0;
 }
 
 namespace ember::compiler {
+
+std::string RunStatus::message() const {
+  if (!failed.load()) return "";
+  static const char* const names[] = {"index_select", "index_add", "gather", "scatter",
+                                      "scatter_add"};
+  const char* name = op >= 0 && op < 5 ? names[op] : "indexing";
+  return "ember." + std::string(name) + ": index " + std::to_string(index) +
+         " is out of bounds for dimension " + std::to_string(dim) + " with size " +
+         std::to_string(size) + " (in compiled code)";
+}
+
+RunStatusScope::RunStatusScope(RunStatus& status) : previous_(currentStatus) {
+  currentStatus = &status;
+}
+RunStatusScope::~RunStatusScope() { currentStatus = previous_; }
 
 std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
   return {{"_mlir_ciface_ember_cpu_matmul_acc_f32",
@@ -120,7 +185,8 @@ std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
            reinterpret_cast<void*>(&_mlir_memref_to_llvm_aligned_alloc)},
           {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&_mlir_memref_to_llvm_free)},
           {"memrefCopy", reinterpret_cast<void*>(&memrefCopy)},
-          {"ember_parallel_for", reinterpret_cast<void*>(&ember_parallel_for)}};
+          {"ember_parallel_for", reinterpret_cast<void*>(&ember_parallel_for)},
+          {"ember_index_error", reinterpret_cast<void*>(&ember_index_error)}};
 }
 
 } // namespace ember::compiler

@@ -75,12 +75,13 @@ Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, Value
   });
 }
 
-// Sum, amax and amin: a reduction linalg.generic from the identity of the combining op.
+// Sum, amax and amin: a reduction linalg.generic from the identity of the combining op (on
+// floats; integers wrap, i1 reduces unsigned: amax is any, amin all).
 template <typename ReduceOp>
 Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
   auto in = tensorType(op.getInput());
   auto out = cast<RankedTensorType>(op.getType());
-  auto elem = cast<FloatType>(out.getElementType());
+  Type elem = out.getElementType();
   MLIRContext* ctx = b.getContext();
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iters;
@@ -94,18 +95,37 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
   AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
   constexpr bool isSum = std::is_same_v<ReduceOp, ed::SumOp>;
   constexpr bool isMax = std::is_same_v<ReduceOp, ed::AmaxOp>;
+  const bool isFloat = isa<FloatType>(elem), isBool = elem.isInteger(1);
   Value init = zeroFilled(b, loc, out);
   if (!isSum) {
-    Value identity = arith::ConstantOp::create(
-        b, loc, FloatAttr::get(elem, llvm::APFloat::getInf(elem.getFloatSemantics(), isMax)));
-    init = linalg::FillOp::create(b, loc, ValueRange{identity}, ValueRange{init}).getResult(0);
+    TypedAttr identity;
+    if (auto f = dyn_cast<FloatType>(elem))
+      identity = FloatAttr::get(f, llvm::APFloat::getInf(f.getFloatSemantics(), isMax));
+    else if (isBool)
+      identity = IntegerAttr::get(elem, isMax ? 0 : 1);
+    else
+      identity = IntegerAttr::get(elem, isMax ? APInt::getSignedMinValue(elem.getIntOrFloatBitWidth())
+                                              : APInt::getSignedMaxValue(elem.getIntOrFloatBitWidth()));
+    Value c = arith::ConstantOp::create(b, loc, identity);
+    init = linalg::FillOp::create(b, loc, ValueRange{c}, ValueRange{init}).getResult(0);
   }
   return buildGeneric(
       b, loc, ValueRange{op.getInput()}, {inMap}, out,
-      [](OpBuilder& nb, Location nl, ValueRange args) -> Value {
-        if constexpr (isSum) return arith::AddFOp::create(nb, nl, args[0], args[1]);
-        else if constexpr (isMax) return arith::MaximumFOp::create(nb, nl, args[1], args[0]);
-        else return arith::MinimumFOp::create(nb, nl, args[1], args[0]);
+      [&](OpBuilder& nb, Location nl, ValueRange args) -> Value {
+        Value x = args[0], acc = args[1];
+        if constexpr (isSum) {
+          if (isFloat) return arith::AddFOp::create(nb, nl, acc, x);
+          return isBool ? Value(arith::OrIOp::create(nb, nl, acc, x))
+                        : Value(arith::AddIOp::create(nb, nl, acc, x));
+        } else if constexpr (isMax) {
+          if (isFloat) return arith::MaximumFOp::create(nb, nl, acc, x);
+          return isBool ? Value(arith::MaxUIOp::create(nb, nl, acc, x))
+                        : Value(arith::MaxSIOp::create(nb, nl, acc, x));
+        } else {
+          if (isFloat) return arith::MinimumFOp::create(nb, nl, acc, x);
+          return isBool ? Value(arith::MinUIOp::create(nb, nl, acc, x))
+                        : Value(arith::MinSIOp::create(nb, nl, acc, x));
+        }
       },
       init, outMap, iters);
 }
@@ -239,6 +259,18 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
       if (!isa<ed::EmberDialect>(op->getDialect()) || op->getParentOfType<ed::FusionOp>()) return;
       // Sliding-window ops bufferize themselves; ember-window-to-runtime-call lowers them.
       if (isa<ed::Im2ColOp, ed::Col2ImOp>(op)) return;
+      // Every elementwise expression, alone or in a fusion, must exist for its operand types.
+      auto checkScalar = [&](Operation* e) {
+        if (ember::compiler::canEmitScalar(e)) return true;
+        e->emitError() << "ember-lower-to-linalg: '" << e->getName() << "' has no scalar form "
+                       << "for operands of type " << e->getOperand(0).getType();
+        unsupported = true;
+        return false;
+      };
+      if (ember::compiler::isElementwise(op) && !checkScalar(op)) return;
+      if (auto fusion = dyn_cast<ed::FusionOp>(op))
+        for (Operation& inner : fusion.getBody().front().without_terminator())
+          if (!checkScalar(&inner)) return;
       for (Type t : op->getResultTypes())
         if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape()) {
           op->emitError() << "ember-lower-to-linalg: cannot lower '" << op->getName()

@@ -3,6 +3,7 @@
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -31,9 +32,18 @@ void registerPasses() {
   (void)once;
 }
 
+std::optional<DType> elementDType(mlir::Type t) {
+  if (t.isF32()) return DType::Float32;
+  if (t.isInteger(64)) return DType::Int64;
+  if (t.isInteger(32)) return DType::Int32;
+  if (t.isInteger(1)) return DType::Bool;
+  return std::nullopt;
+}
+
 const char* cpuLoweringPipeline() {
   return "canonicalize,cse,"
          "func.func(ember-fuse-elementwise),"
+         "ember-lower-indexing,"
          "ember-lower-to-linalg,"
          "func.func(ember-approximate-math),"
          "one-shot-bufferize{bufferize-function-boundaries "

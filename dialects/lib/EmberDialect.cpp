@@ -216,5 +216,99 @@ LogicalResult FusionOp::verify() {
   return success();
 }
 
+namespace {
+// Shape of `in` with dimension `dim` set to `size` (dim checked by the caller).
+RankedTensorType withDim(RankedTensorType in, int64_t dim, int64_t size) {
+  SmallVector<int64_t> shape(in.getShape());
+  shape[dim] = size;
+  return RankedTensorType::get(shape, in.getElementType());
+}
+
+// Gather/scatter: index has the input's rank and is no larger outside `dim` (nor than src).
+LogicalResult verifyIndexWalk(Operation* op, RankedTensorType in, RankedTensorType index,
+                              RankedTensorType src, int64_t dim) {
+  if (dim < 0 || dim >= std::max<int64_t>(in.getRank(), 1))
+    return op->emitOpError("dim ") << dim << " out of range for " << in;
+  if (index.getRank() != in.getRank() || (src && src.getRank() != in.getRank()))
+    return op->emitOpError("index ") << index << " must have the rank of the input " << in;
+  for (int64_t d = 0; d < index.getRank(); ++d)
+    if ((d != dim && index.getDimSize(d) > in.getDimSize(d)) ||
+        (src && index.getDimSize(d) > src.getDimSize(d)))
+      return op->emitOpError("index ") << index << " is larger than the input " << in
+                                       << (src ? " or the source" : "") << " at dimension " << d;
+  if (src && src.getElementType() != in.getElementType())
+    return op->emitOpError("source element type ") << src.getElementType() << " differs from "
+                                                   << in.getElementType();
+  return success();
+}
+} // namespace
+
+LogicalResult IndexSelectOp::verify() {
+  auto in = tensorType(getInput()), index = tensorType(getIndex());
+  int64_t d = getDim();
+  if (d < 0 || d >= in.getRank()) return emitOpError("dim ") << d << " out of range for " << in;
+  if (index.getRank() > 1) return emitOpError("index must be 1-D or 0-D, got ") << index;
+  auto want = withDim(in, d, index.getNumElements());
+  if (want != getType()) return emitOpError("result type should be ") << want;
+  return success();
+}
+
+LogicalResult IndexAddOp::verify() {
+  auto src = tensorType(getSource()), index = tensorType(getIndex());
+  int64_t d = getDim();
+  if (d < 0 || d >= src.getRank()) return emitOpError("dim ") << d << " out of range for " << src;
+  if (index.getRank() > 1 || index.getNumElements() != src.getDimSize(d))
+    return emitOpError("index ") << index << " must be 1-D with one entry per slice of " << src;
+  auto want = withDim(src, d, getSize());
+  if (getSize() < 0 || want != getType()) return emitOpError("result type should be ") << want;
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto in = tensorType(getInput()), index = tensorType(getIndex());
+  if (failed(verifyIndexWalk(getOperation(), in, index, {}, getDim()))) return failure();
+  auto want = RankedTensorType::get(index.getShape(), in.getElementType());
+  if (want != getType()) return emitOpError("result type should be ") << want;
+  return success();
+}
+
+LogicalResult ScatterOp::verify() {
+  auto in = tensorType(getInput());
+  if (failed(verifyIndexWalk(getOperation(), in, tensorType(getIndex()), tensorType(getSrc()),
+                             getDim())))
+    return failure();
+  if (in != getType()) return emitOpError("result type should be ") << in;
+  return success();
+}
+
+LogicalResult ScatterAddOp::verify() {
+  auto in = tensorType(getInput());
+  if (failed(verifyIndexWalk(getOperation(), in, tensorType(getIndex()), tensorType(getSrc()),
+                             getDim())))
+    return failure();
+  if (in != getType()) return emitOpError("result type should be ") << in;
+  return success();
+}
+
+namespace {
+LogicalResult verifyArgReduce(Operation* op, RankedTensorType in, int64_t dim, bool keepdim) {
+  if (dim < 0 || dim >= in.getRank()) return op->emitOpError("dim ") << dim << " out of range for " << in;
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (d != dim) shape.push_back(in.getDimSize(d));
+    else if (keepdim) shape.push_back(1);
+  auto want = RankedTensorType::get(shape, IntegerType::get(op->getContext(), 64));
+  if (want != op->getResult(0).getType()) return op->emitOpError("result type should be ") << want;
+  return success();
+}
+} // namespace
+
+LogicalResult ArgMaxOp::verify() {
+  return verifyArgReduce(getOperation(), tensorType(getInput()), getDim(), getKeepdim());
+}
+LogicalResult ArgMinOp::verify() {
+  return verifyArgReduce(getOperation(), tensorType(getInput()), getDim(), getKeepdim());
+}
+
 #define GET_OP_CLASSES
 #include "ember/dialects/EmberOps.cpp.inc"

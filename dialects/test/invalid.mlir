@@ -16,9 +16,58 @@ func.func @element_types_differ(%a: tensor<3xf32>, %b: tensor<3xf64>) {
 
 // -----
 
-func.func @integer_operands(%a: tensor<3xi32>, %b: tensor<3xi32>) {
+func.func @integer_operands_of_a_float_record(%a: tensor<3xi32>, %b: tensor<3xi32>) {
+  // Float-rule records (div) compute in a float type; Same-rule ones (add) take integers too.
   // expected-error @+1 {{must be ranked tensor of floating-point values}}
-  %0 = ember.add %a, %b : tensor<3xi32>, tensor<3xi32>
+  %0 = ember.div %a, %b : tensor<3xi32>, tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @index_select_of_a_2d_index(%a: tensor<4x3xf32>, %i: tensor<2x2xi64>) {
+  // expected-error @+1 {{index must be 1-D or 0-D}}
+  %0 = ember.index_select %a, %i {dim = 0 : i64} : tensor<4x3xf32>, tensor<2x2xi64> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @index_select_with_i32_index(%a: tensor<4x3xf32>, %i: tensor<2xi32>) {
+  // expected-error @+1 {{must be ranked tensor of 64-bit signless integer values}}
+  %0 = ember.index_select %a, %i {dim = 0 : i64} : tensor<4x3xf32>, tensor<2xi32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_index_larger_than_input(%a: tensor<4x3xf32>, %i: tensor<2x5xi64>) {
+  // expected-error @+1 {{is larger than the input}}
+  %0 = ember.gather %a, %i {dim = 0 : i64} : tensor<4x3xf32>, tensor<2x5xi64> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_add_source_type(%a: tensor<4x3xf32>, %i: tensor<2x3xi64>, %s: tensor<2x3xi64>) {
+  // expected-error @+1 {{source element type 'i64' differs from 'f32'}}
+  %0 = ember.scatter_add %a, %i, %s {dim = 0 : i64} : tensor<4x3xf32>, tensor<2x3xi64>, tensor<2x3xi64> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @index_add_index_length(%s: tensor<4x3xf32>, %i: tensor<2xi64>) {
+  // expected-error @+1 {{must be 1-D with one entry per slice}}
+  %0 = ember.index_add %s, %i {dim = 0 : i64, size = 6 : i64} : tensor<4x3xf32>, tensor<2xi64> -> tensor<6x3xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_result_type(%a: tensor<4x3xf32>) {
+  // expected-error @+1 {{result type should be 'tensor<4xi64>'}}
+  %0 = ember.argmax %a {dim = 1 : i64, keepdim = false} : tensor<4x3xf32> -> tensor<4x1xi64>
   return
 }
 

@@ -81,3 +81,31 @@ func.func @windows(%x: tensor<2x3x9x9xf32>, %m: memref<2x3x9x9xf32>, %c: memref<
   ember.col2im %c into %m {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<12x50xf32> into memref<2x3x9x9xf32>
   return %1 : tensor<2x3x9x9xf32>
 }
+
+// CHECK-LABEL: func.func @integers_and_indexing
+func.func @integers_and_indexing(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %w: tensor<10x3xf32>)
+    -> (tensor<4x3xf32>, tensor<10x3xf32>, tensor<4x1xf32>, tensor<4x3xf32>, tensor<4xi64>, tensor<i64>) {
+  // CHECK: ember.add %{{.*}}, %{{.*}} : tensor<4xi64>, tensor<4xi64>
+  %s = ember.add %t, %t : tensor<4xi64>, tensor<4xi64>
+  // CHECK: ember.lt %{{.*}}, %{{.*}} : tensor<4xi64>, tensor<4xi64>
+  %m = ember.lt %t, %s : tensor<4xi64>, tensor<4xi64>
+  // CHECK: ember.cast %{{.*}} : tensor<4xi1> -> tensor<4xi64>
+  %c = ember.cast %m : tensor<4xi1> -> tensor<4xi64>
+  // CHECK: ember.where %{{.*}}, %{{.*}}, %{{.*}} : tensor<4xi1>, tensor<4xi64>, tensor<4xi64> -> tensor<4xi64>
+  %safe = ember.where %m, %t, %c : tensor<4xi1>, tensor<4xi64>, tensor<4xi64> -> tensor<4xi64>
+  // CHECK: ember.index_select %{{.*}}, %{{.*}} {dim = 0 : i64} : tensor<10x3xf32>, tensor<4xi64> -> tensor<4x3xf32>
+  %rows = ember.index_select %w, %safe {dim = 0 : i64} : tensor<10x3xf32>, tensor<4xi64> -> tensor<4x3xf32>
+  // CHECK: ember.index_add %{{.*}}, %{{.*}} {dim = 0 : i64, size = 10 : i64} : tensor<4x3xf32>, tensor<4xi64> -> tensor<10x3xf32>
+  %gw = ember.index_add %rows, %safe {dim = 0 : i64, size = 10 : i64} : tensor<4x3xf32>, tensor<4xi64> -> tensor<10x3xf32>
+  // CHECK: ember.reshape %{{.*}} : tensor<4xi64> -> tensor<4x1xi64>
+  %col = ember.reshape %safe : tensor<4xi64> -> tensor<4x1xi64>
+  // CHECK: ember.gather %{{.*}}, %{{.*}} {dim = 1 : i64} : tensor<4x3xf32>, tensor<4x1xi64> -> tensor<4x1xf32>
+  %picked = ember.gather %x, %col {dim = 1 : i64} : tensor<4x3xf32>, tensor<4x1xi64> -> tensor<4x1xf32>
+  // CHECK: ember.scatter_add %{{.*}}, %{{.*}}, %{{.*}} {dim = 1 : i64} : tensor<4x3xf32>, tensor<4x1xi64>, tensor<4x1xf32> -> tensor<4x3xf32>
+  %sa = ember.scatter_add %x, %col, %picked {dim = 1 : i64} : tensor<4x3xf32>, tensor<4x1xi64>, tensor<4x1xf32> -> tensor<4x3xf32>
+  // CHECK: ember.argmax %{{.*}} {dim = 1 : i64, keepdim = false} : tensor<4x3xf32> -> tensor<4xi64>
+  %am = ember.argmax %x {dim = 1 : i64, keepdim = false} : tensor<4x3xf32> -> tensor<4xi64>
+  // CHECK: ember.sum %{{.*}} {dims = array<i64>, keepdim = false} : tensor<4xi64> -> tensor<i64>
+  %n = ember.sum %c {dims = array<i64>, keepdim = false} : tensor<4xi64> -> tensor<i64>
+  return %rows, %gw, %picked, %sa, %am, %n : tensor<4x3xf32>, tensor<10x3xf32>, tensor<4x1xf32>, tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
+}

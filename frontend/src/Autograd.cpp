@@ -615,6 +615,12 @@ void Tensor::backward(const Tensor& gradient, bool create_graph, std::optional<b
 }
 
 Tensor Tensor::detach() const {
+  // A traced graph input (or constant) is known to the trace by its identity: its detached
+  // copy is an identity node without gradient (a same-dtype cast, which compiles to nothing).
+  if (impl_->symbolic && !impl_->grad_fn) {
+    GradModeGuard off(false);
+    return cast(*this, impl_->dtype);
+  }
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = impl_->storage;
   impl->shape = impl_->shape;

@@ -1,6 +1,7 @@
 #include "ember/Functional.h"
 
 #include "ember/Creation.h"
+#include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
 
 #include <cmath>
@@ -90,12 +91,19 @@ Tensor one_hot(const Tensor& target, int64_t num_classes) {
   // RuntimeError for bad dtypes and class values, as in PyTorch.
   EMBER_CHECK(target.dtype() == DType::Int64, Runtime, "ember.one_hot",
               "one_hot is only applicable to index tensors (int64), got ", dtype_name(target.dtype()));
+  // Without num_classes the shape depends on the values: a traced target breaks the graph here.
   if (num_classes < 0) num_classes = target.numel() ? int64_t(amax(target).item()) + 1 : 0;
-  if (target.numel())
+  if (target.numel() && !target.is_symbolic())
     EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Runtime,
                 "ember.one_hot", "class values must be in [0, ", num_classes, ")");
-  return eq(unsqueeze(target, -1), arange(0, double(num_classes), 1, DType::Int64).to(target.device()))
-      .to(DType::Int64);
+  if (target.device().is_cuda()) // eager CUDA: the comparison form (the one run on a GPU so far)
+    return cast(eq(unsqueeze(target, -1),
+                   arange(0, double(num_classes), 1, DType::Int64).to(target.device())),
+                DType::Int64);
+  // A scatter of ones: compiled, each class value is checked against num_classes.
+  Shape shape = target.shape();
+  shape.push_back(num_classes);
+  return scatter(zeros(shape, DType::Int64), -1, unsqueeze(target, -1), 1.0);
 }
 
 Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {
@@ -232,14 +240,17 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   EMBER_CHECK(!weight.defined() || (weight.dim() == 1 && weight.shape()[0] == classes), Value, op,
               "weight must be a 1-D tensor of ", classes, " class weights, got ",
               shape_str(weight.shape()));
-  Tensor valid = ne(t, scalar(double(ignore_index)));
+  Tensor valid = ne(t, wrapped_scalar(double(ignore_index), DType::Int64));
   Tensor safe = where(valid, t, zeros_like(t));
-  if (t.numel())
+  // Checked here when the values are known; a traced (compiled) call checks them in gather.
+  if (t.numel() && !safe.is_symbolic())
     EMBER_CHECK(amin(safe).item() >= 0 && amax(safe).item() < classes, Index, op,
                 "target values must be in [0, ", classes, ") or equal ignore_index ", ignore_index);
-  Tensor picked = sum(mul(lp, one_hot(safe, classes).to(lp.dtype())), {1});
+  // The target's log-probability: a gather (its gradient a scatter_add; compiled, each index is
+  // checked against its row), not a one-hot product, so a -inf elsewhere in the row stays out.
+  Tensor picked = reshape(gather(lp, 1, unsqueeze(safe, 1)), {-1});
   Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype(), lp.device());
-  w = mul(w, valid.to(lp.dtype()));
+  w = mul(w, cast(valid, lp.dtype()));
   Tensor loss = neg(mul(picked, w));
   if (r == Reduction::Mean) return div(sum(loss), sum(w));
   return reduce(reshape(loss, c.loss_shape), r);
@@ -280,7 +291,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   if (label_smoothing == 0) return nll;
   // Smoothing mixes in the (weighted) mean negative log-probability over classes; ignored
   // elements contribute nothing.
-  Tensor valid = ne(target, scalar(double(ignore_index)));
+  Tensor valid = ne(target, wrapped_scalar(double(ignore_index), DType::Int64));
   Tensor smooth = neg(sum(wb.defined() ? mul(lp, wb) : lp, {cdim}));
   smooth = where(valid, smooth, zeros_like(smooth));
   Tensor s;
@@ -289,9 +300,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     if (weight.defined()) {
       Tensor flat = reshape(target, {-1}), v = reshape(valid, {-1});
       Tensor picked = index_select(weight, 0, where(v, flat, zeros_like(flat)));
-      denom = sum(mul(picked, v.to(picked.dtype())));
+      denom = sum(mul(picked, cast(v, picked.dtype())));
     } else {
-      denom = sum(valid.to(lp.dtype()));
+      denom = sum(cast(valid, lp.dtype()));
     }
     s = div(sum(smooth), denom);
   } else {

@@ -242,9 +242,10 @@ def test_weights_file_and_embed(dynamic_mlp, tmp_path):
     from safetensors.numpy import load_file
     weights = load_file(str(outs["file"] / "fm.weights"))
     np.testing.assert_array_equal(weights["0.weight"], model[0].weight.numpy())
-    nbytes = sum(w.nbytes for w in weights.values())
-    grown = os.path.getsize(outs["embed"] / "libfm.so") - os.path.getsize(outs["file"] / "libfm.so")
-    assert grown >= nbytes, (grown, nbytes)
+    # (Comparing the two libraries' sizes is fragile: page padding can absorb the weights.)
+    w0 = weights["0.weight"].tobytes()
+    assert w0 in (outs["embed"] / "libfm.so").read_bytes()
+    assert w0 not in (outs["file"] / "libfm.so").read_bytes()
     dyn = run("readelf", "-d", outs["file"] / "libfm.so").stdout
     needed = {line.split("[")[1].rstrip("]") for line in dyn.splitlines() if "(NEEDED)" in line}
     assert needed <= ALLOWED, needed

@@ -284,8 +284,8 @@ def corrupt_cases(good, tmp_path):
     rebuilt("bad_json", meta=b"{not json")
     rebuilt("meta_not_object", meta=b"[1, 2]")
     rebuilt("no_weights_section", weights=None)
-    m = dict(meta, inputs=[dict(meta["inputs"][0], dtype="int64")])
-    rebuilt("int_input", meta=json.dumps(m).encode())
+    m = dict(meta, inputs=[dict(meta["inputs"][0], dtype="float64")])
+    rebuilt("f64_input", meta=json.dumps(m).encode())
     m = dict(meta)
     del m["outputs"]
     rebuilt("missing_field", meta=json.dumps(m).encode())
@@ -345,7 +345,7 @@ EXPECTED = {
     "bad_json": (ValueError, "metadata is not valid JSON"),
     "meta_not_object": (ValueError, "not a JSON object"),
     "no_weights_section": (ValueError, "no 'weights' section"),
-    "int_input": (NotImplementedError, "dtype int64"),
+    "f64_input": (NotImplementedError, "dtype float64"),
     "missing_field": (ValueError, "meta.outputs is missing"),
     "symbolic_int_outside": (ValueError, "outside the graph text"),
     "unknown_symbol": (ValueError, "not a declared symbol"),

@@ -190,6 +190,7 @@ def test_compiled_masks_and_where_based_functionals_match_eager():
         np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_bool_outputs_of_compiled_functions_are_a_clear_error():
-    with pytest.raises(NotImplementedError, match="output 0 is bool"):
-        ember.compile(lambda a, b: a > b)(ember.ones(3), ember.zeros(3))
+def test_bool_outputs_of_compiled_functions_compile():
+    a, b = ember.tensor([1.0, -2.0, 3.0]), ember.tensor([0.0, 0.0, 5.0])
+    got = ember.compile(lambda a, b: a > b, fullgraph=True)(a, b)
+    assert got.dtype == ember.bool and got.tolist() == [True, False, False]

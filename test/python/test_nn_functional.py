@@ -461,7 +461,7 @@ def test_pool_norm_pad_and_interpolate_errors():
         F.scaled_dot_product_attention(x, x, x, attn_mask=ember.ones((4, 4)), is_causal=True)
 
 
-def test_convolution_compiles_and_max_pool_indices_are_rejected_by_name():
+def test_convolution_and_max_pool_indices_compile():
     # (test_compile_conv.py covers convolution and pooling through the compiler in depth.)
     if not ember._C.has_compiler:
         pytest.skip("built without the compiler")
@@ -469,8 +469,10 @@ def test_convolution_compiles_and_max_pool_indices_are_rejected_by_name():
     x = ember.arange(25.0).reshape(1, 1, 5, 5)
     got = ember.compile(lambda x: F.conv2d(x, w), fullgraph=True)(x)
     np.testing.assert_allclose(got.numpy(), F.conv2d(x, w).numpy())
-    with pytest.raises(NotImplementedError, match="ember.argmax"):
-        ember.compile(lambda x: F.max_pool2d(x, 2, return_indices=True)[1].float())(x)
+    pool = lambda x: F.max_pool2d(x, 2, return_indices=True)
+    got = ember.compile(pool, fullgraph=True)(x)
+    for g, e in zip(got, pool(x)):
+        assert g.dtype == e.dtype and g.tolist() == e.tolist()
 
 
 def test_batch_norm_running_stats_update_is_not_traced():

@@ -171,8 +171,9 @@ def test_compiled_comparisons_feed_float_math():
     for fn in [lambda a, b: (a > b) * a + (a <= 0) * 2.0, lambda a, b: ember.maximum(a, b) - (a == a) * b,
                lambda a, b: (a != b) * 1.5 + (a >= b) * 1.0 * (a < 1)]:
         np.testing.assert_array_equal(ember.compile(fn)(a, b).numpy(), fn(a, b).numpy())
-    with pytest.raises(NotImplementedError, match="an operand of node 0 is bool"):
-        ember.compile(lambda a, b: (a > b) * (a < b) * 1.0)(a, b)
+    # mask * mask is a logical and (bool), as in PyTorch; it compiles too.
+    fn = lambda a, b: (a > b) * (a < 0.5) * 1.0
+    np.testing.assert_array_equal(ember.compile(fn, fullgraph=True)(a, b).numpy(), fn(a, b).numpy())
 
 
 # ---- The records added for rounding division, powers, classification, logic and bits.
@@ -461,9 +462,9 @@ def test_compiled_new_records_match_eager():
     ]
     for fn in fns:
         np.testing.assert_allclose(ember.compile(fn)(x, y).numpy(), fn(x, y).numpy(), rtol=2e-6, atol=2e-6)
-    # Bitwise ops on masks need bool values in the IR: a clear error, not a wrong kernel.
-    with pytest.raises(NotImplementedError, match="is bool"):
-        ember.compile(lambda a, b: ember.where(ember.bitwise_and(a > 0, b > 1), a, b))(x, y)
+    # Bitwise ops on masks work on i1 values in the IR.
+    fn = lambda a, b: ember.where(ember.bitwise_and(a > 0, b > 1), a, b)
+    np.testing.assert_array_equal(ember.compile(fn, fullgraph=True)(x, y).numpy(), fn(x, y).numpy())
 
 
 @pytest.mark.parametrize("dtype", ["bool"] + INT_DTYPES + FLOAT_DTYPES)

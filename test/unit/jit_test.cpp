@@ -77,6 +77,41 @@ TEST(Jit, WrongBufferShapeIsAnEmberError) {
   EXPECT_THROW(m.run("nope", {}, {}), Error);
 }
 
+// Integer values: an i64 gather by i64 indices, an i1 comparison, the dtypes in the signature,
+// a buffer of the wrong dtype refused, an out-of-range index raised after the call.
+TEST(Jit, IntegerBuffersAndIndexErrors) {
+  JitModule m = JitModule::compile(R"mlir(
+    func.func @pick(%x: tensor<2x4xi64>, %i: tensor<2x1xi64>) -> (tensor<2x1xi64>, tensor<2x1xi1>) {
+      %0 = ember.gather %x, %i {dim = 1 : i64} : tensor<2x4xi64>, tensor<2x1xi64> -> tensor<2x1xi64>
+      %1 = ember.gt %0, %i : tensor<2x1xi64>, tensor<2x1xi64>
+      return %0, %1 : tensor<2x1xi64>, tensor<2x1xi1>
+    })mlir");
+  EXPECT_EQ(m.inputDTypes("pick"), (std::vector<DType>{DType::Int64, DType::Int64}));
+  EXPECT_EQ(m.outputDTypes("pick"), (std::vector<DType>{DType::Int64, DType::Bool}));
+  Tensor x = from_vector({5, 6, 7, 8, 1, 2, 3, 4}, {2, 4}).to(DType::Int64);
+  Tensor idx = from_vector({2, 0}, {2, 1}).to(DType::Int64);
+  Tensor got = empty({2, 1}, DType::Int64), gt = empty({2, 1}, DType::Bool);
+  auto b = [](Tensor& t) { return Buffer{t.raw_data(), t.shape(), t.strides(), t.dtype()}; };
+  m.run("pick", {b(x), b(idx)}, {b(got), b(gt)});
+  EXPECT_EQ(got.data<int64_t>()[0], 7);
+  EXPECT_EQ(got.data<int64_t>()[1], 1);
+  EXPECT_TRUE(gt.data<bool>()[0]);
+  EXPECT_TRUE(gt.data<bool>()[1]);
+  Tensor f = from_vector({0, 0}, {2, 1});
+  EXPECT_THROW(m.run("pick", {b(x), b(f)}, {b(got), b(gt)}), Error); // float32 index buffer
+  Tensor bad = from_vector({1, 4}, {2, 1}).to(DType::Int64);
+  try {
+    m.run("pick", {b(x), b(bad)}, {b(got), b(gt)});
+    FAIL() << "expected an IndexError";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Index);
+    EXPECT_NE(std::string(e.what()).find("ember.gather: index 4 is out of bounds for dimension 1 "
+                                         "with size 4"), std::string::npos) << e.what();
+  }
+  m.run("pick", {b(x), b(idx)}, {b(got), b(gt)}); // the status was per call
+  EXPECT_EQ(got.data<int64_t>()[0], 7);
+}
+
 // Several threads compiling the same IR with the disk cache on: every one gets working code,
 // and the entry they leave behind loads and runs (each thread dumps its object to its own
 // temporary file; the cache serialises its bookkeeping).

@@ -80,7 +80,8 @@ std::string header(const std::string& n, const std::string& model) {
   h += "typedef struct " + n + "_session " + n + "_session;\n\n";
   h += "/* Error codes: 0 is success. */\nenum {\n  " + N + "_OK = 0,\n  " + N +
        "_ERROR_ARGUMENT = 1, /* a NULL pointer, an unknown name or index */\n  " + N +
-       "_ERROR_MEMORY = 2    /* out of memory */\n};\n\n";
+       "_ERROR_MEMORY = 2,   /* out of memory */\n  " + N +
+       "_ERROR_INDEX = 3     /* an index input out of range (an embedding id, a class index) */\n};\n\n";
   h += "/* A session holds output buffers and the weights; NULL on failure (" + n + "_create_error()\n"
        "   says why: out of memory, or a library compiled with --weights=file). Sessions are\n"
        "   independent. */\n";
@@ -94,8 +95,8 @@ std::string header(const std::string& n, const std::string& model) {
        "   from a file. */\n";
   h += "int " + n + "_weights_embedded(void);\n";
   h += "void " + n + "_destroy(" + n + "_session* s);\n\n";
-  h += "/* The signature: names, ranks, shapes (row-major), dtypes (\"float32\"). Bad indices give\n"
-       "   -1 / NULL. */\n";
+  h += "/* The signature: names, ranks, shapes (row-major), dtypes (\"float32\", \"int64\", \"int32\",\n"
+       "   \"bool\" = one byte per element). Bad indices give -1 / NULL. */\n";
   for (const char* io : {"input", "output"}) {
     std::string k = io;
     h += "int " + n + "_num_" + k + "s(void);\n";
@@ -105,14 +106,18 @@ std::string header(const std::string& n, const std::string& model) {
     h += "int64_t " + n + "_" + k + "_numel(int i);\n";
     h += "const char* " + n + "_" + k + "_dtype(int i);\n";
   }
-  h += "\n/* Points input `name` at `data` (float32, the input's shape; read during run, not copied). */\n";
-  h += "int " + n + "_set_input(" + n + "_session* s, const char* name, const float* data);\n";
+  h += "\n/* Points input `name` at `data` (the input's dtype and shape, row-major; read during run, not\n"
+       "   copied). */\n";
+  h += "int " + n + "_set_input(" + n + "_session* s, const char* name, const void* data);\n";
   h += "/* Runs the model on the inputs set; outputs land in the session's buffers. */\n";
   h += "int " + n + "_run(" + n + "_session* s);\n";
-  h += "/* The output `name` of the last run (owned by the session), or NULL. */\n";
+  h += "/* The float32 output `name` of the last run (owned by the session), or NULL (also for an\n"
+       "   output of another dtype: use " + n + "_get_output_data). */\n";
   h += "const float* " + n + "_get_output(" + n + "_session* s, const char* name);\n";
+  h += "/* The output `name` of the last run, any dtype (owned by the session), or NULL. */\n";
+  h += "const void* " + n + "_get_output_data(" + n + "_session* s, const char* name);\n";
   h += "/* Runs with every input and output given in signature order (caller-owned buffers). */\n";
-  h += "int " + n + "_run_buffers(" + n + "_session* s, const float* const* inputs, float* const* outputs);\n";
+  h += "int " + n + "_run_buffers(" + n + "_session* s, const void* const* inputs, void* const* outputs);\n";
   h += "/* A message for the last error of `s` (\"\" when none). */\n";
   h += "const char* " + n + "_last_error(const " + n + "_session* s);\n";
   h += "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
@@ -144,13 +149,15 @@ std::string api_source(const std::string& n, const std::string& symbol,
   // The compiled function: each memref expands to (allocated, aligned, offset, sizes, strides).
   std::string params, comma;
   auto memref_params = [&](size_t rank) {
-    params += comma + "float*, float*, int64_t";
+    params += comma + "void*, void*, int64_t";
     for (size_t d = 0; d < 2 * rank; ++d) params += ", int64_t";
     comma = ", ";
   };
   for (const auto& s : sig.inputs) memref_params(s.size());  // the inputs, then the weights
   for (const auto& s : sig.outputs) memref_params(s.size());
-  c += "extern void " + symbol + "(" + (params.empty() ? "void" : params) + ");\n\n";
+  c += "extern void " + symbol + "(" + (params.empty() ? "void" : params) + ");\n";
+  c += "extern void* ember_run_status_begin(void);\n"
+       "extern int ember_run_status_end(void* status, char* msg, size_t n);\n\n";
   const size_t ni = userInputs.size(), no = sig.outputs.size();
   auto table = [&](const char* k, const std::vector<std::vector<int64_t>>& shapes,
                    const std::vector<std::string>& names) {
@@ -169,9 +176,18 @@ std::string api_source(const std::string& n, const std::string& symbol,
     t += names.empty() ? "0};\n" : "};\n";
     return t;
   };
+  auto dtypes = [&](const char* k, const std::vector<DType>& types, size_t count) {
+    std::string t = "static const char* const " + std::string(k) + "_dtypes[] = {";
+    for (size_t i = 0; i < count; ++i) t += std::string(i ? ", " : "") + "\"" + dtype_name(types[i]) + "\"";
+    t += count ? "};\n" : "0};\n";
+    t += "static const int " + std::string(k) + "_itemsizes[] = {";
+    for (size_t i = 0; i < count; ++i) t += (i ? ", " : "") + std::to_string(itemsize(types[i]));
+    return t + (count ? "};\n" : "0};\n");
+  };
   c += table("in", userInputs, inputNames) + table("out", sig.outputs, outputNames);
+  c += dtypes("in", sig.inputTypes, userInputs.size()) + dtypes("out", sig.outputTypes, sig.outputs.size());
   c += "enum { NI = " + std::to_string(ni) + ", NO = " + std::to_string(no) + " };\n\n";
-  c += "struct " + n + "_session {\n  const float* inputs[NI + 1];\n  float* outputs[NO + 1];\n"
+  c += "struct " + n + "_session {\n  const void* inputs[NI + 1];\n  void* outputs[NO + 1];\n"
        "  const unsigned char* weights; /* the weights' data area */\n"
        "  void* weights_owned;          /* the file's bytes, for create_from_file */\n"
        "  char error[256];\n};\n\n";
@@ -191,12 +207,12 @@ std::string api_source(const std::string& n, const std::string& symbol,
     c += "int " + n + "_" + k + "_rank(int i) { return i >= 0 && i < " + count + " ? " + p + "_ranks[i] : -1; }\n";
     c += "const int64_t* " + n + "_" + k + "_shape(int i) { return i >= 0 && i < " + count + " ? " + p + "_shapes[i] : NULL; }\n";
     c += "int64_t " + n + "_" + k + "_numel(int i) { return i >= 0 && i < " + count + " ? numel(" + p + "_shapes[i], " + p + "_ranks[i]) : -1; }\n";
-    c += "const char* " + n + "_" + k + "_dtype(int i) { return i >= 0 && i < " + count + " ? \"float32\" : NULL; }\n";
+    c += "const char* " + n + "_" + k + "_dtype(int i) { return i >= 0 && i < " + count + " ? " + p + "_dtypes[i] : NULL; }\n";
   }
   c += "\nstatic " + n + "_session* new_session(void) {\n  " + n + "_session* s = (" + n +
        "_session*)calloc(1, sizeof *s);\n  if (!s) { snprintf(create_err, sizeof create_err, \"out of memory\"); return NULL; }\n"
        "  for (int i = 0; i < NO; ++i) {\n"
-       "    s->outputs[i] = (float*)malloc((size_t)(numel(out_shapes[i], out_ranks[i]) * 4 + 4));\n"
+       "    s->outputs[i] = malloc((size_t)(numel(out_shapes[i], out_ranks[i]) * out_itemsizes[i] + 8));\n"
        "    if (!s->outputs[i]) { " + n + "_destroy(s); snprintf(create_err, sizeof create_err, \"out of memory\"); return NULL; }\n"
        "  }\n  create_err[0] = 0;\n  return s;\n}\n\n";
   c += n + "_session* " + n + "_create(void) {\n";
@@ -238,19 +254,19 @@ std::string api_source(const std::string& n, const std::string& symbol,
        "  for (int i = 0; i < NO; ++i) free(s->outputs[i]);\n  free(s->weights_owned);\n  free(s);\n}\n\n";
   c += "static int find(const char* const* names, int count, const char* name) {\n"
        "  for (int i = 0; name && i < count; ++i) if (strcmp(names[i], name) == 0) return i;\n  return -1;\n}\n\n";
-  c += "int " + n + "_set_input(" + n + "_session* s, const char* name, const float* data) {\n"
+  c += "int " + n + "_set_input(" + n + "_session* s, const char* name, const void* data) {\n"
        "  if (!s) return " + n + "_ERROR_ARGUMENT_UP;\n  int i = find(in_names, NI, name);\n"
        "  if (i < 0) return fail(s, 1, \"no input named\", name);\n"
        "  if (!data) return fail(s, 1, \"NULL data for input\", name);\n"
        "  s->inputs[i] = data;\n  s->error[0] = 0;\n  return 0;\n}\n\n";
-  c += "int " + n + "_run_buffers(" + n + "_session* s, const float* const* inputs, float* const* outputs) {\n"
+  c += "int " + n + "_run_buffers(" + n + "_session* s, const void* const* inputs, void* const* outputs) {\n"
        "  if (!s) return 1;\n  if (!inputs || !outputs) return fail(s, 1, \"NULL inputs or outputs array\", NULL);\n"
        "  for (int i = 0; i < NI; ++i) if (!inputs[i]) return fail(s, 1, \"input not set\", in_names[i]);\n"
        "  for (int i = 0; i < NO; ++i) if (!outputs[i]) return fail(s, 1, \"NULL buffer for output\", out_names[i]);\n";
   std::string args;
   comma = "";
   auto memref_args = [&](const std::string& ptr, const std::vector<int64_t>& shape) {
-    args += comma + "(float*)" + ptr + ", (float*)" + ptr + ", 0";
+    args += comma + "(void*)" + ptr + ", (void*)" + ptr + ", 0";
     for (int64_t d : shape) args += ", " + std::to_string(d);
     int64_t stride = 1;
     std::vector<int64_t> strides(shape.size());
@@ -262,12 +278,23 @@ std::string api_source(const std::string& n, const std::string& symbol,
   for (size_t w = 0; w < nw; ++w)
     memref_args("(s->weights + " + std::to_string(wl.offsets[w]) + "ull)", sig.inputs[ni + w]);
   for (size_t i = 0; i < no; ++i) memref_args("outputs[" + std::to_string(i) + "]", sig.outputs[i]);
-  c += "  " + symbol + "(" + args + ");\n  s->error[0] = 0;\n  return 0;\n}\n\n";
+  // Index errors found by the compiled code come back through the run status.
+  c += "  void* status = ember_run_status_begin();\n"
+       "  if (!status) return fail(s, 2, \"out of memory\", NULL);\n";
+  c += "  " + symbol + "(" + args + ");\n";
+  c += "  if (ember_run_status_end(status, s->error, sizeof s->error)) return 3;\n"
+       "  s->error[0] = 0;\n  return 0;\n}\n\n";
   c += "int " + n + "_run(" + n + "_session* s) {\n  if (!s) return 1;\n"
        "  return " + n + "_run_buffers(s, s->inputs, s->outputs);\n}\n\n";
-  c += "const float* " + n + "_get_output(" + n + "_session* s, const char* name) {\n"
+  c += "const void* " + n + "_get_output_data(" + n + "_session* s, const char* name) {\n"
        "  if (!s) return NULL;\n  int i = find(out_names, NO, name);\n"
        "  if (i < 0) { fail(s, 1, \"no output named\", name); return NULL; }\n  return s->outputs[i];\n}\n\n";
+  c += "const float* " + n + "_get_output(" + n + "_session* s, const char* name) {\n"
+       "  if (!s) return NULL;\n  int i = find(out_names, NO, name);\n"
+       "  if (i < 0) { fail(s, 1, \"no output named\", name); return NULL; }\n"
+       "  if (strcmp(out_dtypes[i], \"float32\") != 0) {\n"
+       "    fail(s, 1, \"output is not float32 (use " + n + "_get_output_data)\", name);\n    return NULL;\n  }\n"
+       "  return (const float*)s->outputs[i];\n}\n\n";
   c += "const char* " + n + "_last_error(const " + n + "_session* s) { return s ? s->error : \"NULL session\"; }\n";
   // The upper-case prefix of an error code above.
   std::string N;
@@ -403,6 +430,14 @@ int run(int argc, char** argv) {
                 " arguments and gives ", sig.outputs.size(), " results, but its metadata lists ",
                 file.inputs.size(), " inputs + ", nw, " weights and ", file.outputs.size(),
                 " outputs: the file is corrupt");
+    for (size_t i = 0; i < file.inputs.size(); ++i)
+      EMBER_CHECK(dtype_name(sig.inputTypes[i]) == file.inputs[i].dtype, Value, "ember-compile",
+                  "input '", file.inputs[i].name, "' is ", file.inputs[i].dtype, " in the metadata "
+                  "of '", model, "' but ", dtype_name(sig.inputTypes[i]), " in its graph: the file is corrupt");
+    for (size_t o = 0; o < file.outputs.size(); ++o)
+      EMBER_CHECK(dtype_name(sig.outputTypes[o]) == file.outputs[o].dtype, Value, "ember-compile",
+                  "output '", file.outputs[o].name, "' is ", file.outputs[o].dtype, " in the metadata "
+                  "of '", model, "' but ", dtype_name(sig.outputTypes[o]), " in its graph: the file is corrupt");
     WeightsLayout wl;
     wl.embedded = weights == "embed";
     wl.dataStart = file.weightsDataStart;

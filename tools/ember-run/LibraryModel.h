@@ -33,9 +33,9 @@ public:
     auto create_error = sym<const char* (*)()>("create_error");
     auto embedded = sym<int (*)()>("weights_embedded");
     destroy_ = sym<void (*)(void*)>("destroy");
-    set_input_ = sym<int (*)(void*, const char*, const float*)>("set_input");
+    set_input_ = sym<int (*)(void*, const char*, const void*)>("set_input");
     run_ = sym<int (*)(void*)>("run");
-    get_output_ = sym<const float* (*)(void*, const char*)>("get_output");
+    get_output_ = sym<const void* (*)(void*, const char*)>("get_output_data");
     last_error_ = sym<const char* (*)(const void*)>("last_error");
     for (int k = 0; k < 2; ++k) {
       const std::string io = k ? "output" : "input";
@@ -43,8 +43,10 @@ public:
       auto nm = sym<const char* (*)(int)>(io + "_name");
       auto rank = sym<int (*)(int)>(io + "_rank");
       auto shape = sym<const int64_t* (*)(int)>(io + "_shape");
+      auto dtype = sym<const char* (*)(int)>(io + "_dtype");
       for (int i = 0; i < n; ++i) {
         (k ? outNames_ : inNames_).push_back(nm(i));
+        (k ? outTypes_ : inTypes_).push_back(dtype(i));
         const int64_t* s = shape(i);
         (k ? outShapes_ : inShapes_).push_back(Shape(s, s + rank(i)));
       }
@@ -67,22 +69,29 @@ public:
 
   const std::vector<std::string>& inputNames() const { return inNames_; }
   const std::vector<std::string>& outputNames() const { return outNames_; }
+  const std::vector<std::string>& inputDTypes() const { return inTypes_; }
 
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       EMBER_CHECK(inputs[i].shape() == inShapes_[i], Value, "ember-run", "input '", inNames_[i],
                   "' has shape ", shape_str(inputs[i].shape()), " but the library takes ",
                   shape_str(inShapes_[i]), " (ember-compile fixed it; recompile with --shape to change it)");
+      EMBER_CHECK(dtype_name(inputs[i].dtype()) == inTypes_[i], Type, "ember-run", "input '",
+                  inNames_[i], "' is ", dtype_name(inputs[i].dtype()), " but the library takes ",
+                  inTypes_[i]);
       keep_.push_back(inputs[i].contiguous());
-      check(set_input_(session_, inNames_[i].c_str(), keep_.back().data_ptr()));
+      check(set_input_(session_, inNames_[i].c_str(), keep_.back().raw_data()));
     }
     check(run_(session_));
     std::vector<Tensor> out;
     for (size_t i = 0; i < outNames_.size(); ++i) {
-      const float* p = get_output_(session_, outNames_[i].c_str());
+      const void* p = get_output_(session_, outNames_[i].c_str());
       EMBER_CHECK(p != nullptr, Runtime, "ember-run", "the library gave no output '", outNames_[i], "'");
-      Tensor t = empty(outShapes_[i]);
-      std::memcpy(t.raw_data(), p, size_t(t.numel()) * 4);
+      DType d = DType::Float32;
+      for (DType c : {DType::Int64, DType::Int32, DType::Bool})
+        if (outTypes_[i] == dtype_name(c)) d = c;
+      Tensor t = empty(outShapes_[i], d);
+      std::memcpy(t.raw_data(), p, size_t(t.numel()) * itemsize(d));
       out.push_back(t);
     }
     keep_.clear();
@@ -98,17 +107,19 @@ private:
     return reinterpret_cast<F>(p);
   }
   void check(int rc) {
+    // Code 3: an index input out of range (the library's message names the op and the index).
+    EMBER_CHECK(rc != 3, Index, "ember-run", "the library failed (code 3): ", last_error_(session_));
     EMBER_CHECK(rc == 0, Value, "ember-run", "the library failed (code ", rc, "): ", last_error_(session_));
   }
   std::string name_;
   void* handle_ = nullptr;
   void* session_ = nullptr;
   void (*destroy_)(void*) = nullptr;
-  int (*set_input_)(void*, const char*, const float*) = nullptr;
+  int (*set_input_)(void*, const char*, const void*) = nullptr;
   int (*run_)(void*) = nullptr;
-  const float* (*get_output_)(void*, const char*) = nullptr;
+  const void* (*get_output_)(void*, const char*) = nullptr;
   const char* (*last_error_)(const void*) = nullptr;
-  std::vector<std::string> inNames_, outNames_;
+  std::vector<std::string> inNames_, outNames_, inTypes_, outTypes_;
   std::vector<Shape> inShapes_, outShapes_;
   std::vector<Tensor> keep_;
 };

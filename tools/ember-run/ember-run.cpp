@@ -5,7 +5,7 @@
 //             [--bench N] [--threads N] [--weights NAME.weights]
 //
 // Inputs are matched by the names given at export (or taken in order when given without a
-// name); outputs are written as <output name>.npy (float32) into --output-dir, whole files or
+// name); outputs are written as <output name>.npy (in their dtype) into --output-dir, whole files or
 // none. --bench N times N more runs and prints the median and p90 latency and the peak host
 // memory. Errors go to stderr with a non-zero exit code.
 #include "ember/Tensor.h"
@@ -35,10 +35,10 @@ const char* kUsage =
     "                 [--output-dir DIR] [--bench N] [--threads N] [--weights FILE]\n"
     "\n"
     "Runs an exported ember model (ember.export; compiled by the JIT for the inputs' sizes) or a\n"
-    "library built by ember-compile (its C API) on .npy inputs. Floating-point inputs are\n"
-    "converted to float32.\n"
+    "library built by ember-compile (its C API) on .npy inputs. Floating-point arrays are\n"
+    "converted to float32 for float32 inputs, integer arrays to int64/int32 for integer inputs.\n"
     "  --input NAME=FILE.npy  an input by its export name (or FILE.npy alone: inputs in order)\n"
-    "  --output-dir DIR       write each output as DIR/<output name>.npy (float32)\n"
+    "  --output-dir DIR       write each output as DIR/<output name>.npy (in its dtype)\n"
     "  --bench N              time N more runs: median and p90 latency, peak host memory\n"
     "  --threads N            kernel threads (default: all cores; .ember models only)\n"
     "  --weights FILE         a library's weights file (default: NAME.weights beside a library\n"
@@ -56,7 +56,9 @@ std::string header_field(const std::string& header, const std::string& key, cons
   return header.substr(start, header.find_first_of(",}", start) - start);
 }
 
-Tensor read_npy(const std::string& file, const std::string& input) {
+// The .npy array as the model's input dtype `want`: floating arrays for float32 inputs, integer
+// arrays for int64/int32 inputs, bool arrays for bool inputs.
+Tensor read_npy(const std::string& file, const std::string& input, const std::string& want) {
   std::ifstream in(file, std::ios::binary);
   EMBER_CHECK(in.good(), Value, "ember-run", "cannot open input file '", file, "'");
   char magic[8];
@@ -100,18 +102,37 @@ Tensor read_npy(const std::string& file, const std::string& input) {
   in.read(static_cast<char*>(t.raw_data()), bytes);
   EMBER_CHECK(in.gcount() == bytes, Value, "ember-run", file, ": truncated data (", in.gcount(),
               " of ", bytes, " bytes)");
-  EMBER_CHECK(is_floating(t.dtype()), Type, "ember-run", "input '", input, "' (", file, ") is ",
-              dtype_name(t.dtype()), " but the model takes float32; save a floating-point array");
-  return t.to(DType::Float32);
+  const bool integral = t.dtype() != DType::Bool && !is_floating(t.dtype());
+  DType to = DType::Float32;
+  bool fits = is_floating(t.dtype());
+  if (want == "int64" || want == "int32") {
+    to = want == "int64" ? DType::Int64 : DType::Int32;
+    fits = integral;
+  } else if (want == "bool") {
+    to = DType::Bool;
+    fits = t.dtype() == DType::Bool;
+  }
+  EMBER_CHECK(fits, Type, "ember-run", "input '", input, "' (", file, ") is ",
+              dtype_name(t.dtype()), " but the model takes ", want, "; save ",
+              want == "float32" ? "a floating-point" : want == "bool" ? "a bool" : "an integer",
+              " array");
+  return t.to(to);
 }
 
 void write_npy(const std::string& file, const Tensor& t0) {
-  Tensor t = t0.to(DType::Float32).contiguous();
+  // float32, int64, int32 and bool outputs keep their dtype; others are written as float32.
+  const DType d = t0.dtype();
+  const bool kept = d == DType::Float32 || d == DType::Int64 || d == DType::Int32 || d == DType::Bool;
+  Tensor t = (kept ? t0 : t0.to(DType::Float32)).contiguous();
+  const char* descr = t.dtype() == DType::Int64   ? "<i8"
+                      : t.dtype() == DType::Int32 ? "<i4"
+                      : t.dtype() == DType::Bool  ? "|b1"
+                                                  : "<f4";
   std::string dims = "(";
   for (size_t i = 0; i < t.shape().size(); ++i)
     dims += std::to_string(t.shape()[i]) + (t.shape().size() == 1 ? "," : (i + 1 < t.shape().size() ? ", " : ""));
   dims += ")";
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + dims + ", }";
+  std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + dims + ", }";
   while ((10 + header.size() + 1) % 64) header += ' ';
   header += '\n';
   const std::string tmp = file + ".tmp";
@@ -123,7 +144,7 @@ void write_npy(const std::string& file, const Tensor& t0) {
     const char lb[2] = {char(len & 0xff), char(len >> 8)};
     out.write(lb, 2);
     out << header;
-    out.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.numel() * 4));
+    out.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.numel() * int64_t(itemsize(t.dtype()))));
     EMBER_CHECK(out.good(), Value, "ember-run", "writing '", file, "' failed");
   }
   EMBER_CHECK(std::rename(tmp.c_str(), file.c_str()) == 0, Value, "ember-run", "cannot write '",
@@ -174,14 +195,16 @@ int run(int argc, char** argv) {
               "ember-compile; a .ember file holds its weights");
   std::unique_ptr<LibraryModel> lib;
   std::unique_ptr<ExportedModel> m;
-  std::vector<std::string> names, outNames;
+  std::vector<std::string> names, outNames, dtypes;
   if (library) {
     lib = std::make_unique<LibraryModel>(model, weights);
     names = lib->inputNames();
+    dtypes = lib->inputDTypes();
     outNames = lib->outputNames();
   } else {
     m = std::make_unique<ExportedModel>(load_exported(model));
     names = m->input_names();
+    dtypes = m->input_dtypes();
     outNames = m->output_names();
   }
   std::string known;
@@ -198,7 +221,7 @@ int run(int argc, char** argv) {
       slot = size_t(it - names.begin());
     }
     EMBER_CHECK(!args[slot].defined(), Value, "ember-run", "input '", names[slot], "' given twice");
-    args[slot] = read_npy(inputs[k].second, names[slot]);
+    args[slot] = read_npy(inputs[k].second, names[slot], dtypes[slot]);
   }
   auto run_once = [&] { return lib ? lib->run(args) : m->run(args); };
   std::vector<Tensor> outs = run_once();

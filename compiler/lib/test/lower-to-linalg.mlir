@@ -160,3 +160,40 @@ func.func @isinf(%x: tensor<5xf32>) -> tensor<5xi1> {
   %0 = ember.isinf %x : tensor<5xf32>
   return %0 : tensor<5xi1>
 }
+
+// -----
+
+// Integers: the records' expressions pick arith's integer ops (signed compares; i1 compares
+// unsigned); casts convert with sign; sum and amax reduce with addi / maxsi from their identity.
+// CHECK-LABEL: func.func @integers
+func.func @integers(%a: tensor<4xi64>, %b: tensor<4xi64>, %x: tensor<4xf32>)
+    -> (tensor<4xi64>, tensor<4xi1>, tensor<4xi32>, tensor<i64>, tensor<i64>) {
+  // CHECK: arith.addi %{{.*}}, %{{.*}} : i64
+  // CHECK: arith.maxsi %{{.*}}, %{{.*}} : i64
+  // CHECK: arith.cmpi slt, %{{.*}}, %{{.*}} : i64
+  // CHECK: arith.cmpi ult, %{{.*}}, %{{.*}} : i1
+  // CHECK: arith.fptosi %{{.*}} : f32 to i32
+  // CHECK: arith.constant 0 : i64
+  // CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]
+  // CHECK: arith.addi
+  // CHECK: arith.constant -9223372036854775808 : i64
+  // CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]
+  // CHECK: arith.maxsi
+  %s = ember.add %a, %b : tensor<4xi64>, tensor<4xi64>
+  %m = ember.maximum %s, %b : tensor<4xi64>, tensor<4xi64>
+  %c = ember.lt %a, %m : tensor<4xi64>, tensor<4xi64>
+  %d = ember.lt %c, %c : tensor<4xi1>, tensor<4xi1>
+  %i = ember.cast %x : tensor<4xf32> -> tensor<4xi32>
+  %n = ember.sum %m {dims = array<i64>, keepdim = false} : tensor<4xi64> -> tensor<i64>
+  %k = ember.amax %a {dims = array<i64>, keepdim = false} : tensor<4xi64> -> tensor<i64>
+  return %m, %d, %i, %n, %k : tensor<4xi64>, tensor<4xi1>, tensor<4xi32>, tensor<i64>, tensor<i64>
+}
+
+// -----
+
+// A record whose expression has no integer form is reported, not lowered wrongly.
+func.func @no_integer_form(%a: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{ember-lower-to-linalg: 'ember.floor_divide' has no scalar form for operands of type 'tensor<4xi64>'}}
+  %0 = ember.floor_divide %a, %a : tensor<4xi64>, tensor<4xi64>
+  return %0 : tensor<4xi64>
+}

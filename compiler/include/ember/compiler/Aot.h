@@ -4,6 +4,8 @@
 // library.
 #pragma once
 
+#include "ember/runtime/DType.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,7 +13,8 @@
 namespace ember::compiler {
 
 struct AotFunction {
-  std::vector<std::vector<int64_t>> inputs, outputs; // static float32 shapes
+  std::vector<std::vector<int64_t>> inputs, outputs; // static shapes
+  std::vector<DType> inputTypes, outputTypes;        // float32, int64, int32 or bool
 };
 
 // Lowers function `function` of `ir` and writes it, renamed to `symbol` (the only exported

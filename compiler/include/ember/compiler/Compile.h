@@ -22,7 +22,7 @@ public:
   // Compiles ember IR (as written by graphToMLIR) whose function is `name`.
   static CompiledGraph fromMLIR(const std::string& ir, const std::string& name);
 
-  // Runs on concrete float32 inputs of the traced shapes; returns new output tensors.
+  // Runs on concrete inputs of the traced shapes and dtypes; returns new output tensors.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
 
   const std::string& ir() const { return ir_; }
@@ -30,6 +30,8 @@ public:
   const CompileTimes& times() const { return times_; }
   const std::vector<Shape>& inputShapes() const { return inputs_; }
   const std::vector<Shape>& outputShapes() const { return outputs_; }
+  const std::vector<DType>& inputDTypes() const { return inputTypes_; }
+  const std::vector<DType>& outputDTypes() const { return outputTypes_; }
 
 private:
   CompiledGraph(JitModule jit, std::string ir, std::string name, std::vector<Shape> in,
@@ -37,6 +39,7 @@ private:
   JitModule jit_;
   std::string ir_, name_;
   std::vector<Shape> inputs_, outputs_;
+  std::vector<DType> inputTypes_, outputTypes_;
   CompileTimes times_;
 };
 

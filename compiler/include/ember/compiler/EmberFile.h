@@ -43,7 +43,7 @@ struct AffineInt {
 };
 
 struct TensorSpec {
-  std::string name, dtype = "float32";
+  std::string name, dtype = "float32"; // or "int64", "int32", "bool"
   std::vector<AffineInt> shape; // inputs: fixed sizes or one symbol each
 };
 

@@ -60,6 +60,8 @@ public:
   const compiler::EmberFile& file() const { return *file_; }
   std::vector<std::string> input_names() const;
   std::vector<std::string> output_names() const;
+  // The inputs' dtypes as the file names them ("float32", "int64", "int32", "bool").
+  std::vector<std::string> input_dtypes() const;
 
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   std::vector<Tensor> run(const std::map<std::string, Tensor>& named);

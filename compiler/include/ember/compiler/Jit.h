@@ -2,6 +2,8 @@
 // every MLIR failure comes out as ember::Error carrying the diagnostics.
 #pragma once
 
+#include "ember/runtime/DType.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -9,11 +11,12 @@
 
 namespace ember::compiler {
 
-// A strided float32 buffer handed to JIT code (the fields of an MLIR memref descriptor).
+// A strided buffer handed to JIT code (the fields of an MLIR memref descriptor).
 struct Buffer {
-  float* data;
+  void* data;
   std::vector<int64_t> shape;
   std::vector<int64_t> strides; // in elements
+  DType dtype = DType::Float32; // float32, int64, int32 or bool (one byte per element)
 };
 
 // Seconds spent in each stage of one compilation (ember.compile's statistics).
@@ -37,13 +40,16 @@ public:
   JitModule& operator=(JitModule&&) noexcept;
 
   // Calls func.func `name`: `inputs` are its arguments and `outputs` receive its tensor
-  // results (destination-passing). Shapes are checked against the signature.
+  // results (destination-passing). Shapes and dtypes are checked against the signature. An
+  // out-of-range index met by the code is raised as ember::Error (Index) after the call.
   void run(const std::string& name, const std::vector<Buffer>& inputs,
            const std::vector<Buffer>& outputs);
 
-  // The static shapes of function `name`'s tensor arguments and results.
+  // The static shapes and dtypes of function `name`'s tensor arguments and results.
   std::vector<std::vector<int64_t>> inputShapes(const std::string& name) const;
   std::vector<std::vector<int64_t>> outputShapes(const std::string& name) const;
+  std::vector<DType> inputDTypes(const std::string& name) const;
+  std::vector<DType> outputDTypes(const std::string& name) const;
 
   // The LLVM-dialect IR that was JIT-compiled (empty when the code came from the disk cache).
   const std::string& loweredIR() const;

@@ -17,8 +17,10 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower ember ops to linalg on tensors";
   let description = [{
     Elementwise ops and whole `ember.fusion` kernels become one `linalg.generic` each whose
-    body is built from the op records' scalar expressions; broadcasting becomes the operands'
-    indexing maps. `ember.sum` becomes a reduction `linalg.generic`, `ember.matmul` a
+    body is built from the op records' scalar expressions (arith's float, integer or i1 ops by
+    the operands' type; an expression with no form for its operand type, such as floor_divide
+    on i64, is reported and the pass fails); broadcasting becomes the operands' indexing maps.
+    `ember.sum`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
     `linalg.matmul`, `ember.transpose`/`ember.expand` `linalg.generic` copies, and
     `ember.reshape` a collapse/expand_shape pair. Only static shapes are lowered for now: an op
     with a dynamic dimension is reported and the pass fails.
@@ -26,6 +28,30 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect",
+    "mlir::tensor::TensorDialect",
+  ];
+}
+
+def LowerIndexing : Pass<"ember-lower-indexing", "mlir::ModuleOp"> {
+  let summary = "Lower ember's indexing ops (index_select, gather, scatter, argmax, ...) to linalg/scf";
+  let description = [{
+    `ember.index_select` and `ember.gather` become parallel `linalg.generic`s over the result
+    that read the input with `tensor.extract` at the position the index gives;
+    `ember.scatter`, `ember.scatter_add` and `ember.index_add` become sequential `scf.for`
+    nests over the index (or source) carrying the result tensor (`tensor.extract` /
+    `tensor.insert`, in place after bufferization; repeated indices accumulate in order);
+    `ember.argmax` / `ember.argmin` become reduction `linalg.generic`s with two accumulators
+    (the best value and its position: first wins, NaN is the extreme). Every index read from
+    data is checked: one outside its range calls `ember_index_error(op, index, dim, size)`
+    (declared here, defined by ember's runtime, which records it for the caller to raise after
+    the call) and is replaced by 0, so no access leaves its buffer.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
   ];
 }

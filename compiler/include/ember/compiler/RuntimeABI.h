@@ -16,7 +16,16 @@ struct MemRef {
   int64_t strides[N];
 };
 
+// The indexing ops whose out-of-range indices compiled code reports (ember-lower-indexing).
+enum class IndexOp : int64_t { IndexSelect = 0, IndexAdd = 1, Gather = 2, Scatter = 3, ScatterAdd = 4 };
+inline constexpr const char* kIndexErrorSymbol = "ember_index_error";
+
 } // namespace ember::compiler::abi
+
+// Compiled code found `index` outside [0, size) (or [-size, size)) along `dim` in indexing op
+// `op` (an abi::IndexOp): recorded in the calling thread's run status (JitRuntime.h) for the
+// caller to raise after the call; the access itself read or wrote entry 0.
+extern "C" void ember_index_error(int64_t op, int64_t index, int64_t dim, int64_t size);
 
 // Sliding-window kernels (kernels/cpu/Conv.cpp) behind the C interface; the window geometry is
 // kh, kw, sh, sw, pad top, pad left, dh, dw, oh, ow (WindowRuntime.cpp).
@@ -36,3 +45,9 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(ember::compiler::abi::MemRef<2
 extern "C" void* _mlir_memref_to_llvm_alloc(std::size_t size);
 extern "C" void* _mlir_memref_to_llvm_aligned_alloc(std::size_t alignment, std::size_t size);
 extern "C" void _mlir_memref_to_llvm_free(void* ptr);
+
+// Run status for callers without C++ (the C API ember-compile generates): begin installs a fresh
+// status on the calling thread and returns it; end restores the previous one, copies the error
+// message (if any) into msg[0..n), frees the status and returns 1 when the call failed.
+extern "C" void* ember_run_status_begin(void);
+extern "C" int ember_run_status_end(void* status, char* msg, std::size_t n);

@@ -8,8 +8,11 @@ include "mlir/IR/RegionKindInterface.td"
 
 def Ember_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def Ember_BoolTensor : RankedTensorOf<[I1]>;
-def Ember_AnyTensor : RankedTensorOf<[AnyFloat, I1]>;
+// Values of any dtype the compiler handles: floats, signless integers (i64, i32 for int64 and
+// int32 tensors; i1 for bool masks).
+def Ember_AnyTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
 def Ember_IntegerTensor : RankedTensorOf<[AnySignlessInteger]>;
+def Ember_IndexTensor : RankedTensorOf<[I64]>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise ops: generated from the op records (Elementwise.def).
@@ -49,11 +52,15 @@ class Ember_ElementwiseOp2<string mnemonic, string sum, string expr,
   }];
 }
 
-// The records' dtype rules: Same and Float compute in the operands' float type; Bool compares
-// (or classifies) and gives i1; Integral and Integer work on signless integers (i1 included).
-class Ember_ElementwiseOp1Same<string m, string s, string e> : Ember_ElementwiseOp1<m, s, e>;
+// The records' dtype rules: Same computes in the operands' type (float or integer: the
+// scalar expression picks arith's integer ops for integers); Float computes in the operands'
+// float type; Bool compares (or classifies) any operands and gives i1; Integral and Integer work
+// on signless integers (i1 included).
+class Ember_ElementwiseOp1Same<string m, string s, string e>
+    : Ember_ElementwiseOp1<m, s, e, Ember_AnyTensor>;
 class Ember_ElementwiseOp1Float<string m, string s, string e> : Ember_ElementwiseOp1<m, s, e>;
-class Ember_ElementwiseOp2Same<string m, string s, string e> : Ember_ElementwiseOp2<m, s, e>;
+class Ember_ElementwiseOp2Same<string m, string s, string e>
+    : Ember_ElementwiseOp2<m, s, e, Ember_AnyTensor>;
 class Ember_ElementwiseOp2Float<string m, string s, string e> : Ember_ElementwiseOp2<m, s, e>;
 class Ember_ElementwiseOp1Integral<string m, string s, string e>
     : Ember_ElementwiseOp1<m, s, e, Ember_IntegerTensor>;
@@ -67,7 +74,7 @@ class Ember_ElementwiseOp1Bool<string mnemonic, string sum, string expr>
   let summary = sum;
   let description = "Elementwise test; the result is i1. The scalar expression is `" # expr #
                     "` in the operand `a`.";
-  let arguments = (ins Ember_FloatTensor:$input);
+  let arguments = (ins Ember_AnyTensor:$input);
   let results = (outs Ember_BoolTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let extraClassDefinition = [{
@@ -86,7 +93,7 @@ class Ember_ElementwiseOp2Bool<string mnemonic, string sum, string expr>
   let summary = sum;
   let description = "Elementwise comparison with PyTorch broadcasting; the result is i1. The "
                     "scalar expression is `" # expr # "` in the operands `a`, `b`.";
-  let arguments = (ins Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
+  let arguments = (ins Ember_AnyTensor:$lhs, Ember_AnyTensor:$rhs);
   let results = (outs Ember_BoolTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
   let extraClassDefinition = [{
@@ -105,7 +112,11 @@ class Ember_ElementwiseOp2Bool<string mnemonic, string sum, string expr>
 include "ember/dialects/EmberElementwiseOps.td"
 
 def Ember_CastOp : Ember_Op<"cast", [Pure, SameOperandsAndResultShape]> {
-  let summary = "elementwise dtype conversion (Tensor.to(dtype)); i1 becomes 0.0 / 1.0";
+  let summary = "elementwise dtype conversion (Tensor.to(dtype))";
+  let description = [{
+    PyTorch's conversions: i1 becomes 0 / 1 (0.0 / 1.0), anything else becomes i1 by comparing
+    with zero, floats become integers by truncation toward zero, integers widen with their sign.
+  }];
   let arguments = (ins Ember_AnyTensor:$input);
   let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
@@ -113,8 +124,8 @@ def Ember_CastOp : Ember_Op<"cast", [Pure, SameOperandsAndResultShape]> {
 
 def Ember_WhereOp : Ember_Op<"where", [Pure]> {
   let summary = "where(cond, a, b), elementwise with broadcasting (torch.where)";
-  let arguments = (ins Ember_BoolTensor:$cond, Ember_FloatTensor:$lhs, Ember_FloatTensor:$rhs);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Ember_BoolTensor:$cond, Ember_AnyTensor:$lhs, Ember_AnyTensor:$rhs);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$cond `,` $lhs `,` $rhs attr-dict `:` type($cond) `,` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
@@ -138,8 +149,8 @@ class Ember_ReduceOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pure]> {
     Reduces over `dims` (sorted, non-negative; every dimension when empty). Reduced
     dimensions are dropped, or kept with size 1 when `keepdim` is set.
   }];
-  let arguments = (ins Ember_FloatTensor:$input, DenseI64ArrayAttr:$dims, BoolAttr:$keepdim);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Ember_AnyTensor:$input, DenseI64ArrayAttr:$dims, BoolAttr:$keepdim);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let extraClassDefinition = [{
@@ -149,22 +160,22 @@ class Ember_ReduceOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pure]> {
   }];
 }
 
-def Ember_SumOp : Ember_ReduceOp<"sum", "sum over dimensions (torch.sum)">;
+def Ember_SumOp : Ember_ReduceOp<"sum", "sum over dimensions (torch.sum; integers wrap)">;
 def Ember_AmaxOp : Ember_ReduceOp<"amax", "maximum over dimensions, NaN-propagating (torch.amax)">;
 def Ember_AminOp : Ember_ReduceOp<"amin", "minimum over dimensions, NaN-propagating (torch.amin)">;
 
 def Ember_ReshapeOp : Ember_Op<"reshape", [Pure]> {
   let summary = "the same elements in a new shape (torch.reshape)";
-  let arguments = (ins Ember_FloatTensor:$input);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Ember_AnyTensor:$input);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 
 def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
   let summary = "swap two dimensions (torch.transpose)";
-  let arguments = (ins Ember_FloatTensor:$input, I64Attr:$dim0, I64Attr:$dim1);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Ember_AnyTensor:$input, I64Attr:$dim0, I64Attr:$dim1);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -181,44 +192,124 @@ def Ember_BatchMatMulOp : Ember_Op<"bmm", [Pure]> {
 def Ember_PermuteOp : Ember_Op<"permute", [Pure]> {
   let summary = "reorder dimensions (torch.permute)";
   let description = "Result dimension i is input dimension `dims[i]`.";
-  let arguments = (ins Ember_FloatTensor:$input, DenseI64ArrayAttr:$dims);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Ember_AnyTensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 
 def Ember_SliceOp : Ember_Op<"slice", [Pure]> {
   let summary = "every step-th index of [start, end) along one dimension (basic slicing)";
-  let arguments = (ins Ember_FloatTensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
+  let arguments = (ins Ember_AnyTensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
                        I64Attr:$step);
-  let results = (outs Ember_FloatTensor:$result);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 
 def Ember_SliceBackwardOp : Ember_Op<"slice_backward", [Pure]> {
   let summary = "zeros with the input written into a slice (the gradient of ember.slice)";
-  let arguments = (ins Ember_FloatTensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
+  let arguments = (ins Ember_AnyTensor:$input, I64Attr:$dim, I64Attr:$start, I64Attr:$end,
                        I64Attr:$step);
-  let results = (outs Ember_FloatTensor:$result);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
 def Ember_CatOp : Ember_Op<"cat", [Pure]> {
   let summary = "concatenate along a dimension (torch.cat)";
-  let arguments = (ins Variadic<Ember_FloatTensor>:$inputs, I64Attr:$dim);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Variadic<Ember_AnyTensor>:$inputs, I64Attr:$dim);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
   let hasVerifier = 1;
 }
 
 def Ember_ExpandOp : Ember_Op<"expand", [Pure]> {
   let summary = "broadcast to a larger shape (torch.expand)";
-  let arguments = (ins Ember_FloatTensor:$input);
-  let results = (outs Ember_FloatTensor:$result);
+  let arguments = (ins Ember_AnyTensor:$input);
+  let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
+
+
+//===----------------------------------------------------------------------===//
+// Indexing: data-dependent reads and writes along one dimension (int64 indices).
+//===----------------------------------------------------------------------===//
+
+def Ember_IndexSelectOp : Ember_Op<"index_select", [Pure]> {
+  let summary = "entries of `input` at `index` along `dim` (torch.index_select)";
+  let description = [{
+    `index` is 1-D (or 0-D); the result is `input` with dimension `dim` replaced by the index's
+    length. Negative indices count from the end, as in the eager kernel. An index outside
+    [-size, size) is reported at run time (ember_index_error) and reads entry 0.
+  }];
+  let arguments = (ins Ember_AnyTensor:$input, Ember_IndexTensor:$index, I64Attr:$dim);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$input `,` $index attr-dict `:` type($input) `,` type($index) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_IndexAddOp : Ember_Op<"index_add", [Pure]> {
+  let summary = "zeros of the result shape with `source`'s slices added at `index` along `dim`";
+  let description = [{
+    The gradient of `ember.index_select`: result[.., index[i], ..] += source[.., i, ..], where
+    the result is `source`'s shape with dimension `dim` of size `size`. Repeated indices
+    accumulate. Negative indices count from the end; others outside [-size, size) are reported
+    at run time (the call fails; the entry goes to position 0 meanwhile).
+  }];
+  let arguments = (ins Ember_AnyTensor:$source, Ember_IndexTensor:$index, I64Attr:$dim,
+                       I64Attr:$size);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$source `,` $index attr-dict `:` type($source) `,` type($index) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_GatherOp : Ember_Op<"gather", [Pure]> {
+  let summary = "result[i..] = input[i.. with index[i..] at dim] (torch.gather)";
+  let description = [{
+    The result has the index's shape (no larger than the input's outside `dim`). An index
+    outside [0, size) is reported at run time and reads entry 0.
+  }];
+  let arguments = (ins Ember_AnyTensor:$input, Ember_IndexTensor:$index, I64Attr:$dim);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$input `,` $index attr-dict `:` type($input) `,` type($index) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class Ember_ScatterLikeOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pure]> {
+  let summary = sum;
+  let description = [{
+    A copy of `input` with src[i..] written (or added) at input[i.. with index[i..] at dim],
+    for every position of `index` (no larger than `input` outside `dim`, and than `src`). An
+    index outside [0, size) is reported at run time (the call fails; the entry goes to
+    position 0 meanwhile).
+  }];
+  let arguments = (ins Ember_AnyTensor:$input, Ember_IndexTensor:$index, Ember_AnyTensor:$src,
+                       I64Attr:$dim);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$input `,` $index `,` $src attr-dict `:` type($input) `,` type($index) `,` type($src) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_ScatterOp : Ember_ScatterLikeOp<"scatter", "write src at index along dim (torch.scatter)">;
+def Ember_ScatterAddOp : Ember_ScatterLikeOp<"scatter_add",
+                                             "add src at index along dim (torch.scatter_add)">;
+
+class Ember_ArgReduceOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pure]> {
+  let summary = sum;
+  let description = [{
+    The position (i64) of the first extreme entry along `dim`; a NaN counts as the extreme.
+    `dim` is dropped, or kept with size 1 when `keepdim` is set. (torch's whole-tensor form is
+    a reshape to 1-D first.)
+  }];
+  let arguments = (ins Ember_AnyTensor:$input, I64Attr:$dim, BoolAttr:$keepdim);
+  let results = (outs Ember_IndexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_ArgMaxOp : Ember_ArgReduceOp<"argmax", "index of the maximum along a dimension (torch.argmax)">;
+def Ember_ArgMinOp : Ember_ArgReduceOp<"argmin", "index of the minimum along a dimension (torch.argmin)">;
 
 //===----------------------------------------------------------------------===//
 // Kernel level: a fused group of elementwise ops, consumed by the CPU and the CUDA backends.
