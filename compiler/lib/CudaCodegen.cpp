@@ -115,11 +115,18 @@ std::vector<CudaKernel> generateCudaKernels(const std::string& source) {
     if (auto fusion = mlir::dyn_cast<ed::FusionOp>(op)) {
       mlir::Block& body = fusion.getBody().front();
       llvm::SmallVector<mlir::Operation*> ops;
-      for (mlir::Operation& inner : body.without_terminator()) ops.push_back(&inner);
+      for (mlir::Operation& inner : body.without_terminator()) {
+        // The kernel computes in float: integer or bool values inside a fusion are refused.
+        for (mlir::Type t : inner.getOperandTypes()) check(t);
+        for (mlir::Type t : inner.getResultTypes()) check(t);
+        ops.push_back(&inner);
+      }
+      for (mlir::Value in : fusion.getInputs()) check(in.getType());
       kernels.push_back(emitKernel(fusion.getInputs(), body.getArguments(), ops,
                                    mlir::cast<ed::YieldOp>(body.getTerminator()).getValue(),
                                    check(fusion.getType()), static_cast<int>(kernels.size())));
     } else if (isElementwise(op)) {
+      for (mlir::Type t : op->getOperandTypes()) check(t);
       kernels.push_back(emitKernel(op->getOperands(), op->getOperands(), {op}, op->getResult(0),
                                    check(op->getResult(0).getType()),
                                    static_cast<int>(kernels.size())));

@@ -60,3 +60,26 @@ TEST(CudaCodegen, NvrtcErrorsCarryTheLog) {
     EXPECT_NE(std::string(e.what()).find("undefined_thing"), std::string::npos) << e.what();
   }
 }
+
+TEST(CudaCodegen, IntegerElementwiseIsRefusedNotRenderedAsFloat) {
+  // The generated kernels compute in float: an integer add (fused or alone) is an error.
+  const std::string ir = R"(
+func.func @main(%a: tensor<4xi64>, %b: tensor<4xi64>) -> tensor<4xi64> {
+  %0 = ember.add %a, %b : tensor<4xi64>, tensor<4xi64>
+  %1 = ember.mul %0, %b : tensor<4xi64>, tensor<4xi64>
+  return %1 : tensor<4xi64>
+}
+)";
+  EXPECT_THROW(compiler::generateCudaKernels(ir), Error);
+  // Integer values inside a group whose result is float32 too.
+  const std::string mixed = R"(
+func.func @main(%a: tensor<4xi64>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = ember.add %a, %a : tensor<4xi64>, tensor<4xi64>
+  %1 = ember.cast %0 : tensor<4xi64> -> tensor<4xf32>
+  %2 = ember.mul %1, %x : tensor<4xf32>, tensor<4xf32>
+  %3 = ember.relu %2 : tensor<4xf32>
+  return %3 : tensor<4xf32>
+}
+)";
+  EXPECT_THROW(compiler::generateCudaKernels(mixed), Error);
+}
