@@ -422,14 +422,18 @@ NB_MODULE(_C, m) {
     return lift_constants(g, tensor_list(candidates, "ember.compile"));
   });
   m.def("_trace", [](nb::callable fn, const std::vector<Shape>& shapes,
-                     const std::vector<bool>& requires_grad, const std::vector<DType>& dtypes) {
+                     const std::vector<bool>& requires_grad, const std::vector<DType>& dtypes,
+                     nb::handle state) {
+    const size_t n = shapes.size();
     auto call = [&](const std::vector<Tensor>& inputs) {
       nb::list args;
-      for (const Tensor& t : inputs) args.append(nb::cast(t));
+      for (size_t i = 0; i < n; ++i) args.append(nb::cast(inputs[i])); // not the state's placeholders
       return tensor_list(fn(args), "ember.compile");
     };
-    return trace(call, shapes, requires_grad, dtypes);
-  }, nb::arg("fn"), nb::arg("shapes"), nb::arg("requires_grad"), nb::arg("dtypes"));
+    return trace(call, shapes, requires_grad, dtypes,
+                 state.is_none() ? std::vector<Tensor>{} : tensor_list(state, "ember.compile"));
+  }, nb::arg("fn"), nb::arg("shapes"), nb::arg("requires_grad"), nb::arg("dtypes"),
+     nb::arg("state") = nb::none());
 
 #ifdef EMBER_WITH_COMPILER
   using compiler::CompiledGraph;

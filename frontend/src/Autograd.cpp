@@ -3,6 +3,7 @@
 // create_graph is set, and under tracing they become part of the trace).
 #include "ember/Creation.h"
 #include "ember/Graph.h"
+#include "TraceState.h"
 #include "ember/ReductionOps.h"
 #include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
@@ -468,9 +469,12 @@ Tensor leaf_hooks(const Tensor& t, const Tensor& g) {
 }
 } // namespace
 
-std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs_in,
                          const std::vector<Tensor>& grad_outputs, bool create_graph,
                          bool allow_unused, std::optional<bool> retain_graph) {
+  // Under a trace with state, gradients are with respect to the state's placeholders.
+  std::vector<Tensor> inputs;
+  for (const Tensor& t : inputs_in) inputs.push_back(t.defined() ? detail::traced_state(t) : t);
   for (size_t i = 0; i < inputs.size(); ++i) {
     EMBER_CHECK(inputs[i].defined(), Runtime, "ember.autograd.grad", "input ", i, " is None");
     EMBER_CHECK(inputs[i].requires_grad(), Runtime, "ember.autograd.grad",

@@ -4,6 +4,7 @@
 
 #include "ConvOps.h"
 #include "CudaOps.h"
+#include "TraceState.h"
 #include "ElementwiseKernels.h"
 #include "IndexKernels.h"
 #include "ember/Graph.h"
@@ -758,7 +759,14 @@ void refresh_view(const Tensor& v) {
 
 } // namespace
 
-Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& raw_attrs) {
+Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attrs) {
+  // Under a trace with state, state tensors read as their placeholders (TraceState.h).
+  std::vector<Tensor> substituted;
+  if (detail::tracing_state()) {
+    substituted.reserve(inputs_in.size());
+    for (const Tensor& t : inputs_in) substituted.push_back(detail::traced_state(t));
+  }
+  const std::vector<Tensor>& inputs = detail::tracing_state() ? substituted : inputs_in;
   std::vector<Shape> shapes;
   bool any_symbolic = false, needs_grad = false;
   for (const Tensor& t : inputs) {

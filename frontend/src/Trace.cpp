@@ -1,5 +1,6 @@
 // Tracing: run a function on symbolic tensors; every op records a node (Ops.cpp), and the graph
 // is what is reachable from the outputs.
+#include "TraceState.h"
 #include "ember/Graph.h"
 #include "ember/runtime/Error.h"
 
@@ -7,19 +8,54 @@
 #include <unordered_set>
 
 namespace ember {
+namespace detail {
+namespace {
+thread_local std::unordered_map<const TensorImpl*, Tensor>* g_state = nullptr;
+} // namespace
+
+const Tensor& traced_state(const Tensor& t) {
+  if (!g_state) return t;
+  auto it = g_state->find(t.unsafe_impl());
+  return it == g_state->end() ? t : it->second;
+}
+
+bool tracing_state() { return g_state != nullptr; }
+} // namespace detail
 
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
             const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad,
-            const std::vector<DType>& input_dtypes) {
+            const std::vector<DType>& input_dtypes, const std::vector<Tensor>& state) {
   Graph g;
   for (size_t i = 0; i < input_shapes.size(); ++i) {
     Tensor t = symbolic(input_shapes[i], i < input_dtypes.size() ? input_dtypes[i] : DType::Float32);
     t.set_requires_grad(i < requires_grad.size() && requires_grad[i]);
     g.inputs.push_back(t);
   }
+  // State tensors: placeholders after the arguments, substituted for them while fn runs.
+  std::unordered_map<const TensorImpl*, Tensor> subst;
+  for (const Tensor& s : state) {
+    EMBER_CHECK(s.defined() && !s.is_symbolic(), Value, "ember.trace",
+                "state tensors must be concrete tensors");
+    Tensor t = symbolic(s.shape(), s.dtype());
+    t.set_requires_grad(s.requires_grad());
+    g.inputs.push_back(t);
+    subst.emplace(s.unsafe_impl(), t);
+  }
   {
     GradModeGuard mode(true);
-    g.outputs = fn(g.inputs);
+    auto* outer = detail::g_state;
+    detail::g_state = state.empty() ? outer : &subst;
+    try {
+      g.outputs = fn(g.inputs);
+    } catch (...) {
+      detail::g_state = outer;
+      throw;
+    }
+    detail::g_state = outer;
+    // A state tensor returned as it is stands for its placeholder too.
+    if (!state.empty())
+      for (Tensor& o : g.outputs)
+        if (auto it = subst.find(o.unsafe_impl()); it != subst.end()) o = it->second;
   }
   g.steps = topological_order(g.outputs);
   std::unordered_set<TensorImpl*> placeholders, seen;

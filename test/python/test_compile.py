@@ -398,3 +398,39 @@ def test_the_disk_cache_evicts_beyond_its_size_bound(tmp_path):
     r = _run_cached(tmp_path, EMBER_CACHE_MAX_MB="1")
     assert r["cache"]["writes"] == 1 and r["cache"]["evicted"] == 3
     assert len(list(cpu.glob("*.o"))) == 1  # only the new entry is left
+
+
+def test_values_computed_from_state_alone_are_not_baked_in():
+    """What a compiled function computes from its module's parameters or closed-over tensors
+    alone (no argument involved) is recomputed at each call: in-place updates between calls
+    are seen (these were baked in as constants at trace time)."""
+    w = ember.ones(3)
+    s = ember.tensor(2.0)
+
+    @ember.compile(fullgraph=True)
+    def f(x):
+        return x + w * 2 + (s + 1)
+
+    x = ember.zeros(3)
+    assert f(x).tolist() == [5.0, 5.0, 5.0]
+    with ember.no_grad():
+        w.add_(1)
+        s.add_(10)
+    assert f(x).tolist() == [17.0, 17.0, 17.0]
+
+    class Scaled(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.log_scale = ember.nn.Parameter(ember.zeros(4))
+            self.lin = ember.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.lin(x) * self.log_scale.exp()
+
+    m = Scaled()
+    cm = ember.compile(m, fullgraph=True)
+    x = ember.randn(2, 4)
+    np.testing.assert_allclose(cm(x).numpy(), m(x).detach().numpy(), rtol=1e-6)
+    with ember.no_grad():
+        m.log_scale.fill_(0.5)
+    np.testing.assert_allclose(cm(x).numpy(), m(x).detach().numpy(), rtol=1e-6)

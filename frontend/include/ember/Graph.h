@@ -124,10 +124,13 @@ struct Graph {
 std::vector<Tensor> lift_constants(Graph& g, const std::vector<Tensor>& candidates);
 
 // Calls `fn` on symbolic tensors of `input_shapes` and records what it computes.
-// `requires_grad[i]` marks inputs that `fn` may differentiate with respect to.
+// `requires_grad[i]` marks inputs that `fn` may differentiate with respect to. Each `state`
+// tensor (parameters, buffers, closed-over tensors that `fn` reads) gets a placeholder input
+// after the arguments: ops reading it are recorded against the placeholder, so what fn
+// computes from state alone is recomputed at each call rather than baked in as a constant.
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
             const std::vector<Shape>& input_shapes, const std::vector<bool>& requires_grad = {},
-            const std::vector<DType>& input_dtypes = {});
+            const std::vector<DType>& input_dtypes = {}, const std::vector<Tensor>& state = {});
 
 // The nodes reachable from `roots`, inputs before users; the walk autograd and tracing share.
 std::vector<Graph::Step> topological_order(const std::vector<Tensor>& roots);

@@ -44,7 +44,10 @@ def _check_args(args, where):
                 "supported so far (close over other values instead)")
 
 
-def _trace(fn, args, where):
+def _trace(fn, args, where, state=None):
+    """The graph of fn on symbolic tensors shaped like `args`; each `state` tensor (what fn
+    reads besides its arguments) becomes an input after them, and every op reading it is
+    recorded, so values computed from state alone are not baked in as constants."""
     spec = {}
 
     def traced(inputs):
@@ -52,7 +55,7 @@ def _trace(fn, args, where):
         return flat
 
     graph = _C._trace(traced, [list(a.shape) for a in args], [a.requires_grad for a in args],
-                      [a.dtype for a in args])
+                      [a.dtype for a in args], state)
     return graph, spec["out"]
 
 
@@ -241,7 +244,7 @@ class CompiledFunction:
             start = time.perf_counter()
             try:
                 self.stats["traces"] += 1
-                graph, spec = _trace(self.fn, args, "ember.compile")
+                graph, spec = _trace(self.fn, args, "ember.compile", state)
             except (RuntimeError, NotImplementedError) as e:
                 if not _is_data_dependent(e):
                     raise
@@ -258,7 +261,9 @@ class CompiledFunction:
                               GraphBreakWarning, stacklevel=3)
                 return entry
             self.stats["trace_s"] += time.perf_counter() - start
-            lifted = _C._lift_constants(graph, state)
+            # The state is already an input; what else the trace met that must stay live (a
+            # constant requiring grad, a view of state made outside the dispatcher) is lifted.
+            lifted = list(state) + list(_C._lift_constants(graph, state))
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
             entry = self.cache[key] = (self._build(graph), spec, lifted, state)
         return entry
@@ -287,7 +292,7 @@ class CompiledFunction:
         if entry[0] == "eager":
             raise RuntimeError(f"ember.compile: this signature runs eagerly (graph break at "
                                f"{entry[2]}: {entry[1]}); there is no graph")
-        graph, _ = _trace(self.fn, args, "ember.compile")
+        graph, _ = _trace(self.fn, args, "ember.compile", entry[3])
         _C._lift_constants(graph, entry[3])
         return _C._graph_text(graph)
 
