@@ -406,6 +406,9 @@ NB_MODULE(_C, m) {
       .def_prop_ro("inputs", [](const Graph& g) { return g.inputs; })
       .def_prop_ro("outputs", [](const Graph& g) { return g.outputs; })
       .def_prop_ro("constants", [](const Graph& g) { return g.constants; })
+      .def_prop_ro("state_writes", [](const Graph& g) { return g.state_writes; })
+      .def_prop_ro("grad_writes", [](const Graph& g) { return g.grad_writes; })
+      .def_prop_ro("grad_clears", [](const Graph& g) { return g.grad_clears; })
       .def_prop_ro("nodes", [](const Graph& g) {
         nb::list out;
         for (const Graph::Step& s : g.steps) {

@@ -582,12 +582,30 @@ Tensor& Tensor::set_requires_grad(bool value) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  // Under a trace with state, a parameter's .grad is its placeholder's once backward filled it
+  // or the function assigned it (zero_grad); until then the parameter's own (so zero_grad
+  // sees it and clears it).
+  if (detail::tracing_state()) {
+    const Tensor& t = detail::traced_state(*this);
+    if (t.unsafe_impl() != unsafe_impl() && (t.unsafe_impl()->grad || detail::grad_assigned(t)))
+      return t.grad();
+  }
+  return impl().grad ? Tensor(impl().grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& g) {
   EMBER_CHECK(!g.defined() || g.shape() == shape(), Value, "ember.Tensor.grad",
               "assigned grad has shape ", shape_str(g.shape()), " but the tensor has shape ",
               shape_str(shape()));
+  if (detail::tracing_state()) {
+    const Tensor& t = detail::traced_state(*this);
+    if (t.unsafe_impl() != unsafe_impl()) {
+      detail::note_grad_assigned(t);
+      const_cast<Tensor&>(t).set_grad(g);
+      return;
+    }
+  }
   mutable_impl().grad = g.defined() ? g.impl_ : nullptr;
 }
 

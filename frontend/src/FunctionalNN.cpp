@@ -1,6 +1,7 @@
 // nn.functional's layers: convolution, pooling, normalization, padding, resizing, attention.
 // All are composites of primitives (Im2Col/Col2Im + matmul for the sliding windows), so autograd
 // needs no rule of its own here.
+#include "TraceState.h"
 #include "ember/Creation.h"
 #include "ember/Functional.h"
 #include "ember/Graph.h"
@@ -555,9 +556,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     const int64_t count = x.numel() / std::max<int64_t>(c, 1);
     EMBER_CHECK(count > 1, Value, op, "Expected more than 1 value per channel when training, got "
                 "input size ", shape_str(x.shape()));
-    EMBER_CHECK(!x.is_symbolic() || (!running_mean.defined() && !running_var.defined()),
-                NotImplemented, op, "updating running_mean / running_var in place cannot be "
-                "traced yet; compile the evaluation-mode call, or pass None for the running stats");
+    // Traced, the running stats must be the compiled function's state (a module's buffers),
+    // whose in-place updates ember.compile writes back after each call.
+    auto is_state = [](const Tensor& t) {
+      return !t.defined() || detail::traced_state(t).unsafe_impl() != t.unsafe_impl();
+    };
+    EMBER_CHECK(!x.is_symbolic() || (is_state(running_mean) && is_state(running_var)),
+                NotImplemented, op, "updating running_mean / running_var in place can be "
+                "traced only for a module's buffers (ember.compile of the module or a function "
+                "that uses it); pass None for the running stats, or compile the evaluation-mode call");
     Tensor m = mean(x, dims, true), centered = sub(x, m);
     Tensor v = mean(mul(centered, centered), dims, true);
     // The weight folds into the per-channel factor: one pass over x fewer.

@@ -1051,8 +1051,10 @@ bool can_cast(DType from, DType to) {
 }
 
 void check_writable(const Tensor& self, const char* op) {
-  EMBER_CHECK(!self.is_symbolic(), NotImplemented, op, "in-place operations cannot be traced yet; "
-              "use the out-of-place form inside compiled functions");
+  EMBER_CHECK(!self.is_symbolic(), NotImplemented, op, "in-place operations cannot be traced yet "
+              "on values computed inside a compiled function or on views of its parameters and "
+              "buffers (whole parameters, buffers and closed-over tensors can be written); use "
+              "the out-of-place form inside compiled functions");
 }
 
 // Storage positions of a view's elements (row-major) as linear indices into its base.
@@ -1077,6 +1079,7 @@ Tensor view_positions(const Tensor& view, const Tensor& base) {
 } // namespace
 
 void autograd::commit_inplace(Tensor& self, const Tensor& result_in, const char* op) {
+  if (detail::write_state(self, result_in, op)) return; // compiled: written back after the call
   check_writable(self, op);
   TensorImpl* s = self.unsafe_impl();
   std::shared_ptr<TensorImpl> base = s->view_base;

@@ -2,6 +2,7 @@
 // is what is reachable from the outputs.
 #include "TraceState.h"
 #include "ember/Graph.h"
+#include "ember/Ops.h"
 #include "ember/runtime/Error.h"
 
 #include <unordered_map>
@@ -11,6 +12,7 @@ namespace ember {
 namespace detail {
 namespace {
 thread_local std::unordered_map<const TensorImpl*, Tensor>* g_state = nullptr;
+thread_local std::unordered_set<const TensorImpl*>* g_grad_assigned = nullptr;
 } // namespace
 
 const Tensor& traced_state(const Tensor& t) {
@@ -20,6 +22,31 @@ const Tensor& traced_state(const Tensor& t) {
 }
 
 bool tracing_state() { return g_state != nullptr; }
+
+bool write_state(const Tensor& self, const Tensor& value, const char* op) {
+  if (!g_state) return false;
+  auto it = g_state->find(self.unsafe_impl());
+  if (it == g_state->end()) {
+    const auto& base = self.unsafe_impl()->view_base;
+    EMBER_CHECK(!(base && g_state->count(base.get())), NotImplemented, op,
+                "an in-place write into a view of a parameter, buffer or closed-over tensor "
+                "cannot be compiled yet; write the whole tensor (e.g. w.copy_(new_w))");
+    return false;
+  }
+  Tensor v = value;
+  if (v.dtype() != self.dtype()) v = cast(v, self.dtype());
+  if (v.shape() != self.shape()) v = add(expand(v, self.shape()), zeros({}, self.dtype()));
+  it->second = v;
+  return true;
+}
+
+void note_grad_assigned(const Tensor& t) {
+  if (g_grad_assigned) g_grad_assigned->insert(t.unsafe_impl());
+}
+
+bool grad_assigned(const Tensor& t) {
+  return g_grad_assigned && g_grad_assigned->count(t.unsafe_impl()) > 0;
+}
 } // namespace detail
 
 Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
@@ -33,29 +60,62 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
   }
   // State tensors: placeholders after the arguments, substituted for them while fn runs.
   std::unordered_map<const TensorImpl*, Tensor> subst;
+  std::vector<Tensor> state_inputs;
   for (const Tensor& s : state) {
     EMBER_CHECK(s.defined() && !s.is_symbolic(), Value, "ember.trace",
                 "state tensors must be concrete tensors");
     Tensor t = symbolic(s.shape(), s.dtype());
     t.set_requires_grad(s.requires_grad());
     g.inputs.push_back(t);
+    state_inputs.push_back(t);
     subst.emplace(s.unsafe_impl(), t);
   }
+  std::unordered_set<const TensorImpl*> grad_assigned;
   {
     GradModeGuard mode(true);
     auto* outer = detail::g_state;
-    detail::g_state = state.empty() ? outer : &subst;
+    auto* outer_assigned = detail::g_grad_assigned;
+    if (!state.empty()) {
+      detail::g_state = &subst;
+      detail::g_grad_assigned = &grad_assigned;
+    }
     try {
       g.outputs = fn(g.inputs);
     } catch (...) {
       detail::g_state = outer;
+      detail::g_grad_assigned = outer_assigned;
       throw;
     }
     detail::g_state = outer;
-    // A state tensor returned as it is stands for its placeholder too.
+    detail::g_grad_assigned = outer_assigned;
+    // A state tensor returned as it is stands for its current value.
     if (!state.empty())
       for (Tensor& o : g.outputs)
         if (auto it = subst.find(o.unsafe_impl()); it != subst.end()) o = it->second;
+  }
+  // Writes the compiled function makes to its state, as extra outputs: new values written in
+  // place, then gradients left in .grad (loss.backward() inside it).
+  for (size_t i = 0; i < state.size(); ++i) {
+    const Tensor& now = subst.at(state[i].unsafe_impl());
+    if (now.unsafe_impl() != state_inputs[i].unsafe_impl()) {
+      g.state_writes.push_back(int64_t(i));
+      g.outputs.push_back(now);
+    }
+  }
+  for (size_t i = 0; i < state.size(); ++i) {
+    const Tensor grad = state_inputs[i].grad();
+    const bool assigned = grad_assigned.count(state_inputs[i].unsafe_impl()) > 0;
+    if (grad.defined() && grad.is_symbolic()) {
+      EMBER_CHECK(assigned || !state[i].grad().defined(), NotImplemented, "ember.compile",
+                  "the compiled function accumulates a gradient into a parameter whose .grad "
+                  "is already set (shape ", shape_str(state[i].shape()), "); call "
+                  "optimizer.zero_grad() before loss.backward() inside it, or set the "
+                  "gradients to None before calling it");
+      g.grad_writes.push_back(int64_t(i));
+      g.outputs.push_back(grad);
+    } else if (assigned && !grad.defined()) {
+      g.grad_clears.push_back(int64_t(i));
+    }
   }
   g.steps = topological_order(g.outputs);
   std::unordered_set<TensorImpl*> placeholders, seen;

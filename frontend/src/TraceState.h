@@ -12,5 +12,14 @@ namespace ember::detail {
 const Tensor& traced_state(const Tensor& t);
 // Whether a trace with state substitution is running on this thread.
 bool tracing_state();
+// An in-place write of `value` into `self` under such a trace: when self is a state tensor,
+// its placeholder now stands for value (the graph returns it and ember.compile writes it back
+// after each call) and this returns true; false when self is not state. A write into a view
+// of a state tensor is an error.
+bool write_state(const Tensor& self, const Tensor& value, const char* op);
+// Marks that placeholder `t`'s .grad was assigned during the trace (zero_grad inside the
+// function); grad_assigned says whether it was.
+void note_grad_assigned(const Tensor& t);
+bool grad_assigned(const Tensor& t);
 
 } // namespace ember::detail

@@ -116,6 +116,10 @@ struct Graph {
   std::vector<Step> steps;       // topological order
   std::vector<Tensor> constants; // concrete tensors used by the steps
   std::vector<Tensor> outputs;   // symbolic results (or placeholders/constants)
+  // A trace with state (see trace()): the last outputs are, in order, the new values of the
+  // state tensors with these indices (written in place by the function), then the gradients
+  // it left in these state tensors' .grad; grad_clears are the ones whose .grad it set to None.
+  std::vector<int64_t> state_writes, grad_writes, grad_clears;
 };
 
 // Turns the constants that are in `candidates` (or views of their storage, e.g. `w.t()`), or

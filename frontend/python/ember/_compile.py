@@ -72,6 +72,13 @@ def _named_state(fn):
             prefix = name + "." if name else ""
             found.extend((prefix + n, t) for n, t in obj.named_parameters())
             found.extend((prefix + n, t) for n, t in obj.named_buffers())
+        elif hasattr(obj, "param_groups") and hasattr(obj, "state"):  # an optimizer
+            prefix = name + "." if name else ""
+            for gi, group in enumerate(obj.param_groups):
+                found.extend((f"{prefix}group{gi}.{i}", p) for i, p in enumerate(group["params"]))
+            for si, st in enumerate(obj.state.values()):
+                found.extend((f"{prefix}state{si}.{k}", v) for k, v in st.items()
+                             if isinstance(v, Tensor))
         elif hasattr(obj, "parameters") and hasattr(obj, "buffers"):
             found.extend((name or "weight", t) for t in list(obj.parameters()) + list(obj.buffers()))
         elif isinstance(obj, (list, tuple)):
@@ -121,6 +128,25 @@ def _module_state(module):
         cached = (version, list(module.parameters()) + list(module.buffers()))
         module.__dict__["_ember_compile_state"] = cached
     return cached[1]
+
+
+def _optimizers(fn):
+    """The optimizers a function names in its closure or globals."""
+    found = []
+    func = getattr(fn, "__func__", fn)
+    code = getattr(func, "__code__", None)
+    objs = []
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            objs.append(cell.cell_contents)
+        except ValueError:
+            pass
+    globs = getattr(func, "__globals__", {})
+    objs.extend(globs[n] for n in (code.co_names if code else ()) if n in globs)
+    for o in objs:
+        if hasattr(o, "param_groups") and hasattr(o, "_prepare_compiled_step"):
+            found.append(o)
+    return found
 
 
 def _state_tensors(fn):
@@ -220,6 +246,10 @@ class CompiledFunction:
         return compiled
 
     def _key(self, args):
+        # Optimizers the function steps get their state before the trace (tensors the graph
+        # reads and writes back), so the first call traces what later calls run.
+        for opt in _optimizers(self.fn):
+            opt._prepare_compiled_step()
         state = _state_tensors(self.fn)
         sig = tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
         return (sig, tuple(id(t) for t in state)), state
@@ -264,16 +294,30 @@ class CompiledFunction:
             # The state is already an input; what else the trace met that must stay live (a
             # constant requiring grad, a view of state made outside the dispatcher) is lifted.
             lifted = list(state) + list(_C._lift_constants(graph, state))
+            writes = (list(graph.state_writes), list(graph.grad_writes), list(graph.grad_clears))
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
-            entry = self.cache[key] = (self._build(graph), spec, lifted, state)
+            entry = self.cache[key] = (self._build(graph), (spec, writes), lifted, state)
         return entry
 
     def __call__(self, *args):
         entry = self._entry(args)
         if entry[0] == "eager":
             return self.fn(*args)
-        compiled, spec, lifted, _ = entry
-        return _unflatten(compiled.run(list(args) + list(lifted)), spec)
+        compiled, (spec, (state_writes, grad_writes, grad_clears)), lifted, state = entry
+        out = compiled.run(list(args) + list(lifted))
+        n = len(out) - len(state_writes) - len(grad_writes)
+        if n < len(out) or grad_clears:
+            # What the function wrote to its state (parameter updates, optimizer state, running
+            # statistics) goes into those tensors; gradients it computed land in their .grad.
+            from . import no_grad
+            with no_grad():
+                for i, value in zip(state_writes, out[n:n + len(state_writes)]):
+                    state[i].copy_(value)
+            for i, value in zip(grad_writes, out[n + len(state_writes):]):
+                state[i].grad = value
+            for i in grad_clears:
+                state[i].grad = None
+        return _unflatten(out[:n], spec)
 
     def ir(self, *args):
         """The ember dialect IR compiled for these arguments' signature."""

@@ -34,6 +34,19 @@ def _fusable(group, p, *tensors):
     return True
 
 
+def _step_tensor(state):
+    """The step count as a 0-d float32 tensor (for ember.compile: the graph reads and advances
+    it, so one compiled step serves every iteration)."""
+    s = state.get("step", 0)
+    if not isinstance(s, _C.Tensor):
+        from .. import tensor
+        state["step"] = tensor(float(s))
+
+
+def _traced(t):
+    return t is not None and t._is_symbolic
+
+
 def _floats(*values):
     return [float(v) for v in values]
 
@@ -89,6 +102,10 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
+                        if _traced(d_p):
+                            raise NotImplementedError(
+                                "ember.compile: SGD with dampening takes its first momentum "
+                                "step differently; run one step eagerly before compiling")
                         buf = _zeros_like(p).copy_(d_p)
                         state["momentum_buffer"] = buf
                     else:
@@ -96,6 +113,17 @@ class SGD(Optimizer):
                     d_p = d_p + buf * momentum if nesterov else buf
                 p.sub_(d_p * lr)
         return loss
+
+
+def _sgd_prepare(self):
+    for group in self.param_groups:
+        if group["momentum"] != 0 and group["dampening"] == 0:
+            for p in group["params"]:  # buffer 0: the first step's momentum * 0 + grad = grad
+                if "momentum_buffer" not in self.state[p]:
+                    self.state[p]["momentum_buffer"] = _zeros_like(p)
+
+
+SGD._prepare_compiled_step = _sgd_prepare
 
 
 class Adam(Optimizer):
@@ -152,7 +180,8 @@ class Adam(Optimizer):
                 exp_avg.add_((grad - exp_avg) * (1 - beta1))  # lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
                 bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+                bias_correction2_sqrt = ((1 - beta2 ** step).sqrt() if isinstance(step, _C.Tensor)
+                                         else math.sqrt(1 - beta2 ** step))
                 step_size = lr / bias_correction1
                 if amsgrad:
                     mx = state["max_exp_avg_sq"]
@@ -162,6 +191,21 @@ class Adam(Optimizer):
                     denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
                 p.sub_(exp_avg / denom * step_size)
         return loss
+
+
+def _adam_prepare(self):
+    for group in self.param_groups:
+        for p in group["params"]:
+            state = self.state[p]
+            if not state:
+                state["exp_avg"] = _zeros_like(p)
+                state["exp_avg_sq"] = _zeros_like(p)
+                if group["amsgrad"]:
+                    state["max_exp_avg_sq"] = _zeros_like(p)
+            _step_tensor(state)
+
+
+Adam._prepare_compiled_step = _adam_prepare
 
 
 class AdamW(Adam):
@@ -235,6 +279,22 @@ class RMSprop(Optimizer):
         return loss
 
 
+def _rmsprop_prepare(self):
+    for group in self.param_groups:
+        for p in group["params"]:
+            state = self.state[p]
+            if not state:
+                state["square_avg"] = _zeros_like(p)
+                if group["momentum"] > 0:
+                    state["momentum_buffer"] = _zeros_like(p)
+                if group["centered"]:
+                    state["grad_avg"] = _zeros_like(p)
+            _step_tensor(state)
+
+
+RMSprop._prepare_compiled_step = _rmsprop_prepare
+
+
 class Adagrad(Optimizer):
     """Adagrad with learning-rate decay, weight decay, an initial accumulator value and
     maximize."""
@@ -281,3 +341,12 @@ class Adagrad(Optimizer):
                 std = state["sum"].sqrt() + eps
                 p.sub_(grad / std * clr)
         return loss
+
+
+def _adagrad_prepare(self):
+    for group in self.param_groups:
+        for p in group["params"]:
+            _step_tensor(self.state[p])
+
+
+Adagrad._prepare_compiled_step = _adagrad_prepare

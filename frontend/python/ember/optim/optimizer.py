@@ -99,6 +99,12 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    def _prepare_compiled_step(self):
+        """ember.compile calls this before tracing a function that names this optimizer: the
+        state step() reads is created as tensors first, so the compiled graph reads it as
+        inputs and writes it back (no state is created, and no Python number advanced,
+        inside the trace)."""
+
     def _closure_loss(self, closure):
         if closure is None:
             return None
