@@ -143,6 +143,42 @@ Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op) {
                       [](OpBuilder&, Location, ValueRange args) { return args[0]; });
 }
 
+// The input of a 2-D ember.transpose of dims 0 and 1 (null for any other value).
+Value swapped2d(ed::TransposeOp tr) {
+  auto t = cast<RankedTensorType>(tr.getType());
+  return t.getRank() == 2 && tr.getDim0() != tr.getDim1() ? tr.getInput() : Value();
+}
+
+// out = op(lhs) @ op(rhs) as linalg.matmul, op = transpose where the flag says so. Operands
+// that are (not yet lowered) 2-D ember.transposes are looked through, so a transposed operand
+// is read in place through the matmul's indexing map instead of being materialised (a Linear
+// layer's weight, the activations and gradients of its VJP); the GEMM runtime call then reads
+// it as a strided view.
+Value lowerMatmul(OpBuilder& b, Location loc, Value lhs, bool lhsT, Value rhs, bool rhsT,
+                  RankedTensorType type) {
+  auto peel = [](Value& v, bool& t) {
+    while (auto tr = v.getDefiningOp<ed::TransposeOp>()) {
+      Value in = swapped2d(tr);
+      if (!in) break;
+      v = in;
+      t = !t;
+    }
+  };
+  peel(lhs, lhsT);
+  peel(rhs, rhsT);
+  MLIRContext* ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), k = getAffineDimExpr(2, ctx);
+  auto map = [&](AffineExpr r, AffineExpr c) { return AffineMap::get(3, 0, {r, c}, ctx); };
+  SmallVector<NamedAttribute> attrs;
+  if (lhsT || rhsT)
+    attrs.push_back(b.getNamedAttr(
+        "indexing_maps", b.getAffineMapArrayAttr({lhsT ? map(k, m) : map(m, k),
+                                                  rhsT ? map(n, k) : map(k, n), map(m, n)})));
+  return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{lhs, rhs},
+                                  ValueRange{zeroFilled(b, loc, type)}, attrs)
+      .getResult(0);
+}
+
 // Any static reshape as collapse-to-1-D then expand-to-target (both static reassociations).
 Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op) {
   auto in = tensorType(op.getInput());
@@ -189,12 +225,9 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op) {
     return lowerElementwiseGroup(b, loc, fusion.getInputs(), body.getArguments(), ops, yielded,
                                  cast<RankedTensorType>(fusion.getType()));
   }
-  if (auto mm = dyn_cast<ed::MatMulOp>(op)) {
-    auto type = cast<RankedTensorType>(mm.getType());
-    return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{mm.getLhs(), mm.getRhs()},
-                                    ValueRange{zeroFilled(b, loc, type)})
-        .getResult(0);
-  }
+  if (auto mm = dyn_cast<ed::MatMulOp>(op))
+    return lowerMatmul(b, loc, mm.getLhs(), false, mm.getRhs(), false,
+                       cast<RankedTensorType>(mm.getType()));
   if (auto bm = dyn_cast<ed::BatchMatMulOp>(op)) {
     auto type = cast<RankedTensorType>(bm.getType());
     return linalg::BatchMatmulOp::create(b, loc, TypeRange{type},
@@ -282,7 +315,37 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
     });
     if (unsupported) return signalPassFailure();
     IRRewriter rewriter(&getContext());
+    // Matmuls first, while the transposes around them are still ember ops to look through:
+    // (A B)^T is computed as B^T A^T by the matmul itself, and transposed operands are read
+    // in place (lowerMatmul). Transposes left without users are dropped below.
+    llvm::DenseSet<Operation*> done; // lowered or erased here
     for (Operation* op : work) {
+      auto mm = dyn_cast<ed::MatMulOp>(op);
+      if (!mm) continue;
+      auto type = cast<RankedTensorType>(mm.getType());
+      Operation* user = mm->hasOneUse() ? *mm->user_begin() : nullptr;
+      auto tr = dyn_cast_or_null<ed::TransposeOp>(user);
+      rewriter.setInsertionPoint(op);
+      if (tr && swapped2d(tr) && isa<FloatType>(type.getElementType())) {
+        rewriter.setInsertionPoint(tr);
+        Value t = lowerMatmul(rewriter, tr->getLoc(), mm.getRhs(), true, mm.getLhs(), true,
+                              cast<RankedTensorType>(tr.getType()));
+        rewriter.replaceOp(tr, t);
+        rewriter.eraseOp(op);
+        done.insert(tr);
+      } else {
+        rewriter.replaceOp(op, lowerMatmul(rewriter, op->getLoc(), mm.getLhs(), false, mm.getRhs(),
+                                           false, type));
+      }
+      done.insert(op);
+    }
+    for (Operation* op : work) {
+      if (done.count(op)) continue;
+      // A transpose folded into its matmuls (ember ops have no side effects).
+      if (op->getNumResults() > 0 && op->use_empty()) {
+        rewriter.eraseOp(op);
+        continue;
+      }
       rewriter.setInsertionPoint(op);
       FailureOr<Value> lowered = lower(rewriter, op);
       if (failed(lowered)) {

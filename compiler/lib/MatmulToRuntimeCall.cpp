@@ -1,8 +1,12 @@
 // ember-matmul-to-runtime-call: f32 linalg.matmul / linalg.batch_matmul on memrefs -> calls of
-// ember's GEMM (@ember_cpu_matmul_acc_f32 / @ember_cpu_batch_matmul_acc_f32).
+// ember's GEMM (@ember_cpu_matmul_acc_f32 / @ember_cpu_batch_matmul_acc_f32). A matmul whose
+// indexing maps read an operand transposed passes a memref.transpose view of it.
 #include "ember/compiler/Passes.h"
 
 #include "mlir/IR/SymbolTable.h"
+
+#include <array>
+#include <optional>
 
 namespace ember::compiler {
 #define GEN_PASS_DEF_MATMULTORUNTIMECALL
@@ -36,6 +40,26 @@ func::FuncOp declare(ModuleOp module, StringRef name, int64_t rank) {
   return f;
 }
 
+// Which of a linalg.matmul's operands it reads transposed: the default maps, or A as (k, m)
+// and/or B as (n, k) through user-defined indexing maps (ember-lower-to-linalg folds 2-D
+// transposes into them); nullopt for any other map.
+std::optional<std::array<bool, 2>> transposedOperands(linalg::MatmulOp mm) {
+  if (!mm.hasUserDefinedMaps()) return std::array<bool, 2>{false, false};
+  SmallVector<AffineMap> maps = mm.getIndexingMapsArray();
+  MLIRContext* ctx = mm.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), k = getAffineDimExpr(2, ctx);
+  auto map = [&](AffineExpr r, AffineExpr c) { return AffineMap::get(3, 0, {r, c}, ctx); };
+  if (maps.size() != 3 || maps[2] != map(m, n)) return std::nullopt;
+  std::array<bool, 2> t;
+  if (maps[0] == map(m, k)) t[0] = false;
+  else if (maps[0] == map(k, m)) t[0] = true;
+  else return std::nullopt;
+  if (maps[1] == map(k, n)) t[1] = false;
+  else if (maps[1] == map(n, k)) t[1] = true;
+  else return std::nullopt;
+  return t;
+}
+
 struct MatmulToRuntimeCallPass
     : ember::compiler::impl::MatmulToRuntimeCallBase<MatmulToRuntimeCallPass> {
   void runOnOperation() override {
@@ -47,7 +71,7 @@ struct MatmulToRuntimeCallPass
       };
       if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
         if (mm.hasPureBufferSemantics() && isF32(2) && mm.getCast() == linalg::TypeFn::cast_signed &&
-            !mm.hasUserDefinedMaps())
+            transposedOperands(mm))
           gemms.push_back({op, 2});
       } else if (auto bm = dyn_cast<linalg::BatchMatmulOp>(op)) {
         if (bm.hasPureBufferSemantics() && isF32(3) && !bm.hasUserDefinedMaps())
@@ -59,8 +83,18 @@ struct MatmulToRuntimeCallPass
           module, rank == 2 ? "ember_cpu_matmul_acc_f32" : "ember_cpu_batch_matmul_acc_f32", rank);
       OpBuilder b(op);
       Type t = anyStrided(&getContext(), rank);
+      std::array<bool, 2> transposed = {false, false};
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op)) transposed = *transposedOperands(mm);
       SmallVector<Value> args;
-      for (Value v : op->getOperands()) args.push_back(memref::CastOp::create(b, op->getLoc(), t, v));
+      for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+        // An operand the matmul reads transposed (its indexing map swaps the dims) becomes
+        // a transposed strided view: the GEMM reads it in place.
+        if (i < 2 && transposed[i]) {
+          AffineMap swap = AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, &getContext());
+          v = memref::TransposeOp::create(b, op->getLoc(), v, AffineMapAttr::get(swap));
+        }
+        args.push_back(memref::CastOp::create(b, op->getLoc(), t, v));
+      }
       func::CallOp::create(b, op->getLoc(), callee, args);
       op->erase();
     }

@@ -49,6 +49,35 @@ func.func @relu_backward(%g: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<4xf32> 
 
 // -----
 
+// A transposed operand (a Linear layer's weight) is read through the matmul's indexing map,
+// not copied; the transpose goes away.
+// CHECK-DAG: #[[MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[NK:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[KM:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-LABEL: func.func @matmul_transposed_rhs
+func.func @matmul_transposed_rhs(%x: tensor<8x5xf32>, %w: tensor<3x5xf32>) -> tensor<8x3xf32> {
+  // CHECK-NOT: linalg.generic
+  // CHECK: linalg.matmul indexing_maps = [#[[MK]], #[[NK]], #[[MN]]] ins(%arg0, %arg1 : tensor<8x5xf32>, tensor<3x5xf32>)
+  %t = ember.transpose %w {dim0 = 0 : i64, dim1 = 1 : i64} : tensor<3x5xf32> -> tensor<5x3xf32>
+  %0 = ember.matmul %x, %t : tensor<8x5xf32>, tensor<5x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+
+// A transposed product is computed transposed: (X^T G)^T = G^T X, G read transposed in
+// place and X's transpose of a transpose cancelled.
+// CHECK-LABEL: func.func @transposed_product
+func.func @transposed_product(%x: tensor<4x8xf32>, %g: tensor<4x3xf32>) -> tensor<3x8xf32> {
+  // CHECK-NOT: linalg.generic
+  // CHECK: linalg.matmul indexing_maps = [#[[KM]], #[[KN]], #[[MN]]] ins(%arg1, %arg0 : tensor<4x3xf32>, tensor<4x8xf32>) {{.*}} -> tensor<3x8xf32>
+  // CHECK-NOT: ember.
+  %xt = ember.transpose %x {dim0 = 0 : i64, dim1 = 1 : i64} : tensor<4x8xf32> -> tensor<8x4xf32>
+  %0 = ember.matmul %xt, %g : tensor<8x4xf32>, tensor<4x3xf32>
+  %1 = ember.transpose %0 {dim0 = 0 : i64, dim1 = 1 : i64} : tensor<8x3xf32> -> tensor<3x8xf32>
+  return %1 : tensor<3x8xf32>
+}
+
 // CHECK-LABEL: func.func @matmul
 func.func @matmul(%a: tensor<8x5xf32>, %b: tensor<5x3xf32>) -> tensor<8x3xf32> {
   // CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x3xf32>)

@@ -24,6 +24,31 @@ func.func @strided(%a: memref<8x5xf32, strided<[1, 8]>>, %b: memref<5x3xf32>, %c
   return
 }
 
+// Indexing maps that read an operand transposed: the kernel gets a transposed view of it.
+// CHECK-LABEL: func.func @transposed_maps
+func.func @transposed_maps(%a: memref<5x8xf32>, %b: memref<3x5xf32>, %c: memref<8x3xf32>) {
+  // CHECK: %[[AT:.*]] = memref.transpose %arg0 (d0, d1) -> (d1, d0)
+  // CHECK: memref.cast %[[AT]]
+  // CHECK: %[[BT:.*]] = memref.transpose %arg1 (d0, d1) -> (d1, d0)
+  // CHECK: memref.cast %[[BT]]
+  // CHECK: call @ember_cpu_matmul_acc_f32
+  // CHECK-NOT: linalg.matmul
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (n, k)>,
+                                 affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %b : memref<5x8xf32>, memref<3x5xf32>) outs(%c : memref<8x3xf32>)
+  return
+}
+
+// Other maps (a broadcast operand) stay a linalg.matmul.
+// CHECK-LABEL: func.func @other_maps
+func.func @other_maps(%a: memref<5xf32>, %b: memref<5x3xf32>, %c: memref<8x3xf32>) {
+  // CHECK: linalg.matmul
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k)>, affine_map<(m, n, k) -> (k, n)>,
+                                 affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %b : memref<5xf32>, memref<5x3xf32>) outs(%c : memref<8x3xf32>)
+  return
+}
+
 // CHECK-LABEL: func.func @bmm
 func.func @bmm(%a: memref<4x8x5xf32>, %b: memref<4x5x3xf32>, %c: memref<4x8x3xf32>) {
   // CHECK: call @ember_cpu_batch_matmul_acc_f32(%{{.*}}, %{{.*}}, %{{.*}})
