@@ -116,6 +116,11 @@ extern "C" void ember_parallel_for(void (*fn)(void*, int64_t, int64_t), void* ct
   });
 }
 
+// The thread count of the pool that compiled code (and an AOT library's GEMM and outlined
+// loops) runs on: NAME_set_num_threads / NAME_get_num_threads of ember-compile's C API.
+extern "C" void ember_aot_set_num_threads(int n) { ember::set_num_threads(n); }
+extern "C" int ember_aot_get_num_threads(void) { return ember::get_num_threads(); }
+
 extern "C" void ember_index_error(int64_t op, int64_t index, int64_t dim, int64_t size) {
   ember::compiler::RunStatus* s = currentStatus ? currentStatus : &processStatus;
   bool expected = false;

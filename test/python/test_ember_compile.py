@@ -82,7 +82,7 @@ def test_library_files_and_dependencies(compiled):
     assert needed and needed <= ALLOWED, needed  # no MLIR, LLVM, Python or ember library
     syms = run("nm", "-D", "--defined-only", out / "libtiny.so").stdout.split()
     exported = {s for s in syms if s.startswith("tiny_")}
-    assert {"tiny_run", "tiny_create", "tiny_get_output"} <= exported
+    assert {"tiny_run", "tiny_create", "tiny_get_output", "tiny_set_num_threads"} <= exported
     assert not any("ember" in s or "memrefCopy" in s for s in syms), syms  # only the C API
 
 
@@ -100,6 +100,13 @@ def test_library_loads_beside_the_python_module(compiled):
     outs = (ctypes.c_void_p * 1)(out.ctypes.data)
     assert lib.tiny_run_buffers(s, ins, outs) == 0
     np.testing.assert_allclose(out, np.fromfile(compiled / "want.bin", np.float32), rtol=1e-5, atol=1e-6)
+    # The library's own thread pool: set, read back, refused below 1; same results on 1 thread.
+    assert lib.tiny_set_num_threads(1) == 0 and lib.tiny_get_num_threads() == 1
+    assert lib.tiny_set_num_threads(0) == 1 and lib.tiny_get_num_threads() == 1
+    out1 = np.empty(15, np.float32)
+    assert lib.tiny_run_buffers(s, ins, (ctypes.c_void_p * 1)(out1.ctypes.data)) == 0
+    np.testing.assert_array_equal(out1, out)
+    assert lib.tiny_set_num_threads(2) == 0 and lib.tiny_get_num_threads() == 2
     lib.tiny_destroy(s)
 
 
@@ -262,7 +269,7 @@ def test_weights_file_and_embed(dynamic_mlp, tmp_path):
     np.save(tmp_path / "x.npy", x)
     for mode, out in outs.items():
         r = run(RUN_TOOL, out / "libfm.so", "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", out,
-                "--bench", 3)
+                "--bench", 3, "--threads", 1)  # the library's thread pool (NAME_set_num_threads)
         assert r.returncode == 0, (mode, r.stderr)
         assert "y: shape [3, 3]" in r.stdout and "median" in r.stdout
         np.testing.assert_allclose(np.load(out / "y.npy"), want, rtol=1e-5, atol=1e-6)

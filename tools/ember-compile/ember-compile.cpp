@@ -94,6 +94,10 @@ std::string header(const std::string& n, const std::string& model) {
   h += "/* 1 when the weights are linked into the library (--weights=embed), 0 when they are read\n"
        "   from a file. */\n";
   h += "int " + n + "_weights_embedded(void);\n";
+  h += "/* Threads the library's kernels run on (default: the machine's cores); shared by every\n"
+       "   session in the process. n < 1 is an argument error. */\n";
+  h += "int " + n + "_set_num_threads(int n);\n";
+  h += "int " + n + "_get_num_threads(void);\n";
   h += "void " + n + "_destroy(" + n + "_session* s);\n\n";
   h += "/* The signature: names, ranks, shapes (row-major), dtypes (\"float32\", \"int64\", \"int32\",\n"
        "   \"bool\" = one byte per element). Bad indices give -1 / NULL. */\n";
@@ -194,6 +198,10 @@ std::string api_source(const std::string& n, const std::string& symbol,
   c += "static _Thread_local char create_err[512];\n";
   c += "const char* " + n + "_create_error(void) { return create_err; }\n";
   c += "int " + n + "_weights_embedded(void) { return " + std::string(wl.embedded ? "1" : "0") + "; }\n";
+  c += "extern void ember_aot_set_num_threads(int n);\nextern int ember_aot_get_num_threads(void);\n";
+  c += "int " + n + "_set_num_threads(int n) {\n  if (n < 1) return " + n + "_ERROR_ARGUMENT_UP;\n"
+       "  ember_aot_set_num_threads(n);\n  return 0;\n}\n";
+  c += "int " + n + "_get_num_threads(void) { return ember_aot_get_num_threads(); }\n";
   if (wl.embedded && nw) c += "extern const unsigned char " + symbol + "_weights[];\n";
   c += "\n";
   c += "static int64_t numel(const int64_t* s, int r) { int64_t n = 1; for (int i = 0; i < r; ++i) n *= s[i]; return n; }\n";

@@ -67,6 +67,14 @@ public:
   LibraryModel(const LibraryModel&) = delete;
   LibraryModel& operator=(const LibraryModel&) = delete;
 
+  // The library's kernel threads (NAME_set_num_threads; a library from before it was added
+  // has no such function and is refused).
+  void setNumThreads(int n) {
+    auto set = sym<int (*)(int)>("set_num_threads");
+    auto get = sym<int (*)()>("get_num_threads");
+    EMBER_CHECK(set(n) == 0 && get() == n, Value, "ember-run", "the library refused ", n, " threads");
+  }
+
   const std::vector<std::string>& inputNames() const { return inNames_; }
   const std::vector<std::string>& outputNames() const { return outNames_; }
   const std::vector<std::string>& inputDTypes() const { return inTypes_; }

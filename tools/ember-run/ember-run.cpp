@@ -40,7 +40,7 @@ const char* kUsage =
     "  --input NAME=FILE.npy  an input by its export name (or FILE.npy alone: inputs in order)\n"
     "  --output-dir DIR       write each output as DIR/<output name>.npy (in its dtype)\n"
     "  --bench N              time N more runs: median and p90 latency, peak host memory\n"
-    "  --threads N            kernel threads (default: all cores; .ember models only)\n"
+    "  --threads N            kernel threads (default: all cores)\n"
     "  --weights FILE         a library's weights file (default: NAME.weights beside a library\n"
     "                         compiled with --weights=file)\n"
     "  --help                 this message\n";
@@ -198,6 +198,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> names, outNames, dtypes;
   if (library) {
     lib = std::make_unique<LibraryModel>(model, weights);
+    if (threads) lib->setNumThreads(threads); // the library's own thread pool
     names = lib->inputNames();
     dtypes = lib->inputDTypes();
     outNames = lib->outputNames();
