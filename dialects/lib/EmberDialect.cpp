@@ -272,23 +272,20 @@ LogicalResult GatherOp::verify() {
   return success();
 }
 
-LogicalResult ScatterOp::verify() {
-  auto in = tensorType(getInput());
-  if (failed(verifyIndexWalk(getOperation(), in, tensorType(getIndex()), tensorType(getSrc()),
-                             getDim())))
+// scatter and scatter_add: the walk over the index, and a result typed like the input.
+template <typename Op>
+LogicalResult verifyScatter(Op op) {
+  auto in = tensorType(op.getInput());
+  if (failed(verifyIndexWalk(op.getOperation(), in, tensorType(op.getIndex()),
+                             tensorType(op.getSrc()), op.getDim())))
     return failure();
-  if (in != getType()) return emitOpError("result type should be ") << in;
+  if (in != op.getType()) return op.emitOpError("result type should be ") << in;
   return success();
 }
 
-LogicalResult ScatterAddOp::verify() {
-  auto in = tensorType(getInput());
-  if (failed(verifyIndexWalk(getOperation(), in, tensorType(getIndex()), tensorType(getSrc()),
-                             getDim())))
-    return failure();
-  if (in != getType()) return emitOpError("result type should be ") << in;
-  return success();
-}
+LogicalResult ScatterOp::verify() { return verifyScatter(*this); }
+
+LogicalResult ScatterAddOp::verify() { return verifyScatter(*this); }
 
 namespace {
 LogicalResult verifyArgReduce(Operation* op, RankedTensorType in, int64_t dim, bool keepdim) {

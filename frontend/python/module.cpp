@@ -2,6 +2,7 @@
 #include "ember/Creation.h"
 #include "ember/Functional.h"
 #include "ember/Graph.h"
+#include "ember/nn/Module.h"
 #include "ember/Ops.h"
 #include "ember/Tensor.h"
 #include "ember/kernels/VecMath.h"
@@ -212,13 +213,7 @@ NB_MODULE(_C, m) {
                     "cannot set .data of or from a traced tensor");
         EMBER_CHECK(!t.requires_grad() || is_floating(src.dtype()), Type, "ember.Tensor.data",
                     "a tensor that requires grad needs floating data, got ", dtype_name(src.dtype()));
-        TensorImpl* a = t.unsafe_impl();
-        const TensorImpl* b = src.unsafe_impl();
-        a->storage = b->storage;
-        a->shape = b->shape;
-        a->strides = b->strides;
-        a->offset = b->offset;
-        a->dtype = b->dtype;
+        nn::set_data(t, src);
       }, nb::arg("src"))
       .def_prop_ro("shape",
                    [](const Tensor& t) {

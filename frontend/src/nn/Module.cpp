@@ -143,9 +143,6 @@ void Module::zero_grad(bool set_to_none) {
   }
 }
 
-namespace {
-// t keeps its identity and autograd state but takes src's memory, shape and dtype (PyTorch's
-// t.data = src).
 void set_data(const Tensor& t, const Tensor& src) {
   TensorImpl* a = t.unsafe_impl();
   const TensorImpl* b = src.unsafe_impl();
@@ -155,6 +152,8 @@ void set_data(const Tensor& t, const Tensor& src) {
   a->offset = b->offset;
   a->dtype = b->dtype;
 }
+
+namespace {
 
 void convert(Module& m, const std::function<Tensor(const Tensor&)>& f) {
   GradModeGuard no_grad(false);

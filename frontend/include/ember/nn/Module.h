@@ -18,6 +18,10 @@
 
 namespace ember::nn {
 
+// t keeps its identity and autograd state but takes src's memory, shape and dtype (PyTorch's
+// t.data = src; Module::to and Tensor.data in Python use it).
+void set_data(const Tensor& t, const Tensor& src);
+
 class Module {
 public:
   virtual ~Module() = default;
