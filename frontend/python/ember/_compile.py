@@ -59,6 +59,24 @@ def _trace(fn, args, where, state=None):
     return graph, spec["out"]
 
 
+def _referenced(fn):
+    """(name, object) for what `fn` can read besides its arguments: itself and its bound
+    object ("" for both), the variables of its closure, and the globals it names."""
+    yield "", fn
+    yield "", getattr(fn, "__self__", None)
+    func = getattr(fn, "__func__", fn)
+    code = getattr(func, "__code__", None)
+    for var, cell in zip(code.co_freevars if code else (), getattr(func, "__closure__", None) or ()):
+        try:
+            yield var, cell.cell_contents
+        except ValueError:  # an empty cell
+            pass
+    globs = getattr(func, "__globals__", {})
+    for name in (code.co_names if code else ()):
+        if name in globs:
+            yield name, globs[name]
+
+
 def _named_state(fn):
     """The tensors `fn` reads besides its arguments, with names: a module's (or a bound method's
     module's) parameters and buffers under their state-dict keys, and tensors (or modules, or
@@ -86,19 +104,8 @@ def _named_state(fn):
                 if isinstance(o, Tensor):
                     found.append((f"{name}.{i}" if name else str(i), o))
 
-    add("", fn)
-    add("", getattr(fn, "__self__", None))
-    func = getattr(fn, "__func__", fn)
-    code = getattr(func, "__code__", None)
-    for var, cell in zip(code.co_freevars if code else (), getattr(func, "__closure__", None) or ()):
-        try:
-            add(var, cell.cell_contents)
-        except ValueError:  # an empty cell
-            pass
-    globs = getattr(func, "__globals__", {})
-    for name in (code.co_names if code else ()):
-        if name in globs:
-            add(name, globs[name])
+    for name, obj in _referenced(fn):
+        add(name, obj)
     unique, seen = [], set()
     for name, t in found:
         if id(t) not in seen:
@@ -132,21 +139,8 @@ def _module_state(module):
 
 def _optimizers(fn):
     """The optimizers a function names in its closure or globals."""
-    found = []
-    func = getattr(fn, "__func__", fn)
-    code = getattr(func, "__code__", None)
-    objs = []
-    for cell in getattr(func, "__closure__", None) or ():
-        try:
-            objs.append(cell.cell_contents)
-        except ValueError:
-            pass
-    globs = getattr(func, "__globals__", {})
-    objs.extend(globs[n] for n in (code.co_names if code else ()) if n in globs)
-    for o in objs:
-        if hasattr(o, "param_groups") and hasattr(o, "_prepare_compiled_step"):
-            found.append(o)
-    return found
+    return [o for _, o in _referenced(fn)
+            if hasattr(o, "param_groups") and hasattr(o, "_prepare_compiled_step")]
 
 
 def _state_tensors(fn):
