@@ -131,3 +131,23 @@ def test_in_place_updates_of_closed_over_tensors_are_written_back():
     view_writer = ember.compile(lambda x: total[:2].add_(x), fullgraph=True)
     with pytest.raises(RuntimeError, match="views of its parameters"):
         view_writer(ember.ones(2))
+
+
+def test_compiled_module_in_training_mode_updates_its_buffers():
+    """ember.compile(module) with BatchNorm in training mode: outputs and running statistics
+    follow the eager module call for call; after eval() the compiled module uses the stats."""
+    m = enn.Sequential(enn.Linear(4, 5), enn.BatchNorm1d(5))
+    e = enn.Sequential(enn.Linear(4, 5), enn.BatchNorm1d(5))
+    e.load_state_dict(m.state_dict())
+    cm = ember.compile(m, fullgraph=True)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        x = ember.tensor(rng.standard_normal((8, 4)).astype(np.float32))
+        np.testing.assert_allclose(cm(x).detach().numpy(), e(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(m[1], name).numpy(), getattr(e[1], name).numpy(), rtol=1e-5)
+    assert int(m[1].num_batches_tracked) == int(e[1].num_batches_tracked) == 3
+    m.eval()
+    e.eval()
+    x = ember.tensor(rng.standard_normal((3, 4)).astype(np.float32))
+    np.testing.assert_allclose(cm(x).detach().numpy(), e(x).detach().numpy(), rtol=1e-5, atol=1e-6)
