@@ -163,6 +163,36 @@ Tensor permuted_contiguous(const Tensor& t, const Shape& perm) {
   return restride(t, shape, strides, t.storage_offset()).contiguous();
 }
 
+// `index` as a host int64 copy with every entry checked against [-bound, bound) when `wrap`
+// (negatives then wrapped, as index_select does), else [0, bound): a bad index is an ember
+// error of `kind` naming it, never a device fault. The caller's tensor is never written.
+Tensor checked_host_index(const Tensor& index, int64_t bound, bool wrap, ErrorKind kind, Prim p,
+                          int64_t dim) {
+  const Tensor user = index.to(cpu_device()).to(DType::Int64).contiguous();
+  Tensor idx = user.storage() == index.storage() ? clone(user) : user;
+  int64_t* ix = idx.data<int64_t>();
+  for (int64_t i = 0; i < idx.numel(); ++i) {
+    if (!(ix[i] >= (wrap ? -bound : 0) && ix[i] < bound))
+      fail(kind, op_context(p), "index ", ix[i], " is out of bounds for dimension ", dim,
+           " with size ", bound);
+    if (ix[i] < 0) ix[i] += bound;
+  }
+  return idx;
+}
+
+// A dense tensor as [outer, n, inner] around dimension d (a 0-d tensor: one element).
+struct Lines {
+  long long outer = 1, n = 1, inner = 1;
+};
+Lines lines_along(const Tensor& a, int64_t d) {
+  Lines l;
+  if (a.dim() == 0) return l;
+  l.n = a.shape()[d];
+  for (int64_t i = 0; i < d; ++i) l.outer *= a.shape()[i];
+  for (int64_t i = d + 1; i < a.dim(); ++i) l.inner *= a.shape()[i];
+  return l;
+}
+
 // Moves a 0-d CPU tensor (a scalar operand) to `device`; other tensors pass unchanged.
 Tensor on(const Tensor& t, Device device) { return t.device() == device ? t : t.to(device); }
 
@@ -362,16 +392,7 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
     const Tensor a = on(in[0], device).contiguous();
     const int64_t d = attrs.ints[0], src_size = a.shape()[d], dst_size = shape[d];
     const int64_t bound = p == Prim::IndexSelect ? src_size : dst_size;
-    // Indices are checked (and wrapped) on the host, so a bad one is an IndexError, not a fault.
-    const Tensor user_idx = in[1].to(cpu_device()).to(DType::Int64).contiguous();
-    Tensor idx = empty(user_idx.shape(), DType::Int64); // wrapped here, never in the caller's tensor
-    int64_t* ix = idx.data<int64_t>();
-    std::copy(user_idx.data<int64_t>(), user_idx.data<int64_t>() + idx.numel(), ix);
-    for (int64_t i = 0; i < idx.numel(); ++i) {
-      EMBER_CHECK(ix[i] >= -bound && ix[i] < bound, Index, op_context(p), "index ", ix[i],
-                  " is out of bounds for dimension ", d, " with size ", bound);
-      if (ix[i] < 0) ix[i] += bound;
-    }
+    const Tensor idx = checked_host_index(in[1], bound, true, ErrorKind::Index, p, d);
     Tensor didx = idx.to(device);
     int64_t outer = 1, inner = 1;
     for (int64_t i = 0; i < d; ++i) outer *= shape[i];
@@ -438,12 +459,8 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
     if (index.numel() == 0 || out.numel() == 0) return out;
     const Tensor& bounded = gather ? src : out;
     const int64_t bound = bounded.dim() ? bounded.shape()[d] : 1;
-    // Indices are checked on the host, so a bad one is PyTorch's RuntimeError, not a fault.
-    const Tensor host_idx = index.to(cpu_device()).to(DType::Int64).contiguous();
-    const int64_t* hx = host_idx.data<int64_t>();
-    for (int64_t i = 0; i < host_idx.numel(); ++i)
-      EMBER_CHECK(hx[i] >= 0 && hx[i] < bound, Runtime, op_context(p), "index ", hx[i],
-                  " is out of bounds for dimension ", d, " with size ", bound);
+    // (PyTorch's RuntimeError for gather/scatter.)
+    const Tensor host_idx = checked_host_index(index, bound, false, ErrorKind::Runtime, p, d);
     Tensor didx = index.device() == device ? index.to(DType::Int64).contiguous() : host_idx.to(device);
     const Shape walk = index.dim() ? index.shape() : Shape{1};
     EMBER_CHECK(walk.size() <= size_t(ks::kMaxDims), NotImplemented, op_context(p), "CUDA kernels "
@@ -473,9 +490,7 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
     if (a.numel() == 0) return out;
     const int64_t d = attrs.ints[0];
     const bool reverse = p == Prim::CumSum && attrs.ints.size() > 1 && attrs.ints[1];
-    long long outer = 1, n = a.dim() ? a.shape()[d] : 1, inner = 1;
-    for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
-    for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    Lines l = lines_along(a, d);
     const DType acc = !is_floating(a.dtype()) ? DType::Int64
                       : a.dtype() == DType::Float16 || a.dtype() == DType::BFloat16 ? DType::Float32
                                                                                     : DType::Float64;
@@ -485,8 +500,8 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
       return ks::scan_kernel(name, a.dtype(), acc, dtype, p == Prim::CumProd, reverse);
     });
     void *o = out.raw_data(), *i = a.raw_data();
-    void* args[] = {&o, &i, &outer, &n, &inner};
-    cuda::launch(fn, cuda::grid_for(outer * inner, 128), 128, args);
+    void* args[] = {&o, &i, &l.outer, &l.n, &l.inner};
+    cuda::launch(fn, cuda::grid_for(l.outer * l.inner, 128), 128, args);
     return out;
   }
   case Prim::ArgSort: {
@@ -494,16 +509,15 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
     Tensor out = empty(shape, DType::Int64, device);
     if (out.numel() == 0) return out;
     const int64_t d = attrs.ints[0];
-    long long outer = 1, n = a.dim() ? a.shape()[d] : 1, inner = 1;
-    for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
-    for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    Lines l = lines_along(a, d);
     long long k = a.dim() ? shape[d] : 1;
     int desc = attrs.ints.size() > 1 && attrs.ints[1] ? 1 : 0;
     const std::string name = std::string("ember_argsort_") + short_name(a.dtype());
     void* fn = kernel(name, [&] { return ks::argsort_kernel(name, a.dtype()); });
     void *o = out.raw_data(), *i = a.raw_data();
-    void* args[] = {&o, &i, &outer, &n, &inner, &k, &desc};
-    cuda::launch(fn, unsigned(std::min<long long>(outer * inner, 1 << 20)), n >= 256 ? 256 : 32, args);
+    void* args[] = {&o, &i, &l.outer, &l.n, &l.inner, &k, &desc};
+    cuda::launch(fn, unsigned(std::min<long long>(l.outer * l.inner, 1 << 20)), l.n >= 256 ? 256 : 32,
+                 args);
     return out;
   }
   case Prim::Im2Col:

@@ -96,11 +96,8 @@ Tensor one_hot(const Tensor& target, int64_t num_classes) {
   if (target.numel() && !target.is_symbolic())
     EMBER_CHECK(amin(target).item() >= 0 && amax(target).item() < num_classes, Runtime,
                 "ember.one_hot", "class values must be in [0, ", num_classes, ")");
-  if (target.device().is_cuda()) // eager CUDA: the comparison form (the one run on a GPU so far)
-    return cast(eq(unsqueeze(target, -1),
-                   arange(0, double(num_classes), 1, DType::Int64).to(target.device())),
-                DType::Int64);
-  // A scatter of ones: compiled, each class value is checked against num_classes.
+  // A scatter of ones (CPU, CUDA and compiled alike; compiled, each class value is checked
+  // against num_classes).
   Shape shape = target.shape();
   shape.push_back(num_classes);
   return scatter(zeros(shape, DType::Int64), -1, unsqueeze(target, -1), 1.0);

@@ -35,7 +35,7 @@ bool write_state(const Tensor& self, const Tensor& value, const char* op) {
   }
   Tensor v = value;
   if (v.dtype() != self.dtype()) v = cast(v, self.dtype());
-  if (v.shape() != self.shape()) v = add(expand(v, self.shape()), zeros({}, self.dtype()));
+  if (v.shape() != self.shape()) v = expand(v, self.shape()); // copy_'s broadcast
   it->second = v;
   return true;
 }

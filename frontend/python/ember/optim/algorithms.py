@@ -72,6 +72,13 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
+    def _prepare_compiled_step(self):
+        for group in self.param_groups:
+            if group["momentum"] != 0 and group["dampening"] == 0:
+                for p in group["params"]:  # buffer 0: the first step's momentum * 0 + grad = grad
+                    if "momentum_buffer" not in self.state[p]:
+                        self.state[p]["momentum_buffer"] = _zeros_like(p)
+
     @_no_grad_step
     def step(self, closure=None):
         loss = self._closure_loss(closure)
@@ -115,17 +122,6 @@ class SGD(Optimizer):
         return loss
 
 
-def _sgd_prepare(self):
-    for group in self.param_groups:
-        if group["momentum"] != 0 and group["dampening"] == 0:
-            for p in group["params"]:  # buffer 0: the first step's momentum * 0 + grad = grad
-                if "momentum_buffer" not in self.state[p]:
-                    self.state[p]["momentum_buffer"] = _zeros_like(p)
-
-
-SGD._prepare_compiled_step = _sgd_prepare
-
-
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with optional L2 weight decay, AMSGrad and maximize; with
     decoupled_weight_decay it is AdamW."""
@@ -142,6 +138,17 @@ class Adam(Optimizer):
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay, fused=fused)
         super().__init__(params, defaults)
+
+    def _prepare_compiled_step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                _step_tensor(state)
 
     @_no_grad_step
     def step(self, closure=None):
@@ -193,21 +200,6 @@ class Adam(Optimizer):
         return loss
 
 
-def _adam_prepare(self):
-    for group in self.param_groups:
-        for p in group["params"]:
-            state = self.state[p]
-            if not state:
-                state["exp_avg"] = _zeros_like(p)
-                state["exp_avg_sq"] = _zeros_like(p)
-                if group["amsgrad"]:
-                    state["max_exp_avg_sq"] = _zeros_like(p)
-            _step_tensor(state)
-
-
-Adam._prepare_compiled_step = _adam_prepare
-
-
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): p *= 1 - lr * weight_decay."""
 
@@ -232,6 +224,18 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
+
+    def _prepare_compiled_step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state["square_avg"] = _zeros_like(p)
+                    if group["momentum"] > 0:
+                        state["momentum_buffer"] = _zeros_like(p)
+                    if group["centered"]:
+                        state["grad_avg"] = _zeros_like(p)
+                _step_tensor(state)
 
     @_no_grad_step
     def step(self, closure=None):
@@ -279,22 +283,6 @@ class RMSprop(Optimizer):
         return loss
 
 
-def _rmsprop_prepare(self):
-    for group in self.param_groups:
-        for p in group["params"]:
-            state = self.state[p]
-            if not state:
-                state["square_avg"] = _zeros_like(p)
-                if group["momentum"] > 0:
-                    state["momentum_buffer"] = _zeros_like(p)
-                if group["centered"]:
-                    state["grad_avg"] = _zeros_like(p)
-            _step_tensor(state)
-
-
-RMSprop._prepare_compiled_step = _rmsprop_prepare
-
-
 class Adagrad(Optimizer):
     """Adagrad with learning-rate decay, weight decay, an initial accumulator value and
     maximize."""
@@ -317,6 +305,11 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] = 0
                 state["sum"] = full_like(p, float(group["initial_accumulator_value"]))
+
+    def _prepare_compiled_step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                _step_tensor(self.state[p])
 
     @_no_grad_step
     def step(self, closure=None):
@@ -341,12 +334,3 @@ class Adagrad(Optimizer):
                 std = state["sum"].sqrt() + eps
                 p.sub_(grad / std * clr)
         return loss
-
-
-def _adagrad_prepare(self):
-    for group in self.param_groups:
-        for p in group["params"]:
-            _step_tensor(self.state[p])
-
-
-Adagrad._prepare_compiled_step = _adagrad_prepare
