@@ -156,6 +156,30 @@ def test_dynamic_batch_runs_every_batch_size_in_onnxruntime(tmp_path, name):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_dynamic_batch_recurrent_runs_every_batch_size_in_onnxruntime(tmp_path, kind):
+    # The zero initial states are [layers * directions, batch, hidden] constants: exported as an
+    # Expand to a shape computed from the input's batch size, not baked at the example size.
+    ember.manual_seed(0)
+    model = getattr(ember.nn, kind)(6, 5, num_layers=2, bidirectional=True, batch_first=True)
+    path = tmp_path / f"{kind}.onnx"
+    names = ["y", "h", "c"] if kind == "LSTM" else ["y", "h"]
+    ember.onnx.export(model, (ember.randn(3, 4, 6),), path, input_names=["x"], output_names=names,
+                      dynamic_axes={"x": {0: "batch"}})
+    m = onnx.load(path)
+    assert [o.type.tensor_type.shape.dim[0 if o.name == "y" else 1].dim_param
+            for o in m.graph.output] == ["batch"] * len(names)
+    for n in (1, 2, 9):
+        x = np.random.default_rng(n).standard_normal((n, 4, 6)).astype(np.float32)
+        got = run_onnx(path, {"x": x})
+        out, state = model(ember.tensor(x))
+        want = [out, *state] if kind == "LSTM" else [out, state]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape)
+            np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_dynamic_axes_errors(tmp_path):
     lin = ember.nn.Linear(3, 2)
     x = ember.randn(4, 3)

@@ -293,12 +293,28 @@ def _affine_ints(model, args, graph, dyn, was_training):
         if [x[0] for x in nodes] != [x[0] for x in nodes0] or len(g.constants) != len(graph.constants):
             raise NotImplementedError(f"{where}: the function traces to a different graph at size "
                                       f"{n} than at size {base}")
-        for c0, c in zip(graph.constants, g.constants):
-            if list(c0.shape) != list(c.shape) or not np.array_equal(c0.detach().cpu().numpy(),
-                                                                     c.detach().cpu().numpy()):
-                raise NotImplementedError(
-                    f"{where}: a constant of shape {list(c0.shape)} depends on the dynamic axis "
-                    "(e.g. a mean over it); export with a fixed size")
+    fills = {}
+    for k, c0 in enumerate(graph.constants):
+        cs = [c0.detach().cpu().numpy()] + [g.constants[k].detach().cpu().numpy() for _, g in traces]
+        if all(c.shape == cs[0].shape and np.array_equal(c, cs[0]) for c in cs[1:]):
+            continue
+        # A filled constant whose shape follows the axis (an RNN's zero initial state of
+        # [layers, batch, hidden]) becomes Expand(value, shape computed at run time).
+        if all(c.ndim == cs[0].ndim and c.size and (c == c.flat[0]).all() and c.flat[0] == cs[0].flat[0]
+               for c in cs):
+            dims = []
+            for d in range(cs[0].ndim):
+                v0, v1, v2 = (c.shape[d] for c in cs)
+                a, off = v1 - v0, v0 - (v1 - v0) * base
+                if a * traces[1][0] + off != v2:
+                    break
+                dims.append((a, off) if a else v0)
+            else:
+                fills[k] = (cs[0].flat[0], dims)
+                continue
+        raise NotImplementedError(
+            f"{where}: a constant of shape {list(c0.shape)} depends on the dynamic axis "
+            "(e.g. a mean over it); export with a fixed size")
     affine = {}
     for k, node in enumerate(nodes0):
         for j, v0 in enumerate(node[1]):
@@ -317,7 +333,7 @@ def _affine_ints(model, args, graph, dyn, was_training):
         for d, n0 in enumerate(t.shape):
             if any(list(g.outputs[o].shape)[d] != n0 for _, g in traces):
                 out_dims.setdefault(o, set()).add(d)
-    return affine, out_dims
+    return affine, out_dims, fills
 
 
 def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
@@ -343,10 +359,10 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     if len(input_names) != len(args):
         raise ValueError(f"ember.onnx.export: {len(input_names)} input names for {len(args)} inputs")
     output_names = list(output_names or [f"output_{i}" for i in range(len(graph.outputs))])
-    dyn_in, symbol, out_dims = {}, None, {}
+    dyn_in, symbol, out_dims, fills = {}, None, {}, {}
     if dynamic_axes:
         dyn_in, symbol = _dynamic_inputs(dynamic_axes, input_names, output_names, args)
-        b.affine, out_dims = _affine_ints(model, args, graph, dyn_in, was_training)
+        b.affine, out_dims, fills = _affine_ints(model, args, graph, dyn_in, was_training)
     vid = _C._value_id
     inputs = []
     for i, (name, t) in enumerate(zip(input_names, graph.inputs)):
@@ -358,10 +374,17 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         i = min(dyn_in)
         b.batch = b.node("Gather", [b.node("Shape", [input_names[i]], "shape"),
                                     b.const(np.array([min(dyn_in[i])], np.int64), "axis")], "batch")
-    for c in graph.constants:
+    for k, c in enumerate(graph.constants):
         if c.dtype == _C.dtype.bfloat16:
             c = c.to(_C.dtype.float32)
-        name = b.const(c.detach().cpu().numpy(), "weight")
+        if k in fills:
+            value, dims = fills[k]
+            shape = b.node("Concat", [b.affine_value(*d, "dim") if isinstance(d, tuple)
+                                      else b.const(np.array([d], np.int64), "dim") for d in dims],
+                           "shape", axis=0)
+            name = b.node("Expand", [b.const(np.array([value], value.dtype), "fill"), shape], "fill")
+        else:
+            name = b.const(c.detach().cpu().numpy(), "weight")
         b.names[vid(c)], b.dtypes[vid(c)] = name, c.dtype
         b.shapes[name] = list(c.shape)
     for index, (prim, ints, keepdim, ins, out, shape, dtype) in enumerate(graph.nodes):
