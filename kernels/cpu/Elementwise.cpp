@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace ember::kernels {
 
@@ -61,9 +62,46 @@ __attribute__((always_inline)) inline void micro_rows(int rows, const float* ap,
   }
 }
 
+// dst[q * ldd + r] = src[r * lds + q] for an 8x8 block (unpack, shuffle, then 128-bit lane
+// swaps: the AVX transpose, written with GCC's vector shuffles so every ISA copy compiles it).
+__attribute__((always_inline)) inline void transpose8x8(const float* src, int64_t lds, float* dst,
+                                                        int64_t ldd) {
+  v8f r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = load8(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[i + h * 2] = __builtin_shufflevector(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + h * 2 + 1] = __builtin_shufflevector(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int q = 0; q < 4; ++q) {
+    store8(dst + q * ldd, __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11));
+    store8(dst + (q + 4) * ldd, __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15));
+  }
+}
+
+// The calling thread's buffer for packed B panels (64-byte aligned, kept for the thread's life).
+static float* thread_pack_buffer(size_t floats) {
+  struct Buffer {
+    float* data = nullptr;
+    size_t size = 0;
+    ~Buffer() { ::operator delete(data, std::align_val_t(64)); }
+  };
+  static thread_local Buffer buf;
+  if (buf.size < floats) {
+    ::operator delete(buf.data, std::align_val_t(64));
+    buf.data = static_cast<float*>(::operator new(sizeof(float) * floats, std::align_val_t(64)));
+    buf.size = floats;
+  }
+  return buf.data;
+}
+
 // A's element [i][p] is a[i * ars + p * acs]; B is row-major [k, n] with rows ldb apart, or,
-// when b_trans, stored as B^T ([n, k], rows ldb apart): each [KB, 16] panel is then packed
-// row-major into a small buffer first (read along B^T's rows, so no transposed copy of B).
+// when b_trans, stored as B^T ([n, k], rows ldb apart; packed reading along B^T's rows, so no
+// transposed copy of B).
 __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t ars, int64_t acs,
                                                        const float* b, bool b_trans, int64_t ldb,
                                                        float* c, int64_t m, int64_t k, int64_t n,
@@ -85,53 +123,75 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
     }
     return;
   }
-  alignas(64) float pack[KB * W];
+  // Blocks (BLIS's order): for each K block, the thread's B columns (up to NP panels at a
+  // time) are packed panel-major into one buffer, reading B's rows contiguously (a row at a
+  // time: the hardware prefetcher follows it; gathering a panel's 16 floats from rows ldb apart
+  // left each row a cache miss). A [MB, KB] stays in L2 while the packed panels stream past it;
+  // each panel [KB, 16] stays in L1 for the MB / R micro-kernel calls. A right-edge panel is
+  // zero-padded to 16 columns and its rows go through a register tile.
+  constexpr int64_t NP = 64;
   alignas(64) float tile[R * W];
-  // Blocks: A [MB, KB] (96 KB) stays in L2 while the thread's column panels pass it; each B
-  // panel [KB, 16] is packed contiguously (rows ldb apart map to a few L1 sets when ldb is a
-  // multiple of 1-4 KB, and the panel kept evicting itself) and stays in L1 for the MB / R
-  // micro-kernel calls. A right-edge panel is zero-padded to 16 columns and its rows go
-  // through a register tile, so it runs the vector kernel too.
+  float* const packbuf = thread_pack_buffer(KB * W * NP);
+  const int64_t jend = std::min(n, p1 * W);
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
-    for (int64_t m0 = 0; m0 < m; m0 += MB) {
-      const int64_t m1 = std::min(m, m0 + MB);
-      for (int64_t j0 = p0 * W; j0 < std::min(n, p1 * W); j0 += W) {
-        const int cols = static_cast<int>(std::min<int64_t>(W, n - j0));
-        if (b_trans) {
-          for (int j = 0; j < cols; ++j) {
-            const float* src = b + (j0 + j) * ldb + k0;
-            for (int64_t p = 0; p < kc; ++p) pack[p * W + j] = src[p];
-          }
-        } else if (cols == W) {
-          const float* src = b + k0 * ldb + j0;
-          for (int64_t p = 0; p < kc; ++p) { // two vector moves per row (no memcpy call)
-            store8(pack + p * W, load8(src + p * ldb));
-            store8(pack + p * W + 8, load8(src + p * ldb + 8));
-          }
-        } else {
-          for (int64_t p = 0; p < kc; ++p)
-            for (int j = 0; j < cols; ++j) pack[p * W + j] = b[(k0 + p) * ldb + j0 + j];
+    for (int64_t q0 = p0; q0 < p1; q0 += NP) {
+      const int64_t q1 = std::min(p1, q0 + NP);
+      const int64_t c0 = q0 * W, c1 = std::min(jend, q1 * W);
+      const int64_t full = c0 + (c1 - c0) / W * W; // columns of whole panels
+      if (b_trans) {
+        // B^T's rows are contiguous along k: 8x8 blocks are transposed in registers.
+        const int64_t kc8 = kc / 8 * 8;
+        for (int64_t j = c0; j < full; j += 8) {
+          float* dst = packbuf + ((j - c0) / W) * KB * W + (j - c0) % W;
+          const float* src = b + j * ldb + k0;
+          for (int64_t p = 0; p < kc8; p += 8) transpose8x8(src + p, ldb, dst + p * W, W);
+          for (int64_t p = kc8; p < kc; ++p)
+            for (int jj = 0; jj < 8; ++jj) dst[p * W + jj] = src[jj * ldb + p];
         }
-        if (cols < W)
-          for (int64_t p = 0; p < kc; ++p)
-            for (int j = cols; j < W; ++j) pack[p * W + j] = 0.0f;
-        for (int64_t i0 = m0; i0 < m1; i0 += R) {
-          const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
-          const float* ap = a + i0 * ars + k0 * acs;
-          float* cp = c + i0 * n + j0;
-          float* out = cp;
-          int64_t ldc = n;
-          if (cols < W) {
-            std::memset(tile, 0, sizeof tile);
-            out = tile;
-            ldc = W;
+        for (int64_t j = full; j < c1; ++j) {
+          float* dst = packbuf + ((j - c0) / W) * KB * W + (j - c0) % W;
+          const float* src = b + j * ldb + k0;
+          for (int64_t p = 0; p < kc; ++p) dst[p * W] = src[p];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = b + (k0 + p) * ldb;
+          float* dst = packbuf + p * W;
+          for (int64_t j = c0; j < full; j += W, dst += KB * W) {
+            store8(dst, load8(src + j));
+            store8(dst + 8, load8(src + j + 8));
           }
-          if (acs == 1) micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs);
-          else micro_rows<false>(rows, ap, pack, out, kc, W, ldc, ars, acs);
-          if (cols < W)
-            for (int r = 0; r < rows; ++r)
-              for (int j = 0; j < cols; ++j) cp[r * n + j] += tile[r * W + j];
+          for (int64_t j = full; j < c1; ++j) dst[j - full] = src[j];
+        }
+      }
+      if (full < c1) { // zero-pad the right-edge panel
+        float* dst = packbuf + ((full - c0) / W) * KB * W;
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t j = c1 - full; j < W; ++j) dst[p * W + j] = 0.0f;
+      }
+      for (int64_t m0 = 0; m0 < m; m0 += MB) {
+        const int64_t m1 = std::min(m, m0 + MB);
+        for (int64_t j0 = c0; j0 < c1; j0 += W) {
+          const float* pack = packbuf + ((j0 - c0) / W) * KB * W;
+          const int cols = static_cast<int>(std::min<int64_t>(W, c1 - j0));
+          for (int64_t i0 = m0; i0 < m1; i0 += R) {
+            const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
+            const float* ap = a + i0 * ars + k0 * acs;
+            float* cp = c + i0 * n + j0;
+            float* out = cp;
+            int64_t ldc = n;
+            if (cols < W) {
+              std::memset(tile, 0, sizeof tile);
+              out = tile;
+              ldc = W;
+            }
+            if (acs == 1) micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+            else micro_rows<false>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+            if (cols < W)
+              for (int r = 0; r < rows; ++r)
+                for (int j = 0; j < cols; ++j) cp[r * n + j] += tile[r * W + j];
+          }
         }
       }
     }

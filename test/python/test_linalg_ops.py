@@ -107,12 +107,23 @@ def test_multinomial_statistics_and_rules():
         ember.multinomial(ember.tensor([1.0, -1.0]), 1)
 
 
-@pytest.mark.parametrize("n", [1, 3, 10, 15, 16, 17, 31, 33, 120])
-def test_matmul_right_edge_panels(n):
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [1, 3, 10, 15, 16, 17, 31, 33, 120, 1040, 2100])
+def test_matmul_right_edge_panels(n, threads):
     """Column counts that leave a partial 16-column panel (zero-padded in the GEMM), with a
-    row-major and a transposed B, several row counts (micro-kernels of 1-6 rows)."""
+    row-major and a transposed B, several row counts (micro-kernels of 1-6 rows); 1040 and
+    2100 columns give a thread more panels than one packed block of B holds (64)."""
     rng = np.random.default_rng(n)
-    for m in (1, 5, 6, 13):
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        _check_matmul_panels(rng, n)
+    finally:
+        ember.set_num_threads(before)
+
+
+def _check_matmul_panels(rng, n):
+    for m in (1, 5, 6, 13, 100):
         a = rng.standard_normal((m, 300)).astype(np.float32)
         b = rng.standard_normal((300, n)).astype(np.float32)
         ref = a.astype(np.float64) @ b.astype(np.float64)
