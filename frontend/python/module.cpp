@@ -12,6 +12,7 @@
 #include "ember/runtime/ThreadPool.h"
 #ifdef EMBER_WITH_COMPILER
 #include "ember/compiler/Compile.h"
+#include "ember/compiler/CudaGraph.h"
 #include "ember/compiler/JitCache.h"
 #include "ember/compiler/Export.h"
 #endif
@@ -465,6 +466,24 @@ NB_MODULE(_C, m) {
   });
   m.def("_jit_cache_configure", [] { compiler::JitCache::instance().configure(); });
   m.def("_compile_graph", &CompiledGraph::compile, nb::arg("graph"), nb::arg("dump_dir") = "");
+  using compiler::CudaCompiledGraph;
+  nb::class_<CudaCompiledGraph>(m, "CudaCompiledGraph")
+      .def("run", [](CudaCompiledGraph& c, nb::handle inputs) {
+        return c.run(tensor_list(inputs, "ember.compile"));
+      })
+      .def_prop_ro("ir", &CudaCompiledGraph::ir)
+      .def_prop_ro("plan", &CudaCompiledGraph::planText)
+      .def_prop_ro("times", [](const CudaCompiledGraph& c) {
+        nb::dict d;
+        d["import"] = c.importSeconds();
+        d["parse"] = 0.0;
+        d["lower"] = c.planSeconds();
+        d["codegen"] = c.loadSeconds();
+        d["from_disk_cache"] = false;
+        return d;
+      });
+  // device: a CUDA device index, or -1 for the host emulation of the CUDA plan.
+  m.def("_compile_graph_cuda", &CudaCompiledGraph::compile, nb::arg("graph"), nb::arg("device"));
   m.def("_graph_text", &compiler::graphText, nb::arg("graph"));
   m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");
   bind_export(m); // bind_export.cpp: ember.export / ember.load_exported

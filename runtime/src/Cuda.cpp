@@ -588,6 +588,33 @@ void* get_kernel(const std::string& source, const std::string& name) {
 #endif
 }
 
+void* get_kernel_image(const std::string& image, const std::string& name) {
+#ifdef EMBER_HAVE_CUDA_HEADERS
+  const int dev = current_device();
+  ensure_context(dev);
+  char hash[17];
+  std::snprintf(hash, sizeof(hash), "%016llx",
+                static_cast<unsigned long long>(fnv1a(name + "\n" + image)));
+  const std::string key = std::to_string(dev) + ":image:" + hash;
+  KernelCache& kc = kernel_cache();
+  std::lock_guard<std::mutex> lock(kc.mu);
+  if (auto it = kc.loaded.find(key); it != kc.loaded.end()) {
+    ++kc.stats.memory_hits;
+    return it->second;
+  }
+  CUmodule module;
+  check(driver().loadData(&module, image.c_str()), "cuModuleLoadData");
+  CUfunction fn;
+  check(driver().getFunction(&fn, module, name.c_str()), "cuModuleGetFunction");
+  kc.loaded[key] = reinterpret_cast<void*>(fn);
+  return fn;
+#else
+  (void)image;
+  require(name.c_str());
+  return nullptr;
+#endif
+}
+
 void launch(void* kernel, unsigned grid, unsigned block, void** args, unsigned shared_bytes) {
 #ifdef EMBER_HAVE_CUDA_HEADERS
   if (grid == 0) return;

@@ -193,10 +193,12 @@ class CompiledFunction:
     _dump_counts = {}  # EMBER_DUMP directory names handed out, per function name
 
     def __init__(self, fn, fullgraph=False, backend="ember"):
-        if backend not in ("ember", "eager"):
+        if backend not in ("ember", "eager", "cuda_emulation"):
             raise ValueError(f"ember.compile: unknown backend {backend!r}; use 'ember' (MLIR + "
-                             "LLVM) or 'eager' (run the traced graph op by op)")
-        if backend == "ember" and not _C.has_compiler:
+                             "LLVM on the CPU, generated CUDA kernels on a GPU), 'eager' (run the "
+                             "traced graph op by op) or 'cuda_emulation' (the CUDA backend's plan "
+                             "run on the host, for testing it without a GPU)")
+        if backend in ("ember", "cuda_emulation") and not _C.has_compiler:
             raise RuntimeError("ember.compile: this build of ember has no compiler "
                                "(configure with EMBER_ENABLE_COMPILER=ON, or use backend='eager')")
         self.fn = fn
@@ -226,11 +228,15 @@ class CompiledFunction:
         CompiledFunction._dump_counts[name] = n + 1
         return os.path.join(root, f"{name}-{n}")
 
-    def _build(self, graph):
-        """The runnable for a traced graph: JIT-compiled code, or the graph itself (eager)."""
+    def _build(self, graph, device=None):
+        """The runnable for a traced graph: JIT-compiled code, a CUDA plan (tensors on a GPU,
+        or the host emulation of the plan), or the graph itself (eager)."""
         if self.backend == "eager":
             return graph
-        compiled = _C._compile_graph(graph, self._dump_dir())
+        if self.backend == "cuda_emulation" or device is not None:
+            compiled = _C._compile_graph_cuda(graph, -1 if device is None else device.index)
+        else:
+            compiled = _C._compile_graph(graph, self._dump_dir())
         self.stats["compiles"] += 1
         times = compiled.times
         if times.pop("from_disk_cache"):
@@ -290,7 +296,8 @@ class CompiledFunction:
             lifted = list(state) + list(_C._lift_constants(graph, state))
             writes = (list(graph.state_writes), list(graph.grad_writes), list(graph.grad_clears))
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
-            entry = self.cache[key] = (self._build(graph), (spec, writes), lifted, state)
+            cuda = next((t.device for t in list(args) + list(state) if t.is_cuda), None)
+            entry = self.cache[key] = (self._build(graph, cuda), (spec, writes), lifted, state)
         return entry
 
     def __call__(self, *args):

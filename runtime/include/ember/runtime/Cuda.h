@@ -57,6 +57,9 @@ void memset_zero(void* dst, std::size_t bytes);
 // A kernel function: `name` in CUDA C `source`, compiled for the current device (NVRTC,
 // cached by content hash in memory and under $EMBER_CACHE_DIR or ~/.cache/ember/cuda).
 void* get_kernel(const std::string& source, const std::string& name);
+// Kernel `name` from an image compiled ahead of time (PTX text, which the driver compiles for
+// the current device, or a cubin for its architecture), loaded once per process.
+void* get_kernel_image(const std::string& image, const std::string& name);
 // Launches with `args` (pointers to each argument, as cuLaunchKernel takes them).
 void launch(void* kernel, unsigned grid, unsigned block, void** args, unsigned shared_bytes = 0);
 // The same with a two-dimensional block (block_x * block_y threads).

@@ -1,0 +1,101 @@
+// A compiled graph for CUDA devices, as data: the buffers of its values, its generated kernels
+// (CUDA C, and PTX where compiled ahead of time) and the steps that run them (kernel launches
+// and cuBLAS GEMMs). The compiler (compiler/lib/CudaPlanBuilder.cpp) builds plans from the ember
+// dialect; this header and its runner need no MLIR, so a plan made on a machine with the
+// compiler runs on a machine without it (ember.compile on CUDA tensors, ember-compile
+// --target=cuda libraries, and the GPU machine's tests all run plans through PlanRunner).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ember::cuda {
+
+struct Plan {
+  static constexpr int kVersion = 1;
+
+  // float32 storage of one value, contiguous and row-major.
+  struct Buffer {
+    int64_t numel = 0;
+    int alias = -1;          // >= 0: shares that (earlier) buffer's memory (a reshape)
+    std::vector<float> data; // a constant's contents (empty otherwise)
+  };
+  // A generated kernel. Every kernel's parameters are (const float* in..., float* out, long long
+  // n); it is launched with one thread per index in [0, n), in blocks of 256.
+  struct Kernel {
+    std::string name;   // names the ops it came from, e.g. ember_add_relu_0
+    std::string source; // a complete CUDA C translation unit
+    std::string ptx;    // compiled ahead of time (compute_80), or empty: NVRTC at load
+  };
+  enum class StepKind { Launch, Gemm };
+  struct Step {
+    StepKind kind = StepKind::Launch;
+    int kernel = -1;       // Launch: kernels[kernel] over args (buffers) and n
+    std::vector<int> args; // Launch: input buffers then the output buffer; Gemm: a, b, c
+    int64_t n = 0;
+    // Gemm: row-major C[b] = op(A[b]) @ op(B[b]) (ember::cuda::gemm's arguments).
+    bool trans_a = false, trans_b = false;
+    int64_t m = 0, cols = 0, k = 0, lda = 0, ldb = 0, ldc = 0, sa = 0, sb = 0, sc = 0, batch = 1;
+  };
+
+  std::vector<Buffer> buffers;
+  std::vector<int> inputs, outputs; // buffer ids, in the function's argument / result order
+  std::vector<std::vector<int64_t>> input_shapes, output_shapes;
+  std::vector<Kernel> kernels;
+  std::vector<Step> steps;
+
+  // A versioned, self-delimiting text form (kernel sources and PTX embedded verbatim).
+  std::string serialize() const;
+  // Throws ember::Error (Value) naming what is wrong in a malformed or foreign text.
+  static Plan parse(const std::string& text);
+};
+
+// Where a plan runs: device memory, kernels and GEMMs. cuda_backend() is ember's CUDA runtime
+// (driver and cuBLAS through dlopen); tests substitute a host emulation.
+class PlanBackend {
+public:
+  virtual ~PlanBackend() = default;
+  // Called once before anything else with the plan it will run (e.g. to load every kernel).
+  virtual void prepare(const Plan& plan) = 0;
+  virtual void* alloc(std::size_t bytes) = 0;
+  virtual void free(void* ptr, std::size_t bytes) noexcept = 0;
+  virtual void upload(void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void download(void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;
+  // Launches plan.kernels[kernel] with cuLaunchKernel-style argument pointers.
+  virtual void launch(int kernel, unsigned grid, unsigned block, void** args) = 0;
+  virtual void gemm(const Plan::Step& step, const float* a, const float* b, float* c) = 0;
+};
+
+// The CUDA backend on device `index` (kernels from the plan's PTX, or compiled with NVRTC).
+std::unique_ptr<PlanBackend> cuda_backend(int index);
+
+// Runs a plan: allocates its buffers once, uploads its constants, loads its kernels, then runs
+// the steps per call. Not thread-safe (one call at a time per runner).
+class PlanRunner {
+public:
+  PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend);
+  ~PlanRunner();
+  PlanRunner(const PlanRunner&) = delete;
+  PlanRunner& operator=(const PlanRunner&) = delete;
+
+  const Plan& plan() const { return plan_; }
+  // Inputs and outputs in device memory: the inputs are read in place (the steps never write
+  // them); the outputs are copied into `outputs` (numel * 4 bytes each).
+  void run_device(const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
+  // Inputs and outputs in host memory: uploaded into, and downloaded from, the runner's buffers.
+  void run_host(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
+
+private:
+  void execute();
+  Plan plan_;
+  std::unique_ptr<PlanBackend> backend_;
+  std::vector<int> root_;          // each buffer's memory owner (itself unless an alias)
+  std::vector<void*> owned_;       // memory owned per buffer (nullptr for aliases / inputs)
+  std::vector<void*> ptr_;         // resolved per call
+  std::vector<void*> host_inputs_; // run_host's device copies of the inputs
+};
+
+} // namespace ember::cuda

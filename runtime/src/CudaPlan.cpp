@@ -1,0 +1,315 @@
+// Plans for CUDA devices: their text form and their runner (see CudaPlan.h).
+#include "ember/runtime/CudaPlan.h"
+
+#include "ember/runtime/Cublas.h"
+#include "ember/runtime/Cuda.h"
+#include "ember/runtime/Error.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace ember::cuda {
+namespace {
+
+constexpr const char* kMagic = "ember-cuda-plan";
+constexpr const char* kCtx = "cuda.plan";
+
+void putBlob(std::ostringstream& os, const std::string& s) { os << s.size() << "\n" << s << "\n"; }
+
+// A reader over the text form; every failure names what it expected.
+struct Reader {
+  const std::string& text;
+  size_t pos = 0;
+
+  [[noreturn]] void bad(const std::string& what) {
+    fail(ErrorKind::Value, kCtx, "malformed plan: expected ", what, " at byte ", pos,
+         " (the plan is truncated, corrupt, or from another ember version)");
+  }
+  std::string word(const char* what) {
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n')) ++pos;
+    size_t end = pos;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\n') ++end;
+    if (end == pos) bad(what);
+    std::string w = text.substr(pos, end - pos);
+    pos = end;
+    return w;
+  }
+  int64_t integer(const char* what, int64_t lo = INT64_MIN, int64_t hi = INT64_MAX) {
+    std::string w = word(what);
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(w.c_str(), &end, 10);
+    if (errno || *end || v < lo || v > hi) bad(what);
+    return v;
+  }
+  void expect(const char* keyword) {
+    if (word(keyword) != keyword) bad(keyword);
+  }
+  std::string blob(const char* what) {
+    const int64_t n = integer(what, 0, int64_t(text.size()));
+    if (pos >= text.size() || text[pos] != '\n' || pos + 1 + size_t(n) > text.size()) bad(what);
+    std::string s = text.substr(pos + 1, size_t(n));
+    pos += 1 + size_t(n);
+    return s;
+  }
+};
+
+} // namespace
+
+std::string Plan::serialize() const {
+  std::ostringstream os;
+  os << kMagic << " " << kVersion << "\n";
+  os << "buffers " << buffers.size() << "\n";
+  for (const Buffer& b : buffers) {
+    os << b.numel << " " << b.alias << " " << b.data.size();
+    for (float f : b.data) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      os << " " << bits;
+    }
+    os << "\n";
+  }
+  auto values = [&](const char* name, const std::vector<int>& ids,
+                    const std::vector<std::vector<int64_t>>& shapes) {
+    os << name << " " << ids.size() << "\n";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      os << ids[i] << " " << shapes[i].size();
+      for (int64_t d : shapes[i]) os << " " << d;
+      os << "\n";
+    }
+  };
+  values("inputs", inputs, input_shapes);
+  values("outputs", outputs, output_shapes);
+  os << "kernels " << kernels.size() << "\n";
+  for (const Kernel& k : kernels) {
+    os << k.name << "\n";
+    putBlob(os, k.source);
+    putBlob(os, k.ptx);
+  }
+  os << "steps " << steps.size() << "\n";
+  for (const Step& s : steps) {
+    if (s.kind == StepKind::Launch) {
+      os << "launch " << s.kernel << " " << s.n << " " << s.args.size();
+    } else {
+      os << "gemm " << s.trans_a << " " << s.trans_b << " " << s.m << " " << s.cols << " " << s.k
+         << " " << s.lda << " " << s.ldb << " " << s.ldc << " " << s.sa << " " << s.sb << " " << s.sc
+         << " " << s.batch << " " << s.args.size();
+    }
+    for (int a : s.args) os << " " << a;
+    os << "\n";
+  }
+  os << "end\n";
+  return os.str();
+}
+
+Plan Plan::parse(const std::string& text) {
+  Reader r{text};
+  EMBER_CHECK(r.word("the plan's magic") == kMagic, Value, kCtx,
+              "not an ember CUDA plan (no '", kMagic, "' header)");
+  const int64_t version = r.integer("a version");
+  EMBER_CHECK(version == kVersion, Value, kCtx, "plan version ", version, " but this ember reads ",
+              kVersion, "; compile the model again with this ember");
+  Plan p;
+  r.expect("buffers");
+  const int64_t nb = r.integer("a buffer count", 0, 1 << 24);
+  for (int64_t i = 0; i < nb; ++i) {
+    Buffer b;
+    b.numel = r.integer("a buffer size", 0);
+    b.alias = int(r.integer("a buffer alias", -1, i - 1));
+    const int64_t nd = r.integer("a constant size", 0, b.numel);
+    EMBER_CHECK(nd == 0 || nd == b.numel, Value, kCtx, "malformed plan: constant buffer ", i, " has ",
+                nd, " values for ", b.numel, " elements");
+    b.data.resize(size_t(nd));
+    for (int64_t j = 0; j < nd; ++j) {
+      const uint32_t bits = uint32_t(r.integer("a constant value", 0, UINT32_MAX));
+      std::memcpy(&b.data[size_t(j)], &bits, 4);
+    }
+    if (b.alias >= 0)
+      EMBER_CHECK(p.buffers[size_t(b.alias)].numel == b.numel && nd == 0, Value, kCtx,
+                  "malformed plan: buffer ", i, " aliases buffer ", b.alias, " of another size");
+    p.buffers.push_back(std::move(b));
+  }
+  auto values = [&](const char* name, std::vector<int>& ids, std::vector<std::vector<int64_t>>& shapes) {
+    r.expect(name);
+    const int64_t n = r.integer("a count", 0, 1 << 20);
+    for (int64_t i = 0; i < n; ++i) {
+      ids.push_back(int(r.integer("a buffer id", 0, nb - 1)));
+      const int64_t rank = r.integer("a rank", 0, 64);
+      std::vector<int64_t> shape;
+      int64_t numel = 1;
+      for (int64_t d = 0; d < rank; ++d) {
+        shape.push_back(r.integer("a dimension", 0));
+        numel *= shape.back();
+      }
+      EMBER_CHECK(numel == p.buffers[size_t(ids.back())].numel, Value, kCtx, "malformed plan: ",
+                  name, " ", i, " has ", numel, " elements but its buffer ",
+                  p.buffers[size_t(ids.back())].numel);
+      shapes.push_back(std::move(shape));
+    }
+  };
+  values("inputs", p.inputs, p.input_shapes);
+  values("outputs", p.outputs, p.output_shapes);
+  r.expect("kernels");
+  const int64_t nk = r.integer("a kernel count", 0, 1 << 20);
+  for (int64_t i = 0; i < nk; ++i) {
+    Kernel k;
+    k.name = r.word("a kernel name");
+    k.source = r.blob("a kernel source");
+    k.ptx = r.blob("a kernel's PTX");
+    p.kernels.push_back(std::move(k));
+  }
+  r.expect("steps");
+  const int64_t ns = r.integer("a step count", 0, 1 << 24);
+  for (int64_t i = 0; i < ns; ++i) {
+    Step s;
+    const std::string kind = r.word("a step kind");
+    if (kind == "launch") {
+      s.kind = StepKind::Launch;
+      s.kernel = int(r.integer("a kernel index", 0, nk - 1));
+      s.n = r.integer("an element count", 0);
+    } else if (kind == "gemm") {
+      s.kind = StepKind::Gemm;
+      s.trans_a = r.integer("a flag", 0, 1);
+      s.trans_b = r.integer("a flag", 0, 1);
+      for (int64_t* f : {&s.m, &s.cols, &s.k, &s.lda, &s.ldb, &s.ldc, &s.sa, &s.sb, &s.sc, &s.batch})
+        *f = r.integer("a GEMM size", 0);
+    } else {
+      r.bad("'launch' or 'gemm'");
+    }
+    const int64_t na = r.integer("an argument count", 0, 1 << 16);
+    for (int64_t j = 0; j < na; ++j) s.args.push_back(int(r.integer("a buffer id", 0, nb - 1)));
+    EMBER_CHECK(s.kind == StepKind::Launch ? na >= 1 : na == 3, Value, kCtx, "malformed plan: step ",
+                i, " has ", na, " buffers");
+    p.steps.push_back(std::move(s));
+  }
+  r.expect("end");
+  return p;
+}
+
+namespace {
+
+class CudaBackend final : public PlanBackend {
+public:
+  explicit CudaBackend(int index) : index_(index) {}
+  void prepare(const Plan& plan) override {
+    require("cuda.plan", index_);
+    set_device(index_);
+    for (const Plan::Kernel& k : plan.kernels)
+      fns_.push_back(k.ptx.empty() ? get_kernel(k.source, k.name) : get_kernel_image(k.ptx, k.name));
+  }
+  void* alloc(std::size_t bytes) override { return device_alloc(bytes, index_); }
+  void free(void* ptr, std::size_t bytes) noexcept override { device_free(ptr, bytes, index_); }
+  void upload(void* dst, const void* src, std::size_t bytes) override {
+    copy_host_to_device(dst, src, bytes);
+  }
+  void download(void* dst, const void* src, std::size_t bytes) override {
+    copy_device_to_host(dst, src, bytes);
+  }
+  void copy(void* dst, const void* src, std::size_t bytes) override {
+    copy_device_to_device(dst, src, bytes);
+  }
+  void launch(int kernel, unsigned grid, unsigned block, void** args) override {
+    cuda::launch(fns_[size_t(kernel)], grid, block, args);
+  }
+  void gemm(const Plan::Step& s, const float* a, const float* b, float* c) override {
+    cuda::gemm(DType::Float32, s.trans_a, s.trans_b, s.m, s.cols, s.k, a, s.lda, s.sa, b, s.ldb,
+               s.sb, c, s.ldc, s.sc, s.batch);
+  }
+
+private:
+  int index_;
+  std::vector<void*> fns_;
+};
+
+} // namespace
+
+std::unique_ptr<PlanBackend> cuda_backend(int index) { return std::make_unique<CudaBackend>(index); }
+
+PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
+    : plan_(std::move(plan)), backend_(std::move(backend)) {
+  backend_->prepare(plan_);
+  const size_t n = plan_.buffers.size();
+  root_.resize(n);
+  owned_.assign(n, nullptr);
+  ptr_.assign(n, nullptr);
+  std::vector<bool> is_input(n, false);
+  for (int i : plan_.inputs) is_input[size_t(i)] = true;
+  for (size_t i = 0; i < n; ++i) {
+    const Plan::Buffer& b = plan_.buffers[i];
+    root_[i] = b.alias >= 0 ? root_[size_t(b.alias)] : int(i);
+    if (b.alias >= 0 || is_input[i]) continue;
+    owned_[i] = backend_->alloc(std::max<int64_t>(b.numel, 1) * sizeof(float));
+    if (!b.data.empty()) backend_->upload(owned_[i], b.data.data(), b.data.size() * sizeof(float));
+  }
+}
+
+PlanRunner::~PlanRunner() {
+  for (size_t i = 0; i < owned_.size(); ++i)
+    if (owned_[i]) backend_->free(owned_[i], std::max<int64_t>(plan_.buffers[i].numel, 1) * sizeof(float));
+  for (size_t i = 0; i < host_inputs_.size(); ++i)
+    if (host_inputs_[i])
+      backend_->free(host_inputs_[i],
+                     std::max<int64_t>(plan_.buffers[size_t(plan_.inputs[i])].numel, 1) * sizeof(float));
+}
+
+void PlanRunner::execute() {
+  for (size_t i = 0; i < ptr_.size(); ++i)
+    if (owned_[i]) ptr_[i] = owned_[i];
+  for (size_t i = 0; i < ptr_.size(); ++i) ptr_[i] = ptr_[size_t(root_[i])];
+  std::vector<void*> argv;
+  for (const Plan::Step& s : plan_.steps) {
+    if (s.kind == Plan::StepKind::Gemm) {
+      backend_->gemm(s, static_cast<const float*>(ptr_[size_t(s.args[0])]),
+                     static_cast<const float*>(ptr_[size_t(s.args[1])]),
+                     static_cast<float*>(ptr_[size_t(s.args[2])]));
+      continue;
+    }
+    if (s.n == 0) continue;
+    argv.clear();
+    for (const int& a : s.args) argv.push_back(&ptr_[size_t(a)]);
+    long long n = s.n;
+    argv.push_back(&n);
+    backend_->launch(s.kernel, unsigned((s.n + 255) / 256), 256, argv.data());
+  }
+}
+
+void PlanRunner::run_device(const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
+  EMBER_CHECK(inputs.size() == plan_.inputs.size() && outputs.size() == plan_.outputs.size(), Value,
+              kCtx, "the plan takes ", plan_.inputs.size(), " inputs and ", plan_.outputs.size(),
+              " outputs, got ", inputs.size(), " and ", outputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) ptr_[size_t(plan_.inputs[i])] = const_cast<void*>(inputs[i]);
+  execute();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int b = plan_.outputs[i];
+    if (plan_.buffers[size_t(b)].numel)
+      backend_->copy(outputs[i], ptr_[size_t(b)], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+  }
+}
+
+void PlanRunner::run_host(const std::vector<const float*>& inputs, const std::vector<float*>& outputs) {
+  EMBER_CHECK(inputs.size() == plan_.inputs.size() && outputs.size() == plan_.outputs.size(), Value,
+              kCtx, "the plan takes ", plan_.inputs.size(), " inputs and ", plan_.outputs.size(),
+              " outputs, got ", inputs.size(), " and ", outputs.size());
+  if (host_inputs_.empty()) {
+    host_inputs_.assign(inputs.size(), nullptr);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      host_inputs_[i] = backend_->alloc(
+          std::max<int64_t>(plan_.buffers[size_t(plan_.inputs[i])].numel, 1) * sizeof(float));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const int b = plan_.inputs[i];
+    backend_->upload(host_inputs_[i], inputs[i], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+    ptr_[size_t(b)] = host_inputs_[i];
+  }
+  execute();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int b = plan_.outputs[i];
+    backend_->download(outputs[i], ptr_[size_t(b)], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+  }
+}
+
+} // namespace ember::cuda
