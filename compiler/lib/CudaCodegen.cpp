@@ -83,7 +83,11 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
       const bool toBool = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType())
                               .getElementType()
                               .isInteger(1);
-      os << "  float " << v << " = " << (toBool ? "(" + a + " != 0.0f ? 1.0f : 0.0f)" : a) << ";\n";
+      const bool toInt = !toBool && mlir::isa<mlir::IntegerType>(
+                                         mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType())
+                                             .getElementType());
+      os << "  float " << v << " = "
+         << (toBool ? "(" + a + " != 0.0f ? 1.0f : 0.0f)" : toInt ? "truncf(" + a + ")" : a) << ";\n";
       names[op->getResult(0)] = v;
       continue;
     }
@@ -196,11 +200,15 @@ class PlanBuilder {
 public:
   cuda::Plan plan;
 
-  static mlir::RankedTensorType checked(mlir::Value v, const std::string& what) {
+  // Values are float32 buffers; bool masks travel as 0/1 floats, and integer constants (an
+  // exponent, a count) as their exact float values (allowInt), which only casts may read.
+  static mlir::RankedTensorType checked(mlir::Value v, const std::string& what, bool allowInt = false) {
     auto t = mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
     EMBER_CHECK(t && t.hasStaticShape(), NotImplemented, kPlanCtx, what,
                 " has a dynamic or unranked shape; the CUDA backend compiles static shapes only");
-    EMBER_CHECK(t.getElementType().isF32() || t.getElementType().isInteger(1), NotImplemented,
+    EMBER_CHECK(t.getElementType().isF32() || t.getElementType().isInteger(1) ||
+                    (allowInt && mlir::isa<mlir::IntegerType>(t.getElementType())),
+                NotImplemented,
                 kPlanCtx, what, " is a tensor of ", typeName(t.getElementType()),
                 "; the CUDA backend compiles float32 values (and bool masks inside the graph) only");
     return t;
@@ -212,8 +220,8 @@ public:
     return s;
   }
 
-  int define(mlir::Value v, const std::string& what, int alias = -1) {
-    auto t = checked(v, what);
+  int define(mlir::Value v, const std::string& what, int alias = -1, bool allowInt = false) {
+    auto t = checked(v, what, allowInt);
     cuda::Plan::Buffer b;
     b.numel = t.getNumElements();
     b.alias = alias;
@@ -309,19 +317,39 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     EMBER_CHECK(op->getNumResults() == 1, NotImplemented, kPlanCtx, opName,
                 " has no CUDA lowering yet");
     mlir::Value result = op->getResult(0);
-    auto out = b.checked(result, opName + "'s result");
+    const bool isConstant = mlir::isa<mlir::arith::ConstantOp>(op);
+    auto out = b.checked(result, opName + "'s result", isConstant);
     const int64_t n = out.getNumElements();
+    // Integer values (constants) are read by casts only: integer arithmetic is not float's.
+    auto onlyCastsReadIntegers = [&](mlir::Operation* inner) {
+      if (mlir::isa<ed::CastOp>(inner)) return;
+      for (mlir::Type t : llvm::concat<const mlir::Type>(inner->getOperandTypes(), inner->getResultTypes())) {
+        mlir::Type e = mlir::cast<mlir::RankedTensorType>(t).getElementType();
+        EMBER_CHECK(e.isF32() || e.isInteger(1), NotImplemented, kPlanCtx,
+                    inner->getName().getStringRef().str(), " on ", PlanBuilder::typeName(e),
+                    " values has no CUDA lowering yet (the CUDA backend computes in float32)");
+      }
+    };
 
     if (auto c = mlir::dyn_cast<mlir::arith::ConstantOp>(op)) {
       auto dense = mlir::dyn_cast<mlir::DenseElementsAttr>(c.getValue());
       EMBER_CHECK(dense, NotImplemented, kPlanCtx, "a non-dense constant has no CUDA lowering");
-      const int id = b.define(result, "a constant");
+      const int id = b.define(result, "a constant", -1, true);
       auto& data = b.plan.buffers[size_t(id)].data;
       data.reserve(size_t(n));
-      if (out.getElementType().isF32())
+      mlir::Type e = out.getElementType();
+      if (e.isF32())
         for (const llvm::APFloat& f : dense.getValues<llvm::APFloat>()) data.push_back(f.convertToFloat());
-      else
+      else if (e.isInteger(1))
         for (bool v : dense.getValues<bool>()) data.push_back(v ? 1.0f : 0.0f);
+      else
+        for (const llvm::APInt& v : dense.getValues<llvm::APInt>()) {
+          const int64_t x = v.getSExtValue();
+          EMBER_CHECK(x >= -(1LL << 24) && x <= (1LL << 24), NotImplemented, kPlanCtx,
+                      "the integer constant ", x, " is not exact in float32; the CUDA backend "
+                      "computes in float32");
+          data.push_back(float(x));
+        }
       if (data.size() == 1 && n != 1) data.assign(size_t(n), data[0]);
       continue;
     }
@@ -329,7 +357,8 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       mlir::Block& body = fusion.getBody().front();
       llvm::SmallVector<mlir::Operation*> ops;
       for (mlir::Operation& inner : body.without_terminator()) {
-        for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion");
+        for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion", true);
+        onlyCastsReadIntegers(&inner);
         ops.push_back(&inner);
       }
       std::vector<int> ins;
@@ -341,6 +370,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       continue;
     }
     if (isElementwise(op)) {
+      onlyCastsReadIntegers(op);
       std::vector<int> ins;
       for (mlir::Value in : op->getOperands()) ins.push_back(b.use(in));
       CudaKernel k = emitKernel(op->getOperands(), op->getOperands(), {op}, result, out,

@@ -7,6 +7,7 @@
 #include "ember/Tensor.h"
 #include "ember/kernels/VecMath.h"
 #include "ember/runtime/Cuda.h"
+#include "ember/runtime/Nvrtc.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/Random.h"
 #include "ember/runtime/ThreadPool.h"
@@ -24,6 +25,7 @@
 #include <nanobind/stl/function.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -473,6 +475,11 @@ NB_MODULE(_C, m) {
       })
       .def_prop_ro("ir", &CudaCompiledGraph::ir)
       .def_prop_ro("plan", &CudaCompiledGraph::planText)
+      .def_prop_ro("kernels", [](const CudaCompiledGraph& c) { // (name, CUDA C source) each
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const auto& k : c.plan().kernels) out.emplace_back(k.name, k.source);
+        return out;
+      })
       .def_prop_ro("times", [](const CudaCompiledGraph& c) {
         nb::dict d;
         d["import"] = c.importSeconds();
@@ -484,6 +491,14 @@ NB_MODULE(_C, m) {
       });
   // device: a CUDA device index, or -1 for the host emulation of the CUDA plan.
   m.def("_compile_graph_cuda", &CudaCompiledGraph::compile, nb::arg("graph"), nb::arg("device"));
+  // NVRTC without a GPU: compiles CUDA C for `arch` (sm_XX: a cubin; compute_XX: PTX) and
+  // returns the image; raises with NVRTC's log when the source does not compile.
+  m.def("_nvrtc_available", &cuda::nvrtc_available);
+  m.def("_nvrtc_compile", [](const std::string& source, const std::string& name, const std::string& arch) {
+    const std::string image = cuda::nvrtc_compile(source, name + ".cu", arch).image;
+    return nb::bytes(image.data(), image.size());
+  }, nb::arg("source"), nb::arg("name"), nb::arg("arch"));
+
   m.def("_graph_text", &compiler::graphText, nb::arg("graph"));
   m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");
   bind_export(m); // bind_export.cpp: ember.export / ember.load_exported

@@ -21,6 +21,7 @@ public:
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
 
   const std::string& ir() const { return ir_; }
+  const cuda::Plan& plan() const { return runner_->plan(); }
   std::string planText() const { return runner_->plan().serialize(); }
   double importSeconds() const { return import_; }
   double planSeconds() const { return plan_; }
