@@ -7,12 +7,14 @@
 #include "ember/Tensor.h"
 #include "ember/kernels/VecMath.h"
 #include "ember/runtime/Cuda.h"
+#include "ember/runtime/CudaPlan.h"
 #include "ember/runtime/Nvrtc.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/Random.h"
 #include "ember/runtime/ThreadPool.h"
 #ifdef EMBER_WITH_COMPILER
 #include "ember/compiler/Compile.h"
+#include "ember/compiler/CudaEmulation.h"
 #include "ember/compiler/CudaGraph.h"
 #include "ember/compiler/JitCache.h"
 #include "ember/compiler/Export.h"
@@ -435,6 +437,46 @@ NB_MODULE(_C, m) {
                  state.is_none() ? std::vector<Tensor>{} : tensor_list(state, "ember.compile"));
   }, nb::arg("fn"), nb::arg("shapes"), nb::arg("requires_grad"), nb::arg("dtypes"),
      nb::arg("state") = nb::none());
+
+  // A serialized CUDA plan (ember-compile's NAME.plan, or one carried to a GPU machine) run on
+  // CUDA device `device`, or with device -1 on the host emulation (builds with the compiler).
+  nb::class_<cuda::PlanRunner>(m, "CudaPlanRunner")
+      .def("run", [](cuda::PlanRunner& r, nb::handle inputs, int device) {
+        const std::vector<Tensor> in = tensor_list(inputs, "cuda plan");
+        const Device where = device < 0 ? Device() : cuda_device(device);
+        const cuda::Plan& plan = r.plan();
+        EMBER_CHECK(in.size() == plan.inputs.size(), Value, "cuda plan", "the plan takes ",
+                    plan.inputs.size(), " inputs, got ", in.size());
+        std::vector<Tensor> keep, out;
+        std::vector<const void*> ptrs;
+        std::vector<void*> outs;
+        for (size_t i = 0; i < in.size(); ++i) {
+          EMBER_CHECK(in[i].shape() == Shape(plan.input_shapes[i]) && in[i].dtype() == DType::Float32 &&
+                          in[i].device() == where,
+                      Value, "cuda plan", "input ", i, " must be float32 of shape ",
+                      shape_str(Shape(plan.input_shapes[i])), " on ", where.str(), ", got ",
+                      dtype_name(in[i].dtype()), " ", shape_str(in[i].shape()), " on ", in[i].device().str());
+          keep.push_back(in[i].contiguous());
+          ptrs.push_back(keep.back().raw_data());
+        }
+        for (const auto& s : plan.output_shapes) {
+          out.push_back(empty(Shape(s), DType::Float32, where));
+          outs.push_back(out.back().raw_data());
+        }
+        if (device >= 0) cuda::set_device(device);
+        r.run_device(ptrs, outs);
+        return out;
+      }, nb::arg("inputs"), nb::arg("device"));
+  m.def("_cuda_plan_runner", [](const std::string& text, int device) {
+    std::unique_ptr<cuda::PlanBackend> backend;
+#ifdef EMBER_WITH_COMPILER
+    if (device < 0) backend = compiler::emulationBackend();
+#endif
+    EMBER_CHECK(device >= 0 || backend, NotImplemented, "cuda plan",
+                "the host emulation of CUDA plans needs a build with the compiler");
+    if (!backend) backend = cuda::cuda_backend(device);
+    return std::make_shared<cuda::PlanRunner>(cuda::Plan::parse(text), std::move(backend));
+  }, nb::arg("text"), nb::arg("device"));
 
 #ifdef EMBER_WITH_COMPILER
   using compiler::CompiledGraph;

@@ -294,21 +294,38 @@ void PlanRunner::run_host(const std::vector<const float*>& inputs, const std::ve
   EMBER_CHECK(inputs.size() == plan_.inputs.size() && outputs.size() == plan_.outputs.size(), Value,
               kCtx, "the plan takes ", plan_.inputs.size(), " inputs and ", plan_.outputs.size(),
               " outputs, got ", inputs.size(), " and ", outputs.size());
-  if (host_inputs_.empty()) {
-    host_inputs_.assign(inputs.size(), nullptr);
-    for (size_t i = 0; i < inputs.size(); ++i)
-      host_inputs_[i] = backend_->alloc(
-          std::max<int64_t>(plan_.buffers[size_t(plan_.inputs[i])].numel, 1) * sizeof(float));
-  }
+  allocate_host_inputs();
   for (size_t i = 0; i < inputs.size(); ++i) {
     const int b = plan_.inputs[i];
-    backend_->upload(host_inputs_[i], inputs[i], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+    if (!kept_[i])
+      backend_->upload(host_inputs_[i], inputs[i], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
     ptr_[size_t(b)] = host_inputs_[i];
   }
   execute();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const int b = plan_.outputs[i];
     backend_->download(outputs[i], ptr_[size_t(b)], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+  }
+}
+
+void PlanRunner::allocate_host_inputs() {
+  if (!host_inputs_.empty() || plan_.inputs.empty()) return;
+  host_inputs_.assign(plan_.inputs.size(), nullptr);
+  kept_.assign(plan_.inputs.size(), false);
+  for (size_t i = 0; i < plan_.inputs.size(); ++i)
+    host_inputs_[i] = backend_->alloc(
+        std::max<int64_t>(plan_.buffers[size_t(plan_.inputs[i])].numel, 1) * sizeof(float));
+}
+
+void PlanRunner::keep_host_inputs(size_t first, const std::vector<const float*>& data) {
+  EMBER_CHECK(first + data.size() <= plan_.inputs.size(), Value, kCtx, "inputs ", first, "..",
+              first + data.size(), " of a plan with ", plan_.inputs.size());
+  allocate_host_inputs();
+  for (size_t j = 0; j < data.size(); ++j) {
+    const size_t i = first + j;
+    backend_->upload(host_inputs_[i], data[j],
+                     size_t(plan_.buffers[size_t(plan_.inputs[i])].numel) * sizeof(float));
+    kept_[i] = true;
   }
 }
 

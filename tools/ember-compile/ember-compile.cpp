@@ -11,8 +11,10 @@
 // libpthread; no MLIR, no LLVM, no Python, no ember shared library. Symbolic dims of the
 // model are fixed at compile time with --shape.
 #include "ember/compiler/Aot.h"
+#include "ember/compiler/CudaCodegen.h"
 #include "ember/compiler/EmberFile.h"
 #include "ember/runtime/Error.h"
+#include "ember/runtime/Nvrtc.h"
 
 #include <cctype>
 #include <cstdio>
@@ -30,13 +32,16 @@ using namespace ember;
 namespace {
 
 const char* kUsage =
-    "usage: ember-compile MODEL.ember --target=cpu [-O0|-O1|-O2|-O3] [--cpu=CPU]\n"
+    "usage: ember-compile MODEL.ember --target=cpu|cuda [-O0|-O1|-O2|-O3] [--cpu=CPU]\n"
     "                     [--weights=embed|file] [--shape NAME=AxB ...] [--name NAME] -o OUTDIR\n"
     "\n"
     "Compiles an exported ember model (ember.export) ahead of time. OUTDIR receives libNAME.so,\n"
     "libNAME.a and NAME.h (a C API: create/destroy a session, set inputs by name, run, read\n"
     "outputs, query names/shapes/dtypes, error codes and messages).\n"
-    "  --target=cpu     the only target so far (cuda needs the compiler's GPU backend)\n"
+    "  --target=cpu     native code for the CPU (LLVM)\n"
+    "  --target=cuda    NVIDIA GPUs: the model's CUDA plan (generated kernels as PTX for\n"
+    "                   compute_80 and newer, GEMMs through cuBLAS); the library loads the CUDA\n"
+    "                   driver and cuBLAS at run time (never linked) and writes NAME.plan too\n"
     "  -O0..-O3         LLVM optimisation level (default -O3)\n"
     "  --cpu=CPU        native (default: this machine), x86-64, x86-64-v2, x86-64-v3, x86-64-v4\n"
     "  --weights=embed  weights linked into the library's read-only data (default)\n"
@@ -81,10 +86,11 @@ std::string header(const std::string& n, const std::string& model) {
   h += "/* Error codes: 0 is success. */\nenum {\n  " + N + "_OK = 0,\n  " + N +
        "_ERROR_ARGUMENT = 1, /* a NULL pointer, an unknown name or index */\n  " + N +
        "_ERROR_MEMORY = 2,   /* out of memory */\n  " + N +
-       "_ERROR_INDEX = 3     /* an index input out of range (an embedding id, a class index) */\n};\n\n";
+       "_ERROR_INDEX = 3,    /* an index input out of range (an embedding id, a class index) */\n  " + N +
+       "_ERROR_DEVICE = 4    /* the GPU failed (--target=cuda): the message says why */\n};\n\n";
   h += "/* A session holds output buffers and the weights; NULL on failure (" + n + "_create_error()\n"
-       "   says why: out of memory, or a library compiled with --weights=file). Sessions are\n"
-       "   independent. */\n";
+       "   says why: out of memory, a library compiled with --weights=file, or for --target=cuda no\n"
+       "   usable GPU). Sessions are independent. */\n";
   h += n + "_session* " + n + "_create(void);\n";
   h += "/* A session with the weights read from `weights_path` (the NAME.weights file that\n"
        "   ember-compile --weights=file wrote; checked against this build by size and checksum). */\n";
@@ -142,7 +148,7 @@ uint64_t fnv1a(const std::string& s) {
 
 std::string api_source(const std::string& n, const std::string& symbol,
                        const compiler::EmberFile& file, const compiler::AotFunction& sig,
-                       const WeightsLayout& wl) {
+                       const WeightsLayout& wl, bool cuda) {
   std::vector<std::string> inputNames, outputNames;
   for (const auto& t : file.inputs) inputNames.push_back(t.name);
   for (const auto& t : file.outputs) outputNames.push_back(t.name);
@@ -159,7 +165,13 @@ std::string api_source(const std::string& n, const std::string& symbol,
   };
   for (const auto& s : sig.inputs) memref_params(s.size());  // the inputs, then the weights
   for (const auto& s : sig.outputs) memref_params(s.size());
-  c += "extern void " + symbol + "(" + (params.empty() ? "void" : params) + ");\n";
+  if (cuda) // the plan (text) linked into .rodata, run by ember's CUDA plan runner
+    c += "extern const unsigned char " + symbol + "_plan[];\nextern const unsigned long long " + symbol +
+         "_plan_size;\nextern int ember_cuda_aot_open(const char*, unsigned long long, const void* const*, "
+         "int, void**, char*, size_t);\nextern int ember_cuda_aot_run(void*, const void* const*, int, "
+         "void* const*, char*, size_t);\nextern void ember_cuda_aot_close(void*);\n";
+  else
+    c += "extern void " + symbol + "(" + (params.empty() ? "void" : params) + ");\n";
   c += "extern void* ember_run_status_begin(void);\n"
        "extern int ember_run_status_end(void* status, char* msg, size_t n);\n\n";
   const size_t ni = userInputs.size(), no = sig.outputs.size();
@@ -194,6 +206,7 @@ std::string api_source(const std::string& n, const std::string& symbol,
   c += "struct " + n + "_session {\n  const void* inputs[NI + 1];\n  void* outputs[NO + 1];\n"
        "  const unsigned char* weights; /* the weights' data area */\n"
        "  void* weights_owned;          /* the file's bytes, for create_from_file */\n"
+       "  void* cuda;                   /* the GPU plan runner (--target=cuda) */\n"
        "  char error[256];\n};\n\n";
   c += "static _Thread_local char create_err[512];\n";
   c += "const char* " + n + "_create_error(void) { return create_err; }\n";
@@ -223,10 +236,21 @@ std::string api_source(const std::string& n, const std::string& symbol,
        "    s->outputs[i] = malloc((size_t)(numel(out_shapes[i], out_ranks[i]) * out_itemsizes[i] + 8));\n"
        "    if (!s->outputs[i]) { " + n + "_destroy(s); snprintf(create_err, sizeof create_err, \"out of memory\"); return NULL; }\n"
        "  }\n  create_err[0] = 0;\n  return s;\n}\n\n";
+  // --target=cuda: the session's plan runner (device memory, kernels, the weights uploaded).
+  c += "static " + n + "_session* attach(" + n + "_session* s) {\n  if (!s) return NULL;\n";
+  if (cuda) {
+    c += "  const void* w[" + std::to_string(nw + 1) + "] = {0};\n";
+    for (size_t w = 0; w < nw; ++w)
+      c += "  w[" + std::to_string(w) + "] = s->weights + " + std::to_string(wl.offsets[w]) + "ull;\n";
+    c += "  if (ember_cuda_aot_open((const char*)" + symbol + "_plan, " + symbol + "_plan_size, w, " +
+         std::to_string(nw) + ", &s->cuda, create_err, sizeof create_err)) {\n"
+         "    " + n + "_destroy(s);\n    return NULL;\n  }\n";
+  }
+  c += "  return s;\n}\n\n";
   c += n + "_session* " + n + "_create(void) {\n";
   if (wl.embedded) {
     c += "  " + n + "_session* s = new_session();\n  if (s) s->weights = " +
-         (nw ? "" + symbol + "_weights" : std::string("NULL")) + ";\n  return s;\n}\n\n";
+         (nw ? "" + symbol + "_weights" : std::string("NULL")) + ";\n  return attach(s);\n}\n\n";
   } else {
     c += "  snprintf(create_err, sizeof create_err, \"" + n + " was compiled with --weights=file: create "
          "sessions with " + n + "_create_from_file(\\\"" + n + ".weights\\\")\");\n  return NULL;\n}\n\n";
@@ -257,8 +281,9 @@ std::string api_source(const std::string& n, const std::string& symbol,
        "             \"(checksum): it is corrupt or belongs to another build\", path);\n"
        "    return NULL;\n  }\n"
        "  " + n + "_session* s = new_session();\n  if (!s) { free(buf); return NULL; }\n"
-       "  s->weights = buf + WEIGHTS_DATA_START;\n  s->weights_owned = buf;\n  return s;\n}\n\n";
-  c += "void " + n + "_destroy(" + n + "_session* s) {\n  if (!s) return;\n"
+       "  s->weights = buf + WEIGHTS_DATA_START;\n  s->weights_owned = buf;\n  return attach(s);\n}\n\n";
+  c += "void " + n + "_destroy(" + n + "_session* s) {\n  if (!s) return;\n" +
+       (cuda ? "  if (s->cuda) ember_cuda_aot_close(s->cuda);\n" : "") +
        "  for (int i = 0; i < NO; ++i) free(s->outputs[i]);\n  free(s->weights_owned);\n  free(s);\n}\n\n";
   c += "static int find(const char* const* names, int count, const char* name) {\n"
        "  for (int i = 0; name && i < count; ++i) if (strcmp(names[i], name) == 0) return i;\n  return -1;\n}\n\n";
@@ -287,11 +312,16 @@ std::string api_source(const std::string& n, const std::string& symbol,
     memref_args("(s->weights + " + std::to_string(wl.offsets[w]) + "ull)", sig.inputs[ni + w]);
   for (size_t i = 0; i < no; ++i) memref_args("outputs[" + std::to_string(i) + "]", sig.outputs[i]);
   // Index errors found by the compiled code come back through the run status.
-  c += "  void* status = ember_run_status_begin();\n"
-       "  if (!status) return fail(s, 2, \"out of memory\", NULL);\n";
-  c += "  " + symbol + "(" + args + ");\n";
-  c += "  if (ember_run_status_end(status, s->error, sizeof s->error)) return 3;\n"
-       "  s->error[0] = 0;\n  return 0;\n}\n\n";
+  if (cuda) {
+    c += "  if (ember_cuda_aot_run(s->cuda, inputs, NI, outputs, s->error, sizeof s->error)) return 4;\n"
+         "  s->error[0] = 0;\n  return 0;\n}\n\n";
+  } else {
+    c += "  void* status = ember_run_status_begin();\n"
+         "  if (!status) return fail(s, 2, \"out of memory\", NULL);\n";
+    c += "  " + symbol + "(" + args + ");\n";
+    c += "  if (ember_run_status_end(status, s->error, sizeof s->error)) return 3;\n"
+         "  s->error[0] = 0;\n  return 0;\n}\n\n";
+  }
   c += "int " + n + "_run(" + n + "_session* s) {\n  if (!s) return 1;\n"
        "  return " + n + "_run_buffers(s, s->inputs, s->outputs);\n}\n\n";
   c += "const void* " + n + "_get_output_data(" + n + "_session* s, const char* name) {\n"
@@ -406,9 +436,7 @@ int run(int argc, char** argv) {
   EMBER_CHECK(!out_dir.empty(), Value, "ember-compile", "no output directory given (-o OUTDIR)\n", kUsage);
   EMBER_CHECK(target == "cpu" || target == "cuda", Value, "ember-compile",
               target.empty() ? "no --target given" : "unknown --target=" + target,
-              "; use --target=cpu");
-  EMBER_CHECK(target == "cpu", NotImplemented, "ember-compile", "--target=cuda needs the compiler's "
-              "GPU backend, which does not launch kernels yet; use --target=cpu");
+              "; use --target=cpu or --target=cuda");
   EMBER_CHECK(weights == "embed" || weights == "file", Value, "ember-compile", "unknown --weights=",
               weights, "; use --weights=embed (in the library) or --weights=file (NAME.weights)");
   if (name.empty()) {
@@ -431,7 +459,33 @@ int run(int argc, char** argv) {
   const std::string symbol = "ember_aot_" + name;
   int status = 0;
   try {
-    compiler::AotFunction sig = compiler::emitObject(ir, file.function, symbol, tmp + "/model.o", opt, cpu);
+    const bool cuda = target == "cuda";
+    compiler::AotFunction sig;
+    if (cuda) {
+      // The CUDA plan, every kernel compiled to PTX now (the library needs no NVRTC), linked in
+      // as text; NAME.plan beside the library is the same plan, for inspection.
+      EMBER_CHECK(cuda::nvrtc_available(), Runtime, "ember-compile", "--target=cuda compiles the "
+                  "kernels with NVRTC, which is not available: ", cuda::nvrtc_unavailable_reason());
+      const cuda::Plan plan = compiler::buildCudaPlan(ir, file.function, /*compilePtx=*/true);
+      sig.inputs = plan.input_shapes;
+      sig.outputs = plan.output_shapes;
+      sig.inputTypes.assign(sig.inputs.size(), DType::Float32);
+      sig.outputTypes.assign(sig.outputs.size(), DType::Float32);
+      const std::string text = plan.serialize();
+      write_file(tmp + "/" + name + ".plan", text);
+      write_file(tmp + "/plan.S",
+                 "  .section .rodata\n  .balign 64\n  .globl " + symbol + "_plan\n  .hidden " + symbol +
+                 "_plan\n" + symbol + "_plan:\n  .incbin \"" + tmp + "/" + name + ".plan\"\n  .byte 0\n"
+                 "  .balign 8\n  .globl " + symbol + "_plan_size\n  .hidden " + symbol + "_plan_size\n" +
+                 symbol + "_plan_size:\n  .quad " + std::to_string(text.size()) +
+                 "\n  .section .note.GNU-stack,\"\",@progbits\n");
+      const char* ccEnv = std::getenv("CC");
+      EMBER_CHECK(sh(std::string(ccEnv && *ccEnv ? ccEnv : "cc") + " -c " + quote(tmp + "/plan.S") + " -o " +
+                     quote(tmp + "/model.o")) == 0,
+                  Runtime, "ember-compile", "assembling the CUDA plan failed");
+    } else {
+      sig = compiler::emitObject(ir, file.function, symbol, tmp + "/model.o", opt, cpu);
+    }
     const size_t nw = file.weights.size();
     EMBER_CHECK(sig.inputs.size() == file.inputs.size() + nw && sig.outputs.size() == file.outputs.size(),
                 Value, "ember-compile", "the graph of '", model, "' takes ", sig.inputs.size(),
@@ -460,7 +514,7 @@ int run(int argc, char** argv) {
     // The weights section is a safetensors file as it stands: NAME.weights.
     write_file(tmp + "/" + name + ".weights", file.weightsBlob);
     write_file(tmp + "/" + name + ".h", header(name, model));
-    write_file(tmp + "/api.c", api_source(name, symbol, file, sig, wl));
+    write_file(tmp + "/api.c", api_source(name, symbol, file, sig, wl, cuda));
     const char* cc = std::getenv("CC");
     const char* cxx = std::getenv("CXX");
     const std::string C = cc && *cc ? cc : "cc", CXX = cxx && *cxx ? cxx : "c++";
@@ -499,14 +553,17 @@ int run(int argc, char** argv) {
     // Move the finished files into place only now: no partial outputs on failure.
     std::vector<std::string> products = {"lib" + name + ".so", "lib" + name + ".a", name + ".h"};
     if (!wl.embedded) products.push_back(name + ".weights");
+    if (cuda) products.push_back(name + ".plan");
     for (const std::string& f : products)
       EMBER_CHECK(sh("mv -f " + quote(tmp + "/" + f) + " " + quote(out_dir + "/" + f)) == 0, Runtime,
                   "ember-compile", "cannot write ", out_dir, "/", f);
+    const std::string extra = std::string(wl.embedded ? "" : ", " + name + ".weights") +
+                              (cuda ? ", " + name + ".plan" : "");
     std::printf("ember-compile: %s -> %s/lib%s.so, lib%s.a, %s.h%s (%zu inputs, %zu weights %s, "
-                "%zu outputs, -O%d, cpu %s)\n",
-                model.c_str(), out_dir.c_str(), name.c_str(), name.c_str(), name.c_str(),
-                wl.embedded ? "" : (", " + name + ".weights").c_str(), file.inputs.size(), nw,
-                wl.embedded ? "embedded" : "in a file", sig.outputs.size(), opt, cpu.c_str());
+                "%zu outputs, %s)\n",
+                model.c_str(), out_dir.c_str(), name.c_str(), name.c_str(), name.c_str(), extra.c_str(),
+                file.inputs.size(), nw, wl.embedded ? "embedded" : "in a file", sig.outputs.size(),
+                cuda ? "target cuda: PTX for compute_80 and newer" : ("-O" + std::to_string(opt) + ", cpu " + cpu).c_str());
   } catch (...) {
     status = 1;
     sh("rm -rf " + quote(tmp));

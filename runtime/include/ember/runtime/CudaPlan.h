@@ -86,7 +86,11 @@ public:
   // them); the outputs are copied into `outputs` (numel * 4 bytes each).
   void run_device(const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Inputs and outputs in host memory: uploaded into, and downloaded from, the runner's buffers.
+  // Inputs kept on the device by keep_host_inputs are not uploaded again (their entries in
+  // `inputs` are ignored).
   void run_host(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
+  // Uploads inputs [first, first + data.size()) once (e.g. the weights of a deployed model).
+  void keep_host_inputs(size_t first, const std::vector<const float*>& data);
 
 private:
   void execute();
@@ -96,6 +100,8 @@ private:
   std::vector<void*> owned_;       // memory owned per buffer (nullptr for aliases / inputs)
   std::vector<void*> ptr_;         // resolved per call
   std::vector<void*> host_inputs_; // run_host's device copies of the inputs
+  std::vector<bool> kept_;         // inputs uploaded once by keep_host_inputs
+  void allocate_host_inputs();
 };
 
 } // namespace ember::cuda
