@@ -1,0 +1,74 @@
+"""Writes the compiler's CUDA output for the test models into a folder that travels to the GPU
+machine (whose ember build has no compiler): per model, the plan (kernels, GEMM steps) and an
+.npz with its inputs and the outputs eager ember computed. test/python/test_cuda_plans_carried.py
+runs them there. Usage: PYTHONPATH=build/python python3 scripts/gpu-plans.py gpu-carry/plans"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test", "python"))
+import ember  # noqa: E402
+import test_compile_cuda as cases  # noqa: E402
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    from ember._compile import _state_tensors, _trace
+    for name in sorted(cases.CASES):
+        fn, args, params = cases._setup(name)
+        for p in params:
+            p.grad = None
+        state = _state_tensors(fn)
+        graph, _ = _trace(fn, args, "gpu-plans", state)
+        inputs = list(args) + list(state) + list(ember._C._lift_constants(graph, state))
+        plan = ember._C._compile_graph_cuda(graph, -1)
+        # The reference: the same graph through the CPU compiler (LLVM), which the tests check
+        # against eager ember; the emulated plan must agree before it travels.
+        want = [t.numpy() for t in ember._C._compile_graph(graph).run(inputs)]
+        got = plan.run(inputs)
+        assert len(got) == len(want), name
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w, rtol=2e-4, atol=2e-5)
+        graph_outputs = want
+        with open(os.path.join(out, name + ".plan"), "w") as f:
+            f.write(plan.plan)
+        np.savez(os.path.join(out, name + ".npz"),
+                 **{f"in{i}": t.detach().numpy() for i, t in enumerate(inputs)},
+                 **{f"out{i}": w for i, w in enumerate(graph_outputs)})
+        print(f"{name}: {len(plan.kernels)} kernels, {len(inputs)} inputs, {len(got)} outputs")
+
+
+def aot(out):
+    """An ember-compile --target=cuda library of a small MLP, a C program linking it (built
+    here) and its data: the GPU machine runs the program (it cannot build the library)."""
+    import subprocess
+    import test_ember_compile_cuda as t
+    d = os.path.join(out, "aot")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(5)
+    w1 = ember.tensor(rng.standard_normal((16, 8)).astype(np.float32))
+    w2 = ember.tensor(rng.standard_normal((3, 16)).astype(np.float32))
+
+    def mlp(x, bias):
+        return ember.nn.functional.softmax(ember.nn.functional.linear(
+            ember.relu(ember.nn.functional.linear(x, w1) + bias), w2), dim=1)
+
+    x = ember.tensor(rng.standard_normal((5, 8)).astype(np.float32))
+    b = ember.tensor(rng.standard_normal(16).astype(np.float32))
+    ember.export(mlp, (x, b), os.path.join(d, "tiny.ember"), input_names=["x", "bias"],
+                 output_names=["probs"])
+    np.concatenate([x.numpy().ravel(), b.numpy(), mlp(x, b).numpy().ravel()]).tofile(
+        os.path.join(d, "data.bin"))
+    subprocess.run([t.TOOL, os.path.join(d, "tiny.ember"), "--target=cuda", "-o", d], check=True)
+    with open(os.path.join(d, "main.c"), "w") as f:
+        f.write(t.C_MAIN)
+    subprocess.run(["cc", os.path.join(d, "main.c"), "-I", d, "-L", d, "-ltiny", "-lm",
+                    "-Wl,-rpath,$ORIGIN", "-o", os.path.join(d, "main")], check=True)
+    print("aot: libtiny.so, main, data.bin")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans")
+    aot(sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans")
+    main(sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans")
