@@ -206,11 +206,12 @@ public:
     auto t = mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
     EMBER_CHECK(t && t.hasStaticShape(), NotImplemented, kPlanCtx, what,
                 " has a dynamic or unranked shape; the CUDA backend compiles static shapes only");
+    (void)allowInt; // integer values travel as exact floats; the ops that read them are checked
     EMBER_CHECK(t.getElementType().isF32() || t.getElementType().isInteger(1) ||
-                    (allowInt && mlir::isa<mlir::IntegerType>(t.getElementType())),
+                    t.getElementType().isInteger(64) || t.getElementType().isInteger(32),
                 NotImplemented,
                 kPlanCtx, what, " is a tensor of ", typeName(t.getElementType()),
-                "; the CUDA backend compiles float32 values (and bool masks inside the graph) only");
+                "; the CUDA backend compiles float32, int64, int32 and bool values only");
     return t;
   }
   static std::string typeName(mlir::Type t) {
@@ -296,10 +297,29 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
   PlanBuilder b;
   for (auto [i, arg] : llvm::enumerate(fn.getArguments())) {
     auto t = b.checked(arg, "input " + std::to_string(i));
-    EMBER_CHECK(t.getElementType().isF32(), NotImplemented, kPlanCtx, "input ", i,
-                " is a bool tensor; the CUDA backend takes float32 inputs only");
-    b.plan.inputs.push_back(b.define(arg, "input " + std::to_string(i)));
     b.plan.input_shapes.emplace_back(t.getShape().begin(), t.getShape().end());
+    if (t.getElementType().isF32()) {
+      b.plan.inputs.push_back(b.define(arg, "input " + std::to_string(i)));
+      b.plan.input_dtypes.push_back("float32");
+      continue;
+    }
+    // An int64 (index) or bool input as the caller holds it, converted to exact floats.
+    EMBER_CHECK(t.getElementType().isInteger(64) || t.getElementType().isInteger(1), NotImplemented,
+                kPlanCtx, "input ", i, " is a tensor of ", PlanBuilder::typeName(t.getElementType()),
+                "; the CUDA backend takes float32, int64 and bool inputs");
+    const bool isBool = t.getElementType().isInteger(1);
+    cuda::Plan::Buffer raw;
+    raw.numel = t.getNumElements();
+    raw.itemsize = isBool ? 1 : 8;
+    b.plan.buffers.push_back(raw);
+    const int rawId = int(b.plan.buffers.size()) - 1;
+    b.plan.inputs.push_back(rawId);
+    b.plan.input_dtypes.push_back(isBool ? "bool" : "int64");
+    const std::string name = b.kernelName(isBool ? "from_bool" : "from_int64");
+    std::ostringstream os;
+    os << kernelHead(name, 1, "an input") << "  out[i] = (float)((const "
+       << (isBool ? "unsigned char" : "long long") << "*)in0)[i];\n}\n";
+    b.launch(name, os.str(), {rawId}, b.define(arg, "input " + std::to_string(i)), raw.numel);
   }
   for (mlir::Operation& opRef : fn.getBody().front()) {
     mlir::Operation* op = &opRef;
@@ -307,10 +327,28 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     if (auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(op)) {
       for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
         auto t = b.checked(v, "output " + std::to_string(i));
-        EMBER_CHECK(t.getElementType().isF32(), NotImplemented, kPlanCtx, "output ", i,
-                    " is a bool tensor; the CUDA backend returns float32 outputs only");
-        b.plan.outputs.push_back(b.use(v));
         b.plan.output_shapes.emplace_back(t.getShape().begin(), t.getShape().end());
+        if (t.getElementType().isF32()) {
+          b.plan.outputs.push_back(b.use(v));
+          b.plan.output_dtypes.push_back("float32");
+          continue;
+        }
+        EMBER_CHECK(t.getElementType().isInteger(64) || t.getElementType().isInteger(1), NotImplemented,
+                    kPlanCtx, "output ", i, " is a tensor of ", PlanBuilder::typeName(t.getElementType()),
+                    "; the CUDA backend returns float32, int64 and bool outputs");
+        const bool isBool = t.getElementType().isInteger(1);
+        cuda::Plan::Buffer raw;
+        raw.numel = t.getNumElements();
+        raw.itemsize = isBool ? 1 : 8;
+        b.plan.buffers.push_back(raw);
+        const int rawId = int(b.plan.buffers.size()) - 1;
+        const std::string name = b.kernelName(isBool ? "to_bool" : "to_int64");
+        std::ostringstream os;
+        os << kernelHead(name, 1, "an output") << "  ((" << (isBool ? "unsigned char" : "long long")
+           << "*)out)[i] = (" << (isBool ? "unsigned char" : "long long") << ")in0[i];\n}\n";
+        b.launch(name, os.str(), {b.use(v)}, rawId, raw.numel);
+        b.plan.outputs.push_back(rawId);
+        b.plan.output_dtypes.push_back(isBool ? "bool" : "int64");
       }
       continue;
     }
@@ -322,7 +360,11 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     const int64_t n = out.getNumElements();
     // Integer values (constants) are read by casts only: integer arithmetic is not float's.
     auto onlyCastsReadIntegers = [&](mlir::Operation* inner) {
-      if (mlir::isa<ed::CastOp>(inner)) return;
+      // Exact on integers that fit float32: casts, comparisons and selects.
+      if (mlir::isa<ed::CastOp, ed::WhereOp>(inner)) return;
+      if (isElementwise(inner) && llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"eq", "ne", "lt", "le", "gt", "ge"},
+                                                     elementwiseName(inner)))
+        return;
       for (mlir::Type t : llvm::concat<const mlir::Type>(inner->getOperandTypes(), inner->getResultTypes())) {
         mlir::Type e = mlir::cast<mlir::RankedTensorType>(t).getElementType();
         EMBER_CHECK(e.isF32() || e.isInteger(1), NotImplemented, kPlanCtx,
@@ -571,10 +613,105 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       b.launch(name, os.str(), {b.use(op->getOperand(0))}, b.define(result, opName), n);
       continue;
     }
+    // Indexing: indices travel as exact floats; an index out of range reads NaN (gathers) or
+    // writes nothing (scatters) instead of raising as eager ember does.
+    auto offsetOf = [](const std::vector<int64_t>& strides, int64_t dim, const std::string& at) {
+      std::string e = "0LL";
+      for (size_t k = 0; k < strides.size(); ++k)
+        e += " + " + (int64_t(k) == dim ? at : "c" + std::to_string(k)) + " * " + std::to_string(strides[k]) + "LL";
+      return e;
+    };
+    if (auto g = mlir::dyn_cast<ed::GatherOp>(op)) {
+      auto in = b.checked(g.getInput(), opName + "'s input");
+      const int64_t d = g.getDim();
+      std::ostringstream os;
+      const std::string name = b.kernelName("gather");
+      os << kernelHead(name, 2, "ember.gather") << coordLines(out.getShape())
+         << "  long long ix = (long long)in1[i];\n"
+         << "  if (ix < 0 || ix >= " << in.getDimSize(d) << "LL) { out[i] = __int_as_float(0x7fc00000); return; }\n"
+         << "  out[i] = in0[" << offsetOf(rowMajorStrides(in.getShape()), d, "ix") << "];\n}\n";
+      b.launch(name, os.str(), {b.use(g.getInput()), b.use(g.getIndex())}, b.define(result, opName), n);
+      continue;
+    }
+    if (auto is = mlir::dyn_cast<ed::IndexSelectOp>(op)) {
+      auto in = b.checked(is.getInput(), opName + "'s input");
+      const int64_t d = is.getDim(), size = in.getDimSize(d);
+      const bool dropped = out.getRank() < in.getRank(); // a 0-d index
+      std::vector<int64_t> st = rowMajorStrides(in.getShape());
+      std::ostringstream os;
+      const std::string name = b.kernelName("index_select");
+      std::vector<int64_t> outShape(out.getShape().begin(), out.getShape().end());
+      if (dropped) outShape.insert(outShape.begin() + d, 1);
+      os << kernelHead(name, 2, "ember.index_select") << coordLines(outShape)
+         << "  long long ix = (long long)in1[" << (dropped ? "0" : "c" + std::to_string(d)) << "];\n"
+         << "  if (ix < 0) ix += " << size << "LL;\n"
+         << "  if (ix < 0 || ix >= " << size << "LL) { out[i] = __int_as_float(0x7fc00000); return; }\n"
+         << "  out[i] = in0[" << offsetOf(st, d, "ix") << "];\n}\n";
+      b.launch(name, os.str(), {b.use(is.getInput()), b.use(is.getIndex())}, b.define(result, opName), n);
+      continue;
+    }
+    if (mlir::isa<ed::ScatterOp, ed::ScatterAddOp>(op)) {
+      const bool add = mlir::isa<ed::ScatterAddOp>(op);
+      mlir::Value input = op->getOperand(0), index = op->getOperand(1), src = op->getOperand(2);
+      auto xt = b.checked(index, opName + "'s index"), st = b.checked(src, opName + "'s source");
+      const int64_t d = mlir::cast<mlir::IntegerAttr>(op->getAttr("dim")).getInt();
+      const auto sx = rowMajorStrides(xt.getShape()), ss = rowMajorStrides(st.getShape());
+      std::ostringstream os;
+      const std::string name = b.kernelName(add ? "scatter_add" : "scatter");
+      // Each output element gathers the source entries whose index points at it (no atomics).
+      os << kernelHead(name, 3, "ember." + std::string(add ? "scatter_add" : "scatter"))
+         << coordLines(out.getShape()) << "  float acc = in0[i];\n";
+      for (int64_t k = 0; k < out.getRank(); ++k)
+        if (k != d) os << "  if (c" << k << " >= " << xt.getDimSize(k) << "LL) { out[i] = acc; return; }\n";
+      os << "  for (long long j = 0; j < " << xt.getDimSize(d) << "LL; ++j) {\n"
+         << "    if ((long long)in1[" << offsetOf(sx, d, "j") << "] != c" << d << ") continue;\n"
+         << "    " << (add ? "acc += " : "acc = ") << "in2[" << offsetOf(ss, d, "j") << "];\n  }\n"
+         << "  out[i] = acc;\n}\n";
+      b.launch(name, os.str(), {b.use(input), b.use(index), b.use(src)}, b.define(result, opName), n);
+      continue;
+    }
+    if (auto ia = mlir::dyn_cast<ed::IndexAddOp>(op)) {
+      auto st = b.checked(ia.getSource(), opName + "'s source");
+      const int64_t d = ia.getDim(), size = ia.getSize();
+      auto xt = b.checked(ia.getIndex(), opName + "'s index");
+      const int64_t len = xt.getRank() ? xt.getDimSize(0) : 1;
+      std::vector<int64_t> ss = rowMajorStrides(st.getShape());
+      if (st.getRank() < out.getRank()) ss.insert(ss.begin() + d, 0); // a 0-d index: one slice
+      std::ostringstream os;
+      const std::string name = b.kernelName("index_add");
+      // Each output slice k gathers the source slices i with index[i] == k (O(len) per element).
+      os << kernelHead(name, 2, "ember.index_add") << coordLines(out.getShape()) << "  float acc = 0.0f;\n"
+         << "  for (long long j = 0; j < " << len << "LL; ++j) {\n"
+         << "    long long ix = (long long)in1[j];\n    if (ix < 0) ix += " << size << "LL;\n"
+         << "    if (ix == c" << d << ") acc += in0[" << offsetOf(ss, d, "j") << "];\n  }\n"
+         << "  out[i] = acc;\n}\n";
+      b.launch(name, os.str(), {b.use(ia.getSource()), b.use(ia.getIndex())}, b.define(result, opName), n);
+      continue;
+    }
+    if (mlir::isa<ed::ArgMaxOp, ed::ArgMinOp>(op)) {
+      const bool isMax = mlir::isa<ed::ArgMaxOp>(op);
+      auto in = b.checked(op->getOperand(0), opName + "'s input");
+      const int64_t d = mlir::cast<mlir::IntegerAttr>(op->getAttr("dim")).getInt();
+      std::vector<int64_t> shape(in.getShape().begin(), in.getShape().end());
+      shape[size_t(d)] = 1; // the output's coordinates, with the reduced dim kept as size 1
+      const auto st = rowMajorStrides(in.getShape());
+      std::ostringstream os;
+      const std::string name = b.kernelName(isMax ? "argmax" : "argmin");
+      // The first extreme; NaN counts as the extreme (torch.argmax / argmin).
+      os << kernelHead(name, 1, isMax ? "ember.argmax" : "ember.argmin") << coordLines(shape)
+         << "  long long base = " << offsetOf(st, d, "0") << ";\n  float best = in0[base];\n  long long at = 0;\n"
+         << "  for (long long j = 1; j < " << in.getDimSize(d) << "LL && best == best; ++j) {\n"
+         << "    float v = in0[base + j * " << st[size_t(d)] << "LL];\n"
+         << "    if (v != v || v " << (isMax ? ">" : "<") << " best) { best = v; at = j; }\n  }\n"
+         << "  out[i] = (float)at;\n}\n";
+      b.launch(name, os.str(), {b.use(op->getOperand(0))}, b.define(result, opName), n);
+      continue;
+    }
     fail(ErrorKind::NotImplemented, kPlanCtx, opName,
          " has no CUDA lowering yet (the CUDA backend compiles elementwise ops and their fusions, "
-         "matmul, bmm, sum, amax, amin, reshape, transpose, permute, expand, slice, "
-         "slice_backward, cat, im2col and col2im); run this function eagerly on CUDA");
+         "matmul, bmm, sum, amax, amin, argmax, argmin, reshape, transpose, permute, expand, slice, "
+         "slice_backward, cat, gather, scatter, scatter_add, index_select, index_add, im2col and "
+         "col2im); run this function eagerly on CUDA");
   }
   if (compilePtx)
     for (cuda::Plan::Kernel& k : b.plan.kernels)

@@ -11,6 +11,10 @@
 namespace ember::compiler {
 namespace {
 
+DType dtype_from_name(const std::string& name) {
+  return name == "int64" ? DType::Int64 : name == "bool" ? DType::Bool : DType::Float32;
+}
+
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -44,8 +48,9 @@ std::vector<Tensor> CudaCompiledGraph::run(const std::vector<Tensor>& inputs) {
     EMBER_CHECK(inputs[i].shape() == Shape(plan.input_shapes[i]), Value, "ember.compile", "input ", i,
                 " has shape ", shape_str(inputs[i].shape()), " but the function was compiled for ",
                 shape_str(Shape(plan.input_shapes[i])));
-    EMBER_CHECK(inputs[i].dtype() == DType::Float32, Type, "ember.compile", "input ", i, " is ",
-                dtype_name(inputs[i].dtype()), "; the CUDA backend takes float32 inputs");
+    EMBER_CHECK(dtype_name(inputs[i].dtype()) == plan.input_dtypes[i], Type, "ember.compile", "input ", i,
+                " is ", dtype_name(inputs[i].dtype()), " but the function was compiled for ",
+                plan.input_dtypes[i]);
     EMBER_CHECK(inputs[i].device() == where, Value, "ember.compile", "input ", i, " is on ",
                 inputs[i].device().str(), " but the function was compiled for ", where.str());
     Tensor t = inputs[i].is_contiguous() ? inputs[i] : inputs[i].contiguous();
@@ -54,8 +59,8 @@ std::vector<Tensor> CudaCompiledGraph::run(const std::vector<Tensor>& inputs) {
   }
   std::vector<Tensor> results;
   std::vector<void*> out;
-  for (const auto& shape : plan.output_shapes) {
-    results.push_back(empty(Shape(shape), DType::Float32, where));
+  for (size_t o = 0; o < plan.output_shapes.size(); ++o) {
+    results.push_back(empty(Shape(plan.output_shapes[o]), dtype_from_name(plan.output_dtypes[o]), where));
     out.push_back(results.back().raw_data());
   }
   if (device_ >= 0) cuda::set_device(device_);

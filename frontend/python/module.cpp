@@ -451,16 +451,18 @@ NB_MODULE(_C, m) {
         std::vector<const void*> ptrs;
         std::vector<void*> outs;
         for (size_t i = 0; i < in.size(); ++i) {
-          EMBER_CHECK(in[i].shape() == Shape(plan.input_shapes[i]) && in[i].dtype() == DType::Float32 &&
+          EMBER_CHECK(in[i].shape() == Shape(plan.input_shapes[i]) && dtype_name(in[i].dtype()) == plan.input_dtypes[i] &&
                           in[i].device() == where,
-                      Value, "cuda plan", "input ", i, " must be float32 of shape ",
+                      Value, "cuda plan", "input ", i, " must be ", plan.input_dtypes[i], " of shape ",
                       shape_str(Shape(plan.input_shapes[i])), " on ", where.str(), ", got ",
                       dtype_name(in[i].dtype()), " ", shape_str(in[i].shape()), " on ", in[i].device().str());
           keep.push_back(in[i].contiguous());
           ptrs.push_back(keep.back().raw_data());
         }
-        for (const auto& s : plan.output_shapes) {
-          out.push_back(empty(Shape(s), DType::Float32, where));
+        for (size_t o = 0; o < plan.output_shapes.size(); ++o) {
+          const std::string& dt = plan.output_dtypes[o];
+          out.push_back(empty(Shape(plan.output_shapes[o]),
+                              dt == "int64" ? DType::Int64 : dt == "bool" ? DType::Bool : DType::Float32, where));
           outs.push_back(out.back().raw_data());
         }
         if (device >= 0) cuda::set_device(device);

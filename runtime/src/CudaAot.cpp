@@ -20,8 +20,7 @@ extern "C" int ember_cuda_aot_open(const char* plan, unsigned long long len, con
     auto runner = std::make_unique<ember::cuda::PlanRunner>(
         ember::cuda::Plan::parse(std::string(plan, len)), ember::cuda::cuda_backend(0));
     const std::size_t first = runner->plan().inputs.size() - std::size_t(nweights);
-    std::vector<const float*> w;
-    for (int i = 0; i < nweights; ++i) w.push_back(static_cast<const float*>(weights[i]));
+    std::vector<const void*> w(weights, weights + nweights);
     runner->keep_host_inputs(first, w);
     *state = runner.release();
     return 0;
@@ -38,10 +37,9 @@ extern "C" int ember_cuda_aot_run(void* state, const void* const* inputs, int ni
   try {
     auto* runner = static_cast<ember::cuda::PlanRunner*>(state);
     const auto& plan = runner->plan();
-    std::vector<const float*> in(plan.inputs.size(), nullptr); // the weights are already there
-    std::vector<float*> out;
-    for (int i = 0; i < ninputs && std::size_t(i) < in.size(); ++i) in[size_t(i)] = static_cast<const float*>(inputs[i]);
-    for (std::size_t i = 0; i < plan.outputs.size(); ++i) out.push_back(static_cast<float*>(outputs[i]));
+    std::vector<const void*> in(plan.inputs.size(), nullptr); // the weights are already there
+    for (int i = 0; i < ninputs && std::size_t(i) < in.size(); ++i) in[size_t(i)] = inputs[i];
+    std::vector<void*> out(outputs, outputs + plan.outputs.size());
     runner->run_host(in, out);
     return 0;
   } catch (const std::exception& e) {

@@ -65,7 +65,7 @@ std::string Plan::serialize() const {
   os << kMagic << " " << kVersion << "\n";
   os << "buffers " << buffers.size() << "\n";
   for (const Buffer& b : buffers) {
-    os << b.numel << " " << b.alias << " " << b.data.size();
+    os << b.numel << " " << b.alias << " " << b.itemsize << " " << b.data.size();
     for (float f : b.data) {
       uint32_t bits;
       std::memcpy(&bits, &f, 4);
@@ -74,16 +74,16 @@ std::string Plan::serialize() const {
     os << "\n";
   }
   auto values = [&](const char* name, const std::vector<int>& ids,
-                    const std::vector<std::vector<int64_t>>& shapes) {
+                    const std::vector<std::vector<int64_t>>& shapes, const std::vector<std::string>& dtypes) {
     os << name << " " << ids.size() << "\n";
     for (size_t i = 0; i < ids.size(); ++i) {
-      os << ids[i] << " " << shapes[i].size();
+      os << ids[i] << " " << (i < dtypes.size() ? dtypes[i] : "float32") << " " << shapes[i].size();
       for (int64_t d : shapes[i]) os << " " << d;
       os << "\n";
     }
   };
-  values("inputs", inputs, input_shapes);
-  values("outputs", outputs, output_shapes);
+  values("inputs", inputs, input_shapes, input_dtypes);
+  values("outputs", outputs, output_shapes, output_dtypes);
   os << "kernels " << kernels.size() << "\n";
   for (const Kernel& k : kernels) {
     os << k.name << "\n";
@@ -120,6 +120,7 @@ Plan Plan::parse(const std::string& text) {
     Buffer b;
     b.numel = r.integer("a buffer size", 0);
     b.alias = int(r.integer("a buffer alias", -1, i - 1));
+    b.itemsize = int(r.integer("an item size", 1, 8));
     const int64_t nd = r.integer("a constant size", 0, b.numel);
     EMBER_CHECK(nd == 0 || nd == b.numel, Value, kCtx, "malformed plan: constant buffer ", i, " has ",
                 nd, " values for ", b.numel, " elements");
@@ -129,15 +130,21 @@ Plan Plan::parse(const std::string& text) {
       std::memcpy(&b.data[size_t(j)], &bits, 4);
     }
     if (b.alias >= 0)
-      EMBER_CHECK(p.buffers[size_t(b.alias)].numel == b.numel && nd == 0, Value, kCtx,
+      EMBER_CHECK(p.buffers[size_t(b.alias)].bytes() == b.bytes() && nd == 0, Value, kCtx,
                   "malformed plan: buffer ", i, " aliases buffer ", b.alias, " of another size");
     p.buffers.push_back(std::move(b));
   }
-  auto values = [&](const char* name, std::vector<int>& ids, std::vector<std::vector<int64_t>>& shapes) {
+  auto values = [&](const char* name, std::vector<int>& ids, std::vector<std::vector<int64_t>>& shapes,
+                    std::vector<std::string>& dtypes) {
     r.expect(name);
     const int64_t n = r.integer("a count", 0, 1 << 20);
     for (int64_t i = 0; i < n; ++i) {
       ids.push_back(int(r.integer("a buffer id", 0, nb - 1)));
+      dtypes.push_back(r.word("a dtype"));
+      const int want = dtypes.back() == "float32" ? 4 : dtypes.back() == "int64" ? 8 : dtypes.back() == "bool" ? 1 : 0;
+      EMBER_CHECK(want == p.buffers[size_t(ids.back())].itemsize, Value, kCtx, "malformed plan: ", name, " ",
+                  i, " is ", dtypes.back(), " but its buffer holds ", p.buffers[size_t(ids.back())].itemsize,
+                  "-byte items");
       const int64_t rank = r.integer("a rank", 0, 64);
       std::vector<int64_t> shape;
       int64_t numel = 1;
@@ -151,8 +158,8 @@ Plan Plan::parse(const std::string& text) {
       shapes.push_back(std::move(shape));
     }
   };
-  values("inputs", p.inputs, p.input_shapes);
-  values("outputs", p.outputs, p.output_shapes);
+  values("inputs", p.inputs, p.input_shapes, p.input_dtypes);
+  values("outputs", p.outputs, p.output_shapes, p.output_dtypes);
   r.expect("kernels");
   const int64_t nk = r.integer("a kernel count", 0, 1 << 20);
   for (int64_t i = 0; i < nk; ++i) {
@@ -242,18 +249,17 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
     const Plan::Buffer& b = plan_.buffers[i];
     root_[i] = b.alias >= 0 ? root_[size_t(b.alias)] : int(i);
     if (b.alias >= 0 || is_input[i]) continue;
-    owned_[i] = backend_->alloc(std::max<int64_t>(b.numel, 1) * sizeof(float));
+    owned_[i] = backend_->alloc(std::max<std::size_t>(b.bytes(), 1));
     if (!b.data.empty()) backend_->upload(owned_[i], b.data.data(), b.data.size() * sizeof(float));
   }
 }
 
 PlanRunner::~PlanRunner() {
   for (size_t i = 0; i < owned_.size(); ++i)
-    if (owned_[i]) backend_->free(owned_[i], std::max<int64_t>(plan_.buffers[i].numel, 1) * sizeof(float));
+    if (owned_[i]) backend_->free(owned_[i], std::max<std::size_t>(plan_.buffers[i].bytes(), 1));
   for (size_t i = 0; i < host_inputs_.size(); ++i)
     if (host_inputs_[i])
-      backend_->free(host_inputs_[i],
-                     std::max<int64_t>(plan_.buffers[size_t(plan_.inputs[i])].numel, 1) * sizeof(float));
+      backend_->free(host_inputs_[i], std::max<std::size_t>(plan_.buffers[size_t(plan_.inputs[i])].bytes(), 1));
 }
 
 void PlanRunner::execute() {
@@ -285,26 +291,24 @@ void PlanRunner::run_device(const std::vector<const void*>& inputs, const std::v
   execute();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const int b = plan_.outputs[i];
-    if (plan_.buffers[size_t(b)].numel)
-      backend_->copy(outputs[i], ptr_[size_t(b)], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+    if (plan_.buffers[size_t(b)].numel) backend_->copy(outputs[i], ptr_[size_t(b)], plan_.buffers[size_t(b)].bytes());
   }
 }
 
-void PlanRunner::run_host(const std::vector<const float*>& inputs, const std::vector<float*>& outputs) {
+void PlanRunner::run_host(const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
   EMBER_CHECK(inputs.size() == plan_.inputs.size() && outputs.size() == plan_.outputs.size(), Value,
               kCtx, "the plan takes ", plan_.inputs.size(), " inputs and ", plan_.outputs.size(),
               " outputs, got ", inputs.size(), " and ", outputs.size());
   allocate_host_inputs();
   for (size_t i = 0; i < inputs.size(); ++i) {
     const int b = plan_.inputs[i];
-    if (!kept_[i])
-      backend_->upload(host_inputs_[i], inputs[i], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+    if (!kept_[i]) backend_->upload(host_inputs_[i], inputs[i], plan_.buffers[size_t(b)].bytes());
     ptr_[size_t(b)] = host_inputs_[i];
   }
   execute();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const int b = plan_.outputs[i];
-    backend_->download(outputs[i], ptr_[size_t(b)], size_t(plan_.buffers[size_t(b)].numel) * sizeof(float));
+    backend_->download(outputs[i], ptr_[size_t(b)], plan_.buffers[size_t(b)].bytes());
   }
 }
 
@@ -313,18 +317,16 @@ void PlanRunner::allocate_host_inputs() {
   host_inputs_.assign(plan_.inputs.size(), nullptr);
   kept_.assign(plan_.inputs.size(), false);
   for (size_t i = 0; i < plan_.inputs.size(); ++i)
-    host_inputs_[i] = backend_->alloc(
-        std::max<int64_t>(plan_.buffers[size_t(plan_.inputs[i])].numel, 1) * sizeof(float));
+    host_inputs_[i] = backend_->alloc(std::max<std::size_t>(plan_.buffers[size_t(plan_.inputs[i])].bytes(), 1));
 }
 
-void PlanRunner::keep_host_inputs(size_t first, const std::vector<const float*>& data) {
+void PlanRunner::keep_host_inputs(size_t first, const std::vector<const void*>& data) {
   EMBER_CHECK(first + data.size() <= plan_.inputs.size(), Value, kCtx, "inputs ", first, "..",
               first + data.size(), " of a plan with ", plan_.inputs.size());
   allocate_host_inputs();
   for (size_t j = 0; j < data.size(); ++j) {
     const size_t i = first + j;
-    backend_->upload(host_inputs_[i], data[j],
-                     size_t(plan_.buffers[size_t(plan_.inputs[i])].numel) * sizeof(float));
+    backend_->upload(host_inputs_[i], data[j], plan_.buffers[size_t(plan_.inputs[i])].bytes());
     kept_[i] = true;
   }
 }

@@ -96,7 +96,22 @@ def _max_pool():
     return f, [(1, 2, 6, 6)], conv
 
 
-CASES = {"mlp_forward": _mlp_forward, "mlp_train_step": _mlp_train_step,
+def _classifier():
+    # int64 class indices and token ids: embedding (index_select / index_add), cross_entropy
+    # (gather / scatter_add), argmax accuracy.
+    holder = nn.Module()
+    holder.emb = nn.Embedding(10, 6)
+    holder.lin = nn.Linear(6, 4)
+
+    def f(ids, y):
+        logits = holder.lin(holder.emb(ids))
+        loss = F.cross_entropy(logits, y, label_smoothing=0.1) + F.nll_loss(logits.log_softmax(1), y)
+        loss.backward()
+        return loss + (logits.argmax(1) == y).float().mean() + logits.argmin(1).float().sum()
+    return f, [("int", (7,), 10), ("int", (7,), 4)], holder
+
+
+CASES = {"classifier": _classifier, "mlp_forward": _mlp_forward, "mlp_train_step": _mlp_train_step,
          "soft_cross_entropy": _soft_cross_entropy, "norms_and_activations": _norms_and_activations,
          "encoder_layer": _encoder_layer, "lenet": _lenet, "shape_ops": _shape_ops,
          "max_pool": _max_pool}
@@ -107,7 +122,8 @@ def _setup(name, device="cpu"):
     fn, shapes, module = CASES[name]()
     module.to(device)
     rng = np.random.default_rng(len(name))
-    args = [ember.tensor(rng.standard_normal(s).astype(np.float32)).to(device) for s in shapes]
+    args = [ember.tensor(rng.integers(0, s[2], s[1]) if s[0] == "int" else
+                         rng.standard_normal(s).astype(np.float32)).to(device) for s in shapes]
     params = list(module.parameters())
     return fn, args, params
 
@@ -155,11 +171,44 @@ def test_cuda_plan_fuses_and_reads_transposed_operands_in_place():
     assert text.count("\ngemm 0 1 ") == 2, text[-400:]
 
 
+def test_compiled_training_steps_on_the_cuda_plan_follow_eager():
+    """zero_grad + forward + cross_entropy (int targets) + backward + SGD momentum in one plan:
+    parameters, momentum buffers and outputs (an int64 argmax among them) follow eager."""
+    def make():
+        ember.manual_seed(0)
+        m = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4))
+        opt = ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            out = m(x)
+            loss = F.cross_entropy(out, y)
+            loss.backward()
+            opt.step()
+            return loss, out.argmax(1)
+        return m, step
+    (em, eager), (cm, compiled) = make(), make()
+    compiled = ember.compile(compiled, backend="cuda_emulation", fullgraph=True)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        x = ember.tensor(rng.standard_normal((5, 6)).astype(np.float32))
+        y = ember.tensor(rng.integers(0, 4, 5))
+        (le, ae), (lc, ac) = eager(x, y), compiled(x, y)
+        np.testing.assert_allclose(lc.numpy(), le.detach().numpy(), rtol=1e-5, atol=1e-6)
+        assert ac.dtype == ember.int64
+        np.testing.assert_array_equal(ac.numpy(), ae.numpy())
+    assert compiled.stats["compiles"] == 1
+    for pe, pc in zip(em.parameters(), cm.parameters()):
+        np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_cuda_plan_refuses_what_it_does_not_compile():
-    emb = nn.Embedding(10, 4)
-    compiled = ember.compile(lambda i: emb(i), backend="cuda_emulation")
-    with pytest.raises(NotImplementedError, match="input 0 is a tensor of i64"):
+    compiled = ember.compile(lambda i: i * 3, backend="cuda_emulation")
+    with pytest.raises(NotImplementedError, match="ember.mul on i64"):
         compiled(ember.tensor([1, 2, 3]))
+    compiled = ember.compile(lambda x: x.double() * 2, backend="cuda_emulation")
+    with pytest.raises(NotImplementedError, match="float64"):
+        compiled(ember.randn(3))
     compiled = ember.compile(lambda x: x.cumsum(0), backend="cuda_emulation")
     with pytest.raises(NotImplementedError, match="cumsum"):
         compiled(ember.randn(3))

@@ -469,8 +469,11 @@ int run(int argc, char** argv) {
       const cuda::Plan plan = compiler::buildCudaPlan(ir, file.function, /*compilePtx=*/true);
       sig.inputs = plan.input_shapes;
       sig.outputs = plan.output_shapes;
-      sig.inputTypes.assign(sig.inputs.size(), DType::Float32);
-      sig.outputTypes.assign(sig.outputs.size(), DType::Float32);
+      auto dtypeOf = [](const std::string& n) {
+        return n == "int64" ? DType::Int64 : n == "bool" ? DType::Bool : DType::Float32;
+      };
+      for (const std::string& d : plan.input_dtypes) sig.inputTypes.push_back(dtypeOf(d));
+      for (const std::string& d : plan.output_dtypes) sig.outputTypes.push_back(dtypeOf(d));
       const std::string text = plan.serialize();
       write_file(tmp + "/" + name + ".plan", text);
       write_file(tmp + "/plan.S",

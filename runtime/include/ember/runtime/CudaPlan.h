@@ -6,6 +6,7 @@
 // --target=cuda libraries, and the GPU machine's tests all run plans through PlanRunner).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,11 +17,15 @@ namespace ember::cuda {
 struct Plan {
   static constexpr int kVersion = 1;
 
-  // float32 storage of one value, contiguous and row-major.
+  // Storage of one value, contiguous and row-major: float32 (bool and integer values travel
+  // as exact floats), except the integer and bool inputs and outputs as the caller holds them
+  // (itemsize 8: int64, 1: bool), which conversion kernels read and write.
   struct Buffer {
     int64_t numel = 0;
     int alias = -1;          // >= 0: shares that (earlier) buffer's memory (a reshape)
+    int itemsize = 4;
     std::vector<float> data; // a constant's contents (empty otherwise)
+    std::size_t bytes() const { return std::size_t(numel) * std::size_t(itemsize); }
   };
   // A generated kernel. Every kernel's parameters are (const float* in..., float* out, long long
   // n); it is launched with one thread per index in [0, n), in blocks of 256.
@@ -43,6 +48,7 @@ struct Plan {
   std::vector<Buffer> buffers;
   std::vector<int> inputs, outputs; // buffer ids, in the function's argument / result order
   std::vector<std::vector<int64_t>> input_shapes, output_shapes;
+  std::vector<std::string> input_dtypes, output_dtypes; // "float32", "int64" or "bool"
   std::vector<Kernel> kernels;
   std::vector<Step> steps;
 
@@ -83,14 +89,14 @@ public:
 
   const Plan& plan() const { return plan_; }
   // Inputs and outputs in device memory: the inputs are read in place (the steps never write
-  // them); the outputs are copied into `outputs` (numel * 4 bytes each).
+  // them); the outputs are copied into `outputs` (numel * itemsize bytes each).
   void run_device(const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Inputs and outputs in host memory: uploaded into, and downloaded from, the runner's buffers.
   // Inputs kept on the device by keep_host_inputs are not uploaded again (their entries in
   // `inputs` are ignored).
-  void run_host(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
+  void run_host(const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Uploads inputs [first, first + data.size()) once (e.g. the weights of a deployed model).
-  void keep_host_inputs(size_t first, const std::vector<const float*>& data);
+  void keep_host_inputs(size_t first, const std::vector<const void*>& data);
 
 private:
   void execute();
