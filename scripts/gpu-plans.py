@@ -66,6 +66,26 @@ def aot(out):
     subprocess.run(["cc", os.path.join(d, "main.c"), "-I", d, "-L", d, "-ltiny", "-lm",
                     "-Wl,-rpath,$ORIGIN", "-o", os.path.join(d, "main")], check=True)
     print("aot: libtiny.so, main, data.bin")
+    # The demo's trained LeNet-5 (when the demo has run here) as a CUDA library under the
+    # deploy example, with the accuracy the CPU library reaches on the same test set.
+    lenet = os.path.join(os.path.dirname(t.TOOL), "..", "demo", "lenet.ember")
+    if not os.path.exists(lenet):
+        print("deploy: skipped (no build/demo/lenet.ember: run the demo first)")
+        return
+    root = os.path.join(os.path.dirname(__file__), "..")
+    dep = os.path.join(out, "deploy")
+    cpu = os.path.join(out, "deploy-cpu")
+    for target, where in (("cuda", dep), ("cpu", cpu)):
+        subprocess.run([t.TOOL, lenet, f"--target={target}", "--name", "fmnist", "-o", where], check=True)
+        subprocess.run(["cc", "-O2", os.path.join(root, "examples", "deploy", "deploy.c"), "-I", where,
+                        "-L", where, "-lfmnist", "-lm", "-Wl,-rpath,$ORIGIN", "-o",
+                        os.path.join(where, "deploy_c")], check=True)
+    r = subprocess.run([os.path.join(cpu, "deploy_c")], capture_output=True, text=True, check=True)
+    with open(os.path.join(dep, "expected.txt"), "w") as f:
+        f.write(r.stdout)
+    import shutil
+    shutil.rmtree(cpu)
+    print("deploy: LeNet-5 --target=cuda with deploy_c; CPU library:", r.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

@@ -43,3 +43,18 @@ def test_carried_cuda_library_runs_from_c():
     r = subprocess.run([os.path.join(d, "main"), os.path.join(d, "data.bin")], capture_output=True,
                        text=True, timeout=120, env=dict(os.environ, LD_LIBRARY_PATH=d))
     assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(PLANS, "deploy", "deploy_c")),
+                    reason="no carried deploy example (the demo had not run where the plans were made)")
+def test_carried_lenet_cuda_library_scores_fashion_mnist_like_the_cpu_library():
+    import re
+    d = os.path.join(PLANS, "deploy")
+    data = os.environ.get("EMBER_FASHION_MNIST_ROOT", os.path.join(ROOT, "gpu-carry", "fashion-mnist"))
+    r = subprocess.run([os.path.join(d, "deploy_c"), data], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    accuracy = lambda text: float(re.search(r"accuracy ([0-9.]+)", text).group(1))
+    with open(os.path.join(d, "expected.txt")) as f:
+        want = accuracy(f.read())
+    print(r.stdout.strip())
+    assert abs(accuracy(r.stdout) - want) <= 0.002, (r.stdout, want)
