@@ -470,20 +470,55 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       for (int64_t s : red) count *= s;
       const bool isSum = mlir::isa<ed::SumOp>(op);
       const std::string kind = isSum ? "sum" : mlir::isa<ed::AmaxOp>(op) ? "amax" : "amin";
+      const std::string combine = isSum ? "acc += (double)in0[off];" : kind == "amax" ? "acc = maximum(in0[off], acc);"
+                                                                                   : "acc = minimum(in0[off], acc);";
+      // Few outputs over many elements (a loss, a norm) split into chunks of kChunk: one
+      // thread per (output, chunk) writes a partial, then one per output combines them, so a
+      // sum to a scalar is not one GPU thread's loop over the whole tensor.
+      constexpr int64_t kChunk = 1024;
+      const int64_t chunks = n < 4096 && count >= 8 * kChunk ? (count + kChunk - 1) / kChunk : 1;
       std::ostringstream os;
       const std::string name = b.kernelName(kind);
       if (!isSum) os << cudaPrelude();
-      os << kernelHead(name, 1, "ember." + kind) << coordLines(kept) << "  long long base = 0";
+      os << kernelHead(name, 1, "ember." + kind);
+      if (chunks > 1) // the coordinates are the output's: i / chunks, in an inner scope
+        os << "  long long ch = i % " << chunks << "LL, o_ = i / " << chunks << "LL;\n  float res_;\n"
+           << "  {\n  long long i = o_;\n";
+      os << coordLines(kept) << "  long long base = 0";
       for (size_t d = 0; d < kept.size(); ++d) os << " + c" << d << " * " << keptStride[d] << "LL";
+      const std::string lo = chunks > 1 ? "ch * " + std::to_string(kChunk) + "LL" : "0LL";
+      const std::string hi = chunks > 1 ? "(ch + 1) * " + std::to_string(kChunk) + "LL < " + std::to_string(count) +
+                                              "LL ? (ch + 1) * " + std::to_string(kChunk) + "LL : " +
+                                              std::to_string(count) + "LL"
+                                        : std::to_string(count) + "LL";
       os << ";\n  " << (isSum ? "double acc = 0.0;" : "float acc = in0[base];") << "\n"
-         << "  for (long long r = 0; r < " << count << "LL; ++r) {\n    long long q = r, off = base;\n";
+         << "  for (long long r = " << lo << "; r < (" << hi << "); ++r) {\n    long long q = r, off = base;\n";
       for (int64_t d = int64_t(red.size()) - 1; d >= 0; --d)
         os << "    off += (q % " << red[size_t(d)] << "LL) * " << redStride[size_t(d)] << "LL; q /= "
            << red[size_t(d)] << "LL;\n";
-      os << "    " << (isSum ? "acc += (double)in0[off];" : kind == "amax" ? "acc = maximum(in0[off], acc);"
-                                                                          : "acc = minimum(in0[off], acc);")
-         << "\n  }\n  out[i] = (float)acc;\n}\n";
-      b.launch(name, os.str(), {b.use(op->getOperand(0))}, b.define(result, opName), n);
+      os << "    " << combine << "\n  }\n";
+      if (chunks > 1)
+        os << "  res_ = (float)acc;\n  (void)i;\n  }\n  out[i] = res_;\n}\n";
+      else
+        os << "  out[i] = (float)acc;\n}\n";
+      const int input = b.use(op->getOperand(0));
+      if (chunks == 1) {
+        b.launch(name, os.str(), {input}, b.define(result, opName), n);
+        continue;
+      }
+      cuda::Plan::Buffer partial;
+      partial.numel = n * chunks;
+      b.plan.buffers.push_back(partial);
+      const int partialId = int(b.plan.buffers.size()) - 1;
+      b.launch(name, os.str(), {input}, partialId, n * chunks);
+      std::ostringstream fin;
+      const std::string finName = b.kernelName(kind + "_partials");
+      if (!isSum) fin << cudaPrelude();
+      fin << kernelHead(finName, 1, "ember." + kind + " (partials)") << "  long long off = i * " << chunks
+          << "LL;\n  " << (isSum ? "double acc = 0.0;" : "float acc = in0[off];") << "\n"
+          << "  for (long long r = 0; r < " << chunks << "LL; ++r, ++off) { " << combine << " }\n"
+          << "  out[i] = (float)acc;\n}\n";
+      b.launch(finName, fin.str(), {partialId}, b.define(result, opName), n);
       continue;
     }
     if (auto t = mlir::dyn_cast<ed::TransposeOp>(op)) {

@@ -105,7 +105,9 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
   for (size_t i = 0; i < state.size(); ++i) {
     const Tensor grad = state_inputs[i].grad();
     const bool assigned = grad_assigned.count(state_inputs[i].unsafe_impl()) > 0;
-    if (grad.defined() && grad.is_symbolic()) {
+    // Any gradient on a placeholder came from this trace, symbolic or not: a gradient that
+    // depends on no input (a bias under y.sum()) is a constant output, and still written back.
+    if (grad.defined()) {
       EMBER_CHECK(assigned || !state[i].grad().defined(), NotImplemented, "ember.compile",
                   "the compiled function accumulates a gradient into a parameter whose .grad "
                   "is already set (shape ", shape_str(state[i].shape()), "); call "

@@ -111,7 +111,19 @@ def _classifier():
     return f, [("int", (7,), 10), ("int", (7,), 4)], holder
 
 
-CASES = {"classifier": _classifier, "mlp_forward": _mlp_forward, "mlp_train_step": _mlp_train_step,
+def _large_reductions():
+    # Few outputs over many elements: the plan splits these into chunk partials.
+    lin = nn.Linear(512, 2)
+
+    def f(x):
+        y = lin(x)
+        out = x.sum() + x.pow(2).mean() - x.amax() + x.abs().amin() + (x * 3).sum(dim=0).amax()
+        (out + y.sum()).backward()
+        return out
+    return f, [(40, 512)], lin
+
+
+CASES = {"classifier": _classifier, "large_reductions": _large_reductions, "mlp_forward": _mlp_forward, "mlp_train_step": _mlp_train_step,
          "soft_cross_entropy": _soft_cross_entropy, "norms_and_activations": _norms_and_activations,
          "encoder_layer": _encoder_layer, "lenet": _lenet, "shape_ops": _shape_ops,
          "max_pool": _max_pool}

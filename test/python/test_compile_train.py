@@ -151,3 +151,20 @@ def test_compiled_module_in_training_mode_updates_its_buffers():
     e.eval()
     x = ember.tensor(rng.standard_normal((3, 4)).astype(np.float32))
     np.testing.assert_allclose(cm(x).detach().numpy(), e(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_gradient_that_depends_on_no_input_is_written_back():
+    # d(y.sum())/d(bias) is a constant (the batch size): it must still land in bias.grad.
+    lin = enn.Linear(3, 2)
+
+    def f(x):
+        loss = lin(x).sum()
+        loss.backward()
+        return loss
+
+    for backend in ("ember", "eager"):
+        lin.weight.grad = lin.bias.grad = None
+        ember.compile(f, backend=backend, fullgraph=True)(ember.randn(5, 3))
+        assert lin.bias.grad is not None, backend
+        np.testing.assert_allclose(lin.bias.grad.numpy(), [5.0, 5.0])
+        assert lin.weight.grad is not None
