@@ -10,13 +10,22 @@
 
 namespace ember::optim {
 
-LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt), base_lr_(opt.lr) {}
+LRScheduler::LRScheduler(Optimizer& opt) : opt_(opt) {
+  for (const ParamGroup& g : opt.param_groups()) base_lrs_.push_back(g.lr());
+}
 
 void LRScheduler::step() {
   ++step_count_;
   ++last_epoch_;
-  opt_.lr = get_lr();
-  last_lr_ = opt_.lr;
+  std::vector<ParamGroup>& groups = opt_.param_groups();
+  EMBER_CHECK(groups.size() == base_lrs_.size(), Value, "ember::optim::LRScheduler",
+              "the optimizer has ", groups.size(), " parameter groups, the scheduler was made for ",
+              base_lrs_.size(), " (make the scheduler after add_param_group)");
+  last_lrs_.clear();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    groups[g].lr() = get_lr(g, groups[g].lr(), base_lrs_[g]);
+    last_lrs_.push_back(groups[g].lr());
+  }
 }
 
 StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma)
@@ -25,24 +34,24 @@ StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma)
               step_size);
   initial_step();
 }
-double StepLR::get_lr() {
-  if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return opt_.lr;
-  return opt_.lr * gamma_;
+double StepLR::get_lr(size_t, double lr, double) {
+  if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return lr;
+  return lr * gamma_;
 }
 
 MultiStepLR::MultiStepLR(Optimizer& opt, std::vector<int64_t> milestones, double gamma)
     : LRScheduler(opt), milestones_(std::move(milestones)), gamma_(gamma) {
   initial_step();
 }
-double MultiStepLR::get_lr() {
+double MultiStepLR::get_lr(size_t, double lr, double) {
   const auto hits = std::count(milestones_.begin(), milestones_.end(), last_epoch_);
-  return hits == 0 ? opt_.lr : opt_.lr * std::pow(gamma_, double(hits));
+  return hits == 0 ? lr : lr * std::pow(gamma_, double(hits));
 }
 
 ExponentialLR::ExponentialLR(Optimizer& opt, double gamma) : LRScheduler(opt), gamma_(gamma) {
   initial_step();
 }
-double ExponentialLR::get_lr() { return last_epoch_ == 0 ? opt_.lr : opt_.lr * gamma_; }
+double ExponentialLR::get_lr(size_t, double lr, double) { return last_epoch_ == 0 ? lr : lr * gamma_; }
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, int64_t T_max, double eta_min)
     : LRScheduler(opt), t_max_(T_max), eta_min_(eta_min) {
@@ -50,11 +59,11 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, int64_t T_max, double eta_m
               T_max);
   initial_step();
 }
-double CosineAnnealingLR::get_lr() {
-  const double e = double(last_epoch_), T = double(t_max_), lr = opt_.lr;
+double CosineAnnealingLR::get_lr(size_t, double lr, double base_lr) {
+  const double e = double(last_epoch_), T = double(t_max_);
   if (last_epoch_ == 0) return lr;
   if ((last_epoch_ - 1 - t_max_) % (2 * t_max_) == 0)
-    return lr + (base_lr_ - eta_min_) * (1 - std::cos(M_PI / T)) / 2;
+    return lr + (base_lr - eta_min_) * (1 - std::cos(M_PI / T)) / 2;
   return (1 + std::cos(M_PI * e / T)) / (1 + std::cos(M_PI * (e - 1) / T)) * (lr - eta_min_) +
          eta_min_;
 }
@@ -70,11 +79,11 @@ LinearLR::LinearLR(Optimizer& opt, double start_factor, double end_factor, int64
   EMBER_CHECK(total_iters > 0, Value, op, "total_iters must be positive, got ", total_iters);
   initial_step();
 }
-double LinearLR::get_lr() {
-  if (last_epoch_ == 0) return opt_.lr * start_;
-  if (last_epoch_ > total_) return opt_.lr;
+double LinearLR::get_lr(size_t, double lr, double) {
+  if (last_epoch_ == 0) return lr * start_;
+  if (last_epoch_ > total_) return lr;
   const double d = end_ - start_;
-  return opt_.lr * (1.0 + d / (double(total_) * start_ + double(last_epoch_ - 1) * d));
+  return lr * (1.0 + d / (double(total_) * start_ + double(last_epoch_ - 1) * d));
 }
 
 LambdaLR::LambdaLR(Optimizer& opt, std::function<double(int64_t)> lr_lambda)
@@ -82,7 +91,7 @@ LambdaLR::LambdaLR(Optimizer& opt, std::function<double(int64_t)> lr_lambda)
   EMBER_CHECK(bool(lambda_), Value, "ember::optim::LambdaLR", "lr_lambda is empty");
   initial_step();
 }
-double LambdaLR::get_lr() { return base_lr_ * lambda_(last_epoch_); }
+double LambdaLR::get_lr(size_t, double, double base_lr) { return base_lr * lambda_(last_epoch_); }
 
 OneCycleLR::OneCycleLR(Optimizer& opt, double max_lr, int64_t total_steps, double pct_start,
                        const std::string& anneal_strategy, bool cycle_momentum,
@@ -97,7 +106,7 @@ OneCycleLR::OneCycleLR(Optimizer& opt, double max_lr, int64_t total_steps, doubl
               "Expected float between 0 and 1 pct_start, but got ", pct_start);
   EMBER_CHECK(anneal_strategy == "cos" || anneal_strategy == "linear", Value, op,
               "anneal_strategy must be one of 'cos' or 'linear', instead got ", anneal_strategy);
-  EMBER_CHECK(!cycle_momentum || opt.cycled_momentum() != nullptr, Value, op,
+  EMBER_CHECK(!cycle_momentum || opt.momentum_option() != nullptr, Value, op,
               "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
   enum { Initial, Max, Min, BaseMom, MaxMom };
   const double n = double(total_steps);
@@ -113,8 +122,9 @@ OneCycleLR::OneCycleLR(Optimizer& opt, double max_lr, int64_t total_steps, doubl
   values_[Min] = values_[Initial] / final_div_factor;
   values_[BaseMom] = base_momentum;
   values_[MaxMom] = max_momentum;
-  if (cycle_momentum) *opt.cycled_momentum() = max_momentum;
-  base_lr_ = values_[Initial];
+  if (cycle_momentum)
+    for (ParamGroup& g : opt.param_groups()) g.options.at(opt.momentum_option()) = max_momentum;
+  for (double& b : base_lrs_) b = values_[Initial];
   initial_step();
 }
 
@@ -123,7 +133,7 @@ double OneCycleLR::anneal(double start, double end, double pct) const {
   return (end - start) * pct + start;
 }
 
-double OneCycleLR::get_lr() {
+double OneCycleLR::get_lr(size_t group, double, double) {
   const int64_t step = last_epoch_;
   EMBER_CHECK(step <= total_steps_, Value, "ember::optim::OneCycleLR", "Tried to step ", step,
               " times. The specified number of total steps is ", total_steps_);
@@ -134,7 +144,7 @@ double OneCycleLR::get_lr() {
       const double pct = (double(step) - start) / (ph.end_step - start);
       lr = anneal(values_[ph.start_lr], values_[ph.end_lr], pct);
       if (cycle_momentum_)
-        *opt_.cycled_momentum() =
+        opt_.param_groups()[group].options.at(opt_.momentum_option()) =
             anneal(values_[ph.start_momentum], values_[ph.end_momentum], pct);
       break;
     }
@@ -160,6 +170,12 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, const std::string& mode, do
                     : -std::numeric_limits<double>::infinity();
 }
 
+std::vector<double> ReduceLROnPlateau::get_last_lr() const {
+  std::vector<double> out;
+  for (const ParamGroup& g : opt_.param_groups()) out.push_back(g.lr());
+  return out;
+}
+
 bool ReduceLROnPlateau::is_better(double a) const {
   if (min_mode_ && rel_) return a < best_ * (1.0 - threshold_);
   if (min_mode_) return a < best_ - threshold_;
@@ -180,8 +196,10 @@ void ReduceLROnPlateau::step(double metric) {
     num_bad_epochs_ = 0;
   }
   if (num_bad_epochs_ > patience_) {
-    const double old = opt_.lr, next = std::max(old * factor_, min_lr_);
-    if (old - next > eps_) opt_.lr = next;
+    for (ParamGroup& g : opt_.param_groups()) {
+      const double old = g.lr(), next = std::max(old * factor_, min_lr_);
+      if (old - next > eps_) g.lr() = next;
+    }
     cooldown_counter_ = cooldown_;
     num_bad_epochs_ = 0;
   }
