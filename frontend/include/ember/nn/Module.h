@@ -78,6 +78,11 @@ protected:
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     EMBER_CHECK(m != nullptr, Value, "ember::nn::Module::register_module", "module '", name,
                 "' is null");
+    for (auto& child : children_) // a name registered again is replaced in place (PyTorch)
+      if (child.first == name) {
+        child.second = m;
+        return m;
+      }
     children_.emplace_back(name, m);
     return m;
   }
@@ -96,13 +101,14 @@ public:
   Tensor weight, bias;
 };
 
+// PyTorch's argument order (a bool in dilation's place is refused: dilation must be >= 1).
 class Conv2d : public Module {
 public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
-         int64_t padding = 0, bool bias = true);
+         int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1, bool bias = true);
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
-  int64_t stride, padding;
+  int64_t stride, padding, dilation, groups;
 };
 
 class ReLU : public Module {
@@ -110,11 +116,16 @@ public:
   Tensor forward(const Tensor& x) override;
 };
 
+// stride 0 means stride = kernel_size (PyTorch's None); padding is -inf padding.
 class MaxPool2d : public Module {
 public:
-  explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0);
+  explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0,
+                     int64_t dilation = 1, bool ceil_mode = false);
   Tensor forward(const Tensor& x) override;
-  int64_t kernel_size, stride;
+  // The output and the flat index of each maximum within its input plane (return_indices).
+  std::pair<Tensor, Tensor> forward_with_indices(const Tensor& x);
+  int64_t kernel_size, stride, padding, dilation;
+  bool ceil_mode;
 };
 
 // Flattens every dimension after the first.
