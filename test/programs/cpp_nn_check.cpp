@@ -14,6 +14,8 @@
 #include "ember/Serialization.h"
 #include "ember/nn/Init.h"
 #include "ember/nn/Layers.h"
+#include "ember/nn/Recurrent.h"
+#include "ember/nn/Transformer.h"
 #include "ember/nn/Utils.h"
 #include "ember/runtime/Error.h"
 
@@ -87,6 +89,59 @@ std::map<std::string, Case> cases() {
   c["kldiv_batchmean"] = {make<KLDivLoss>("batchmean"), loss};
   c["kldiv_logtarget"] = {make<KLDivLoss>("none", true), loss};
   c["moduledict"] = {make<DictNet>(), one};
+
+  // Recurrent layers: "x" and optional initial states "h0" (and "c0").
+  auto rnn = [](Module& m, const Inputs& in) {
+    auto h0 = in.count("h0") ? in.at("h0") : Tensor();
+    auto [y, h] = dynamic_cast<RNN&>(m).forward(in.at("x"), h0);
+    return Outputs{{"y", y}, {"h", h}};
+  };
+  auto gru = [](Module& m, const Inputs& in) {
+    auto h0 = in.count("h0") ? in.at("h0") : Tensor();
+    auto [y, h] = dynamic_cast<GRU&>(m).forward(in.at("x"), h0);
+    return Outputs{{"y", y}, {"h", h}};
+  };
+  auto lstm = [](Module& m, const Inputs& in) {
+    auto h0 = in.count("h0") ? in.at("h0") : Tensor(), c0 = in.count("c0") ? in.at("c0") : Tensor();
+    auto [y, hc] = dynamic_cast<LSTM&>(m).forward(in.at("x"), h0, c0);
+    return Outputs{{"y", y}, {"h", std::get<0>(hc)}, {"c", std::get<1>(hc)}};
+  };
+  c["rnn_tanh"] = {make<RNN>(4, 5, 2), rnn};
+  c["rnn_relu_bidir_batchfirst"] = {make<RNN>(4, 5, 1, "relu", true, true, 0.0, true), rnn};
+  c["lstm_bidir_2layers"] = {make<LSTM>(4, 5, 2, true, false, 0.0, true), lstm};
+  c["lstm_batchfirst_nobias"] = {make<LSTM>(3, 4, 1, false, true), lstm};
+  c["lstm_unbatched"] = {make<LSTM>(3, 4), lstm};
+  c["gru_bidir_2layers_batchfirst"] = {make<GRU>(4, 5, 2, true, true, 0.0, true), gru};
+  c["gru_unbatched"] = {make<GRU>(3, 4, 1, false), gru};
+
+  // Attention: "q", "k", "v", optional "kpm" (key_padding_mask), "mask" (attn_mask).
+  auto opt = [](const Inputs& in, const char* k) { return in.count(k) ? in.at(k) : Tensor(); };
+  auto mha = [opt](bool average) {
+    return [opt, average](Module& m, const Inputs& in) {
+      auto [y, w] = dynamic_cast<MultiheadAttention&>(m).forward(
+          in.at("q"), in.at("k"), in.at("v"), opt(in, "kpm"), true, opt(in, "mask"), average);
+      return Outputs{{"y", y}, {"weights", w}};
+    };
+  };
+  c["mha"] = {make<MultiheadAttention>(8, 2), mha(true)};
+  c["mha_batchfirst_kvdim"] = {
+      make<MultiheadAttention>(8, 4, 0.0, true, false, false, 6, 5, true), mha(false)};
+  c["mha_unbatched_nobias"] = {make<MultiheadAttention>(6, 3, 0.0, false), mha(true)};
+  auto encoder = [opt](Module& m, const Inputs& in) {
+    if (auto* l = dynamic_cast<TransformerEncoderLayer*>(&m))
+      return Outputs{{"y", l->forward(in.at("x"), opt(in, "mask"), opt(in, "kpm"))}};
+    return Outputs{{"y", dynamic_cast<TransformerEncoder&>(m).forward(in.at("x"), opt(in, "mask"),
+                                                                      opt(in, "kpm"))}};
+  };
+  c["encoder_layer"] = {make<TransformerEncoderLayer>(8, 2, 16, 0.0), encoder};
+  c["encoder_layer_gelu_normfirst_batchfirst"] = {
+      make<TransformerEncoderLayer>(8, 2, 16, 0.0, "gelu", 1e-5, true, true), encoder};
+  c["encoder"] = {[] {
+                    TransformerEncoderLayer layer(8, 2, 16, 0.0, "gelu", 1e-5, true, true);
+                    return std::make_shared<TransformerEncoder>(
+                        layer, 2, std::make_shared<LayerNorm>(Shape{8}));
+                  },
+                  encoder};
   return c;
 }
 

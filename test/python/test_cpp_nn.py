@@ -46,7 +46,7 @@ def check(tmp_path, case, module, inputs, forward=None, rtol=1e-5, atol=1e-5, tr
     total = 0
     for k, y in outs.items():
         if y.is_floating_point() and y.requires_grad:
-            gy = torch.randn_like(y)
+            gy = torch.randn(y.shape)
             files[f"gy.{k}"] = gy
             total = total + (y * gy).sum()
     save_file(files, str(tmp_path / "in.safetensors"))
@@ -124,6 +124,118 @@ class TorchDictNet(torch.nn.Module):
 def test_module_dict_and_parameter_list_match_torchs_names_and_math(tmp_path):
     torch.manual_seed(0)
     check(tmp_path, "moduledict", TorchDictNet(), {"x": randn(5, 4)})
+
+
+def _rnn(module, lstm=False):
+    def forward(m, i):
+        if lstm:
+            state = (i["h0"], i["c0"]) if "h0" in i else None
+            y, (h, c) = m(i["x"], state)
+            return {"y": y, "h": h, "c": c}
+        y, h = m(i["x"], i.get("h0"))
+        return {"y": y, "h": h}
+    return forward
+
+
+RECURRENT = [
+    ("rnn_tanh", lambda: torch.nn.RNN(4, 5, 2), False, {"x": (6, 3, 4), "h0": (2, 3, 5)}),
+    ("rnn_relu_bidir_batchfirst",
+     lambda: torch.nn.RNN(4, 5, 1, "relu", True, True, 0.0, True), False, {"x": (3, 6, 4)}),
+    ("lstm_bidir_2layers", lambda: torch.nn.LSTM(4, 5, 2, True, False, 0.0, True), True,
+     {"x": (6, 3, 4), "h0": (4, 3, 5), "c0": (4, 3, 5)}),
+    ("lstm_batchfirst_nobias", lambda: torch.nn.LSTM(3, 4, 1, False, True), True,
+     {"x": (2, 5, 3)}),
+    ("lstm_unbatched", lambda: torch.nn.LSTM(3, 4), True,
+     {"x": (5, 3), "h0": (1, 4), "c0": (1, 4)}),
+    ("gru_bidir_2layers_batchfirst", lambda: torch.nn.GRU(4, 5, 2, True, True, 0.0, True), False,
+     {"x": (3, 6, 4), "h0": (4, 3, 5)}),
+    ("gru_unbatched", lambda: torch.nn.GRU(3, 4, 1, False), False, {"x": (7, 3)}),
+]
+
+
+@pytest.mark.parametrize("case,make,lstm,shapes", RECURRENT, ids=[c[0] for c in RECURRENT])
+def test_recurrent_layer_matches_torch(tmp_path, case, make, lstm, shapes):
+    torch.manual_seed(0)
+    check(tmp_path, case, make(), {k: randn(*s) for k, s in shapes.items()},
+          forward=_rnn(None, lstm), rtol=1e-4, atol=1e-5)
+
+
+def _mha(average):
+    def forward(m, i):
+        y, w = m(i["q"], i["k"], i["v"], key_padding_mask=i.get("kpm"), need_weights=True,
+                 attn_mask=i.get("mask"), average_attn_weights=average)
+        return {"y": y, "weights": w}
+    return forward
+
+
+def test_multihead_attention_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.MultiheadAttention(8, 2)
+    with torch.no_grad():
+        m.in_proj_bias.normal_(0, 0.1)
+        m.out_proj.bias.normal_(0, 0.1)
+    kpm = torch.zeros(3, 7, dtype=torch.bool)
+    kpm[0, 5:] = True
+    kpm[2, 0] = True
+    check(tmp_path, "mha", m, {"q": randn(5, 3, 8), "k": randn(7, 3, 8), "v": randn(7, 3, 8),
+                               "kpm": kpm, "mask": randn(5, 7) * 0.5},
+          forward=_mha(True), rtol=1e-4, atol=1e-5)
+
+
+def test_multihead_attention_batch_first_kdim_vdim_per_head_weights(tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.MultiheadAttention(8, 4, 0.0, True, kdim=6, vdim=5, batch_first=True)
+    causal = torch.ones(5, 7, dtype=torch.bool).triu(3)
+    got = check(tmp_path, "mha_batchfirst_kvdim", m,
+                {"q": randn(3, 5, 8), "k": randn(3, 7, 6), "v": randn(3, 7, 5), "mask": causal},
+                forward=_mha(False), rtol=1e-4, atol=1e-5)
+    assert list(got["out.weights"].shape) == [3, 4, 5, 7]
+    assert sorted(k for k in got if k.startswith("grad.") and "proj_weight" in k) == [
+        "grad.k_proj_weight", "grad.q_proj_weight", "grad.v_proj_weight"]
+
+
+def test_multihead_attention_unbatched_without_bias(tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.MultiheadAttention(6, 3, bias=False)
+    x = randn(5, 6)
+    check(tmp_path, "mha_unbatched_nobias", m, {"q": x, "k": x.clone(), "v": x.clone()},
+          forward=_mha(True), rtol=1e-4, atol=1e-5)
+
+
+def _encoder(m, i):
+    return {"y": m(i["x"], i.get("mask"), i.get("kpm"))}
+
+
+def test_transformer_encoder_layer_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0)
+    kpm = torch.zeros(3, 5, dtype=torch.bool)
+    kpm[1, 3:] = True
+    check(tmp_path, "encoder_layer", m, {"x": randn(5, 3, 8), "kpm": kpm}, forward=_encoder,
+          rtol=1e-4, atol=1e-5, train=True)
+
+
+def test_transformer_encoder_layer_gelu_norm_first_batch_first(tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, "gelu", 1e-5, batch_first=True,
+                                         norm_first=True)
+    mask = torch.ones(5, 5, dtype=torch.bool).triu(1)
+    check(tmp_path, "encoder_layer_gelu_normfirst_batchfirst", m,
+          {"x": randn(3, 5, 8), "mask": mask}, forward=_encoder, rtol=1e-4, atol=1e-5,
+          train=True)
+
+
+def test_transformer_encoder_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, "gelu", 1e-5, batch_first=True,
+                                             norm_first=True)
+    m = torch.nn.TransformerEncoder(layer, 2, torch.nn.LayerNorm(8),
+                                    enable_nested_tensor=False)
+    with torch.no_grad():  # the two layers differ
+        for p in m.layers[1].parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    check(tmp_path, "encoder", m, {"x": randn(3, 5, 8)}, forward=_encoder, rtol=1e-4,
+          atol=1e-5, train=True)
 
 
 def _probs(*shape):

@@ -306,3 +306,7 @@ public:
 };
 
 } // namespace ember::nn
+
+// The recurrent and attention layers.
+#include "ember/nn/Recurrent.h"
+#include "ember/nn/Transformer.h"

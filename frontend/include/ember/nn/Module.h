@@ -152,6 +152,8 @@ private:
 
 // The C++ API that used to live in this header.
 #include "ember/data/Data.h"
+#include "ember/nn/Init.h"
 #include "ember/nn/Layers.h"
+#include "ember/nn/Utils.h"
 #include "ember/optim/Optimizers.h"
 #include "ember/optim/Schedulers.h"
