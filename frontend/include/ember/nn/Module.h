@@ -1,7 +1,9 @@
 // ember::nn for C++ users: modules that own parameters, buffers and submodules (PyTorch's
 // nn.Module: named_parameters/named_buffers/named_modules, train/eval, state_dict and
 // load_state_dict) and the first layers (Linear, Conv2d, ReLU, MaxPool2d, Flatten, Sequential).
-// More layers and the losses: ember/nn/Layers.h; optimizers and schedulers: ember/optim/;
+// More layers and the losses: ember/nn/Layers.h (recurrent layers: ember/nn/Recurrent.h;
+// attention and the transformer encoder: ember/nn/Transformer.h); initialisers: ember/nn/Init.h;
+// gradient clipping: ember/nn/Utils.h; optimizers and schedulers: ember/optim/;
 // datasets and the DataLoader: ember/data/; ember::save / ember::load: ember/Serialization.h.
 // The layers call ember::nn::functional, so they share its kernels and gradients.
 #pragma once
