@@ -403,3 +403,75 @@ TEST(OptimStateDict, BadStateDictsAreRefusedAndChangeNothing) {
   EXPECT_EQ(now.keys(), good.keys());
   for (const auto& [k, t] : good) EXPECT_EQ(now.at(k).to_vector(), t.to_vector()) << k;
 }
+
+TEST(OptimStateDict, AResumedRunWithASchedulerContinuesExactly) {
+  // Every case's optimizer and scheduler: 5 steps, save both, rebuild (scheduler, then the
+  // optimizer's state, then the scheduler's, as in PyTorch), 7 more; equal to 12 in one go.
+  for (const Case& c : cases()) {
+    const std::vector<double> want = run(c.opt, c.sched);
+    Params a;
+    auto opt = c.opt(a);
+    auto sched = c.sched(*opt);
+    for (int t = 0; t < 5; ++t) {
+      opt->zero_grad();
+      a.set_grads();
+      opt->step();
+      sched->step();
+    }
+    save(opt->state_dict(), temp_path("opt"));
+    save(sched->state_dict(), temp_path("sched"));
+    Params b;
+    {
+      GradModeGuard no_grad(false);
+      copy_(b.p1, a.p1);
+      copy_(b.p2, a.p2);
+    }
+    auto opt2 = c.opt(b);
+    auto sched2 = c.sched(*opt2);
+    opt2->load_state_dict(load(temp_path("opt")));
+    sched2->load_state_dict(load(temp_path("sched")));
+    EXPECT_EQ(sched2->last_epoch(), 5) << c.name;
+    EXPECT_EQ(sched2->get_last_lr(), sched->get_last_lr()) << c.name;
+    for (int t = 5; t < 12; ++t) {
+      opt2->zero_grad();
+      b.set_grads();
+      opt2->step();
+      sched2->step();
+    }
+    std::vector<double> got = b.values();
+    for (const ParamGroup& g : opt2->param_groups()) got.push_back(g.lr());
+    EXPECT_EQ(got, want) << c.name;
+  }
+  // A scheduler state for another number of groups is refused.
+  Params ps;
+  SGD one(std::vector<Tensor>{ps.p1}, 0.1);
+  StepLR s1(one, 2);
+  StateDict sd = load(temp_path("sched"));
+  try {
+    s1.load_state_dict(sd);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("1 parameter groups"), std::string::npos) << e.what();
+  }
+  std::remove(temp_path("opt").c_str());
+  std::remove(temp_path("sched").c_str());
+}
+
+TEST(OptimStateDict, ReduceLROnPlateauResumesExactly) {
+  const std::vector<double> metrics = {1.0, 0.9, 0.95, 0.95, 0.95, 0.89, 0.9, 0.9, 0.9, 0.9,
+                                       0.9, 0.9, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6};
+  Tensor p = zeros({1});
+  SGD a({p}, 0.1, 0.9), b({p}, 0.1, 0.9);
+  ReduceLROnPlateau ra(a, "min", 0.5, 2, 0.01, "rel", 1, 0.02);
+  ReduceLROnPlateau rb(b, "min", 0.5, 2, 0.01, "rel", 1, 0.02);
+  for (size_t t = 0; t < 7; ++t) ra.step(metrics[t]);
+  b.load_state_dict(a.state_dict());
+  rb.load_state_dict(ra.state_dict());
+  EXPECT_EQ(rb.best(), ra.best());
+  for (size_t t = 7; t < metrics.size(); ++t) {
+    ra.step(metrics[t]);
+    rb.step(metrics[t]);
+    EXPECT_EQ(rb.get_last_lr(), ra.get_last_lr()) << t;
+  }
+  EXPECT_EQ(ra.get_last_lr()[0], 0.02); // torch's rate after these 20 metrics
+}

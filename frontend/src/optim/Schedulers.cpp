@@ -2,6 +2,7 @@
 // as in frontend/python/ember/optim/lr_scheduler.py.
 #include "ember/optim/Schedulers.h"
 
+#include "ember/Ops.h"
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
@@ -26,6 +27,58 @@ void LRScheduler::step() {
     groups[g].lr() = get_lr(g, groups[g].lr(), base_lrs_[g]);
     last_lrs_.push_back(groups[g].lr());
   }
+}
+
+namespace {
+const Tensor& entry(const StateDict& sd, const std::string& key, const char* op) {
+  const Tensor* t = sd.find(key);
+  EMBER_CHECK(t != nullptr, Value, op, "missing key ", key, " (the state dict has: ",
+              [&] {
+                std::string s;
+                for (const auto& k : sd.keys()) s += (s.empty() ? "" : ", ") + k;
+                return s;
+              }(),
+              ")");
+  return *t;
+}
+int64_t entry_int(const StateDict& sd, const std::string& key, const char* op) {
+  const Tensor& t = entry(sd, key, op);
+  EMBER_CHECK(t.numel() == 1, Value, op, key, " must hold one number, got shape ",
+              shape_str(t.shape()));
+  return int64_t(std::llround(t.item()));
+}
+Tensor vec(const std::vector<double>& v) {
+  Tensor t = zeros({int64_t(v.size())}, DType::Float64);
+  for (size_t i = 0; i < v.size(); ++i) t.data<double>()[i] = v[i];
+  return t;
+}
+} // namespace
+
+StateDict LRScheduler::state_dict() const {
+  return StateDict{{"last_epoch", full({}, double(last_epoch_), DType::Int64)},
+                   {"_step_count", full({}, double(step_count_), DType::Int64)},
+                   {"base_lrs", vec(base_lrs_)},
+                   {"_last_lr", vec(last_lrs_)}};
+}
+
+void LRScheduler::load_state_dict(const StateDict& sd) {
+  const char* op = "ember::optim::LRScheduler::load_state_dict";
+  const int64_t epoch = entry_int(sd, "last_epoch", op), count = entry_int(sd, "_step_count", op);
+  std::vector<std::vector<double>> lists;
+  for (const char* key : {"base_lrs", "_last_lr"}) {
+    Tensor t = entry(sd, key, op).to(DType::Float64).contiguous();
+    EMBER_CHECK(t.dim() == 1 && t.numel() == int64_t(base_lrs_.size()), Value, op, key,
+                " has shape ", shape_str(t.shape()), ", the optimizer has ", base_lrs_.size(),
+                " parameter groups");
+    lists.emplace_back(t.data<double>(), t.data<double>() + t.numel());
+  }
+  for (const auto& k : sd.keys())
+    EMBER_CHECK(k == "last_epoch" || k == "_step_count" || k == "base_lrs" || k == "_last_lr",
+                Value, op, "unexpected key '", k, "'");
+  last_epoch_ = epoch;
+  step_count_ = count;
+  base_lrs_ = lists[0];
+  last_lrs_ = lists[1];
 }
 
 StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma)
@@ -174,6 +227,31 @@ std::vector<double> ReduceLROnPlateau::get_last_lr() const {
   std::vector<double> out;
   for (const ParamGroup& g : opt_.param_groups()) out.push_back(g.lr());
   return out;
+}
+
+StateDict ReduceLROnPlateau::state_dict() const {
+  return StateDict{{"best", full({}, best_, DType::Float64)},
+                   {"num_bad_epochs", full({}, double(num_bad_epochs_), DType::Int64)},
+                   {"cooldown_counter", full({}, double(cooldown_counter_), DType::Int64)},
+                   {"last_epoch", full({}, double(last_epoch_), DType::Int64)}};
+}
+
+void ReduceLROnPlateau::load_state_dict(const StateDict& sd) {
+  const char* op = "ember::optim::ReduceLROnPlateau::load_state_dict";
+  const Tensor& best = entry(sd, "best", op);
+  EMBER_CHECK(best.numel() == 1, Value, op, "best must hold one number, got shape ",
+              shape_str(best.shape()));
+  const int64_t bad = entry_int(sd, "num_bad_epochs", op),
+                cooldown = entry_int(sd, "cooldown_counter", op),
+                epoch = entry_int(sd, "last_epoch", op);
+  for (const auto& k : sd.keys())
+    EMBER_CHECK(k == "best" || k == "num_bad_epochs" || k == "cooldown_counter" ||
+                    k == "last_epoch",
+                Value, op, "unexpected key '", k, "'");
+  best_ = best.item();
+  num_bad_epochs_ = bad;
+  cooldown_counter_ = cooldown;
+  last_epoch_ = epoch;
 }
 
 bool ReduceLROnPlateau::is_better(double a) const {

@@ -21,6 +21,12 @@ public:
   const std::vector<double>& get_last_lr() const { return last_lrs_; }
   int64_t last_epoch() const { return last_epoch_; }
   const std::vector<double>& base_lrs() const { return base_lrs_; }
+  // The scheduler's progress: "last_epoch" and "_step_count" (int64), "base_lrs" and
+  // "_last_lr" (float64, one per group). To resume as PyTorch does: build the optimizer and the
+  // scheduler, then load the optimizer's state (the constructor's step sets the rates), then
+  // the scheduler's. A state for another number of groups is an ember::Error.
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
 
 protected:
   explicit LRScheduler(Optimizer& opt);
@@ -142,6 +148,9 @@ public:
   std::vector<double> get_last_lr() const;
   int64_t num_bad_epochs() const { return num_bad_epochs_; }
   double best() const { return best_; }
+  // "best" (float64), "num_bad_epochs", "cooldown_counter", "last_epoch" (int64).
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
 
 private:
   bool is_better(double a) const;
