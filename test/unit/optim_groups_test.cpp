@@ -387,6 +387,11 @@ TEST(OptimStateDict, BadStateDictsAreRefusedAndChangeNothing) {
   m = message(sd);
   EXPECT_NE(m.find("unexpected key 'state.7.exp_avg'"), std::string::npos) << m;
   sd = good;
+  sd.insert("state.0.momentum_buffer", zeros({3}, DType::Float64));
+  m = message(sd);
+  EXPECT_NE(m.find("unexpected key 'state.0.momentum_buffer'"), std::string::npos) << m;
+  EXPECT_NE(m.find("exp_avg_sq"), std::string::npos) << m; // names what Adam keeps
+  sd = good;
   sd.insert("momentum", zeros({}, DType::Float64));
   m = message(sd);
   EXPECT_NE(m.find("unexpected key 'momentum'"), std::string::npos) << m;

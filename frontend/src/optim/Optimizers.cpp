@@ -222,6 +222,13 @@ void Optimizer::load_state_dict(const StateDict& sd) {
     if (name == "step") {
       EMBER_CHECK(counts_steps_ && t.numel() == 1, Value, op, "unexpected key '", key, "'");
     } else {
+      bool known = false;
+      std::string valid = counts_steps_ ? "step" : "";
+      for (const std::string& s : state_names_) {
+        known = known || s == name;
+        valid += (valid.empty() ? "" : ", ") + s;
+      }
+      EMBER_CHECK(known, Value, op, "unexpected key '", key, "' (", op_, " keeps ", valid, ")");
       EMBER_CHECK(t.shape() == params[n].shape(), Value, op, "size mismatch for ", key,
                   ": copying a state of shape ", shape_str(t.shape()),
                   ", the shape of parameter ", n, " is ", shape_str(params[n].shape()));
@@ -272,6 +279,7 @@ SGD::SGD(std::vector<ParamGroup> groups, double lr, double momentum, double damp
                  {"maximize", double(maximize)}},
                 "ember::optim::SGD") {
   counts_steps_ = false;
+  state_names_ = {"momentum_buffer"};
   init_groups(std::move(groups));
 }
 
@@ -342,6 +350,7 @@ Adam::Adam(std::vector<ParamGroup> groups, double lr, double beta1, double beta2
 
 Adam::Adam(std::vector<ParamGroup> groups, Options defaults, const char* op)
     : Optimizer(std::move(defaults), op) {
+  state_names_ = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   init_groups(std::move(groups));
 }
 
@@ -431,6 +440,7 @@ RMSprop::RMSprop(std::vector<ParamGroup> groups, double lr, double alpha, double
                  {"centered", double(centered)},
                  {"maximize", double(maximize)}},
                 "ember::optim::RMSprop") {
+  state_names_ = {"square_avg", "momentum_buffer", "grad_avg"};
   init_groups(std::move(groups));
 }
 
@@ -505,6 +515,7 @@ Adagrad::Adagrad(std::vector<ParamGroup> groups, double lr, double lr_decay,
                  {"eps", eps},
                  {"maximize", double(maximize)}},
                 "ember::optim::Adagrad") {
+  state_names_ = {"sum"};
   init_groups(std::move(groups));
 }
 

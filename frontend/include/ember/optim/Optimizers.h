@@ -99,6 +99,7 @@ protected:
   Options defaults_;
   const char* op_;
   bool counts_steps_ = true; // SGD's state has no "step", as in torch
+  std::vector<std::string> state_names_; // the state tensors' names (load_state_dict checks)
 };
 
 // Stochastic gradient descent with momentum, dampening, Nesterov momentum, L2 weight decay and
