@@ -142,6 +142,22 @@ std::map<std::string, Case> cases() {
                         layer, 2, std::make_shared<LayerNorm>(Shape{8}));
                   },
                   encoder};
+  auto decoder = [opt](Module& m, const Inputs& in) {
+    const Tensor tgt = in.at("x"), mem = in.at("memory");
+    if (auto* l = dynamic_cast<TransformerDecoderLayer*>(&m))
+      return Outputs{{"y", l->forward(tgt, mem, opt(in, "mask"), opt(in, "memory_mask"),
+                                      opt(in, "kpm"), opt(in, "memory_kpm"))}};
+    return Outputs{{"y", dynamic_cast<TransformerDecoder&>(m).forward(
+                             tgt, mem, opt(in, "mask"), opt(in, "memory_mask"), opt(in, "kpm"),
+                             opt(in, "memory_kpm"))}};
+  };
+  c["decoder_layer"] = {make<TransformerDecoderLayer>(8, 2, 16, 0.0), decoder};
+  c["decoder"] = {[] {
+                    TransformerDecoderLayer layer(8, 2, 16, 0.0, "gelu", 1e-5, true, true);
+                    return std::make_shared<TransformerDecoder>(
+                        layer, 2, std::make_shared<LayerNorm>(Shape{8}));
+                  },
+                  decoder};
   return c;
 }
 

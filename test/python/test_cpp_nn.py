@@ -238,6 +238,36 @@ def test_transformer_encoder_matches_torch(tmp_path):
           atol=1e-5, train=True)
 
 
+def _decoder(m, i):
+    return {"y": m(i["x"], i["memory"], tgt_mask=i.get("mask"), memory_mask=i.get("memory_mask"),
+                   tgt_key_padding_mask=i.get("kpm"),
+                   memory_key_padding_mask=i.get("memory_kpm"))}
+
+
+def test_transformer_decoder_layer_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    m = torch.nn.TransformerDecoderLayer(8, 2, 16, 0.0)
+    causal = torch.ones(4, 4, dtype=torch.bool).triu(1)
+    memory_kpm = torch.zeros(3, 6, dtype=torch.bool)
+    memory_kpm[2, 4:] = True
+    check(tmp_path, "decoder_layer", m,
+          {"x": randn(4, 3, 8), "memory": randn(6, 3, 8), "mask": causal,
+           "memory_kpm": memory_kpm}, forward=_decoder, rtol=1e-4, atol=1e-5, train=True)
+
+
+def test_transformer_decoder_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerDecoderLayer(8, 2, 16, 0.0, "gelu", 1e-5, batch_first=True,
+                                             norm_first=True)
+    m = torch.nn.TransformerDecoder(layer, 2, torch.nn.LayerNorm(8))
+    with torch.no_grad():
+        for p in m.layers[0].parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    check(tmp_path, "decoder", m,
+          {"x": randn(3, 4, 8), "memory": randn(3, 6, 8), "memory_mask": randn(4, 6) * 0.3},
+          forward=_decoder, rtol=1e-4, atol=1e-5, train=True)
+
+
 def _probs(*shape):
     return torch.rand(*shape) * 0.9 + 0.05
 

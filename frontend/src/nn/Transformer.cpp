@@ -1,4 +1,4 @@
-// MultiheadAttention, TransformerEncoderLayer, TransformerEncoder (ember/nn/Transformer.h), as
+// MultiheadAttention, the transformer encoder and decoder (ember/nn/Transformer.h), as
 // frontend/python/ember/nn/modules/transformer.py.
 #include "ember/nn/Transformer.h"
 
@@ -222,6 +222,94 @@ Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask,
   for (const auto& m : *layers)
     out = static_cast<TransformerEncoderLayer&>(*m).forward(out, mask, src_key_padding_mask,
                                                             is_causal);
+  return norm ? (*norm)(out) : out;
+}
+
+TransformerDecoderLayer::TransformerDecoderLayer(int64_t d_model, int64_t nhead, int64_t ff,
+                                                 double p, const std::string& act, double eps,
+                                                 bool first, bool norm_first_, bool with_bias)
+    : norm_first(norm_first_), activation(act), d_model_(d_model), nhead_(nhead),
+      dim_feedforward_(ff), dropout_p_(p), eps_(eps), batch_first_(first), bias_(with_bias) {
+  EMBER_CHECK(act == "relu" || act == "gelu", Value, "ember::nn::TransformerDecoderLayer",
+              "activation should be relu/gelu, not ", act);
+  auto attn = [&] {
+    return std::make_shared<MultiheadAttention>(d_model, nhead, p, with_bias, false, false, 0, 0,
+                                                first);
+  };
+  auto norm = [&] { return std::make_shared<LayerNorm>(Shape{d_model}, eps, true, with_bias); };
+  self_attn = register_module("self_attn", attn());
+  multihead_attn = register_module("multihead_attn", attn());
+  linear1 = register_module("linear1", std::make_shared<Linear>(d_model, ff, with_bias));
+  dropout = register_module("dropout", std::make_shared<Dropout>(p));
+  linear2 = register_module("linear2", std::make_shared<Linear>(ff, d_model, with_bias));
+  norm1 = register_module("norm1", norm());
+  norm2 = register_module("norm2", norm());
+  norm3 = register_module("norm3", norm());
+  dropout1 = register_module("dropout1", std::make_shared<Dropout>(p));
+  dropout2 = register_module("dropout2", std::make_shared<Dropout>(p));
+  dropout3 = register_module("dropout3", std::make_shared<Dropout>(p));
+}
+
+Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
+                                        const Tensor& tgt_mask, const Tensor& memory_mask,
+                                        const Tensor& tgt_kpm, const Tensor& memory_kpm,
+                                        bool tgt_is_causal, bool memory_is_causal) {
+  auto sa = [&](const Tensor& x) {
+    return (*dropout1)(
+        self_attn->forward(x, x, x, tgt_kpm, false, tgt_mask, true, tgt_is_causal).first);
+  };
+  auto mha = [&](const Tensor& x) {
+    return (*dropout2)(multihead_attn
+                           ->forward(x, memory, memory, memory_kpm, false, memory_mask, true,
+                                     memory_is_causal)
+                           .first);
+  };
+  auto ff = [&](const Tensor& x) {
+    Tensor h = (*linear1)(x);
+    h = activation == "gelu" ? functional::gelu(h) : relu(h);
+    return (*dropout3)((*linear2)((*dropout)(h)));
+  };
+  Tensor x = tgt;
+  if (norm_first) {
+    x = add(x, sa((*norm1)(x)));
+    x = add(x, mha((*norm2)(x)));
+    x = add(x, ff((*norm3)(x)));
+  } else {
+    x = (*norm1)(add(x, sa(x)));
+    x = (*norm2)(add(x, mha(x)));
+    x = (*norm3)(add(x, ff(x)));
+  }
+  return x;
+}
+
+std::shared_ptr<TransformerDecoderLayer> TransformerDecoderLayer::clone() const {
+  auto copy = std::make_shared<TransformerDecoderLayer>(d_model_, nhead_, dim_feedforward_,
+                                                        dropout_p_, activation, eps_,
+                                                        batch_first_, norm_first, bias_);
+  copy->load_state_dict(state_dict());
+  copy->train(is_training());
+  return copy;
+}
+
+TransformerDecoder::TransformerDecoder(const TransformerDecoderLayer& layer, int64_t n,
+                                       std::shared_ptr<Module> norm_)
+    : num_layers(n) {
+  EMBER_CHECK(n >= 1, Value, "ember::nn::TransformerDecoder",
+              "num_layers must be at least 1, got ", n);
+  layers = register_module("layers", std::make_shared<ModuleList>());
+  for (int64_t i = 0; i < n; ++i) layers->push_back(layer.clone());
+  if (norm_) norm = register_module("norm", std::move(norm_));
+}
+
+Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory,
+                                   const Tensor& tgt_mask, const Tensor& memory_mask,
+                                   const Tensor& tgt_kpm, const Tensor& memory_kpm,
+                                   bool tgt_is_causal, bool memory_is_causal) {
+  Tensor out = tgt;
+  for (const auto& m : *layers)
+    out = static_cast<TransformerDecoderLayer&>(*m).forward(
+        out, memory, tgt_mask, memory_mask, tgt_kpm, memory_kpm, tgt_is_causal,
+        memory_is_causal);
   return norm ? (*norm)(out) : out;
 }
 

@@ -1,4 +1,5 @@
-// MultiheadAttention, TransformerEncoderLayer and TransformerEncoder with PyTorch's constructor
+// MultiheadAttention, TransformerEncoderLayer/TransformerEncoder and
+// TransformerDecoderLayer/TransformerDecoder with PyTorch's constructor
 // arguments, parameter names (in_proj_weight, in_proj_bias, out_proj.*; q/k/v_proj_weight when
 // kdim/vdim differ), initialisation, masks and layouts ([L, N, E], or [N, L, E] with
 // batch_first; unbatched [L, E]). Written with ember ops, so autograd works through them.
@@ -74,6 +75,52 @@ public:
   Tensor forward(const Tensor& src) override;
   Tensor forward(const Tensor& src, const Tensor& mask,
                  const Tensor& src_key_padding_mask = Tensor(), bool is_causal = false);
+  std::shared_ptr<ModuleList> layers;
+  std::shared_ptr<Module> norm;
+  int64_t num_layers;
+};
+
+// Self-attention, attention over the encoder's memory, then a feed-forward block; each with
+// dropout, a residual and LayerNorm (post-norm, or pre-norm with norm_first).
+class TransformerDecoderLayer : public Module {
+public:
+  TransformerDecoderLayer(int64_t d_model, int64_t nhead, int64_t dim_feedforward = 2048,
+                          double dropout = 0.1, const std::string& activation = "relu",
+                          double layer_norm_eps = 1e-5, bool batch_first = false,
+                          bool norm_first = false, bool bias = true);
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = Tensor(),
+                 const Tensor& memory_mask = Tensor(),
+                 const Tensor& tgt_key_padding_mask = Tensor(),
+                 const Tensor& memory_key_padding_mask = Tensor(), bool tgt_is_causal = false,
+                 bool memory_is_causal = false);
+  // A new layer with the same arguments and a copy of this one's parameters.
+  std::shared_ptr<TransformerDecoderLayer> clone() const;
+
+  std::shared_ptr<MultiheadAttention> self_attn, multihead_attn;
+  std::shared_ptr<Linear> linear1;
+  std::shared_ptr<Dropout> dropout;
+  std::shared_ptr<Linear> linear2;
+  std::shared_ptr<LayerNorm> norm1, norm2, norm3;
+  std::shared_ptr<Dropout> dropout1, dropout2, dropout3;
+  bool norm_first;
+  std::string activation;
+
+private:
+  int64_t d_model_, nhead_, dim_feedforward_;
+  double dropout_p_, eps_;
+  bool batch_first_, bias_;
+};
+
+// num_layers copies of decoder_layer, then an optional norm.
+class TransformerDecoder : public Module {
+public:
+  TransformerDecoder(const TransformerDecoderLayer& decoder_layer, int64_t num_layers,
+                     std::shared_ptr<Module> norm = nullptr);
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = Tensor(),
+                 const Tensor& memory_mask = Tensor(),
+                 const Tensor& tgt_key_padding_mask = Tensor(),
+                 const Tensor& memory_key_padding_mask = Tensor(), bool tgt_is_causal = false,
+                 bool memory_is_causal = false);
   std::shared_ptr<ModuleList> layers;
   std::shared_ptr<Module> norm;
   int64_t num_layers;
