@@ -98,7 +98,7 @@ void train_model(const std::string& dir, const std::string& which) {
       loss.backward();
       opt.step();
       out.insert("loss." + std::to_string(step), loss.detach());
-      out.insert("lr." + std::to_string(step), full({}, opt.lr, DType::Float64));
+      out.insert("lr." + std::to_string(step), full({}, opt.param_groups()[0].lr(), DType::Float64));
       ++step;
     }
     sched.step();

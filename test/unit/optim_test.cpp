@@ -94,7 +94,7 @@ TEST(Optim, StepLRDecaysEveryStepSizeEpochs) {
   std::vector<double> lrs;
   for (int e = 0; e < 5; ++e) {
     sched.step();
-    lrs.push_back(sched.get_last_lr());
+    lrs.push_back(sched.get_last_lr().at(0));
   }
   const std::vector<double> want = {0.1, 0.05, 0.05, 0.025, 0.025};
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(lrs[i], want[i], 1e-12) << i;

@@ -266,13 +266,15 @@ std::pair<std::vector<double>, std::vector<double>> schedule(
     optim::Optimizer& opt, const std::function<std::unique_ptr<Sched>(optim::Optimizer&)>& make,
     const std::vector<double>& metrics = {}) {
   auto s = make(opt);
-  std::vector<double> lrs{opt.lr}, mom{*opt.cycled_momentum()};
+  auto& o = opt.param_groups()[0].options;
+  const char* mk = opt.momentum_option();
+  std::vector<double> lrs{o.at("lr")}, mom{o.at(mk)};
   for (int t = 0; t < 20; ++t) {
     opt.step();
     if constexpr (std::is_same_v<Sched, optim::ReduceLROnPlateau>) s->step(metrics[size_t(t)]);
     else s->step();
-    lrs.push_back(opt.lr);
-    mom.push_back(*opt.cycled_momentum());
+    lrs.push_back(o.at("lr"));
+    mom.push_back(o.at(mk));
   }
   return {lrs, mom};
 }

@@ -270,21 +270,39 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias) {
 Tensor Linear::forward(const Tensor& x) { return functional::linear(x, weight, bias); }
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t k, int64_t s, int64_t p,
-               bool with_bias)
-    : stride(s), padding(p) {
-  const int64_t fan_in = in_channels * k * k;
-  weight = register_parameter("weight", uniform_param({out_channels, in_channels, k, k}, fan_in));
+               int64_t d, int64_t g, bool with_bias)
+    : stride(s), padding(p), dilation(d), groups(g) {
+  const char* op = "ember::nn::Conv2d";
+  EMBER_CHECK(k > 0 && s > 0 && p >= 0 && d > 0, Value, op, "kernel_size, stride and dilation "
+              "must be positive and padding non-negative, got kernel_size=", k, ", stride=", s,
+              ", padding=", p, ", dilation=", d);
+  EMBER_CHECK(g > 0 && in_channels % g == 0 && out_channels % g == 0, Value, op,
+              "in_channels (", in_channels, ") and out_channels (", out_channels,
+              ") must be divisible by groups (", g, ")");
+  const int64_t fan_in = in_channels / g * k * k;
+  weight = register_parameter("weight",
+                              uniform_param({out_channels, in_channels / g, k, k}, fan_in));
   bias = register_parameter("bias", with_bias ? uniform_param({out_channels}, fan_in) : Tensor());
 }
 Tensor Conv2d::forward(const Tensor& x) {
-  return functional::conv2d(x, weight, bias, {stride}, {padding});
+  return functional::conv2d(x, weight, bias, {stride}, {padding}, {dilation}, groups);
 }
 
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 
-MaxPool2d::MaxPool2d(int64_t k, int64_t s) : kernel_size(k), stride(s ? s : k) {}
+MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p, int64_t d, bool ceil)
+    : kernel_size(k), stride(s ? s : k), padding(p), dilation(d), ceil_mode(ceil) {
+  EMBER_CHECK(k > 0 && s >= 0 && d > 0 && p >= 0 && 2 * p <= k, Value, "ember::nn::MaxPool2d",
+              "needs kernel_size > 0, stride >= 0 (0: kernel_size), dilation > 0 and "
+              "0 <= padding <= kernel_size / 2, got kernel_size=", k, ", stride=", s,
+              ", padding=", p, ", dilation=", d);
+}
 Tensor MaxPool2d::forward(const Tensor& x) {
-  return functional::max_pool2d(x, {kernel_size}, {stride});
+  return functional::max_pool2d(x, {kernel_size}, {stride}, {padding}, {dilation}, ceil_mode);
+}
+std::pair<Tensor, Tensor> MaxPool2d::forward_with_indices(const Tensor& x) {
+  return functional::max_pool2d_with_indices(x, {kernel_size}, {stride}, {padding}, {dilation},
+                                             ceil_mode);
 }
 
 Tensor Flatten::forward(const Tensor& x) { return flatten(x, 1, -1); }

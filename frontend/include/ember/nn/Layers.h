@@ -202,4 +202,111 @@ public:
   Tensor weight, pos_weight;
 };
 
+// ---- More layers (frontend/src/nn/MoreLayers.cpp) ----
+
+// Normalises [N, C, *] over groups of C / num_groups channels; weight ones, bias zeros [C].
+class GroupNorm : public Module {
+public:
+  GroupNorm(int64_t num_groups, int64_t num_channels, double eps = 1e-5, bool affine = true);
+  Tensor forward(const Tensor& x) override;
+  int64_t num_groups, num_channels;
+  double eps;
+  Tensor weight, bias;
+};
+
+// [N, C_in, L] (or [C_in, L]) → [N, C_out, L_out]; weight [out, in / groups, k].
+class Conv1d : public Module {
+public:
+  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
+         int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1, bool bias = true);
+  Tensor forward(const Tensor& x) override;
+  Tensor weight, bias;
+  int64_t stride, padding, dilation, groups;
+};
+
+// The adjoint of Conv2d; weight [in, out / groups, k, k] (PyTorch's layout and initialisation).
+class ConvTranspose2d : public Module {
+public:
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
+                  int64_t stride = 1, int64_t padding = 0, int64_t output_padding = 0,
+                  int64_t groups = 1, bool bias = true, int64_t dilation = 1);
+  Tensor forward(const Tensor& x) override;
+  Tensor weight, bias;
+  int64_t stride, padding, output_padding, groups, dilation;
+};
+
+// Splits dimension dim into sizes (one entry may be -1).
+class Unflatten : public Module {
+public:
+  Unflatten(int64_t dim, Shape sizes);
+  Tensor forward(const Tensor& x) override;
+  int64_t dim;
+  Shape sizes;
+};
+
+// Holds named submodules (insertion order) for the user's own forward; a key set again replaces
+// its module in place.
+class ModuleDict : public Module {
+public:
+  ModuleDict() = default;
+  explicit ModuleDict(std::vector<std::pair<std::string, std::shared_ptr<Module>>> modules);
+  ModuleDict& insert(const std::string& key, std::shared_ptr<Module> m);
+  // ember::Error (Index) naming the key and the keys present when it is absent.
+  std::shared_ptr<Module> operator[](const std::string& key) const;
+  bool contains(const std::string& key) const;
+  size_t size() const { return named_children().size(); }
+  std::vector<std::string> keys() const;
+};
+
+// Holds parameters (named "0", "1", ...) for the user's own forward.
+class ParameterList : public Module {
+public:
+  ParameterList() = default;
+  explicit ParameterList(std::vector<Tensor> parameters);
+  // Registers p (it becomes a leaf requiring grad) and returns *this.
+  ParameterList& append(Tensor p);
+  size_t size() const { return items_.size(); }
+  // Negative i counts from the end; ember::Error (Index) out of range.
+  Tensor operator[](int64_t i) const;
+  std::vector<Tensor>::const_iterator begin() const { return items_.begin(); }
+  std::vector<Tensor>::const_iterator end() const { return items_.end(); }
+
+private:
+  std::vector<Tensor> items_;
+};
+
+// 0.5 (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 beta.
+class SmoothL1Loss : public Loss {
+public:
+  explicit SmoothL1Loss(std::string reduction = "mean", double beta = 1.0);
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  double beta;
+};
+// 0.5 (x - y)^2 where |x - y| < delta, else delta (|x - y| - 0.5 delta).
+class HuberLoss : public Loss {
+public:
+  explicit HuberLoss(std::string reduction = "mean", double delta = 1.0);
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  double delta;
+};
+// Binary cross-entropy on probabilities; weight (a buffer) rescales each element.
+class BCELoss : public Loss {
+public:
+  explicit BCELoss(Tensor weight = Tensor(), std::string reduction = "mean");
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  Tensor weight;
+};
+// input: log-probabilities; target: probabilities (log-probabilities with log_target);
+// reduction also "batchmean" (the sum over the batch size).
+class KLDivLoss : public Loss {
+public:
+  explicit KLDivLoss(std::string reduction = "mean", bool log_target = false);
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  bool log_target;
+};
+
 } // namespace ember::nn
+
+// The recurrent and attention layers.
+#include "ember/nn/Recurrent.h"
+#include "ember/nn/Transformer.h"

@@ -1,7 +1,9 @@
 // ember::nn for C++ users: modules that own parameters, buffers and submodules (PyTorch's
 // nn.Module: named_parameters/named_buffers/named_modules, train/eval, state_dict and
 // load_state_dict) and the first layers (Linear, Conv2d, ReLU, MaxPool2d, Flatten, Sequential).
-// More layers and the losses: ember/nn/Layers.h; optimizers and schedulers: ember/optim/;
+// More layers and the losses: ember/nn/Layers.h (recurrent layers: ember/nn/Recurrent.h;
+// attention and the transformer encoder: ember/nn/Transformer.h); initialisers: ember/nn/Init.h;
+// gradient clipping: ember/nn/Utils.h; optimizers and schedulers: ember/optim/;
 // datasets and the DataLoader: ember/data/; ember::save / ember::load: ember/Serialization.h.
 // The layers call ember::nn::functional, so they share its kernels and gradients.
 #pragma once
@@ -78,6 +80,11 @@ protected:
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     EMBER_CHECK(m != nullptr, Value, "ember::nn::Module::register_module", "module '", name,
                 "' is null");
+    for (auto& child : children_) // a name registered again is replaced in place (PyTorch)
+      if (child.first == name) {
+        child.second = m;
+        return m;
+      }
     children_.emplace_back(name, m);
     return m;
   }
@@ -96,13 +103,14 @@ public:
   Tensor weight, bias;
 };
 
+// PyTorch's argument order (a bool in dilation's place is refused: dilation must be >= 1).
 class Conv2d : public Module {
 public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
-         int64_t padding = 0, bool bias = true);
+         int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1, bool bias = true);
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
-  int64_t stride, padding;
+  int64_t stride, padding, dilation, groups;
 };
 
 class ReLU : public Module {
@@ -110,11 +118,16 @@ public:
   Tensor forward(const Tensor& x) override;
 };
 
+// stride 0 means stride = kernel_size (PyTorch's None); padding is -inf padding.
 class MaxPool2d : public Module {
 public:
-  explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0);
+  explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0,
+                     int64_t dilation = 1, bool ceil_mode = false);
   Tensor forward(const Tensor& x) override;
-  int64_t kernel_size, stride;
+  // The output and the flat index of each maximum within its input plane (return_indices).
+  std::pair<Tensor, Tensor> forward_with_indices(const Tensor& x);
+  int64_t kernel_size, stride, padding, dilation;
+  bool ceil_mode;
 };
 
 // Flattens every dimension after the first.
@@ -141,6 +154,8 @@ private:
 
 // The C++ API that used to live in this header.
 #include "ember/data/Data.h"
+#include "ember/nn/Init.h"
 #include "ember/nn/Layers.h"
+#include "ember/nn/Utils.h"
 #include "ember/optim/Optimizers.h"
 #include "ember/optim/Schedulers.h"

@@ -1,6 +1,7 @@
 // Learning-rate schedulers with PyTorch's names, defaults and formulas (its recursive get_lr
-// forms, so they match torch.optim.lr_scheduler step by step). Each sets its optimizer's `lr`
-// at construction (epoch 0) and at every step(); call step() after the optimizer's step.
+// forms, so they match torch.optim.lr_scheduler step by step). Each sets the "lr" of every
+// parameter group of its optimizer (each from its own base rate) at construction (epoch 0) and
+// at every step(); call step() after the optimizer's step.
 #pragma once
 
 #include "ember/optim/Optimizers.h"
@@ -16,21 +17,30 @@ class LRScheduler {
 public:
   virtual ~LRScheduler() = default;
   void step();
-  double get_last_lr() const { return last_lr_; }
+  // Every group's rate after the last step.
+  const std::vector<double>& get_last_lr() const { return last_lrs_; }
   int64_t last_epoch() const { return last_epoch_; }
+  const std::vector<double>& base_lrs() const { return base_lrs_; }
+  // The scheduler's progress: "last_epoch" and "_step_count" (int64), "base_lrs" and
+  // "_last_lr" (float64, one per group). To resume as PyTorch does: build the optimizer and the
+  // scheduler, then load the optimizer's state (the constructor's step sets the rates), then
+  // the scheduler's. A state for another number of groups is an ember::Error.
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
 
 protected:
   explicit LRScheduler(Optimizer& opt);
-  // The rate for last_epoch_, from the optimizer's current one (PyTorch's get_lr).
-  virtual double get_lr() = 0;
+  // One group's rate for last_epoch_, from its current rate and its base rate (PyTorch's
+  // get_lr, per group); group is its index.
+  virtual double get_lr(size_t group, double lr, double base_lr) = 0;
   // The constructor's step (derived constructors call it once their fields are set).
   void initial_step() { step(); }
   Optimizer& opt_;
-  double base_lr_;
+  std::vector<double> base_lrs_;
   int64_t last_epoch_ = -1, step_count_ = 0;
 
 private:
-  double last_lr_ = 0;
+  std::vector<double> last_lrs_;
 };
 
 // lr *= gamma every step_size epochs.
@@ -39,7 +49,7 @@ public:
   StepLR(Optimizer& opt, int64_t step_size, double gamma = 0.1);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
   int64_t step_size_;
   double gamma_;
 };
@@ -50,7 +60,7 @@ public:
   MultiStepLR(Optimizer& opt, std::vector<int64_t> milestones, double gamma = 0.1);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
   std::vector<int64_t> milestones_;
   double gamma_;
 };
@@ -61,7 +71,7 @@ public:
   ExponentialLR(Optimizer& opt, double gamma);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
   double gamma_;
 };
 
@@ -71,7 +81,7 @@ public:
   CosineAnnealingLR(Optimizer& opt, int64_t T_max, double eta_min = 0);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
   int64_t t_max_;
   double eta_min_;
 };
@@ -83,7 +93,7 @@ public:
            int64_t total_iters = 5);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
   double start_, end_;
   int64_t total_;
 };
@@ -94,13 +104,14 @@ public:
   LambdaLR(Optimizer& opt, std::function<double(int64_t)> lr_lambda);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
   std::function<double(int64_t)> lambda_;
 };
 
 // The 1cycle policy: lr warms from max_lr/div_factor to max_lr over pct_start of total_steps,
 // then anneals ("cos" or "linear") to that / final_div_factor; with cycle_momentum the
 // optimizer's momentum (Adam: beta1) goes the other way between max_momentum and base_momentum.
+// Every group follows the same schedule.
 // Step it after every batch; stepping past total_steps is an ember::Error.
 class OneCycleLR : public LRScheduler {
 public:
@@ -110,7 +121,7 @@ public:
              double final_div_factor = 1e4, bool three_phase = false);
 
 protected:
-  double get_lr() override;
+  double get_lr(size_t group, double lr, double base_lr) override;
 
 private:
   struct Phase {
@@ -125,7 +136,8 @@ private:
 };
 
 // lr *= factor when the metric passed to step(metric) has not improved for patience epochs
-// (mode "min" or "max", threshold_mode "rel" or "abs"), then waits cooldown epochs.
+// (mode "min" or "max", threshold_mode "rel" or "abs"), then waits cooldown epochs. Every
+// group's rate is reduced (not below min_lr).
 class ReduceLROnPlateau {
 public:
   ReduceLROnPlateau(Optimizer& opt, const std::string& mode = "min", double factor = 0.1,
@@ -133,9 +145,12 @@ public:
                     const std::string& threshold_mode = "rel", int64_t cooldown = 0,
                     double min_lr = 0, double eps = 1e-8);
   void step(double metric);
-  double get_last_lr() const { return opt_.lr; }
+  std::vector<double> get_last_lr() const;
   int64_t num_bad_epochs() const { return num_bad_epochs_; }
   double best() const { return best_; }
+  // "best" (float64), "num_bad_epochs", "cooldown_counter", "last_epoch" (int64).
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
 
 private:
   bool is_better(double a) const;
