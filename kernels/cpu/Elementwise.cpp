@@ -44,6 +44,25 @@ __attribute__((always_inline)) inline void micro_kernel(const float* a, const fl
   }
 }
 
+// The same with A packed: element [r][p] at a[p * R + r] (one contiguous stream).
+template <int R>
+__attribute__((always_inline)) inline void micro_kernel_packed(const float* a, const float* b, float* c,
+                                                               int64_t k, int64_t ldc) {
+  v8f acc[R][2] = {};
+  for (int64_t p = 0; p < k; ++p) {
+    const v8f b0 = load8(b + p * 16), b1 = load8(b + p * 16 + 8);
+    for (int r = 0; r < R; ++r) {
+      const float av = a[p * R + r];
+      acc[r][0] += av * b0;
+      acc[r][1] += av * b1;
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    store8(c + r * ldc, load8(c + r * ldc) + acc[r][0]);
+    store8(c + r * ldc + 8, load8(c + r * ldc + 8) + acc[r][1]);
+  }
+}
+
 } // namespace
 
 // C[:, p0*16 : p1*16] += A @ B[:, same columns]. Compiled once per instruction set below.
@@ -83,14 +102,16 @@ __attribute__((always_inline)) inline void transpose8x8(const float* src, int64_
   }
 }
 
-// The calling thread's buffer for packed B panels (64-byte aligned, kept for the thread's life).
-static float* thread_pack_buffer(size_t floats) {
+// The calling thread's buffers for packed panels (64-byte aligned, kept for the thread's life):
+// `which` 0 holds B's, 1 a transposed A's.
+static float* thread_pack_buffer(size_t floats, int which) {
   struct Buffer {
     float* data = nullptr;
     size_t size = 0;
     ~Buffer() { ::operator delete(data, std::align_val_t(64)); }
   };
-  static thread_local Buffer buf;
+  static thread_local Buffer bufs[2];
+  Buffer& buf = bufs[which];
   if (buf.size < floats) {
     ::operator delete(buf.data, std::align_val_t(64));
     buf.data = static_cast<float*>(::operator new(sizeof(float) * floats, std::align_val_t(64)));
@@ -131,7 +152,13 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
   // zero-padded to 16 columns and its rows go through a register tile.
   constexpr int64_t NP = 64;
   alignas(64) float tile[R * W];
-  float* const packbuf = thread_pack_buffer(KB * W * NP);
+  float* const packbuf = thread_pack_buffer(KB * W * NP, 0);
+  // A transposed (A^T stored row-major: a row of A is a column there, its entries m floats
+  // apart) is packed per [MB, KB] block into R-row slivers, each [KB][R] contiguous: read in
+  // place, each k step of a sliver was a new cache line 4*m bytes from the last, and for m a
+  // multiple of 1024 those lines all fell into one L1 set.
+  const bool packA = acs != 1;
+  float* const apack = packA ? thread_pack_buffer(MB * KB, 1) : nullptr;
   const int64_t jend = std::min(n, p1 * W);
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
@@ -172,6 +199,14 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
       }
       for (int64_t m0 = 0; m0 < m; m0 += MB) {
         const int64_t m1 = std::min(m, m0 + MB);
+        if (packA)
+          for (int64_t i0 = m0; i0 < m1; i0 += R) {
+            const int rows = static_cast<int>(std::min<int64_t>(R, m1 - i0));
+            float* dst = apack + (i0 - m0) * kc;
+            const float* src = a + i0 * ars + k0 * acs;
+            for (int64_t p = 0; p < kc; ++p)
+              for (int r = 0; r < rows; ++r) dst[p * rows + r] = src[p * acs + r * ars];
+          }
         for (int64_t j0 = c0; j0 < c1; j0 += W) {
           const float* pack = packbuf + ((j0 - c0) / W) * KB * W;
           const int cols = static_cast<int>(std::min<int64_t>(W, c1 - j0));
@@ -186,8 +221,19 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
               out = tile;
               ldc = W;
             }
-            if (acs == 1) micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs);
-            else micro_rows<false>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+            if (packA) {
+              const float* pa = apack + (i0 - m0) * kc;
+              switch (rows) {
+              case 6: micro_kernel_packed<6>(pa, pack, out, kc, ldc); break;
+              case 5: micro_kernel_packed<5>(pa, pack, out, kc, ldc); break;
+              case 4: micro_kernel_packed<4>(pa, pack, out, kc, ldc); break;
+              case 3: micro_kernel_packed<3>(pa, pack, out, kc, ldc); break;
+              case 2: micro_kernel_packed<2>(pa, pack, out, kc, ldc); break;
+              default: micro_kernel_packed<1>(pa, pack, out, kc, ldc); break;
+              }
+            } else {
+              micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+            }
             if (cols < W)
               for (int r = 0; r < rows; ++r)
                 for (int j = 0; j < cols; ++j) cp[r * n + j] += tile[r * W + j];

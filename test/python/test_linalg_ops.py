@@ -130,3 +130,7 @@ def _check_matmul_panels(rng, n):
         np.testing.assert_allclose((ember.tensor(a) @ ember.tensor(b)).numpy(), ref, rtol=1e-4, atol=1e-4)
         bt = ember.tensor(np.ascontiguousarray(b.T)).t()
         np.testing.assert_allclose((ember.tensor(a) @ bt).numpy(), ref, rtol=1e-4, atol=1e-4)
+        # A transposed (packed into row slivers per block), with B plain and transposed.
+        at = ember.tensor(np.ascontiguousarray(a.T)).t()
+        np.testing.assert_allclose((at @ ember.tensor(b)).numpy(), ref, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose((at @ bt).numpy(), ref, rtol=1e-4, atol=1e-4)
