@@ -220,6 +220,19 @@ NB_MODULE(_C, m) {
                     "a tensor that requires grad needs floating data, got ", dtype_name(src.dtype()));
         nn::set_data(t, src);
       }, nb::arg("src"))
+      // A compiled function's state write: t takes src's memory instead of a copy when no
+      // other tensor shares t's storage (no view could see the swap) and src matches t; the
+      // version counter moves past t's old one, as an in-place write would. False: copy instead.
+      .def("_adopt", [](Tensor& t, const Tensor& src) {
+        if (t.is_symbolic() || src.is_symbolic() || !t.storage() || t.storage().use_count() != 1 ||
+            t.shape() != src.shape() || t.dtype() != src.dtype() || !(t.device() == src.device()) ||
+            !src.is_contiguous() || !t.is_contiguous() || src.storage() == t.storage())
+          return false;
+        const uint64_t before = t.version();
+        nn::set_data(t, src);
+        while (t.version() <= before) t.storage()->bump_version();
+        return true;
+      }, nb::arg("src"))
       .def_prop_ro("shape",
                    [](const Tensor& t) {
                      nb::list dims;

@@ -168,3 +168,29 @@ def test_a_gradient_that_depends_on_no_input_is_written_back():
         assert lin.bias.grad is not None, backend
         np.testing.assert_allclose(lin.bias.grad.numpy(), [5.0, 5.0])
         assert lin.weight.grad is not None
+
+
+def test_state_writes_reach_views_of_the_state():
+    # A compiled step's new parameter values replace the parameter's memory only when nothing
+    # else shares it; a view held outside still sees the update (the copy path).
+    lin = enn.Linear(3, 2)
+    opt = ember.optim.SGD(lin.parameters(), lr=0.5)
+    view = lin.weight.view(-1)
+    bias_version = lin.bias._version if hasattr(lin.bias, "_version") else None
+
+    def step(x):
+        opt.zero_grad()
+        loss = lin(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = ember.compile(step, fullgraph=True)
+    x = ember.randn(4, 3)
+    w0, b0 = lin.weight.detach().numpy().copy(), lin.bias.detach().numpy().copy()
+    compiled(x)
+    assert not np.allclose(lin.weight.detach().numpy(), w0)
+    np.testing.assert_array_equal(view.detach().numpy(), lin.weight.detach().numpy().ravel())
+    assert not np.allclose(lin.bias.detach().numpy(), b0)
+    if bias_version is not None:
+        assert lin.bias._version > bias_version

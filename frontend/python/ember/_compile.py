@@ -313,7 +313,8 @@ class CompiledFunction:
             from . import no_grad
             with no_grad():
                 for i, value in zip(state_writes, out[n:n + len(state_writes)]):
-                    state[i].copy_(value)
+                    if not state[i]._adopt(value):  # no view shares it: take the new memory
+                        state[i].copy_(value)
             for i, value in zip(grad_writes, out[n + len(state_writes):]):
                 state[i].grad = value
             for i in grad_clears:
