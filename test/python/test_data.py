@@ -234,6 +234,32 @@ def test_fashion_mnist_real_files():
     assert "Split: Test" in repr(test) and test.classes[9] == "Ankle boot"
 
 
+@pytest.mark.skipif(not HAVE_FMNIST, reason="dataset-fashion-mnist is not installed")
+@pytest.mark.parametrize("transform", ["none", "normalize", "crop"])
+def test_fashion_mnist_getitems_equals_getitem_and_feeds_the_loader(transform):
+    t = {"none": None,
+         "normalize": transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.3,), (0.4,))]),
+         "crop": transforms.Compose([transforms.ToTensor(), transforms.RandomCrop(28, padding=2)])}[transform]
+    ds = FashionMNIST(train=False, transform=t, target_transform=lambda y: y + 100)
+    idx = [5, 0, 9999, 5]
+    ember.manual_seed(0)
+    batch = ds.__getitems__(idx)
+    ember.manual_seed(0)
+    for (img, y), i in zip(batch, idx):
+        want_img, want_y = ds[i]
+        assert y == want_y == int(ds.targets[i]) + 100
+        np.testing.assert_array_equal(np.asarray(img.numpy() if hasattr(img, "numpy") else img),
+                                      np.asarray(want_img.numpy() if hasattr(want_img, "numpy") else want_img))
+    if transform == "normalize":  # the DataLoader fetches whole batches through __getitems__
+        calls = []
+        orig = FashionMNIST.__getitems__
+        ds.__class__ = type("Counting", (FashionMNIST,), {
+            "__getitems__": lambda self, ix: calls.append(len(ix)) or orig(self, ix)})
+        x, y = next(iter(ember.utils.data.DataLoader(ds, batch_size=16)))
+        assert calls == [16] and x.shape == (16, 1, 28, 28)
+        np.testing.assert_array_equal(x[3].numpy(), ds[3][0].numpy())
+
+
 def test_transforms():
     a = np.random.default_rng(1).integers(0, 256, size=(6, 5, 3)).astype(np.uint8)
     t = transforms.ToTensor()(a)

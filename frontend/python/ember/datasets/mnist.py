@@ -88,6 +88,26 @@ class MNIST(Dataset):
             target = self.target_transform(target)
         return img, target
 
+    def __getitems__(self, indices):
+        """Samples for a list of indices (what DataLoader fetches per batch, as in PyTorch):
+        with no transform, or ToTensor/Normalize, the batch is converted at once and split into
+        samples (equal to __getitem__'s), without per-image Python work."""
+        from .transforms import _batched
+        run = _batched(self.transform) if self.transform is not None else None
+        if self.transform is not None and run is None:
+            return [self[i] for i in indices]
+        idx = _np.asarray(indices, dtype=_np.int64)
+        images = run(self._images[idx]) if run is not None else None
+        labels = self._labels[idx]
+        out = []
+        for j, i in enumerate(indices):
+            img = images[j] if images is not None else self._images[i]
+            target = int(labels[j])
+            if self.target_transform is not None:
+                target = self.target_transform(target)
+            out.append((img, target))
+        return out
+
     @property
     def class_to_idx(self):
         return {c: i for i, c in enumerate(self.classes)}

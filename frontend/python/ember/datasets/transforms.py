@@ -23,6 +23,30 @@ class Compose:
         return f"{type(self).__name__}({body}\n)"
 
 
+def _batched(transform):
+    """A function applying `transform` to a whole batch of images ([N, H, W] or [N, H, W, C]
+    numpy) at once, giving an [N, C, H, W] tensor equal to stacking the per-image results; None
+    when `transform` is not made only of transforms that work batch-wise (ToTensor, Normalize,
+    Compose of them). Datasets' __getitems__ use it to skip per-image Python overhead."""
+    parts = transform.transforms if isinstance(transform, Compose) else [transform]
+    if not parts or type(parts[0]) is not ToTensor or any(type(t) is not Normalize for t in parts[1:]):
+        return None
+
+    def run(images):
+        a = _np.asarray(images)
+        if a.ndim == 3:
+            a = a[:, :, :, None]
+        a = a.transpose(0, 3, 1, 2)
+        if a.dtype == _np.uint8:
+            a = a.astype(_np.float32)
+            a /= _np.float32(255.0)
+        x = _C._from_array(_np.ascontiguousarray(a))
+        for t in parts[1:]:
+            x = t(x)
+        return x
+    return run
+
+
 class ToTensor:
     """uint8 (H, W[, C]) image → float32 tensor (C, H, W) in [0, 1]; float arrays are not
     rescaled."""

@@ -380,6 +380,11 @@ class DataLoader:
 
     def _fetch(self, indices):
         if self._auto_collation:
+            # A dataset's __getitems__ fetches a whole batch of samples at once (PyTorch's
+            # protocol); otherwise one __getitem__ per index.
+            getitems = getattr(self.dataset, "__getitems__", None)
+            if getitems is not None:
+                return self.collate_fn(getitems(list(indices)))
             return self.collate_fn([self.dataset[i] for i in indices])
         return self.collate_fn(self.dataset[indices])
 
