@@ -116,12 +116,14 @@ def test_session_without_a_gpu_fails_with_a_clear_message(cuda_lib):
 
 
 def test_cuda_target_refuses_what_it_does_not_compile(tmp_path):
+    # int32 ids (the CPU target takes them; the CUDA backend takes float32, int64 and bool).
     emb = nn.Embedding(10, 4)
-    ember.export(lambda i: emb(i), (ember.tensor([1, 2]),), tmp_path / "emb.ember")
+    ember.export(lambda i: emb(i.long()), (ember.tensor([1, 2], dtype=ember.int32),), tmp_path / "emb.ember")
     r = run(TOOL, tmp_path / "emb.ember", "--target=cuda", "-o", tmp_path / "o")
     assert r.returncode != 0
-    assert "float32" in r.stderr and "i64" in r.stderr, r.stderr
+    assert "i32" in r.stderr and "int64" in r.stderr, r.stderr
     assert not (tmp_path / "o" / "libemb.so").exists()
+    assert run(TOOL, tmp_path / "emb.ember", "--target=cpu", "-o", tmp_path / "o").returncode == 0
 
 
 @pytest.mark.gpu
