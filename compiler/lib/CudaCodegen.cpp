@@ -248,6 +248,30 @@ public:
     st.n = n;
     plan.steps.push_back(std::move(st));
   }
+  // A buffer of an int64 or bool value as the caller holds it (8 or 1 bytes per element).
+  int convertRaw(mlir::RankedTensorType t, const std::string& what, bool toFloat) {
+    EMBER_CHECK(t.getElementType().isInteger(64) || t.getElementType().isInteger(1), NotImplemented,
+                kPlanCtx, what, " is a tensor of ", typeName(t.getElementType()), "; the CUDA backend ",
+                toFloat ? "takes" : "returns", " float32, int64 and bool ", toFloat ? "inputs" : "outputs");
+    cuda::Plan::Buffer raw;
+    raw.numel = t.getNumElements();
+    raw.itemsize = t.getElementType().isInteger(1) ? 1 : 8;
+    plan.buffers.push_back(raw);
+    return int(plan.buffers.size()) - 1;
+  }
+  // A kernel converting between such a buffer and the exact floats the plan computes with.
+  void launchConversion(mlir::RankedTensorType t, bool toFloat, int from, int to) {
+    const bool isBool = t.getElementType().isInteger(1);
+    const std::string type = isBool ? "unsigned char" : "long long";
+    const std::string name = kernelName(std::string(toFloat ? "from_" : "to_") + (isBool ? "bool" : "int64"));
+    std::ostringstream os;
+    os << kernelHead(name, 1, toFloat ? "an input" : "an output");
+    if (toFloat)
+      os << "  out[i] = (float)((const " << type << "*)in0)[i];\n}\n";
+    else
+      os << "  ((" << type << "*)out)[i] = (" << type << ")in0[i];\n}\n";
+    launch(name, os.str(), {from}, to, t.getNumElements());
+  }
   std::string kernelName(llvm::StringRef op) {
     return "ember_" + op.str() + "_" + std::to_string(plan.kernels.size());
   }
@@ -304,22 +328,10 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       continue;
     }
     // An int64 (index) or bool input as the caller holds it, converted to exact floats.
-    EMBER_CHECK(t.getElementType().isInteger(64) || t.getElementType().isInteger(1), NotImplemented,
-                kPlanCtx, "input ", i, " is a tensor of ", PlanBuilder::typeName(t.getElementType()),
-                "; the CUDA backend takes float32, int64 and bool inputs");
-    const bool isBool = t.getElementType().isInteger(1);
-    cuda::Plan::Buffer raw;
-    raw.numel = t.getNumElements();
-    raw.itemsize = isBool ? 1 : 8;
-    b.plan.buffers.push_back(raw);
-    const int rawId = int(b.plan.buffers.size()) - 1;
+    const int rawId = b.convertRaw(t, "input " + std::to_string(i), /*toFloat=*/true);
     b.plan.inputs.push_back(rawId);
-    b.plan.input_dtypes.push_back(isBool ? "bool" : "int64");
-    const std::string name = b.kernelName(isBool ? "from_bool" : "from_int64");
-    std::ostringstream os;
-    os << kernelHead(name, 1, "an input") << "  out[i] = (float)((const "
-       << (isBool ? "unsigned char" : "long long") << "*)in0)[i];\n}\n";
-    b.launch(name, os.str(), {rawId}, b.define(arg, "input " + std::to_string(i)), raw.numel);
+    b.plan.input_dtypes.push_back(t.getElementType().isInteger(1) ? "bool" : "int64");
+    b.launchConversion(t, true, rawId, b.define(arg, "input " + std::to_string(i)));
   }
   for (mlir::Operation& opRef : fn.getBody().front()) {
     mlir::Operation* op = &opRef;
@@ -333,22 +345,10 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
           b.plan.output_dtypes.push_back("float32");
           continue;
         }
-        EMBER_CHECK(t.getElementType().isInteger(64) || t.getElementType().isInteger(1), NotImplemented,
-                    kPlanCtx, "output ", i, " is a tensor of ", PlanBuilder::typeName(t.getElementType()),
-                    "; the CUDA backend returns float32, int64 and bool outputs");
-        const bool isBool = t.getElementType().isInteger(1);
-        cuda::Plan::Buffer raw;
-        raw.numel = t.getNumElements();
-        raw.itemsize = isBool ? 1 : 8;
-        b.plan.buffers.push_back(raw);
-        const int rawId = int(b.plan.buffers.size()) - 1;
-        const std::string name = b.kernelName(isBool ? "to_bool" : "to_int64");
-        std::ostringstream os;
-        os << kernelHead(name, 1, "an output") << "  ((" << (isBool ? "unsigned char" : "long long")
-           << "*)out)[i] = (" << (isBool ? "unsigned char" : "long long") << ")in0[i];\n}\n";
-        b.launch(name, os.str(), {b.use(v)}, rawId, raw.numel);
+        const int rawId = b.convertRaw(t, "output " + std::to_string(i), /*toFloat=*/false);
+        b.launchConversion(t, false, b.use(v), rawId);
         b.plan.outputs.push_back(rawId);
-        b.plan.output_dtypes.push_back(isBool ? "bool" : "int64");
+        b.plan.output_dtypes.push_back(t.getElementType().isInteger(1) ? "bool" : "int64");
       }
       continue;
     }

@@ -527,6 +527,19 @@ std::string cache_dir() {
   return dir;
 }
 
+#ifdef EMBER_HAVE_CUDA_HEADERS
+// Loads `image` (a cubin, or NUL-terminated PTX) and caches function `name` under `key`.
+void* load_function(KernelCache& kc, const std::string& key, const std::string& image,
+                    const std::string& name) {
+  CUmodule module;
+  check(driver().loadData(&module, image.c_str()), "cuModuleLoadData");
+  CUfunction fn;
+  check(driver().getFunction(&fn, module, name.c_str()), "cuModuleGetFunction");
+  kc.loaded[key] = reinterpret_cast<void*>(fn);
+  return fn;
+}
+#endif
+
 } // namespace
 
 void* get_kernel(const std::string& source, const std::string& name) {
@@ -573,14 +586,8 @@ void* get_kernel(const std::string& source, const std::string& name) {
         std::remove(tmp.c_str());
     }
   }
-  CUmodule module;
   trace("load module", path);
-  check(driver().loadData(&module, image.data()), "cuModuleLoadData");
-  trace("loaded");
-  CUfunction fn;
-  check(driver().getFunction(&fn, module, name.c_str()), "cuModuleGetFunction");
-  kc.loaded[key] = reinterpret_cast<void*>(fn);
-  return fn;
+  return load_function(kc, key, image, name);
 #else
   (void)source;
   require(name.c_str());
@@ -602,12 +609,7 @@ void* get_kernel_image(const std::string& image, const std::string& name) {
     ++kc.stats.memory_hits;
     return it->second;
   }
-  CUmodule module;
-  check(driver().loadData(&module, image.c_str()), "cuModuleLoadData");
-  CUfunction fn;
-  check(driver().getFunction(&fn, module, name.c_str()), "cuModuleGetFunction");
-  kc.loaded[key] = reinterpret_cast<void*>(fn);
-  return fn;
+  return load_function(kc, key, image, name);
 #else
   (void)image;
   require(name.c_str());
