@@ -24,7 +24,7 @@
 // CHECK-NEXT: out[i] = v3;
 
 // CHECK: ember_amax_2
-// CHECK: for (long long r = 0; r < 16LL; ++r)
+// CHECK: for (long long r = 0LL; r < (16LL); ++r)
 // CHECK: acc = maximum(in0[off], acc);
 
 // CHECK: ember_gather_3
