@@ -313,7 +313,11 @@ std::string graphToMLIR(const Graph& g, const std::string& name, const SymbolicD
     values[g.inputs[i].unsafe_impl()] = entry->getArgument(i);
   // Constants keep their kind: floats (wrapped Python floats included) as f32, integers and
   // bools as themselves; operands are cast to their node's dtype below.
-  for (const Tensor& c : g.constants) {
+  for (const Tensor& constant : g.constants) {
+    // A constant whose size follows a symbol is a fill (compileSymbolic checks): its value,
+    // expanded to the dynamic shape.
+    const auto* fill = sizesOf(constant);
+    const Tensor c = fill ? reshape(slice(reshape(constant, {-1}), 0, 0, 1), {}).contiguous() : constant;
     const DType d = irDType(c);
     auto type = tensorTypeOf(b, c.shape(), d);
     mlir::DenseElementsAttr attr;
@@ -333,7 +337,15 @@ std::string graphToMLIR(const Graph& g, const std::string& name, const SymbolicD
       attr = mlir::DenseElementsAttr::get(
           type, llvm::ArrayRef<int64_t>(dense.data<int64_t>(), size_t(dense.numel())));
     }
-    values[c.unsafe_impl()] = mlir::arith::ConstantOp::create(b, unknown, attr);
+    mlir::Value v = mlir::arith::ConstantOp::create(b, unknown, attr);
+    if (fill) {
+      auto expand = ed::ExpandOp::create(b, unknown, typeOf(constant, d), v);
+      std::vector<int64_t> flat;
+      for (const auto& f : *fill) flat.insert(flat.end(), f.begin(), f.end());
+      expand->setAttr(kDimSizesAttr, b.getDenseI64ArrayAttr(flat));
+      v = expand;
+    }
+    values[constant.unsafe_impl()] = v;
   }
   for (const Graph::Step& s : g.steps) {
     std::vector<mlir::Value> in;

@@ -174,16 +174,28 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
       for (const Tensor& in : s.node->inputs)
         if (in.unsafe_impl() == c0.unsafe_impl()) user = std::string("ember.") + prim_name(s.node->prim);
     std::vector<std::vector<double>> values;
-    bool differs = false;
+    bool differs = false, reshaped = false;
     for (const Graph& t : traces) {
-      EMBER_CHECK(t.constants[c].shape() == c0.shape(), NotImplemented, kCtx, "a constant tensor "
-                  "used by ", user, " has shape ", shape_str(c0.shape()), " at ",
-                  sizesText(sizes[0]), " and ", shape_str(t.constants[c].shape()), " at another "
-                  "batch size (made with a size read from an input, e.g. ember.zeros(x.shape[0])); "
-                  "make it from the input instead (ember.zeros_like(x), x.new_zeros), or compile "
-                  "with static shapes (dynamic=False)");
       values.push_back(valuesOf(t.constants[c]));
+      reshaped |= t.constants[c].shape() != c0.shape();
       differs |= values.back() != values[0];
+    }
+    if (reshaped) {
+      // A fill whose shape follows the batch (zeros_like / ones of a traced shape): one value,
+      // expanded to the dynamic shape in the IR.
+      bool fill = true;
+      for (const auto& v : values)
+        for (double x : v) fill = fill && !v.empty() && !values[0].empty() && x == values[0][0];
+      EMBER_CHECK(fill, NotImplemented, kCtx, "a constant tensor used by ", user, " has shape ",
+                  shape_str(c0.shape()), " at ", sizesText(sizes[0]), " and ",
+                  shape_str(traces[1].constants[c].shape()), " at ", sizesText(sizes[1]),
+                  " and is not one value repeated (made from data with a size read from an "
+                  "input?); compute it from the input instead, or compile with static shapes "
+                  "(dynamic=False)");
+      fitValue([c](const Graph& t) -> const Tensor& { return t.constants[c]; },
+               "a constant used by " + user);
+      constants.push_back(c0);
+      continue;
     }
     if (!differs) {
       constants.push_back(c0);

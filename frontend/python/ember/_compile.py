@@ -44,18 +44,20 @@ def _check_args(args, where):
                 "supported so far (close over other values instead)")
 
 
-def _trace(fn, args, where, state=None):
-    """The graph of fn on symbolic tensors shaped like `args`; each `state` tensor (what fn
-    reads besides its arguments) becomes an input after them, and every op reading it is
-    recorded, so values computed from state alone are not baked in as constants."""
+def _trace(fn, args, where, state=None, shapes=None):
+    """The graph of fn on symbolic tensors shaped like `args` (or `shapes`); each `state` tensor
+    (what fn reads besides its arguments) becomes an input after them, and every op reading it
+    is recorded, so values computed from state alone are not baked in as constants."""
     spec = {}
 
     def traced(inputs):
         flat, spec["out"] = _flatten(fn(*inputs), where)
         return flat
 
-    graph = _C._trace(traced, [list(a.shape) for a in args], [a.requires_grad for a in args],
-                      [a.dtype for a in args], state)
+    if shapes is None:
+        shapes = [list(a.shape) for a in args]
+    graph = _C._trace(traced, shapes, [a.requires_grad for a in args], [a.dtype for a in args],
+                      state)
     return graph, spec["out"]
 
 
@@ -174,6 +176,22 @@ def _user_location(tb):
     return where
 
 
+def _symbols(args):
+    """dynamic=True: dim 0 of every argument of rank >= 1 whose size is not 0 or 1 (those are
+    specialised, as in PyTorch) is symbolic; arguments whose dim 0 has the same size share a
+    symbol. Returns (the symbol of each argument or None, each symbol's size)."""
+    of, sizes = [], []
+    for a in args:
+        n = a.shape[0] if a.dim() >= 1 else None
+        if n is None or n in (0, 1):
+            of.append(None)
+            continue
+        if n not in sizes:
+            sizes.append(n)
+        of.append(sizes.index(n))
+    return of, sizes
+
+
 def _is_data_dependent(error):
     """Whether tracing failed because the function needs a traced value's data (item(), `if
     tensor:`, nonzero, boolean masks, ...): the errors ember raises there say so."""
@@ -192,7 +210,7 @@ class CompiledFunction:
     recompile_limit = 8
     _dump_counts = {}  # EMBER_DUMP directory names handed out, per function name
 
-    def __init__(self, fn, fullgraph=False, backend="ember"):
+    def __init__(self, fn, fullgraph=False, backend="ember", dynamic=False):
         if backend not in ("ember", "eager"):
             raise ValueError(f"ember.compile: unknown backend {backend!r}; use 'ember' (MLIR + "
                              "LLVM) or 'eager' (run the traced graph op by op)")
@@ -201,6 +219,7 @@ class CompiledFunction:
                                "(configure with EMBER_ENABLE_COMPILER=ON, or use backend='eager')")
         self.fn = fn
         self.fullgraph = fullgraph
+        self.dynamic = bool(dynamic)
         self.backend = backend
         self.cache = {}
         self.graph_breaks = []  # (reason, location) per signature that runs eagerly
@@ -231,13 +250,16 @@ class CompiledFunction:
         if self.backend == "eager":
             return graph
         compiled = _C._compile_graph(graph, self._dump_dir())
+        self._count_compile(compiled)
+        return compiled
+
+    def _count_compile(self, compiled):
         self.stats["compiles"] += 1
         times = compiled.times
         if times.pop("from_disk_cache"):
             self.stats["disk_cache_hits"] += 1
         for stage, seconds in times.items():
             self.stats[stage + "_s"] += seconds
-        return compiled
 
     def _key(self, args):
         # Optimizers the function steps get their state before the trace (tensors the graph
@@ -245,8 +267,55 @@ class CompiledFunction:
         for opt in _optimizers(self.fn):
             opt._prepare_compiled_step()
         state = _state_tensors(self.fn)
-        sig = tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
+        if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
+            of, _ = _symbols(args)
+            sig = tuple(((tuple(a.shape) if j is None else (("sym", j),) + tuple(a.shape[1:])),
+                         a.dtype, a.requires_grad) for a, j in zip(args, of))
+        else:
+            sig = tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
         return (sig, tuple(id(t) for t in state)), state
+
+    def _build_symbolic(self, args, state):
+        """dynamic=True: traces at the call's sizes and a few more (symbolicTraceSizes), and
+        compiles one graph whose symbolic dims are dynamic. Returns (compiled, spec, writes,
+        lifted), or None when no argument has a symbolic dim."""
+        of, base = _symbols(args)
+        if not base:
+            return None
+        sources = [(of.index(j), 0) for j in range(len(base))]
+        sizes = _C._symbolic_trace_sizes(base)
+        graphs, lifted_ids, first = [], None, None
+        for at in sizes:
+            shapes = [list(a.shape) for a in args]
+            for i, j in enumerate(of):
+                if j is not None:
+                    shapes[i][0] = at[j]
+            start = time.perf_counter()
+            self.stats["traces"] += 1
+            try:
+                graph, spec = _trace(self.fn, args, "ember.compile", state, shapes)
+            except (RuntimeError, NotImplementedError) as e:
+                if first is None or _is_data_dependent(e):
+                    raise
+                raise type(e)(
+                    f"ember.compile(dynamic=True): {self._name()} fails to trace with its "
+                    f"symbolic dims at {at} (dim 0 of each argument is symbolic; sizes at the "
+                    f"first call: {base}): {e}. Compile it with dynamic=False") from e
+            self.stats["trace_s"] += time.perf_counter() - start
+            lifted = list(state) + list(_C._lift_constants(graph, state))
+            if first is None:
+                first = (spec, (list(graph.state_writes), list(graph.grad_writes),
+                                list(graph.grad_clears)), lifted)
+                lifted_ids = [id(t) for t in lifted]
+            elif [id(t) for t in lifted] != lifted_ids:
+                raise RuntimeError(
+                    f"ember.compile(dynamic=True): {self._name()} reads different tensors at "
+                    f"sizes {at} than at {base}; compile it with dynamic=False")
+            graphs.append(graph)
+        compiled = _C._compile_graph_symbolic(graphs, sizes, sources, self._dump_dir())
+        self._count_compile(compiled)
+        spec, writes, lifted = first
+        return compiled, spec, writes, lifted
 
     def _entry(self, args):
         _check_args(args, "ember.compile")
@@ -267,6 +336,12 @@ class CompiledFunction:
                     "CompiledFunction.recompile_limit")
             start = time.perf_counter()
             try:
+                if self.dynamic and self.backend == "ember":
+                    built = self._build_symbolic(args, state)
+                    if built is not None:
+                        compiled, spec, writes, lifted = built
+                        entry = self.cache[key] = (compiled, (spec, writes), lifted, state)
+                        return entry
                 self.stats["traces"] += 1
                 graph, spec = _trace(self.fn, args, "ember.compile", state)
             except (RuntimeError, NotImplementedError) as e:
@@ -339,14 +414,12 @@ def compile(fn=None, *, fullgraph=False, backend="ember", dynamic=None, **option
     """Compiles `fn` (PyTorch's torch.compile call style); also usable as a decorator.
     fullgraph=True makes a graph break (a data-dependent operation) an error instead of a
     warning and an eager run. backend="eager" traces the same graph but runs it op by op
-    (to bisect a wrong compiled result). EMBER_DUMP=<dir> writes every compilation stage."""
-    if dynamic:
-        raise NotImplementedError(
-            "ember.compile: dynamic=True is not supported yet: compiled graphs have static shapes "
-            "and each new input shape compiles again (up to recompile_limit)")
+    (to bisect a wrong compiled result). dynamic=True makes dim 0 of the arguments (the batch)
+    symbolic: one compiled graph serves every batch size (docs/compiler.md). EMBER_DUMP=<dir>
+    writes every compilation stage."""
     if options:
         raise NotImplementedError(f"ember.compile: options {sorted(options)} are not supported yet")
     if fn is None:
-        return lambda f: CompiledFunction(f, fullgraph=fullgraph, backend=backend)
-    return CompiledFunction(fn, fullgraph=fullgraph, backend=backend)
+        return lambda f: CompiledFunction(f, fullgraph=fullgraph, backend=backend, dynamic=dynamic)
+    return CompiledFunction(fn, fullgraph=fullgraph, backend=backend, dynamic=dynamic)
 
