@@ -317,9 +317,30 @@ std::string graphToMLIR(const Graph& g, const std::string& name, const SymbolicD
     // A constant whose size follows a symbol is a fill (compileSymbolic checks): its value,
     // expanded to the dynamic shape.
     const auto* fill = sizesOf(constant);
-    const Tensor c = fill ? reshape(slice(reshape(constant, {-1}), 0, 0, 1), {}).contiguous() : constant;
+    std::optional<int64_t> scalarInput;
+    if (dims)
+      if (auto it = dims->scalarInputs.find(constant.unsafe_impl()); it != dims->scalarInputs.end())
+        scalarInput = it->second;
+    const Tensor c = fill || scalarInput ? reshape(slice(reshape(constant, {-1}), 0, 0, 1), {}).contiguous()
+                                         : constant;
     const DType d = irDType(c);
     auto type = tensorTypeOf(b, c.shape(), d);
+    auto expanded = [&](mlir::Value v) -> mlir::Value {
+      if (!constant.dim()) return v;
+      auto expand = ed::ExpandOp::create(b, unknown, typeOf(constant, d), v);
+      if (fill) {
+        std::vector<int64_t> flat;
+        for (const auto& f : *fill) flat.insert(flat.end(), f.begin(), f.end());
+        expand->setAttr(kDimSizesAttr, b.getDenseI64ArrayAttr(flat));
+      }
+      return expand;
+    };
+    if (scalarInput) {
+      EMBER_CHECK(d == DType::Float32, NotImplemented, "ember.compile", "a ", dtype_name(d),
+                  " constant that follows the batch size does not compile yet");
+      values[constant.unsafe_impl()] = expanded(entry->getArgument(unsigned(*scalarInput)));
+      continue;
+    }
     mlir::DenseElementsAttr attr;
     if (d == DType::Float32) {
       std::vector<float> data = c.to_vector();
@@ -338,14 +359,7 @@ std::string graphToMLIR(const Graph& g, const std::string& name, const SymbolicD
           type, llvm::ArrayRef<int64_t>(dense.data<int64_t>(), size_t(dense.numel())));
     }
     mlir::Value v = mlir::arith::ConstantOp::create(b, unknown, attr);
-    if (fill) {
-      auto expand = ed::ExpandOp::create(b, unknown, typeOf(constant, d), v);
-      std::vector<int64_t> flat;
-      for (const auto& f : *fill) flat.insert(flat.end(), f.begin(), f.end());
-      expand->setAttr(kDimSizesAttr, b.getDenseI64ArrayAttr(flat));
-      v = expand;
-    }
-    values[constant.unsafe_impl()] = v;
+    values[constant.unsafe_impl()] = fill ? expanded(v) : v;
   }
   for (const Graph::Step& s : g.steps) {
     std::vector<mlir::Value> in;
@@ -484,7 +498,7 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& given) {
     for (const SymbolicScalar& s : scalars_) {
       int64_t v = s.formula[0];
       for (size_t j = 0; j < symbols.size(); ++j) v += s.formula[j + 1] * symbols[j];
-      inputs.push_back(full({}, double(v), DType::Float32));
+      inputs.push_back(full({}, s.reciprocal ? double(1.0f / float(v)) : double(v), DType::Float32));
       shapes.push_back({});
     }
   }

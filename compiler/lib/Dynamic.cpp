@@ -165,8 +165,6 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
   // which becomes an input computed at each call.
   Graph g = g0;
   std::vector<SymbolicScalar> scalars;
-  std::vector<Tensor> constants;
-  std::unordered_map<const TensorImpl*, Tensor> replaced;
   for (size_t c = 0; c < g0.constants.size(); ++c) {
     const Tensor& c0 = g0.constants[c];
     std::string user = "the graph's outputs";
@@ -174,58 +172,68 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
       for (const Tensor& in : s.node->inputs)
         if (in.unsafe_impl() == c0.unsafe_impl()) user = std::string("ember.") + prim_name(s.node->prim);
     std::vector<std::vector<double>> values;
-    bool differs = false, reshaped = false;
+    bool differs = false, reshaped = false, fill = true;
     for (const Graph& t : traces) {
       values.push_back(valuesOf(t.constants[c]));
       reshaped |= t.constants[c].shape() != c0.shape();
       differs |= values.back() != values[0];
+      const auto& v = values.back();
+      for (double x : v) fill = fill && x == v[0];
+      fill = fill && !v.empty();
     }
-    if (reshaped) {
-      // A fill whose shape follows the batch (zeros_like / ones of a traced shape): one value,
-      // expanded to the dynamic shape in the IR.
-      bool fill = true;
-      for (const auto& v : values)
-        for (double x : v) fill = fill && !v.empty() && !values[0].empty() && x == values[0][0];
-      EMBER_CHECK(fill, NotImplemented, kCtx, "a constant tensor used by ", user, " has shape ",
-                  shape_str(c0.shape()), " at ", sizesText(sizes[0]), " and ",
-                  shape_str(traces[1].constants[c].shape()), " at ", sizesText(sizes[1]),
-                  " and is not one value repeated (made from data with a size read from an "
-                  "input?); compute it from the input instead, or compile with static shapes "
-                  "(dynamic=False)");
+    if (!reshaped && !differs) continue;
+    // What follows the batch must be one value repeated (zeros_like / ones of a traced shape,
+    // a mean's count, its gradient's 1/count): its shape is fitted like a value's, and a value
+    // that changes becomes an input computed at each call.
+    EMBER_CHECK(fill, NotImplemented, kCtx, "a constant tensor used by ", user, " (shape ",
+                shape_str(c0.shape()), " at ", sizesText(sizes[0]), ") changes with the batch size "
+                "and is not one value repeated (made from data with a size read from an input?); "
+                "compute it from the input instead, or compile with static shapes (dynamic=False)");
+    if (reshaped)
       fitValue([c](const Graph& t) -> const Tensor& { return t.constants[c]; },
                "a constant used by " + user);
-      constants.push_back(c0);
-      continue;
-    }
-    if (!differs) {
-      constants.push_back(c0);
-      continue;
-    }
-    std::vector<int64_t> ints;
-    bool integral = c0.dim() == 0 && is_floating(c0.dtype());
-    for (const auto& v : values) {
-      integral = integral && v.size() == 1 && std::abs(v[0]) < 1e15 && v[0] == std::floor(v[0]);
-      ints.push_back(integral ? int64_t(v[0]) : 0);
-    }
-    std::optional<std::vector<int64_t>> f = integral ? fitAffine(ints, sizes) : std::nullopt;
+    if (!differs) continue;
+    // value = f(symbols) (a count) or 1 / f(symbols) (its reciprocal), checked at every trace
+    // against the traced value as float32 computes it.
+    std::optional<std::vector<int64_t>> f;
+    bool reciprocal = false;
+    if (is_floating(c0.dtype()))
+      for (bool recip : {false, true}) {
+        std::vector<int64_t> ints;
+        bool integral = true;
+        for (const auto& v : values) {
+          const double x = recip ? 1.0 / v[0] : v[0];
+          const double r = std::round(x);
+          integral = integral && std::isfinite(x) && std::abs(r) < 1e12 &&
+                     std::abs(x - r) <= 1e-5 * std::max(1.0, std::abs(r));
+          ints.push_back(integral ? int64_t(r) : 0);
+        }
+        if (!integral) continue;
+        std::optional<std::vector<int64_t>> fit = fitAffine(ints, sizes);
+        if (!fit) continue;
+        bool exact = true;
+        for (size_t t = 0; t < traces.size(); ++t) {
+          int64_t n = (*fit)[0];
+          for (size_t j = 0; j < k; ++j) n += (*fit)[1 + j] * sizes[t][j];
+          const float want = float(values[t][0]);
+          const float got = recip ? 1.0f / float(n) : float(n);
+          exact = exact && std::abs(got - want) <= 1e-6f * std::abs(want);
+        }
+        if (exact) {
+          f = fit;
+          reciprocal = recip;
+          break;
+        }
+      }
     EMBER_CHECK(f.has_value(), NotImplemented, kCtx, "a constant used by ", user,
-                " changes with the batch size (", values[0].size() == 1 ? std::to_string(values[0][0]) : std::string("a tensor"),
-                " at ", sizesText(sizes[0]), ", ", values[1].size() == 1 ? std::to_string(values[1][0]) : std::string("another value"),
-                " at ", sizesText(sizes[1]), ") in a way dynamic shapes do not cover (a 0-d count "
-                "such as a mean's is covered; this is not one); compile it with static shapes "
-                "(dynamic=False)");
-    Tensor input = full({}, double(values[0][0]), DType::Float32);
-    replaced[c0.unsafe_impl()] = input;
-    g.inputs.push_back(input);
-    scalars.push_back({*f});
+                " changes with the batch size (", values[0][0], " at ", sizesText(sizes[0]), ", ",
+                values[1][0], " at ", sizesText(sizes[1]), ") in a way dynamic shapes do not cover "
+                "(a count affine in the batch size, such as a mean's, or its reciprocal is "
+                "covered); compile it with static shapes (dynamic=False)");
+    dims.scalarInputs[c0.unsafe_impl()] = int64_t(g.inputs.size());
+    g.inputs.push_back(full({}, values[0][0], DType::Float32));
+    scalars.push_back({*f, reciprocal});
   }
-  g.constants = constants;
-  if (!replaced.empty())
-    for (const Graph::Step& s : g.steps)
-      for (Tensor& in : s.node->inputs)
-        if (auto it = replaced.find(in.unsafe_impl()); it != replaced.end()) in = it->second;
-  for (Tensor& out : g.outputs)
-    if (auto it = replaced.find(out.unsafe_impl()); it != replaced.end()) out = it->second;
 
   std::string ir = graphToMLIR(g, "main", &dims);
   const double importSeconds =

@@ -18,6 +18,9 @@ namespace ember::compiler {
 struct SymbolicDims {
   std::vector<std::pair<int64_t, int64_t>> sources;
   std::unordered_map<const TensorImpl*, std::vector<std::vector<int64_t>>> sizes;
+  // Constants that are one value repeated whose value follows the symbols: the value is the
+  // graph's 0-d float32 input with this index (expanded to the constant's shape).
+  std::unordered_map<const TensorImpl*, int64_t> scalarInputs;
 };
 
 // The graph as `ember` dialect IR: a module with one func.func @name taking the graph's inputs
@@ -70,9 +73,11 @@ private:
   CompiledGraph(JitModule jit, std::string ir, std::string name, std::vector<Shape> in,
                 std::vector<Shape> out);
   // A graph constant that follows the symbols: computed per call as formula(symbols)
-  // ({base, coefficient per symbol}) and passed as a 0-d float32 input after the graph's own.
+  // ({base, coefficient per symbol}) or its reciprocal, and passed as a 0-d float32 input
+  // after the graph's own.
   struct SymbolicScalar {
     std::vector<int64_t> formula;
+    bool reciprocal = false; // 1 / formula(symbols), in float32
   };
   JitModule jit_;
   std::vector<std::pair<int64_t, int64_t>> sources_;
