@@ -173,7 +173,8 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
     mlir::Value r = n.prim == Prim::ArgMax
                         ? mlir::Value(ed::ArgMaxOp::create(b, loc, rt, x, dimAttr, b.getBoolAttr(keepdim)))
                         : mlir::Value(ed::ArgMinOp::create(b, loc, rt, x, dimAttr, b.getBoolAttr(keepdim)));
-    return reshapeTo(b, loc, r, n.shape);
+    if (r.getType() == type) return r;
+    return ed::ReshapeOp::create(b, loc, type, r);
   }
   }
   fail(ErrorKind::NotImplemented, "ember.compile", "the compiler cannot lower '", prim_name(n.prim),

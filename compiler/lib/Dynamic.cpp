@@ -192,6 +192,8 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
     if (reshaped)
       fitValue([c](const Graph& t) -> const Tensor& { return t.constants[c]; },
                "a constant used by " + user);
+    differs = false; // the fill's value, whatever its size
+    for (const auto& v : values) differs |= v[0] != values[0][0];
     if (!differs) continue;
     // value = f(symbols) (a count) or 1 / f(symbols) (its reciprocal), checked at every trace
     // against the traced value as float32 computes it.

@@ -176,14 +176,15 @@ def _user_location(tb):
     return where
 
 
-def _symbols(args):
+def _symbols(args, static=()):
     """dynamic=True: dim 0 of every argument of rank >= 1 whose size is not 0 or 1 (those are
-    specialised, as in PyTorch) is symbolic; arguments whose dim 0 has the same size share a
-    symbol. Returns (the symbol of each argument or None, each symbol's size)."""
+    specialised, as in PyTorch) is symbolic, except at the positions in `static` (arguments
+    found not to vary, e.g. a weight); arguments whose dim 0 has the same size share a symbol.
+    Returns (the symbol of each argument or None, each symbol's size)."""
     of, sizes = [], []
-    for a in args:
+    for i, a in enumerate(args):
         n = a.shape[0] if a.dim() >= 1 else None
-        if n is None or n in (0, 1):
+        if n is None or n in (0, 1) or i in static:
             of.append(None)
             continue
         if n not in sizes:
@@ -197,6 +198,14 @@ def _is_data_dependent(error):
     tensor:`, nonzero, boolean masks, ...): the errors ember raises there say so."""
     text = str(error)
     return "traced tensor" in text or "cannot be traced" in text or "data-dependent" in text
+
+
+class _Specialise(Exception):
+    """dynamic=True: the function does not trace with this symbol at another size."""
+
+    def __init__(self, symbol):
+        super().__init__(symbol)
+        self.symbol = symbol
 
 
 class CompiledFunction:
@@ -220,6 +229,7 @@ class CompiledFunction:
         self.fn = fn
         self.fullgraph = fullgraph
         self.dynamic = bool(dynamic)
+        self._static_args = set()  # dynamic=True: argument positions whose dim 0 is specialised
         self.backend = backend
         self.cache = {}
         self.graph_breaks = []  # (reason, location) per signature that runs eagerly
@@ -267,21 +277,31 @@ class CompiledFunction:
         for opt in _optimizers(self.fn):
             opt._prepare_compiled_step()
         state = _state_tensors(self.fn)
+        return (self._sig(args), tuple(id(t) for t in state)), state
+
+    def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
-            of, _ = _symbols(args)
-            sig = tuple(((tuple(a.shape) if j is None else (("sym", j),) + tuple(a.shape[1:])),
-                         a.dtype, a.requires_grad) for a, j in zip(args, of))
-        else:
-            sig = tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
-        return (sig, tuple(id(t) for t in state)), state
+            of, _ = _symbols(args, self._static_args)
+            return tuple(((tuple(a.shape) if j is None else (("sym", j),) + tuple(a.shape[1:])),
+                          a.dtype, a.requires_grad) for a, j in zip(args, of))
+        return tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
 
     def _build_symbolic(self, args, state):
         """dynamic=True: traces at the call's sizes and a few more (symbolicTraceSizes), and
-        compiles one graph whose symbolic dims are dynamic. Returns (compiled, spec, writes,
-        lifted), or None when no argument has a symbolic dim."""
-        of, base = _symbols(args)
-        if not base:
-            return None
+        compiles one graph whose symbolic dims are dynamic. A symbol the function cannot trace
+        with at another size (dim 0 of a weight passed as an argument) is specialised, as
+        PyTorch does. Returns (compiled, spec, writes, lifted), or None when no argument has a
+        symbolic dim."""
+        while True:
+            of, base = _symbols(args, self._static_args)
+            if not base:
+                return None
+            try:
+                return self._trace_symbolic(args, state, of, base)
+            except _Specialise as s:
+                self._static_args.update(i for i, j in enumerate(of) if j == s.symbol)
+
+    def _trace_symbolic(self, args, state, of, base):
         sources = [(of.index(j), 0) for j in range(len(base))]
         sizes = _C._symbolic_trace_sizes(base)
         graphs, lifted_ids, first = [], None, None
@@ -294,9 +314,12 @@ class CompiledFunction:
             self.stats["traces"] += 1
             try:
                 graph, spec = _trace(self.fn, args, "ember.compile", state, shapes)
-            except (RuntimeError, NotImplementedError) as e:
+            except Exception as e:  # noqa: BLE001 (a Python error of the function's too)
                 if first is None or _is_data_dependent(e):
                     raise
+                moved = [j for j in range(len(base)) if at[j] != base[j]]
+                if len(moved) == 1 and len(graphs) == 1 + moved[0]:
+                    raise _Specialise(moved[0]) from e
                 raise type(e)(
                     f"ember.compile(dynamic=True): {self._name()} fails to trace with its "
                     f"symbolic dims at {at} (dim 0 of each argument is symbolic; sizes at the "
@@ -340,8 +363,10 @@ class CompiledFunction:
                     built = self._build_symbolic(args, state)
                     if built is not None:
                         compiled, spec, writes, lifted = built
+                        key = (self._sig(args), key[1])  # specialised dims are keyed by size
                         entry = self.cache[key] = (compiled, (spec, writes), lifted, state)
                         return entry
+                    key = (self._sig(args), key[1])
                 self.stats["traces"] += 1
                 graph, spec = _trace(self.fn, args, "ember.compile", state)
             except (RuntimeError, NotImplementedError) as e:

@@ -1,0 +1,188 @@
+"""ember.compile(dynamic=True): dim 0 of the arguments (the batch) is symbolic, so one compiled
+graph (one LLVM compilation) serves every batch size. Outputs, training steps and guards are
+checked against eager ember; what dynamic shapes do not cover is a clear error."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+
+BATCHES = (2, 3, 17, 64)
+
+
+def mlp(seed=0):
+    ember.manual_seed(seed)
+    return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def test_mlp_forward_one_compile_for_every_batch_size():
+    model = mlp()
+    compiled = ember.compile(model, dynamic=True, fullgraph=True)
+    rng = np.random.default_rng(0)
+    with ember.no_grad():
+        for b in BATCHES:
+            x = ember.tensor(rng.standard_normal((b, 20)).astype(np.float32))
+            out = compiled(x)
+            assert out.shape == (b, 10)
+            np.testing.assert_allclose(out.numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert compiled.stats["compiles"] == 1
+    assert compiled.stats["cache_hits"] == len(BATCHES) - 1
+    assert compiled.stats["traces"] == 3  # the call's batch size and two more, to fit the sizes
+    ir = compiled.ir(ember.zeros(5, 20))
+    assert "tensor<?x20xf32>" in ir and "tensor<?x10xf32>" in ir and "ember.symbols" in ir
+
+
+def test_lenet_forward_one_compile_for_every_batch_size():
+    from lenet_fashion_mnist import LeNet5
+    ember.manual_seed(0)
+    model = LeNet5()
+    compiled = ember.compile(model, dynamic=True, fullgraph=True)
+    rng = np.random.default_rng(1)
+    with ember.no_grad():
+        for b in BATCHES:
+            x = ember.tensor(rng.standard_normal((b, 1, 28, 28)).astype(np.float32))
+            out = compiled(x)
+            assert out.shape == (b, 10)
+            np.testing.assert_allclose(out.numpy(), model(x).numpy(), rtol=1e-5, atol=1e-5)
+    assert compiled.stats["compiles"] == 1
+
+
+def test_gradients_of_a_function_follow_eager():
+    # A mean over the batch: its count is an input computed at each call, its gradient's
+    # 1/count too; expand/sum over the batch in the backward graph.
+    rng = np.random.default_rng(2)
+
+    def fn(x, w):
+        y = ember.tanh(x @ w)
+        loss = (y * y).mean() + y.var(0).sum()
+        gx, gw = ember.autograd.grad(loss, [x, w])
+        return loss, gx, gw
+
+    compiled = ember.compile(fn, dynamic=True, fullgraph=True)
+    w = ember.tensor(rng.standard_normal((6, 3)).astype(np.float32), requires_grad=True)
+    for b in (4, 9, 2, 33):
+        x = ember.tensor(rng.standard_normal((b, 6)).astype(np.float32), requires_grad=True)
+        for got, want in zip(compiled(x, w), fn(x, w)):
+            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert compiled.stats["compiles"] == 1
+
+
+def _step(model, opt, loss_fn):
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_mlp_training_step_follows_eager_over_batch_sizes(loss):
+    eager_model, compiled_model = mlp(3), mlp(3)
+    eager_opt = ember.optim.SGD(eager_model.parameters(), lr=0.1, momentum=0.9)
+    compiled_opt = ember.optim.SGD(compiled_model.parameters(), lr=0.1, momentum=0.9)
+    if loss == "cross_entropy":
+        loss_fn = F.cross_entropy  # reduction='mean' over int64 class targets
+
+        def target(rng, b):
+            return ember.tensor(rng.integers(0, 10, b))
+    else:
+        def loss_fn(out, y):  # a mean over B*10 elements: the count follows the batch
+            return F.mse_loss(out, y)
+
+        def target(rng, b):
+            return ember.tensor(rng.standard_normal((b, 10)).astype(np.float32))
+    eager = _step(eager_model, eager_opt, loss_fn)
+    compiled = ember.compile(_step(compiled_model, compiled_opt, loss_fn), fullgraph=True, dynamic=True)
+    rng = np.random.default_rng(4)
+    for b in (8, 5, 13, 64, 2, 8, 31):
+        x = ember.tensor(rng.standard_normal((b, 20)).astype(np.float32))
+        y = target(rng, b)
+        le, lc = eager(x, y), compiled(x, y)
+        np.testing.assert_allclose(lc.item(), le.item(), rtol=2e-5)
+    for (name, pe), pc in zip(eager_model.named_parameters(), compiled_model.parameters()):
+        np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+        np.testing.assert_allclose(pc.grad.numpy(), pe.grad.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+    assert compiled.stats["compiles"] == 1 and compiled.stats["graph_breaks"] == 0
+
+
+def test_guards_other_dims_dtypes_and_size_one_recompile():
+    def fn(x):
+        return (x * 2).sum(1)
+
+    compiled = ember.compile(fn, dynamic=True)
+    compiled(ember.ones(4, 3))
+    compiled(ember.ones(7, 3))
+    assert compiled.stats["compiles"] == 1
+    compiled(ember.ones(7, 5))  # another non-batch size
+    assert compiled.stats["compiles"] == 2
+    compiled(ember.ones(7, 3, dtype=ember.int64))  # another dtype
+    assert compiled.stats["compiles"] == 3
+    out = compiled(ember.ones(1, 3))  # size 1 is specialised (it broadcasts), as in PyTorch
+    assert compiled.stats["compiles"] == 4
+    np.testing.assert_allclose(out.numpy(), [6.0])
+    assert "?" not in compiled.ir(ember.ones(1, 3))
+    for b in (2, 9, 100):  # still the first graph
+        np.testing.assert_allclose(compiled(ember.ones(b, 3)).numpy(), np.full(b, 6.0))
+    assert compiled.stats["compiles"] == 4
+
+
+def test_recompile_limit_still_applies():
+    compiled = ember.compile(lambda x: x + 1, dynamic=True)
+    compiled.recompile_limit = 2
+    compiled(ember.ones(4, 3))
+    compiled(ember.ones(4, 5))
+    compiled(ember.ones(50, 5))  # a hit: the batch is symbolic
+    with pytest.raises(RuntimeError, match="compiled 2 times .* the argument shapes"):
+        compiled(ember.ones(4, 6))
+
+
+def test_arguments_sharing_the_batch_share_one_symbol():
+    def fn(x, t):
+        return F.cross_entropy(x, t, reduction="sum"), x.argmax(1) == t
+
+    compiled = ember.compile(fn, dynamic=True, fullgraph=True)
+    rng = np.random.default_rng(5)
+    for b in (3, 11):
+        x = ember.tensor(rng.standard_normal((b, 4)).astype(np.float32))
+        t = ember.tensor(rng.integers(0, 4, b))
+        for got, want in zip(compiled(x, t), fn(x, t)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    assert compiled.stats["compiles"] == 1
+    assert compiled.ir(x, t).count("ember.symbols = array<i64: 0, 0>") == 1
+
+
+def test_what_dynamic_shapes_do_not_cover_is_a_clear_error():
+    # A value computed from the batch size that is not one number repeated.
+    ramp = ember.compile(lambda x: x + ember.arange(x.shape[0]).float().reshape(-1, 1),
+                         dynamic=True)
+    with pytest.raises(NotImplementedError, match=r"constant tensor used by ember\.add .* changes "
+                       r"with the batch size .*dynamic=False"):
+        ramp(ember.ones(4, 3))
+    # A branch on the batch size.
+    branchy = ember.compile(lambda x: x * 2 if x.shape[0] % 2 else x.exp(), dynamic=True)
+    with pytest.raises(ValueError, match="traces to a different graph .* branches on a size"):
+        branchy(ember.ones(4, 3))
+    # A slice of the batch dim.
+    sliced = ember.compile(lambda x: x[1:] * 2, dynamic=True)
+    with pytest.raises(NotImplementedError, match=r"arguments of ember\.slice .* change with the batch"):
+        sliced(ember.ones(4, 3))
+    # Nothing compiled, nothing cached: dynamic=False compiles the same functions per shape.
+    np.testing.assert_allclose(ember.compile(lambda x: x[1:] * 2)(ember.ones(4, 3)).numpy(),
+                               np.full((3, 3), 2.0))
+
+
+def test_inputs_that_do_not_fit_the_compiled_graph_are_errors():
+    compiled = ember.compile(lambda x, y: x * y, dynamic=True)
+    compiled(ember.ones(4, 3), ember.ones(4, 3))
+    # Batch sizes that differ give two symbols: the trace itself fails, as eagerly.
+    with pytest.raises(ValueError, match="broadcast"):
+        compiled(ember.ones(4, 3), ember.ones(5, 3))
