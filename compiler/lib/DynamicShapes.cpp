@@ -28,7 +28,7 @@ FailureOr<Value> evalFormula(OpBuilder& b, Location loc, Operation* op, ArrayRef
   if (!symbols || symbols.size() % 2 || int64_t(formula.size()) != 1 + symbols.size() / 2)
     return op->emitError() << "a dynamic size of '" << op->getName() << "' needs the function's "
                            << kSymbolsAttr << " (one (argument, dim) pair per symbol)";
-  Value acc = arith::ConstantIndexOp::create(b, loc, formula[0]);
+  Value acc; // null while 0; coefficients of 1 and a base of 0 add no ops
   for (size_t j = 0; j + 1 < formula.size(); ++j) {
     if (!formula[j + 1]) continue;
     const int64_t arg = symbols[2 * j], dim = symbols[2 * j + 1];
@@ -40,10 +40,14 @@ FailureOr<Value> evalFormula(OpBuilder& b, Location loc, Operation* op, ArrayRef
     if (!t || dim < 0 || dim >= t.getRank() || !t.isDynamicDim(dim))
       return op->emitError() << kSymbolsAttr << " names dim " << dim << " of argument " << arg
                              << ", which is not a dynamic dim of " << x.getType();
-    Value s = dimSize(b, loc, x, dim);
-    Value c = arith::ConstantIndexOp::create(b, loc, formula[j + 1]);
-    acc = arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, c, s));
+    Value term = dimSize(b, loc, x, dim);
+    if (formula[j + 1] != 1)
+      term = arith::MulIOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, formula[j + 1]), term);
+    acc = acc ? Value(arith::AddIOp::create(b, loc, acc, term)) : term;
   }
+  if (!acc) return Value(arith::ConstantIndexOp::create(b, loc, formula[0]));
+  if (formula[0])
+    acc = arith::AddIOp::create(b, loc, acc, arith::ConstantIndexOp::create(b, loc, formula[0]));
   return acc;
 }
 } // namespace

@@ -4,6 +4,7 @@
 #include "ember/compiler/RuntimeABI.h"
 #include "ember/dialects/EmberDialect.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace ember::compiler {
@@ -41,7 +42,9 @@ func::FuncOp errorFunction(ModuleOp module) {
 // call then fails) and replaced by 0 so that no access leaves the buffer.
 Value checkedIndex(OpBuilder& b, Location loc, func::FuncOp report, Value raw, Value sizeIndex,
                    bool negative, abi::IndexOp op, int64_t dim) {
-  Value sizeV = arith::IndexCastOp::create(b, loc, b.getI64Type(), sizeIndex);
+  std::optional<int64_t> known = getConstantIntValue(sizeIndex);
+  Value sizeV = known ? constI64(b, loc, *known)
+                      : Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), sizeIndex));
   Value zero = constI64(b, loc, 0);
   Value idx = raw;
   if (negative) {

@@ -232,12 +232,10 @@ Window sliceWindow(OpBuilder& b, Location loc, RankedTensorType full, Value part
   return w;
 }
 
-FailureOr<Value> lower(OpBuilder& b, Operation* op) {
+// `sizes`: the dynamic dims of op's result (DynamicShapes.h).
+FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   Location loc = op->getLoc();
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-  FailureOr<SmallVector<Value>> dyn = ember::compiler::dynamicSizes(b, loc, op, resultType);
-  if (failed(dyn)) return failure();
-  ValueRange sizes = *dyn;
   if (ember::compiler::isElementwise(op))
     return lowerElementwiseGroup(b, loc, op->getOperands(), op->getOperands(), {op},
                                  op->getResult(0), resultType, sizes);
@@ -378,7 +376,10 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
         continue;
       }
       rewriter.setInsertionPoint(op);
-      FailureOr<Value> lowered = lower(rewriter, op);
+      auto sizes = ember::compiler::dynamicSizes(
+          rewriter, op->getLoc(), op, cast<RankedTensorType>(op->getResult(0).getType()));
+      if (failed(sizes)) return signalPassFailure();
+      FailureOr<Value> lowered = lower(rewriter, op, *sizes);
       if (failed(lowered)) {
         op->emitError() << "ember-lower-to-linalg: no lowering for '" << op->getName() << "'";
         return signalPassFailure();
