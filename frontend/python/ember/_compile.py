@@ -200,6 +200,11 @@ def _is_data_dependent(error):
     return "traced tensor" in text or "cannot be traced" in text or "data-dependent" in text
 
 
+class RecompileWarning(UserWarning):
+    """ember.compile(dynamic=True) specialised a dim it was asked to make symbolic (the
+    function does not trace with it at another size): each size of it compiles separately."""
+
+
 class _Specialise(Exception):
     """dynamic=True: the function does not trace with this symbol at another size."""
 
@@ -299,7 +304,13 @@ class CompiledFunction:
             try:
                 return self._trace_symbolic(args, state, of, base)
             except _Specialise as s:
-                self._static_args.update(i for i, j in enumerate(of) if j == s.symbol)
+                fixed = [i for i, j in enumerate(of) if j == s.symbol]
+                self._static_args.update(fixed)
+                warnings.warn(
+                    f"ember.compile(dynamic=True): {self._name()}: dim 0 of argument(s) {fixed} "
+                    f"(size {base[s.symbol]}) is specialised: the function does not trace with it "
+                    f"at another size ({s.__cause__}); each size of it compiles separately",
+                    RecompileWarning, stacklevel=4)
 
     def _trace_symbolic(self, args, state, of, base):
         sources = [(of.index(j), 0) for j in range(len(base))]
