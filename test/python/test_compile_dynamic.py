@@ -189,3 +189,17 @@ def test_inputs_that_do_not_fit_the_compiled_graph_are_errors():
     # Batch sizes that differ give two symbols: the trace itself fails, as eagerly.
     with pytest.raises(ValueError, match="broadcast"):
         compiled(ember.ones(4, 3), ember.ones(5, 3))
+
+
+def test_two_batch_symbols():
+    # Dim 0 sizes that differ at the first call are two symbols; a cat along them is their sum.
+    def fn(x, y):
+        return (ember.cat([x, y], 0) * 2).sum(1)
+
+    compiled = ember.compile(fn, dynamic=True, fullgraph=True)
+    for b, c in ((4, 7), (5, 2), (30, 9)):
+        x, y = ember.randn(b, 3), ember.randn(c, 3)
+        out = compiled(x, y)
+        assert out.shape == (b + c,)
+        np.testing.assert_allclose(out.numpy(), fn(x, y).numpy(), rtol=1e-6)
+    assert compiled.stats["compiles"] == 1 and compiled.stats["traces"] == 4
