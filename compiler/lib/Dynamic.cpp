@@ -66,6 +66,17 @@ std::unordered_map<const TensorImpl*, std::string> positions(const Graph& g) {
 // Primitives whose attributes hold a target shape: their sizes are fitted from the types.
 bool shapeAttrs(Prim p) { return p == Prim::Reshape || p == Prim::Expand; }
 
+// A slice whose end follows the batch (x[1:], x[:-1], the no-op x[:] of x[:, 1:3]) or its
+// gradient (whose full size does too): the lowering reads the window's size from the types, so
+// those attributes may differ between the traces (the result's size must still be affine).
+bool sliceEndsFollow(const Node& a, const Node& b) {
+  const Shape &x = a.attrs.ints, &y = b.attrs.ints;
+  if (a.prim != b.prim || x.size() != y.size()) return false;
+  if (a.prim == Prim::Slice && x.size() == 4) return x[0] == y[0] && x[1] == y[1] && x[3] == y[3];
+  if (a.prim == Prim::SliceBackward && x.size() == 5) return x[0] == y[0] && x[1] == y[1] && x[3] == y[3];
+  return false;
+}
+
 std::vector<double> valuesOf(const Tensor& t) {
   Tensor d = t.to(DType::Float64).contiguous();
   return std::vector<double>(d.data<double>(), d.data<double>() + d.numel());
@@ -112,10 +123,13 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
       EMBER_CHECK(same, Value, kCtx, "the function traces to a different graph", at, " (step ", i,
                   ": ember.", prim_name(a.prim), " vs ember.", prim_name(b.prim),
                   "): it branches on a size; compile it with static shapes (dynamic=False)");
-      EMBER_CHECK(shapeAttrs(a.prim) || a.attrs.ints == b.attrs.ints, NotImplemented, kCtx,
+      EMBER_CHECK(shapeAttrs(a.prim) || a.attrs.ints == b.attrs.ints ||
+                      sliceEndsFollow(a, b),
+                  NotImplemented, kCtx,
                   "the arguments of ember.", prim_name(a.prim), " (step ", i, ") change with the "
                   "batch size (", shape_str(a.attrs.ints), at, " ", shape_str(b.attrs.ints),
-                  "; e.g. a slice of the batch dim, x[1:]); dynamic shapes do not cover that yet: "
+                  "; e.g. a slice of the batch dim with a start that follows it, x[-2:]); dynamic shapes "
+                  "do not cover that yet: "
                   "compile it with static shapes (dynamic=False)");
     }
     for (size_t i = 0; i < g.outputs.size(); ++i)
@@ -142,7 +156,8 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
       std::optional<std::vector<int64_t>> f = fitAffine(values, sizes);
       EMBER_CHECK(f.has_value(), NotImplemented, kCtx, "dim ", d, " of ", what, " (", values[0],
                   " at ", sizesText(sizes[0]), ") is not an affine function of the symbolic sizes "
-                  "(e.g. a reshape that merges two of them); compile it with static shapes "
+                  "(e.g. a strided slice of it, x[::2], or a reshape that merges two of them); compile "
+                  "it with static shapes "
                   "(dynamic=False)");
       for (size_t j = 1; j < f->size(); ++j) dynamic |= (*f)[j] != 0;
       formulas.push_back(*f);

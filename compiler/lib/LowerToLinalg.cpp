@@ -269,10 +269,17 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   }
   if (auto sl = dyn_cast<ed::SliceOp>(op)) {
     auto out = cast<RankedTensorType>(sl.getType());
-    // The window's dims are the input's outside the sliced one (a static size).
-    Window w = sliceWindow(b, loc, tensorType(sl.getInput()), sl.getInput(), sl.getDim(),
-                           b.getIndexAttr(sl.getStart()), sl.getStep(),
-                           b.getIndexAttr(out.getDimSize(sl.getDim())));
+    // The window's dims are the input's outside the sliced one; that one is static, or
+    // dynamic (a slice to the end of a dynamic batch: its size is among `sizes`).
+    const int64_t d = sl.getDim();
+    OpFoldResult length = b.getIndexAttr(out.getDimSize(d));
+    if (out.isDynamicDim(d)) {
+      int64_t k = 0;
+      for (int64_t i = 0; i < d; ++i) k += out.isDynamicDim(i);
+      length = sizes[k];
+    }
+    Window w = sliceWindow(b, loc, tensorType(sl.getInput()), sl.getInput(), d,
+                           b.getIndexAttr(sl.getStart()), sl.getStep(), length);
     return tensor::ExtractSliceOp::create(b, loc, out, sl.getInput(), w.offsets, w.sizes, w.strides)
         .getResult();
   }

@@ -176,11 +176,15 @@ LogicalResult SliceOp::verify() {
   auto in = tensorType(getInput());
   int64_t d = getDim(), start = getStart(), end = getEnd(), step = getStep();
   if (d < 0 || d >= in.getRank() || step <= 0 || start < 0 || end < start ||
-      in.isDynamicDim(d) || end > in.getDimSize(d))
+      (!in.isDynamicDim(d) && end > in.getDimSize(d)))
     return emitOpError("slice [") << start << ", " << end << ") step " << step << " of dim " << d
                                   << " is out of range for " << in;
   SmallVector<int64_t> shape(in.getShape());
   shape[d] = (end - start + step - 1) / step;
+  // Of a dynamic dim (a dynamic batch): a fixed window, or one to the end (dynamic; `end` is
+  // the size at the traced batch, the result type says which).
+  if (in.isDynamicDim(d) && cast<RankedTensorType>(getType()).isDynamicDim(d))
+    shape[d] = ShapedType::kDynamic;
   if (RankedTensorType::get(shape, in.getElementType()) != getType())
     return emitOpError("result type should be ") << RankedTensorType::get(shape, in.getElementType());
   return success();

@@ -174,13 +174,18 @@ def test_what_dynamic_shapes_do_not_cover_is_a_clear_error():
     branchy = ember.compile(lambda x: x * 2 if x.shape[0] % 2 else x.exp(), dynamic=True)
     with pytest.raises(ValueError, match="traces to a different graph .* branches on a size"):
         branchy(ember.ones(4, 3))
-    # A slice of the batch dim.
-    sliced = ember.compile(lambda x: x[1:] * 2, dynamic=True)
+    # A strided slice of the batch: ceil(B / 2) rows is not affine in B.
+    strided = ember.compile(lambda x: x[::2] * 2, dynamic=True)
+    with pytest.raises(NotImplementedError, match=r"dim 0 of the result of ember\.slice .* is not an "
+                       r"affine function of the symbolic sizes .*x\[::2\]"):
+        strided(ember.ones(4, 3))
+    # A window whose start follows the batch: the last two rows.
+    tail = ember.compile(lambda x: x[-2:] * 2, dynamic=True)
     with pytest.raises(NotImplementedError, match=r"arguments of ember\.slice .* change with the batch"):
-        sliced(ember.ones(4, 3))
+        tail(ember.ones(4, 3))
     # Nothing compiled, nothing cached: dynamic=False compiles the same functions per shape.
-    np.testing.assert_allclose(ember.compile(lambda x: x[1:] * 2)(ember.ones(4, 3)).numpy(),
-                               np.full((3, 3), 2.0))
+    np.testing.assert_allclose(ember.compile(lambda x: x[::2] * 2)(ember.ones(4, 3)).numpy(),
+                               np.full((2, 3), 2.0))
 
 
 def test_inputs_that_do_not_fit_the_compiled_graph_are_errors():
@@ -203,3 +208,20 @@ def test_two_batch_symbols():
         assert out.shape == (b + c,)
         np.testing.assert_allclose(out.numpy(), fn(x, y).numpy(), rtol=1e-6)
     assert compiled.stats["compiles"] == 1 and compiled.stats["traces"] == 4
+
+
+def test_slices_of_and_beside_the_batch_with_gradients():
+    # x[:, 1:3] (a no-op slice of the batch first), x[1:] and x[:-1] (ends that follow it),
+    # x[:2] (a fixed window of it), cat along and beside it, transposes: forward and gradients.
+    def fn(x):
+        y = (x[1:] * x[:-1]).sum() + (x[:2] * x[:2]).sum() + x[2:].exp().sum()
+        z = ember.cat([x, x[:, 1:3] * 2], 1)
+        return y, ember.autograd.grad(y, [x])[0], z, ember.cat([x, x], 0).sum(0), x.t() @ x
+
+    compiled = ember.compile(fn, dynamic=True, fullgraph=True)
+    for b in (3, 8, 21):
+        x = ember.randn(b, 4, requires_grad=True)
+        for got, want in zip(compiled(x), fn(x)):
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-5)
+    assert compiled.stats["compiles"] == 1

@@ -258,3 +258,20 @@ func.func @no_integer_form(%a: tensor<4xi64>) -> tensor<4xi64> {
   %0 = ember.floor_divide %a, %a : tensor<4xi64>, tensor<4xi64>
   return %0 : tensor<4xi64>
 }
+
+// -----
+
+// Slices of a dynamic batch: to its end (x[1:], size s0 - 1 from ember.dim_sizes) and a fixed
+// window (x[:2]); the window's other dims are the input's.
+// CHECK-LABEL: func.func @dynamic_slices
+// CHECK-SAME: (%[[X:.*]]: tensor<?x4xf32>)
+func.func @dynamic_slices(%x: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<2x4xf32>)
+    attributes {ember.symbols = array<i64: 0, 0>} {
+  // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x4xf32>
+  // CHECK: %[[LEN:.*]] = arith.addi %[[N]], %{{.*}} : index
+  // CHECK: tensor.extract_slice %[[X]][1, 0] [%[[LEN]], 4] [1, 1] : tensor<?x4xf32> to tensor<?x4xf32>
+  %0 = ember.slice %x {dim = 0 : i64, start = 1 : i64, end = 4 : i64, step = 1 : i64, ember.dim_sizes = array<i64: -1, 1, 4, 0>} : tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: tensor.extract_slice %[[X]][0, 0] [2, 4] [1, 1] : tensor<?x4xf32> to tensor<2x4xf32>
+  %1 = ember.slice %x {dim = 0 : i64, start = 0 : i64, end = 2 : i64, step = 1 : i64} : tensor<?x4xf32> -> tensor<2x4xf32>
+  return %0, %1 : tensor<?x4xf32>, tensor<2x4xf32>
+}
