@@ -225,3 +225,38 @@ def test_slices_of_and_beside_the_batch_with_gradients():
             assert got.shape == want.shape
             np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-5)
     assert compiled.stats["compiles"] == 1
+
+
+def test_transformer_training_step_follows_eager():
+    # Embedding (index_select by a dynamic index), attention (bmm over batch*heads), layer
+    # norm, a reshape merging batch and sequence (7*B rows), Adam: one compile for every batch.
+    def model():
+        ember.manual_seed(0)
+        return nn.ModuleList([nn.Embedding(50, 16),
+                              nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.0,
+                                                         batch_first=True),
+                              nn.Linear(16, 50)])
+
+    def step_fn(m, opt):
+        def step(ids, tgt):
+            opt.zero_grad()
+            logits = m[2](m[1](m[0](ids)))
+            loss = F.cross_entropy(logits.reshape(-1, 50), tgt.reshape(-1))
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    me, mc = model(), model()
+    eager = step_fn(me, ember.optim.Adam(me.parameters(), lr=1e-3))
+    compiled = ember.compile(step_fn(mc, ember.optim.Adam(mc.parameters(), lr=1e-3)),
+                             dynamic=True, fullgraph=True)
+    rng = np.random.default_rng(6)
+    for b in (2, 5, 9, 4):
+        ids = ember.tensor(rng.integers(0, 50, (b, 7)))
+        tgt = ember.tensor(rng.integers(0, 50, (b, 7)))
+        np.testing.assert_allclose(compiled(ids, tgt).item(), eager(ids, tgt).item(), rtol=1e-5)
+    for (name, pe), pc in zip(me.named_parameters(), mc.parameters()):
+        np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
+    assert compiled.stats["compiles"] == 1
