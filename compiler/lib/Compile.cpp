@@ -2,6 +2,7 @@
 // graph that runs it through the JIT.
 #include "ember/compiler/Compile.h"
 
+#include "ember/compiler/DynamicShapes.h"
 #include "ember/compiler/Elementwise.h"
 #include "ember/compiler/Registration.h"
 #include "ember/dialects/EmberDialect.h"
@@ -43,6 +44,13 @@ mlir::RankedTensorType tensorTypeOf(mlir::OpBuilder& b, const Shape& s, DType d 
   return mlir::RankedTensorType::get(s, elementTypeOf(b, d));
 }
 
+std::string mlirText(mlir::Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
 bool isCompiledDType(DType d) {
   return d == DType::Float32 || d == DType::Int64 || d == DType::Int32 || d == DType::Bool;
 }
@@ -55,9 +63,9 @@ mlir::Value reshapeTo(mlir::OpBuilder& b, mlir::Location loc, mlir::Value v, con
 }
 
 // The dialect op for one node. Elementwise records map by name; the rest are written out.
+// `type` is the result's IR type (dynamic dims included).
 mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
-                     llvm::ArrayRef<mlir::Value> in) {
-  mlir::RankedTensorType type = tensorTypeOf(b, n.shape, n.dtype);
+                     llvm::ArrayRef<mlir::Value> in, mlir::RankedTensorType type) {
   switch (n.prim) {
 #define EMBER_EMIT_1(Name) ed::Name##Op::create(b, loc, in[0])
 #define EMBER_EMIT_2(Name) ed::Name##Op::create(b, loc, in[0], in[1])
@@ -147,6 +155,10 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
     int64_t dim = n.attrs.ints.empty() ? 0 : n.attrs.ints[0];
     bool keepdim = n.attrs.keepdim;
     if (n.attrs.ints.empty() || a.dim() == 0) {
+      EMBER_CHECK(mlir::cast<mlir::RankedTensorType>(x.getType()).hasStaticShape(), NotImplemented,
+                  "ember.compile", "ember.", prim_name(n.prim), " over a whole tensor of dynamic "
+                  "size does not compile yet (dynamic=True); give it a dim, or compile with "
+                  "static shapes");
       x = reshapeTo(b, loc, x, {a.numel()});
       dim = 0;
       keepdim = false;
@@ -161,7 +173,8 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
     mlir::Value r = n.prim == Prim::ArgMax
                         ? mlir::Value(ed::ArgMaxOp::create(b, loc, rt, x, dimAttr, b.getBoolAttr(keepdim)))
                         : mlir::Value(ed::ArgMinOp::create(b, loc, rt, x, dimAttr, b.getBoolAttr(keepdim)));
-    return reshapeTo(b, loc, r, n.shape);
+    if (r.getType() == type) return r;
+    return ed::ReshapeOp::create(b, loc, type, r);
   }
   }
   fail(ErrorKind::NotImplemented, "ember.compile", "the compiler cannot lower '", prim_name(n.prim),
@@ -223,7 +236,7 @@ DType operandDType(const Node& n, size_t i) {
 }
 } // namespace
 
-std::string graphToMLIR(const Graph& g, const std::string& name) {
+std::string graphToMLIR(const Graph& g, const std::string& name, const SymbolicDims* dims) {
   for (size_t i = 0; i < g.inputs.size(); ++i) requireSupported(g.inputs[i].dtype(), "input", i);
   for (size_t i = 0; i < g.steps.size(); ++i) {
     const Node& n = *g.steps[i].node;
@@ -244,11 +257,55 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
   mlir::Location unknown = b.getUnknownLoc();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(unknown);
 
+  // A value's sizes: one formula per dim (base, coefficient per symbol), or null when static.
+  auto sizesOf = [&](const Tensor& t) -> const std::vector<std::vector<int64_t>>* {
+    if (!dims) return nullptr;
+    auto it = dims->sizes.find(t.unsafe_impl());
+    return it == dims->sizes.end() ? nullptr : &it->second;
+  };
+  auto isDynamic = [](const std::vector<int64_t>& f) {
+    for (size_t j = 1; j < f.size(); ++j)
+      if (f[j]) return true;
+    return false;
+  };
+  auto typeOf = [&](const Tensor& t, DType d) {
+    Shape shape = t.shape();
+    if (const auto* f = sizesOf(t))
+      for (size_t i = 0; i < shape.size(); ++i)
+        if (isDynamic((*f)[i])) shape[i] = mlir::ShapedType::kDynamic;
+    return tensorTypeOf(b, shape, d);
+  };
+  // Every dim's formula, concatenated (static dims: the size, coefficients 0).
+  auto formulas = [&](const std::vector<Tensor>& ts) {
+    std::vector<int64_t> out;
+    for (const Tensor& t : ts) {
+      const auto* f = sizesOf(t);
+      for (size_t i = 0; i < t.shape().size(); ++i) {
+        if (f) out.insert(out.end(), (*f)[i].begin(), (*f)[i].end());
+        else {
+          out.push_back(t.shape()[i]);
+          out.insert(out.end(), dims->sources.size(), 0);
+        }
+      }
+    }
+    return out;
+  };
+
   std::vector<mlir::Type> inTypes, outTypes;
-  for (const Tensor& t : g.inputs) inTypes.push_back(tensorTypeOf(b, t.shape(), t.dtype()));
-  for (const Tensor& t : g.outputs) outTypes.push_back(tensorTypeOf(b, t.shape(), t.dtype()));
+  for (const Tensor& t : g.inputs) inTypes.push_back(typeOf(t, t.dtype()));
+  for (const Tensor& t : g.outputs) outTypes.push_back(typeOf(t, t.dtype()));
   b.setInsertionPointToEnd(module->getBody());
   auto fn = mlir::func::FuncOp::create(b, unknown, name, b.getFunctionType(inTypes, outTypes));
+  if (dims) {
+    std::vector<int64_t> sources;
+    for (auto [input, dim] : dims->sources) {
+      sources.push_back(input);
+      sources.push_back(dim);
+    }
+    fn->setAttr(kSymbolsAttr, b.getDenseI64ArrayAttr(sources));
+    fn->setAttr("ember.arg_sizes", b.getDenseI64ArrayAttr(formulas(g.inputs)));
+    fn->setAttr(kResultSizesAttr, b.getDenseI64ArrayAttr(formulas(g.outputs)));
+  }
   mlir::Block* entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
 
@@ -257,9 +314,34 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
     values[g.inputs[i].unsafe_impl()] = entry->getArgument(i);
   // Constants keep their kind: floats (wrapped Python floats included) as f32, integers and
   // bools as themselves; operands are cast to their node's dtype below.
-  for (const Tensor& c : g.constants) {
+  for (const Tensor& constant : g.constants) {
+    // A constant whose size follows a symbol is a fill (compileSymbolic checks): its value,
+    // expanded to the dynamic shape.
+    const auto* fill = sizesOf(constant);
+    std::optional<int64_t> scalarInput;
+    if (dims)
+      if (auto it = dims->scalarInputs.find(constant.unsafe_impl()); it != dims->scalarInputs.end())
+        scalarInput = it->second;
+    const Tensor c = fill || scalarInput ? reshape(slice(reshape(constant, {-1}), 0, 0, 1), {}).contiguous()
+                                         : constant;
     const DType d = irDType(c);
     auto type = tensorTypeOf(b, c.shape(), d);
+    auto expanded = [&](mlir::Value v) -> mlir::Value {
+      if (!constant.dim()) return v;
+      auto expand = ed::ExpandOp::create(b, unknown, typeOf(constant, d), v);
+      if (fill) {
+        std::vector<int64_t> flat;
+        for (const auto& f : *fill) flat.insert(flat.end(), f.begin(), f.end());
+        expand->setAttr(kDimSizesAttr, b.getDenseI64ArrayAttr(flat));
+      }
+      return expand;
+    };
+    if (scalarInput) {
+      EMBER_CHECK(d == DType::Float32, NotImplemented, "ember.compile", "a ", dtype_name(d),
+                  " constant that follows the batch size does not compile yet");
+      values[constant.unsafe_impl()] = expanded(entry->getArgument(unsigned(*scalarInput)));
+      continue;
+    }
     mlir::DenseElementsAttr attr;
     if (d == DType::Float32) {
       std::vector<float> data = c.to_vector();
@@ -277,7 +359,8 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
       attr = mlir::DenseElementsAttr::get(
           type, llvm::ArrayRef<int64_t>(dense.data<int64_t>(), size_t(dense.numel())));
     }
-    values[c.unsafe_impl()] = mlir::arith::ConstantOp::create(b, unknown, attr);
+    mlir::Value v = mlir::arith::ConstantOp::create(b, unknown, attr);
+    values[constant.unsafe_impl()] = fill ? expanded(v) : v;
   }
   for (const Graph::Step& s : g.steps) {
     std::vector<mlir::Value> in;
@@ -292,7 +375,21 @@ std::string graphToMLIR(const Graph& g, const std::string& name) {
       in.push_back(v);
     }
     mlir::Location loc = mlir::NameLoc::get(b.getStringAttr(std::string("ember.") + prim_name(s.node->prim)));
-    mlir::Value out = emitNode(b, loc, *s.node, in);
+    const mlir::RankedTensorType type = typeOf(s.output, s.node->dtype);
+    mlir::Value out = emitNode(b, loc, *s.node, in, type);
+    if (const auto* f = sizesOf(s.output)) {
+      // The op's type (inferred from its operands for most ops) must be the fitted one, and an
+      // op with dynamic dims carries their formulas for the lowering (DynamicShapes.h).
+      EMBER_CHECK(out.getType() == type, Runtime, "ember.compile", "ember.",
+                  prim_name(s.node->prim), " has type ", mlirText(out.getType()), " in the IR but ",
+                  mlirText(type), " was fitted from the traces at several batch sizes");
+      mlir::Operation* def = out.getDefiningOp();
+      if (def && !type.hasStaticShape()) {
+        std::vector<int64_t> flat;
+        for (const auto& dimFormula : *f) flat.insert(flat.end(), dimFormula.begin(), dimFormula.end());
+        def->setAttr(kDimSizesAttr, b.getDenseI64ArrayAttr(flat));
+      }
+    }
     // An elementwise record whose expression has no form for these operands (sqrt of int64,
     // bool + bool) is refused here, naming the op and the dtype.
     if (mlir::Operation* def = out.getDefiningOp(); def && isElementwise(def))
@@ -383,13 +480,35 @@ CompiledGraph CompiledGraph::fromMLIR(const std::string& ir, const std::string& 
   return CompiledGraph(std::move(jit), ir, name, std::move(in), std::move(out));
 }
 
-std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs) {
-  EMBER_CHECK(inputs.size() == inputs_.size(), Value, "ember.compile", "the compiled function takes ",
-              inputs_.size(), " tensor inputs, got ", inputs.size());
+std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& given) {
+  const size_t taken = inputs_.size() - scalars_.size();
+  EMBER_CHECK(given.size() == taken, Value, "ember.compile", "the compiled function takes ", taken,
+              " tensor inputs, got ", given.size());
+  std::vector<Tensor> inputs = given;
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(t.shape());
+  if (isDynamic()) {
+    // The graph's constants that follow the symbols (a mean's count), for these sizes.
+    std::vector<int64_t> symbols;
+    for (auto [input, dim] : sources_) {
+      EMBER_CHECK(dim < int64_t(shapes[size_t(input)].size()), Value, "ember.compile", "input ",
+                  input, " has shape ", shape_str(shapes[size_t(input)]), " but the function was "
+                  "compiled for rank ", inputs_[size_t(input)].size());
+      symbols.push_back(shapes[size_t(input)][size_t(dim)]);
+    }
+    for (const SymbolicScalar& s : scalars_) {
+      int64_t v = s.formula[0];
+      for (size_t j = 0; j < symbols.size(); ++j) v += s.formula[j + 1] * symbols[j];
+      inputs.push_back(full({}, s.reciprocal ? double(1.0f / float(v)) : double(v), DType::Float32));
+      shapes.push_back({});
+    }
+  }
+  // Dynamic dims resolved (and every input shape checked against the signature).
+  const std::vector<Shape> outShapes = isDynamic() ? jit_.outputShapes(name_, shapes) : outputs_;
   std::vector<Tensor> keep;
   std::vector<Buffer> in, out;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    EMBER_CHECK(inputs[i].shape() == inputs_[i], Value, "ember.compile", "input ", i,
+    EMBER_CHECK(isDynamic() || inputs[i].shape() == inputs_[i], Value, "ember.compile", "input ", i,
                 " has shape ", shape_str(inputs[i].shape()), " but the function was compiled for ",
                 shape_str(inputs_[i]));
     EMBER_CHECK(inputs[i].dtype() == inputTypes_[i], Type, "ember.compile", "input ", i, " is ",
@@ -400,9 +519,9 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs) {
     in.push_back({c.raw_data(), c.shape(), c.strides(), c.dtype()});
   }
   std::vector<Tensor> results;
-  for (size_t i = 0; i < outputs_.size(); ++i) {
-    results.push_back(empty(outputs_[i], outputTypes_[i]));
-    out.push_back({results.back().raw_data(), outputs_[i], results.back().strides(), outputTypes_[i]});
+  for (size_t i = 0; i < outShapes.size(); ++i) {
+    results.push_back(empty(outShapes[i], outputTypes_[i]));
+    out.push_back({results.back().raw_data(), outShapes[i], results.back().strides(), outputTypes_[i]});
   }
   jit_.run(name_, in, out);
   return results;

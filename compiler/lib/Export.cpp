@@ -96,23 +96,16 @@ struct Traces {
   std::vector<std::vector<Shape>> outShapes;
 };
 
-// Fits value = b + sum a_j s_j from the traces (traces 1..k move one symbol each) and checks the
-// last trace; nullopt when the values are not affine in the symbols.
+// value = b + sum a_j s_j (compiler::fitAffine, shared with ember.compile(dynamic=True));
+// nullopt when the values are not affine in the symbols.
 std::optional<AffineInt> fit(const Traces& t, const std::vector<int64_t>& values) {
-  const size_t k = t.symbols.size();
+  std::optional<std::vector<int64_t>> f = compiler::fitAffine(values, t.sizes);
+  if (!f) return std::nullopt;
   AffineInt a;
-  a.base = values[0];
-  for (size_t j = 0; j < k; ++j) {
-    const int64_t c = values[1 + j] - values[0];
-    if (c) {
-      a.coeffs.push_back({t.symbols[j].name, c});
-      a.base -= c * t.base[j];
-    }
-  }
+  a.base = (*f)[0];
+  for (size_t j = 0; j < t.symbols.size(); ++j)
+    if ((*f)[1 + j]) a.coeffs.push_back({t.symbols[j].name, (*f)[1 + j]});
   std::sort(a.coeffs.begin(), a.coeffs.end());
-  std::map<std::string, int64_t> check;
-  for (size_t j = 0; j < k; ++j) check[t.symbols[j].name] = t.sizes[k + 1][j];
-  if (a.eval(check) != values[k + 1]) return std::nullopt;
   return a;
 }
 
@@ -183,15 +176,7 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
     }
   }
   const size_t k = t.symbols.size();
-  t.sizes.push_back(t.base);
-  for (size_t j = 0; j < k; ++j) {
-    t.sizes.push_back(t.base);
-    t.sizes.back()[j] += 1;
-  }
-  if (k) {
-    t.sizes.push_back(t.base);
-    for (size_t j = 0; j < k; ++j) t.sizes.back()[j] += int64_t(j) + 2;
-  }
+  t.sizes = compiler::symbolicTraceSizes(t.base); // shared with ember.compile(dynamic=True)
 
   std::vector<bool> requiresGrad; // a training step differentiates with respect to its inputs
   for (const Tensor& x : example_inputs) requiresGrad.push_back(x.requires_grad());

@@ -1,5 +1,6 @@
 // ember-fuse-elementwise: chains of elementwise ops -> one ember.fusion kernel.
 #include "ember/compiler/Elementwise.h"
+#include "ember/compiler/DynamicShapes.h"
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
@@ -60,6 +61,9 @@ void fuse(ArrayRef<Operation*> ops, Operation* root) {
   auto fusion = ed::FusionOp::create(
       b, mlir::NameLoc::get(b.getStringAttr(name), root->getLoc()), root->getResult(0).getType(),
       inputs.getArrayRef());
+  // A dynamic result keeps its sizes (DynamicShapes.h).
+  if (Attribute sizes = root->getAttr(ember::compiler::kDimSizesAttr))
+    fusion->setAttr(ember::compiler::kDimSizesAttr, sizes);
   Block* body = b.createBlock(&fusion.getBody());
   IRMapping map;
   for (Value in : inputs) map.map(in, body->addArgument(in.getType(), in.getLoc()));

@@ -1,6 +1,7 @@
 // The compiler's entry point for JIT execution: MLIR diagnostics become ember::Error here.
 #include "ember/compiler/Jit.h"
 
+#include "ember/compiler/DynamicShapes.h"
 #include "ember/compiler/JitCache.h"
 #include "ember/compiler/JitRuntime.h"
 #include "ember/compiler/Optimize.h"
@@ -61,18 +62,76 @@ std::string shapeText(const std::vector<int64_t>& s) {
   return out + "]";
 }
 
+// Shapes hold -1 for dynamic dims; a function with any has symbols (DynamicShapes.h): their
+// sources, and every argument and result dim as base + sum coeff_j * symbol_j.
 struct Signature {
   std::vector<std::vector<int64_t>> inputs, outputs;
   std::vector<DType> inputTypes, outputTypes;
+  std::vector<std::pair<int64_t, int64_t>> symbols; // (argument, dim)
+  std::vector<std::vector<std::vector<int64_t>>> inputSizes, outputSizes; // per tensor, per dim
 };
 
-std::vector<int64_t> staticShape(mlir::Type t, const std::string& fn) {
+std::vector<int64_t> shapeOf(mlir::Type t, const std::string& fn) {
   auto shaped = mlir::dyn_cast<mlir::RankedTensorType>(t);
-  EMBER_CHECK(shaped && shaped.hasStaticShape() && elementDType(shaped.getElementType()),
-              NotImplemented, "compiler.jit",
-              "function @", fn, " has an argument or result that is not a static-shape tensor of "
+  EMBER_CHECK(shaped && elementDType(shaped.getElementType()), NotImplemented, "compiler.jit",
+              "function @", fn, " has an argument or result that is not a ranked tensor of "
               "f32, i64, i32 or i1; only those are JIT-compiled so far");
-  return {shaped.getShape().begin(), shaped.getShape().end()};
+  std::vector<int64_t> out;
+  for (int64_t d : shaped.getShape()) out.push_back(mlir::ShapedType::isDynamic(d) ? -1 : d);
+  return out;
+}
+
+bool isDynamic(const std::vector<std::vector<int64_t>>& shapes) {
+  for (const auto& s : shapes)
+    for (int64_t d : s)
+      if (d < 0) return true;
+  return false;
+}
+
+// The function's symbols and size formulas (DynamicShapes.h), checked against its signature.
+void readSymbols(mlir::func::FuncOp fn, Signature& sig) {
+  const std::string name = fn.getName().str();
+  if (!isDynamic(sig.inputs) && !isDynamic(sig.outputs)) return;
+  auto symbols = fn->getAttrOfType<mlir::DenseI64ArrayAttr>(kSymbolsAttr);
+  auto args = fn->getAttrOfType<mlir::DenseI64ArrayAttr>("ember.arg_sizes");
+  auto results = fn->getAttrOfType<mlir::DenseI64ArrayAttr>(kResultSizesAttr);
+  EMBER_CHECK(symbols && args && results && symbols.size() % 2 == 0 && symbols.size() > 0,
+              NotImplemented, "compiler.jit", "function @", name, " has dynamic dims but not the "
+              "attributes that size them (", kSymbolsAttr, ", ember.arg_sizes, ", kResultSizesAttr,
+              "; see DynamicShapes.h)");
+  for (size_t j = 0; j < symbols.size(); j += 2) {
+    const int64_t a = symbols[j], d = symbols[j + 1];
+    EMBER_CHECK(a >= 0 && a < int64_t(sig.inputs.size()) && d >= 0 &&
+                    d < int64_t(sig.inputs[size_t(a)].size()) && sig.inputs[size_t(a)][size_t(d)] < 0,
+                Value, "compiler.jit", "function @", name, ": symbol ", j / 2, " names dim ", d,
+                " of argument ", a, ", which is not a dynamic dim");
+    sig.symbols.push_back({a, d});
+  }
+  const size_t per = 1 + sig.symbols.size();
+  auto split = [&](mlir::DenseI64ArrayAttr attr, const std::vector<std::vector<int64_t>>& shapes,
+                   const char* what) {
+    size_t dims = 0;
+    for (const auto& s : shapes) dims += s.size();
+    EMBER_CHECK(size_t(attr.size()) == dims * per, Value, "compiler.jit", "function @", name, ": ",
+                what, " holds ", attr.size(), " integers, expected ", dims * per);
+    std::vector<std::vector<std::vector<int64_t>>> out;
+    size_t at = 0;
+    for (const auto& s : shapes) {
+      out.emplace_back();
+      for (size_t d = 0; d < s.size(); ++d, at += per)
+        out.back().push_back(std::vector<int64_t>(attr.asArrayRef().begin() + at,
+                                                  attr.asArrayRef().begin() + at + per));
+    }
+    return out;
+  };
+  sig.inputSizes = split(args, sig.inputs, "ember.arg_sizes");
+  sig.outputSizes = split(results, sig.outputs, kResultSizesAttr);
+}
+
+int64_t evalSize(const std::vector<int64_t>& f, const std::vector<int64_t>& symbols) {
+  int64_t v = f[0];
+  for (size_t j = 0; j < symbols.size(); ++j) v += f[j + 1] * symbols[j];
+  return v;
 }
 
 DType dtypeOf(mlir::Type t) { return *elementDType(mlir::cast<mlir::RankedTensorType>(t).getElementType()); }
@@ -189,13 +248,14 @@ JitModule JitModule::compile(const std::string& source, const std::string& dumpD
     Signature sig;
     std::string name = fn.getName().str();
     for (mlir::Type t : fn.getArgumentTypes()) {
-      sig.inputs.push_back(staticShape(t, name));
+      sig.inputs.push_back(shapeOf(t, name));
       sig.inputTypes.push_back(dtypeOf(t));
     }
     for (mlir::Type t : fn.getResultTypes()) {
-      sig.outputs.push_back(staticShape(t, name));
+      sig.outputs.push_back(shapeOf(t, name));
       sig.outputTypes.push_back(dtypeOf(t));
     }
+    readSymbols(fn, sig);
     impl->signatures[name] = std::move(sig);
   }
 
@@ -312,6 +372,42 @@ std::vector<std::vector<int64_t>> JitModule::inputShapes(const std::string& name
 std::vector<std::vector<int64_t>> JitModule::outputShapes(const std::string& name) const {
   return signatureOf(impl_->signatures, name).outputs;
 }
+namespace {
+// The symbols' values bound from the inputs' shapes, each input dim checked against its size.
+std::vector<int64_t> bindShapes(const Signature& sig, const std::string& name,
+                                const std::vector<std::vector<int64_t>>& shapes) {
+  EMBER_CHECK(shapes.size() == sig.inputs.size(), Value, "compiler.jit", "@", name, " takes ",
+              sig.inputs.size(), " inputs, got ", shapes.size());
+  std::vector<int64_t> symbols;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    EMBER_CHECK(shapes[i].size() == sig.inputs[i].size(), Value, "compiler.jit", "@", name, " input ",
+                i, " has shape ", shapeText(shapes[i]), ", expected rank ", sig.inputs[i].size(),
+                " (", shapeText(sig.inputs[i]), ", -1 for a dynamic dim)");
+  for (auto [a, d] : sig.symbols) symbols.push_back(shapes[size_t(a)][size_t(d)]);
+  for (size_t i = 0; i < shapes.size(); ++i)
+    for (size_t d = 0; d < shapes[i].size(); ++d) {
+      const int64_t want = sig.inputs[i][d] >= 0 ? sig.inputs[i][d] : evalSize(sig.inputSizes[i][d], symbols);
+      EMBER_CHECK(shapes[i][d] == want, Value, "compiler.jit", "@", name, " input ", i,
+                  " has shape ", shapeText(shapes[i]), ", expected ", shapeText(sig.inputs[i]),
+                  sig.inputs[i][d] < 0 ? " with dim " + std::to_string(d) + " = " + std::to_string(want) +
+                                             " (the dynamic dims it shares with other inputs)"
+                                       : std::string(" (dim ") + std::to_string(d) + " is static)");
+    }
+  return symbols;
+}
+} // namespace
+
+std::vector<std::vector<int64_t>> JitModule::outputShapes(
+    const std::string& name, const std::vector<std::vector<int64_t>>& inputShapes) const {
+  const Signature& sig = signatureOf(impl_->signatures, name);
+  std::vector<int64_t> symbols = bindShapes(sig, name, inputShapes);
+  std::vector<std::vector<int64_t>> out = sig.outputs;
+  for (size_t o = 0; o < out.size(); ++o)
+    for (size_t d = 0; d < out[o].size(); ++d)
+      if (out[o][d] < 0) out[o][d] = evalSize(sig.outputSizes[o][d], symbols);
+  return out;
+}
+
 std::vector<DType> JitModule::inputDTypes(const std::string& name) const {
   return signatureOf(impl_->signatures, name).inputTypes;
 }
@@ -329,10 +425,13 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
   // Each memref argument expands to: allocated ptr, aligned ptr, offset, sizes..., strides...;
   // the packed wrapper takes a pointer to each of those scalars.
   std::vector<const Buffer*> all;
+  std::vector<std::vector<int64_t>> inShapes;
+  for (const Buffer& b : inputs) inShapes.push_back(b.shape);
+  const std::vector<std::vector<int64_t>> outShapes = outputShapes(name, inShapes);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    EMBER_CHECK(inputs[i].shape == sig.inputs[i] && inputs[i].strides.size() == inputs[i].shape.size(),
-                Value, "compiler.jit", "@", name, " input ", i, " has shape ",
-                shapeText(inputs[i].shape), ", expected ", shapeText(sig.inputs[i]));
+    EMBER_CHECK(inputs[i].strides.size() == inputs[i].shape.size(), Value, "compiler.jit", "@",
+                name, " input ", i, " has ", inputs[i].strides.size(), " strides for shape ",
+                shapeText(inputs[i].shape));
     EMBER_CHECK(inputs[i].dtype == sig.inputTypes[i], Type, "compiler.jit", "@", name, " input ",
                 i, " is ", dtype_name(inputs[i].dtype), ", expected ", dtype_name(sig.inputTypes[i]));
     all.push_back(&inputs[i]);
@@ -346,9 +445,9 @@ void JitModule::run(const std::string& name, const std::vector<Buffer>& inputs,
     return true;
   };
   for (size_t i = 0; i < outputs.size(); ++i) {
-    EMBER_CHECK(outputs[i].shape == sig.outputs[i] && outputs[i].strides.size() == outputs[i].shape.size(),
+    EMBER_CHECK(outputs[i].shape == outShapes[i] && outputs[i].strides.size() == outputs[i].shape.size(),
                 Value, "compiler.jit", "@", name, " output ", i, " has shape ",
-                shapeText(outputs[i].shape), ", expected ", shapeText(sig.outputs[i]));
+                shapeText(outputs[i].shape), ", expected ", shapeText(outShapes[i]));
     EMBER_CHECK(outputs[i].dtype == sig.outputTypes[i], Type, "compiler.jit", "@", name,
                 " output ", i, " is ", dtype_name(outputs[i].dtype), ", expected ",
                 dtype_name(sig.outputTypes[i]));

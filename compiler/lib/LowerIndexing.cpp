@@ -1,8 +1,10 @@
 // ember-lower-indexing: ember's data-dependent indexing ops -> linalg / scf / tensor.
+#include "ember/compiler/DynamicShapes.h"
 #include "ember/compiler/Passes.h"
 #include "ember/compiler/RuntimeABI.h"
 #include "ember/dialects/EmberDialect.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace ember::compiler {
@@ -13,6 +15,8 @@ namespace ember::compiler {
 using namespace mlir;
 namespace ed = ember::dialect;
 namespace abi = ember::compiler::abi;
+using ember::compiler::dimSize;
+using ember::compiler::emptyTensor;
 
 namespace {
 
@@ -36,9 +40,12 @@ func::FuncOp errorFunction(ModuleOp module) {
 // `raw` (i64) as a position along a dimension of `size`: negative values count from the end
 // when `negative` allows it; a value still outside [0, size) is reported to the runtime (the
 // call then fails) and replaced by 0 so that no access leaves the buffer.
-Value checkedIndex(OpBuilder& b, Location loc, func::FuncOp report, Value raw, int64_t size,
+Value checkedIndex(OpBuilder& b, Location loc, func::FuncOp report, Value raw, Value sizeIndex,
                    bool negative, abi::IndexOp op, int64_t dim) {
-  Value sizeV = constI64(b, loc, size), zero = constI64(b, loc, 0);
+  std::optional<int64_t> known = getConstantIntValue(sizeIndex);
+  Value sizeV = known ? constI64(b, loc, *known)
+                      : Value(arith::IndexCastOp::create(b, loc, b.getI64Type(), sizeIndex));
+  Value zero = constI64(b, loc, 0);
   Value idx = raw;
   if (negative) {
     Value isNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, raw, zero);
@@ -64,13 +71,13 @@ SmallVector<Value> loopIndices(OpBuilder& b, Location loc, int64_t rank) {
 }
 
 // An all-parallel linalg.generic over `type` reading `inputs` through `maps`.
-Value parallelGeneric(OpBuilder& b, Location loc, RankedTensorType type, ValueRange inputs,
-                      ArrayRef<AffineMap> maps,
+Value parallelGeneric(OpBuilder& b, Location loc, RankedTensorType type, ValueRange sizes,
+                      ValueRange inputs, ArrayRef<AffineMap> maps,
                       function_ref<Value(OpBuilder&, Location, ValueRange)> body) {
   SmallVector<AffineMap> all(maps);
   all.push_back(AffineMap::getMultiDimIdentityMap(type.getRank(), b.getContext()));
   SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  Value init = emptyTensor(b, loc, type, sizes);
   return linalg::GenericOp::create(b, loc, TypeRange{type}, inputs, ValueRange{init}, all, iters,
                                    [&](OpBuilder& nb, Location nl, ValueRange args) {
                                      linalg::YieldOp::create(nb, nl, body(nb, nl, args));
@@ -79,7 +86,7 @@ Value parallelGeneric(OpBuilder& b, Location loc, RankedTensorType type, ValueRa
 }
 
 // index_select: out[.., i, ..] = input[.., index[i], ..].
-Value lowerIndexSelect(OpBuilder& b, ed::IndexSelectOp op, func::FuncOp report) {
+Value lowerIndexSelect(OpBuilder& b, ed::IndexSelectOp op, func::FuncOp report, ValueRange sizes) {
   Location loc = op.getLoc();
   auto out = cast<RankedTensorType>(op.getType());
   auto in = tensorType(op.getInput());
@@ -88,45 +95,50 @@ Value lowerIndexSelect(OpBuilder& b, ed::IndexSelectOp op, func::FuncOp report) 
       tensorType(op.getIndex()).getRank() == 0
           ? AffineMap::get(rank, 0, {}, b.getContext())
           : AffineMap::get(rank, 0, {getAffineDimExpr(dim, b.getContext())}, b.getContext());
-  return parallelGeneric(b, loc, out, ValueRange{op.getIndex()}, {indexMap},
+  (void)in;
+  return parallelGeneric(b, loc, out, sizes, ValueRange{op.getIndex()}, {indexMap},
                          [&](OpBuilder& nb, Location nl, ValueRange args) -> Value {
     SmallVector<Value> at = loopIndices(nb, nl, rank);
-    at[dim] = checkedIndex(nb, nl, report, args[0], in.getDimSize(dim), true,
+    at[dim] = checkedIndex(nb, nl, report, args[0], dimSize(nb, nl, op.getInput(), dim), true,
                            abi::IndexOp::IndexSelect, dim);
     return tensor::ExtractOp::create(nb, nl, op.getInput(), at);
   });
 }
 
 // gather: out[i..] = input[i.. with index[i..] at dim].
-Value lowerGather(OpBuilder& b, ed::GatherOp op, func::FuncOp report) {
+Value lowerGather(OpBuilder& b, ed::GatherOp op, func::FuncOp report, ValueRange sizes) {
   Location loc = op.getLoc();
   auto out = cast<RankedTensorType>(op.getType());
   auto in = tensorType(op.getInput());
   const int64_t dim = op.getDim(), rank = out.getRank();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
-  return parallelGeneric(b, loc, out, ValueRange{op.getIndex()}, {identity},
+  (void)in;
+  return parallelGeneric(b, loc, out, sizes, ValueRange{op.getIndex()}, {identity},
                          [&](OpBuilder& nb, Location nl, ValueRange args) -> Value {
     SmallVector<Value> at = loopIndices(nb, nl, rank);
-    Value idx = checkedIndex(nb, nl, report, args[0], rank ? in.getDimSize(dim) : 1, false,
+    Value size = rank ? dimSize(nb, nl, op.getInput(), dim) : arith::ConstantIndexOp::create(nb, nl, 1);
+    Value idx = checkedIndex(nb, nl, report, args[0], size, false,
                              abi::IndexOp::Gather, dim);
     if (rank) at[dim] = idx;
     return tensor::ExtractOp::create(nb, nl, op.getInput(), at);
   });
 }
 
-// A sequential loop nest over `shape` carrying the tensor `init`; `body` returns the new value.
+// A sequential loop nest over the shape of `over` carrying the tensor `init`; `body` returns
+// the new value.
 using LoopBody = function_ref<Value(OpBuilder&, Location, ValueRange ivs, Value acc)>;
-Value loopNest(OpBuilder& b, Location loc, ArrayRef<int64_t> shape, Value init, LoopBody body,
+Value loopNest(OpBuilder& b, Location loc, Value over, Value init, LoopBody body,
                SmallVector<Value> ivs = {}) {
-  if (ivs.size() == shape.size()) return body(b, loc, ivs, init);
+  const size_t rank = size_t(tensorType(over).getRank());
+  if (ivs.size() == rank) return body(b, loc, ivs, init);
   Value lb = arith::ConstantIndexOp::create(b, loc, 0);
-  Value ub = arith::ConstantIndexOp::create(b, loc, shape[ivs.size()]);
+  Value ub = dimSize(b, loc, over, int64_t(ivs.size()));
   Value step = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(b, loc, lb, ub, step, ValueRange{init},
                                  [&](OpBuilder& nb, Location nl, Value iv, ValueRange acc) {
     SmallVector<Value> inner(ivs);
     inner.push_back(iv);
-    scf::YieldOp::create(nb, nl, loopNest(nb, nl, shape, acc[0], body, inner));
+    scf::YieldOp::create(nb, nl, loopNest(nb, nl, over, acc[0], body, inner));
   });
   return loop.getResult(0);
 }
@@ -144,22 +156,24 @@ Value store(OpBuilder& b, Location loc, Value acc, ValueRange at, Value v, bool 
 // scatter / scatter_add: a copy of input with src[i..] stored at [i.. with index[i..] at dim],
 // in the index's order (the last write wins, as in the eager kernel).
 template <typename ScatterOp>
-Value lowerScatter(OpBuilder& b, ScatterOp op, func::FuncOp report, bool add) {
+Value lowerScatter(OpBuilder& b, ScatterOp op, func::FuncOp report, bool add, ValueRange sizes) {
   Location loc = op.getLoc();
   auto in = tensorType(op.getInput()), index = tensorType(op.getIndex());
   const int64_t dim = op.getDim();
   const abi::IndexOp code = add ? abi::IndexOp::ScatterAdd : abi::IndexOp::Scatter;
   // Into a copy: the input may be a function argument, whose buffer bufferization would
   // otherwise write in place (the caller's tensor).
-  Value empty = tensor::EmptyOp::create(b, loc, in.getShape(), in.getElementType());
+  Value empty = emptyTensor(b, loc, in, sizes);
   Value init = linalg::CopyOp::create(b, loc, ValueRange{op.getInput()}, ValueRange{empty})
                    .getResult(0);
-  return loopNest(b, loc, index.getShape(), init,
+  (void)index;
+  return loopNest(b, loc, op.getIndex(), init,
                   [&](OpBuilder& nb, Location nl, ValueRange ivs, Value acc) -> Value {
     Value raw = tensor::ExtractOp::create(nb, nl, op.getIndex(), ivs);
     SmallVector<Value> at(ivs);
-    Value idx = checkedIndex(nb, nl, report, raw, in.getRank() ? in.getDimSize(dim) : 1, false,
-                             code, dim);
+    Value size = in.getRank() ? dimSize(nb, nl, op.getInput(), dim)
+                              : arith::ConstantIndexOp::create(nb, nl, 1);
+    Value idx = checkedIndex(nb, nl, report, raw, size, false, code, dim);
     if (in.getRank()) at[dim] = idx;
     Value v = tensor::ExtractOp::create(nb, nl, op.getSrc(), ivs);
     return store(nb, nl, acc, at, v, add);
@@ -167,21 +181,23 @@ Value lowerScatter(OpBuilder& b, ScatterOp op, func::FuncOp report, bool add) {
 }
 
 // index_add: zeros with source[.., i, ..] added at [.., index[i], ..].
-Value lowerIndexAdd(OpBuilder& b, ed::IndexAddOp op, func::FuncOp report) {
+Value lowerIndexAdd(OpBuilder& b, ed::IndexAddOp op, func::FuncOp report, ValueRange sizes) {
   Location loc = op.getLoc();
   auto out = cast<RankedTensorType>(op.getType());
   auto src = tensorType(op.getSource());
   const int64_t dim = op.getDim();
   const bool scalarIndex = tensorType(op.getIndex()).getRank() == 0;
-  Value empty = tensor::EmptyOp::create(b, loc, out.getShape(), out.getElementType());
+  Value empty = emptyTensor(b, loc, out, sizes);
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(out.getElementType()));
   Value init = linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
-  return loopNest(b, loc, src.getShape(), init,
+  (void)src;
+  return loopNest(b, loc, op.getSource(), init,
                   [&](OpBuilder& nb, Location nl, ValueRange ivs, Value acc) -> Value {
     Value raw = scalarIndex ? tensor::ExtractOp::create(nb, nl, op.getIndex(), ValueRange{})
                             : tensor::ExtractOp::create(nb, nl, op.getIndex(), ValueRange{ivs[dim]});
     SmallVector<Value> at(ivs);
-    at[dim] = checkedIndex(nb, nl, report, raw, out.getDimSize(dim), true,
+    at[dim] = checkedIndex(nb, nl, report, raw,
+                           arith::ConstantIndexOp::create(nb, nl, out.getDimSize(dim)), true,
                            abi::IndexOp::IndexAdd, dim);
     Value v = tensor::ExtractOp::create(nb, nl, op.getSource(), ivs);
     return store(nb, nl, acc, at, v, true);
@@ -191,7 +207,7 @@ Value lowerIndexAdd(OpBuilder& b, ed::IndexAddOp op, func::FuncOp report) {
 // argmax / argmin: a reduction linalg.generic carrying (best value, its position); ties keep
 // the first position, and the first NaN wins (the eager kernel's rule).
 template <typename ArgOp>
-Value lowerArgReduce(OpBuilder& b, ArgOp op, bool isMax) {
+Value lowerArgReduce(OpBuilder& b, ArgOp op, bool isMax, ValueRange sizes) {
   Location loc = op.getLoc();
   MLIRContext* ctx = b.getContext();
   auto in = tensorType(op.getInput());
@@ -218,7 +234,7 @@ Value lowerArgReduce(OpBuilder& b, ArgOp op, bool isMax) {
                                          : llvm::APInt::getSignedMaxValue(elem.getIntOrFloatBitWidth()));
   auto valType = RankedTensorType::get(out.getShape(), elem);
   auto fill = [&](RankedTensorType t, TypedAttr v) {
-    Value e = tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType());
+    Value e = emptyTensor(b, loc, t, sizes);
     Value c = arith::ConstantOp::create(b, loc, v);
     return linalg::FillOp::create(b, loc, ValueRange{c}, ValueRange{e}).getResult(0);
   };
@@ -265,14 +281,19 @@ struct LowerIndexingPass : ember::compiler::impl::LowerIndexingBase<LowerIndexin
     IRRewriter rewriter(&getContext());
     for (Operation* op : work) {
       rewriter.setInsertionPoint(op);
+      auto type = cast<RankedTensorType>(op->getResult(0).getType());
+      FailureOr<SmallVector<Value>> dyn =
+          ember::compiler::dynamicSizes(rewriter, op->getLoc(), op, type);
+      if (failed(dyn)) return signalPassFailure();
+      ValueRange sizes = *dyn;
       Value lowered;
-      if (auto o = dyn_cast<ed::IndexSelectOp>(op)) lowered = lowerIndexSelect(rewriter, o, report);
-      else if (auto o = dyn_cast<ed::IndexAddOp>(op)) lowered = lowerIndexAdd(rewriter, o, report);
-      else if (auto o = dyn_cast<ed::GatherOp>(op)) lowered = lowerGather(rewriter, o, report);
-      else if (auto o = dyn_cast<ed::ScatterOp>(op)) lowered = lowerScatter(rewriter, o, report, false);
-      else if (auto o = dyn_cast<ed::ScatterAddOp>(op)) lowered = lowerScatter(rewriter, o, report, true);
-      else if (auto o = dyn_cast<ed::ArgMaxOp>(op)) lowered = lowerArgReduce(rewriter, o, true);
-      else lowered = lowerArgReduce(rewriter, cast<ed::ArgMinOp>(op), false);
+      if (auto o = dyn_cast<ed::IndexSelectOp>(op)) lowered = lowerIndexSelect(rewriter, o, report, sizes);
+      else if (auto o = dyn_cast<ed::IndexAddOp>(op)) lowered = lowerIndexAdd(rewriter, o, report, sizes);
+      else if (auto o = dyn_cast<ed::GatherOp>(op)) lowered = lowerGather(rewriter, o, report, sizes);
+      else if (auto o = dyn_cast<ed::ScatterOp>(op)) lowered = lowerScatter(rewriter, o, report, false, sizes);
+      else if (auto o = dyn_cast<ed::ScatterAddOp>(op)) lowered = lowerScatter(rewriter, o, report, true, sizes);
+      else if (auto o = dyn_cast<ed::ArgMaxOp>(op)) lowered = lowerArgReduce(rewriter, o, true, sizes);
+      else lowered = lowerArgReduce(rewriter, cast<ed::ArgMinOp>(op), false, sizes);
       rewriter.replaceOp(op, lowered);
     }
   }

@@ -1,8 +1,10 @@
 // ember-lower-to-linalg: ember ops and ember.fusion kernels -> linalg on tensors.
+#include "ember/compiler/DynamicShapes.h"
 #include "ember/compiler/Elementwise.h"
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -13,6 +15,8 @@ namespace ember::compiler {
 
 using namespace mlir;
 namespace ed = ember::dialect;
+using ember::compiler::dimSize;
+using ember::compiler::emptyTensor;
 
 namespace {
 
@@ -30,8 +34,9 @@ AffineMap broadcastMap(RankedTensorType operand, RankedTensorType result, MLIRCo
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-Value zeroFilled(OpBuilder& b, Location loc, RankedTensorType type) {
-  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+// A zero tensor of `type`; `sizes` are its dynamic dims (DynamicShapes.h).
+Value zeroFilled(OpBuilder& b, Location loc, RankedTensorType type, ValueRange sizes) {
+  Value empty = emptyTensor(b, loc, type, sizes);
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
   return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
 }
@@ -39,16 +44,18 @@ Value zeroFilled(OpBuilder& b, Location loc, RankedTensorType type) {
 using BodyFn = function_ref<Value(OpBuilder&, Location, ValueRange)>;
 
 // A linalg.generic over `type` reading `inputs` through `inputMaps`; all-parallel unless
-// `iterators` says otherwise (then `init` and `outMap` describe the accumulator).
+// `iterators` says otherwise (then `init` and `outMap` describe the accumulator); `sizes` are
+// the dynamic dims of `type`.
 Value buildGeneric(OpBuilder& b, Location loc, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
-                   RankedTensorType type, BodyFn body, Value init = {}, AffineMap outMap = {},
+                   RankedTensorType type, ValueRange sizes, BodyFn body, Value init = {},
+                   AffineMap outMap = {},
                    ArrayRef<utils::IteratorType> iterators = {}) {
   const unsigned loops = inputMaps.empty() ? type.getRank() : inputMaps[0].getNumDims();
   SmallVector<AffineMap> maps(inputMaps);
   maps.push_back(outMap ? outMap : AffineMap::getMultiDimIdentityMap(loops, b.getContext()));
   SmallVector<utils::IteratorType> iters(iterators);
   if (iters.empty()) iters.assign(loops, utils::IteratorType::parallel);
-  if (!init) init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  if (!init) init = emptyTensor(b, loc, type, sizes);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder& nb, Location nl, ValueRange args) {
@@ -60,10 +67,11 @@ Value buildGeneric(OpBuilder& b, Location loc, ValueRange inputs, ArrayRef<Affin
 // One loop nest for a group of elementwise ops: `inputs` broadcast to `type`; `map` binds the
 // group's tensor values to the generic's scalar block arguments as they are created.
 Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, ValueRange bindAs,
-                            ArrayRef<Operation*> ops, Value result, RankedTensorType type) {
+                            ArrayRef<Operation*> ops, Value result, RankedTensorType type,
+                            ValueRange sizes) {
   SmallVector<AffineMap> maps;
   for (Value in : inputs) maps.push_back(broadcastMap(tensorType(in), type, b.getContext()));
-  return buildGeneric(b, loc, inputs, maps, type, [&](OpBuilder& nb, Location nl, ValueRange args) {
+  return buildGeneric(b, loc, inputs, maps, type, sizes, [&](OpBuilder& nb, Location nl, ValueRange args) {
     IRMapping scalars;
     for (auto [tensorValue, scalar] : llvm::zip(bindAs, args)) scalars.map(tensorValue, scalar);
     for (Operation* op : ops) {
@@ -78,7 +86,7 @@ Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, Value
 // Sum, amax and amin: a reduction linalg.generic from the identity of the combining op (on
 // floats; integers wrap, i1 reduces unsigned: amax is any, amin all).
 template <typename ReduceOp>
-Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
+Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
   auto in = tensorType(op.getInput());
   auto out = cast<RankedTensorType>(op.getType());
   Type elem = out.getElementType();
@@ -96,7 +104,7 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
   constexpr bool isSum = std::is_same_v<ReduceOp, ed::SumOp>;
   constexpr bool isMax = std::is_same_v<ReduceOp, ed::AmaxOp>;
   const bool isFloat = isa<FloatType>(elem), isBool = elem.isInteger(1);
-  Value init = zeroFilled(b, loc, out);
+  Value init = zeroFilled(b, loc, out, sizes);
   if (!isSum) {
     TypedAttr identity;
     if (auto f = dyn_cast<FloatType>(elem))
@@ -110,7 +118,7 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
     init = linalg::FillOp::create(b, loc, ValueRange{c}, ValueRange{init}).getResult(0);
   }
   return buildGeneric(
-      b, loc, ValueRange{op.getInput()}, {inMap}, out,
+      b, loc, ValueRange{op.getInput()}, {inMap}, out, sizes,
       [&](OpBuilder& nb, Location nl, ValueRange args) -> Value {
         Value x = args[0], acc = args[1];
         if constexpr (isSum) {
@@ -130,7 +138,7 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op) {
       init, outMap, iters);
 }
 
-Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op) {
+Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op, ValueRange sizes) {
   auto out = cast<RankedTensorType>(op.getType());
   MLIRContext* ctx = b.getContext();
   SmallVector<AffineExpr> exprs;
@@ -139,7 +147,7 @@ Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op) {
     exprs.push_back(getAffineDimExpr(j, ctx));
   }
   AffineMap inMap = AffineMap::get(out.getRank(), 0, exprs, ctx);
-  return buildGeneric(b, loc, ValueRange{op.getInput()}, {inMap}, out,
+  return buildGeneric(b, loc, ValueRange{op.getInput()}, {inMap}, out, sizes,
                       [](OpBuilder&, Location, ValueRange args) { return args[0]; });
 }
 
@@ -155,7 +163,7 @@ Value swapped2d(ed::TransposeOp tr) {
 // layer's weight, the activations and gradients of its VJP); the GEMM runtime call then reads
 // it as a strided view.
 Value lowerMatmul(OpBuilder& b, Location loc, Value lhs, bool lhsT, Value rhs, bool rhsT,
-                  RankedTensorType type) {
+                  RankedTensorType type, ValueRange sizes) {
   auto peel = [](Value& v, bool& t) {
     while (auto tr = v.getDefiningOp<ed::TransposeOp>()) {
       Value in = swapped2d(tr);
@@ -175,15 +183,17 @@ Value lowerMatmul(OpBuilder& b, Location loc, Value lhs, bool lhsT, Value rhs, b
         "indexing_maps", b.getAffineMapArrayAttr({lhsT ? map(k, m) : map(m, k),
                                                   rhsT ? map(n, k) : map(k, n), map(m, n)})));
   return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{lhs, rhs},
-                                  ValueRange{zeroFilled(b, loc, type)}, attrs)
+                                  ValueRange{zeroFilled(b, loc, type, sizes)}, attrs)
       .getResult(0);
 }
 
-// Any static reshape as collapse-to-1-D then expand-to-target (both static reassociations).
-Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op) {
+// Any reshape as collapse-to-1-D then expand-to-target (one reassociation group each); a
+// dynamic target dim takes its size from `sizes`.
+Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op, ValueRange sizes) {
   auto in = tensorType(op.getInput());
   auto out = cast<RankedTensorType>(op.getType());
-  auto flat = RankedTensorType::get({in.getNumElements()}, in.getElementType());
+  auto flat = RankedTensorType::get({in.hasStaticShape() ? in.getNumElements() : ShapedType::kDynamic},
+                                    in.getElementType());
   auto allDims = [](int64_t rank) {
     ReassociationIndices r;
     for (int64_t i = 0; i < rank; ++i) r.push_back(i);
@@ -192,47 +202,59 @@ Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op) {
   Value v = op.getInput();
   if (in.getRank() > 1) v = tensor::CollapseShapeOp::create(b, loc, flat, v, allDims(in.getRank()));
   else if (in.getRank() == 0) v = tensor::ExpandShapeOp::create(b, loc, flat, v, ArrayRef<ReassociationIndices>{});
-  if (out.getRank() > 1) v = tensor::ExpandShapeOp::create(b, loc, out, v, allDims(out.getRank()));
+  if (out.getRank() > 1) {
+    SmallVector<OpFoldResult> shape;
+    for (int64_t d = 0, k = 0; d < out.getRank(); ++d)
+      shape.push_back(out.isDynamicDim(d) ? OpFoldResult(sizes[k++]) : b.getIndexAttr(out.getDimSize(d)));
+    v = tensor::ExpandShapeOp::create(b, loc, out, v, allDims(out.getRank()), shape);
+  }
   else if (out.getRank() == 0) v = tensor::CollapseShapeOp::create(b, loc, out, v, ArrayRef<ReassociationIndices>{});
   return v;
 }
 
-// The offsets/sizes/strides of an ember.slice-style window as static OpFoldResults.
+// The offsets/sizes/strides of an ember.slice-style window: `part` is a value with the
+// window's shape, `full` the type of the whole (sizes of dynamic dims come from `part` or,
+// for the sliced dim, `partDim`).
 struct Window {
   SmallVector<OpFoldResult> offsets, sizes, strides;
 };
-Window sliceWindow(OpBuilder& b, RankedTensorType full, RankedTensorType part, int64_t dim,
-                   int64_t start, int64_t step) {
+Window sliceWindow(OpBuilder& b, Location loc, RankedTensorType full, Value part, int64_t dim,
+                   OpFoldResult start, int64_t step, OpFoldResult partDim = {}) {
   Window w;
+  auto pt = tensorType(part);
   for (int64_t d = 0; d < full.getRank(); ++d) {
-    w.offsets.push_back(b.getIndexAttr(d == dim ? start : 0));
-    w.sizes.push_back(b.getIndexAttr(part.getDimSize(d)));
+    w.offsets.push_back(d == dim ? start : b.getIndexAttr(0));
+    if (d == dim && partDim) w.sizes.push_back(partDim);
+    else if (pt.isDynamicDim(d)) w.sizes.push_back(OpFoldResult(dimSize(b, loc, part, d)));
+    else w.sizes.push_back(b.getIndexAttr(pt.getDimSize(d)));
     w.strides.push_back(b.getIndexAttr(d == dim ? step : 1));
   }
   return w;
 }
 
-FailureOr<Value> lower(OpBuilder& b, Operation* op) {
+// `sizes`: the dynamic dims of op's result (DynamicShapes.h).
+FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   Location loc = op->getLoc();
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   if (ember::compiler::isElementwise(op))
     return lowerElementwiseGroup(b, loc, op->getOperands(), op->getOperands(), {op},
-                                 op->getResult(0), cast<RankedTensorType>(op->getResult(0).getType()));
+                                 op->getResult(0), resultType, sizes);
   if (auto fusion = dyn_cast<ed::FusionOp>(op)) {
     Block& body = fusion.getBody().front();
     SmallVector<Operation*> ops;
     for (Operation& inner : body.without_terminator()) ops.push_back(&inner);
     Value yielded = cast<ed::YieldOp>(body.getTerminator()).getValue();
     return lowerElementwiseGroup(b, loc, fusion.getInputs(), body.getArguments(), ops, yielded,
-                                 cast<RankedTensorType>(fusion.getType()));
+                                 cast<RankedTensorType>(fusion.getType()), sizes);
   }
   if (auto mm = dyn_cast<ed::MatMulOp>(op))
     return lowerMatmul(b, loc, mm.getLhs(), false, mm.getRhs(), false,
-                       cast<RankedTensorType>(mm.getType()));
+                       cast<RankedTensorType>(mm.getType()), sizes);
   if (auto bm = dyn_cast<ed::BatchMatMulOp>(op)) {
     auto type = cast<RankedTensorType>(bm.getType());
     return linalg::BatchMatmulOp::create(b, loc, TypeRange{type},
                                          ValueRange{bm.getLhs(), bm.getRhs()},
-                                         ValueRange{zeroFilled(b, loc, type)})
+                                         ValueRange{zeroFilled(b, loc, type, sizes)})
         .getResult(0);
   }
   if (auto pm = dyn_cast<ed::PermuteOp>(op)) {
@@ -242,43 +264,59 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op) {
     for (int64_t i = 0; i < out.getRank(); ++i)
       exprs[pm.getDims()[i]] = getAffineDimExpr(i, b.getContext());
     AffineMap inMap = AffineMap::get(out.getRank(), 0, exprs, b.getContext());
-    return buildGeneric(b, loc, ValueRange{pm.getInput()}, {inMap}, out,
+    return buildGeneric(b, loc, ValueRange{pm.getInput()}, {inMap}, out, sizes,
                         [](OpBuilder&, Location, ValueRange args) { return args[0]; });
   }
   if (auto sl = dyn_cast<ed::SliceOp>(op)) {
     auto out = cast<RankedTensorType>(sl.getType());
-    Window w = sliceWindow(b, tensorType(sl.getInput()), out, sl.getDim(), sl.getStart(), sl.getStep());
+    // The window's dims are the input's outside the sliced one; that one is static, or
+    // dynamic (a slice to the end of a dynamic batch: its size is among `sizes`).
+    const int64_t d = sl.getDim();
+    OpFoldResult length = b.getIndexAttr(out.getDimSize(d));
+    if (out.isDynamicDim(d)) {
+      int64_t k = 0;
+      for (int64_t i = 0; i < d; ++i) k += out.isDynamicDim(i);
+      length = sizes[k];
+    }
+    Window w = sliceWindow(b, loc, tensorType(sl.getInput()), sl.getInput(), d,
+                           b.getIndexAttr(sl.getStart()), sl.getStep(), length);
     return tensor::ExtractSliceOp::create(b, loc, out, sl.getInput(), w.offsets, w.sizes, w.strides)
         .getResult();
   }
   if (auto sb = dyn_cast<ed::SliceBackwardOp>(op)) {
     auto out = cast<RankedTensorType>(sb.getType());
-    Window w = sliceWindow(b, out, tensorType(sb.getInput()), sb.getDim(), sb.getStart(), sb.getStep());
-    return tensor::InsertSliceOp::create(b, loc, sb.getInput(), zeroFilled(b, loc, out), w.offsets,
+    Window w = sliceWindow(b, loc, out, sb.getInput(), sb.getDim(), b.getIndexAttr(sb.getStart()),
+                           sb.getStep());
+    return tensor::InsertSliceOp::create(b, loc, sb.getInput(), zeroFilled(b, loc, out, sizes), w.offsets,
                                          w.sizes, w.strides)
         .getResult();
   }
   if (auto cat = dyn_cast<ed::CatOp>(op)) {
     auto out = cast<RankedTensorType>(cat.getType());
-    Value acc = tensor::EmptyOp::create(b, loc, out.getShape(), out.getElementType());
-    int64_t at = 0;
+    Value acc = emptyTensor(b, loc, out, sizes);
+    OpFoldResult at = b.getIndexAttr(0);
     for (Value in : cat.getInputs()) {
       auto t = tensorType(in);
-      Window w = sliceWindow(b, out, t, cat.getDim(), at, 1);
+      Window w = sliceWindow(b, loc, out, in, cat.getDim(), at, 1);
       acc = tensor::InsertSliceOp::create(b, loc, in, acc, w.offsets, w.sizes, w.strides).getResult();
-      at += t.getDimSize(cat.getDim());
+      const int64_t d = cat.getDim();
+      if (!t.isDynamicDim(d) && isa<Attribute>(at))
+        at = b.getIndexAttr(cast<IntegerAttr>(cast<Attribute>(at)).getInt() + t.getDimSize(d));
+      else
+        at = OpFoldResult(arith::AddIOp::create(b, loc, getValueOrCreateConstantIndexOp(b, loc, at),
+                                                dimSize(b, loc, in, d)));
     }
     return acc;
   }
-  if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerReduce(b, loc, sum);
-  if (auto mx = dyn_cast<ed::AmaxOp>(op)) return lowerReduce(b, loc, mx);
-  if (auto mn = dyn_cast<ed::AminOp>(op)) return lowerReduce(b, loc, mn);
-  if (auto tr = dyn_cast<ed::TransposeOp>(op)) return lowerTranspose(b, loc, tr);
-  if (auto rs = dyn_cast<ed::ReshapeOp>(op)) return lowerReshape(b, loc, rs);
+  if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerReduce(b, loc, sum, sizes);
+  if (auto mx = dyn_cast<ed::AmaxOp>(op)) return lowerReduce(b, loc, mx, sizes);
+  if (auto mn = dyn_cast<ed::AminOp>(op)) return lowerReduce(b, loc, mn, sizes);
+  if (auto tr = dyn_cast<ed::TransposeOp>(op)) return lowerTranspose(b, loc, tr, sizes);
+  if (auto rs = dyn_cast<ed::ReshapeOp>(op)) return lowerReshape(b, loc, rs, sizes);
   if (auto ex = dyn_cast<ed::ExpandOp>(op)) {
     auto out = cast<RankedTensorType>(ex.getType());
     AffineMap inMap = broadcastMap(tensorType(ex.getInput()), out, b.getContext());
-    return buildGeneric(b, loc, ValueRange{ex.getInput()}, {inMap}, out,
+    return buildGeneric(b, loc, ValueRange{ex.getInput()}, {inMap}, out, sizes,
                         [](OpBuilder&, Location, ValueRange args) { return args[0]; });
   }
   return failure();
@@ -304,13 +342,6 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
       if (auto fusion = dyn_cast<ed::FusionOp>(op))
         for (Operation& inner : fusion.getBody().front().without_terminator())
           if (!checkScalar(&inner)) return;
-      for (Type t : op->getResultTypes())
-        if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape()) {
-          op->emitError() << "ember-lower-to-linalg: cannot lower '" << op->getName()
-                          << "' with dynamic shape " << t << " (only static shapes so far)";
-          unsupported = true;
-          return;
-        }
       work.push_back(op);
     });
     if (unsupported) return signalPassFailure();
@@ -328,14 +359,19 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
       rewriter.setInsertionPoint(op);
       if (tr && swapped2d(tr) && isa<FloatType>(type.getElementType())) {
         rewriter.setInsertionPoint(tr);
-        Value t = lowerMatmul(rewriter, tr->getLoc(), mm.getRhs(), true, mm.getLhs(), true,
-                              cast<RankedTensorType>(tr.getType()));
+        auto trType = cast<RankedTensorType>(tr.getType());
+        auto sizes = ember::compiler::dynamicSizes(rewriter, tr->getLoc(), tr, trType);
+        if (failed(sizes)) return signalPassFailure();
+        Value t = lowerMatmul(rewriter, tr->getLoc(), mm.getRhs(), true, mm.getLhs(), true, trType,
+                              *sizes);
         rewriter.replaceOp(tr, t);
         rewriter.eraseOp(op);
         done.insert(tr);
       } else {
+        auto sizes = ember::compiler::dynamicSizes(rewriter, op->getLoc(), op, type);
+        if (failed(sizes)) return signalPassFailure();
         rewriter.replaceOp(op, lowerMatmul(rewriter, op->getLoc(), mm.getLhs(), false, mm.getRhs(),
-                                           false, type));
+                                           false, type, *sizes));
       }
       done.insert(op);
     }
@@ -347,7 +383,10 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
         continue;
       }
       rewriter.setInsertionPoint(op);
-      FailureOr<Value> lowered = lower(rewriter, op);
+      auto sizes = ember::compiler::dynamicSizes(
+          rewriter, op->getLoc(), op, cast<RankedTensorType>(op->getResult(0).getType()));
+      if (failed(sizes)) return signalPassFailure();
+      FailureOr<Value> lowered = lower(rewriter, op, *sizes);
       if (failed(lowered)) {
         op->emitError() << "ember-lower-to-linalg: no lowering for '" << op->getName() << "'";
         return signalPassFailure();

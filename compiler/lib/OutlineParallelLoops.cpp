@@ -42,13 +42,19 @@ struct OutlineParallelLoopsPass
     for (scf::ParallelOp loop : loops) outline(module, loop, converter, counter);
   }
 
-  // The static trip count of every dimension, or nothing when a bound is not a constant.
+  // The trip count of every dimension: a constant, or -1 for a dynamic upper bound (a dynamic
+  // batch) over [0, ub) in steps of 1; nothing for other bounds.
   static std::optional<SmallVector<int64_t>> tripCounts(scf::ParallelOp loop) {
     SmallVector<int64_t> counts;
     for (auto [lb, ub, step] :
          llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
       auto l = constantIndex(lb), u = constantIndex(ub), s = constantIndex(step);
-      if (!l || !u || !s || *s <= 0) return std::nullopt;
+      if (!l || !s || *s <= 0) return std::nullopt;
+      if (!u) {
+        if (*l != 0 || *s != 1) return std::nullopt;
+        counts.push_back(-1);
+        continue;
+      }
       counts.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
     }
     return counts;
@@ -60,8 +66,11 @@ struct OutlineParallelLoopsPass
     if (!counts || counts->empty() || *constantIndex(loop.getStep()[0]) != 1) return;
     // The work of one first-dimension iteration: the other dimensions times the deepest nest
     // of constant-bound scf.for loops inside (a reduction's loop, say).
+    // A dynamic dim's count is known at run time only: such loops are outlined whatever their
+    // size (ember_parallel_for runs small ones on the calling thread).
+    const bool dynamic = llvm::is_contained(*counts, -1);
     int64_t inner = 1;
-    for (size_t d = 1; d < counts->size(); ++d) inner *= (*counts)[d];
+    for (size_t d = 1; d < counts->size(); ++d) inner *= (*counts)[d] < 0 ? 1 : (*counts)[d];
     int64_t nested = 1;
     loop.getBody()->walk([&](scf::ForOp f) {
       int64_t work = 1;
@@ -75,11 +84,14 @@ struct OutlineParallelLoopsPass
     });
     inner *= nested;
     const int64_t total = (*counts)[0] * inner;
-    if (total < minWork) return;
+    if (!dynamic && total < minWork) return;
 
-    // What the body reads from outside: constants are cloned, the rest travels in ctx.
+    // What the body reads from outside: constants are cloned, the rest travels in ctx (with
+    // the dynamic upper bounds of the inner dimensions).
     SetVector<Value> used;
     getUsedValuesDefinedAbove(loop.getRegion(), used);
+    for (size_t d = 1; d < counts->size(); ++d)
+      if ((*counts)[d] < 0) used.insert(loop.getUpperBound()[d]);
     SmallVector<Value> packed, cloned;
     SmallVector<Type> fields;
     for (Value v : used) {
@@ -148,7 +160,9 @@ struct OutlineParallelLoopsPass
     Value end = arith::IndexCastOp::create(b, loc, b.getIndexType(), entry->getArgument(2));
     for (size_t d = 0; d < counts->size(); ++d) {
       Value lb = d ? cst(*constantIndex(loop.getLowerBound()[d])) : begin;
-      Value ub = d ? cst(*constantIndex(loop.getUpperBound()[d])) : end;
+      Value ub = !d ? end
+                 : (*counts)[d] < 0 ? map.lookup(loop.getUpperBound()[d])
+                                    : cst(*constantIndex(loop.getUpperBound()[d]));
       auto forOp = scf::ForOp::create(b, loc, lb, ub, cst(*constantIndex(loop.getStep()[d])));
       ivs.push_back(forOp.getInductionVar());
       b.setInsertionPointToStart(forOp.getBody());
@@ -187,9 +201,14 @@ struct OutlineParallelLoopsPass
     }
     Value fn = func::ConstantOp::create(b, loc, fnType, SymbolRefAttr::get(outlined));
     const int64_t lb0 = *constantIndex(loop.getLowerBound()[0]);
-    const int64_t ub0 = std::max(lb0, *constantIndex(loop.getUpperBound()[0]));
-    func::CallOp::create(b, loc, kRuntime, TypeRange{},
-                         ValueRange{fn, ctxPtr, i64c(lb0), i64c(ub0), i64c(inner)});
+    auto toI64 = [&](Value index) { return arith::IndexCastOp::create(b, loc, i64, index).getResult(); };
+    Value ub0 = (*counts)[0] < 0 ? toI64(loop.getUpperBound()[0])
+                                 : i64c(std::max(lb0, *constantIndex(loop.getUpperBound()[0])));
+    Value work = i64c(inner);
+    for (size_t d = 1; d < counts->size(); ++d)
+      if ((*counts)[d] < 0)
+        work = arith::MulIOp::create(b, loc, work, toI64(loop.getUpperBound()[d]));
+    func::CallOp::create(b, loc, kRuntime, TypeRange{}, ValueRange{fn, ctxPtr, i64c(lb0), ub0, work});
     loop.erase();
   }
 };

@@ -56,6 +56,7 @@ const char* cpuLoweringPipeline() {
          "ember-outline-parallel-loops,"
          "convert-scf-to-cf,"
          "expand-strided-metadata,"
+         "lower-affine,"
          "finalize-memref-to-llvm{use-generic-functions},"
          "convert-math-to-llvm,"
          "convert-math-to-libm,"

@@ -114,8 +114,11 @@ LogicalResult ember::dialect::verifyReduce(Operation* op, ArrayRef<int64_t> dims
 
 LogicalResult ReshapeOp::verify() {
   auto in = tensorType(getInput()), out = cast<RankedTensorType>(getType());
-  if (!in.hasStaticShape() || !out.hasStaticShape() ||
-      in.getNumElements() != out.getNumElements() || in.getElementType() != out.getElementType())
+  // With dynamic dims (ember.compile(dynamic=True)) only the element type is checked here: the
+  // importer fitted the sizes from traces, and the lowering sizes the result from its input.
+  const bool sized = in.hasStaticShape() && out.hasStaticShape();
+  if ((sized && in.getNumElements() != out.getNumElements()) ||
+      in.getElementType() != out.getElementType())
     return emitOpError("cannot reshape ") << in << " to " << out;
   return success();
 }
@@ -172,11 +175,16 @@ LogicalResult PermuteOp::verify() {
 LogicalResult SliceOp::verify() {
   auto in = tensorType(getInput());
   int64_t d = getDim(), start = getStart(), end = getEnd(), step = getStep();
-  if (d < 0 || d >= in.getRank() || step <= 0 || start < 0 || end < start || end > in.getDimSize(d))
+  if (d < 0 || d >= in.getRank() || step <= 0 || start < 0 || end < start ||
+      (!in.isDynamicDim(d) && end > in.getDimSize(d)))
     return emitOpError("slice [") << start << ", " << end << ") step " << step << " of dim " << d
                                   << " is out of range for " << in;
   SmallVector<int64_t> shape(in.getShape());
   shape[d] = (end - start + step - 1) / step;
+  // Of a dynamic dim (a dynamic batch): a fixed window, or one to the end (dynamic; `end` is
+  // the size at the traced batch, the result type says which).
+  if (in.isDynamicDim(d) && cast<RankedTensorType>(getType()).isDynamicDim(d))
+    shape[d] = ShapedType::kDynamic;
   if (RankedTensorType::get(shape, in.getElementType()) != getType())
     return emitOpError("result type should be ") << RankedTensorType::get(shape, in.getElementType());
   return success();
@@ -192,7 +200,8 @@ LogicalResult CatOp::verify() {
     for (int64_t k = 0; k < first.getRank(); ++k)
       if (k != d && (t.getRank() != first.getRank() || t.getDimSize(k) != first.getDimSize(k)))
         return emitOpError("inputs differ outside dimension ") << d;
-    total += t.getDimSize(d);
+    total = (total == ShapedType::kDynamic || t.isDynamicDim(d)) ? ShapedType::kDynamic
+                                                                  : total + t.getDimSize(d);
   }
   SmallVector<int64_t> shape(first.getShape());
   shape[d] = total;
@@ -232,8 +241,10 @@ LogicalResult verifyIndexWalk(Operation* op, RankedTensorType in, RankedTensorTy
   if (index.getRank() != in.getRank() || (src && src.getRank() != in.getRank()))
     return op->emitOpError("index ") << index << " must have the rank of the input " << in;
   for (int64_t d = 0; d < index.getRank(); ++d)
-    if ((d != dim && index.getDimSize(d) > in.getDimSize(d)) ||
-        (src && index.getDimSize(d) > src.getDimSize(d)))
+    if ((d != dim && !index.isDynamicDim(d) && !in.isDynamicDim(d) &&
+         index.getDimSize(d) > in.getDimSize(d)) ||
+        (src && !index.isDynamicDim(d) && !src.isDynamicDim(d) &&
+         index.getDimSize(d) > src.getDimSize(d)))
       return op->emitOpError("index ") << index << " is larger than the input " << in
                                        << (src ? " or the source" : "") << " at dimension " << d;
   if (src && src.getElementType() != in.getElementType())
@@ -248,7 +259,7 @@ LogicalResult IndexSelectOp::verify() {
   int64_t d = getDim();
   if (d < 0 || d >= in.getRank()) return emitOpError("dim ") << d << " out of range for " << in;
   if (index.getRank() > 1) return emitOpError("index must be 1-D or 0-D, got ") << index;
-  auto want = withDim(in, d, index.getNumElements());
+  auto want = withDim(in, d, index.getRank() == 0 ? 1 : index.getDimSize(0));
   if (want != getType()) return emitOpError("result type should be ") << want;
   return success();
 }
@@ -257,7 +268,8 @@ LogicalResult IndexAddOp::verify() {
   auto src = tensorType(getSource()), index = tensorType(getIndex());
   int64_t d = getDim();
   if (d < 0 || d >= src.getRank()) return emitOpError("dim ") << d << " out of range for " << src;
-  if (index.getRank() > 1 || index.getNumElements() != src.getDimSize(d))
+  const int64_t entries = index.getRank() == 0 ? 1 : index.getDimSize(0);
+  if (index.getRank() > 1 || entries != src.getDimSize(d))
     return emitOpError("index ") << index << " must be 1-D with one entry per slice of " << src;
   auto want = withDim(src, d, getSize());
   if (getSize() < 0 || want != getType()) return emitOpError("result type should be ") << want;

@@ -3,6 +3,7 @@
 // ember's CPU kernels for it).
 #include "ember/dialects/EmberDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -38,11 +39,16 @@ LogicalResult verifyGeometry(OpT op, ShapedType image, ShapedType cols) {
   if (image.getRank() != 4 || cols.getRank() != 2)
     return op.emitOpError("expects an image [N, C, H, W] and columns [C*kh*kw, N*oh*ow], got ")
            << image << " and " << cols;
-  if (!image.hasStaticShape() || !cols.hasStaticShape())
-    return op.emitOpError("needs static shapes, got ") << image << " and " << cols;
+  // Only the batch may be dynamic (ember.compile(dynamic=True)): image dim 0, columns dim 1.
+  for (int64_t d = 1; d < 4; ++d)
+    if (image.isDynamicDim(d))
+      return op.emitOpError("needs a static image shape outside the batch, got ") << image;
+  if (cols.isDynamicDim(0) || image.isDynamicDim(0) != cols.isDynamicDim(1))
+    return op.emitOpError("columns ") << cols << " must be dynamic in dim 1 exactly when the "
+                                      << "image " << image << " is in dim 0";
   ArrayRef<int64_t> k = op.getKernel(), o = op.getOutputSize();
   const int64_t rows = image.getDimSize(1) * k[0] * k[1];
-  const int64_t len = image.getDimSize(0) * o[0] * o[1];
+  const int64_t len = image.isDynamicDim(0) ? ShapedType::kDynamic : image.getDimSize(0) * o[0] * o[1];
   if (cols.getDimSize(0) != rows || cols.getDimSize(1) != len)
     return op.emitOpError("columns of ")
            << image << " with kernel " << k[0] << "x" << k[1] << " and output size " << o[0] << "x"
@@ -70,8 +76,19 @@ LogicalResult bufferizeWindow(Operation* op, RewriterBase& rewriter,
   FailureOr<Value> in = getBuffer(rewriter, op->getOperand(0), options, state);
   if (failed(in)) return failure();
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  // A dynamic batch: im2col's columns are [C*kh*kw, N*oh*ow], col2im's image [N, C, H, W].
+  SmallVector<Value> sizes;
+  if (!type.hasStaticShape()) {
+    const bool im2col = isa<Im2ColOp>(op);
+    ArrayRef<int64_t> o = im2col ? cast<Im2ColOp>(op).getOutputSize() : cast<Col2ImOp>(op).getOutputSize();
+    Location loc = op->getLoc();
+    Value perImage = arith::ConstantIndexOp::create(rewriter, loc, o[0] * o[1]);
+    Value n = memref::DimOp::create(rewriter, loc, *in, im2col ? 0 : 1);
+    sizes.push_back(im2col ? Value(arith::MulIOp::create(rewriter, loc, n, perImage))
+                           : Value(arith::DivUIOp::create(rewriter, loc, n, perImage)));
+  }
   FailureOr<Value> out = options.createAlloc(
-      rewriter, op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()), {});
+      rewriter, op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()), sizes);
   if (failed(out)) return failure();
   OperationState st(op->getLoc(), op->getName());
   st.addOperands({*in, *out});

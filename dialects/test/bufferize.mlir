@@ -14,3 +14,22 @@ func.func @conv_columns(%x: tensor<2x3x9x9xf32>) -> tensor<2x3x9x9xf32> {
   // CHECK: return %[[I]]
   return %1 : tensor<2x3x9x9xf32>
 }
+
+// A dynamic batch (ember.compile(dynamic=True)): the columns' length is N*oh*ow, the image's
+// batch the columns' length / (oh*ow), both read from the input buffer.
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK-SAME: (%[[X:.*]]: memref<?x3x9x9xf32>) -> memref<?x3x9x9xf32>
+func.func @dynamic_batch(%x: tensor<?x3x9x9xf32>) -> tensor<?x3x9x9xf32> {
+  // CHECK-DAG: %[[PER:.*]] = arith.constant 25 : index
+  // CHECK-DAG: %[[N:.*]] = memref.dim %[[X]], %{{.*}} : memref<?x3x9x9xf32>
+  // CHECK: %[[LEN:.*]] = arith.muli %[[N]], %[[PER]] : index
+  // CHECK: %[[C:.*]] = memref.alloc(%[[LEN]]) {{.*}}: memref<12x?xf32>
+  // CHECK: ember.im2col %[[X]] into %[[C]] {{.*}} : memref<?x3x9x9xf32> into memref<12x?xf32>
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<?x3x9x9xf32> -> tensor<12x?xf32>
+  // CHECK: %[[L:.*]] = memref.dim %[[C]], %{{.*}} : memref<12x?xf32>
+  // CHECK: %[[B:.*]] = arith.divui %[[L]], %{{.*}} : index
+  // CHECK: %[[I:.*]] = memref.alloc(%[[B]]) {{.*}}: memref<?x3x9x9xf32>
+  // CHECK: ember.col2im %[[C]] into %[[I]] {{.*}} : memref<12x?xf32> into memref<?x3x9x9xf32>
+  %1 = ember.col2im %0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<12x?xf32> -> tensor<?x3x9x9xf32>
+  return %1 : tensor<?x3x9x9xf32>
+}

@@ -202,3 +202,20 @@ func.func @im2col_f64(%x: tensor<2x3x9x9xf64>) {
   %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf64> -> tensor<12x50xf32>
   return
 }
+
+// -----
+
+// Only the batch of an image may be dynamic.
+func.func @im2col_dynamic_channels(%x: tensor<2x?x9x9xf32>) {
+  // expected-error @+1 {{needs a static image shape outside the batch}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x?x9x9xf32> -> tensor<12x50xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_static_columns_of_a_dynamic_batch(%x: tensor<?x3x9x9xf32>) {
+  // expected-error @+1 {{must be dynamic in dim 1 exactly when the image}}
+  %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<?x3x9x9xf32> -> tensor<12x50xf32>
+  return
+}

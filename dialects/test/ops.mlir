@@ -109,3 +109,20 @@ func.func @integers_and_indexing(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %w: ten
   %n = ember.sum %c {dims = array<i64>, keepdim = false} : tensor<4xi64> -> tensor<i64>
   return %rows, %gw, %picked, %sa, %am, %n : tensor<4x3xf32>, tensor<10x3xf32>, tensor<4x1xf32>, tensor<4x3xf32>, tensor<4xi64>, tensor<i64>
 }
+
+// Dynamic batch dims (ember.compile(dynamic=True)) verify: reshape, slice of another dim, cat
+// along the dynamic dim, gather/index_select with a dynamic index.
+// CHECK-LABEL: func.func @dynamic_dims
+func.func @dynamic_dims(%x: tensor<?x4xf32>, %i: tensor<?x1xi64>, %j: tensor<?xi64>) -> (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x4xf32>, tensor<?x1xf32>, tensor<?x4xf32>) {
+  // CHECK: ember.reshape %{{.*}} : tensor<?x4xf32> -> tensor<?x2xf32>
+  %0 = ember.reshape %x : tensor<?x4xf32> -> tensor<?x2xf32>
+  // CHECK: ember.slice
+  %1 = ember.slice %x {dim = 1 : i64, start = 0 : i64, end = 2 : i64, step = 1 : i64} : tensor<?x4xf32> -> tensor<?x2xf32>
+  // CHECK: ember.cat
+  %2 = ember.cat %x, %x {dim = 0 : i64} : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: ember.gather
+  %3 = ember.gather %x, %i {dim = 1 : i64} : tensor<?x4xf32>, tensor<?x1xi64> -> tensor<?x1xf32>
+  // CHECK: ember.index_select
+  %4 = ember.index_select %x, %j {dim = 0 : i64} : tensor<?x4xf32>, tensor<?xi64> -> tensor<?x4xf32>
+  return %0, %1, %2, %3, %4 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x4xf32>, tensor<?x1xf32>, tensor<?x4xf32>
+}

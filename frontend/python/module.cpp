@@ -26,6 +26,7 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/function.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -500,6 +501,7 @@ NB_MODULE(_C, m) {
         return c.run(tensor_list(inputs, "ember.compile"));
       })
       .def_prop_ro("ir", &CompiledGraph::ir)
+      .def_prop_ro("dynamic", &CompiledGraph::isDynamic)
       .def_prop_ro("lowered_ir", &CompiledGraph::loweredIR)
       .def_prop_ro("times", [](const CompiledGraph& c) {
         const compiler::CompileTimes& t = c.times();
@@ -557,7 +559,18 @@ NB_MODULE(_C, m) {
   }, nb::arg("source"), nb::arg("name"), nb::arg("arch"));
 
   m.def("_graph_text", &compiler::graphText, nb::arg("graph"));
-  m.def("_graph_to_mlir", &compiler::graphToMLIR, nb::arg("graph"), nb::arg("name") = "main");
+  m.def("_graph_to_mlir", [](const Graph& g, const std::string& name) {
+    return compiler::graphToMLIR(g, name);
+  }, nb::arg("graph"), nb::arg("name") = "main");
+  // ember.compile(dynamic=True): traces at compiler.symbolic_trace_sizes(base), symbol j is dim
+  // sources[j][1] of input sources[j][0].
+  m.def("_symbolic_trace_sizes", &compiler::symbolicTraceSizes, nb::arg("base"));
+  m.def("_compile_graph_symbolic", [](const std::vector<Graph>& traces,
+                                      const std::vector<std::vector<int64_t>>& sizes,
+                                      const std::vector<std::pair<int64_t, int64_t>>& sources,
+                                      const std::string& dumpDir) {
+    return CompiledGraph::compileSymbolic(traces, sizes, sources, dumpDir);
+  }, nb::arg("traces"), nb::arg("sizes"), nb::arg("sources"), nb::arg("dump_dir") = "");
   bind_export(m); // bind_export.cpp: ember.export / ember.load_exported
   m.attr("has_compiler") = true;
 #else

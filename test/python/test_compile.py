@@ -270,11 +270,6 @@ def test_backend_eager_runs_the_traced_graph_op_by_op():
         ember.compile(fn, backend="inductor")
 
 
-def test_dynamic_shapes_say_they_are_not_supported():
-    with pytest.raises(NotImplementedError, match="dynamic=True"):
-        ember.compile(mlp, dynamic=True)
-
-
 def test_ember_dump_writes_every_stage(tmp_path, monkeypatch):
     import ember.nn.functional as F
     monkeypatch.setenv("EMBER_DUMP", str(tmp_path))

@@ -63,3 +63,12 @@ func.func @mask(%x: tensor<4x4xf32>, %y: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %w = ember.where %c, %x, %e : tensor<4x4xi1>, tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
   return %w : tensor<4x4xf32>
 }
+
+// A dynamic batch: the fusion keeps its root's sizes (ember.dim_sizes) for the lowering.
+// CHECK-LABEL: func.func @dynamic_batch
+func.func @dynamic_batch(%x: tensor<?x16xf32>, %b: tensor<16xf32>) -> tensor<?x16xf32> {
+  // CHECK: ember.fusion %arg0, %arg1 {ember.dim_sizes = array<i64: 0, 1, 16, 0>} : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  %0 = ember.add %x, %b : tensor<?x16xf32>, tensor<16xf32>
+  %1 = ember.relu %0 {ember.dim_sizes = array<i64: 0, 1, 16, 0>} : tensor<?x16xf32>
+  return %1 : tensor<?x16xf32>
+}

@@ -105,3 +105,21 @@ func.func @argmin_int_keepdim(%x: tensor<4x5xi32>) -> tensor<1x5xi64> {
   %0 = ember.argmin %x {dim = 0 : i64, keepdim = true} : tensor<4x5xi32> -> tensor<1x5xi64>
   return %0 : tensor<1x5xi64>
 }
+
+// -----
+
+// A dynamic batch: the gather's rows and the scatter loop's trip count come from tensor.dim,
+// and each index is checked against the input's (static) class dim.
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK-SAME: (%[[X:.*]]: tensor<?x3xf32>, %[[I:.*]]: tensor<?x1xi64>
+func.func @dynamic_batch(%x: tensor<?x3xf32>, %i: tensor<?x1xi64>, %g: tensor<?x1xf32>) -> (tensor<?x1xf32>, tensor<?x3xf32>) attributes {ember.symbols = array<i64: 0, 0>} {
+  // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x3xf32>
+  // CHECK: tensor.empty(%[[N]]) : tensor<?x1xf32>
+  // CHECK: linalg.generic
+  // CHECK: arith.constant 3 : i64
+  %0 = ember.gather %x, %i {dim = 1 : i64, ember.dim_sizes = array<i64: 0, 1, 1, 0>} : tensor<?x3xf32>, tensor<?x1xi64> -> tensor<?x1xf32>
+  // CHECK: %[[ROWS:.*]] = tensor.dim %[[I]], %{{.*}} : tensor<?x1xi64>
+  // CHECK: scf.for %{{.*}} = %{{.*}} to %[[ROWS]]
+  %1 = ember.scatter_add %x, %i, %g {dim = 1 : i64, ember.dim_sizes = array<i64: 0, 1, 3, 0>} : tensor<?x3xf32>, tensor<?x1xi64>, tensor<?x1xf32> -> tensor<?x3xf32>
+  return %0, %1 : tensor<?x1xf32>, tensor<?x3xf32>
+}

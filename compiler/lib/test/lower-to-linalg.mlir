@@ -129,10 +129,42 @@ func.func @views(%a: tensor<2x3xf32>, %v: tensor<3xf32>) -> (tensor<3x2xf32>, te
 
 // -----
 
-func.func @dynamic(%a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?xf32> {
-  // expected-error @+1 {{ember-lower-to-linalg: cannot lower 'ember.add'}}
-  %0 = ember.add %a, %b : tensor<?xf32>, tensor<?xf32>
+// A dynamic dim that no operand and no ember.dim_sizes sizes (an expand to `?`).
+func.func @dynamic_unsized(%a: tensor<f32>) -> tensor<?xf32> {
+  // expected-error @+1 {{cannot size dynamic dim 0 of 'tensor<?xf32>' for 'ember.expand': give the op ember.dim_sizes}}
+  %0 = ember.expand %a : tensor<f32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
+}
+
+// -----
+
+// Dynamic batch dims (ember.compile(dynamic=True)): an elementwise result takes the size of a
+// dynamic operand; ops with ember.dim_sizes compute it from the function's symbols (dim 0 of
+// argument 0 here: 2*s0 for the reshape); reductions over the dynamic dim need no size.
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK-SAME: (%[[X:.*]]: tensor<?x5xf32>, %[[W:.*]]: tensor<5x16xf32>, %[[B:.*]]: tensor<16xf32>, %[[S:.*]]: tensor<f32>)
+func.func @dynamic_batch(%x: tensor<?x5xf32>, %w: tensor<5x16xf32>, %b: tensor<16xf32>, %s: tensor<f32>)
+    -> (tensor<?x8xf32>, tensor<16xf32>, tensor<?x16xf32>) attributes {ember.symbols = array<i64: 0, 0>} {
+  // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xf32>
+  // CHECK: %[[E0:.*]] = tensor.empty(%[[N]]) : tensor<?x16xf32>
+  // CHECK: %[[MM:.*]] = linalg.matmul
+  %0 = ember.matmul %x, %w {ember.dim_sizes = array<i64: 0, 1, 16, 0>} : tensor<?x5xf32>, tensor<5x16xf32>
+  // CHECK: %[[M:.*]] = tensor.dim %[[MM]], %{{.*}} : tensor<?x16xf32>
+  // CHECK: tensor.empty(%[[M]]) : tensor<?x16xf32>
+  // CHECK: %[[ADD:.*]] = linalg.generic
+  %1 = ember.add %0, %b : tensor<?x16xf32>, tensor<16xf32>
+  // CHECK: %[[N2:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xf32>
+  // CHECK: %[[R:.*]] = arith.muli %{{.*}}, %[[N2]] : index
+  // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[ADD]] {{\[\[}}0, 1]] : tensor<?x16xf32> into tensor<?xf32>
+  // CHECK: tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1]] output_shape [%[[R]], 8] : tensor<?xf32> into tensor<?x8xf32>
+  %2 = ember.reshape %1 {ember.dim_sizes = array<i64: 0, 2, 8, 0>} : tensor<?x16xf32> -> tensor<?x8xf32>
+  // CHECK: tensor.empty() : tensor<16xf32>
+  // CHECK: iterator_types = ["reduction", "parallel"]
+  %3 = ember.sum %1 {dims = array<i64: 0>, keepdim = false} : tensor<?x16xf32> -> tensor<16xf32>
+  // CHECK: %[[N3:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xf32>
+  // CHECK: tensor.empty(%[[N3]]) : tensor<?x16xf32>
+  %4 = ember.expand %s {ember.dim_sizes = array<i64: 0, 1, 16, 0>} : tensor<f32> -> tensor<?x16xf32>
+  return %2, %3, %4 : tensor<?x8xf32>, tensor<16xf32>, tensor<?x16xf32>
 }
 
 // -----
@@ -225,4 +257,21 @@ func.func @no_integer_form(%a: tensor<4xi64>) -> tensor<4xi64> {
   // expected-error @+1 {{ember-lower-to-linalg: 'ember.floor_divide' has no scalar form for operands of type 'tensor<4xi64>'}}
   %0 = ember.floor_divide %a, %a : tensor<4xi64>, tensor<4xi64>
   return %0 : tensor<4xi64>
+}
+
+// -----
+
+// Slices of a dynamic batch: to its end (x[1:], size s0 - 1 from ember.dim_sizes) and a fixed
+// window (x[:2]); the window's other dims are the input's.
+// CHECK-LABEL: func.func @dynamic_slices
+// CHECK-SAME: (%[[X:.*]]: tensor<?x4xf32>)
+func.func @dynamic_slices(%x: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<2x4xf32>)
+    attributes {ember.symbols = array<i64: 0, 0>} {
+  // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x4xf32>
+  // CHECK: %[[LEN:.*]] = arith.addi %[[N]], %{{.*}} : index
+  // CHECK: tensor.extract_slice %[[X]][1, 0] [%[[LEN]], 4] [1, 1] : tensor<?x4xf32> to tensor<?x4xf32>
+  %0 = ember.slice %x {dim = 0 : i64, start = 1 : i64, end = 4 : i64, step = 1 : i64, ember.dim_sizes = array<i64: -1, 1, 4, 0>} : tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: tensor.extract_slice %[[X]][0, 0] [2, 4] [1, 1] : tensor<?x4xf32> to tensor<2x4xf32>
+  %1 = ember.slice %x {dim = 0 : i64, start = 0 : i64, end = 2 : i64, step = 1 : i64} : tensor<?x4xf32> -> tensor<2x4xf32>
+  return %0, %1 : tensor<?x4xf32>, tensor<2x4xf32>
 }

@@ -71,3 +71,32 @@ func.func @row_sums(%a: memref<8x256xf32>, %out: memref<8xf32>) {
   }
   return
 }
+
+// Dynamic upper bounds (a dynamic batch): outlined whatever the size (the runtime runs small
+// ones on the calling thread); the first dimension's bound is the call's end, an inner one
+// travels in ctx and multiplies the work per first-dimension iteration.
+// CHECK-LABEL: func.func @dynamic_bounds
+func.func @dynamic_bounds(%a: memref<?x?xf32>, %out: memref<?x?xf32>) {
+  // CHECK: %[[N:.*]] = memref.dim %arg0, %c0
+  // CHECK: %[[M:.*]] = memref.dim %arg0, %c1
+  // CHECK: %[[END:.*]] = arith.index_cast %[[N]] : index to i64
+  // CHECK: %[[MI:.*]] = arith.index_cast %[[M]] : index to i64
+  // CHECK: %[[WORK:.*]] = arith.muli %{{.*}}, %[[MI]] : i64
+  // CHECK: call @ember_parallel_for(%{{.*}}, %{{.*}}, %{{.*}}, %[[END]], %[[WORK]])
+  // CHECK-NOT: scf.parallel
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %a, %c0 : memref<?x?xf32>
+  %m = memref.dim %a, %c1 : memref<?x?xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %m) step (%c1, %c1) {
+    %v = memref.load %a[%i, %j] : memref<?x?xf32>
+    memref.store %v, %out[%i, %j] : memref<?x?xf32>
+    scf.reduce
+  }
+  return
+}
+// CHECK-LABEL: func.func private @dynamic_bounds_par_{{[0-9]+}}
+// CHECK: %[[B:.*]] = arith.index_cast %arg1 : i64 to index
+// CHECK: %[[E:.*]] = arith.index_cast %arg2 : i64 to index
+// CHECK: scf.for %{{.*}} = %[[B]] to %[[E]]
+// CHECK: scf.for

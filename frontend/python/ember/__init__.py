@@ -308,7 +308,7 @@ for _name in _shape.FUNCTIONS:
     globals()[_name] = getattr(_shape, _name)
     __all__.append(_name)
 del _name
-from ._compile import compile, GraphBreakWarning  # noqa: E402
+from ._compile import compile, GraphBreakWarning, RecompileWarning  # noqa: E402
 from ._export import export, load_exported, Dim, ExportedModule  # noqa: E402
 
 from . import _pointwise, linalg  # noqa: E402

@@ -44,18 +44,20 @@ def _check_args(args, where):
                 "supported so far (close over other values instead)")
 
 
-def _trace(fn, args, where, state=None):
-    """The graph of fn on symbolic tensors shaped like `args`; each `state` tensor (what fn
-    reads besides its arguments) becomes an input after them, and every op reading it is
-    recorded, so values computed from state alone are not baked in as constants."""
+def _trace(fn, args, where, state=None, shapes=None):
+    """The graph of fn on symbolic tensors shaped like `args` (or `shapes`); each `state` tensor
+    (what fn reads besides its arguments) becomes an input after them, and every op reading it
+    is recorded, so values computed from state alone are not baked in as constants."""
     spec = {}
 
     def traced(inputs):
         flat, spec["out"] = _flatten(fn(*inputs), where)
         return flat
 
-    graph = _C._trace(traced, [list(a.shape) for a in args], [a.requires_grad for a in args],
-                      [a.dtype for a in args], state)
+    if shapes is None:
+        shapes = [list(a.shape) for a in args]
+    graph = _C._trace(traced, shapes, [a.requires_grad for a in args], [a.dtype for a in args],
+                      state)
     return graph, spec["out"]
 
 
@@ -174,11 +176,41 @@ def _user_location(tb):
     return where
 
 
+def _symbols(args, static=()):
+    """dynamic=True: dim 0 of every argument of rank >= 1 whose size is not 0 or 1 (those are
+    specialised, as in PyTorch) is symbolic, except at the positions in `static` (arguments
+    found not to vary, e.g. a weight); arguments whose dim 0 has the same size share a symbol.
+    Returns (the symbol of each argument or None, each symbol's size)."""
+    of, sizes = [], []
+    for i, a in enumerate(args):
+        n = a.shape[0] if a.dim() >= 1 else None
+        if n is None or n in (0, 1) or i in static:
+            of.append(None)
+            continue
+        if n not in sizes:
+            sizes.append(n)
+        of.append(sizes.index(n))
+    return of, sizes
+
+
 def _is_data_dependent(error):
     """Whether tracing failed because the function needs a traced value's data (item(), `if
     tensor:`, nonzero, boolean masks, ...): the errors ember raises there say so."""
     text = str(error)
     return "traced tensor" in text or "cannot be traced" in text or "data-dependent" in text
+
+
+class RecompileWarning(UserWarning):
+    """ember.compile(dynamic=True) specialised a dim it was asked to make symbolic (the
+    function does not trace with it at another size): each size of it compiles separately."""
+
+
+class _Specialise(Exception):
+    """dynamic=True: the function does not trace with this symbol at another size."""
+
+    def __init__(self, symbol):
+        super().__init__(symbol)
+        self.symbol = symbol
 
 
 class CompiledFunction:
@@ -192,7 +224,7 @@ class CompiledFunction:
     recompile_limit = 8
     _dump_counts = {}  # EMBER_DUMP directory names handed out, per function name
 
-    def __init__(self, fn, fullgraph=False, backend="ember"):
+    def __init__(self, fn, fullgraph=False, backend="ember", dynamic=False):
         if backend not in ("ember", "eager", "cuda_emulation"):
             raise ValueError(f"ember.compile: unknown backend {backend!r}; use 'ember' (MLIR + "
                              "LLVM on the CPU, generated CUDA kernels on a GPU), 'eager' (run the "
@@ -203,6 +235,8 @@ class CompiledFunction:
                                "(configure with EMBER_ENABLE_COMPILER=ON, or use backend='eager')")
         self.fn = fn
         self.fullgraph = fullgraph
+        self.dynamic = bool(dynamic)
+        self._static_args = set()  # dynamic=True: argument positions whose dim 0 is specialised
         self.backend = backend
         self.cache = {}
         self.graph_breaks = []  # (reason, location) per signature that runs eagerly
@@ -237,13 +271,16 @@ class CompiledFunction:
             compiled = _C._compile_graph_cuda(graph, -1 if device is None else device.index)
         else:
             compiled = _C._compile_graph(graph, self._dump_dir())
+        self._count_compile(compiled)
+        return compiled
+
+    def _count_compile(self, compiled):
         self.stats["compiles"] += 1
         times = compiled.times
         if times.pop("from_disk_cache"):
             self.stats["disk_cache_hits"] += 1
         for stage, seconds in times.items():
             self.stats[stage + "_s"] += seconds
-        return compiled
 
     def _key(self, args):
         # Optimizers the function steps get their state before the trace (tensors the graph
@@ -251,8 +288,74 @@ class CompiledFunction:
         for opt in _optimizers(self.fn):
             opt._prepare_compiled_step()
         state = _state_tensors(self.fn)
-        sig = tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
-        return (sig, tuple(id(t) for t in state)), state
+        return (self._sig(args), tuple(id(t) for t in state)), state
+
+    def _sig(self, args):
+        if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
+            of, _ = _symbols(args, self._static_args)
+            return tuple(((tuple(a.shape) if j is None else (("sym", j),) + tuple(a.shape[1:])),
+                          a.dtype, a.requires_grad) for a, j in zip(args, of))
+        return tuple((tuple(a.shape), a.dtype, a.requires_grad) for a in args)
+
+    def _build_symbolic(self, args, state):
+        """dynamic=True: traces at the call's sizes and a few more (symbolicTraceSizes), and
+        compiles one graph whose symbolic dims are dynamic. A symbol the function cannot trace
+        with at another size (dim 0 of a weight passed as an argument) is specialised, as
+        PyTorch does. Returns (compiled, spec, writes, lifted), or None when no argument has a
+        symbolic dim."""
+        while True:
+            of, base = _symbols(args, self._static_args)
+            if not base:
+                return None
+            try:
+                return self._trace_symbolic(args, state, of, base)
+            except _Specialise as s:
+                fixed = [i for i, j in enumerate(of) if j == s.symbol]
+                self._static_args.update(fixed)
+                warnings.warn(
+                    f"ember.compile(dynamic=True): {self._name()}: dim 0 of argument(s) {fixed} "
+                    f"(size {base[s.symbol]}) is specialised: the function does not trace with it "
+                    f"at another size ({s.__cause__}); each size of it compiles separately",
+                    RecompileWarning, stacklevel=4)
+
+    def _trace_symbolic(self, args, state, of, base):
+        sources = [(of.index(j), 0) for j in range(len(base))]
+        sizes = _C._symbolic_trace_sizes(base)
+        graphs, lifted_ids, first = [], None, None
+        for at in sizes:
+            shapes = [list(a.shape) for a in args]
+            for i, j in enumerate(of):
+                if j is not None:
+                    shapes[i][0] = at[j]
+            start = time.perf_counter()
+            self.stats["traces"] += 1
+            try:
+                graph, spec = _trace(self.fn, args, "ember.compile", state, shapes)
+            except Exception as e:  # noqa: BLE001 (a Python error of the function's too)
+                if first is None or _is_data_dependent(e):
+                    raise
+                moved = [j for j in range(len(base)) if at[j] != base[j]]
+                if len(moved) == 1 and len(graphs) == 1 + moved[0]:
+                    raise _Specialise(moved[0]) from e
+                raise type(e)(
+                    f"ember.compile(dynamic=True): {self._name()} fails to trace with its "
+                    f"symbolic dims at {at} (dim 0 of each argument is symbolic; sizes at the "
+                    f"first call: {base}): {e}. Compile it with dynamic=False") from e
+            self.stats["trace_s"] += time.perf_counter() - start
+            lifted = list(state) + list(_C._lift_constants(graph, state))
+            if first is None:
+                first = (spec, (list(graph.state_writes), list(graph.grad_writes),
+                                list(graph.grad_clears)), lifted)
+                lifted_ids = [id(t) for t in lifted]
+            elif [id(t) for t in lifted] != lifted_ids:
+                raise RuntimeError(
+                    f"ember.compile(dynamic=True): {self._name()} reads different tensors at "
+                    f"sizes {at} than at {base}; compile it with dynamic=False")
+            graphs.append(graph)
+        compiled = _C._compile_graph_symbolic(graphs, sizes, sources, self._dump_dir())
+        self._count_compile(compiled)
+        spec, writes, lifted = first
+        return compiled, spec, writes, lifted
 
     def _entry(self, args):
         _check_args(args, "ember.compile")
@@ -273,6 +376,16 @@ class CompiledFunction:
                     "CompiledFunction.recompile_limit")
             start = time.perf_counter()
             try:
+                # (The CUDA backend compiles static shapes: each batch size is its own plan.)
+                if self.dynamic and self.backend == "ember" and not any(
+                        t.is_cuda for t in list(args) + list(state)):
+                    built = self._build_symbolic(args, state)
+                    if built is not None:
+                        compiled, spec, writes, lifted = built
+                        key = (self._sig(args), key[1])  # specialised dims are keyed by size
+                        entry = self.cache[key] = (compiled, (spec, writes), lifted, state)
+                        return entry
+                    key = (self._sig(args), key[1])
                 self.stats["traces"] += 1
                 graph, spec = _trace(self.fn, args, "ember.compile", state)
             except (RuntimeError, NotImplementedError) as e:
@@ -347,14 +460,12 @@ def compile(fn=None, *, fullgraph=False, backend="ember", dynamic=None, **option
     """Compiles `fn` (PyTorch's torch.compile call style); also usable as a decorator.
     fullgraph=True makes a graph break (a data-dependent operation) an error instead of a
     warning and an eager run. backend="eager" traces the same graph but runs it op by op
-    (to bisect a wrong compiled result). EMBER_DUMP=<dir> writes every compilation stage."""
-    if dynamic:
-        raise NotImplementedError(
-            "ember.compile: dynamic=True is not supported yet: compiled graphs have static shapes "
-            "and each new input shape compiles again (up to recompile_limit)")
+    (to bisect a wrong compiled result). dynamic=True makes dim 0 of the arguments (the batch)
+    symbolic: one compiled graph serves every batch size (docs/compiler.md). EMBER_DUMP=<dir>
+    writes every compilation stage."""
     if options:
         raise NotImplementedError(f"ember.compile: options {sorted(options)} are not supported yet")
     if fn is None:
-        return lambda f: CompiledFunction(f, fullgraph=fullgraph, backend=backend)
-    return CompiledFunction(fn, fullgraph=fullgraph, backend=backend)
+        return lambda f: CompiledFunction(f, fullgraph=fullgraph, backend=backend, dynamic=dynamic)
+    return CompiledFunction(fn, fullgraph=fullgraph, backend=backend, dynamic=dynamic)
 

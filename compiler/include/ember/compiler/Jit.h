@@ -40,14 +40,21 @@ public:
   JitModule& operator=(JitModule&&) noexcept;
 
   // Calls func.func `name`: `inputs` are its arguments and `outputs` receive its tensor
-  // results (destination-passing). Shapes and dtypes are checked against the signature. An
+  // results (destination-passing; outputShapes(name, input shapes) says how large). Shapes and
+  // dtypes are checked against the signature. An
   // out-of-range index met by the code is raised as ember::Error (Index) after the call.
   void run(const std::string& name, const std::vector<Buffer>& inputs,
            const std::vector<Buffer>& outputs);
 
-  // The static shapes and dtypes of function `name`'s tensor arguments and results.
+  // The shapes and dtypes of function `name`'s tensor arguments and results; -1 marks a
+  // dynamic dim (ember.compile(dynamic=True): the function's attributes size them, see
+  // DynamicShapes.h).
   std::vector<std::vector<int64_t>> inputShapes(const std::string& name) const;
   std::vector<std::vector<int64_t>> outputShapes(const std::string& name) const;
+  // The result shapes for inputs of these shapes (dynamic dims resolved); a shape that does not
+  // fit the signature (a wrong static dim, tied dynamic dims that differ) is an ember::Error.
+  std::vector<std::vector<int64_t>> outputShapes(
+      const std::string& name, const std::vector<std::vector<int64_t>>& inputShapes) const;
   std::vector<DType> inputDTypes(const std::string& name) const;
   std::vector<DType> outputDTypes(const std::string& name) const;
 

@@ -94,8 +94,11 @@ def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"
     replaced by a call of `ember_parallel_for(fn, ctx, lb, ub, work_per_iteration)`, which
     splits the first dimension across ember's thread pool. The values the loop captures
     (memrefs as their LLVM descriptors, index and scalar values) travel in a stack struct
-    `ctx`; constants are cloned into the outlined function. Loops with other captures, a
-    non-unit first step or dynamic bounds stay where they are. The runtime symbol lives in
+    `ctx`; constants are cloned into the outlined function. A dynamic upper bound (over
+    `[0, ub)` in steps of 1: a dynamic batch) is outlined whatever the size: the first
+    dimension's is the call's `ub`, an inner one travels in `ctx` and scales the work per
+    iteration (`ember_parallel_for` runs small loops on the calling thread). Loops with other
+    captures, a non-unit first step or other non-constant bounds stay where they are. The runtime symbol lives in
     ember's kernel runtime, so JIT code and ahead-of-time libraries both resolve it.
   }];
   let options = [
