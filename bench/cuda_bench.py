@@ -49,6 +49,24 @@ def main():
         print(f"{name:32s} ember {ember_s * 1e3:9.3f} ms  torch {torch_s * 1e3:9.3f} ms  "
               f"torch/ember {torch_s / ember_s:5.2f}{extra}", flush=True)
 
+    def compiled_plan(name, torch_s, inputs=None):
+        """The compiled figure from a CUDA plan the compiler made elsewhere (scripts/gpu-plans.py
+        carries bench-NAME.plan; this machine's build has no compiler), on random inputs of the
+        plan's shapes, against torch eager's time for the same work."""
+        path = os.path.join(os.path.dirname(__file__), "..", "gpu-carry", "plans", f"bench-{name}.plan")
+        if not os.path.exists(path):
+            print(f"{name}_compiled: no carried plan ({path})", flush=True)
+            return
+        try:
+            with open(path) as f:
+                runner = ember._C._cuda_plan_runner(f.read(), 0)
+            if inputs is None:
+                inputs = [ember.randn(*shape, device="cuda") * 0.02 for shape in runner.input_shapes]
+            report(f"{name}_compiled", timed(lambda: runner.run(inputs, 0), es, repeat=5, warmup=2), torch_s)
+        except Exception as e:  # a failing plan is a result, not the end of the benchmark
+            print(f"{name}_compiled: FAILED: {e}", flush=True)
+            fig[f"{name}_compiled"] = {"error": str(e)}
+
     # NVRTC: a kernel no cache has seen (a fresh disk cache dir), then the same kernel again.
     with tempfile.TemporaryDirectory() as d:
         os.environ["EMBER_CACHE_DIR"] = d
@@ -93,7 +111,9 @@ def main():
     report("copy_256M_f32", copy_e, copy_t, "GB/s", 2 * 4 * m / 1e9)
     chain_e = lambda: EF.gelu(ex * 1.5 + 0.5) * 2.0 + ember.tanh(ex)
     chain_t = lambda: torch.nn.functional.gelu(tx * 1.5 + 0.5) * 2.0 + torch.tanh(tx)
-    report("chain_256M_eager", timed(chain_e, es, repeat=5), timed(chain_t, ts, repeat=5))
+    chain_torch = timed(chain_t, ts, repeat=5)
+    report("chain_256M_eager", timed(chain_e, es, repeat=5), chain_torch)
+    compiled_plan("chain_256M", chain_torch, [ex])
     bw = 2 * 4 * m / copy_t
     fig["copy_bandwidth_GBps_torch"] = bw / 1e9
     del ex, tx
@@ -115,8 +135,10 @@ def main():
 
     def step_t():
         (tb(txb) ** 2).mean().backward()
-    report("encoder_block_fwd_bwd", timed(step_e, es, repeat=5, warmup=2),
-           timed(step_t, ts, repeat=5, warmup=2))
+    block_torch = timed(step_t, ts, repeat=5, warmup=2)
+    report("encoder_block_fwd_bwd", timed(step_e, es, repeat=5, warmup=2), block_torch)
+    del eb, exb
+    compiled_plan("encoder_block_fwd_bwd", block_torch)
     ember.cuda.synchronize()
     fig["memory"] = {"max_allocated": ember.cuda.max_memory_allocated(),
                      "reserved": ember.cuda.memory_reserved()}

@@ -88,7 +88,42 @@ def aot(out):
     print("deploy: LeNet-5 --target=cuda with deploy_c; CPU library:", r.stdout.strip().splitlines()[-1])
 
 
+def bench_plans(out):
+    """Plans for bench/cuda_bench.py's compiled rows (no data: the GPU side makes random inputs
+    of the plan's shapes): the chain gelu(x*a+b)*c + tanh(x) on 256M elements, and the
+    transformer encoder block (d_model 1024, 16 heads, FFN 4096, seq 1024, batch 16) forward
+    + backward with its weights' gradients."""
+    from ember._compile import _state_tensors, _trace
+
+    class Arg:  # a shape for the trace, no memory
+        def __init__(self, shape, requires_grad=False):
+            self.shape, self.requires_grad, self.dtype = shape, requires_grad, ember.float32
+
+    def chain(x):
+        return ember.nn.functional.gelu(x * 1.5 + 0.5) * 2.0 + ember.tanh(x)
+
+    ember.manual_seed(0)
+    layer = ember.nn.TransformerEncoderLayer(1024, 16, 4096, dropout=0.0, batch_first=True)
+
+    def block(x):
+        loss = (layer(x) ** 2).mean()
+        loss.backward()
+        return loss
+
+    for name, fn, args in (("chain_256M", chain, [Arg([256 << 20])]),
+                           ("encoder_block_fwd_bwd", block, [Arg([16, 1024, 1024], True)])):
+        state = _state_tensors(fn)
+        graph, _ = _trace(fn, args, "gpu-plans", state)
+        lifted = ember._C._lift_constants(graph, state)
+        assert not len(lifted), name
+        plan = ember._C._compile_graph_cuda(graph, -1)
+        with open(os.path.join(out, f"bench-{name}.plan"), "w") as f:
+            f.write(plan.plan)
+        print(f"bench-{name}: {len(plan.kernels)} kernels")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans")
-    aot(sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans")
-    main(sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans")
+    where = sys.argv[1] if len(sys.argv) > 1 else "gpu-carry/plans"
+    main(where)
+    aot(where)
+    bench_plans(where)

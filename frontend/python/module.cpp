@@ -482,7 +482,9 @@ NB_MODULE(_C, m) {
         if (device >= 0) cuda::set_device(device);
         r.run_device(ptrs, outs);
         return out;
-      }, nb::arg("inputs"), nb::arg("device"));
+      }, nb::arg("inputs"), nb::arg("device"))
+      .def_prop_ro("input_shapes", [](const cuda::PlanRunner& r) { return r.plan().input_shapes; })
+      .def_prop_ro("input_dtypes", [](const cuda::PlanRunner& r) { return r.plan().input_dtypes; });
   m.def("_cuda_plan_runner", [](const std::string& text, int device) {
     std::unique_ptr<cuda::PlanBackend> backend;
 #ifdef EMBER_WITH_COMPILER

@@ -122,8 +122,8 @@ Plan Plan::parse(const std::string& text) {
     b.alias = int(r.integer("a buffer alias", -1, i - 1));
     b.itemsize = int(r.integer("an item size", 1, 8));
     const int64_t nd = r.integer("a constant size", 0, b.numel);
-    EMBER_CHECK(nd == 0 || nd == b.numel, Value, kCtx, "malformed plan: constant buffer ", i, " has ",
-                nd, " values for ", b.numel, " elements");
+    EMBER_CHECK(nd == 0 || nd == 1 || nd == b.numel, Value, kCtx, "malformed plan: constant buffer ", i,
+                " has ", nd, " values for ", b.numel, " elements");
     b.data.resize(size_t(nd));
     for (int64_t j = 0; j < nd; ++j) {
       const uint32_t bits = uint32_t(r.integer("a constant value", 0, UINT32_MAX));
@@ -250,7 +250,12 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
     root_[i] = b.alias >= 0 ? root_[size_t(b.alias)] : int(i);
     if (b.alias >= 0 || is_input[i]) continue;
     owned_[i] = backend_->alloc(std::max<std::size_t>(b.bytes(), 1));
-    if (!b.data.empty()) backend_->upload(owned_[i], b.data.data(), b.data.size() * sizeof(float));
+    if (b.data.size() == 1 && b.numel > 1) { // a splat: one value, every element
+      const std::vector<float> filled(size_t(b.numel), b.data[0]);
+      backend_->upload(owned_[i], filled.data(), filled.size() * sizeof(float));
+    } else if (!b.data.empty()) {
+      backend_->upload(owned_[i], b.data.data(), b.data.size() * sizeof(float));
+    }
   }
 }
 

@@ -2,13 +2,15 @@
 // The CUDA backend's plan of a Linear + ReLU + softmax-style reduction + gather: one kernel
 // for the fused bias + relu (the bias read at its broadcast offset, the add never stored), a
 // cuBLAS step reading the weight transposed in place (no transpose kernel), a reduction
-// kernel, an int64 input converted to floats, and a gather.
+// kernel, an int64 input converted to floats, a gather, and a splat constant inlined as a
+// literal (no buffer).
 
 // CHECK: ember-cuda-plan 1
-// CHECK: inputs 3
+// CHECK: inputs 4
 // CHECK-NEXT: 0 float32 2 4 8
 // CHECK-NEXT: 1 float32 2 16 8
-// CHECK-NEXT: 2 int64 1 4
+// CHECK-NEXT: 2 float32 1 16
+// CHECK-NEXT: 3 int64 1 4
 // CHECK: outputs 2
 
 // CHECK: ember_from_int64_0
@@ -31,13 +33,17 @@
 // CHECK: long long ix = (long long)in1[i];
 // CHECK: if (ix < 0 || ix >= 16LL) { out[i] = __int_as_float(0x7fc00000); return; }
 
+// CHECK: ember_add_mul_4
+// CHECK: extern "C" __global__ void ember_add_mul_4(const float* __restrict__ in0, const float* __restrict__ in1, float* __restrict__ out, long long n)
+// CHECK: float v2 = __int_as_float(0x40000000);
+
 // The steps: the int64 conversion, then x @ W^T as cuBLAS with trans_b = 1 on W itself.
 // CHECK: steps
-// CHECK-NEXT: launch 0 4 2 2 3
+// CHECK-NEXT: launch 0 4 2 3 4
 // CHECK-NEXT: gemm 0 1 4 16 8 8 8 16 32 128 64 1 3 0 1 5
-// CHECK-NEXT: launch 1 64 3 5 4 6
-func.func @main(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %labels: tensor<4xi64>) -> (tensor<4x16xf32>, tensor<4x1xf32>) {
-  %b = arith.constant dense<0.5> : tensor<16xf32>
+// CHECK-NEXT: launch 1 64 3 5 2 6
+func.func @main(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>, %labels: tensor<4xi64>) -> (tensor<4x16xf32>, tensor<4x1xf32>) {
+  %two = arith.constant dense<2.0> : tensor<4x1xf32>
   %wt = ember.transpose %w {dim0 = 0 : i64, dim1 = 1 : i64} : tensor<16x8xf32> -> tensor<8x16xf32>
   %y = ember.matmul %x, %wt : tensor<4x8xf32>, tensor<8x16xf32>
   %z = ember.add %y, %b : tensor<4x16xf32>, tensor<16xf32>
@@ -45,6 +51,7 @@ func.func @main(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %labels: tensor<4xi64
   %m = ember.amax %r {dims = array<i64: 1>, keepdim = true} : tensor<4x16xf32> -> tensor<4x1xf32>
   %idx = ember.reshape %labels : tensor<4xi64> -> tensor<4x1xi64>
   %g = ember.gather %r, %idx {dim = 1 : i64} : tensor<4x16xf32>, tensor<4x1xi64> -> tensor<4x1xf32>
-  %s = ember.add %m, %g : tensor<4x1xf32>, tensor<4x1xf32>
+  %s0 = ember.add %m, %g : tensor<4x1xf32>, tensor<4x1xf32>
+  %s = ember.mul %s0, %two : tensor<4x1xf32>, tensor<4x1xf32>
   return %r, %s : tensor<4x16xf32>, tensor<4x1xf32>
 }

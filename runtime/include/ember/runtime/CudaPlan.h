@@ -24,7 +24,7 @@ struct Plan {
     int64_t numel = 0;
     int alias = -1;          // >= 0: shares that (earlier) buffer's memory (a reshape)
     int itemsize = 4;
-    std::vector<float> data; // a constant's contents (empty otherwise)
+    std::vector<float> data; // a constant's contents (one value: a splat), empty otherwise
     std::size_t bytes() const { return std::size_t(numel) * std::size_t(itemsize); }
   };
   // A generated kernel. Every kernel's parameters are (const float* in..., float* out, long long
