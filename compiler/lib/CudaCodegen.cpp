@@ -232,13 +232,13 @@ class PlanBuilder {
 public:
   cuda::Plan plan;
 
-  // Values are float32 buffers; bool masks travel as 0/1 floats, and integer constants (an
-  // exponent, a count) as their exact float values (allowInt), which only casts may read.
-  static mlir::RankedTensorType checked(mlir::Value v, const std::string& what, bool allowInt = false) {
+  // Values are float32 buffers: bool values travel as 0/1 floats and integer ones (indices,
+  // counts) as their exact float values, which only casts, comparisons, selects and the
+  // indexing kernels read.
+  static mlir::RankedTensorType checked(mlir::Value v, const std::string& what) {
     auto t = mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
     EMBER_CHECK(t && t.hasStaticShape(), NotImplemented, kPlanCtx, what,
                 " has a dynamic or unranked shape; the CUDA backend compiles static shapes only");
-    (void)allowInt; // integer values travel as exact floats; the ops that read them are checked
     EMBER_CHECK(t.getElementType().isF32() || t.getElementType().isInteger(1) ||
                     t.getElementType().isInteger(64) || t.getElementType().isInteger(32),
                 NotImplemented,
@@ -253,8 +253,8 @@ public:
     return s;
   }
 
-  int define(mlir::Value v, const std::string& what, int alias = -1, bool allowInt = false) {
-    auto t = checked(v, what, allowInt);
+  int define(mlir::Value v, const std::string& what, int alias = -1) {
+    auto t = checked(v, what);
     cuda::Plan::Buffer b;
     b.numel = t.getNumElements();
     b.alias = alias;
@@ -269,7 +269,7 @@ public:
       // as a literal): one value in the plan, expanded when the runner uploads it.
       auto lit = splatValue(v);
       EMBER_CHECK(lit.has_value(), Runtime, kPlanCtx, "a value is used before the plan defines it");
-      const int id = define(v, "a constant", -1, true);
+      const int id = define(v, "a constant");
       plan.buffers[size_t(id)].data.assign(1, *lit);
       return id;
     }
@@ -402,8 +402,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     EMBER_CHECK(op->getNumResults() == 1, NotImplemented, kPlanCtx, opName,
                 " has no CUDA lowering yet");
     mlir::Value result = op->getResult(0);
-    const bool isConstant = mlir::isa<mlir::arith::ConstantOp>(op);
-    auto out = b.checked(result, opName + "'s result", isConstant);
+    auto out = b.checked(result, opName + "'s result");
     const int64_t n = out.getNumElements();
     // Integer values (constants) are read by casts only: integer arithmetic is not float's.
     auto onlyCastsReadIntegers = [&](mlir::Operation* inner) {
@@ -424,7 +423,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       auto dense = mlir::dyn_cast<mlir::DenseElementsAttr>(c.getValue());
       EMBER_CHECK(dense, NotImplemented, kPlanCtx, "a non-dense constant has no CUDA lowering");
       if (splatValue(result)) continue; // a literal in the kernels that read it (see use())
-      const int id = b.define(result, "a constant", -1, true);
+      const int id = b.define(result, "a constant");
       auto& data = b.plan.buffers[size_t(id)].data;
       data.reserve(size_t(n));
       mlir::Type e = out.getElementType();
@@ -447,7 +446,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       mlir::Block& body = fusion.getBody().front();
       llvm::SmallVector<mlir::Operation*> ops;
       for (mlir::Operation& inner : body.without_terminator()) {
-        for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion", true);
+        for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion");
         onlyCastsReadIntegers(&inner);
         ops.push_back(&inner);
       }
