@@ -768,6 +768,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attr
   }
   const std::vector<Tensor>& inputs = detail::tracing_state() ? substituted : inputs_in;
   std::vector<Shape> shapes;
+  shapes.reserve(inputs.size());
   bool any_symbolic = false, needs_grad = false;
   for (const Tensor& t : inputs) {
     EMBER_CHECK(t.defined(), Value, op_context(p), "got an undefined tensor as input");
