@@ -1,6 +1,6 @@
 """Writes the compiler's CUDA output for the test models into a folder that travels to the GPU
 machine (whose ember build has no compiler): per model, the plan (kernels, GEMM steps) and an
-.npz with its inputs and the outputs eager ember computed. test/python/test_cuda_plans_carried.py
+.npz with its inputs and the outputs the CPU compiler computed for the same graph. test/python/test_cuda_plans_carried.py
 runs them there. Usage: PYTHONPATH=build/python python3 scripts/gpu-plans.py gpu-carry/plans"""
 import os
 import sys
@@ -30,12 +30,11 @@ def main(out):
         assert len(got) == len(want), name
         for g, w in zip(got, want):
             np.testing.assert_allclose(g.numpy(), w, rtol=2e-4, atol=2e-5)
-        graph_outputs = want
         with open(os.path.join(out, name + ".plan"), "w") as f:
             f.write(plan.plan)
         np.savez(os.path.join(out, name + ".npz"),
                  **{f"in{i}": t.detach().numpy() for i, t in enumerate(inputs)},
-                 **{f"out{i}": w for i, w in enumerate(graph_outputs)})
+                 **{f"out{i}": w for i, w in enumerate(want)})
         print(f"{name}: {len(plan.kernels)} kernels, {len(inputs)} inputs, {len(got)} outputs")
 
 
@@ -46,25 +45,7 @@ def aot(out):
     import test_ember_compile_cuda as t
     d = os.path.join(out, "aot")
     os.makedirs(d, exist_ok=True)
-    rng = np.random.default_rng(5)
-    w1 = ember.tensor(rng.standard_normal((16, 8)).astype(np.float32))
-    w2 = ember.tensor(rng.standard_normal((3, 16)).astype(np.float32))
-
-    def mlp(x, bias):
-        return ember.nn.functional.softmax(ember.nn.functional.linear(
-            ember.relu(ember.nn.functional.linear(x, w1) + bias), w2), dim=1)
-
-    x = ember.tensor(rng.standard_normal((5, 8)).astype(np.float32))
-    b = ember.tensor(rng.standard_normal(16).astype(np.float32))
-    ember.export(mlp, (x, b), os.path.join(d, "tiny.ember"), input_names=["x", "bias"],
-                 output_names=["probs"])
-    np.concatenate([x.numpy().ravel(), b.numpy(), mlp(x, b).numpy().ravel()]).tofile(
-        os.path.join(d, "data.bin"))
-    subprocess.run([t.TOOL, os.path.join(d, "tiny.ember"), "--target=cuda", "-o", d], check=True)
-    with open(os.path.join(d, "main.c"), "w") as f:
-        f.write(t.C_MAIN)
-    subprocess.run(["cc", os.path.join(d, "main.c"), "-I", d, "-L", d, "-ltiny", "-lm",
-                    "-Wl,-rpath,$ORIGIN", "-o", os.path.join(d, "main")], check=True)
+    t.build_tiny(d, np.random.default_rng(5), d, rpath=True)
     print("aot: libtiny.so, main, data.bin")
     # The demo's trained LeNet-5 (when the demo has run here) as a CUDA library under the
     # deploy example, with the accuracy the CPU library reaches on the same test set.

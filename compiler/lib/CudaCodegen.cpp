@@ -133,57 +133,6 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
 
 } // namespace
 
-std::vector<CudaKernel> generateCudaKernels(const std::string& source) {
-  registerPasses();
-  mlir::DialectRegistry registry;
-  registerDialects(registry);
-  mlir::MLIRContext ctx(registry);
-  std::string diag;
-  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic& d) {
-    diag += "\n  " + d.str();
-    return mlir::success();
-  });
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(source, &ctx);
-  EMBER_CHECK(module, Value, "compiler.cuda", "invalid IR:", diag);
-  mlir::PassManager pm(&ctx);
-  std::string errors;
-  llvm::raw_string_ostream es(errors);
-  EMBER_CHECK(mlir::succeeded(mlir::parsePassPipeline("canonicalize,cse,func.func(ember-fuse-elementwise)", pm, es)),
-              Runtime, "compiler.cuda", "bad pipeline: ", errors);
-  EMBER_CHECK(mlir::succeeded(pm.run(*module)), Value, "compiler.cuda", "fusion failed:", diag);
-
-  std::vector<CudaKernel> kernels;
-  module->walk([&](mlir::Operation* op) {
-    if (op->getParentOfType<ed::FusionOp>()) return;
-    auto check = [&](mlir::Type t) {
-      auto tt = mlir::cast<mlir::RankedTensorType>(t);
-      EMBER_CHECK(tt.hasStaticShape() && tt.getElementType().isF32(), NotImplemented,
-                  "compiler.cuda", "only static-shape float32 kernels are generated so far");
-      return tt;
-    };
-    if (auto fusion = mlir::dyn_cast<ed::FusionOp>(op)) {
-      mlir::Block& body = fusion.getBody().front();
-      llvm::SmallVector<mlir::Operation*> ops;
-      for (mlir::Operation& inner : body.without_terminator()) {
-        // The kernel computes in float: integer or bool values inside a fusion are refused.
-        for (mlir::Type t : inner.getOperandTypes()) check(t);
-        for (mlir::Type t : inner.getResultTypes()) check(t);
-        ops.push_back(&inner);
-      }
-      for (mlir::Value in : fusion.getInputs()) check(in.getType());
-      kernels.push_back(emitKernel(fusion.getInputs(), body.getArguments(), ops,
-                                   mlir::cast<ed::YieldOp>(body.getTerminator()).getValue(),
-                                   check(fusion.getType()), static_cast<int>(kernels.size())));
-    } else if (isElementwise(op)) {
-      for (mlir::Type t : op->getOperandTypes()) check(t);
-      kernels.push_back(emitKernel(op->getOperands(), op->getOperands(), {op}, op->getResult(0),
-                                   check(op->getResult(0).getType()),
-                                   static_cast<int>(kernels.size())));
-    }
-  });
-  return kernels;
-}
-
 namespace {
 
 constexpr const char* kPlanCtx = "compiler.cuda";
@@ -371,13 +320,13 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     b.plan.input_shapes.emplace_back(t.getShape().begin(), t.getShape().end());
     if (t.getElementType().isF32()) {
       b.plan.inputs.push_back(b.define(arg, "input " + std::to_string(i)));
-      b.plan.input_dtypes.push_back("float32");
+      b.plan.input_dtypes.push_back(DType::Float32);
       continue;
     }
     // An int64 (index) or bool input as the caller holds it, converted to exact floats.
     const int rawId = b.convertRaw(t, "input " + std::to_string(i), /*toFloat=*/true);
     b.plan.inputs.push_back(rawId);
-    b.plan.input_dtypes.push_back(t.getElementType().isInteger(1) ? "bool" : "int64");
+    b.plan.input_dtypes.push_back(t.getElementType().isInteger(1) ? DType::Bool : DType::Int64);
     b.launchConversion(t, true, rawId, b.define(arg, "input " + std::to_string(i)));
   }
   for (mlir::Operation& opRef : fn.getBody().front()) {
@@ -389,13 +338,13 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         b.plan.output_shapes.emplace_back(t.getShape().begin(), t.getShape().end());
         if (t.getElementType().isF32()) {
           b.plan.outputs.push_back(b.use(v));
-          b.plan.output_dtypes.push_back("float32");
+          b.plan.output_dtypes.push_back(DType::Float32);
           continue;
         }
         const int rawId = b.convertRaw(t, "output " + std::to_string(i), /*toFloat=*/false);
         b.launchConversion(t, false, b.use(v), rawId);
         b.plan.outputs.push_back(rawId);
-        b.plan.output_dtypes.push_back(t.getElementType().isInteger(1) ? "bool" : "int64");
+        b.plan.output_dtypes.push_back(t.getElementType().isInteger(1) ? DType::Bool : DType::Int64);
       }
       continue;
     }
@@ -404,8 +353,9 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     mlir::Value result = op->getResult(0);
     auto out = b.checked(result, opName + "'s result");
     const int64_t n = out.getNumElements();
-    // Integer values (constants) are read by casts only: integer arithmetic is not float's.
-    auto onlyCastsReadIntegers = [&](mlir::Operation* inner) {
+    // Integer values travel as floats: elementwise ops may only cast, compare or select them
+    // (integer arithmetic is not float arithmetic).
+    auto checkIntegerUse = [&](mlir::Operation* inner) {
       // Exact on integers that fit float32: casts, comparisons and selects.
       if (mlir::isa<ed::CastOp, ed::WhereOp>(inner)) return;
       if (isElementwise(inner) && llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"eq", "ne", "lt", "le", "gt", "ge"},
@@ -447,7 +397,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       llvm::SmallVector<mlir::Operation*> ops;
       for (mlir::Operation& inner : body.without_terminator()) {
         for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion");
-        onlyCastsReadIntegers(&inner);
+        checkIntegerUse(&inner);
         ops.push_back(&inner);
       }
       std::vector<int> ins = b.kernelInputs(fusion.getInputs());
@@ -458,7 +408,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       continue;
     }
     if (isElementwise(op)) {
-      onlyCastsReadIntegers(op);
+      checkIntegerUse(op);
       std::vector<int> ins = b.kernelInputs(op->getOperands());
       CudaKernel k = emitKernel(op->getOperands(), op->getOperands(), {op}, result, out,
                                 int(b.plan.kernels.size()));
@@ -797,6 +747,17 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     for (cuda::Plan::Kernel& k : b.plan.kernels)
       k.ptx = cuda::nvrtc_compile(k.source, k.name + ".cu", "compute_80").image;
   return b.plan;
+}
+
+std::vector<CudaKernel> generateCudaKernels(const std::string& source) {
+  const cuda::Plan plan = buildCudaPlan(source);
+  std::vector<CudaKernel> kernels;
+  for (const cuda::Plan::Step& st : plan.steps)
+    if (st.kind == cuda::Plan::StepKind::Launch) {
+      const cuda::Plan::Kernel& k = plan.kernels[size_t(st.kernel)];
+      kernels.push_back({k.name, k.source, st.n, int(st.args.size()) - 1});
+    }
+  return kernels;
 }
 
 } // namespace ember::compiler

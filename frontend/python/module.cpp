@@ -7,6 +7,7 @@
 #include "ember/Tensor.h"
 #include "ember/kernels/VecMath.h"
 #include "ember/runtime/Cuda.h"
+#include "ember/CudaPlanRun.h"
 #include "ember/runtime/CudaPlan.h"
 #include "ember/runtime/Nvrtc.h"
 #include "ember/runtime/Error.h"
@@ -456,32 +457,7 @@ NB_MODULE(_C, m) {
   // CUDA device `device`, or with device -1 on the host emulation (builds with the compiler).
   nb::class_<cuda::PlanRunner>(m, "CudaPlanRunner")
       .def("run", [](cuda::PlanRunner& r, nb::handle inputs, int device) {
-        const std::vector<Tensor> in = tensor_list(inputs, "cuda plan");
-        const Device where = device < 0 ? Device() : cuda_device(device);
-        const cuda::Plan& plan = r.plan();
-        EMBER_CHECK(in.size() == plan.inputs.size(), Value, "cuda plan", "the plan takes ",
-                    plan.inputs.size(), " inputs, got ", in.size());
-        std::vector<Tensor> keep, out;
-        std::vector<const void*> ptrs;
-        std::vector<void*> outs;
-        for (size_t i = 0; i < in.size(); ++i) {
-          EMBER_CHECK(in[i].shape() == Shape(plan.input_shapes[i]) && dtype_name(in[i].dtype()) == plan.input_dtypes[i] &&
-                          in[i].device() == where,
-                      Value, "cuda plan", "input ", i, " must be ", plan.input_dtypes[i], " of shape ",
-                      shape_str(Shape(plan.input_shapes[i])), " on ", where.str(), ", got ",
-                      dtype_name(in[i].dtype()), " ", shape_str(in[i].shape()), " on ", in[i].device().str());
-          keep.push_back(in[i].contiguous());
-          ptrs.push_back(keep.back().raw_data());
-        }
-        for (size_t o = 0; o < plan.output_shapes.size(); ++o) {
-          const std::string& dt = plan.output_dtypes[o];
-          out.push_back(empty(Shape(plan.output_shapes[o]),
-                              dt == "int64" ? DType::Int64 : dt == "bool" ? DType::Bool : DType::Float32, where));
-          outs.push_back(out.back().raw_data());
-        }
-        if (device >= 0) cuda::set_device(device);
-        r.run_device(ptrs, outs);
-        return out;
+        return run_cuda_plan(r, tensor_list(inputs, "cuda plan"), device, "cuda plan");
       }, nb::arg("inputs"), nb::arg("device"))
       .def_prop_ro("input_shapes", [](const cuda::PlanRunner& r) { return r.plan().input_shapes; })
       .def_prop_ro("input_dtypes", [](const cuda::PlanRunner& r) { return r.plan().input_dtypes; });

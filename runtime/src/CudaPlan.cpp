@@ -74,10 +74,10 @@ std::string Plan::serialize() const {
     os << "\n";
   }
   auto values = [&](const char* name, const std::vector<int>& ids,
-                    const std::vector<std::vector<int64_t>>& shapes, const std::vector<std::string>& dtypes) {
+                    const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& dtypes) {
     os << name << " " << ids.size() << "\n";
     for (size_t i = 0; i < ids.size(); ++i) {
-      os << ids[i] << " " << (i < dtypes.size() ? dtypes[i] : "float32") << " " << shapes[i].size();
+      os << ids[i] << " " << dtype_name(i < dtypes.size() ? dtypes[i] : DType::Float32) << " " << shapes[i].size();
       for (int64_t d : shapes[i]) os << " " << d;
       os << "\n";
     }
@@ -135,16 +135,20 @@ Plan Plan::parse(const std::string& text) {
     p.buffers.push_back(std::move(b));
   }
   auto values = [&](const char* name, std::vector<int>& ids, std::vector<std::vector<int64_t>>& shapes,
-                    std::vector<std::string>& dtypes) {
+                    std::vector<DType>& dtypes) {
     r.expect(name);
     const int64_t n = r.integer("a count", 0, 1 << 20);
     for (int64_t i = 0; i < n; ++i) {
       ids.push_back(int(r.integer("a buffer id", 0, nb - 1)));
-      dtypes.push_back(r.word("a dtype"));
-      const int want = dtypes.back() == "float32" ? 4 : dtypes.back() == "int64" ? 8 : dtypes.back() == "bool" ? 1 : 0;
-      EMBER_CHECK(want == p.buffers[size_t(ids.back())].itemsize, Value, kCtx, "malformed plan: ", name, " ",
-                  i, " is ", dtypes.back(), " but its buffer holds ", p.buffers[size_t(ids.back())].itemsize,
+      DType dt;
+      const std::string dtName = r.word("a dtype");
+      EMBER_CHECK(dtype_from_name(dtName, dt) && (dt == DType::Float32 || dt == DType::Int64 || dt == DType::Bool),
+                  Value, kCtx, "malformed plan: ", name, " ", i, " has dtype '", dtName,
+                  "' (plans hold float32, int64 and bool values)");
+      EMBER_CHECK(int(itemsize(dt)) == p.buffers[size_t(ids.back())].itemsize, Value, kCtx, "malformed plan: ",
+                  name, " ", i, " is ", dtName, " but its buffer holds ", p.buffers[size_t(ids.back())].itemsize,
                   "-byte items");
+      dtypes.push_back(dt);
       const int64_t rank = r.integer("a rank", 0, 64);
       std::vector<int64_t> shape;
       int64_t numel = 1;

@@ -46,6 +46,15 @@ const char* dtype_name(DType d) {
   return names[static_cast<int>(d)];
 }
 
+bool dtype_from_name(const std::string& name, DType& out) {
+  for (int d = 0; d <= static_cast<int>(DType::Float64); ++d)
+    if (name == dtype_name(static_cast<DType>(d))) {
+      out = static_cast<DType>(d);
+      return true;
+    }
+  return false;
+}
+
 size_t itemsize(DType d) {
   static const size_t sizes[] = {1, 1, 1, 2, 4, 8, 2, 2, 4, 8};
   return sizes[static_cast<int>(d)];

@@ -52,27 +52,39 @@ def run(*args, **kw):
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=300, **kw)
 
 
-@pytest.fixture(scope="module")
-def cuda_lib(tmp_path_factory):
-    d = tmp_path_factory.mktemp("aot_cuda")
-    w1 = ember.tensor(RNG.standard_normal((16, 8)).astype(np.float32))
-    w2 = ember.tensor(RNG.standard_normal((3, 16)).astype(np.float32))
+def build_tiny(d, rng, out, rpath=False):
+    """Exports a small MLP to d/tiny.ember, writes its inputs and output to d/data.bin (what
+    C_MAIN reads), compiles it with --target=cuda into `out` and links C_MAIN against it as
+    d/main. Returns (inputs with the weights after them, the eager output). scripts/gpu-plans.py
+    builds the GPU machine's copy the same way."""
+    w1 = ember.tensor(rng.standard_normal((16, 8)).astype(np.float32))
+    w2 = ember.tensor(rng.standard_normal((3, 16)).astype(np.float32))
 
     def mlp(x, bias):
         return F.softmax(F.linear(ember.relu(F.linear(x, w1) + bias), w2), dim=1)
 
-    x = ember.tensor(RNG.standard_normal((5, 8)).astype(np.float32))
-    b = ember.tensor(RNG.standard_normal(16).astype(np.float32))
-    ember.export(mlp, (x, b), d / "tiny.ember", input_names=["x", "bias"], output_names=["probs"])
+    x = ember.tensor(rng.standard_normal((5, 8)).astype(np.float32))
+    b = ember.tensor(rng.standard_normal(16).astype(np.float32))
+    ember.export(mlp, (x, b), os.path.join(d, "tiny.ember"), input_names=["x", "bias"],
+                 output_names=["probs"])
     want = mlp(x, b)
-    np.concatenate([x.numpy().ravel(), b.numpy(), want.numpy().ravel()]).tofile(d / "data.bin")
-    r = run(TOOL, d / "tiny.ember", "--target=cuda", "-o", d / "out")
+    np.concatenate([x.numpy().ravel(), b.numpy(), want.numpy().ravel()]).tofile(os.path.join(d, "data.bin"))
+    r = run(TOOL, os.path.join(d, "tiny.ember"), "--target=cuda", "-o", out)
     assert r.returncode == 0, r.stderr
     assert "target cuda" in r.stdout
-    (d / "main.c").write_text(C_MAIN)
-    r = run("cc", d / "main.c", "-I", d / "out", "-L", d / "out", "-ltiny", "-lm", "-o", d / "main")
+    with open(os.path.join(d, "main.c"), "w") as f:
+        f.write(C_MAIN)
+    r = run("cc", os.path.join(d, "main.c"), "-I", out, "-L", out, "-ltiny", "-lm",
+            *(["-Wl,-rpath,$ORIGIN"] if rpath else []), "-o", os.path.join(d, "main"))
     assert r.returncode == 0, r.stderr
-    return d, (x, b, w1, w2), want
+    return (x, b, w1, w2), want
+
+
+@pytest.fixture(scope="module")
+def cuda_lib(tmp_path_factory):
+    d = tmp_path_factory.mktemp("aot_cuda")
+    inputs, want = build_tiny(str(d), RNG, str(d / "out"))
+    return d, inputs, want
 
 
 def test_cuda_library_links_nothing_of_cuda(cuda_lib):

@@ -469,11 +469,8 @@ int run(int argc, char** argv) {
       const cuda::Plan plan = compiler::buildCudaPlan(ir, file.function, /*compilePtx=*/true);
       sig.inputs = plan.input_shapes;
       sig.outputs = plan.output_shapes;
-      auto dtypeOf = [](const std::string& n) {
-        return n == "int64" ? DType::Int64 : n == "bool" ? DType::Bool : DType::Float32;
-      };
-      for (const std::string& d : plan.input_dtypes) sig.inputTypes.push_back(dtypeOf(d));
-      for (const std::string& d : plan.output_dtypes) sig.outputTypes.push_back(dtypeOf(d));
+      sig.inputTypes = plan.input_dtypes;
+      sig.outputTypes = plan.output_dtypes;
       const std::string text = plan.serialize();
       write_file(tmp + "/" + name + ".plan", text);
       write_file(tmp + "/plan.S",

@@ -375,10 +375,11 @@ class CompiledFunction:
                     "Keep shapes fixed, update parameters in place, or raise "
                     "CompiledFunction.recompile_limit")
             start = time.perf_counter()
+            # Tensors on a GPU compile to a CUDA plan on that device.
+            cuda = next((t.device for t in list(args) + list(state) if t.is_cuda), None)
             try:
                 # (The CUDA backend compiles static shapes: each batch size is its own plan.)
-                if self.dynamic and self.backend == "ember" and not any(
-                        t.is_cuda for t in list(args) + list(state)):
+                if self.dynamic and self.backend == "ember" and cuda is None:
                     built = self._build_symbolic(args, state)
                     if built is not None:
                         compiled, spec, writes, lifted = built
@@ -409,7 +410,6 @@ class CompiledFunction:
             lifted = list(state) + list(_C._lift_constants(graph, state))
             writes = (list(graph.state_writes), list(graph.grad_writes), list(graph.grad_clears))
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
-            cuda = next((t.device for t in list(args) + list(state) if t.is_cuda), None)
             entry = self.cache[key] = (self._build(graph, cuda), (spec, writes), lifted, state)
         return entry
 

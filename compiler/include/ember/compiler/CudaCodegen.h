@@ -1,6 +1,6 @@
-// CUDA C generation for ember's kernel-level IR: each ember.fusion (and each lone elementwise
-// op) becomes one CUDA kernel built from the op records' expressions. NVRTC compiles the
-// source (runtime/Nvrtc.h); launching comes with the GPU runtime.
+// The compiler's CUDA backend: ember IR becomes a CUDA plan (runtime/CudaPlan.h) of generated
+// kernels (each ember.fusion and lone elementwise op from the op records' expressions, and the
+// structural ops) and cuBLAS GEMMs, which a PlanRunner launches.
 #pragma once
 
 #include "ember/runtime/CudaPlan.h"
@@ -13,14 +13,14 @@ namespace ember::compiler {
 struct CudaKernel {
   std::string name;   // names the ops it came from, e.g. ember_add_relu_0
   std::string source; // a complete CUDA C translation unit
-  // One thread per output element: launch ceil(numel / 256) blocks of 256 threads with
-  // arguments (inputs..., output, numel).
+  // One thread per index: launch ceil(numel / 256) blocks of 256 threads with arguments
+  // (inputs..., output, numel).
   long long numel;
   int numInputs;
 };
 
-// Parses ember IR, runs canonicalization and fusion, and generates a kernel for every
-// elementwise computation left (fusions and lone elementwise ops).
+// The kernels of func.func @main's plan (buildCudaPlan below), in launch order, with their
+// launch sizes: what a plan's generated code looks like, for tests and inspection.
 std::vector<CudaKernel> generateCudaKernels(const std::string& source);
 
 // The CUDA plan of func.func `function` in ember IR: canonicalization and fusion, then one

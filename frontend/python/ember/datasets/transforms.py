@@ -23,6 +23,15 @@ class Compose:
         return f"{type(self).__name__}({body}\n)"
 
 
+def _to_tensor(a):
+    """A channels-first image array (or batch) as a tensor: uint8 scaled to float32 in [0, 1],
+    other dtypes as they are."""
+    if a.dtype == _np.uint8:
+        a = a.astype(_np.float32)  # a fresh array: divided in place (one pass fewer)
+        a /= _np.float32(255.0)
+    return _C._from_array(_np.ascontiguousarray(a))
+
+
 def _batched(transform):
     """A function applying `transform` to a whole batch of images ([N, H, W] or [N, H, W, C]
     numpy) at once, giving an [N, C, H, W] tensor equal to stacking the per-image results; None
@@ -36,11 +45,7 @@ def _batched(transform):
         a = _np.asarray(images)
         if a.ndim == 3:
             a = a[:, :, :, None]
-        a = a.transpose(0, 3, 1, 2)
-        if a.dtype == _np.uint8:
-            a = a.astype(_np.float32)
-            a /= _np.float32(255.0)
-        x = _C._from_array(_np.ascontiguousarray(a))
+        x = _to_tensor(a.transpose(0, 3, 1, 2))
         for t in parts[1:]:
             x = t(x)
         return x
@@ -57,11 +62,7 @@ class ToTensor:
             a = a[:, :, None]
         if a.ndim != 3:
             raise ValueError(f"ToTensor: pic should be 2 or 3 dimensional, got {a.ndim} dims")
-        a = a.transpose(2, 0, 1)
-        if a.dtype == _np.uint8:
-            a = a.astype(_np.float32)  # a fresh array: divided in place (one pass fewer)
-            a /= _np.float32(255.0)
-        return _C._from_array(_np.ascontiguousarray(a))
+        return _to_tensor(a.transpose(2, 0, 1))
 
     def __repr__(self):
         return "ToTensor()"

@@ -6,6 +6,8 @@
 // --target=cuda libraries, and the GPU machine's tests all run plans through PlanRunner).
 #pragma once
 
+#include "ember/runtime/DType.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,7 +50,7 @@ struct Plan {
   std::vector<Buffer> buffers;
   std::vector<int> inputs, outputs; // buffer ids, in the function's argument / result order
   std::vector<std::vector<int64_t>> input_shapes, output_shapes;
-  std::vector<std::string> input_dtypes, output_dtypes; // "float32", "int64" or "bool"
+  std::vector<DType> input_dtypes, output_dtypes; // float32, int64 or bool
   std::vector<Kernel> kernels;
   std::vector<Step> steps;
 

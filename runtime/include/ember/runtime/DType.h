@@ -49,6 +49,8 @@ struct BFloat16 {
 };
 
 const char* dtype_name(DType dtype); // "float32", as in PyTorch
+// The dtype named `name` (dtype_name's spelling); false when there is none.
+bool dtype_from_name(const std::string& name, DType& out);
 size_t itemsize(DType dtype);
 bool is_floating(DType dtype);
 bool is_integral(DType dtype); // integers, not bool
