@@ -1,13 +1,27 @@
 // Internal: the shape rule and eager computation of Im2Col and Col2Im (ConvOps.cpp), called
-// from the dispatcher in Ops.cpp.
+// from the dispatcher in Ops.cpp, and the fused eager convolution FunctionalNN.cpp uses.
 #pragma once
 
 #include "ember/Ops.h"
+#include "ember/kernels/Conv.h"
+
+#include <functional>
 
 namespace ember::detail {
 
 Shape window_shape(Prim p, const Shape& in, const Attrs& attrs);
 Tensor window_compute(Prim p, const Tensor& in, const Attrs& attrs, const Shape& shape,
                       DType out_dtype);
+
+// The same convolution as a composite of primitives (what tracing records): y [N, O, oh, ow]
+// from x [N, C, H, W], w [O, C, kh, kw] and bias (undefined: none).
+using ConvComposite = std::function<Tensor(const Tensor& x, const Tensor& w, const Tensor& bias)>;
+// Whether conv2d_fused applies: concrete float32 CPU tensors (none traced).
+bool conv2d_fusable(const Tensor& x, const Tensor& w, const Tensor& bias);
+// conv2d (groups 1) through the fused per-image kernels. When autograd records, the output's
+// node (ConvolutionBackward0) runs the fused gradient kernels; under create_graph it
+// differentiates `composite` instead, so higher derivatives come from the primitives' rules.
+Tensor conv2d_fused(const Tensor& x, const Tensor& w, const Tensor& bias,
+                    const kernels::Window2d& g, ConvComposite composite);
 
 } // namespace ember::detail

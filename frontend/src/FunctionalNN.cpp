@@ -1,6 +1,7 @@
 // nn.functional's layers: convolution, pooling, normalization, padding, resizing, attention.
 // All are composites of primitives (Im2Col/Col2Im + matmul for the sliding windows), so autograd
 // needs no rule of its own here.
+#include "ConvOps.h"
 #include "TraceState.h"
 #include "ember/Creation.h"
 #include "ember/Functional.h"
@@ -93,6 +94,27 @@ Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const 
               ph, " x ", pw, "). Kernel size: (", ekh, " x ", ekw,
               "). Kernel size can't be greater than actual input size");
   const int64_t oh = (ph - ekh) / s[0] + 1, ow = (pw - ekw) / s[1] + 1, len = n * oh * ow;
+  const Shape geo = window(kh, kw, s[0], s[1], pad_lo[0], pad_lo[1], d[0], d[1], oh, ow, h, wd);
+  // The convolution as primitives: Im2Col's columns for the whole batch times the weight.
+  auto composite = [=](const Tensor& x, const Tensor& w, const Tensor& bias) {
+    Tensor cols = im2col(x, geo);
+    Tensor out;
+    if (groups == 1) {
+      out = mm(reshape(w, {o, cg * kh * kw}), cols);
+    } else {
+      out = reshape(bmm(reshape(w, {groups, o / groups, cg * kh * kw}),
+                        reshape(cols, {groups, cg * kh * kw, len})),
+                    {o, len});
+    }
+    if (bias.defined()) out = add(out, reshape(bias, {o, 1}));
+    return nchw(out, n, o, oh, ow);
+  };
+  // Concrete float32 CPU tensors take the fused per-image kernels (eager, with its own
+  // gradient kernels); traced ones record the composite.
+  if (groups == 1 && detail::conv2d_fusable(x4, w, bias))
+    return detail::conv2d_fused(x4, w, bias, {geo[0], geo[1], geo[2], geo[3], geo[4], geo[5],
+                                              geo[6], geo[7], geo[8], geo[9], geo[10], geo[11]},
+                                composite);
   // Without autograd or tracing, batches whose columns would not fit in cache run in chunks of
   // images (each chunk's GEMM output is already NCHW; one cat gathers them), as long as the
   // chunk stays large next to the weight, which each chunk's GEMM reads again.
@@ -107,17 +129,7 @@ Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const 
                                   pad_hi, d, groups, op));
     return cat(parts, 0);
   }
-  Tensor cols = im2col(x4, window(kh, kw, s[0], s[1], pad_lo[0], pad_lo[1], d[0], d[1], oh, ow, h, wd));
-  Tensor out;
-  if (groups == 1) {
-    out = mm(reshape(w, {o, cg * kh * kw}), cols);
-  } else {
-    out = reshape(bmm(reshape(w, {groups, o / groups, cg * kh * kw}),
-                      reshape(cols, {groups, cg * kh * kw, len})),
-                  {o, len});
-  }
-  if (bias.defined()) out = add(out, reshape(bias, {o, 1}));
-  return nchw(out, n, o, oh, ow);
+  return composite(x4, w, bias);
 }
 
 // PyTorch's 'same' padding: total d*(k-1) per dim, the odd one after.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace ember::kernels {
 
@@ -17,6 +18,20 @@ inline void valid_range(int64_t off, int64_t sw, int64_t pl, int64_t w, int64_t 
   hi = b <= 0 ? 0 : (b + sw - 1) / sw;
   lo = std::min(lo, ow);
   hi = std::clamp(hi, lo, ow);
+}
+
+// dst[0:len) = src[0:len) for the short rows of a window (a LeNet row is 10 floats): 32-byte
+// moves, the last one overlapping, instead of a memcpy call or a loop with a scalar tail.
+template <typename T>
+inline void copy_short(T* dst, const T* src, int64_t len) {
+  constexpr int64_t V = 32 / sizeof(T);
+  if (len < V) {
+    for (int64_t x = 0; x < len; ++x) dst[x] = src[x];
+    return;
+  }
+  int64_t x = 0;
+  for (; x + V <= len; x += V) __builtin_memcpy(dst + x, src + x, 32);
+  if (x < len) __builtin_memcpy(dst + len - V, src + len - V, 32);
 }
 } // namespace
 
@@ -40,7 +55,7 @@ void im2col(const T* img, T* cols, int64_t n, int64_t c, const Window2d& g, T fi
           }
           const T* row = src + iy * g.w + j * g.dw - g.pl;
           std::fill(out, out + lo, fill);
-          if (g.sw == 1) std::memcpy(out + lo, row + lo, sizeof(T) * (hi - lo));
+          if (g.sw == 1) copy_short(out + lo, row + lo, hi - lo);
           else for (int64_t x = lo; x < hi; ++x) out[x] = row[x * g.sw];
           std::fill(out + hi, out + g.ow, fill);
         }

@@ -1,5 +1,7 @@
 #include "ember/kernels/Elementwise.h"
 
+#include "Simd.h"
+
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -8,19 +10,11 @@ namespace ember::kernels {
 
 namespace {
 
-// 8 floats; GCC/Clang lower it to one ymm register where the target has AVX, two xmm otherwise.
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
-
 // The helpers are always inlined into the per-ISA copies below, so GCC's note about the
 // vector-return ABI of the non-AVX build does not apply (the pragma ends at the file's end).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-__attribute__((always_inline)) inline v8f load8(const float* p) {
-  v8f v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-__attribute__((always_inline)) inline void store8(float* p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
+using namespace simd;
 
 // C[0:R, 0:16] += A[0:R, 0:k] @ B[0:k, 0:16] with 2R accumulators in registers. A's element
 // [r][p] is a[r * ars + p * acs] (row-major or transposed); B's rows are ldb apart.
@@ -78,27 +72,6 @@ __attribute__((always_inline)) inline void micro_rows(int rows, const float* ap,
   case 3: micro_kernel<3, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
   case 2: micro_kernel<2, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
   default: micro_kernel<1, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
-  }
-}
-
-// dst[q * ldd + r] = src[r * lds + q] for an 8x8 block (unpack, shuffle, then 128-bit lane
-// swaps: the AVX transpose, written with GCC's vector shuffles so every ISA copy compiles it).
-__attribute__((always_inline)) inline void transpose8x8(const float* src, int64_t lds, float* dst,
-                                                        int64_t ldd) {
-  v8f r[8], t[8], u[8];
-  for (int i = 0; i < 8; ++i) r[i] = load8(src + i * lds);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int i = 0; i < 8; i += 4)
-    for (int h = 0; h < 2; ++h) {
-      u[i + h * 2] = __builtin_shufflevector(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-      u[i + h * 2 + 1] = __builtin_shufflevector(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    }
-  for (int q = 0; q < 4; ++q) {
-    store8(dst + q * ldd, __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11));
-    store8(dst + (q + 4) * ldd, __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15));
   }
 }
 

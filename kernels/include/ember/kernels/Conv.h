@@ -19,4 +19,17 @@ void im2col(const T* img, T* cols, int64_t n, int64_t c, const Window2d& g, T fi
 template <typename T>
 void col2im(const T* cols, T* img, int64_t n, int64_t c, const Window2d& g);
 
+// A float32 convolution (groups 1) one image at a time: each image's columns
+// [c*kh*kw, oh*ow] are built in a buffer that stays in cache and multiplied by the weight
+// [o, c*kh*kw] straight into that image's [o, oh*ow] block of y (NCHW): no columns for the whole
+// batch, no transpose of the output. Threads split the batch (or, for fewer images than
+// threads, each image's work). bias (null: none) is y's starting value.
+void conv2d_forward_f32(const float* x, const float* w, const float* bias, float* y, int64_t n,
+                        int64_t c, int64_t o, const Window2d& g);
+// Its gradients from dy [n, o, oh, ow], each optional (null: not wanted): dx [n, c, h, w],
+// dw [o, c*kh*kw] and db [o], all overwritten. The per-image weight gradients are summed in a
+// fixed order, so the result does not depend on which thread ran which image.
+void conv2d_backward_f32(const float* x, const float* w, const float* dy, float* dx, float* dw,
+                         float* db, int64_t n, int64_t c, int64_t o, const Window2d& g);
+
 } // namespace ember::kernels
