@@ -3,6 +3,7 @@
 #include "ConvOps.h"
 
 #include "ember/Graph.h"
+#include "ember/ShapeOps.h"
 #include "ember/kernels/Conv.h"
 #include "ember/runtime/Error.h"
 
@@ -10,13 +11,9 @@
 
 namespace ember {
 namespace detail {
-namespace {
-
-kernels::Window2d geometry(const Shape& a) {
+kernels::Window2d window2d(const Shape& a) {
   return {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]};
 }
-
-} // namespace
 
 Shape window_shape(Prim p, const Shape& in, const Attrs& attrs) {
   const std::string ctx = std::string("ember.") + prim_name(p);
@@ -45,7 +42,7 @@ Tensor window_compute(Prim p, const Tensor& in, const Attrs& attrs, const Shape&
   const DType cd = out_dtype == DType::Float64 ? DType::Float64 : DType::Float32;
   Tensor x = in.to(cd).contiguous();
   Tensor out = empty(shape, cd);
-  const kernels::Window2d g = geometry(attrs.ints);
+  const kernels::Window2d g = window2d(attrs.ints);
   const Shape& image = p == Prim::Im2Col ? in.shape() : shape;
   if (x.numel() || out.numel()) {
     // Entry 12 (Im2Col only): 1 fills outside the image with -inf (max pooling), else zeros.
@@ -137,6 +134,32 @@ Tensor conv2d_fused(const Tensor& x, const Tensor& w, const Tensor& bias,
   Tensor out = autograd::record_custom(y, {x, w, bias}, std::move(fn));
   keep->output = Tensor(); // the backward reads its inputs, not its output
   return out;
+}
+
+std::pair<Tensor, Tensor> max_pool2d_fused(const Tensor& x, const kernels::Window2d& g) {
+  const int64_t n = x.shape()[0], c = x.shape()[1];
+  Tensor xc = x.contiguous();
+  Tensor values = empty({n, c, g.oh, g.ow}), idx = empty({n, c, g.oh, g.ow}, DType::Int64);
+  kernels::max_pool2d_f32(xc.data<float>(), values.data<float>(), idx.data<int64_t>(), n * c, g);
+  if (!(grad_enabled() && x.requires_grad())) return {values, idx};
+  auto fn = std::make_shared<CustomBackward>();
+  fn->name = "MaxPool2DWithIndicesBackward0";
+  const Shape shape = x.shape();
+  fn->backward = [idx, shape, g](const Tensor& dy, const Tensor&) -> std::vector<Tensor> {
+    const int64_t planes = shape[0] * shape[1], len = g.oh * g.ow;
+    if (grad_enabled()) // create_graph: the same scatter, recorded
+      return {reshape(scatter_add(zeros({planes, shape[2] * shape[3]}, dy.dtype()), 1,
+                                  reshape(idx, {planes, len}), reshape(dy, {planes, len})),
+                      shape)};
+    Tensor gc = dy.to(DType::Float32).contiguous(), dx = empty(shape);
+    kernels::max_pool2d_backward_f32(gc.data<float>(), idx.data<int64_t>(), dx.data<float>(),
+                                     planes, g);
+    return {dx};
+  };
+  std::shared_ptr<CustomBackward> keep = fn;
+  Tensor out = autograd::record_custom(values, {x}, std::move(fn));
+  keep->output = Tensor();
+  return {out, idx};
 }
 
 } // namespace detail

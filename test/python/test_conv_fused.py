@@ -110,3 +110,50 @@ def test_float64_and_zero_batches_still_match():
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-10)
     z = F.conv2d(ember.zeros((0, 3, 6, 6), requires_grad=True), ember.ones((4, 3, 3, 3)))
     assert tuple(z.shape) == (0, 4, 4, 4)
+
+
+POOLS = [
+    ((4, 6, 28, 28), {"kernel_size": 2}),  # LeNet's
+    ((2, 3, 9, 7), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ((1, 2, 10, 9), {"kernel_size": (3, 2), "stride": (2, 1), "dilation": (2, 1)}),
+    ((2, 3, 9, 9), {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
+]
+
+
+@pytest.mark.parametrize("xs,kw", POOLS)
+def test_max_pool_ties_nans_and_gradients_match_torch(xs, kw, threads):
+    # Rounded values tie often (the first maximum in scan order takes the gradient, as in
+    # torch); a few NaNs and -infs go through the branch-free selection too.
+    x = np.round(RNG.standard_normal(xs) * 2).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[RNG.choice(flat.size, 3, replace=False)] = np.nan
+    flat[RNG.choice(flat.size, 5, replace=False)] = -np.inf
+    ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ev, ei), (tv, ti) = F.max_pool2d(ex, return_indices=True, **kw), TF.max_pool2d(tx, return_indices=True, **kw)
+    assert ev.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+    np.testing.assert_array_equal(ev.detach().numpy(), tv.detach().numpy())
+    g = RNG.standard_normal(tuple(tv.shape)).astype(np.float32)
+    ev.backward(ember.tensor(g))
+    tv.backward(torch.tensor(g))
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_all_minus_infinity_points_at_the_first_position():
+    x = np.full((1, 1, 4, 4), -np.inf, dtype=np.float32)
+    ev, ei = F.max_pool2d(ember.tensor(x), 2, return_indices=True)
+    tv, ti = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+
+
+def test_max_pool_second_order_gradient():
+    # The pool's gradient is a scatter of the incoming one: differentiable in it under
+    # create_graph (and zero in x), as in torch.
+    (ex, tx) = pair((2, 3, 6, 6))
+    outs = []
+    for M, x in ((ember, ex), (torch, tx)):
+        y = (M.nn.functional.max_pool2d(x * x, 2) ** 2).sum()
+        (gx,) = M.autograd.grad(y, (x,), create_graph=True)
+        (gx * gx).sum().backward()
+        outs.append(x.grad.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-4, atol=1e-4)

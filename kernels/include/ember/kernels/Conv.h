@@ -32,4 +32,12 @@ void conv2d_forward_f32(const float* x, const float* w, const float* bias, float
 void conv2d_backward_f32(const float* x, const float* w, const float* dy, float* dx, float* dw,
                          float* db, int64_t n, int64_t c, int64_t o, const Window2d& g);
 
+// Max pooling of `planes` float32 planes [h, w] over g's windows (padding never wins): y and
+// idx [planes, oh, ow], idx the flat h*w position of each window's maximum, PyTorch's pick (the
+// first maximum in scan order, a NaN always; a window of -inf points at its first position).
+void max_pool2d_f32(const float* x, float* y, int64_t* idx, int64_t planes, const Window2d& g);
+// Its gradient: dx [planes, h, w] (overwritten) gets each dy at its idx.
+void max_pool2d_backward_f32(const float* dy, const int64_t* idx, float* dx, int64_t planes,
+                             const Window2d& g);
+
 } // namespace ember::kernels
