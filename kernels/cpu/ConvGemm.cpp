@@ -79,29 +79,84 @@ __attribute__((always_inline)) inline void implicit_gemm(const float* base, cons
   }
 }
 
-using ImplicitGemm = void (*)(const float*, const Lines&, const int64_t*, int64_t, const float*,
-                              float*, int);
-#define EMBER_IG_BODY                                                                           \
-  const bool unit = rows.step == 1;                                                             \
-  if (nv == 2 && unit) implicit_gemm<2, true>(base, rows, ko, k, b, c);                         \
-  else if (nv == 2) implicit_gemm<2, false>(base, rows, ko, k, b, c);                           \
-  else if (unit) implicit_gemm<1, true>(base, rows, ko, k, b, c);                               \
-  else implicit_gemm<1, false>(base, rows, ko, k, b, c);
-__attribute__((target("avx2,fma"))) void ig_avx2(const float* base, const Lines& rows,
-                                                 const int64_t* ko, int64_t k, const float* b,
-                                                 float* c, int nv) {
-  EMBER_IG_BODY
+// out[l * ld + i] = acc[i * pw + l] for lanes l < lanes and rows i < m: a [m, pw] tile
+// (positions x channels) stored channel-major, through 8x8 register transposes.
+__attribute__((always_inline)) inline void store_transposed(const float* acc, int64_t m,
+                                                            int64_t pw, int64_t lanes, float* out,
+                                                            int64_t ld) {
+  alignas(32) float tmp[64];
+  const int64_t m8 = m / 8 * 8;
+  for (int64_t v = 0; v * 8 < lanes; ++v) {
+    const int64_t nl = std::min<int64_t>(8, lanes - v * 8);
+    float* dst = out + v * 8 * ld;
+    for (int64_t i = 0; i < m8; i += 8) {
+      if (nl == 8) {
+        transpose8x8(acc + i * pw + v * 8, pw, dst + i, ld);
+        continue;
+      }
+      transpose8x8(acc + i * pw + v * 8, pw, tmp, 8);
+      for (int64_t l = 0; l < nl; ++l) store8(dst + l * ld + i, load8(tmp + l * 8));
+    }
+    for (int64_t l = 0; l < nl; ++l)
+      for (int64_t i = m8; i < m; ++i) dst[l * ld + i] = acc[i * pw + v * 8 + l];
+  }
 }
-void ig_generic(const float* base, const Lines& rows, const int64_t* ko, int64_t k,
-                const float* b, float* c, int nv) {
-  EMBER_IG_BODY
-}
-#undef EMBER_IG_BODY
 
-ImplicitGemm pick() {
+// The inverse: tile[i * pw + l] = src[l * ld + i] for i < m, zeros in lanes l >= lanes.
+__attribute__((always_inline)) inline void load_transposed(const float* src, int64_t ld,
+                                                           int64_t m, int64_t lanes, int64_t pw,
+                                                           float* tile) {
+  alignas(32) float tmp[64];
+  const int64_t m8 = m / 8 * 8;
+  for (int64_t v = 0; v * 8 < pw; ++v) {
+    const int64_t nl = std::clamp<int64_t>(lanes - v * 8, 0, 8);
+    const float* s = src + v * 8 * ld;
+    for (int64_t i = 0; i < m8; i += 8) {
+      if (nl == 8) {
+        transpose8x8(s + i, ld, tile + i * pw + v * 8, pw);
+        continue;
+      }
+      for (int64_t l = 0; l < 8; ++l) store8(tmp + l * 8, l < nl ? load8(s + l * ld + i) : v8f{});
+      transpose8x8(tmp, 8, tile + i * pw + v * 8, pw);
+    }
+    for (int64_t i = m8; i < m; ++i)
+      for (int64_t l = 0; l < 8; ++l) tile[i * pw + v * 8 + l] = l < nl ? s[l * ld + i] : 0.0f;
+  }
+}
+
+// One copy of the kernels per instruction set, chosen at load time.
+struct Isa {
+  void (*gemm)(const float* base, const Lines& rows, const int64_t* ko, int64_t k, const float* b,
+               float* c, int nv);
+  void (*store_t)(const float* acc, int64_t m, int64_t pw, int64_t lanes, float* out, int64_t ld);
+  void (*load_t)(const float* src, int64_t ld, int64_t m, int64_t lanes, int64_t pw, float* tile);
+};
+#define EMBER_CONV_ISA(name, attr)                                                              \
+  attr void name##_gemm(const float* base, const Lines& rows, const int64_t* ko, int64_t k,      \
+                        const float* b, float* c, int nv) {                                      \
+    const bool unit = rows.step == 1;                                                           \
+    if (nv == 2 && unit) implicit_gemm<2, true>(base, rows, ko, k, b, c);                       \
+    else if (nv == 2) implicit_gemm<2, false>(base, rows, ko, k, b, c);                         \
+    else if (unit) implicit_gemm<1, true>(base, rows, ko, k, b, c);                             \
+    else implicit_gemm<1, false>(base, rows, ko, k, b, c);                                      \
+  }                                                                                             \
+  attr void name##_store(const float* acc, int64_t m, int64_t pw, int64_t lanes, float* out,     \
+                         int64_t ld) {                                                          \
+    store_transposed(acc, m, pw, lanes, out, ld);                                               \
+  }                                                                                             \
+  attr void name##_load(const float* src, int64_t ld, int64_t m, int64_t lanes, int64_t pw,      \
+                        float* tile) {                                                          \
+    load_transposed(src, ld, m, lanes, pw, tile);                                               \
+  }
+EMBER_CONV_ISA(avx2, __attribute__((target("avx2,fma"))))
+EMBER_CONV_ISA(generic, )
+#undef EMBER_CONV_ISA
+
+Isa pick() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ig_avx2;
-  return ig_generic;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {avx2_gemm, avx2_store, avx2_load};
+  return {generic_gemm, generic_store, generic_load};
 }
 
 // Panel width (in 8-float vectors) for n output columns: one vector when 8 are enough.
@@ -145,50 +200,6 @@ void pad_image(const float* img, float* dst, int64_t c, int64_t h, int64_t w, in
       std::memcpy(dst + (ch * hp + y + top) * wp + left, img + (ch * h + y) * w, sizeof(float) * w);
 }
 
-// out[l * ld + i] = acc[i * pw + l] for lanes l < lanes and rows i < m: a [m, pw] tile
-// (positions x channels) stored channel-major, through 8x8 register transposes.
-void store_transposed(const float* acc, int64_t m, int64_t pw, int64_t lanes, float* out,
-                      int64_t ld) {
-  alignas(32) float tmp[64];
-  const int64_t m8 = m / 8 * 8;
-  for (int64_t v = 0; v * 8 < lanes; ++v) {
-    const int64_t nl = std::min<int64_t>(8, lanes - v * 8);
-    float* dst = out + v * 8 * ld;
-    for (int64_t i = 0; i < m8; i += 8) {
-      if (nl == 8) {
-        transpose8x8(acc + i * pw + v * 8, pw, dst + i, ld);
-        continue;
-      }
-      transpose8x8(acc + i * pw + v * 8, pw, tmp, 8);
-      for (int64_t l = 0; l < nl; ++l) std::memcpy(dst + l * ld + i, tmp + l * 8, 8 * sizeof(float));
-    }
-    for (int64_t l = 0; l < nl; ++l)
-      for (int64_t i = m8; i < m; ++i) dst[l * ld + i] = acc[i * pw + v * 8 + l];
-  }
-}
-
-// The inverse: tile[i * pw + l] = src[l * ld + i] for i < m, zeros in lanes l >= lanes.
-void load_transposed(const float* src, int64_t ld, int64_t m, int64_t lanes, int64_t pw,
-                     float* tile) {
-  alignas(32) float tmp[64];
-  const int64_t m8 = m / 8 * 8;
-  for (int64_t v = 0; v * 8 < pw; ++v) {
-    const int64_t nl = std::clamp<int64_t>(lanes - v * 8, 0, 8);
-    const float* s = src + v * 8 * ld;
-    for (int64_t i = 0; i < m8; i += 8) {
-      if (nl == 8) {
-        transpose8x8(s + i, ld, tile + i * pw + v * 8, pw);
-        continue;
-      }
-      std::memset(tmp, 0, sizeof tmp);
-      for (int64_t l = 0; l < nl; ++l) std::memcpy(tmp + l * 8, s + l * ld + i, 8 * sizeof(float));
-      transpose8x8(tmp, 8, tile + i * pw + v * 8, pw);
-    }
-    for (int64_t i = m8; i < m; ++i)
-      for (int64_t l = 0; l < 8; ++l) tile[i * pw + v * 8 + l] = l < nl ? s[l * ld + i] : 0.0f;
-  }
-}
-
 // Offsets of the output positions (y, x) and of the window taps (c, i, j) in a padded image
 // (the GEMM's k index, in the weight gradient and the forward).
 std::vector<int64_t> position_offsets(const Window2d& g, int64_t wp) {
@@ -228,7 +239,7 @@ LineTable tap_lines(const Window2d& g, int64_t c, int64_t hp, int64_t wp) {
   return t;
 }
 
-const ImplicitGemm run = pick();
+const Isa isa = pick();
 
 } // namespace
 
@@ -260,8 +271,8 @@ void conv2d_forward_f32(const float* x, const float* w, const float* bias, float
     for (int64_t q = 0; q < panels; ++q) {
       for (int64_t i = 0; i < mr; ++i)
         for (int64_t v = 0; v < pw; v += 8) store8(acc + i * pw + v, load8(start.data() + q * pw + v));
-      run(base, rows.lines(), ko.data(), ckk, wt.data() + q * ckk * pw, acc, nv);
-      store_transposed(acc, len, pw, std::min(pw, o - q * pw), out + q * pw * len, len);
+      isa.gemm(base, rows.lines(), ko.data(), ckk, wt.data() + q * ckk * pw, acc, nv);
+      isa.store_t(acc, len, pw, std::min(pw, o - q * pw), out + q * pw * len, len);
     }
   });
 }
@@ -336,8 +347,8 @@ void conv2d_backward_f32(const float* x, const float* w, const float* dy, float*
         base = img;
       }
       for (int64_t q = 0; q < panw; ++q) {
-        load_transposed(g_b + q * pww * len, len, len, o - q * pww, pww, dyt);
-        run(base, wrows.lines(), wko.data(), len, dyt, dwt + q * wm * pww, nvw);
+        isa.load_t(g_b + q * pww * len, len, len, o - q * pww, pww, dyt);
+        isa.gemm(base, wrows.lines(), wko.data(), len, dyt, dwt + q * wm * pww, nvw);
       }
     }
     if (direct_dx) {
@@ -345,8 +356,8 @@ void conv2d_backward_f32(const float* x, const float* w, const float* dy, float*
       float* out = dx + b * plane;
       for (int64_t q = 0; q < panx; ++q) {
         std::fill(dxt, dxt + xm * pwx, 0.0f);
-        run(dyp, xrows.lines(), xko.data(), okk, wflip.data() + q * okk * pwx, dxt, nvx);
-        store_transposed(dxt, g.h * g.w, pwx, std::min(pwx, c - q * pwx), out + q * pwx * g.h * g.w,
+        isa.gemm(dyp, xrows.lines(), xko.data(), okk, wflip.data() + q * okk * pwx, dxt, nvx);
+        isa.store_t(dxt, g.h * g.w, pwx, std::min(pwx, c - q * pwx), out + q * pwx * g.h * g.w,
                          g.h * g.w);
       }
     } else if (dx) {
