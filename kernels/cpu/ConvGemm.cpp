@@ -21,26 +21,27 @@ namespace {
 using namespace simd;
 
 // The GEMM's rows, m = line * width + x, sit at base + start[line] + x * step: an output row's
-// positions, a row of window taps, an image row. Within a line they are `step` apart, so a tile
-// of one line's rows reads A at fixed displacements from one pointer.
+// positions, a row of window taps, an image row.
 struct Lines {
   const int64_t* start;
   int64_t count, width, step;
 };
 
-// C[r][0:8*NV) += sum_p src[ko[p] + r * step] * B[p][0:8*NV) for r < R (C rows 8*NV apart).
-template <int R, int NV, bool kUnit>
-__attribute__((always_inline)) inline void tile(const float* src, int64_t step_runtime,
-                                                const int64_t* ko, int64_t kc, const float* b,
-                                                float* c) {
-  const int64_t step = kUnit ? 1 : step_runtime;
+// C[r][0:8*NV) += sum_p row[r][ko[p]] * B[p][0:8*NV) for r < R (C rows 8*NV apart). Each row's
+// base pointer sits in a register, so every A element is one broadcast load (base + index)
+// wherever the tile's rows lie: tiles run across lines, never a short one at a line's end.
+template <int R, int NV>
+__attribute__((always_inline)) inline void tile(const float* const* row, const int64_t* ko,
+                                                int64_t kc, const float* b, float* c) {
   v8f acc[R][NV] = {};
+  const float* ptr[R];
+  for (int r = 0; r < R; ++r) ptr[r] = row[r];
   for (int64_t p = 0; p < kc; ++p) {
-    const float* a = src + ko[p];
+    const int64_t k = ko[p];
     v8f bv[NV];
     for (int v = 0; v < NV; ++v) bv[v] = load8(b + p * 8 * NV + v * 8);
     for (int r = 0; r < R; ++r) {
-      const float av = a[r * step];
+      const float av = ptr[r][k];
       for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
     }
   }
@@ -50,32 +51,45 @@ __attribute__((always_inline)) inline void tile(const float* src, int64_t step_r
 }
 
 // A tile of `rows` (<= the full height) rows: one instantiation per height.
-template <int R, int NV, bool kUnit>
-__attribute__((always_inline)) inline void tile_rows(int rows, const float* src, int64_t step,
+template <int R, int NV>
+__attribute__((always_inline)) inline void tile_rows(int rows, const float* const* row,
                                                      const int64_t* ko, int64_t kc,
                                                      const float* b, float* c) {
   if constexpr (R > 1) {
-    if (rows < R) return tile_rows<R - 1, NV, kUnit>(rows, src, step, ko, kc, b, c);
+    if (rows < R) return tile_rows<R - 1, NV>(rows, row, ko, kc, b, c);
   }
-  tile<R, NV, kUnit>(src, step, ko, kc, b, c);
+  tile<R, NV>(row, ko, kc, b, c);
 }
+
+// Rows per tile: 12 accumulators (6 x 2 vectors, or 8 x 1 vector: more row pointers than
+// that spill).
+template <int NV>
+constexpr int kTileRows = NV == 2 ? 6 : 8;
 
 // C [lines.count * lines.width][8*NV] += A @ B with A[m][p] = base[start[line] + x * step +
 // ko[p]] for m = line * width + x, B packed [k][8*NV]. K is blocked so a block of B stays in L1.
-template <int NV, bool kUnit>
+template <int NV>
 __attribute__((always_inline)) inline void implicit_gemm(const float* base, const Lines& rows,
                                                          const int64_t* ko, int64_t k,
                                                          const float* b, float* c) {
-  constexpr int R = NV == 2 ? 6 : 12;
+  constexpr int R = kTileRows<NV>;
   constexpr int64_t KB = 256;
+  const int64_t m = rows.count * rows.width;
+  const float* row[R];
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
-    for (int64_t l = 0; l < rows.count; ++l)
-      for (int64_t x0 = 0; x0 < rows.width; x0 += R) {
-        const int n = static_cast<int>(std::min<int64_t>(R, rows.width - x0));
-        tile_rows<R, NV, kUnit>(n, base + rows.start[l] + x0 * rows.step, rows.step, ko + k0, kc,
-                                b + k0 * 8 * NV, c + (l * rows.width + x0) * 8 * NV);
+    int64_t l = 0, x = 0; // the line and position of row m0
+    for (int64_t m0 = 0; m0 < m; m0 += R) {
+      const int n = static_cast<int>(std::min<int64_t>(R, m - m0));
+      for (int r = 0; r < n; ++r) {
+        row[r] = base + rows.start[l] + x * rows.step;
+        if (++x == rows.width) {
+          x = 0;
+          ++l;
+        }
       }
+      tile_rows<R, NV>(n, row, ko + k0, kc, b + k0 * 8 * NV, c + m0 * 8 * NV);
+    }
   }
 }
 
@@ -134,11 +148,8 @@ struct Isa {
 #define EMBER_CONV_ISA(name, attr)                                                              \
   attr void name##_gemm(const float* base, const Lines& rows, const int64_t* ko, int64_t k,      \
                         const float* b, float* c, int nv) {                                      \
-    const bool unit = rows.step == 1;                                                           \
-    if (nv == 2 && unit) implicit_gemm<2, true>(base, rows, ko, k, b, c);                       \
-    else if (nv == 2) implicit_gemm<2, false>(base, rows, ko, k, b, c);                         \
-    else if (unit) implicit_gemm<1, true>(base, rows, ko, k, b, c);                             \
-    else implicit_gemm<1, false>(base, rows, ko, k, b, c);                                      \
+    if (nv == 2) implicit_gemm<2>(base, rows, ko, k, b, c);                                     \
+    else implicit_gemm<1>(base, rows, ko, k, b, c);                                             \
   }                                                                                             \
   attr void name##_store(const float* acc, int64_t m, int64_t pw, int64_t lanes, float* out,     \
                          int64_t ld) {                                                          \
