@@ -40,6 +40,23 @@ VecOp vec_op(Prim p) {
 
 bool fast_elementwise(Prim p, const Tensor& x, const Tensor& y, const Shape& xs, const Shape& ys,
                       Tensor& out) {
+  if (p == Prim::Pow && y.numel() == 1 && x.dtype() == DType::Float32 &&
+      y.dtype() == DType::Float32 && out.dtype() == DType::Float32) {
+    // Small integer exponents as PyTorch computes them (x**2 is x*x, x**-1 is 1/x), exactly
+    // rounded and vectorized rather than a powf call per element.
+    const float e = *y.data<float>();
+    const Shape& shape = out.shape();
+    const int nd = static_cast<int>(shape.size());
+    if (e == 2.0f)
+      return kernels::vec_map_f32(VecOp::Mul, x.data<float>(), xs.data(), x.data<float>(),
+                                  xs.data(), out.data<float>(), shape.data(), nd);
+    if (e == 1.0f) // x * 1
+      return kernels::vec_map_f32(VecOp::Mul, x.data<float>(), xs.data(), y.data<float>(),
+                                  ys.data(), out.data<float>(), shape.data(), nd);
+    if (e == -1.0f)
+      return kernels::vec_map_f32(VecOp::Reciprocal, x.data<float>(), xs.data(), y.data<float>(),
+                                  ys.data(), out.data<float>(), shape.data(), nd);
+  }
   const VecOp op = vec_op(p);
   if (op == VecOp::kCount || x.dtype() != DType::Float32 || out.dtype() != DType::Float32)
     return false;

@@ -293,3 +293,17 @@ def test_activation_primitives_compile(name):
     np.testing.assert_allclose(gw.numpy(), tgw.numpy(), rtol=1e-4, atol=1e-4)
     ey, egw = loss_and_grad(ember.tensor(x), ember.tensor(w))
     np.testing.assert_allclose(y.numpy(), ey.numpy(), rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("e", [2, 2.0, 1, -1])
+def test_small_integer_powers_are_exact_like_torch(e):
+    # x**2 is x*x and x**-1 is 1/x in PyTorch: bit for bit the same here, not powf's rounding.
+    x = RNG.standard_normal((7, N // 7)).astype(np.float32) * 1e3
+    x[0, :4] = [np.nan, np.inf, -0.0, 1e-40]
+    for a in (x, x[:, ::2]):  # contiguous and strided
+        np.testing.assert_array_equal((ember.tensor(a) ** e).numpy(), (torch.tensor(a) ** e).numpy())
+    g = ember.tensor(x[1:3, :5], requires_grad=True)
+    (g ** e).sum().backward()
+    t = torch.tensor(x[1:3, :5], requires_grad=True)
+    (t ** e).sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-6)
