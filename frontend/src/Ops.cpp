@@ -14,6 +14,9 @@
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -759,6 +762,50 @@ void refresh_view(const Tensor& v) {
 
 } // namespace
 
+namespace {
+// EMBER_PROFILE_OPS=1: the eager time each primitive took (its kernel, not the dispatch around
+// it), summed per primitive and printed to stderr at exit, largest first. Single-threaded
+// callers only (a diagnostic, like torch.profiler's op table).
+struct OpProfile;
+OpProfile* make_op_profile_result();
+struct OpProfile {
+  std::vector<std::pair<double, int64_t>> per_prim;
+  void add(Prim p, std::chrono::steady_clock::duration d) {
+    const size_t i = static_cast<size_t>(p);
+    if (per_prim.size() <= i) per_prim.resize(i + 1);
+    per_prim[i].first += std::chrono::duration<double>(d).count();
+    ++per_prim[i].second;
+  }
+  void print() const {
+    std::vector<size_t> order;
+    double total = 0;
+    for (size_t i = 0; i < per_prim.size(); ++i)
+      if (per_prim[i].second) {
+        order.push_back(i);
+        total += per_prim[i].first;
+      }
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return per_prim[a].first > per_prim[b].first; });
+    std::fprintf(stderr, "EMBER_PROFILE_OPS: %.3f s in eager kernels\n", total);
+    for (size_t i : order)
+      std::fprintf(stderr, "  %-16s %9.3f ms %8lld calls %5.1f%%\n", prim_name(static_cast<Prim>(i)),
+                   per_prim[i].first * 1e3, static_cast<long long>(per_prim[i].second),
+                   100 * per_prim[i].first / total);
+  }
+};
+OpProfile* make_op_profile_result() {
+  static OpProfile* p = new OpProfile(); // never freed: printed at exit
+  return p;
+}
+OpProfile* make_op_profile() {
+  const char* v = std::getenv("EMBER_PROFILE_OPS");
+  if (!v || !*v || std::string(v) == "0") return nullptr;
+  std::atexit([] { make_op_profile_result()->print(); });
+  return make_op_profile_result();
+}
+OpProfile* const g_op_profile = make_op_profile();
+} // namespace
+
 Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attrs) {
   // Under a trace with state, state tensors read as their placeholders (TraceState.h).
   std::vector<Tensor> substituted;
@@ -787,8 +834,10 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attr
     out = symbolic(shape, dtype);
   } else {
     const Device dev = common_device(p, inputs);
+    const auto t0 = g_op_profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     out = dev.is_cuda() && !is_view(p) ? detail::cuda_compute(p, inputs, attrs, shape, dtype, dev)
                                        : compute(p, inputs, attrs, shape, dtype);
+    if (g_op_profile) g_op_profile->add(p, std::chrono::steady_clock::now() - t0);
   }
   // Traces record every node; eager mode records only what autograd needs.
   auto* impl = out.unsafe_impl();

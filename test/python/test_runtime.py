@@ -63,3 +63,17 @@ def test_training_loop_memory_is_flat():
         if i in (10, 59):
             peaks.append(ember._C._host_allocator_stats()["allocated_bytes"])
     assert peaks[1] == peaks[0]
+
+
+def test_profile_ops_prints_the_time_per_primitive_at_exit():
+    import subprocess
+    import sys
+    code = "import ember; a = ember.ones(64, 64); [ember.matmul(a, a) for _ in range(3)]; (a + a).sum()"
+    env = dict(os.environ, EMBER_PROFILE_OPS="1")
+    err = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stderr
+    assert "EMBER_PROFILE_OPS:" in err
+    lines = {l.split()[0]: int(l.split()[3]) for l in err.splitlines()[1:]}
+    assert lines["matmul"] == 3 and lines["add"] == 1 and lines["sum"] == 1
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "EMBER_PROFILE_OPS" not in quiet.stderr
