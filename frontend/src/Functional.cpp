@@ -1,5 +1,7 @@
 #include "ember/Functional.h"
 
+#include "FusedNorm.h"
+
 #include "ember/Creation.h"
 #include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
@@ -140,11 +142,20 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
               Value, "ember.layer_norm", "normalized_shape ", shape_str(normalized_shape),
               " must be the trailing dimensions of the input's shape ", shape_str(x.shape()));
   Shape dims;
-  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
-  Tensor centered = sub(x, mean(x, dims, true));
-  Tensor y = mul(centered, rsqrt(add(var(x, dims, 0, true), scalar(eps))));
-  if (weight.defined()) y = mul(y, weight);
-  return bias.defined() ? add(y, bias) : y;
+  int64_t n = 1;
+  for (int64_t d = x.dim() - k; d < x.dim(); ++d) {
+    dims.push_back(d);
+    n *= x.shape()[d];
+  }
+  auto composite = [dims, eps](const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    Tensor centered = sub(x, mean(x, dims, true));
+    Tensor y = mul(centered, rsqrt(add(var(x, dims, 0, true), scalar(eps))));
+    if (weight.defined()) y = mul(y, weight);
+    return bias.defined() ? add(y, bias) : y;
+  };
+  // Eagerly, float32 CPU tensors take the fused row kernel (FusedNorm.h).
+  Tensor y = detail::layer_norm_fused(x, n, weight, bias, eps, composite);
+  return y.defined() ? y : composite(x, weight, bias);
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {

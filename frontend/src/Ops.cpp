@@ -6,6 +6,7 @@
 #include "CudaOps.h"
 #include "TraceState.h"
 #include "ElementwiseKernels.h"
+#include "FusedNorm.h"
 #include "IndexKernels.h"
 #include "ember/Graph.h"
 #include "ember/ShapeOps.h"
@@ -919,14 +920,24 @@ Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
   return add(log(sum(exp(sub(a, m)), dims, keepdim)), keepdim ? m : amax(a, dims, false).detach());
 }
 
+// Eagerly, float32 CPU tensors take the fused row kernels along the last dim (FusedNorm.h);
+// the composites below are what tracing records (and what create_graph differentiates).
 Tensor softmax(const Tensor& a, int64_t dim) {
-  Tensor e = exp(sub(a, amax(a, {dim}, true).detach()));
-  return div(e, sum(e, {dim}, true));
+  auto composite = [dim](const Tensor& x) {
+    Tensor e = exp(sub(x, amax(x, {dim}, true).detach()));
+    return div(e, sum(e, {dim}, true));
+  };
+  Tensor y = detail::softmax_fused(a, dim, false, composite);
+  return y.defined() ? y : composite(a);
 }
 
 Tensor log_softmax(const Tensor& a, int64_t dim) {
-  Tensor shifted = sub(a, amax(a, {dim}, true).detach());
-  return sub(shifted, log(sum(exp(shifted), {dim}, true)));
+  auto composite = [dim](const Tensor& x) {
+    Tensor shifted = sub(x, amax(x, {dim}, true).detach());
+    return sub(shifted, log(sum(exp(shifted), {dim}, true)));
+  };
+  Tensor y = detail::softmax_fused(a, dim, true, composite);
+  return y.defined() ? y : composite(a);
 }
 
 Tensor all(const Tensor& a, const Shape& dims, bool keepdim) {
