@@ -36,8 +36,12 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
     const Tensor& a = n.inputs[0];                                          \
     const Tensor& b = n.inputs[arity - 1];                                  \
     (void)b;                                                                \
-    std::vector<Tensor> out{sum_to(Tensor grad_a, a.shape())};              \
-    if (arity == 2) out.push_back(sum_to(Tensor grad_b, b.shape()));        \
+    /* only the gradients some input needs (a constant operand's costs a */ \
+    /* full pass or more: pow's exponent gradient takes log, where, ...) */   \
+    std::vector<Tensor> out(arity);                                         \
+    if (a.requires_grad()) out[0] = sum_to(Tensor grad_a, a.shape());       \
+    if (arity == 2 && b.requires_grad())                                    \
+      out[arity - 1] = sum_to(Tensor grad_b, b.shape());                    \
     return out;                                                             \
   }
 #include "ember/ops/Elementwise.def"

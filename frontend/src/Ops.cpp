@@ -377,6 +377,10 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     Tensor c = in[0].to(DType::Bool), x = in[1].to(out_dtype), y = in[2].to(out_dtype);
     Tensor out = empty(shape, out_dtype);
     if (out.numel() == 0) return out;
+    if (c.numel() == 1) { // one condition for all (autograd's rules): a copy of one side
+      const Tensor& pick = *c.data<bool>() ? x : y;
+      return copy_from(pick.raw_data(), out_dtype, shape, broadcast_strides(pick, shape));
+    }
     // Broadcast views, then a flat loop over the three.
     c = view_of(c, shape, broadcast_strides(c, shape)).contiguous();
     x = view_of(x, shape, broadcast_strides(x, shape)).contiguous();

@@ -153,3 +153,18 @@ def test_shape_errors_name_op_and_shapes():
         ember.ones(2, 3).reshape([4, 4])
     with pytest.raises(ValueError, match="ember.expand: cannot expand"):
         ember.ones(2, 3).expand([4, 3])
+
+
+def test_where_with_one_condition_copies_one_side():
+    # A single condition (what autograd's rules pass) picks a side; the result is a new tensor.
+    x = np.random.default_rng(3).random((3, 4)).astype(np.float32)
+    for c in (True, False):
+        for shape in [(), (1, 1)]:
+            cond = np.array(c).reshape(shape)
+            e = ember.where(ember.tensor(cond), ember.tensor(x), 2.5)
+            t = torch.where(torch.tensor(cond), torch.tensor(x), 2.5)
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+    a = ember.tensor(x)
+    r = ember.where(ember.tensor(True), a, 0.0)
+    r.add_(1)
+    np.testing.assert_array_equal(a.numpy(), x)
