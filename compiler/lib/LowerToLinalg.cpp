@@ -329,7 +329,8 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
     getOperation().walk([&](Operation* op) {
       if (!isa<ed::EmberDialect>(op->getDialect()) || op->getParentOfType<ed::FusionOp>()) return;
       // Sliding-window ops bufferize themselves; ember-window-to-runtime-call lowers them.
-      if (isa<ed::Im2ColOp, ed::Col2ImOp>(op)) return;
+      if (isa<ed::Im2ColOp, ed::Col2ImOp, ed::Conv2dOp, ed::Conv2dWeightGradOp,
+              ed::Conv2dInputGradOp>(op)) return;
       // Every elementwise expression, alone or in a fusion, must exist for its operand types.
       auto checkScalar = [&](Operation* e) {
         if (ember::compiler::canEmitScalar(e)) return true;

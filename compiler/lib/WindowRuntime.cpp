@@ -1,5 +1,5 @@
-// ember.im2col / ember.col2im at run time: ember's threaded CPU kernels behind MLIR's C
-// interface (what ember-window-to-runtime-call emits calls to). Buffers that are not row-major
+// ember.im2col / ember.col2im and the convolution ops at run time: ember's threaded CPU kernels
+// behind MLIR's C interface (what ember-window-to-runtime-call emits calls to). Buffers that are not row-major
 // go through a row-major copy.
 #include "ember/compiler/RuntimeABI.h"
 
@@ -93,5 +93,54 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(MemRef<2>* cols, MemRef<4>* im
   const float* in = packed(cols, keep);
   intoOutput(image, [&](float* out) {
     ember::kernels::col2im(in, out, image->sizes[0], image->sizes[1], g);
+  });
+}
+
+// The convolution ops: inputs packed row-major if they are not, the output written row-major
+// (directly, or through a scratch copied out).
+extern "C" void _mlir_ciface_ember_cpu_conv2d_f32(MemRef<4>* x, MemRef<2>* w, MemRef<4>* y,
+                                                  int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                                  int64_t pt, int64_t pl, int64_t dh, int64_t dw,
+                                                  int64_t oh, int64_t ow) {
+  if (numel(y) == 0) return;
+  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, x);
+  std::vector<float> kx, kw2;
+  const float* xp = packed(x, kx);
+  const float* wp = packed(w, kw2);
+  intoOutput(y, [&](float* out) {
+    ember::kernels::conv2d_forward_f32(xp, wp, nullptr, out, x->sizes[0], x->sizes[1],
+                                       w->sizes[0], g);
+  });
+}
+
+extern "C" void _mlir_ciface_ember_cpu_conv2d_weight_grad_f32(MemRef<4>* x, MemRef<4>* gy,
+                                                              MemRef<2>* dw, int64_t kh, int64_t kw,
+                                                              int64_t sh, int64_t sw, int64_t pt,
+                                                              int64_t pl, int64_t dh, int64_t dil_w,
+                                                              int64_t oh, int64_t ow) {
+  if (numel(dw) == 0) return;
+  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dil_w, oh, ow, x);
+  std::vector<float> kx, kg;
+  const float* xp = packed(x, kx);
+  const float* gp = packed(gy, kg);
+  intoOutput(dw, [&](float* out) {
+    ember::kernels::conv2d_backward_f32(xp, nullptr, gp, nullptr, out, nullptr, x->sizes[0],
+                                        x->sizes[1], dw->sizes[0], g);
+  });
+}
+
+extern "C" void _mlir_ciface_ember_cpu_conv2d_input_grad_f32(MemRef<4>* gy, MemRef<2>* w,
+                                                             MemRef<4>* dx, int64_t kh, int64_t kw,
+                                                             int64_t sh, int64_t sw, int64_t pt,
+                                                             int64_t pl, int64_t dh, int64_t dw,
+                                                             int64_t oh, int64_t ow) {
+  if (numel(dx) == 0) return;
+  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, dx);
+  std::vector<float> kg, kw2;
+  const float* gp = packed(gy, kg);
+  const float* wp = packed(w, kw2);
+  intoOutput(dx, [&](float* out) {
+    ember::kernels::conv2d_backward_f32(nullptr, wp, gp, out, nullptr, nullptr, dx->sizes[0],
+                                        dx->sizes[1], w->sizes[0], g);
   });
 }

@@ -1,5 +1,6 @@
-// ember-window-to-runtime-call: memref-form ember.im2col / ember.col2im -> calls of ember's CPU
-// kernels (@ember_cpu_im2col_f32, @ember_cpu_col2im_f32).
+// ember-window-to-runtime-call: memref-form ember.im2col / ember.col2im and the convolution ops
+// -> calls of ember's CPU kernels (@ember_cpu_im2col_f32, @ember_cpu_col2im_f32,
+// @ember_cpu_conv2d_f32, @ember_cpu_conv2d_weight_grad_f32, @ember_cpu_conv2d_input_grad_f32).
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
@@ -54,17 +55,46 @@ void replaceWithCall(OpBuilder& b, ModuleOp module, OpT op, StringRef callee, in
   op->erase();
 }
 
+// call @callee(lhs, rhs, output, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow) for a convolution op.
+template <typename OpT>
+void replaceConvWithCall(OpBuilder& b, ModuleOp module, OpT op, StringRef callee) {
+  MLIRContext* ctx = b.getContext();
+  Location loc = op.getLoc();
+  SmallVector<Type> types;
+  for (Value v : {Value(op.getLhs()), Value(op.getRhs()), Value(op.getOutput())})
+    types.push_back(anyLayout(ctx, cast<MemRefType>(v.getType()).getRank()));
+  types.append(10, b.getI64Type());
+  func::FuncOp f = declare(b, module, callee, types);
+  b.setInsertionPoint(op);
+  SmallVector<Value> args{memref::CastOp::create(b, loc, types[0], op.getLhs()),
+                          memref::CastOp::create(b, loc, types[1], op.getRhs()),
+                          memref::CastOp::create(b, loc, types[2], op.getOutput())};
+  for (ArrayRef<int64_t> pair : {op.getKernel(), op.getStride(), op.getPadding(), op.getDilation(),
+                                 op.getOutputSize()})
+    for (int64_t v : pair) args.push_back(arith::ConstantIntOp::create(b, loc, v, 64));
+  func::CallOp::create(b, loc, f, args);
+  op->erase();
+}
+
 struct WindowToRuntimeCallPass
     : ember::compiler::impl::WindowToRuntimeCallBase<WindowToRuntimeCallPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<Operation*> ops;
     module.walk([&](Operation* op) {
-      if (isa<ed::Im2ColOp, ed::Col2ImOp>(op) && op->getNumResults() == 0) ops.push_back(op);
+      if (isa<ed::Im2ColOp, ed::Col2ImOp, ed::Conv2dOp, ed::Conv2dWeightGradOp,
+              ed::Conv2dInputGradOp>(op) && op->getNumResults() == 0)
+        ops.push_back(op);
     });
     OpBuilder b(module.getBodyRegion());
     for (Operation* op : ops) {
-      if (auto im = dyn_cast<ed::Im2ColOp>(op))
+      if (auto c = dyn_cast<ed::Conv2dOp>(op))
+        replaceConvWithCall(b, module, c, "ember_cpu_conv2d_f32");
+      else if (auto c = dyn_cast<ed::Conv2dWeightGradOp>(op))
+        replaceConvWithCall(b, module, c, "ember_cpu_conv2d_weight_grad_f32");
+      else if (auto c = dyn_cast<ed::Conv2dInputGradOp>(op))
+        replaceConvWithCall(b, module, c, "ember_cpu_conv2d_input_grad_f32");
+      else if (auto im = dyn_cast<ed::Im2ColOp>(op))
         replaceWithCall(b, module, im, "ember_cpu_im2col_f32", 4, 2,
                         im.getPadValue().convertToFloat());
       else

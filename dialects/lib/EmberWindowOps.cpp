@@ -1,6 +1,6 @@
-// ember.im2col and ember.col2im: verifiers, memory effects and bufferization (the tensor form
-// becomes the memref form writing into a new buffer; ember-window-to-runtime-call then calls
-// ember's CPU kernels for it).
+// ember.im2col, ember.col2im and the convolution ops (conv2d and its gradients): verifiers,
+// memory effects and bufferization (the tensor form becomes the memref form writing into a new
+// buffer; ember-window-to-runtime-call then calls ember's CPU kernels for it).
 #include "ember/dialects/EmberDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -103,6 +103,70 @@ Value resultOrOutput(Operation* op) {
   return op->getNumResults() ? op->getResult(0) : op->getOperand(1);
 }
 
+// The convolution ops: two inputs read, the output (operand 2 in memref form) written.
+void convEffects(Operation* op,
+                 SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& effects) {
+  if (op->getNumResults()) return;
+  for (int i = 0; i < 2; ++i)
+    effects.emplace_back(MemoryEffects::Read::get(), &op->getOpOperand(i),
+                         SideEffects::DefaultResource::get());
+  effects.emplace_back(MemoryEffects::Write::get(), &op->getOpOperand(2),
+                       SideEffects::DefaultResource::get());
+}
+
+LogicalResult bufferizeConv(Operation* op, RewriterBase& rewriter,
+                            const BufferizationOptions& options, BufferizationState& state) {
+  FailureOr<Value> lhs = getBuffer(rewriter, op->getOperand(0), options, state);
+  FailureOr<Value> rhs = getBuffer(rewriter, op->getOperand(1), options, state);
+  if (failed(lhs) || failed(rhs)) return failure();
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  FailureOr<Value> out = options.createAlloc(
+      rewriter, op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()), {});
+  if (failed(out)) return failure();
+  OperationState st(op->getLoc(), op->getName());
+  st.addOperands({*lhs, *rhs, *out});
+  st.propertiesAttr = op->getPropertiesAsAttribute();
+  st.addAttributes(op->getDiscardableAttrDictionary().getValue());
+  rewriter.create(st);
+  replaceOpWithBufferizedValues(rewriter, op, *out);
+  return success();
+}
+
+// Image x [N, C, H, W], weight [O, C*kh*kw] and output [N, O, oh, ow] of one convolution: the
+// shapes its three ops relate (each op passes the two it reads and the one it makes).
+template <typename OpT>
+LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType out) {
+  const bool tensors = isa<RankedTensorType>(op.getLhs().getType());
+  if (isa<RankedTensorType>(op.getRhs().getType()) != tensors)
+    return op.emitOpError("takes two tensors or two memrefs");
+  if (tensors && (op.getOutput() || !op.getResult()))
+    return op.emitOpError("on tensors takes no output operand and has a result");
+  if (!tensors && (!op.getOutput() || op.getResult()))
+    return op.emitOpError("on memrefs writes into an output memref and has no result");
+  auto pair = [&](ArrayRef<int64_t> v, StringRef name, int64_t least) -> LogicalResult {
+    if (v.size() != 2 || v[0] < least || v[1] < least)
+      return op.emitOpError(name) << " must hold two values of at least " << least;
+    return success();
+  };
+  if (failed(pair(op.getKernel(), "kernel", 1)) || failed(pair(op.getStride(), "stride", 1)) ||
+      failed(pair(op.getPadding(), "padding", 0)) || failed(pair(op.getDilation(), "dilation", 1)) ||
+      failed(pair(op.getOutputSize(), "output_size", 1)))
+    return failure();
+  if (!image.hasStaticShape() || !weight.hasStaticShape() || !out.hasStaticShape() ||
+      image.getRank() != 4 || weight.getRank() != 2 || out.getRank() != 4)
+    return op.emitOpError("expects a static image [N, C, H, W], weight [O, C*kh*kw] and output "
+                          "[N, O, oh, ow], got ")
+           << image << ", " << weight << " and " << out;
+  ArrayRef<int64_t> k = op.getKernel(), os = op.getOutputSize();
+  if (weight.getDimSize(1) != image.getDimSize(1) * k[0] * k[1] ||
+      out.getDimSize(0) != image.getDimSize(0) || out.getDimSize(1) != weight.getDimSize(0) ||
+      out.getDimSize(2) != os[0] || out.getDimSize(3) != os[1])
+    return op.emitOpError("image ") << image << ", weight " << weight << " and output " << out
+                                    << " do not fit a " << k[0] << "x" << k[1]
+                                    << " convolution with output size " << os[0] << "x" << os[1];
+  return success();
+}
+
 } // namespace
 
 #define EMBER_WINDOW_OP_INTERFACES(Op)                                                          \
@@ -127,6 +191,48 @@ Value resultOrOutput(Operation* op) {
 EMBER_WINDOW_OP_INTERFACES(Im2ColOp)
 EMBER_WINDOW_OP_INTERFACES(Col2ImOp)
 #undef EMBER_WINDOW_OP_INTERFACES
+
+#define EMBER_CONV_OP_INTERFACES(Op)                                                            \
+  void Op::getEffects(                                                                          \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& effects) {           \
+    convEffects(getOperation(), effects);                                                       \
+  }                                                                                             \
+  bool Op::bufferizesToAllocation(Value) { return true; }                                       \
+  bool Op::bufferizesToMemoryRead(OpOperand&, const AnalysisState&) { return true; }            \
+  bool Op::bufferizesToMemoryWrite(OpOperand&, const AnalysisState&) { return false; }          \
+  AliasingValueList Op::getAliasingValues(OpOperand&, const AnalysisState&) { return {}; }      \
+  FailureOr<BufferLikeType> Op::getBufferType(Value value, const BufferizationOptions&,         \
+                                              const BufferizationState&,                        \
+                                              SmallVector<Value>&) {                            \
+    return resultBufferType(value);                                                             \
+  }                                                                                             \
+  LogicalResult Op::bufferize(RewriterBase& rewriter, const BufferizationOptions& options,      \
+                              BufferizationState& state) {                                      \
+    return bufferizeConv(getOperation(), rewriter, options, state);                             \
+  }
+
+EMBER_CONV_OP_INTERFACES(Conv2dOp)
+EMBER_CONV_OP_INTERFACES(Conv2dWeightGradOp)
+EMBER_CONV_OP_INTERFACES(Conv2dInputGradOp)
+#undef EMBER_CONV_OP_INTERFACES
+
+namespace {
+template <typename OpT>
+Value convOut(OpT op) {
+  return op.getResult() ? Value(op.getResult()) : Value(op.getOutput());
+}
+ShapedType shaped(Value v) { return cast<ShapedType>(v.getType()); }
+} // namespace
+
+LogicalResult Conv2dOp::verify() {
+  return verifyConv(*this, shaped(getLhs()), shaped(getRhs()), shaped(convOut(*this)));
+}
+LogicalResult Conv2dWeightGradOp::verify() {
+  return verifyConv(*this, shaped(getLhs()), shaped(convOut(*this)), shaped(getRhs()));
+}
+LogicalResult Conv2dInputGradOp::verify() {
+  return verifyConv(*this, shaped(convOut(*this)), shaped(getRhs()), shaped(getLhs()));
+}
 
 LogicalResult Im2ColOp::verify() {
   if (failed(verifyForm(*this, getInput(), getOutput(), getResult()))) return failure();

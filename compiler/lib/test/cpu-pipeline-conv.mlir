@@ -1,14 +1,16 @@
 // RUN: ember-opt %s --ember-cpu-pipeline | FileCheck %s
-// A convolution (im2col + matmul) and its input gradient (matmul + col2im) go all the way to
-// the LLVM dialect: the window ops become calls of ember's kernels through the C interface, and
-// temporaries come from ember's caching host allocator (MLIR's generic allocation functions).
+// A convolution (im2col + matmul, fused into one ember.conv2d) and a column scatter (matmul +
+// col2im of a weight that is not a transpose: left as it is) go all the way to the LLVM dialect:
+// the window ops become calls of ember's kernels through the C interface, and temporaries come
+// from ember's caching host allocator (MLIR's generic allocation functions).
 
 // CHECK-NOT: llvm.func @malloc
 // CHECK-LABEL: llvm.func @conv
 // CHECK-NOT: ember.
 // CHECK: llvm.call @_mlir_memref_to_llvm_alloc
-// CHECK: llvm.call @{{.*}}ember_cpu_im2col_f32
-// CHECK: llvm.call @{{.*}}ember_cpu_matmul_acc_f32
+// CHECK-NOT: ember_cpu_im2col_f32
+// CHECK: llvm.call @{{.*}}ember_cpu_conv2d_f32
+// CHECK-NOT: ember_cpu_matmul_acc_f32
 // CHECK: llvm.call @_mlir_memref_to_llvm_free
 // CHECK: llvm.return
 func.func @conv(%x: tensor<2x3x9x9xf32>, %w: tensor<4x12xf32>) -> tensor<4x50xf32> {

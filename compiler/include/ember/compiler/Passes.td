@@ -13,6 +13,19 @@ def FuseElementwise : Pass<"ember-fuse-elementwise", "mlir::func::FuncOp"> {
   }];
 }
 
+def FuseConv : Pass<"ember-fuse-conv", "mlir::func::FuncOp"> {
+  let summary = "Turn im2col + matmul chains into ember.conv2d and its gradient ops (CPU)";
+  let description = [{
+    Traced convolutions are compositions: `matmul(w, im2col(x))` for the forward,
+    `matmul(g, transpose(im2col(x)))` for the weight gradient and
+    `col2im(matmul(transpose(w), g))` for the input gradient (im2col filling zeros, static f32
+    shapes). Each becomes one `ember.conv2d`, `ember.conv2d_weight_grad` or
+    `ember.conv2d_input_grad`, which the CPU backend runs as an implicit GEMM that never
+    writes the columns; the [O, N*oh*ow] layout of the matmuls is kept around them with
+    reshapes and a permute. Columns left without users disappear.
+  }];
+}
+
 def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower ember ops to linalg on tensors";
   let description = [{

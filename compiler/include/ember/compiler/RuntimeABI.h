@@ -40,6 +40,19 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(ember::compiler::abi::MemRef<2
                                                   int64_t pl, int64_t dh, int64_t dw, int64_t oh,
                                                   int64_t ow);
 
+// The implicit-GEMM convolution (kernels/cpu/ConvGemm.cpp) for ember.conv2d (x, weight -> y),
+// ember.conv2d_weight_grad (x, g -> dw) and ember.conv2d_input_grad (g, weight -> dx); weight
+// is [O, C*kh*kw], images [N, C, H, W], g and y [N, O, oh, ow]; the same geometry scalars.
+#define EMBER_CONV_RUNTIME(name, A, B, C)                                                      \
+  extern "C" void name(ember::compiler::abi::MemRef<A>* lhs, ember::compiler::abi::MemRef<B>* rhs, \
+                       ember::compiler::abi::MemRef<C>* out, int64_t kh, int64_t kw, int64_t sh, \
+                       int64_t sw, int64_t pt, int64_t pl, int64_t dh, int64_t dw, int64_t oh,   \
+                       int64_t ow);
+EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_f32, 4, 2, 4)
+EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_weight_grad_f32, 4, 4, 2)
+EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_input_grad_f32, 4, 2, 4)
+#undef EMBER_CONV_RUNTIME
+
 // memref.alloc / memref.dealloc of compiled code, over ember's caching host allocator
 // (AllocRuntime.cpp; the pipeline's finalize-memref-to-llvm uses MLIR's generic functions).
 extern "C" void* _mlir_memref_to_llvm_alloc(std::size_t size);

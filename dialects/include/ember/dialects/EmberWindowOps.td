@@ -64,4 +64,52 @@ def Ember_Col2ImOp : Ember_WindowOp<"col2im"> {
                        DenseI64ArrayAttr:$output_size);
 }
 
+// The convolution and its two gradients as single ops, for the CPU backend: ember-fuse-conv
+// makes them from im2col + matmul (and matmul + col2im) and ember-window-to-runtime-call calls
+// ember's implicit-GEMM kernels for them, so the columns are never written. Groups 1, f32,
+// static shapes; `weight` is the matmul's [O, C*kh*kw]. Same two forms as the window ops.
+class Ember_ConvOp<string mnemonic> : Ember_Op<mnemonic, [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<BufferizableOpInterface,
+        ["bufferizesToAllocation", "bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+         "getAliasingValues", "getBufferType", "bufferize"]>]> {
+  let arguments = (ins AnyTypeOf<[Ember_F32Tensor, Ember_F32MemRef]>:$lhs,
+                       AnyTypeOf<[Ember_F32Tensor, Ember_F32MemRef]>:$rhs,
+                       Optional<Ember_F32MemRef>:$output,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding, DenseI64ArrayAttr:$dilation,
+                       DenseI64ArrayAttr:$output_size);
+  let results = (outs Optional<Ember_F32Tensor>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`into` $output^)? attr-dict `:` type($lhs) `,` type($rhs)
+    (`into` type($output)^)? (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Ember_Conv2dOp : Ember_ConvOp<"conv2d"> {
+  let summary = "convolution of an image with a weight matrix (no bias, groups 1)";
+  let description = [{
+    `lhs` is the image x [N, C, H, W], `rhs` the weight [O, C*kh*kw]; the result y
+    [N, O, oh, ow] is `matmul(rhs, im2col(x))` (ember.im2col's geometry, zeros outside the
+    image) laid out image-major: y[n, o, p] = (rhs @ cols)[o, n*oh*ow + p].
+  }];
+}
+
+def Ember_Conv2dWeightGradOp : Ember_ConvOp<"conv2d_weight_grad"> {
+  let summary = "the weight gradient of ember.conv2d";
+  let description = [{
+    `lhs` is the image x [N, C, H, W], `rhs` the output gradient g [N, O, oh, ow]; the result
+    [O, C*kh*kw] is `matmul(g', transpose(im2col(x)))` with g' = g as [O, N*oh*ow].
+  }];
+}
+
+def Ember_Conv2dInputGradOp : Ember_ConvOp<"conv2d_input_grad"> {
+  let summary = "the input gradient of ember.conv2d";
+  let description = [{
+    `lhs` is the output gradient g [N, O, oh, ow], `rhs` the weight [O, C*kh*kw]; the result
+    [N, C, H, W] is `col2im(matmul(transpose(rhs), g'))` with g' = g as [O, N*oh*ow].
+  }];
+}
+
 #endif // EMBER_WINDOW_OPS_TD
