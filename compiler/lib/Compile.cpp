@@ -87,6 +87,22 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   case Prim::Amin:
     return ed::AminOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
                               b.getBoolAttr(n.attrs.keepdim));
+  case Prim::Prod:
+    return ed::ProdOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
+                              b.getBoolAttr(n.attrs.keepdim));
+  case Prim::CumSum:
+  case Prim::CumProd: {
+    // {dim, reverse} (cumprod: {dim}); the operand is already in the result's dtype.
+    auto dim = b.getI64IntegerAttr(n.attrs.ints[0]);
+    auto reverse = b.getBoolAttr(n.attrs.ints.size() > 1 && n.attrs.ints[1]);
+    if (n.prim == Prim::CumSum) return ed::CumSumOp::create(b, loc, type, in[0], dim, reverse);
+    return ed::CumProdOp::create(b, loc, type, in[0], dim, reverse);
+  }
+  case Prim::Unfold: {
+    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+    const Shape& a = n.attrs.ints; // {dim, size, step}
+    return ed::UnfoldOp::create(b, loc, type, in[0], i64(a[0]), i64(a[1]), i64(a[2]));
+  }
   case Prim::Permute:
     return ed::PermuteOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints));
   case Prim::Slice:

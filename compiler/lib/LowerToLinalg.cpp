@@ -5,8 +5,11 @@
 #include "ember/dialects/EmberDialect.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <functional>
 
 namespace ember::compiler {
 #define GEN_PASS_DEF_LOWERTOLINALG
@@ -83,8 +86,8 @@ Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, Value
   });
 }
 
-// Sum, amax and amin: a reduction linalg.generic from the identity of the combining op (on
-// floats; integers wrap, i1 reduces unsigned: amax is any, amin all).
+// Sum, prod, amax and amin: a reduction linalg.generic from the identity of the combining op
+// (on floats; integers wrap, i1 reduces unsigned: amax is any, amin all, prod all).
 template <typename ReduceOp>
 Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
   auto in = tensorType(op.getInput());
@@ -102,12 +105,15 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
   AffineMap inMap = AffineMap::getMultiDimIdentityMap(in.getRank(), ctx);
   AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
   constexpr bool isSum = std::is_same_v<ReduceOp, ed::SumOp>;
+  constexpr bool isProd = std::is_same_v<ReduceOp, ed::ProdOp>;
   constexpr bool isMax = std::is_same_v<ReduceOp, ed::AmaxOp>;
   const bool isFloat = isa<FloatType>(elem), isBool = elem.isInteger(1);
   Value init = zeroFilled(b, loc, out, sizes);
   if (!isSum) {
     TypedAttr identity;
-    if (auto f = dyn_cast<FloatType>(elem))
+    if (isProd)
+      identity = isFloat ? TypedAttr(FloatAttr::get(elem, 1.0)) : TypedAttr(IntegerAttr::get(elem, 1));
+    else if (auto f = dyn_cast<FloatType>(elem))
       identity = FloatAttr::get(f, llvm::APFloat::getInf(f.getFloatSemantics(), isMax));
     else if (isBool)
       identity = IntegerAttr::get(elem, isMax ? 0 : 1);
@@ -125,6 +131,10 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
           if (isFloat) return arith::AddFOp::create(nb, nl, acc, x);
           return isBool ? Value(arith::OrIOp::create(nb, nl, acc, x))
                         : Value(arith::AddIOp::create(nb, nl, acc, x));
+        } else if constexpr (isProd) {
+          if (isFloat) return arith::MulFOp::create(nb, nl, acc, x);
+          return isBool ? Value(arith::AndIOp::create(nb, nl, acc, x))
+                        : Value(arith::MulIOp::create(nb, nl, acc, x));
         } else if constexpr (isMax) {
           if (isFloat) return arith::MaximumFOp::create(nb, nl, acc, x);
           return isBool ? Value(arith::MaxUIOp::create(nb, nl, acc, x))
@@ -136,6 +146,83 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
         }
       },
       init, outMap, iters);
+}
+
+// cumsum / cumprod: scf.for loops over the dims beside `dim`, and innermost a loop along `dim`
+// (backwards when reversed) carrying the running value, which it writes at each step
+// (tensor.insert, in place after bufferization). f32 runs in f64, integers in their type
+// (the importer gives i64), i1 as or / and: the eager kernel's accumulators.
+template <typename ScanOp>
+Value lowerScan(OpBuilder& b, Location loc, ScanOp op, ValueRange sizes) {
+  constexpr bool isSum = std::is_same_v<ScanOp, ed::CumSumOp>;
+  Value input = op.getInput();
+  auto type = cast<RankedTensorType>(op.getType());
+  const int64_t rank = type.getRank(), dim = op.getDim();
+  if (rank == 0) return input; // one element: its own running sum / product
+  Type elem = type.getElementType();
+  const bool isFloat = isa<FloatType>(elem), isBool = elem.isInteger(1);
+  Type accType = isFloat ? Type(b.getF64Type()) : elem;
+  auto combine = [&](OpBuilder& nb, Location nl, Value acc, Value x) -> Value {
+    if (isFloat) {
+      x = arith::ExtFOp::create(nb, nl, accType, x);
+      return isSum ? Value(arith::AddFOp::create(nb, nl, acc, x))
+                   : Value(arith::MulFOp::create(nb, nl, acc, x));
+    }
+    if (isBool)
+      return isSum ? Value(arith::OrIOp::create(nb, nl, acc, x)) : Value(arith::AndIOp::create(nb, nl, acc, x));
+    return isSum ? Value(arith::AddIOp::create(nb, nl, acc, x)) : Value(arith::MulIOp::create(nb, nl, acc, x));
+  };
+  TypedAttr identityAttr = isFloat ? TypedAttr(FloatAttr::get(accType, isSum ? 0.0 : 1.0))
+                                   : TypedAttr(IntegerAttr::get(elem, isSum ? 0 : 1));
+  // The loop order: the other dims outermost, in order, then `dim`.
+  SmallVector<int64_t> order;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != dim) order.push_back(d);
+  order.push_back(dim);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> at(rank);
+  // Builds the loop over order[level] carrying the result tensor; returns the loop's result.
+  std::function<Value(OpBuilder&, Location, size_t, Value)> build =
+      [&](OpBuilder& nb, Location nl, size_t level, Value acc) -> Value {
+    const int64_t d = order[level];
+    Value ub = dimSize(nb, nl, input, d);
+    if (d != dim) {
+      auto loop = scf::ForOp::create(nb, nl, zero, ub, one, ValueRange{acc},
+                                     [&](OpBuilder& lb, Location ll, Value iv, ValueRange args) {
+        at[d] = iv;
+        scf::YieldOp::create(lb, ll, build(lb, ll, level + 1, args[0]));
+      });
+      return loop.getResult(0);
+    }
+    Value identity = arith::ConstantOp::create(nb, nl, identityAttr);
+    Value last = arith::SubIOp::create(nb, nl, ub, one);
+    auto loop = scf::ForOp::create(nb, nl, zero, ub, one, ValueRange{acc, identity},
+                                   [&](OpBuilder& lb, Location ll, Value iv, ValueRange args) {
+      at[d] = op.getReverse() ? Value(arith::SubIOp::create(lb, ll, last, iv)) : iv;
+      Value x = tensor::ExtractOp::create(lb, ll, input, at);
+      Value running = combine(lb, ll, args[1], x);
+      Value stored = isFloat ? Value(arith::TruncFOp::create(lb, ll, elem, running)) : running;
+      Value next = tensor::InsertOp::create(lb, ll, stored, args[0], at);
+      scf::YieldOp::create(lb, ll, ValueRange{next, running});
+    });
+    return loop.getResult(0);
+  };
+  return build(b, loc, 0, emptyTensor(b, loc, type, sizes));
+}
+
+// unfold: result[.., w, .., k] = input[.., w * step + k, ..], a copy through one affine map.
+Value lowerUnfold(OpBuilder& b, Location loc, ed::UnfoldOp op, ValueRange sizes) {
+  auto out = cast<RankedTensorType>(op.getType());
+  const int64_t rank = out.getRank(), inRank = rank - 1, dim = op.getDim();
+  MLIRContext* ctx = b.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < inRank; ++d)
+    exprs.push_back(d == dim ? getAffineDimExpr(d, ctx) * op.getStep() + getAffineDimExpr(inRank, ctx)
+                             : getAffineDimExpr(d, ctx));
+  AffineMap inMap = AffineMap::get(rank, 0, exprs, ctx);
+  return buildGeneric(b, loc, ValueRange{op.getInput()}, {inMap}, out, sizes,
+                      [](OpBuilder&, Location, ValueRange args) { return args[0]; });
 }
 
 Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op, ValueRange sizes) {
@@ -311,6 +398,10 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerReduce(b, loc, sum, sizes);
   if (auto mx = dyn_cast<ed::AmaxOp>(op)) return lowerReduce(b, loc, mx, sizes);
   if (auto mn = dyn_cast<ed::AminOp>(op)) return lowerReduce(b, loc, mn, sizes);
+  if (auto pr = dyn_cast<ed::ProdOp>(op)) return lowerReduce(b, loc, pr, sizes);
+  if (auto cs = dyn_cast<ed::CumSumOp>(op)) return lowerScan(b, loc, cs, sizes);
+  if (auto cp = dyn_cast<ed::CumProdOp>(op)) return lowerScan(b, loc, cp, sizes);
+  if (auto uf = dyn_cast<ed::UnfoldOp>(op)) return lowerUnfold(b, loc, uf, sizes);
   if (auto tr = dyn_cast<ed::TransposeOp>(op)) return lowerTranspose(b, loc, tr, sizes);
   if (auto rs = dyn_cast<ed::ReshapeOp>(op)) return lowerReshape(b, loc, rs, sizes);
   if (auto ex = dyn_cast<ed::ExpandOp>(op)) {

@@ -20,15 +20,19 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
     body is built from the op records' scalar expressions (arith's float, integer or i1 ops by
     the operands' type; an expression with no form for its operand type, such as floor_divide
     on i64, is reported and the pass fails); broadcasting becomes the operands' indexing maps.
-    `ember.sum`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
-    `linalg.matmul`, `ember.transpose`/`ember.expand` `linalg.generic` copies, and
-    `ember.reshape` a collapse/expand_shape pair. Only static shapes are lowered for now: an op
-    with a dynamic dimension is reported and the pass fails.
+    `ember.sum`/`prod`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
+    `linalg.matmul`, `ember.transpose`/`ember.expand`/`ember.unfold` `linalg.generic` copies
+    (unfold reads through an affine map `w * step + k`), `ember.reshape` a
+    collapse/expand_shape pair, and `ember.cumsum`/`ember.cumprod` `scf.for` nests whose
+    innermost loop runs along the scanned dimension carrying the running value (f64 for f32)
+    and inserting it into the result. Dynamic dims are sized from the ops' `ember.dim_sizes`
+    (DynamicShapes.h).
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
   ];
 }
