@@ -419,8 +419,9 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
     bool unsupported = false;
     getOperation().walk([&](Operation* op) {
       if (!isa<ed::EmberDialect>(op->getDialect()) || op->getParentOfType<ed::FusionOp>()) return;
-      // Sliding-window ops bufferize themselves; ember-window-to-runtime-call lowers them.
-      if (isa<ed::Im2ColOp, ed::Col2ImOp>(op)) return;
+      // Sliding-window ops and argsort bufferize themselves; ember-window-to-runtime-call and
+      // ember-sort-to-runtime-call lower them.
+      if (isa<ed::Im2ColOp, ed::Col2ImOp, ed::ArgSortOp>(op)) return;
       // Every elementwise expression, alone or in a fusion, must exist for its operand types.
       auto checkScalar = [&](Operation* e) {
         if (ember::compiler::canEmitScalar(e)) return true;

@@ -132,4 +132,18 @@ def WindowToRuntimeCall : Pass<"ember-window-to-runtime-call", "mlir::ModuleOp">
                            "mlir::memref::MemRefDialect"];
 }
 
+def SortToRuntimeCall : Pass<"ember-sort-to-runtime-call", "mlir::ModuleOp"> {
+  let summary = "Call ember's CPU sort kernel for ember.argsort on memrefs";
+  let description = [{
+    After bufferization, replaces each `ember.argsort` in memref form with a call to
+    `ember_cpu_argsort_{f32,i64,i32,i1}(input, output, dim, descending)`, ember's threaded
+    stable sort over the lines along `dim` (`kernels/Sort.h`, the eager kernel too: NaN largest,
+    equal values in order, a partial sort when the output keeps the first k). The memrefs go as
+    unranked memrefs, so one entry serves every rank and layout. The JIT and the AOT runtime
+    library resolve the symbols (`compiler::cpuRuntimeSymbols`). Tensor-form ops are left alone.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 #endif // EMBER_COMPILER_PASSES_TD

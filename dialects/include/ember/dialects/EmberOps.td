@@ -385,5 +385,6 @@ def Ember_YieldOp : Ember_Op<"yield", [Pure, Terminator, HasParent<"FusionOp">]>
 }
 
 include "ember/dialects/EmberWindowOps.td"
+include "ember/dialects/EmberSortOps.td"
 
 #endif // EMBER_OPS_TD
