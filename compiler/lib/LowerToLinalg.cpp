@@ -9,7 +9,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include <functional>
 
 namespace ember::compiler {
 #define GEN_PASS_DEF_LOWERTOLINALG
@@ -148,10 +147,11 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
       init, outMap, iters);
 }
 
-// cumsum / cumprod: scf.for loops over the dims beside `dim`, and innermost a loop along `dim`
-// (backwards when reversed) carrying the running value, which it writes at each step
-// (tensor.insert, in place after bufferization). f32 runs in f64, integers in their type
-// (the importer gives i64), i1 as or / and: the eager kernel's accumulators.
+// cumsum / cumprod: the lines along `dim` in parallel (an scf.forall over the other dims, which
+// becomes an scf.parallel that ember-outline-parallel-loops puts on the thread pool), each an
+// scf.for along `dim` (backwards when reversed) carrying the running value and inserting it into
+// its line of the result (in place after bufferization). f32 runs in f64, integers in their
+// type (the importer gives i64), i1 as or / and: the eager kernel's accumulators.
 template <typename ScanOp>
 Value lowerScan(OpBuilder& b, Location loc, ScanOp op, ValueRange sizes) {
   constexpr bool isSum = std::is_same_v<ScanOp, ed::CumSumOp>;
@@ -174,41 +174,56 @@ Value lowerScan(OpBuilder& b, Location loc, ScanOp op, ValueRange sizes) {
   };
   TypedAttr identityAttr = isFloat ? TypedAttr(FloatAttr::get(accType, isSum ? 0.0 : 1.0))
                                    : TypedAttr(IntegerAttr::get(elem, isSum ? 0 : 1));
-  // The loop order: the other dims outermost, in order, then `dim`.
-  SmallVector<int64_t> order;
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != dim) order.push_back(d);
-  order.push_back(dim);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value n = dimSize(b, loc, input, dim);
+  // The input position being read: the line's indices (`at`, set below), `dim` the loop's.
   SmallVector<Value> at(rank);
-  // Builds the loop over order[level] carrying the result tensor; returns the loop's result.
-  std::function<Value(OpBuilder&, Location, size_t, Value)> build =
-      [&](OpBuilder& nb, Location nl, size_t level, Value acc) -> Value {
-    const int64_t d = order[level];
-    Value ub = dimSize(nb, nl, input, d);
-    if (d != dim) {
-      auto loop = scf::ForOp::create(nb, nl, zero, ub, one, ValueRange{acc},
-                                     [&](OpBuilder& lb, Location ll, Value iv, ValueRange args) {
-        at[d] = iv;
-        scf::YieldOp::create(lb, ll, build(lb, ll, level + 1, args[0]));
-      });
-      return loop.getResult(0);
-    }
+  // Fills the 1-D `line` (the result's line at `at`) with the running values.
+  auto scanLine = [&](OpBuilder& nb, Location nl, Value line) -> Value {
     Value identity = arith::ConstantOp::create(nb, nl, identityAttr);
-    Value last = arith::SubIOp::create(nb, nl, ub, one);
-    auto loop = scf::ForOp::create(nb, nl, zero, ub, one, ValueRange{acc, identity},
+    Value last = op.getReverse() ? Value(arith::SubIOp::create(nb, nl, n, one)) : Value();
+    auto loop = scf::ForOp::create(nb, nl, zero, n, one, ValueRange{line, identity},
                                    [&](OpBuilder& lb, Location ll, Value iv, ValueRange args) {
-      at[d] = op.getReverse() ? Value(arith::SubIOp::create(lb, ll, last, iv)) : iv;
+      Value p = op.getReverse() ? Value(arith::SubIOp::create(lb, ll, last, iv)) : iv;
+      at[dim] = p;
       Value x = tensor::ExtractOp::create(lb, ll, input, at);
       Value running = combine(lb, ll, args[1], x);
       Value stored = isFloat ? Value(arith::TruncFOp::create(lb, ll, elem, running)) : running;
-      Value next = tensor::InsertOp::create(lb, ll, stored, args[0], at);
+      Value next = tensor::InsertOp::create(lb, ll, stored, args[0], ValueRange{p});
       scf::YieldOp::create(lb, ll, ValueRange{next, running});
     });
     return loop.getResult(0);
   };
-  return build(b, loc, 0, emptyTensor(b, loc, type, sizes));
+  Value init = emptyTensor(b, loc, type, sizes);
+  if (rank == 1) return scanLine(b, loc, init);
+  SmallVector<OpFoldResult> ubs;
+  SmallVector<int64_t> others;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != dim) {
+      others.push_back(d);
+      ubs.push_back(type.isDynamicDim(d) ? OpFoldResult(dimSize(b, loc, input, d))
+                                         : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    }
+  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  SmallVector<Value> ivs = forall.getInductionVars();
+  SmallVector<OpFoldResult> offsets(rank), lineSizes(rank, b.getIndexAttr(1)),
+      strides(rank, b.getIndexAttr(1));
+  for (auto [k, d] : llvm::enumerate(others)) {
+    at[d] = ivs[k];
+    offsets[d] = ivs[k];
+  }
+  offsets[dim] = b.getIndexAttr(0);
+  lineSizes[dim] = type.isDynamicDim(dim) ? OpFoldResult(n) : OpFoldResult(b.getIndexAttr(type.getDimSize(dim)));
+  Value out = forall.getRegionIterArgs()[0];
+  auto lineType = RankedTensorType::get({type.getDimSize(dim)}, elem);
+  Value line = tensor::ExtractSliceOp::create(b, loc, lineType, out, offsets, lineSizes, strides);
+  Value filled = scanLine(b, loc, line);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, filled, out, offsets, lineSizes, strides);
+  return forall.getResult(0);
 }
 
 // unfold: result[.., w, .., k] = input[.., w * step + k, ..], a copy through one affine map.

@@ -53,6 +53,7 @@ const char* cpuLoweringPipeline() {
          "ember-matmul-to-runtime-call,"
          "ember-window-to-runtime-call,"
          "ember-sort-to-runtime-call,"
+         "func.func(scf-forall-to-parallel),"
          "func.func(convert-linalg-to-parallel-loops),"
          "ember-outline-parallel-loops,"
          "convert-scf-to-cf,"

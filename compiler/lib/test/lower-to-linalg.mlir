@@ -299,23 +299,27 @@ func.func @prod(%a: tensor<2x3xi64>, %f: tensor<4xf32>) -> (tensor<2x1xi64>, ten
 
 // -----
 
-// A scan: the other dims outermost, then a loop along `dim` carrying the running value (f64
-// for f32) and inserting each step's value; reverse walks the dim backwards.
+// A scan: its lines in parallel (scf.forall over the other dims), each a loop along `dim`
+// carrying the running value (f64 for f32) and inserting each step's value into the line;
+// reverse walks the dim backwards.
 // CHECK-LABEL: func.func @cumsum_reverse
 // CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
 func.func @cumsum_reverse(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   // CHECK: %[[E:.*]] = tensor.empty() : tensor<2x3xf32>
-  // CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A:.*]] = %[[E]]) -> (tensor<2x3xf32>)
+  // CHECK: scf.forall (%[[J:.*]]) in (3) shared_outs(%[[O:.*]] = %[[E]]) -> (tensor<2x3xf32>)
+  // CHECK: %[[L:.*]] = tensor.extract_slice %[[O]][0, %[[J]]] [2, 1] [1, 1] : tensor<2x3xf32> to tensor<2xf32>
   // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
   // CHECK: %[[LAST:.*]] = arith.subi
-  // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args(%[[T:.*]] = %[[A]], %[[S:.*]] = %[[ZERO]]) -> (tensor<2x3xf32>, f64)
+  // CHECK: %[[R:.*]]:2 = scf.for %[[K:.*]] = {{.*}} iter_args(%[[T:.*]] = %[[L]], %[[S:.*]] = %[[ZERO]]) -> (tensor<2xf32>, f64)
   // CHECK: %[[I:.*]] = arith.subi %[[LAST]], %[[K]] : index
   // CHECK: %[[V:.*]] = tensor.extract %[[X]][%[[I]], %[[J]]]
   // CHECK: %[[W:.*]] = arith.extf %[[V]] : f32 to f64
   // CHECK: %[[N:.*]] = arith.addf %[[S]], %[[W]] : f64
-  // CHECK: %[[R:.*]] = arith.truncf %[[N]] : f64 to f32
-  // CHECK: %[[U:.*]] = tensor.insert %[[R]] into %[[T]][%[[I]], %[[J]]]
+  // CHECK: %[[F:.*]] = arith.truncf %[[N]] : f64 to f32
+  // CHECK: %[[U:.*]] = tensor.insert %[[F]] into %[[T]][%[[I]]]
   // CHECK: scf.yield %[[U]], %[[N]]
+  // CHECK: scf.forall.in_parallel
+  // CHECK: tensor.parallel_insert_slice %[[R]]#0 into %[[O]][0, %[[J]]] [2, 1] [1, 1] : tensor<2xf32> into tensor<2x3xf32>
   // CHECK-NOT: ember.cumsum
   %0 = ember.cumsum %x {dim = 0 : i64, reverse = true} : tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -323,7 +327,7 @@ func.func @cumsum_reverse(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 
 // -----
 
-// cumprod on i64 runs in i64 from 1, forwards; a dynamic dim bounds its loop by tensor.dim.
+// cumprod on i64 runs in i64 from 1, forwards; a dynamic dim bounds the forall by tensor.dim.
 // CHECK-LABEL: func.func @cumprod_dynamic
 // CHECK-SAME: (%[[X:.*]]: tensor<?x5xi64>)
 func.func @cumprod_dynamic(%x: tensor<?x5xi64>) -> tensor<?x5xi64>
@@ -331,13 +335,26 @@ func.func @cumprod_dynamic(%x: tensor<?x5xi64>) -> tensor<?x5xi64>
   // CHECK: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xi64>
   // CHECK: tensor.empty(%[[B]]) : tensor<?x5xi64>
   // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xi64>
-  // CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[N]]
+  // CHECK: scf.forall (%[[I:.*]]) in (%[[N]])
   // CHECK: %[[ONE:.*]] = arith.constant 1 : i64
-  // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[P:.*]] = %[[ONE]]) -> (tensor<?x5xi64>, i64)
+  // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[P:.*]] = %[[ONE]]) -> (tensor<5xi64>, i64)
   // CHECK: %[[V:.*]] = tensor.extract %[[X]][%[[I]], %[[K]]]
   // CHECK: arith.muli %[[P]], %[[V]] : i64
   %0 = ember.cumprod %x {dim = 1 : i64, ember.dim_sizes = array<i64: 0, 1, 5, 0>} : tensor<?x5xi64>
   return %0 : tensor<?x5xi64>
+}
+
+// -----
+
+// A 1-D scan is one line: the loop alone, into the whole result.
+// CHECK-LABEL: func.func @cumsum_1d
+func.func @cumsum_1d(%x: tensor<6xi64>) -> tensor<6xi64> {
+  // CHECK-NOT: scf.forall
+  // CHECK: scf.for
+  // CHECK: arith.addi
+  // CHECK: tensor.insert %{{.*}} into %{{.*}}[%{{.*}}] : tensor<6xi64>
+  %0 = ember.cumsum %x {dim = 0 : i64} : tensor<6xi64>
+  return %0 : tensor<6xi64>
 }
 
 // -----

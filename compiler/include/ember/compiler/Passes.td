@@ -23,9 +23,10 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
     `ember.sum`/`prod`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
     `linalg.matmul`, `ember.transpose`/`ember.expand`/`ember.unfold` `linalg.generic` copies
     (unfold reads through an affine map `w * step + k`), `ember.reshape` a
-    collapse/expand_shape pair, and `ember.cumsum`/`ember.cumprod` `scf.for` nests whose
-    innermost loop runs along the scanned dimension carrying the running value (f64 for f32)
-    and inserting it into the result. Dynamic dims are sized from the ops' `ember.dim_sizes`
+    collapse/expand_shape pair, and `ember.cumsum`/`ember.cumprod` an `scf.forall` over the
+    lines along the scanned dimension (the pipeline's `scf-forall-to-parallel` and
+    `ember-outline-parallel-loops` put it on the thread pool), each line an `scf.for` carrying
+    the running value (f64 for f32) and inserting it into the line. Dynamic dims are sized from the ops' `ember.dim_sizes`
     (DynamicShapes.h).
   }];
   let dependentDialects = [
