@@ -87,6 +87,35 @@ mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
   case Prim::Amin:
     return ed::AminOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
                               b.getBoolAttr(n.attrs.keepdim));
+  case Prim::Prod:
+    return ed::ProdOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints),
+                              b.getBoolAttr(n.attrs.keepdim));
+  case Prim::CumSum:
+  case Prim::CumProd: {
+    // {dim, reverse} (cumprod: {dim}); the operand is already in the result's dtype.
+    auto dim = b.getI64IntegerAttr(n.attrs.ints[0]);
+    auto reverse = b.getBoolAttr(n.attrs.ints.size() > 1 && n.attrs.ints[1]);
+    if (n.prim == Prim::CumSum) return ed::CumSumOp::create(b, loc, type, in[0], dim, reverse);
+    return ed::CumProdOp::create(b, loc, type, in[0], dim, reverse);
+  }
+  case Prim::Unfold: {
+    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+    const Shape& a = n.attrs.ints; // {dim, size, step}
+    return ed::UnfoldOp::create(b, loc, type, in[0], i64(a[0]), i64(a[1]), i64(a[2]));
+  }
+  case Prim::ArgSort: {
+    // {dim, descending[, k]}: with k (topk) the result keeps the first k of the order, which
+    // needs a static length along dim.
+    const int64_t dim = n.attrs.ints[0];
+    auto t = mlir::cast<mlir::RankedTensorType>(in[0].getType());
+    EMBER_CHECK(n.attrs.ints.size() < 3 || t.getRank() == 0 || !t.isDynamicDim(dim),
+                NotImplemented, "ember.compile", "ember.argsort keeping the first k (topk) along a "
+                "dimension of dynamic size does not compile yet (dynamic=True); sort along another "
+                "dim, or compile with static shapes");
+    return ed::ArgSortOp::create(b, loc, type, in[0], mlir::Value(), b.getI64IntegerAttr(dim),
+                                 b.getBoolAttr(n.attrs.ints.size() > 1 && n.attrs.ints[1]))
+        ->getResult(0);
+  }
   case Prim::Permute:
     return ed::PermuteOp::create(b, loc, type, in[0], b.getDenseI64ArrayAttr(n.attrs.ints));
   case Prim::Slice:
@@ -223,7 +252,8 @@ DType operandDType(const Node& n, size_t i) {
   case Prim::Where: return i == 0 ? DType::Bool : n.dtype;
   case Prim::Cast:
   case Prim::ArgMax:
-  case Prim::ArgMin: return irDType(n.inputs[i]);
+  case Prim::ArgMin:
+  case Prim::ArgSort: return irDType(n.inputs[i]);
   case Prim::IndexSelect:
   case Prim::IndexAdd:
   case Prim::Gather:

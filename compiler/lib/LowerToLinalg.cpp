@@ -5,8 +5,10 @@
 #include "ember/dialects/EmberDialect.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+
 
 namespace ember::compiler {
 #define GEN_PASS_DEF_LOWERTOLINALG
@@ -83,8 +85,8 @@ Value lowerElementwiseGroup(OpBuilder& b, Location loc, ValueRange inputs, Value
   });
 }
 
-// Sum, amax and amin: a reduction linalg.generic from the identity of the combining op (on
-// floats; integers wrap, i1 reduces unsigned: amax is any, amin all).
+// Sum, prod, amax and amin: a reduction linalg.generic from the identity of the combining op
+// (on floats; integers wrap, i1 reduces unsigned: amax is any, amin all, prod all).
 template <typename ReduceOp>
 Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
   auto in = tensorType(op.getInput());
@@ -102,12 +104,15 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
   AffineMap inMap = AffineMap::getMultiDimIdentityMap(in.getRank(), ctx);
   AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
   constexpr bool isSum = std::is_same_v<ReduceOp, ed::SumOp>;
+  constexpr bool isProd = std::is_same_v<ReduceOp, ed::ProdOp>;
   constexpr bool isMax = std::is_same_v<ReduceOp, ed::AmaxOp>;
   const bool isFloat = isa<FloatType>(elem), isBool = elem.isInteger(1);
   Value init = zeroFilled(b, loc, out, sizes);
   if (!isSum) {
     TypedAttr identity;
-    if (auto f = dyn_cast<FloatType>(elem))
+    if (isProd)
+      identity = isFloat ? TypedAttr(FloatAttr::get(elem, 1.0)) : TypedAttr(IntegerAttr::get(elem, 1));
+    else if (auto f = dyn_cast<FloatType>(elem))
       identity = FloatAttr::get(f, llvm::APFloat::getInf(f.getFloatSemantics(), isMax));
     else if (isBool)
       identity = IntegerAttr::get(elem, isMax ? 0 : 1);
@@ -125,6 +130,10 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
           if (isFloat) return arith::AddFOp::create(nb, nl, acc, x);
           return isBool ? Value(arith::OrIOp::create(nb, nl, acc, x))
                         : Value(arith::AddIOp::create(nb, nl, acc, x));
+        } else if constexpr (isProd) {
+          if (isFloat) return arith::MulFOp::create(nb, nl, acc, x);
+          return isBool ? Value(arith::AndIOp::create(nb, nl, acc, x))
+                        : Value(arith::MulIOp::create(nb, nl, acc, x));
         } else if constexpr (isMax) {
           if (isFloat) return arith::MaximumFOp::create(nb, nl, acc, x);
           return isBool ? Value(arith::MaxUIOp::create(nb, nl, acc, x))
@@ -136,6 +145,99 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
         }
       },
       init, outMap, iters);
+}
+
+// cumsum / cumprod: the lines along `dim` in parallel (an scf.forall over the other dims, which
+// becomes an scf.parallel that ember-outline-parallel-loops puts on the thread pool), each an
+// scf.for along `dim` (backwards when reversed) carrying the running value and inserting it into
+// its line of the result (in place after bufferization). f32 runs in f64, integers in their
+// type (the importer gives i64), i1 as or / and: the eager kernel's accumulators.
+template <typename ScanOp>
+Value lowerScan(OpBuilder& b, Location loc, ScanOp op, ValueRange sizes) {
+  constexpr bool isSum = std::is_same_v<ScanOp, ed::CumSumOp>;
+  Value input = op.getInput();
+  auto type = cast<RankedTensorType>(op.getType());
+  const int64_t rank = type.getRank(), dim = op.getDim();
+  if (rank == 0) return input; // one element: its own running sum / product
+  Type elem = type.getElementType();
+  const bool isFloat = isa<FloatType>(elem), isBool = elem.isInteger(1);
+  Type accType = isFloat ? Type(b.getF64Type()) : elem;
+  auto combine = [&](OpBuilder& nb, Location nl, Value acc, Value x) -> Value {
+    if (isFloat) {
+      x = arith::ExtFOp::create(nb, nl, accType, x);
+      return isSum ? Value(arith::AddFOp::create(nb, nl, acc, x))
+                   : Value(arith::MulFOp::create(nb, nl, acc, x));
+    }
+    if (isBool)
+      return isSum ? Value(arith::OrIOp::create(nb, nl, acc, x)) : Value(arith::AndIOp::create(nb, nl, acc, x));
+    return isSum ? Value(arith::AddIOp::create(nb, nl, acc, x)) : Value(arith::MulIOp::create(nb, nl, acc, x));
+  };
+  TypedAttr identityAttr = isFloat ? TypedAttr(FloatAttr::get(accType, isSum ? 0.0 : 1.0))
+                                   : TypedAttr(IntegerAttr::get(elem, isSum ? 0 : 1));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value n = dimSize(b, loc, input, dim);
+  // The input position being read: the line's indices (`at`, set below), `dim` the loop's.
+  SmallVector<Value> at(rank);
+  // Fills the 1-D `line` (the result's line at `at`) with the running values.
+  auto scanLine = [&](OpBuilder& nb, Location nl, Value line) -> Value {
+    Value identity = arith::ConstantOp::create(nb, nl, identityAttr);
+    Value last = op.getReverse() ? Value(arith::SubIOp::create(nb, nl, n, one)) : Value();
+    auto loop = scf::ForOp::create(nb, nl, zero, n, one, ValueRange{line, identity},
+                                   [&](OpBuilder& lb, Location ll, Value iv, ValueRange args) {
+      Value p = op.getReverse() ? Value(arith::SubIOp::create(lb, ll, last, iv)) : iv;
+      at[dim] = p;
+      Value x = tensor::ExtractOp::create(lb, ll, input, at);
+      Value running = combine(lb, ll, args[1], x);
+      Value stored = isFloat ? Value(arith::TruncFOp::create(lb, ll, elem, running)) : running;
+      Value next = tensor::InsertOp::create(lb, ll, stored, args[0], ValueRange{p});
+      scf::YieldOp::create(lb, ll, ValueRange{next, running});
+    });
+    return loop.getResult(0);
+  };
+  Value init = emptyTensor(b, loc, type, sizes);
+  if (rank == 1) return scanLine(b, loc, init);
+  SmallVector<OpFoldResult> ubs;
+  SmallVector<int64_t> others;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != dim) {
+      others.push_back(d);
+      ubs.push_back(type.isDynamicDim(d) ? OpFoldResult(dimSize(b, loc, input, d))
+                                         : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    }
+  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  SmallVector<Value> ivs = forall.getInductionVars();
+  SmallVector<OpFoldResult> offsets(rank), lineSizes(rank, b.getIndexAttr(1)),
+      strides(rank, b.getIndexAttr(1));
+  for (auto [k, d] : llvm::enumerate(others)) {
+    at[d] = ivs[k];
+    offsets[d] = ivs[k];
+  }
+  offsets[dim] = b.getIndexAttr(0);
+  lineSizes[dim] = type.isDynamicDim(dim) ? OpFoldResult(n) : OpFoldResult(b.getIndexAttr(type.getDimSize(dim)));
+  Value out = forall.getRegionIterArgs()[0];
+  auto lineType = RankedTensorType::get({type.getDimSize(dim)}, elem);
+  Value line = tensor::ExtractSliceOp::create(b, loc, lineType, out, offsets, lineSizes, strides);
+  Value filled = scanLine(b, loc, line);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, filled, out, offsets, lineSizes, strides);
+  return forall.getResult(0);
+}
+
+// unfold: result[.., w, .., k] = input[.., w * step + k, ..], a copy through one affine map.
+Value lowerUnfold(OpBuilder& b, Location loc, ed::UnfoldOp op, ValueRange sizes) {
+  auto out = cast<RankedTensorType>(op.getType());
+  const int64_t rank = out.getRank(), inRank = rank - 1, dim = op.getDim();
+  MLIRContext* ctx = b.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < inRank; ++d)
+    exprs.push_back(d == dim ? getAffineDimExpr(d, ctx) * op.getStep() + getAffineDimExpr(inRank, ctx)
+                             : getAffineDimExpr(d, ctx));
+  AffineMap inMap = AffineMap::get(rank, 0, exprs, ctx);
+  return buildGeneric(b, loc, ValueRange{op.getInput()}, {inMap}, out, sizes,
+                      [](OpBuilder&, Location, ValueRange args) { return args[0]; });
 }
 
 Value lowerTranspose(OpBuilder& b, Location loc, ed::TransposeOp op, ValueRange sizes) {
@@ -311,6 +413,10 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   if (auto sum = dyn_cast<ed::SumOp>(op)) return lowerReduce(b, loc, sum, sizes);
   if (auto mx = dyn_cast<ed::AmaxOp>(op)) return lowerReduce(b, loc, mx, sizes);
   if (auto mn = dyn_cast<ed::AminOp>(op)) return lowerReduce(b, loc, mn, sizes);
+  if (auto pr = dyn_cast<ed::ProdOp>(op)) return lowerReduce(b, loc, pr, sizes);
+  if (auto cs = dyn_cast<ed::CumSumOp>(op)) return lowerScan(b, loc, cs, sizes);
+  if (auto cp = dyn_cast<ed::CumProdOp>(op)) return lowerScan(b, loc, cp, sizes);
+  if (auto uf = dyn_cast<ed::UnfoldOp>(op)) return lowerUnfold(b, loc, uf, sizes);
   if (auto tr = dyn_cast<ed::TransposeOp>(op)) return lowerTranspose(b, loc, tr, sizes);
   if (auto rs = dyn_cast<ed::ReshapeOp>(op)) return lowerReshape(b, loc, rs, sizes);
   if (auto ex = dyn_cast<ed::ExpandOp>(op)) {
@@ -328,9 +434,10 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
     bool unsupported = false;
     getOperation().walk([&](Operation* op) {
       if (!isa<ed::EmberDialect>(op->getDialect()) || op->getParentOfType<ed::FusionOp>()) return;
-      // Sliding-window ops bufferize themselves; ember-window-to-runtime-call lowers them.
+      // Sliding-window ops, the convolution ops and argsort bufferize themselves;
+      // ember-window-to-runtime-call and ember-sort-to-runtime-call lower them.
       if (isa<ed::Im2ColOp, ed::Col2ImOp, ed::Conv2dOp, ed::Conv2dWeightGradOp,
-              ed::Conv2dInputGradOp>(op)) return;
+              ed::Conv2dInputGradOp, ed::ArgSortOp>(op)) return;
       // Every elementwise expression, alone or in a fusion, must exist for its operand types.
       auto checkScalar = [&](Operation* e) {
         if (ember::compiler::canEmitScalar(e)) return true;

@@ -53,6 +53,8 @@ const char* cpuLoweringPipeline() {
          "buffer-deallocation-pipeline,"
          "ember-matmul-to-runtime-call,"
          "ember-window-to-runtime-call,"
+         "ember-sort-to-runtime-call,"
+         "func.func(scf-forall-to-parallel),"
          "func.func(convert-linalg-to-parallel-loops),"
          "ember-outline-parallel-loops,"
          "convert-scf-to-cf,"

@@ -112,6 +112,13 @@ LogicalResult ember::dialect::verifyReduce(Operation* op, ArrayRef<int64_t> dims
   return success();
 }
 
+LogicalResult ember::dialect::verifyScan(Operation* op, int64_t dim) {
+  auto in = tensorType(op->getOperand(0));
+  if (dim < 0 || dim >= std::max<int64_t>(in.getRank(), 1))
+    return op->emitOpError("dim ") << dim << " out of range for " << in;
+  return success();
+}
+
 LogicalResult ReshapeOp::verify() {
   auto in = tensorType(getInput()), out = cast<RankedTensorType>(getType());
   // With dynamic dims (ember.compile(dynamic=True)) only the element type is checked here: the
@@ -141,6 +148,23 @@ LogicalResult ExpandOp::verify() {
   if (!OpTrait::util::getBroadcastedShape(in.getShape(), out.getShape(), shape) ||
       ArrayRef<int64_t>(shape) != out.getShape() || in.getElementType() != out.getElementType())
     return emitOpError("cannot expand ") << in << " to " << out;
+  return success();
+}
+
+LogicalResult UnfoldOp::verify() {
+  auto in = tensorType(getInput());
+  const int64_t d = getDim(), size = getSize(), step = getStep();
+  const int64_t n = in.getRank() ? in.getDimSize(d) : 1;
+  if (d < 0 || d >= std::max<int64_t>(in.getRank(), 1) || step <= 0 || size < 0 ||
+      (!ShapedType::isDynamic(n) && size > n))
+    return emitOpError("windows of size ") << size << " step " << step << " along dim " << d
+                                           << " do not fit " << in;
+  // A dynamic dim has a dynamic number of windows (its formula is in ember.dim_sizes).
+  SmallVector<int64_t> shape(in.getShape());
+  if (in.getRank()) shape[d] = ShapedType::isDynamic(n) ? n : (n - size) / step + 1;
+  shape.push_back(size);
+  auto want = RankedTensorType::get(shape, in.getElementType());
+  if (want != getType()) return emitOpError("result type should be ") << want;
   return success();
 }
 

@@ -33,3 +33,16 @@ func.func @dynamic_batch(%x: tensor<?x3x9x9xf32>) -> tensor<?x3x9x9xf32> {
   %1 = ember.col2im %0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<12x?xf32> -> tensor<?x3x9x9xf32>
   return %1 : tensor<?x3x9x9xf32>
 }
+
+// ember.argsort bufferizes the same way: the input's buffer read, a new i64 buffer written; a
+// dynamic dim of the result is the input's.
+// CHECK-LABEL: func.func @argsort
+// CHECK-SAME: (%[[X:.*]]: memref<?x7xf32>) -> memref<?x3xi64>
+func.func @argsort(%x: tensor<?x7xf32>) -> tensor<?x3xi64> {
+  // CHECK: %[[N:.*]] = memref.dim %[[X]], %{{.*}} : memref<?x7xf32>
+  // CHECK: %[[O:.*]] = memref.alloc(%[[N]]) {{.*}}: memref<?x3xi64>
+  // CHECK: ember.argsort %[[X]] into %[[O]] {descending = true, dim = 1 : i64} : memref<?x7xf32> into memref<?x3xi64>
+  %0 = ember.argsort %x {dim = 1 : i64, descending = true} : tensor<?x7xf32> -> tensor<?x3xi64>
+  // CHECK: return %[[O]]
+  return %0 : tensor<?x3xi64>
+}

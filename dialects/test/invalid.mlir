@@ -219,3 +219,51 @@ func.func @im2col_static_columns_of_a_dynamic_batch(%x: tensor<?x3x9x9xf32>) {
   %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<?x3x9x9xf32> -> tensor<12x50xf32>
   return
 }
+
+// -----
+
+func.func @cumsum_dim_out_of_range(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{dim 2 out of range for 'tensor<2x3xf32>'}}
+  %0 = ember.cumsum %a {dim = 2 : i64} : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @unfold_window_too_large(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{windows of size 4 step 1 along dim 1 do not fit 'tensor<2x3xf32>'}}
+  %0 = ember.unfold %a {dim = 1 : i64, size = 4 : i64, step = 1 : i64} : tensor<2x3xf32> -> tensor<2x0x4xf32>
+  return
+}
+
+// -----
+
+func.func @unfold_result_type(%a: tensor<2x9xf32>) {
+  // expected-error @+1 {{result type should be 'tensor<2x4x3xf32>'}}
+  %0 = ember.unfold %a {dim = 1 : i64, size = 3 : i64, step = 2 : i64} : tensor<2x9xf32> -> tensor<2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @argsort_k_too_large(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{result 'tensor<2x4xi64>' does not fit the input 'tensor<2x3xf32>' sorted along dim 1}}
+  %0 = ember.argsort %a {dim = 1 : i64, descending = false} : tensor<2x3xf32> -> tensor<2x4xi64>
+  return
+}
+
+// -----
+
+func.func @argsort_k_of_a_dynamic_dim(%a: tensor<?x3xf32>) {
+  // expected-error @+1 {{does not fit the input 'tensor<?x3xf32>' sorted along dim 0}}
+  %0 = ember.argsort %a {dim = 0 : i64, descending = false} : tensor<?x3xf32> -> tensor<2x3xi64>
+  return
+}
+
+// -----
+
+func.func @argsort_memref_with_result(%a: memref<2x3xf32>, %o: memref<2x3xi64>) {
+  // expected-error @+1 {{on memrefs writes into an output memref and has no result}}
+  %0 = "ember.argsort"(%a, %o) {dim = 1 : i64, descending = false} : (memref<2x3xf32>, memref<2x3xi64>) -> tensor<2x3xi64>
+  return
+}

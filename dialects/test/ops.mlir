@@ -126,3 +126,31 @@ func.func @dynamic_dims(%x: tensor<?x4xf32>, %i: tensor<?x1xi64>, %j: tensor<?xi
   %4 = ember.index_select %x, %j {dim = 0 : i64} : tensor<?x4xf32>, tensor<?xi64> -> tensor<?x4xf32>
   return %0, %1, %2, %3, %4 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x4xf32>, tensor<?x1xf32>, tensor<?x4xf32>
 }
+
+// prod (a reduction), cumsum / cumprod (scans: the input's type), unfold, and argsort in its
+// tensor form (topk's shorter dim included) and its memref form (after bufferization).
+// CHECK-LABEL: func.func @scans_unfold_sort
+func.func @scans_unfold_sort(%x: tensor<3x8xf32>, %i: tensor<?x5xi64>, %b: tensor<4xi1>) -> (tensor<3x1xf32>, tensor<3x8xf32>, tensor<?x5xi64>, tensor<3x3x4xf32>, tensor<3x8xi64>, tensor<?x2xi64>, tensor<4xi64>) {
+  // CHECK: ember.prod %{{.*}} {dims = array<i64: 1>, keepdim = true} : tensor<3x8xf32> -> tensor<3x1xf32>
+  %0 = ember.prod %x {dims = array<i64: 1>, keepdim = true} : tensor<3x8xf32> -> tensor<3x1xf32>
+  // CHECK: ember.cumsum %{{.*}} {dim = 1 : i64, reverse = true} : tensor<3x8xf32>
+  %1 = ember.cumsum %x {dim = 1 : i64, reverse = true} : tensor<3x8xf32>
+  // CHECK: ember.cumprod %{{.*}} {dim = 0 : i64} : tensor<?x5xi64>
+  %2 = ember.cumprod %i {dim = 0 : i64} : tensor<?x5xi64>
+  // CHECK: ember.unfold %{{.*}} {dim = 1 : i64, size = 4 : i64, step = 2 : i64} : tensor<3x8xf32> -> tensor<3x3x4xf32>
+  %3 = ember.unfold %x {dim = 1 : i64, size = 4 : i64, step = 2 : i64} : tensor<3x8xf32> -> tensor<3x3x4xf32>
+  // CHECK: ember.argsort %{{.*}} {descending = false, dim = 0 : i64} : tensor<3x8xf32> -> tensor<3x8xi64>
+  %4 = ember.argsort %x {dim = 0 : i64, descending = false} : tensor<3x8xf32> -> tensor<3x8xi64>
+  // CHECK: ember.argsort %{{.*}} {descending = true, dim = 1 : i64} : tensor<?x5xi64> -> tensor<?x2xi64>
+  %5 = ember.argsort %i {dim = 1 : i64, descending = true} : tensor<?x5xi64> -> tensor<?x2xi64>
+  // CHECK: ember.argsort %{{.*}} {descending = false, dim = 0 : i64} : tensor<4xi1> -> tensor<4xi64>
+  %6 = ember.argsort %b {dim = 0 : i64, descending = false} : tensor<4xi1> -> tensor<4xi64>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<3x1xf32>, tensor<3x8xf32>, tensor<?x5xi64>, tensor<3x3x4xf32>, tensor<3x8xi64>, tensor<?x2xi64>, tensor<4xi64>
+}
+
+// CHECK-LABEL: func.func @argsort_memref
+func.func @argsort_memref(%x: memref<3x8xf32, strided<[1, 3]>>, %o: memref<3x8xi64>) {
+  // CHECK: ember.argsort %{{.*}} into %{{.*}} {descending = false, dim = 1 : i64} : memref<3x8xf32, strided<[1, 3]>> into memref<3x8xi64>
+  ember.argsort %x into %o {dim = 1 : i64, descending = false} : memref<3x8xf32, strided<[1, 3]>> into memref<3x8xi64>
+  return
+}

@@ -4,6 +4,7 @@
 #include "IndexKernels.h"
 
 #include "ember/kernels/Elementwise.h"
+#include "ember/kernels/Sort.h"
 #include "ember/runtime/Error.h"
 
 #include <algorithm>
@@ -183,31 +184,15 @@ Tensor index_prim_compute(Prim p, const std::vector<Tensor>& in, const Attrs& at
     for (int64_t i = dim + 1; i < a.dim(); ++i) inner *= a.shape()[i];
     const bool descending = attrs.ints.size() > 1 && attrs.ints[1];
     const int64_t k = a.dim() ? shape[dim] : 1; // the first k of the order (topk)
-    int64_t* dst = out.data<int64_t>();
     EMBER_DISPATCH(a.dtype(), {
       using C = compute_t<T>;
       const T* src = a.data<T>();
-      parallel_for(outer * inner, std::max<int64_t>(1, kernels::kParallelGrain / std::max<int64_t>(n, 1)),
-                   [&](int64_t b, int64_t e) {
-        std::vector<int64_t> order(n);
-        for (int64_t r = b; r < e; ++r) {
-          const int64_t o = r / inner, i = r % inner, base = o * n * inner + i;
-          auto at = [&](int64_t j) { return static_cast<C>(src[base + j * inner]); };
-          std::iota(order.begin(), order.end(), 0);
-          // NaN is the largest value (PyTorch's order); ties keep their order (the index
-          // breaks them, so a partial sort for topk is stable too).
-          auto before = [&](int64_t x, int64_t y) {
-            C vx = at(x), vy = at(y);
-            const bool nx = vx != vx, ny = vy != vy;
-            if (nx || ny) return nx == ny ? x < y : (descending ? nx : ny);
-            if (vx != vy) return descending ? vx > vy : vx < vy;
-            return x < y;
-          };
-          if (k < n) std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
-          else std::sort(order.begin(), order.end(), before);
-          for (int64_t j = 0; j < k; ++j) dst[o * k * inner + i + j * inner] = order[j];
-        }
-      });
+      kernels::argsort_lines<C>(
+          {outer * inner, n, inner}, k, descending, inner,
+          [src](int64_t at) { return static_cast<C>(src[at]); },
+          [n, inner](int64_t r) { return (r / inner) * n * inner + r % inner; },
+          [k, inner](int64_t r) { return (r / inner) * k * inner + r % inner; },
+          out.data<int64_t>());
     });
     return out;
   }

@@ -225,11 +225,11 @@ def test_lenet_training_step_follows_the_eager_loss_curve():
 
 def test_what_does_not_compile_is_a_clear_error():
     x = ember.tensor(rand(1, 2, 6, 6))
-    # max_pool2d's indices (argmax, int64) compile; cumsum does not yet: named, with the way out.
+    # max_pool2d's indices (argmax, int64) compile, and so does a cumsum of its output.
     pool = lambda t: F.max_pool2d(t, 2, return_indices=True)[1]
     np.testing.assert_array_equal(ember.compile(pool, fullgraph=True)(x).numpy(), pool(x).numpy())
-    with pytest.raises(NotImplementedError, match=r"cannot lower 'cumsum'.*eagerly"):
-        ember.compile(lambda t: F.relu(t).cumsum(0), fullgraph=True)(x)
+    scan = lambda t: F.relu(t).cumsum(0)
+    np.testing.assert_array_equal(ember.compile(scan, fullgraph=True)(x).numpy(), scan(x).numpy())
     # Convolution in float64 does not compile (graph values are float32).
     with pytest.raises(NotImplementedError, match="input 0 is float64"):
         ember.compile(lambda t, w: F.conv2d(t, w), fullgraph=True)(

@@ -334,16 +334,16 @@ def test_gradients_of_gradients():
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_compile_takes_gather_and_rejects_argsort_by_name():
+def test_compile_takes_gather_and_sort():
     if not ember._C.has_compiler:
         pytest.skip("built without the compiler")
-    # (test_compile_int.py covers the indexing primitives through the compiler in depth.)
+    # (test_compile_int.py covers the indexing primitives through the compiler in depth,
+    # test_compile_ops2.py argsort, sort and topk.)
     a = ember.tensor(RNG.standard_normal((2, 3)).astype(np.float32))
     g = lambda a: a.gather(1, ember.tensor([[0], [2]])) * 2
     np.testing.assert_array_equal(ember.compile(g, fullgraph=True)(a).numpy(), g(a).numpy())
-    f = ember.compile(lambda a: ember.sort(a, 1)[0] * 2)
-    with pytest.raises(NotImplementedError, match="'argsort'"):
-        f(a)
+    f = lambda a: ember.sort(a, 1)[0] * 2
+    np.testing.assert_array_equal(ember.compile(f, fullgraph=True)(a).numpy(), f(a).numpy())
 
 
 def test_composites_compile():

@@ -275,3 +275,107 @@ func.func @dynamic_slices(%x: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<2x4xf
   %1 = ember.slice %x {dim = 0 : i64, start = 0 : i64, end = 2 : i64, step = 1 : i64} : tensor<?x4xf32> -> tensor<2x4xf32>
   return %0, %1 : tensor<?x4xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// prod is a reduction generic from 1: multiplies on integers (wrapping) and floats.
+// CHECK-DAG: #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[KEEP:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func.func @prod
+func.func @prod(%a: tensor<2x3xi64>, %f: tensor<4xf32>) -> (tensor<2x1xi64>, tensor<f32>) {
+  // CHECK: %[[ONE:.*]] = arith.constant 1 : i64
+  // CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ONE]] : i64) outs(%{{.*}} : tensor<2x1xi64>)
+  // CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[KEEP]]], iterator_types = ["parallel", "reduction"]}
+  // CHECK-SAME: outs(%[[INIT]] : tensor<2x1xi64>)
+  // CHECK: arith.muli
+  %0 = ember.prod %a {dims = array<i64: 1>, keepdim = true} : tensor<2x3xi64> -> tensor<2x1xi64>
+  // CHECK: arith.constant 1.000000e+00 : f32
+  // CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]
+  // CHECK: arith.mulf
+  // CHECK-NOT: ember.prod
+  %1 = ember.prod %f {dims = array<i64>, keepdim = false} : tensor<4xf32> -> tensor<f32>
+  return %0, %1 : tensor<2x1xi64>, tensor<f32>
+}
+
+// -----
+
+// A scan: its lines in parallel (scf.forall over the other dims), each a loop along `dim`
+// carrying the running value (f64 for f32) and inserting each step's value into the line;
+// reverse walks the dim backwards.
+// CHECK-LABEL: func.func @cumsum_reverse
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+func.func @cumsum_reverse(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK: %[[E:.*]] = tensor.empty() : tensor<2x3xf32>
+  // CHECK: scf.forall (%[[J:.*]]) in (3) shared_outs(%[[O:.*]] = %[[E]]) -> (tensor<2x3xf32>)
+  // CHECK: %[[L:.*]] = tensor.extract_slice %[[O]][0, %[[J]]] [2, 1] [1, 1] : tensor<2x3xf32> to tensor<2xf32>
+  // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+  // CHECK: %[[LAST:.*]] = arith.subi
+  // CHECK: %[[R:.*]]:2 = scf.for %[[K:.*]] = {{.*}} iter_args(%[[T:.*]] = %[[L]], %[[S:.*]] = %[[ZERO]]) -> (tensor<2xf32>, f64)
+  // CHECK: %[[I:.*]] = arith.subi %[[LAST]], %[[K]] : index
+  // CHECK: %[[V:.*]] = tensor.extract %[[X]][%[[I]], %[[J]]]
+  // CHECK: %[[W:.*]] = arith.extf %[[V]] : f32 to f64
+  // CHECK: %[[N:.*]] = arith.addf %[[S]], %[[W]] : f64
+  // CHECK: %[[F:.*]] = arith.truncf %[[N]] : f64 to f32
+  // CHECK: %[[U:.*]] = tensor.insert %[[F]] into %[[T]][%[[I]]]
+  // CHECK: scf.yield %[[U]], %[[N]]
+  // CHECK: scf.forall.in_parallel
+  // CHECK: tensor.parallel_insert_slice %[[R]]#0 into %[[O]][0, %[[J]]] [2, 1] [1, 1] : tensor<2xf32> into tensor<2x3xf32>
+  // CHECK-NOT: ember.cumsum
+  %0 = ember.cumsum %x {dim = 0 : i64, reverse = true} : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// cumprod on i64 runs in i64 from 1, forwards; a dynamic dim bounds the forall by tensor.dim.
+// CHECK-LABEL: func.func @cumprod_dynamic
+// CHECK-SAME: (%[[X:.*]]: tensor<?x5xi64>)
+func.func @cumprod_dynamic(%x: tensor<?x5xi64>) -> tensor<?x5xi64>
+    attributes {ember.symbols = array<i64: 0, 0>} {
+  // CHECK: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xi64>
+  // CHECK: tensor.empty(%[[B]]) : tensor<?x5xi64>
+  // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x5xi64>
+  // CHECK: scf.forall (%[[I:.*]]) in (%[[N]])
+  // CHECK: %[[ONE:.*]] = arith.constant 1 : i64
+  // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[P:.*]] = %[[ONE]]) -> (tensor<5xi64>, i64)
+  // CHECK: %[[V:.*]] = tensor.extract %[[X]][%[[I]], %[[K]]]
+  // CHECK: arith.muli %[[P]], %[[V]] : i64
+  %0 = ember.cumprod %x {dim = 1 : i64, ember.dim_sizes = array<i64: 0, 1, 5, 0>} : tensor<?x5xi64>
+  return %0 : tensor<?x5xi64>
+}
+
+// -----
+
+// A 1-D scan is one line: the loop alone, into the whole result.
+// CHECK-LABEL: func.func @cumsum_1d
+func.func @cumsum_1d(%x: tensor<6xi64>) -> tensor<6xi64> {
+  // CHECK-NOT: scf.forall
+  // CHECK: scf.for
+  // CHECK: arith.addi
+  // CHECK: tensor.insert %{{.*}} into %{{.*}}[%{{.*}}] : tensor<6xi64>
+  %0 = ember.cumsum %x {dim = 0 : i64} : tensor<6xi64>
+  return %0 : tensor<6xi64>
+}
+
+// -----
+
+// unfold: one copy generic reading input[.., w * step + k].
+// CHECK: #[[WIN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1 * 2 + d2)>
+// CHECK-LABEL: func.func @unfold
+func.func @unfold(%a: tensor<2x7xf32>) -> tensor<2x3x3xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[WIN]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel"]}
+  // CHECK-SAME: ins(%{{.*}} : tensor<2x7xf32>) outs(%{{.*}} : tensor<2x3x3xf32>)
+  // CHECK-NOT: ember.unfold
+  %0 = ember.unfold %a {dim = 1 : i64, size = 3 : i64, step = 2 : i64} : tensor<2x7xf32> -> tensor<2x3x3xf32>
+  return %0 : tensor<2x3x3xf32>
+}
+
+// -----
+
+// argsort bufferizes itself (ember-sort-to-runtime-call lowers its memref form): left alone.
+// CHECK-LABEL: func.func @argsort_stays
+func.func @argsort_stays(%a: tensor<4x7xf32>) -> tensor<4x3xi64> {
+  // CHECK: ember.argsort %{{.*}} {descending = true, dim = 1 : i64} : tensor<4x7xf32> -> tensor<4x3xi64>
+  %0 = ember.argsort %a {dim = 1 : i64, descending = true} : tensor<4x7xf32> -> tensor<4x3xi64>
+  return %0 : tensor<4x3xi64>
+}

@@ -33,6 +33,8 @@ def _unflatten(flat, spec):
     for n, sp in specs:
         items.append(_unflatten(flat[at:at + n], sp))
         at += n
+    if hasattr(kind, "_fields"):  # a namedtuple (sort, topk, max(dim=...)): fields in order
+        return kind(*items)
     return kind(items)
 
 

@@ -33,15 +33,20 @@ def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
     body is built from the op records' scalar expressions (arith's float, integer or i1 ops by
     the operands' type; an expression with no form for its operand type, such as floor_divide
     on i64, is reported and the pass fails); broadcasting becomes the operands' indexing maps.
-    `ember.sum`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
-    `linalg.matmul`, `ember.transpose`/`ember.expand` `linalg.generic` copies, and
-    `ember.reshape` a collapse/expand_shape pair. Only static shapes are lowered for now: an op
-    with a dynamic dimension is reported and the pass fails.
+    `ember.sum`/`prod`/`amax`/`amin` become reduction `linalg.generic`s, `ember.matmul` a
+    `linalg.matmul`, `ember.transpose`/`ember.expand`/`ember.unfold` `linalg.generic` copies
+    (unfold reads through an affine map `w * step + k`), `ember.reshape` a
+    collapse/expand_shape pair, and `ember.cumsum`/`ember.cumprod` an `scf.forall` over the
+    lines along the scanned dimension (the pipeline's `scf-forall-to-parallel` and
+    `ember-outline-parallel-loops` put it on the thread pool), each line an `scf.for` carrying
+    the running value (f64 for f32) and inserting it into the line. Dynamic dims are sized from the ops' `ember.dim_sizes`
+    (DynamicShapes.h).
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
   ];
 }
@@ -136,6 +141,20 @@ def WindowToRuntimeCall : Pass<"ember-window-to-runtime-call", "mlir::ModuleOp">
     (kh, kw, sh, sw, pad top, pad left, dh, dw, oh, ow) and, for im2col, the f32 value read
     outside the image. The JIT and the AOT runtime library resolve the symbols
     (`compiler::cpuRuntimeSymbols`). Tensor-form ops are left alone.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def SortToRuntimeCall : Pass<"ember-sort-to-runtime-call", "mlir::ModuleOp"> {
+  let summary = "Call ember's CPU sort kernel for ember.argsort on memrefs";
+  let description = [{
+    After bufferization, replaces each `ember.argsort` in memref form with a call to
+    `ember_cpu_argsort_{f32,i64,i32,i1}(input, output, dim, descending)`, ember's threaded
+    stable sort over the lines along `dim` (`kernels/Sort.h`, the eager kernel too: NaN largest,
+    equal values in order, a partial sort when the output keeps the first k). The memrefs go as
+    unranked memrefs, so one entry serves every rank and layout. The JIT and the AOT runtime
+    library resolve the symbols (`compiler::cpuRuntimeSymbols`). Tensor-form ops are left alone.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect"];

@@ -16,6 +16,13 @@ struct MemRef {
   int64_t strides[N];
 };
 
+// An unranked memref: the rank and a pointer to the ranked descriptor {allocated, aligned,
+// offset, sizes[rank], strides[rank]}.
+struct UnrankedMemRef {
+  int64_t rank;
+  void* descriptor;
+};
+
 // The indexing ops whose out-of-range indices compiled code reports (ember-lower-indexing).
 enum class IndexOp : int64_t { IndexSelect = 0, IndexAdd = 1, Gather = 2, Scatter = 3, ScatterAdd = 4 };
 inline constexpr const char* kIndexErrorSymbol = "ember_index_error";
@@ -52,6 +59,17 @@ EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_f32, 4, 2, 4)
 EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_weight_grad_f32, 4, 4, 2)
 EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_input_grad_f32, 4, 2, 4)
 #undef EMBER_CONV_RUNTIME
+// argsort along `dim` of any rank and layout (kernels/Sort.h; SortRuntime.cpp): the output is
+// i64, as long as the input except that dim may be shorter (topk's first k).
+#define EMBER_ARGSORT_ENTRY(t)                                                                     \
+  extern "C" void _mlir_ciface_ember_cpu_argsort_##t(ember::compiler::abi::UnrankedMemRef* in,     \
+                                                     ember::compiler::abi::UnrankedMemRef* out,    \
+                                                     int64_t dim, int64_t descending);
+EMBER_ARGSORT_ENTRY(f32)
+EMBER_ARGSORT_ENTRY(i64)
+EMBER_ARGSORT_ENTRY(i32)
+EMBER_ARGSORT_ENTRY(i1)
+#undef EMBER_ARGSORT_ENTRY
 
 // memref.alloc / memref.dealloc of compiled code, over ember's caching host allocator
 // (AllocRuntime.cpp; the pipeline's finalize-memref-to-llvm uses MLIR's generic functions).

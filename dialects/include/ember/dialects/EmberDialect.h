@@ -20,6 +20,8 @@ llvm::LogicalResult inferBroadcastResult(std::optional<mlir::Location> loc, llvm
 llvm::LogicalResult verifyBroadcastResult(mlir::Operation* op);
 // Reductions: dims sorted, unique, in range; the result shape follows keepdim.
 llvm::LogicalResult verifyReduce(mlir::Operation* op, llvm::ArrayRef<int64_t> dims, bool keepdim);
+// Scans (cumsum, cumprod): `dim` in range (0 for a 0-d input).
+llvm::LogicalResult verifyScan(mlir::Operation* op, int64_t dim);
 } // namespace ember::dialect
 
 #define GET_OP_CLASSES

@@ -163,6 +163,31 @@ class Ember_ReduceOp<string mnemonic, string sum> : Ember_Op<mnemonic, [Pure]> {
 def Ember_SumOp : Ember_ReduceOp<"sum", "sum over dimensions (torch.sum; integers wrap)">;
 def Ember_AmaxOp : Ember_ReduceOp<"amax", "maximum over dimensions, NaN-propagating (torch.amax)">;
 def Ember_AminOp : Ember_ReduceOp<"amin", "minimum over dimensions, NaN-propagating (torch.amin)">;
+def Ember_ProdOp : Ember_ReduceOp<"prod", "product over dimensions (torch.prod; integers wrap)">;
+
+class Ember_ScanOp<string mnemonic, string sum, string combine>
+    : Ember_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = sum;
+  let description = "Running " # combine # [{ along `dim`: result[.., j, ..] combines
+    input[.., 0..j, ..], or input[.., j..n-1, ..] when `reverse` is set. The result has the
+    input's type (the importer casts integer and bool inputs to i64 first, as PyTorch computes
+    them in int64; integers wrap). A 0-d input is its own scan (`dim` 0).
+  }];
+  let arguments = (ins Ember_AnyTensor:$input, I64Attr:$dim,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::ember::dialect::verifyScan(getOperation(), getDim());
+    }
+  }];
+}
+
+def Ember_CumSumOp : Ember_ScanOp<"cumsum", "running sums along a dimension (torch.cumsum)", "sums">;
+def Ember_CumProdOp : Ember_ScanOp<"cumprod", "running products along a dimension (torch.cumprod)",
+                                   "products">;
 
 def Ember_ReshapeOp : Ember_Op<"reshape", [Pure]> {
   let summary = "the same elements in a new shape (torch.reshape)";
@@ -226,6 +251,20 @@ def Ember_CatOp : Ember_Op<"cat", [Pure]> {
 def Ember_ExpandOp : Ember_Op<"expand", [Pure]> {
   let summary = "broadcast to a larger shape (torch.expand)";
   let arguments = (ins Ember_AnyTensor:$input);
+  let results = (outs Ember_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ember_UnfoldOp : Ember_Op<"unfold", [Pure]> {
+  let summary = "sliding windows along a dimension as a new last dimension (Tensor.unfold)";
+  let description = [{
+    `result[.., w, .., k] = input[.., w * step + k, ..]`: dimension `dim` (of size n) becomes
+    the window index, `(n - size) / step + 1` windows, and a last dimension of `size` is
+    appended. A 0-d input (`dim` 0) gives `[size]` (size 0 or 1). Eagerly a view; compiled, a
+    copy.
+  }];
+  let arguments = (ins Ember_AnyTensor:$input, I64Attr:$dim, I64Attr:$size, I64Attr:$step);
   let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
@@ -346,5 +385,6 @@ def Ember_YieldOp : Ember_Op<"yield", [Pure, Terminator, HasParent<"FusionOp">]>
 }
 
 include "ember/dialects/EmberWindowOps.td"
+include "ember/dialects/EmberSortOps.td"
 
 #endif // EMBER_OPS_TD
