@@ -4,9 +4,10 @@ ember.utils.data.
     PYTHONPATH=build/python python3 examples/lenet_fashion_mnist.py [--epochs 2] [--train N]
 
 Reads the IDX files from ember.datasets.FashionMNIST's default root (Debian's
-dataset-fashion-mnist package) or --root. With the defaults (2 epochs, batch 64, SGD momentum
-with a one-cycle schedule peaking at lr 0.1) LeNet-5 reaches 0.8913 test accuracy (run on
-2026-11-27; 0.8890 with a peak of 0.05)."""
+dataset-fashion-mnist package) or --root. With the defaults (2 epochs, batch 64, AdamW with
+weight decay 1e-4 and a one-cycle schedule peaking at lr 0.006) LeNet-5 reaches 0.8930 test
+accuracy (seed 0; seeds 1 and 2: 0.8897, 0.8901; run on 2026-11-27). `--optimizer sgd` trains
+with SGD momentum 0.9 and weight decay 5e-4 instead (peak lr 0.05: 0.8890, seed 1 0.8897)."""
 import argparse
 import time
 
@@ -64,8 +65,8 @@ def evaluate(model, loader):
     return correct / total
 
 
-def train(epochs=2, num_train=None, num_test=None, batch_size=64, lr=0.1, root=None, seed=0,
-          log=print, model="lenet"):
+def train(epochs=2, num_train=None, num_test=None, batch_size=64, lr=0.006, root=None, seed=0,
+          log=print, model="lenet", optimizer="adamw"):
     ember.manual_seed(seed)
     from ember.datasets import FashionMNIST
     train_x, train_y = tensors(FashionMNIST(root, train=True), num_train)
@@ -75,7 +76,10 @@ def train(epochs=2, num_train=None, num_test=None, batch_size=64, lr=0.1, root=N
                               shuffle=True, generator=gen, drop_last=True)
     test_loader = DataLoader(TensorDataset(test_x, test_y), batch_size=1000)
     model = MODELS[model]()
-    opt = ember.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    if optimizer == "adamw":
+        opt = ember.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    else:
+        opt = ember.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     sched = ember.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, epochs=epochs,
                                                 steps_per_epoch=len(train_loader))
     loss_fn = nn.CrossEntropyLoss()
@@ -100,12 +104,15 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--train", type=int, default=None, help="use the first N training images")
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
+    ap.add_argument("--lr", type=float, default=None,
+                    help="the one-cycle peak (default 0.006 for adamw, 0.05 for sgd)")
     ap.add_argument("--root", default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--model", choices=sorted(MODELS), default="lenet")
     args = ap.parse_args()
     if args.threads:
         ember.set_num_threads(args.threads)
-    train(args.epochs, args.train, batch_size=args.batch_size, lr=args.lr, root=args.root,
-          model=args.model)
+    lr = args.lr if args.lr is not None else (0.006 if args.optimizer == "adamw" else 0.05)
+    train(args.epochs, args.train, batch_size=args.batch_size, lr=lr, root=args.root,
+          model=args.model, optimizer=args.optimizer)
