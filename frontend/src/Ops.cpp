@@ -216,9 +216,19 @@ void gemm_f32(Tensor a, Tensor b, Tensor& out, int64_t batch) {
   const bool b_trans = !(bs1 == 1 || n == 1);
   const int64_t ldb = b_trans ? bs1 : (k == 1 ? std::max<int64_t>(bs0, n) : bs0);
   const int64_t a_batch = r ? a.strides()[0] : 0, b_batch = r ? b.strides()[0] : 0;
-  for (int64_t i = 0; i < batch; ++i)
+  auto one = [&](int64_t i) {
     kernels::matmul_acc_f32_strided(a.data_ptr() + i * a_batch, as0, as1, b.data_ptr() + i * b_batch,
                                     b_trans, ldb, o + i * m * n, m, k, n);
+  };
+  // At least one product per thread: threads take whole products (each then runs serially;
+  // attention's [128, 64] x [64, 128] products are too small to split their columns).
+  if (batch > 1 && batch >= get_num_threads()) {
+    parallel_for(batch, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) one(i);
+    });
+    return;
+  }
+  for (int64_t i = 0; i < batch; ++i) one(i);
 }
 
 // The eager CPU computation of each primitive on concrete inputs.
