@@ -97,50 +97,51 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(MemRef<2>* cols, MemRef<4>* im
 }
 
 // The convolution ops: inputs packed row-major if they are not, the output written row-major
-// (directly, or through a scratch copied out).
+// (directly, or through a scratch copied out); `image` carries the image size of the geometry.
+template <int A, int B, int C, typename F>
+void convCall(MemRef<A>* lhs, MemRef<B>* rhs, MemRef<C>* out, const MemRef<4>* image,
+              const int64_t (&geo)[10], F kernel) {
+  if (numel(out) == 0) return;
+  const auto g = geometry(geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], geo[6], geo[7], geo[8],
+                          geo[9], image);
+  std::vector<float> keepL, keepR;
+  const float* l = packed(lhs, keepL);
+  const float* r = packed(rhs, keepR);
+  intoOutput(out, [&](float* o) { kernel(l, r, o, g); });
+}
+
+#define EMBER_GEOMETRY_PARAMS                                                                   \
+  int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt, int64_t pl, int64_t dh,           \
+      int64_t dw, int64_t oh, int64_t ow
+#define EMBER_GEOMETRY {kh, kw, sh, sw, pt, pl, dh, dw, oh, ow}
+
 extern "C" void _mlir_ciface_ember_cpu_conv2d_f32(MemRef<4>* x, MemRef<2>* w, MemRef<4>* y,
-                                                  int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                                                  int64_t pt, int64_t pl, int64_t dh, int64_t dw,
-                                                  int64_t oh, int64_t ow) {
-  if (numel(y) == 0) return;
-  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, x);
-  std::vector<float> kx, kw2;
-  const float* xp = packed(x, kx);
-  const float* wp = packed(w, kw2);
-  intoOutput(y, [&](float* out) {
+                                                  EMBER_GEOMETRY_PARAMS) {
+  convCall(x, w, y, x, EMBER_GEOMETRY, [&](const float* xp, const float* wp, float* out,
+                                           const ember::kernels::Window2d& g) {
     ember::kernels::conv2d_forward_f32(xp, wp, nullptr, out, x->sizes[0], x->sizes[1],
                                        w->sizes[0], g);
   });
 }
 
 extern "C" void _mlir_ciface_ember_cpu_conv2d_weight_grad_f32(MemRef<4>* x, MemRef<4>* gy,
-                                                              MemRef<2>* dw, int64_t kh, int64_t kw,
-                                                              int64_t sh, int64_t sw, int64_t pt,
-                                                              int64_t pl, int64_t dh, int64_t dil_w,
-                                                              int64_t oh, int64_t ow) {
-  if (numel(dw) == 0) return;
-  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dil_w, oh, ow, x);
-  std::vector<float> kx, kg;
-  const float* xp = packed(x, kx);
-  const float* gp = packed(gy, kg);
-  intoOutput(dw, [&](float* out) {
+                                                              MemRef<2>* dwt,
+                                                              EMBER_GEOMETRY_PARAMS) {
+  convCall(x, gy, dwt, x, EMBER_GEOMETRY, [&](const float* xp, const float* gp, float* out,
+                                              const ember::kernels::Window2d& g) {
     ember::kernels::conv2d_backward_f32(xp, nullptr, gp, nullptr, out, nullptr, x->sizes[0],
-                                        x->sizes[1], dw->sizes[0], g);
+                                        x->sizes[1], dwt->sizes[0], g);
   });
 }
 
 extern "C" void _mlir_ciface_ember_cpu_conv2d_input_grad_f32(MemRef<4>* gy, MemRef<2>* w,
-                                                             MemRef<4>* dx, int64_t kh, int64_t kw,
-                                                             int64_t sh, int64_t sw, int64_t pt,
-                                                             int64_t pl, int64_t dh, int64_t dw,
-                                                             int64_t oh, int64_t ow) {
-  if (numel(dx) == 0) return;
-  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, dx);
-  std::vector<float> kg, kw2;
-  const float* gp = packed(gy, kg);
-  const float* wp = packed(w, kw2);
-  intoOutput(dx, [&](float* out) {
+                                                             MemRef<4>* dx,
+                                                             EMBER_GEOMETRY_PARAMS) {
+  convCall(gy, w, dx, dx, EMBER_GEOMETRY, [&](const float* gp, const float* wp, float* out,
+                                              const ember::kernels::Window2d& g) {
     ember::kernels::conv2d_backward_f32(nullptr, wp, gp, out, nullptr, nullptr, dx->sizes[0],
                                         dx->sizes[1], w->sizes[0], g);
   });
 }
+#undef EMBER_GEOMETRY
+#undef EMBER_GEOMETRY_PARAMS

@@ -169,10 +169,11 @@ LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType
 
 } // namespace
 
-#define EMBER_WINDOW_OP_INTERFACES(Op)                                                          \
+// The interfaces every op here implements alike, given its effects and bufferization.
+#define EMBER_BUFFERIZING_OP_INTERFACES(Op, effects, bufferizeOp)                                \
   void Op::getEffects(                                                                          \
-      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& effects) {           \
-    windowEffects(getOperation(), effects);                                                     \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& out) {               \
+    effects(getOperation(), out);                                                               \
   }                                                                                             \
   bool Op::bufferizesToAllocation(Value) { return true; }                                       \
   bool Op::bufferizesToMemoryRead(OpOperand&, const AnalysisState&) { return true; }            \
@@ -185,36 +186,16 @@ LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType
   }                                                                                             \
   LogicalResult Op::bufferize(RewriterBase& rewriter, const BufferizationOptions& options,      \
                               BufferizationState& state) {                                      \
-    return bufferizeWindow(getOperation(), rewriter, options, state);                           \
+    return bufferizeOp(getOperation(), rewriter, options, state);                               \
   }
 
-EMBER_WINDOW_OP_INTERFACES(Im2ColOp)
-EMBER_WINDOW_OP_INTERFACES(Col2ImOp)
-#undef EMBER_WINDOW_OP_INTERFACES
+EMBER_BUFFERIZING_OP_INTERFACES(Im2ColOp, windowEffects, bufferizeWindow)
+EMBER_BUFFERIZING_OP_INTERFACES(Col2ImOp, windowEffects, bufferizeWindow)
+EMBER_BUFFERIZING_OP_INTERFACES(Conv2dOp, convEffects, bufferizeConv)
+EMBER_BUFFERIZING_OP_INTERFACES(Conv2dWeightGradOp, convEffects, bufferizeConv)
+EMBER_BUFFERIZING_OP_INTERFACES(Conv2dInputGradOp, convEffects, bufferizeConv)
+#undef EMBER_BUFFERIZING_OP_INTERFACES
 
-#define EMBER_CONV_OP_INTERFACES(Op)                                                            \
-  void Op::getEffects(                                                                          \
-      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>& effects) {           \
-    convEffects(getOperation(), effects);                                                       \
-  }                                                                                             \
-  bool Op::bufferizesToAllocation(Value) { return true; }                                       \
-  bool Op::bufferizesToMemoryRead(OpOperand&, const AnalysisState&) { return true; }            \
-  bool Op::bufferizesToMemoryWrite(OpOperand&, const AnalysisState&) { return false; }          \
-  AliasingValueList Op::getAliasingValues(OpOperand&, const AnalysisState&) { return {}; }      \
-  FailureOr<BufferLikeType> Op::getBufferType(Value value, const BufferizationOptions&,         \
-                                              const BufferizationState&,                        \
-                                              SmallVector<Value>&) {                            \
-    return resultBufferType(value);                                                             \
-  }                                                                                             \
-  LogicalResult Op::bufferize(RewriterBase& rewriter, const BufferizationOptions& options,      \
-                              BufferizationState& state) {                                      \
-    return bufferizeConv(getOperation(), rewriter, options, state);                             \
-  }
-
-EMBER_CONV_OP_INTERFACES(Conv2dOp)
-EMBER_CONV_OP_INTERFACES(Conv2dWeightGradOp)
-EMBER_CONV_OP_INTERFACES(Conv2dInputGradOp)
-#undef EMBER_CONV_OP_INTERFACES
 
 namespace {
 template <typename OpT>

@@ -2,6 +2,7 @@
 // transposed convolution and pooling are composites of them and matmul (FunctionalConv.cpp).
 #include "ConvOps.h"
 
+#include "FusedNode.h"
 #include "ember/Graph.h"
 #include "ember/ShapeOps.h"
 #include "ember/kernels/Conv.h"
@@ -59,23 +60,6 @@ Tensor window_compute(Prim p, const Tensor& in, const Attrs& attrs, const Shape&
   return out.to(out_dtype);
 }
 
-bool conv2d_fusable(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  for (const Tensor* t : {&x, &w, &bias})
-    if (t->defined() && (t->is_symbolic() || t->is_cuda() || t->dtype() != DType::Float32))
-      return false;
-  return true;
-}
-
-namespace {
-// What the convolution's node keeps for its backward (dropped when the graph is released).
-struct ConvSaved {
-  Tensor x, w, bias;
-  uint64_t versions[3] = {0, 0, 0};
-};
-
-const float* data_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-} // namespace
-
 Tensor conv2d_fused(const Tensor& x, const Tensor& w, const Tensor& bias,
                     const kernels::Window2d& g, ConvComposite composite) {
   const int64_t n = x.shape()[0], c = x.shape()[1], o = w.shape()[0];
@@ -83,57 +67,25 @@ Tensor conv2d_fused(const Tensor& x, const Tensor& w, const Tensor& bias,
   Tensor y = empty({n, o, g.oh, g.ow});
   kernels::conv2d_forward_f32(xc.data<float>(), wc.data<float>(), data_or_null(bc),
                               y.data<float>(), n, c, o, g);
-  const bool needs = grad_enabled() && (x.requires_grad() || w.requires_grad() ||
-                                        (bias.defined() && bias.requires_grad()));
-  if (!needs) return y;
-  auto saved = std::make_shared<ConvSaved>();
-  saved->x = x;
-  saved->w = w;
-  saved->bias = bias;
-  for (int i = 0; i < 3; ++i) {
-    const Tensor& t = i == 0 ? x : i == 1 ? w : bias;
-    if (t.defined()) saved->versions[i] = t.version();
-  }
-  auto fn = std::make_shared<CustomBackward>();
-  fn->name = "ConvolutionBackward0";
-  fn->release = [saved] { saved->x = saved->w = saved->bias = Tensor(); };
-  fn->backward = [saved, g, composite](const Tensor& dy, const Tensor&) -> std::vector<Tensor> {
-    const Tensor ins[3] = {saved->x, saved->w, saved->bias};
-    for (int i = 0; i < 3; ++i)
-      EMBER_CHECK(!ins[i].defined() || ins[i].version() == saved->versions[i], Runtime,
-                  "autograd", "one of the variables needed for gradient computation has been "
-                  "modified by an inplace operation: [", dtype_name(ins[i].dtype()), " ",
-                  shape_str(ins[i].shape()), "], input ", i, " of ConvolutionBackward0, is at "
-                  "version ", ins[i].version(), "; expected version ", saved->versions[i],
-                  " instead. Hint: use the out-of-place form of the operation (or clone() the "
-                  "tensor before modifying it)");
-    std::vector<Tensor> grads(3);
-    if (grad_enabled()) { // create_graph: the gradients of the composite, themselves recorded
-      std::vector<Tensor> wanted;
-      for (const Tensor& t : ins)
-        if (t.defined() && t.requires_grad()) wanted.push_back(t);
-      std::vector<Tensor> got = autograd::grad({composite(ins[0], ins[1], ins[2])}, wanted, {dy},
-                                               /*create_graph=*/true, /*allow_unused=*/true);
-      for (int i = 0, k = 0; i < 3; ++i)
-        if (ins[i].defined() && ins[i].requires_grad()) grads[i] = got[k++];
-      return grads;
-    }
-    const Tensor& x = ins[0];
-    const Tensor& w = ins[1];
-    const int64_t n = x.shape()[0], c = x.shape()[1], o = w.shape()[0];
-    Tensor xc = x.contiguous(), wc = w.contiguous(), gc = dy.to(DType::Float32).contiguous();
-    if (x.requires_grad()) grads[0] = empty(x.shape());
-    if (w.requires_grad()) grads[1] = empty(w.shape());
-    if (ins[2].defined() && ins[2].requires_grad()) grads[2] = empty(ins[2].shape());
-    auto out = [](Tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
-    kernels::conv2d_backward_f32(xc.data<float>(), wc.data<float>(), gc.data<float>(),
-                                 out(grads[0]), out(grads[1]), out(grads[2]), n, c, o, g);
-    return grads;
-  };
-  std::shared_ptr<CustomBackward> keep = fn;
-  Tensor out = autograd::record_custom(y, {x, w, bias}, std::move(fn));
-  keep->output = Tensor(); // the backward reads its inputs, not its output
-  return out;
+  auto saved = std::make_shared<SavedTensors>(std::vector<Tensor>{x, w, bias}, 3);
+  return record_fused(
+      "ConvolutionBackward0", y, {x, w, bias}, saved,
+      [saved, g, composite](const Tensor& dy, const Tensor&) -> std::vector<Tensor> {
+        saved->check("ConvolutionBackward0");
+        const std::vector<Tensor>& in = saved->tensors;
+        if (grad_enabled()) return composite_grads(composite(in[0], in[1], in[2]), in, dy);
+        const int64_t n = in[0].shape()[0], c = in[0].shape()[1], o = in[1].shape()[0];
+        Tensor xc = in[0].contiguous(), wc = in[1].contiguous();
+        Tensor gc = dy.to(DType::Float32).contiguous();
+        std::vector<Tensor> grads(3);
+        for (int i = 0; i < 3; ++i)
+          if (wants_grad(in[i])) grads[i] = empty(in[i].shape());
+        kernels::conv2d_backward_f32(xc.data<float>(), wc.data<float>(), gc.data<float>(),
+                                     data_or_null(grads[0]), data_or_null(grads[1]),
+                                     data_or_null(grads[2]), n, c, o, g);
+        return grads;
+      },
+      /*keep_output=*/false); // the backward reads its inputs, not its output
 }
 
 std::pair<Tensor, Tensor> max_pool2d_fused(const Tensor& x, const kernels::Window2d& g) {
@@ -141,24 +93,21 @@ std::pair<Tensor, Tensor> max_pool2d_fused(const Tensor& x, const kernels::Windo
   Tensor xc = x.contiguous();
   Tensor values = empty({n, c, g.oh, g.ow}), idx = empty({n, c, g.oh, g.ow}, DType::Int64);
   kernels::max_pool2d_f32(xc.data<float>(), values.data<float>(), idx.data<int64_t>(), n * c, g);
-  if (!(grad_enabled() && x.requires_grad())) return {values, idx};
-  auto fn = std::make_shared<CustomBackward>();
-  fn->name = "MaxPool2DWithIndicesBackward0";
   const Shape shape = x.shape();
-  fn->backward = [idx, shape, g](const Tensor& dy, const Tensor&) -> std::vector<Tensor> {
-    const int64_t planes = shape[0] * shape[1], len = g.oh * g.ow;
-    if (grad_enabled()) // create_graph: the same scatter, recorded
-      return {reshape(scatter_add(zeros({planes, shape[2] * shape[3]}, dy.dtype()), 1,
-                                  reshape(idx, {planes, len}), reshape(dy, {planes, len})),
-                      shape)};
-    Tensor gc = dy.to(DType::Float32).contiguous(), dx = empty(shape);
-    kernels::max_pool2d_backward_f32(gc.data<float>(), idx.data<int64_t>(), dx.data<float>(),
-                                     planes, g);
-    return {dx};
-  };
-  std::shared_ptr<CustomBackward> keep = fn;
-  Tensor out = autograd::record_custom(values, {x}, std::move(fn));
-  keep->output = Tensor();
+  Tensor out = record_fused(
+      "MaxPool2DWithIndicesBackward0", values, {x}, nullptr,
+      [idx, shape, g](const Tensor& dy, const Tensor&) -> std::vector<Tensor> {
+        const int64_t planes = shape[0] * shape[1], len = g.oh * g.ow;
+        if (grad_enabled()) // create_graph: the same scatter, recorded
+          return {reshape(scatter_add(zeros({planes, shape[2] * shape[3]}, dy.dtype()), 1,
+                                      reshape(idx, {planes, len}), reshape(dy, {planes, len})),
+                          shape)};
+        Tensor gc = dy.to(DType::Float32).contiguous(), dx = empty(shape);
+        kernels::max_pool2d_backward_f32(gc.data<float>(), idx.data<int64_t>(),
+                                         dx.data<float>(), planes, g);
+        return {dx};
+      },
+      /*keep_output=*/false);
   return {out, idx};
 }
 

@@ -18,8 +18,6 @@ Tensor window_compute(Prim p, const Tensor& in, const Attrs& attrs, const Shape&
 // The same convolution as a composite of primitives (what tracing records): y [N, O, oh, ow]
 // from x [N, C, H, W], w [O, C, kh, kw] and bias (undefined: none).
 using ConvComposite = std::function<Tensor(const Tensor& x, const Tensor& w, const Tensor& bias)>;
-// Whether conv2d_fused applies: concrete float32 CPU tensors (none traced).
-bool conv2d_fusable(const Tensor& x, const Tensor& w, const Tensor& bias);
 // conv2d (groups 1) through the fused per-image kernels. When autograd records, the output's
 // node (ConvolutionBackward0) runs the fused gradient kernels; under create_graph it
 // differentiates `composite` instead, so higher derivatives come from the primitives' rules.

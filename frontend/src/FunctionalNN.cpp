@@ -2,6 +2,7 @@
 // All are composites of primitives (Im2Col/Col2Im + matmul for the sliding windows), so autograd
 // needs no rule of its own here.
 #include "ConvOps.h"
+#include "FusedNode.h"
 #include "TraceState.h"
 #include "ember/Creation.h"
 #include "ember/Functional.h"
@@ -111,7 +112,7 @@ Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const 
   };
   // Concrete float32 CPU tensors take the fused per-image kernels (eager, with its own
   // gradient kernels); traced ones record the composite.
-  if (groups == 1 && detail::conv2d_fusable(x4, w, bias))
+  if (groups == 1 && detail::fused_cpu_f32(x4, w, bias))
     return detail::conv2d_fused(x4, w, bias, detail::window2d(geo), composite);
   // Without autograd or tracing, batches whose columns would not fit in cache run in chunks of
   // images (each chunk's GEMM output is already NCHW; one cat gathers them), as long as the
@@ -274,7 +275,7 @@ std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x4, const Pool2d& g, boo
   // Outside the image (padding, ceil_mode's last windows) reads -inf, so it never wins.
   Shape geo = window(g.k[0], g.k[1], g.s[0], g.s[1], g.p[0], g.p[1], g.d[0], g.d[1], g.oh, g.ow, h, w);
   // Concrete float32 CPU tensors take the fused kernel; traced ones record the composite.
-  if (detail::conv2d_fusable(x4, Tensor(), Tensor()))
+  if (detail::fused_cpu_f32(x4))
     return detail::max_pool2d_fused(x4, detail::window2d(geo));
   geo.push_back(1);
   Tensor cols = im2col(reshape(x4, {n * c, 1, h, w}), geo);

@@ -33,14 +33,6 @@ def pair(shape, grad=True):
     return ember.tensor(x, requires_grad=grad), torch.tensor(x, requires_grad=grad)
 
 
-@pytest.fixture(params=[1, 2])
-def threads(request):
-    old = ember.get_num_threads()
-    ember.set_num_threads(request.param)
-    yield request.param
-    ember.set_num_threads(old)
-
-
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("xs,ws,kw", CASES)
 def test_values_and_gradients_match_torch(xs, ws, kw, bias, threads):

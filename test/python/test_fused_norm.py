@@ -12,14 +12,6 @@ import ember.nn.functional as F
 RNG = np.random.default_rng(9)
 
 
-@pytest.fixture(params=[1, 2])
-def threads(request):
-    old = ember.get_num_threads()
-    ember.set_num_threads(request.param)
-    yield request.param
-    ember.set_num_threads(old)
-
-
 def pair(a):
     return ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
 
