@@ -25,8 +25,10 @@ LogicalResult verifyForm(Operation* op, Value input, Value output, Value result)
   return success();
 }
 
+// The window attributes every op here carries: two entries each, kernel, stride, dilation and
+// output size positive, padding non-negative.
 template <typename OpT>
-LogicalResult verifyGeometry(OpT op, ShapedType image, ShapedType cols) {
+LogicalResult verifyWindowAttrs(OpT op) {
   auto pair = [&](ArrayRef<int64_t> v, StringRef name, int64_t least) -> LogicalResult {
     if (v.size() != 2 || v[0] < least || v[1] < least)
       return op.emitOpError(name) << " must hold two values of at least " << least;
@@ -36,6 +38,12 @@ LogicalResult verifyGeometry(OpT op, ShapedType image, ShapedType cols) {
       failed(pair(op.getPadding(), "padding", 0)) || failed(pair(op.getDilation(), "dilation", 1)) ||
       failed(pair(op.getOutputSize(), "output_size", 1)))
     return failure();
+  return success();
+}
+
+template <typename OpT>
+LogicalResult verifyGeometry(OpT op, ShapedType image, ShapedType cols) {
+  if (failed(verifyWindowAttrs(op))) return failure();
   if (image.getRank() != 4 || cols.getRank() != 2)
     return op.emitOpError("expects an image [N, C, H, W] and columns [C*kh*kw, N*oh*ow], got ")
            << image << " and " << cols;
@@ -143,15 +151,7 @@ LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType
     return op.emitOpError("on tensors takes no output operand and has a result");
   if (!tensors && (!op.getOutput() || op.getResult()))
     return op.emitOpError("on memrefs writes into an output memref and has no result");
-  auto pair = [&](ArrayRef<int64_t> v, StringRef name, int64_t least) -> LogicalResult {
-    if (v.size() != 2 || v[0] < least || v[1] < least)
-      return op.emitOpError(name) << " must hold two values of at least " << least;
-    return success();
-  };
-  if (failed(pair(op.getKernel(), "kernel", 1)) || failed(pair(op.getStride(), "stride", 1)) ||
-      failed(pair(op.getPadding(), "padding", 0)) || failed(pair(op.getDilation(), "dilation", 1)) ||
-      failed(pair(op.getOutputSize(), "output_size", 1)))
-    return failure();
+  if (failed(verifyWindowAttrs(op))) return failure();
   if (!image.hasStaticShape() || !weight.hasStaticShape() || !out.hasStaticShape() ||
       image.getRank() != 4 || weight.getRank() != 2 || out.getRank() != 4)
     return op.emitOpError("expects a static image [N, C, H, W], weight [O, C*kh*kw] and output "

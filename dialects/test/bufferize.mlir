@@ -46,3 +46,19 @@ func.func @argsort(%x: tensor<?x7xf32>) -> tensor<?x3xi64> {
   // CHECK: return %[[O]]
   return %0 : tensor<?x3xi64>
 }
+
+// The convolution ops read both inputs' buffers and write a new one.
+// CHECK-LABEL: func.func @conv_ops
+// CHECK-SAME: (%[[X:.*]]: memref<2x3x9x9xf32>, %[[W:.*]]: memref<4x12xf32>)
+func.func @conv_ops(%x: tensor<2x3x9x9xf32>, %w: tensor<4x12xf32>) -> (tensor<4x12xf32>, tensor<2x3x9x9xf32>) {
+  // CHECK: %[[Y:.*]] = memref.alloc() {{.*}}: memref<2x4x5x5xf32>
+  // CHECK: ember.conv2d %[[X]], %[[W]] into %[[Y]] {{.*}} : memref<2x3x9x9xf32>, memref<4x12xf32> into memref<2x4x5x5xf32>
+  %y = ember.conv2d %x, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<4x12xf32> -> tensor<2x4x5x5xf32>
+  // CHECK: %[[DW:.*]] = memref.alloc() {{.*}}: memref<4x12xf32>
+  // CHECK: ember.conv2d_weight_grad %[[X]], %[[Y]] into %[[DW]]
+  %dw = ember.conv2d_weight_grad %x, %y {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<2x4x5x5xf32> -> tensor<4x12xf32>
+  // CHECK: %[[DX:.*]] = memref.alloc() {{.*}}: memref<2x3x9x9xf32>
+  // CHECK: ember.conv2d_input_grad %[[Y]], %[[W]] into %[[DX]]
+  %dx = ember.conv2d_input_grad %y, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x4x5x5xf32>, tensor<4x12xf32> -> tensor<2x3x9x9xf32>
+  return %dw, %dx : tensor<4x12xf32>, tensor<2x3x9x9xf32>
+}

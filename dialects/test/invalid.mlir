@@ -267,3 +267,35 @@ func.func @argsort_memref_with_result(%a: memref<2x3xf32>, %o: memref<2x3xi64>) 
   %0 = "ember.argsort"(%a, %o) {dim = 1 : i64, descending = false} : (memref<2x3xf32>, memref<2x3xi64>) -> tensor<2x3xi64>
   return
 }
+
+// -----
+
+func.func @conv2d_weight_does_not_fit(%x: tensor<2x3x9x9xf32>, %w: tensor<4x10xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op image 'tensor<2x3x9x9xf32>', weight 'tensor<4x10xf32>' and output 'tensor<2x4x5x5xf32>' do not fit a 2x2 convolution with output size 5x5}}
+  %0 = ember.conv2d %x, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<4x10xf32> -> tensor<2x4x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_weight_grad_dynamic(%x: tensor<?x3x9x9xf32>, %g: tensor<2x4x5x5xf32>) {
+  // expected-error @+1 {{'ember.conv2d_weight_grad' op expects a static image [N, C, H, W], weight [O, C*kh*kw] and output [N, O, oh, ow]}}
+  %0 = ember.conv2d_weight_grad %x, %g {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<?x3x9x9xf32>, tensor<2x4x5x5xf32> -> tensor<4x12xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_input_grad_zero_dilation(%g: tensor<2x4x5x5xf32>, %w: tensor<4x12xf32>) {
+  // expected-error @+1 {{'ember.conv2d_input_grad' op dilation must hold two values of at least 1}}
+  %0 = ember.conv2d_input_grad %g, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 0, 1>, output_size = array<i64: 5, 5>} : tensor<2x4x5x5xf32>, tensor<4x12xf32> -> tensor<2x3x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @conv2d_mixed_forms(%x: tensor<2x3x9x9xf32>, %w: memref<4x12xf32>) {
+  // expected-error @+1 {{'ember.conv2d' op takes two tensors or two memrefs}}
+  %0 = ember.conv2d %x, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, memref<4x12xf32> -> tensor<2x4x5x5xf32>
+  return
+}

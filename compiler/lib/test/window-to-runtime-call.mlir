@@ -2,6 +2,7 @@
 
 // CHECK-DAG: func.func private @ember_cpu_im2col_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, f32) attributes {llvm.emit_c_interface}
 // CHECK-DAG: func.func private @ember_cpu_col2im_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @ember_cpu_conv2d_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
 
 // CHECK-LABEL: func.func @conv_columns
 func.func @conv_columns(%x: memref<2x3x9x9xf32>, %c: memref<12x50xf32>) {
@@ -52,4 +53,17 @@ func.func @tensors(%x: tensor<2x3x9x9xf32>) -> tensor<12x50xf32> {
   // CHECK-NOT: call
   %0 = ember.im2col %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<12x50xf32>
   return %0 : tensor<12x50xf32>
+}
+
+// The convolution ops: lhs, rhs and output, then the same geometry.
+// CHECK-LABEL: func.func @conv_ops
+func.func @conv_ops(%x: memref<2x3x9x9xf32>, %w: memref<4x12xf32>, %y: memref<2x4x5x5xf32>, %dw: memref<4x12xf32>, %dx: memref<2x3x9x9xf32>) {
+  // CHECK: call @ember_cpu_conv2d_f32(
+  // CHECK: call @ember_cpu_conv2d_weight_grad_f32(
+  // CHECK: call @ember_cpu_conv2d_input_grad_f32(
+  // CHECK-NOT: ember.conv2d
+  ember.conv2d %x, %w into %y {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32>, memref<4x12xf32> into memref<2x4x5x5xf32>
+  ember.conv2d_weight_grad %x, %y into %dw {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32>, memref<2x4x5x5xf32> into memref<4x12xf32>
+  ember.conv2d_input_grad %y, %w into %dx {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<2x4x5x5xf32>, memref<4x12xf32> into memref<2x3x9x9xf32>
+  return
 }
