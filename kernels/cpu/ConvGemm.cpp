@@ -67,19 +67,20 @@ template <int NV>
 constexpr int kTileRows = NV == 2 ? 6 : 8;
 
 // C [lines.count * lines.width][8*NV] += A @ B with A[m][p] = base[start[line] + x * step +
-// ko[p]] for m = line * width + x, B packed [k][8*NV]. K is blocked so a block of B stays in L1.
+// ko[p]] for m = line * width + x, over the rows [m_begin, m_end) only (C rows at their own
+// index), B packed [k][8*NV]. K is blocked so a block of B stays in L1.
 template <int NV>
 __attribute__((always_inline)) inline void implicit_gemm(const float* base, const Lines& rows,
+                                                         int64_t m_begin, int64_t m,
                                                          const int64_t* ko, int64_t k,
                                                          const float* b, float* c) {
   constexpr int R = kTileRows<NV>;
   constexpr int64_t KB = 256;
-  const int64_t m = rows.count * rows.width;
   const float* row[R];
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
-    int64_t l = 0, x = 0; // the line and position of row m0
-    for (int64_t m0 = 0; m0 < m; m0 += R) {
+    int64_t l = m_begin / rows.width, x = m_begin % rows.width; // the line and position of m0
+    for (int64_t m0 = m_begin; m0 < m; m0 += R) {
       const int n = static_cast<int>(std::min<int64_t>(R, m - m0));
       for (int r = 0; r < n; ++r) {
         row[r] = base + rows.start[l] + x * rows.step;
@@ -140,16 +141,16 @@ __attribute__((always_inline)) inline void load_transposed(const float* src, int
 
 // One copy of the kernels per instruction set, chosen at load time.
 struct Isa {
-  void (*gemm)(const float* base, const Lines& rows, const int64_t* ko, int64_t k, const float* b,
-               float* c, int nv);
+  void (*gemm)(const float* base, const Lines& rows, int64_t m_begin, int64_t m_end,
+               const int64_t* ko, int64_t k, const float* b, float* c, int nv);
   void (*store_t)(const float* acc, int64_t m, int64_t pw, int64_t lanes, float* out, int64_t ld);
   void (*load_t)(const float* src, int64_t ld, int64_t m, int64_t lanes, int64_t pw, float* tile);
 };
 #define EMBER_CONV_ISA(name, attr)                                                              \
-  attr void name##_gemm(const float* base, const Lines& rows, const int64_t* ko, int64_t k,      \
-                        const float* b, float* c, int nv) {                                      \
-    if (nv == 2) implicit_gemm<2>(base, rows, ko, k, b, c);                                     \
-    else implicit_gemm<1>(base, rows, ko, k, b, c);                                             \
+  attr void name##_gemm(const float* base, const Lines& rows, int64_t m_begin, int64_t m_end,   \
+                        const int64_t* ko, int64_t k, const float* b, float* c, int nv) {        \
+    if (nv == 2) implicit_gemm<2>(base, rows, m_begin, m_end, ko, k, b, c);                     \
+    else implicit_gemm<1>(base, rows, m_begin, m_end, ko, k, b, c);                             \
   }                                                                                             \
   attr void name##_store(const float* acc, int64_t m, int64_t pw, int64_t lanes, float* out,     \
                          int64_t ld) {                                                          \
@@ -271,6 +272,8 @@ void conv2d_forward_f32(const float* x, const float* w, const float* bias, float
   const int64_t mr = len;
   const int64_t slots = std::min<int64_t>(get_num_threads(), std::max<int64_t>(n, 1));
   std::vector<float> scratch(slots * (mr * pw + (pd.needed ? c * pd.hp * pd.wp : 0)));
+  // Fewer images than threads: the threads split each image's positions instead.
+  const int64_t parts = n < get_num_threads() && len >= 64 ? get_num_threads() : 1;
   for_each_image(n, [&](int64_t b, int64_t slot) {
     float* acc = scratch.data() + slot * (mr * pw + (pd.needed ? c * pd.hp * pd.wp : 0));
     const float* base = x + b * c * g.h * g.w;
@@ -279,12 +282,20 @@ void conv2d_forward_f32(const float* x, const float* w, const float* bias, float
       base = acc + mr * pw;
     }
     float* out = y + b * o * len;
-    for (int64_t q = 0; q < panels; ++q) {
-      for (int64_t i = 0; i < mr; ++i)
-        for (int64_t v = 0; v < pw; v += 8) store8(acc + i * pw + v, load8(start.data() + q * pw + v));
-      isa.gemm(base, rows.lines(), ko.data(), ckk, wt.data() + q * ckk * pw, acc, nv);
-      isa.store_t(acc, len, pw, std::min(pw, o - q * pw), out + q * pw * len, len);
-    }
+    auto positions = [&](int64_t m0, int64_t m1) {
+      for (int64_t q = 0; q < panels; ++q) {
+        for (int64_t i = m0; i < m1; ++i)
+          for (int64_t v = 0; v < pw; v += 8)
+            store8(acc + i * pw + v, load8(start.data() + q * pw + v));
+        isa.gemm(base, rows.lines(), m0, m1, ko.data(), ckk, wt.data() + q * ckk * pw, acc, nv);
+        isa.store_t(acc + m0 * pw, m1 - m0, pw, std::min(pw, o - q * pw), out + q * pw * len + m0,
+                    len);
+      }
+    };
+    if (parts == 1) return positions(0, len);
+    parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) positions(p * len / parts, (p + 1) * len / parts);
+    });
   });
 }
 
@@ -359,7 +370,7 @@ void conv2d_backward_f32(const float* x, const float* w, const float* dy, float*
       }
       for (int64_t q = 0; q < panw; ++q) {
         isa.load_t(g_b + q * pww * len, len, len, o - q * pww, pww, dyt);
-        isa.gemm(base, wrows.lines(), wko.data(), len, dyt, dwt + q * wm * pww, nvw);
+        isa.gemm(base, wrows.lines(), 0, wm, wko.data(), len, dyt, dwt + q * wm * pww, nvw);
       }
     }
     if (direct_dx) {
@@ -367,7 +378,7 @@ void conv2d_backward_f32(const float* x, const float* w, const float* dy, float*
       float* out = dx + b * plane;
       for (int64_t q = 0; q < panx; ++q) {
         std::fill(dxt, dxt + xm * pwx, 0.0f);
-        isa.gemm(dyp, xrows.lines(), xko.data(), okk, wflip.data() + q * okk * pwx, dxt, nvx);
+        isa.gemm(dyp, xrows.lines(), 0, xm, xko.data(), okk, wflip.data() + q * okk * pwx, dxt, nvx);
         isa.store_t(dxt, g.h * g.w, pwx, std::min(pwx, c - q * pwx), out + q * pwx * g.h * g.w,
                          g.h * g.w);
       }

@@ -149,3 +149,16 @@ def test_max_pool_second_order_gradient():
         (gx * gx).sum().backward()
         outs.append(x.grad.numpy())
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-4, atol=1e-4)
+
+
+def test_one_image_splits_its_positions_across_threads_with_the_same_result():
+    x, w = pair((1, 8, 30, 30), grad=False)[0], pair((20, 8, 3, 3), grad=False)[0]
+    out = []
+    for n in (1, 2):
+        old = ember.get_num_threads()
+        ember.set_num_threads(n)
+        try:
+            out.append(F.conv2d(x, w, padding=1).numpy())
+        finally:
+            ember.set_num_threads(old)
+    np.testing.assert_array_equal(out[0], out[1])
