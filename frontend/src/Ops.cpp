@@ -202,8 +202,7 @@ void gemm_f32(Tensor a, Tensor b, Tensor& out, int64_t batch) {
   const int r = a.dim() == 3 ? 1 : 0;
   const int64_t m = a.shape()[r], k = a.shape()[r + 1], n = b.shape()[r + 1];
   float* o = out.data_ptr();
-  std::fill(o, o + out.numel(), 0.0f);
-  if (m == 0 || n == 0 || k == 0) return;
+  if (m == 0 || n == 0 || k == 0) return std::fill(o, o + out.numel(), 0.0f);
   auto usable = [&](const Tensor& t, int64_t rows, int64_t cols) {
     const int64_t s0 = t.strides()[r], s1 = t.strides()[r + 1];
     return (s1 == 1 || cols == 1) || (s0 == 1 || rows == 1);
@@ -217,8 +216,8 @@ void gemm_f32(Tensor a, Tensor b, Tensor& out, int64_t batch) {
   const int64_t ldb = b_trans ? bs1 : (k == 1 ? std::max<int64_t>(bs0, n) : bs0);
   const int64_t a_batch = r ? a.strides()[0] : 0, b_batch = r ? b.strides()[0] : 0;
   auto one = [&](int64_t i) {
-    kernels::matmul_acc_f32_strided(a.data_ptr() + i * a_batch, as0, as1, b.data_ptr() + i * b_batch,
-                                    b_trans, ldb, o + i * m * n, m, k, n);
+    kernels::matmul_f32_strided(a.data_ptr() + i * a_batch, as0, as1, b.data_ptr() + i * b_batch,
+                                b_trans, ldb, o + i * m * n, m, k, n);
   };
   // At least one product per thread: threads take whole products (each then runs serially;
   // attention's [128, 64] x [64, 128] products are too small to split their columns).

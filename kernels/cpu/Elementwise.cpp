@@ -18,10 +18,12 @@ using namespace simd;
 
 // C[0:R, 0:16] += A[0:R, 0:k] @ B[0:k, 0:16] with 2R accumulators in registers. A's element
 // [r][p] is a[r * ars + p * acs] (row-major or transposed); B's rows are ldb apart.
+// `add`: C += the product; otherwise C = it (the first K block of an overwriting product).
 template <int R, bool kRowMajorA>
 __attribute__((always_inline)) inline void micro_kernel(const float* a, const float* b, float* c,
                                                         int64_t k, int64_t ldb, int64_t ldc,
-                                                        int64_t ars, int64_t acs_runtime) {
+                                                        int64_t ars, int64_t acs_runtime,
+                                                        bool add) {
   const int64_t acs = kRowMajorA ? 1 : acs_runtime; // a constant stride for the common case
   v8f acc[R][2] = {};
   for (int64_t p = 0; p < k; ++p) {
@@ -32,6 +34,13 @@ __attribute__((always_inline)) inline void micro_kernel(const float* a, const fl
       acc[r][1] += av * b1;
     }
   }
+  if (!add) {
+    for (int r = 0; r < R; ++r) {
+      store8(c + r * ldc, acc[r][0]);
+      store8(c + r * ldc + 8, acc[r][1]);
+    }
+    return;
+  }
   for (int r = 0; r < R; ++r) {
     store8(c + r * ldc, load8(c + r * ldc) + acc[r][0]);
     store8(c + r * ldc + 8, load8(c + r * ldc + 8) + acc[r][1]);
@@ -41,7 +50,7 @@ __attribute__((always_inline)) inline void micro_kernel(const float* a, const fl
 // The same with A packed: element [r][p] at a[p * R + r] (one contiguous stream).
 template <int R>
 __attribute__((always_inline)) inline void micro_kernel_packed(const float* a, const float* b, float* c,
-                                                               int64_t k, int64_t ldc) {
+                                                               int64_t k, int64_t ldc, bool add) {
   v8f acc[R][2] = {};
   for (int64_t p = 0; p < k; ++p) {
     const v8f b0 = load8(b + p * 16), b1 = load8(b + p * 16 + 8);
@@ -50,6 +59,13 @@ __attribute__((always_inline)) inline void micro_kernel_packed(const float* a, c
       acc[r][0] += av * b0;
       acc[r][1] += av * b1;
     }
+  }
+  if (!add) {
+    for (int r = 0; r < R; ++r) {
+      store8(c + r * ldc, acc[r][0]);
+      store8(c + r * ldc + 8, acc[r][1]);
+    }
+    return;
   }
   for (int r = 0; r < R; ++r) {
     store8(c + r * ldc, load8(c + r * ldc) + acc[r][0]);
@@ -63,15 +79,16 @@ __attribute__((always_inline)) inline void micro_kernel_packed(const float* a, c
 template <bool kRowMajorA>
 __attribute__((always_inline)) inline void micro_rows(int rows, const float* ap, const float* bp,
                                                       float* cp, int64_t kc, int64_t ldb,
-                                                      int64_t ldc, int64_t ars, int64_t acs) {
+                                                      int64_t ldc, int64_t ars, int64_t acs,
+                                                      bool add) {
   // Channel counts are 2 or 4 mod 6: the last rows get a register kernel too.
   switch (rows) {
-  case 6: micro_kernel<6, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
-  case 5: micro_kernel<5, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
-  case 4: micro_kernel<4, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
-  case 3: micro_kernel<3, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
-  case 2: micro_kernel<2, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
-  default: micro_kernel<1, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs); break;
+  case 6: micro_kernel<6, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs, add); break;
+  case 5: micro_kernel<5, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs, add); break;
+  case 4: micro_kernel<4, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs, add); break;
+  case 3: micro_kernel<3, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs, add); break;
+  case 2: micro_kernel<2, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs, add); break;
+  default: micro_kernel<1, kRowMajorA>(ap, bp, cp, kc, ldb, ldc, ars, acs, add); break;
   }
 }
 
@@ -96,10 +113,12 @@ static float* thread_pack_buffer(size_t floats, int which) {
 // A's element [i][p] is a[i * ars + p * acs]; B is row-major [k, n] with rows ldb apart, or,
 // when b_trans, stored as B^T ([n, k], rows ldb apart; packed reading along B^T's rows, so no
 // transposed copy of B).
+// `overwrite`: C = A @ B (C's old contents never read: no zero fill, no read of C on the first
+// K block); otherwise C += A @ B.
 __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t ars, int64_t acs,
                                                        const float* b, bool b_trans, int64_t ldb,
                                                        float* c, int64_t m, int64_t k, int64_t n,
-                                                       int64_t p0, int64_t p1) {
+                                                       int64_t p0, int64_t p1, bool overwrite) {
   constexpr int R = 6, W = 16;
   constexpr int64_t KB = 256, MB = 96;
   if (m <= 2 && !b_trans) {
@@ -108,6 +127,7 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
     const int64_t j0 = p0 * W, j1 = std::min(n, p1 * W), full = j0 + (j1 - j0) / 8 * 8;
     for (int64_t i = 0; i < m; ++i) {
       float* ci = c + i * n;
+      if (overwrite) std::fill(ci + j0, ci + j1, 0.0f);
       for (int64_t p = 0; p < k; ++p) {
         const float av = a[i * ars + p * acs];
         const float* bp = b + p * ldb;
@@ -135,6 +155,7 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
   const int64_t jend = std::min(n, p1 * W);
   for (int64_t k0 = 0; k0 < k; k0 += KB) {
     const int64_t kc = std::min(KB, k - k0);
+    const bool add = !(overwrite && k0 == 0);
     for (int64_t q0 = p0; q0 < p1; q0 += NP) {
       const int64_t q1 = std::min(p1, q0 + NP);
       const int64_t c0 = q0 * W, c1 = std::min(jend, q1 * W);
@@ -197,19 +218,20 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
             if (packA) {
               const float* pa = apack + (i0 - m0) * kc;
               switch (rows) {
-              case 6: micro_kernel_packed<6>(pa, pack, out, kc, ldc); break;
-              case 5: micro_kernel_packed<5>(pa, pack, out, kc, ldc); break;
-              case 4: micro_kernel_packed<4>(pa, pack, out, kc, ldc); break;
-              case 3: micro_kernel_packed<3>(pa, pack, out, kc, ldc); break;
-              case 2: micro_kernel_packed<2>(pa, pack, out, kc, ldc); break;
-              default: micro_kernel_packed<1>(pa, pack, out, kc, ldc); break;
+              case 6: micro_kernel_packed<6>(pa, pack, out, kc, ldc, add); break;
+              case 5: micro_kernel_packed<5>(pa, pack, out, kc, ldc, add); break;
+              case 4: micro_kernel_packed<4>(pa, pack, out, kc, ldc, add); break;
+              case 3: micro_kernel_packed<3>(pa, pack, out, kc, ldc, add); break;
+              case 2: micro_kernel_packed<2>(pa, pack, out, kc, ldc, add); break;
+              default: micro_kernel_packed<1>(pa, pack, out, kc, ldc, add); break;
               }
             } else {
-              micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs);
+              micro_rows<true>(rows, ap, pack, out, kc, W, ldc, ars, acs, add);
             }
             if (cols < W)
               for (int r = 0; r < rows; ++r)
-                for (int j = 0; j < cols; ++j) cp[r * n + j] += tile[r * W + j];
+                for (int j = 0; j < cols; ++j)
+                  cp[r * n + j] = add ? cp[r * n + j] + tile[r * W + j] : tile[r * W + j];
           }
         }
       }
@@ -221,17 +243,17 @@ __attribute__((always_inline)) inline void gemm_panels(const float* a, int64_t a
 // AVX2 goes with FMA: target_clones' "avx2" alone leaves out FMA, and the multiply-adds ran
 // as separate multiplies and adds (half speed) on AVX2 machines.
 using GemmPanels = void (*)(const float*, int64_t, int64_t, const float*, bool, int64_t, float*,
-                            int64_t, int64_t, int64_t, int64_t, int64_t);
+                            int64_t, int64_t, int64_t, int64_t, int64_t, bool);
 #define EMBER_GEMM_ARGS                                                                        \
   const float *a, int64_t ars, int64_t acs, const float *b, bool bt, int64_t ldb, float *c,     \
-      int64_t m, int64_t k, int64_t n, int64_t p0, int64_t p1
+      int64_t m, int64_t k, int64_t n, int64_t p0, int64_t p1, bool ow
 __attribute__((target("avx512f,avx512vl,fma"))) void gemm_panels_avx512(EMBER_GEMM_ARGS) {
-  gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1);
+  gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1, ow);
 }
 __attribute__((target("avx2,fma"))) void gemm_panels_avx2(EMBER_GEMM_ARGS) {
-  gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1);
+  gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1, ow);
 }
-void gemm_panels_generic(EMBER_GEMM_ARGS) { gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1); }
+void gemm_panels_generic(EMBER_GEMM_ARGS) { gemm_panels(a, ars, acs, b, bt, ldb, c, m, k, n, p0, p1, ow); }
 #undef EMBER_GEMM_ARGS
 
 GemmPanels pick_gemm_panels() {
@@ -241,16 +263,31 @@ GemmPanels pick_gemm_panels() {
   return gemm_panels_generic;
 }
 
-void matmul_acc_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
-                            const float* b, bool b_trans, int64_t ldb, float* c, int64_t m,
-                            int64_t k, int64_t n) {
+namespace {
+void matmul_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride, const float* b,
+                    bool b_trans, int64_t ldb, float* c, int64_t m, int64_t k, int64_t n,
+                    bool overwrite) {
+  if (overwrite && k == 0) return std::fill(c, c + m * n, 0.0f);
   // Threads own disjoint column panels of C: no synchronization inside.
   const int64_t panels = (n + 15) / 16;
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, m * k / 8));
   static const GemmPanels run = pick_gemm_panels();
   parallel_for(panels, grain, [&](int64_t p0, int64_t p1) {
-    run(a, a_row_stride, a_col_stride, b, b_trans, ldb, c, m, k, n, p0, p1);
+    run(a, a_row_stride, a_col_stride, b, b_trans, ldb, c, m, k, n, p0, p1, overwrite);
   });
+}
+} // namespace
+
+void matmul_acc_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                            const float* b, bool b_trans, int64_t ldb, float* c, int64_t m,
+                            int64_t k, int64_t n) {
+  matmul_strided(a, a_row_stride, a_col_stride, b, b_trans, ldb, c, m, k, n, false);
+}
+
+void matmul_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                        const float* b, bool b_trans, int64_t ldb, float* c, int64_t m, int64_t k,
+                        int64_t n) {
+  matmul_strided(a, a_row_stride, a_col_stride, b, b_trans, ldb, c, m, k, n, true);
 }
 
 void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
@@ -258,8 +295,7 @@ void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t
 }
 
 void matmul_f32(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
-  std::memset(c, 0, sizeof(float) * m * n);
-  matmul_acc_f32(a, b, c, m, k, n);
+  matmul_f32_strided(a, k, 1, b, false, n, c, m, k, n);
 }
 
 #pragma GCC diagnostic pop

@@ -192,6 +192,10 @@ void matmul_acc_f32(const float* a, const float* b, float* c, int64_t m, int64_t
 void matmul_acc_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
                             const float* b, bool b_trans, int64_t ldb, float* c, int64_t m,
                             int64_t k, int64_t n);
+// The same with C = A @ B: C's old contents are never read (no zero fill needed).
+void matmul_f32_strided(const float* a, int64_t a_row_stride, int64_t a_col_stride,
+                        const float* b, bool b_trans, int64_t ldb, float* c, int64_t m, int64_t k,
+                        int64_t n);
 
 // Any other element type: a plain loop accumulating in Acc.
 template <typename T, typename Acc>
