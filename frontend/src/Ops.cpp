@@ -780,8 +780,6 @@ namespace {
 // EMBER_PROFILE_OPS=1: the eager time each primitive took (its kernel, not the dispatch around
 // it), summed per primitive and printed to stderr at exit, largest first. Single-threaded
 // callers only (a diagnostic, like torch.profiler's op table).
-struct OpProfile;
-OpProfile* make_op_profile_result();
 struct OpProfile {
   std::vector<std::pair<double, int64_t>> per_prim;
   void add(Prim p, std::chrono::steady_clock::duration d) {
@@ -807,17 +805,12 @@ struct OpProfile {
                    100 * per_prim[i].first / total);
   }
 };
-OpProfile* make_op_profile_result() {
-  static OpProfile* p = new OpProfile(); // never freed: printed at exit
-  return p;
-}
-OpProfile* make_op_profile() {
+OpProfile* const g_op_profile = []() -> OpProfile* {
   const char* v = std::getenv("EMBER_PROFILE_OPS");
   if (!v || !*v || std::string(v) == "0") return nullptr;
-  std::atexit([] { make_op_profile_result()->print(); });
-  return make_op_profile_result();
-}
-OpProfile* const g_op_profile = make_op_profile();
+  std::atexit([] { g_op_profile->print(); });
+  return new OpProfile(); // never freed: printed at exit
+}();
 } // namespace
 
 Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attrs) {

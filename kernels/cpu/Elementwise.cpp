@@ -18,6 +18,17 @@ using namespace simd;
 
 // C[0:R, 0:16] += A[0:R, 0:k] @ B[0:k, 0:16] with 2R accumulators in registers. A's element
 // [r][p] is a[r * ars + p * acs] (row-major or transposed); B's rows are ldb apart.
+// C[0:R, 0:16] = acc, or += acc when `add` (C rows ldc apart).
+template <int R>
+__attribute__((always_inline)) inline void store_tile(const v8f (&acc)[R][2], float* c, int64_t ldc,
+                                                      bool add) {
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < 2; ++v) {
+      float* p = c + r * ldc + v * 8;
+      store8(p, add ? load8(p) + acc[r][v] : acc[r][v]);
+    }
+}
+
 // `add`: C += the product; otherwise C = it (the first K block of an overwriting product).
 template <int R, bool kRowMajorA>
 __attribute__((always_inline)) inline void micro_kernel(const float* a, const float* b, float* c,
@@ -34,17 +45,7 @@ __attribute__((always_inline)) inline void micro_kernel(const float* a, const fl
       acc[r][1] += av * b1;
     }
   }
-  if (!add) {
-    for (int r = 0; r < R; ++r) {
-      store8(c + r * ldc, acc[r][0]);
-      store8(c + r * ldc + 8, acc[r][1]);
-    }
-    return;
-  }
-  for (int r = 0; r < R; ++r) {
-    store8(c + r * ldc, load8(c + r * ldc) + acc[r][0]);
-    store8(c + r * ldc + 8, load8(c + r * ldc + 8) + acc[r][1]);
-  }
+  store_tile<R>(acc, c, ldc, add);
 }
 
 // The same with A packed: element [r][p] at a[p * R + r] (one contiguous stream).
@@ -60,17 +61,7 @@ __attribute__((always_inline)) inline void micro_kernel_packed(const float* a, c
       acc[r][1] += av * b1;
     }
   }
-  if (!add) {
-    for (int r = 0; r < R; ++r) {
-      store8(c + r * ldc, acc[r][0]);
-      store8(c + r * ldc + 8, acc[r][1]);
-    }
-    return;
-  }
-  for (int r = 0; r < R; ++r) {
-    store8(c + r * ldc, load8(c + r * ldc) + acc[r][0]);
-    store8(c + r * ldc + 8, load8(c + r * ldc + 8) + acc[r][1]);
-  }
+  store_tile<R>(acc, c, ldc, add);
 }
 
 } // namespace
