@@ -3,6 +3,7 @@
 // create_graph is set, and under tracing they become part of the trace).
 #include "ember/Creation.h"
 #include "ember/Graph.h"
+#include "PtrMap.h"
 #include "TraceState.h"
 #include "ember/ReductionOps.h"
 #include "ember/ShapeOps.h"
@@ -10,7 +11,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace ember {
@@ -244,18 +244,22 @@ void check_saved(const Node& n) {
     if (!reads_input(n, i)) continue;
     EMBER_CHECK(!n.released, Runtime, "autograd", kFreed);
     const Tensor& t = n.inputs[i];
-    if (!t.storage() || i >= n.versions.size()) continue;
-    EMBER_CHECK(t.storage()->version() == n.versions[i], Runtime, "autograd",
+    if (!t.storage() || i >= n.next.size()) continue;
+    EMBER_CHECK(t.storage()->version() == n.next[i].version, Runtime, "autograd",
                 "one of the variables needed for gradient computation has been modified by an "
                 "inplace operation: [", dtype_name(t.dtype()), " ", shape_str(t.shape()),
                 "], input ", i, " of ", node_name(n), ", is at version ", t.storage()->version(),
-                "; expected version ", n.versions[i], " instead. Hint: use the out-of-place form "
+                "; expected version ", n.next[i].version, " instead. Hint: use the out-of-place form "
                 "of the operation (or clone() the tensor before modifying it)");
   }
 }
 
+// The shells release() made during one backward, by the tensor they stand for: a tensor that
+// many nodes saved (an input used many times) gets one.
+using Shells = detail::PtrMap<TensorImpl, Tensor>;
+
 // Frees a node's saved tensors: each input becomes a shell with its shape and flags.
-void release(Node& n) {
+void release(Node& n, Shells& shells) {
   if (n.released) return;
   n.released = true;
   if (n.custom) {
@@ -265,13 +269,32 @@ void release(Node& n) {
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     const Tensor& t = n.inputs[i];
     if (!t.storage()) continue;
-    auto shell = std::make_shared<TensorImpl>();
-    shell->shape = t.shape();
-    shell->strides = t.strides();
-    shell->dtype = t.dtype();
-    shell->requires_grad = t.requires_grad();
-    shell->symbolic = true; // no data: reading it is an error, never a wild pointer
-    n.inputs[i] = Tensor(std::move(shell));
+    if (t.shared_impl().use_count() == 1) {
+      // Nothing else holds this tensor (an intermediate of the graph): it becomes the shell
+      // itself, without a copy of its shape.
+      TensorImpl& impl = *t.unsafe_impl();
+      impl.storage = nullptr;
+      impl.offset = 0;
+      impl.wrapped_number = false;
+      impl.symbolic = true;
+      impl.grad_fn = nullptr;
+      impl.grad = nullptr;
+      impl.view_base = nullptr;
+      impl.view_base_fn = nullptr;
+      impl.hooks = nullptr;
+      continue;
+    }
+    Tensor& shell = shells[t.unsafe_impl()];
+    if (!shell.defined()) {
+      auto impl = std::make_shared<TensorImpl>();
+      impl->shape = t.shape();
+      impl->strides = t.strides();
+      impl->dtype = t.dtype();
+      impl->requires_grad = t.requires_grad();
+      impl->symbolic = true; // no data: reading it is an error, never a wild pointer
+      shell = Tensor(std::move(impl));
+    }
+    n.inputs[i] = shell;
   }
 }
 
@@ -279,16 +302,16 @@ void release(Node& n) {
 // (so the reverse is an order in which each node's cotangent is complete when it runs).
 std::vector<Node*> node_order(const std::vector<Node*>& roots) {
   std::vector<Node*> order;
-  std::unordered_set<Node*> seen;
+  detail::PtrMap<Node, char> seen;
   std::vector<std::pair<Node*, size_t>> stack;
   for (Node* r : roots) {
-    if (!r || !seen.insert(r).second) continue;
+    if (!r || !seen.insert(r)) continue;
     stack.push_back({r, 0});
     while (!stack.empty()) {
       auto& [n, next] = stack.back();
       if (next < n->next.size()) {
         Node* in = n->next[next++].fn.get();
-        if (in && seen.insert(in).second) stack.push_back({in, 0});
+        if (in && seen.insert(in)) stack.push_back({in, 0});
       } else {
         order.push_back(n);
         stack.pop_back();
@@ -299,8 +322,8 @@ std::vector<Node*> node_order(const std::vector<Node*>& roots) {
 }
 
 struct Cotangents {
-  std::unordered_map<Node*, Tensor> nodes;
-  std::unordered_map<TensorImpl*, Tensor> leaves;
+  detail::PtrMap<Node, Tensor> nodes;
+  detail::PtrMap<TensorImpl, Tensor> leaves;
 };
 
 // The transform: from `outputs` weighted by `grad_outputs`, every node's and leaf's cotangent.
@@ -341,12 +364,12 @@ Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor
   }
   GradModeGuard mode(create_graph);
   std::vector<Node*> order = node_order(roots);
+  Shells shells;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node& node = **it;
-    auto found = cot.nodes.find(&node);
-    if (found != cot.nodes.end()) {
-      Tensor& g = found->second;
-      if (!node.hooks.empty()) g = run_hooks(node.hooks, g);
+    if (Tensor* found = cot.nodes.find(&node)) {
+      if (!node.hooks.empty()) *found = run_hooks(node.hooks, *found);
+      const Tensor g = *found; // a copy: the map moves its entries when it grows
       if (auto kept = node.retained.lock())
         kept->grad = kept->grad ? add(Tensor(kept->grad), create_graph ? g : g.detach()).shared_impl()
                                 : (create_graph ? g : g.detach()).shared_impl();
@@ -390,7 +413,7 @@ Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor
         else if (e.leaf) add_into(cot.leaves[e.leaf.get()], grads[i]);
       }
     }
-    if (!retain_graph && !symbolic) release(node);
+    if (!retain_graph && !symbolic) release(node, shells);
   }
   return cot;
 }
@@ -427,10 +450,9 @@ std::vector<Graph::Step> topological_order(const std::vector<Tensor>& roots) {
 
 void record_edges(Node& n) {
   n.next.resize(n.inputs.size());
-  n.versions.resize(n.inputs.size());
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     const Tensor& t = n.inputs[i];
-    if (t.storage()) n.versions[i] = t.storage()->version();
+    if (t.storage()) n.next[i].version = t.storage()->version();
     if (!t.requires_grad()) continue;
     if (t.grad_fn()) n.next[i].fn = t.grad_fn();
     else n.next[i].leaf = t.shared_impl();
@@ -459,12 +481,8 @@ namespace autograd {
 namespace {
 // Where the gradient of `t` collects: its node's cotangent, or its own as a leaf.
 const Tensor* find_cotangent(const Cotangents& cot, const Tensor& t) {
-  if (t.grad_fn()) {
-    auto it = cot.nodes.find(t.grad_fn().get());
-    return it == cot.nodes.end() ? nullptr : &it->second;
-  }
-  auto it = cot.leaves.find(t.unsafe_impl());
-  return it == cot.leaves.end() ? nullptr : &it->second;
+  if (t.grad_fn()) return cot.nodes.find(t.grad_fn().get());
+  return cot.leaves.find(t.unsafe_impl());
 }
 
 Tensor leaf_hooks(const Tensor& t, const Tensor& g) {
@@ -512,7 +530,7 @@ void protect_saved(Node& n, const Tensor& self, const std::function<Tensor()>& c
     c.unsafe_impl()->requires_grad = self.requires_grad();
     c.unsafe_impl()->grad_fn = self.grad_fn();
     n.inputs[i] = c;
-    if (i < n.versions.size()) n.versions[i] = c.version();
+    if (i < n.next.size()) n.next[i].version = c.version();
   }
 }
 
@@ -633,11 +651,11 @@ void Tensor::backward(const Tensor& gradient, bool create_graph, std::optional<b
     return;
   }
   // Leaves are the tensors that require grad and were not produced by a recorded node.
-  for (auto& [impl, g] : cot.leaves) {
-    if (impl->grad_fn || !impl->requires_grad) continue;
+  cot.leaves.for_each([&](TensorImpl* impl, const Tensor& g) {
+    if (impl->grad_fn || !impl->requires_grad) return;
     const auto& h = impl->hooks;
     deposit(impl, h ? run_hooks(h->hooks, g) : g);
-  }
+  });
 }
 
 Tensor Tensor::detach() const {

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -246,7 +247,10 @@ Tensor compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, const 
     if (!is_floating(cd) && divides(p))
       EMBER_CHECK(!has_zero(y), Runtime, op_context(p), "ZeroDivisionError: integer division "
                   "or remainder by zero (the divisor has a zero element)");
-    Shape xs = broadcast_strides(x, shape), ys = broadcast_strides(y, shape);
+    // An operand of the output's shape is read with its own strides (no copy of them).
+    Shape xb, yb;
+    const Shape& xs = x.shape() == shape ? x.strides() : (xb = broadcast_strides(x, shape));
+    const Shape& ys = y.shape() == shape ? y.strides() : (yb = broadcast_strides(y, shape));
     detail::elementwise_kernel(p, x, y, xs, ys, out);
     return out;
   }
@@ -813,7 +817,36 @@ OpProfile* const g_op_profile = []() -> OpProfile* {
 }();
 } // namespace
 
-Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attrs) {
+namespace {
+// The input shapes of an apply() call, in a per-thread list per nesting level (a kernel may
+// apply ops itself) whose vectors keep their capacity: copying the shapes allocates nothing
+// once a level has seen shapes that long.
+struct ScratchShapes {
+  std::vector<Shape>& shapes;
+  ScratchShapes() : shapes(acquire()) {}
+  ~ScratchShapes() { --depth(); }
+  ScratchShapes(const ScratchShapes&) = delete;
+  ScratchShapes& operator=(const ScratchShapes&) = delete;
+
+private:
+  static size_t& depth() {
+    thread_local size_t d = 0;
+    return d;
+  }
+  static std::vector<Shape>& acquire() {
+    thread_local std::deque<std::vector<Shape>> levels; // a deque: references stay valid
+    size_t& d = depth();
+    if (levels.size() <= d) levels.emplace_back();
+    return levels[d++];
+  }
+};
+} // namespace
+
+namespace {
+
+// apply(): `movable` is inputs_in itself when the caller gave it up (an rvalue).
+Tensor apply_to(Prim p, const std::vector<Tensor>& inputs_in, std::vector<Tensor>* movable,
+                const Attrs& raw_attrs) {
   // Under a trace with state, state tensors read as their placeholders (TraceState.h).
   std::vector<Tensor> substituted;
   if (detail::tracing_state()) {
@@ -821,13 +854,15 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attr
     for (const Tensor& t : inputs_in) substituted.push_back(detail::traced_state(t));
   }
   const std::vector<Tensor>& inputs = detail::tracing_state() ? substituted : inputs_in;
-  std::vector<Shape> shapes;
-  shapes.reserve(inputs.size());
+  ScratchShapes scratch;
+  std::vector<Shape>& shapes = scratch.shapes;
+  shapes.resize(inputs.size());
   bool any_symbolic = false, needs_grad = false;
-  for (const Tensor& t : inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
     EMBER_CHECK(t.defined(), Value, op_context(p), "got an undefined tensor as input");
     if (t.unsafe_impl()->view_base) refresh_view(t);
-    shapes.push_back(t.shape());
+    shapes[i] = t.shape();
     any_symbolic |= t.is_symbolic();
     needs_grad |= t.requires_grad();
   }
@@ -846,14 +881,7 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attr
                                        : compute(p, inputs, attrs, shape, dtype);
     if (g_op_profile) g_op_profile->add(p, std::chrono::steady_clock::now() - t0);
   }
-  // Traces record every node; eager mode records only what autograd needs.
   auto* impl = out.unsafe_impl();
-  if (any_symbolic || needs_grad) {
-    auto node = std::make_shared<Node>(Node{p, attrs, inputs, shape, dtype});
-    if (needs_grad) record_edges(*node);
-    impl->grad_fn = std::move(node);
-    impl->requires_grad = needs_grad;
-  }
   // A view remembers the tensor owning its memory, so in-place writes through it update that
   // tensor's place in the graph too.
   if (!any_symbolic && is_view(p) && impl->storage == inputs[0].storage()) {
@@ -861,7 +889,28 @@ Tensor apply(Prim p, const std::vector<Tensor>& inputs_in, const Attrs& raw_attr
     impl->view_base = in->view_base ? in->view_base : in;
     impl->view_base_fn = impl->view_base->grad_fn.get();
   }
+  // Traces record every node; eager mode records only what autograd needs.
+  if (any_symbolic || needs_grad) {
+    std::vector<Tensor> saved = detail::tracing_state() ? std::move(substituted)
+                                : movable                 ? std::move(*movable)
+                                                          : inputs;
+    auto node = std::make_shared<Node>(
+        Node{p, std::move(attrs), std::move(saved), std::move(shape), dtype});
+    if (needs_grad) record_edges(*node);
+    impl->grad_fn = std::move(node);
+    impl->requires_grad = needs_grad;
+  }
   return out;
+}
+
+} // namespace
+
+Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& attrs) {
+  return apply_to(p, inputs, nullptr, attrs);
+}
+
+Tensor apply(Prim p, std::vector<Tensor>&& inputs, const Attrs& attrs) {
+  return apply_to(p, inputs, &inputs, attrs);
 }
 
 #define EMBER_DEF_1(Name, name) \

@@ -431,6 +431,10 @@ bool vec_map_f32(VecOp op, const float* a, const int64_t* as, const float* b, co
   // less on the machines this was measured on): a memory-bound op stores it past the cache
   // (add on 16M floats: 18 -> 14.5 ms; the math functions, compute-bound, gained nothing).
   const bool nt = is_cheap(op) && total >= kStreamElements;
+  if (nd == 1 && total <= grain_of(op)) { // one task: no std::function, no pool
+    run(op, mode, a, b, out, total, nt);
+    return true;
+  }
   if (nd == 1) {
     parallel_for(total, grain_of(op), [&](int64_t i0, int64_t i1) {
       run(op, mode, a + i0 * ia, b + i0 * ib, out + i0, i1 - i0, nt);

@@ -1,12 +1,14 @@
 // Autograd from C++: retain_graph and freed graphs, version counters, in-place ops recorded in
 // the graph, hooks, retain_grad, and custom functions (record_custom). The Python tests compare
 // the same behaviour with PyTorch.
+#include "../../frontend/src/PtrMap.h" // the backward walk's hash map
 #include "ember/Graph.h"
 #include "ember/ReductionOps.h"
 #include "ember/runtime/Error.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 
@@ -111,4 +113,56 @@ TEST(Autograd, GradErrors) {
   EXPECT_NE(message_of([&] { autograd::grad({sum(mul(x, x))}, {ones({2})}); })
                 .find("does not require grad"),
             std::string::npos);
+}
+
+// backward without retain_graph frees what the graph saved: an intermediate only the graph held
+// (its storage goes), and inputs the caller still holds (the graph drops its references to
+// them, however many nodes saved them); the freed graph still knows the shapes for its errors.
+TEST(Autograd, BackwardReleasesSavedTensors) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor c = from_vector({2, 3, 4}, {3});
+  Tensor h = mul(x, c);
+  std::weak_ptr<Storage> h_data = h.storage();
+  Tensor y = h;
+  for (int i = 0; i < 40; ++i) y = add(mul(y, c), c); // c saved by 40 nodes
+  Tensor loss = sum(y);
+  h = Tensor();
+  y = Tensor();
+  EXPECT_FALSE(h_data.expired());
+  EXPECT_GT(c.shared_impl().use_count(), 40);
+  loss.backward();
+  EXPECT_TRUE(h_data.expired());
+  EXPECT_EQ(c.shared_impl().use_count(), 1);
+  EXPECT_EQ(c.to_vector(), (std::vector<float>{2, 3, 4}));
+  // d loss / dx = c^41 elementwise; 2^41 is exact in float32
+  const std::vector<float> g = x.grad().to_vector();
+  EXPECT_FLOAT_EQ(g[0], std::pow(2.0f, 41));
+  EXPECT_NE(message_of([&] { loss.backward(); }).find("backward through the graph a second time"),
+            std::string::npos);
+}
+
+TEST(PtrMap, InsertFindGrowAndVisit) {
+  detail::PtrMap<int, int> map;
+  std::vector<int> keys(1000);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(map.insert(&keys[i]));
+    EXPECT_FALSE(map.insert(&keys[i]));
+    map[&keys[i]] += i;
+  }
+  EXPECT_EQ(map.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_NE(map.find(&keys[i]), nullptr);
+    EXPECT_EQ(*map.find(&keys[i]), i);
+  }
+  int other = 0;
+  EXPECT_EQ(map.find(&other), nullptr);
+  long sum = 0, count = 0;
+  map.for_each([&](int*, int v) {
+    sum += v;
+    ++count;
+  });
+  EXPECT_EQ(count, 1000);
+  EXPECT_EQ(sum, 999L * 1000 / 2);
+  detail::PtrMap<int, int> empty;
+  EXPECT_EQ(empty.find(&other), nullptr);
 }

@@ -22,10 +22,12 @@ struct LeafHooks {
 
 // Where the gradient of one node input goes: the node that produced it, or the leaf it is
 // (both null: the input needs no gradient). Taken when the node is recorded, so later in-place
-// ops (which give a tensor a new grad_fn) do not change the graph behind it.
+// ops (which give a tensor a new grad_fn) do not change the graph behind it. `version`: the
+// input's storage version then (an in-place write since makes its saved value stale).
 struct Edge {
   std::shared_ptr<Node> fn;
   std::shared_ptr<TensorImpl> leaf;
+  uint64_t version = 0;
 };
 
 // A custom function's backward (ember.autograd.Function): gradient of the output in, one
@@ -48,7 +50,6 @@ struct Node {
   DType dtype = DType::Float32; // the output's dtype
   // Autograd bookkeeping (only when an input requires grad).
   std::vector<Edge> next;          // one per input
-  std::vector<uint64_t> versions;  // the inputs' storage versions when recorded
   bool released = false;           // saved inputs freed by a backward without retain_graph
   HookList hooks;                  // register_hook on the output
   std::weak_ptr<TensorImpl> retained; // retain_grad() on the output

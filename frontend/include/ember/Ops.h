@@ -75,6 +75,8 @@ DType result_type(const std::vector<Tensor>& tensors);
 
 // The dispatcher: checks shapes, computes (or records symbolically), records for autograd.
 Tensor apply(Prim p, const std::vector<Tensor>& inputs, const Attrs& attrs = {});
+// The same; a node recorded for autograd takes over `inputs` instead of copying them.
+Tensor apply(Prim p, std::vector<Tensor>&& inputs, const Attrs& attrs = {});
 // The output shape of `p` on inputs of these shapes (throws ember::Error naming the op).
 Shape infer_shape(Prim p, const std::vector<Shape>& inputs, const Attrs& attrs);
 
