@@ -33,18 +33,23 @@ struct UnrankedMemRef {
 
 namespace {
 
-// c[m,n] += a[m,k] @ b[k,n] for one slice, each operand given by its pointer and strides.
-// ember's GEMM kernel reads A by any strides and B row-major or transposed (B^T row-major);
-// it writes a row-major C. Other layouts take a plain loop.
-void gemmAcc(const float* a, const int64_t* as, const float* b, const int64_t* bs, float* c,
-             const int64_t* cs, int64_t m, int64_t k, int64_t n) {
-  if (m == 0 || n == 0 || k == 0) return;
+// c[m,n] += a[m,k] @ b[k,n] (or c = a @ b: `overwrite`) for one slice, each operand given by
+// its pointer and strides. ember's GEMM kernel reads A by any strides and B row-major or
+// transposed (B^T row-major); it writes a row-major C. Other layouts take a plain loop.
+void gemm(bool overwrite, const float* a, const int64_t* as, const float* b, const int64_t* bs,
+          float* c, const int64_t* cs, int64_t m, int64_t k, int64_t n) {
+  if (m == 0 || n == 0) return;
   // (The stride of a size-1 dimension never matters.)
   const bool cRowMajor = (cs[1] == 1 || n == 1) && (cs[0] == n || m == 1);
-  if (cRowMajor && (bs[1] == 1 || n == 1))
-    return ember::kernels::matmul_acc_f32_strided(a, as[0], as[1], b, false, bs[0], c, m, k, n);
-  if (cRowMajor && (bs[0] == 1 || k == 1))
-    return ember::kernels::matmul_acc_f32_strided(a, as[0], as[1], b, true, bs[1], c, m, k, n);
+  const auto kernel = overwrite ? ember::kernels::matmul_f32_strided
+                                : ember::kernels::matmul_acc_f32_strided;
+  if (k > 0 && cRowMajor && (bs[1] == 1 || n == 1))
+    return kernel(a, as[0], as[1], b, false, bs[0], c, m, k, n);
+  if (k > 0 && cRowMajor && (bs[0] == 1 || k == 1))
+    return kernel(a, as[0], as[1], b, true, bs[1], c, m, k, n);
+  if (overwrite)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * cs[0] + j * cs[1]] = 0.0f;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t p = 0; p < k; ++p) {
       const float av = a[i * as[0] + p * as[1]];
@@ -54,22 +59,38 @@ void gemmAcc(const float* a, const int64_t* as, const float* b, const int64_t* b
 
 } // namespace
 
+namespace {
+void gemm2d(bool overwrite, MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
+  gemm(overwrite, a->aligned + a->offset, a->strides, b->aligned + b->offset, b->strides,
+       c->aligned + c->offset, c->strides, a->sizes[0], a->sizes[1], b->sizes[1]);
+}
+// One GEMM per batch entry (each is threaded inside).
+void gemm3d(bool overwrite, MemRef<3>* a, MemRef<3>* b, MemRef<3>* c) {
+  const int64_t batch = a->sizes[0], m = a->sizes[1], k = a->sizes[2], n = b->sizes[2];
+  for (int64_t i = 0; i < batch; ++i)
+    gemm(overwrite, a->aligned + a->offset + i * a->strides[0], a->strides + 1,
+         b->aligned + b->offset + i * b->strides[0], b->strides + 1,
+         c->aligned + c->offset + i * c->strides[0], c->strides + 1, m, k, n);
+}
+} // namespace
+
 // External linkage: ahead-of-time libraries (ember-compile) link these by name.
 // linalg.matmul (C += A @ B) on f32 memrefs of any strided layout.
 extern "C" void _mlir_ciface_ember_cpu_matmul_acc_f32(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
-  gemmAcc(a->aligned + a->offset, a->strides, b->aligned + b->offset, b->strides,
-          c->aligned + c->offset, c->strides, a->sizes[0], a->sizes[1], b->sizes[1]);
+  gemm2d(false, a, b, c);
+}
+// C = A @ B: a matmul into a buffer that was zero-filled just for it (the fill is dropped).
+extern "C" void _mlir_ciface_ember_cpu_matmul_f32(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
+  gemm2d(true, a, b, c);
 }
 
-// linalg.batch_matmul (C[i] += A[i] @ B[i]) on f32 memrefs of any strided layout: one GEMM per
-// batch entry (each is threaded inside).
+// linalg.batch_matmul (C[i] += A[i] @ B[i]) on f32 memrefs of any strided layout.
 extern "C" void _mlir_ciface_ember_cpu_batch_matmul_acc_f32(MemRef<3>* a, MemRef<3>* b,
                                                             MemRef<3>* c) {
-  const int64_t batch = a->sizes[0], m = a->sizes[1], k = a->sizes[2], n = b->sizes[2];
-  for (int64_t i = 0; i < batch; ++i)
-    gemmAcc(a->aligned + a->offset + i * a->strides[0], a->strides + 1,
-            b->aligned + b->offset + i * b->strides[0], b->strides + 1,
-            c->aligned + c->offset + i * c->strides[0], c->strides + 1, m, k, n);
+  gemm3d(false, a, b, c);
+}
+extern "C" void _mlir_ciface_ember_cpu_batch_matmul_f32(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c) {
+  gemm3d(true, a, b, c);
 }
 
 // MLIR's strided memref copy (lowered memref.copy of non-contiguous memrefs calls it).
@@ -181,6 +202,10 @@ std::vector<std::pair<const char*, void*>> cpuRuntimeSymbols() {
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_acc_f32)},
           {"_mlir_ciface_ember_cpu_batch_matmul_acc_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_batch_matmul_acc_f32)},
+          {"_mlir_ciface_ember_cpu_matmul_f32",
+           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_matmul_f32)},
+          {"_mlir_ciface_ember_cpu_batch_matmul_f32",
+           reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_batch_matmul_f32)},
           {"_mlir_ciface_ember_cpu_im2col_f32",
            reinterpret_cast<void*>(&_mlir_ciface_ember_cpu_im2col_f32)},
           {"_mlir_ciface_ember_cpu_col2im_f32",

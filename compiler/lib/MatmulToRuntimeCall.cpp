@@ -1,8 +1,12 @@
 // ember-matmul-to-runtime-call: f32 linalg.matmul / linalg.batch_matmul on memrefs -> calls of
 // ember's GEMM (@ember_cpu_matmul_acc_f32 / @ember_cpu_batch_matmul_acc_f32). A matmul whose
-// indexing maps read an operand transposed passes a memref.transpose view of it.
+// indexing maps read an operand transposed passes a memref.transpose view of it. A matmul right
+// after a linalg.fill of +0.0 into its output (how a tensor-level matmul bufferizes) calls the
+// overwriting entry (@ember_cpu_matmul_f32 / @ember_cpu_batch_matmul_f32) instead, and the fill
+// goes: the GEMM stores its first K block rather than reading back zeros.
 #include "ember/compiler/Passes.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include <array>
@@ -60,6 +64,18 @@ std::optional<std::array<bool, 2>> transposedOperands(linalg::MatmulOp mm) {
   return t;
 }
 
+// The linalg.fill of +0.0 into `op`'s output buffer right before it, if any.
+linalg::FillOp zeroFillBefore(Operation* op) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() || fill.getOutputs().size() != 1 ||
+      fill.getOutputs()[0] != op->getOperands().back())
+    return nullptr;
+  FloatAttr value;
+  if (!matchPattern(fill.getInputs()[0], m_Constant(&value)) || !value.getValue().isPosZero())
+    return nullptr;
+  return fill;
+}
+
 struct MatmulToRuntimeCallPass
     : ember::compiler::impl::MatmulToRuntimeCallBase<MatmulToRuntimeCallPass> {
   void runOnOperation() override {
@@ -79,8 +95,12 @@ struct MatmulToRuntimeCallPass
       }
     });
     for (auto [op, rank] : gemms) {
-      func::FuncOp callee = declare(
-          module, rank == 2 ? "ember_cpu_matmul_acc_f32" : "ember_cpu_batch_matmul_acc_f32", rank);
+      linalg::FillOp fill = zeroFillBefore(op);
+      StringRef name = rank == 2 ? (fill ? "ember_cpu_matmul_f32" : "ember_cpu_matmul_acc_f32")
+                                 : (fill ? "ember_cpu_batch_matmul_f32"
+                                         : "ember_cpu_batch_matmul_acc_f32");
+      func::FuncOp callee = declare(module, name, rank);
+      if (fill) fill.erase();
       OpBuilder b(op);
       Type t = anyStrided(&getContext(), rank);
       std::array<bool, 2> transposed = {false, false};

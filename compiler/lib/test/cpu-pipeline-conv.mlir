@@ -10,7 +10,7 @@
 // CHECK: llvm.call @_mlir_memref_to_llvm_alloc
 // CHECK-NOT: ember_cpu_im2col_f32
 // CHECK: llvm.call @{{.*}}ember_cpu_conv2d_f32
-// CHECK-NOT: ember_cpu_matmul_acc_f32
+// CHECK-NOT: ember_cpu_matmul
 // CHECK: llvm.call @_mlir_memref_to_llvm_free
 // CHECK: llvm.return
 func.func @conv(%x: tensor<2x3x9x9xf32>, %w: tensor<4x12xf32>) -> tensor<4x50xf32> {
@@ -21,7 +21,7 @@ func.func @conv(%x: tensor<2x3x9x9xf32>, %w: tensor<4x12xf32>) -> tensor<4x50xf3
 
 // CHECK-LABEL: llvm.func @conv_input_grad
 // CHECK-NOT: ember.
-// CHECK: llvm.call @{{.*}}ember_cpu_matmul_acc_f32
+// CHECK: llvm.call @{{.*}}ember_cpu_matmul_f32
 // CHECK: llvm.call @{{.*}}ember_cpu_col2im_f32
 // CHECK: llvm.return
 func.func @conv_input_grad(%g: tensor<4x50xf32>, %wt: tensor<12x4xf32>) -> tensor<2x3x9x9xf32> {

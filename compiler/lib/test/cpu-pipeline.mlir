@@ -1,14 +1,15 @@
 // RUN: ember-opt %s --ember-cpu-pipeline | FileCheck %s
 // The whole CPU pipeline ends in the LLVM dialect: results become out-parameters (memref
 // descriptors expanded), no ember/linalg/tensor ops remain, the GEMM is a call of ember's
-// kernel and the fused bias + relu one loop with llvm.intr.maximum.
+// kernel (the overwriting entry: the zero fill of its output is gone) and the fused bias + relu
+// one loop with llvm.intr.maximum.
 
 // CHECK-LABEL: llvm.func @mlp_layer
 // CHECK-SAME: (%arg0: !llvm.ptr
 // CHECK-NOT: ember.
 // CHECK-NOT: linalg.
 // CHECK-NOT: tensor.
-// CHECK: llvm.call @{{.*}}ember_cpu_matmul_acc_f32
+// CHECK: llvm.call @{{.*}}ember_cpu_matmul_f32
 // CHECK: llvm.intr.maximum
 // CHECK: llvm.return
 func.func @mlp_layer(%x: tensor<8x5xf32>, %w: tensor<5x16xf32>, %b: tensor<16xf32>) -> tensor<8x16xf32> {
@@ -23,7 +24,7 @@ func.func @mlp_layer(%x: tensor<8x5xf32>, %w: tensor<5x16xf32>, %b: tensor<16xf3
 // CHECK-LABEL: llvm.func @dynamic_batch
 // CHECK-NOT: affine.apply
 // CHECK-NOT: unrealized_conversion_cast
-// CHECK: llvm.call @{{.*}}ember_cpu_matmul_acc_f32
+// CHECK: llvm.call @{{.*}}ember_cpu_matmul_f32
 // CHECK: llvm.return
 func.func @dynamic_batch(%x: tensor<?x5xf32>, %w: tensor<5x16xf32>) -> tensor<?x8xf32>
     attributes {ember.symbols = array<i64: 0, 0>} {

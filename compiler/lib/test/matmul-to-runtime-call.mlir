@@ -71,3 +71,30 @@ func.func @f64(%a: memref<8x5xf64>, %b: memref<5x3xf64>, %c: memref<8x3xf64>) {
   linalg.matmul ins(%a, %b : memref<8x5xf64>, memref<5x3xf64>) outs(%c : memref<8x3xf64>)
   return
 }
+
+// A matmul into a buffer zero-filled just before it overwrites the buffer instead: the fill
+// goes. A fill of another value, or of another buffer, stays (and the matmul accumulates).
+// CHECK-LABEL: func.func @zero_filled
+func.func @zero_filled(%a: memref<8x5xf32>, %b: memref<5x3xf32>, %c: memref<8x3xf32>,
+                       %d: memref<8x3xf32>, %e: memref<2x8x5xf32>, %f: memref<2x5x3xf32>,
+                       %g: memref<2x8x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  // CHECK-NOT: linalg.fill
+  // CHECK: call @ember_cpu_matmul_f32(
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x3xf32>)
+  linalg.matmul ins(%a, %b : memref<8x5xf32>, memref<5x3xf32>) outs(%c : memref<8x3xf32>)
+  // CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg3
+  // CHECK: call @ember_cpu_matmul_acc_f32(
+  linalg.fill ins(%one : f32) outs(%d : memref<8x3xf32>)
+  linalg.matmul ins(%a, %b : memref<8x5xf32>, memref<5x3xf32>) outs(%d : memref<8x3xf32>)
+  // CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg3
+  // CHECK: call @ember_cpu_matmul_acc_f32(
+  linalg.fill ins(%zero : f32) outs(%d : memref<8x3xf32>)
+  linalg.matmul ins(%a, %b : memref<8x5xf32>, memref<5x3xf32>) outs(%c : memref<8x3xf32>)
+  // CHECK-NOT: linalg.fill
+  // CHECK: call @ember_cpu_batch_matmul_f32(
+  linalg.fill ins(%zero : f32) outs(%g : memref<2x8x3xf32>)
+  linalg.batch_matmul ins(%e, %f : memref<2x8x5xf32>, memref<2x5x3xf32>) outs(%g : memref<2x8x3xf32>)
+  return
+}
