@@ -23,6 +23,7 @@
 #include "ember/kernels/VecMath.h"
 
 #include "ember/kernels/Elementwise.h"
+#include "ember/kernels/ErfCoefficients.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -144,21 +145,12 @@ struct M {
   }
 
   // erf(x) / x - 1 = P(x^2) on |x| < 1 (erf(x) = x + x P(x^2): the leading term stays exact).
-  static EMBER_VINLINE F erf_small(F x) {
-    static constexpr float P[] = {0.128379166f,     -0.37612626f,     0.112836003f,
-                                  -0.0268544443f,   0.00518953474f,   -0.000802083523f,
-                                  7.88909965e-05f};
-    return poly(x * x, P);
-  }
+  static EMBER_VINLINE F erf_small(F x) { return poly(x * x, kErfSmallP); }
   // erfc(a) for a >= 1 (NaN stays NaN; +inf gives 0).
   static EMBER_VINLINE F erfc_tail(F a) {
-    static constexpr float Q[] = {0.27629438f,     0.183975399f,   -0.0367000289f,
-                                  0.00307299313f,  0.00184393546f, -0.00127841358f,
-                                  0.000473299093f, -9.66005828e-05f, -3.28675524e-05f,
-                                  4.79241935e-05f, -1.64340527e-05f};
     F s = (splat(1.0f) / a - 0.55f) * 2.22222222f;
     s = sel(s < -1.0f, splat(-1.0f), s);
-    return exp(-(a * a)) * poly(s, Q);
+    return exp(-(a * a)) * poly(s, kErfcTailQ);
   }
   static EMBER_VINLINE F erf(F x) {
     const F a = abs(x);

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import ember
+import ember.nn.functional as F
 
 RNG = np.random.default_rng(2)
 
@@ -197,6 +198,20 @@ def test_compiled_transcendentals_match_torch_over_the_whole_range(name):
     got = ember.compile(lambda t: f(t))(ember.tensor(_WIDE)).numpy()
     want = getattr(torch, name)(torch.tensor(_WIDE)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_compiled_gelu_matches_torch_and_eager_over_the_whole_range(approximate):
+    # Exact gelu compiles through ember's erfc (the eager kernel's formula and coefficients).
+    x = ember.tensor(_WIDE)
+    got = ember.compile(lambda t: F.gelu(t, approximate=approximate))(x).numpy()
+    want = torch.nn.functional.gelu(torch.tensor(_WIDE), approximate=approximate).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+    # Against eager down to the far negative tail (values near 1e-30): the exact form shares
+    # its formula, the tanh form differs only in exp's approximation.
+    np.testing.assert_allclose(got, F.gelu(x, approximate=approximate).numpy(),
+                               rtol=2e-6 if approximate == "none" else 1e-5, atol=1e-30,
+                               equal_nan=True)
 
 
 def test_compiled_atan2_matches_torch():

@@ -25,3 +25,19 @@ func.func @f64_math(%x: f64) -> f64 {
   %0 = math.tanh %x : f64
   return %0 : f64
 }
+
+// f32 erfc: ember's formula (the eager kernels' coefficients): one division, one exp (itself
+// approximated), a select between the |x| < 1 polynomial and the tail, also on vectors.
+// CHECK-LABEL: func.func @f32_erfc
+func.func @f32_erfc(%x: f32, %v: vector<8xf32>) -> (f32, vector<8xf32>) {
+  // CHECK-NOT: math.erfc
+  // CHECK: math.absf %arg0 : f32
+  // CHECK: arith.divf
+  // CHECK-NOT: math.exp
+  // CHECK: arith.select
+  // CHECK: math.absf %arg1 : vector<8xf32>
+  // CHECK-NOT: math.erfc
+  %0 = math.erfc %x : f32
+  %1 = math.erfc %v : vector<8xf32>
+  return %0, %1 : f32, vector<8xf32>
+}
