@@ -4,7 +4,10 @@
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/bit.h"
 
 #include <cmath>
 
@@ -52,10 +55,37 @@ RankedTensorType pooledType(ed::Im2ColOp im) {
   return RankedTensorType::get({x.getDimSize(0), 1, o[0], o[1]}, x.getElementType());
 }
 
+// The one row (one entry per window) of `v`, the cotangent broadcast over the columns' rows
+// [K, L]: expand's operand, `v` itself when it has one row, or a constant's first row when all
+// its rows are equal (a constant cotangent, expanded while tracing); else null.
+Value cotangentRow(OpBuilder& b, Value v, RankedTensorType cols) {
+  const int64_t len = cols.getDimSize(1);
+  auto oneRow = [&](Value g) {
+    if (!isStaticF32(g)) return false;
+    auto t = cast<RankedTensorType>(g.getType());
+    return t.getRank() >= 1 && t.getRank() <= 2 && t.getNumElements() == len &&
+           t.getDimSize(t.getRank() - 1) == len;
+  };
+  if (auto ex = v.getDefiningOp<ed::ExpandOp>()) v = ex.getInput();
+  if (oneRow(v)) return v;
+  DenseElementsAttr dense;
+  if (v.getType() != cols || !matchPattern(v, m_Constant(&dense))) return nullptr;
+  auto rowType = RankedTensorType::get({1, len}, cols.getElementType());
+  if (dense.isSplat())
+    return arith::ConstantOp::create(b, v.getLoc(), dense.resizeSplat(rowType));
+  SmallVector<float> values(dense.getValues<float>());
+  for (int64_t i = len; i < int64_t(values.size()); ++i)
+    if (llvm::bit_cast<uint32_t>(values[i]) != llvm::bit_cast<uint32_t>(values[i % len]))
+      return nullptr;
+  values.resize(len);
+  return arith::ConstantOp::create(b, v.getLoc(),
+                                   DenseElementsAttr::get(rowType, ArrayRef<float>(values)));
+}
+
 // The amax VJP that col2im `c2i` scatters: mul(div(expand(g), sum(hit, 0)), hit) with
 // hit = cast(eq(cols, amax(cols, 0, keepdim))), over pooling columns of c2i's geometry. Returns
-// the columns' im2col and sets `grad` to g ([1, L] or [L], one entry per window), else null.
-ed::Im2ColOp amaxGradient(ed::Col2ImOp c2i, Value& grad) {
+// the columns' im2col and sets `grad` to g's row ([1, L] or [L]: cotangentRow), else null.
+ed::Im2ColOp amaxGradient(OpBuilder& b, ed::Col2ImOp c2i, Value& grad) {
   auto mul = c2i.getInput().getDefiningOp<ed::MulOp>();
   if (!mul) return nullptr;
   for (int side = 0; side < 2; ++side) {
@@ -78,15 +108,8 @@ ed::Im2ColOp amaxGradient(ed::Col2ImOp c2i, Value& grad) {
           c2i.getPadding() != im.getPadding() || c2i.getDilation() != im.getDilation() ||
           c2i.getOutputSize() != im.getOutputSize())
         return nullptr;
-      // The cotangent, broadcast over the window's rows (no expand left when there is one row).
-      Value g = div.getLhs();
-      if (auto ex = g.getDefiningOp<ed::ExpandOp>()) g = ex.getInput();
-      const int64_t len = cast<RankedTensorType>(cols.getType()).getDimSize(1);
-      if (!isStaticF32(g)) return nullptr;
-      auto gt = cast<RankedTensorType>(g.getType());
-      if (gt.getRank() < 1 || gt.getRank() > 2 || gt.getNumElements() != len ||
-          gt.getDimSize(gt.getRank() - 1) != len)
-        return nullptr;
+      Value g = cotangentRow(b, div.getLhs(), cast<RankedTensorType>(cols.getType()));
+      if (!g) return nullptr;
       grad = g;
       return im;
     }
@@ -102,7 +125,8 @@ struct FusePoolPass : ember::compiler::impl::FusePoolBase<FusePoolPass> {
     getOperation().walk([&](ed::Col2ImOp op) { scatters.push_back(op); });
     for (ed::Col2ImOp c2i : scatters) {
       Value g;
-      ed::Im2ColOp im = amaxGradient(c2i, g);
+      b.setInsertionPoint(c2i);
+      ed::Im2ColOp im = amaxGradient(b, c2i, g);
       if (!im) continue;
       b.setInsertionPoint(c2i);
       Location loc = c2i.getLoc();
@@ -141,7 +165,9 @@ struct FusePoolPass : ember::compiler::impl::FusePoolBase<FusePoolPass> {
     SmallVector<Operation*> ops;
     getOperation().walk([&](Operation* op) { ops.push_back(op); });
     for (Operation* op : llvm::reverse(ops))
-      if (isa<ed::EmberDialect>(op->getDialect()) && isOpTriviallyDead(op)) op->erase();
+      if ((isa<ed::EmberDialect>(op->getDialect()) || isa<arith::ConstantOp>(op)) &&
+          isOpTriviallyDead(op))
+        op->erase();
   }
 };
 

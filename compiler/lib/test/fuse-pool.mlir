@@ -144,3 +144,36 @@ func.func @not_the_pooling_gradient(%x: tensor<4x1x4x4xf32>, %g: tensor<1x16xf32
   %dy = ember.col2im %r {kernel = array<i64: 2, 2>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 2, 2>, output_size = array<i64: 2, 2>} : tensor<4x16xf32> -> tensor<4x1x4x4xf32>
   return %m, %dx, %dy : tensor<16xf32>, tensor<4x1x4x4xf32>, tensor<4x1x4x4xf32>
 }
+
+// A constant cotangent (the tracer folds its expand): fused when every row is the same, with
+// that row as a [1, L] constant; a constant whose rows differ is not amax's gradient.
+// CHECK-LABEL: func.func @constant_cotangents
+// CHECK-DAG: %[[SPLAT:.*]] = arith.constant dense<5.000000e-01> : tensor<1x2xf32>
+// CHECK-DAG: %[[ROW:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00]]> : tensor<1x2xf32>
+// CHECK-DAG: %[[G1:.*]] = ember.reshape %[[ROW]] : tensor<1x2xf32> -> tensor<1x1x1x2xf32>
+// CHECK-DAG: %[[G2:.*]] = ember.reshape %[[SPLAT]] : tensor<1x2xf32> -> tensor<1x1x1x2xf32>
+// CHECK-DAG: ember.max_pool2d_grad %arg0, %[[G1]]
+// CHECK-DAG: ember.max_pool2d_grad %arg0, %[[G2]]
+// CHECK: ember.col2im
+// CHECK-NOT: ember.col2im
+// CHECK: return
+func.func @constant_cotangents(%x: tensor<1x1x2x2xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>) {
+  %same = arith.constant dense<[[1.0, 2.0], [1.0, 2.0]]> : tensor<2x2xf32>
+  %splat = arith.constant dense<0.5> : tensor<2x2xf32>
+  %differ = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %c = ember.im2col %x {kernel = array<i64: 2, 1>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 1, 2>, pad_value = 0xFF800000 : f32} : tensor<1x1x2x2xf32> -> tensor<2x2xf32>
+  %k = ember.amax %c {dims = array<i64: 0>, keepdim = true} : tensor<2x2xf32> -> tensor<1x2xf32>
+  %e = ember.eq %c, %k : tensor<2x2xf32>, tensor<1x2xf32>
+  %h = ember.cast %e : tensor<2x2xi1> -> tensor<2x2xf32>
+  %n = ember.sum %h {dims = array<i64: 0>, keepdim = true} : tensor<2x2xf32> -> tensor<1x2xf32>
+  %q1 = ember.div %same, %n : tensor<2x2xf32>, tensor<1x2xf32>
+  %r1 = ember.mul %q1, %h : tensor<2x2xf32>, tensor<2x2xf32>
+  %d1 = ember.col2im %r1 {kernel = array<i64: 2, 1>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 1, 2>} : tensor<2x2xf32> -> tensor<1x1x2x2xf32>
+  %q2 = ember.div %splat, %n : tensor<2x2xf32>, tensor<1x2xf32>
+  %r2 = ember.mul %q2, %h : tensor<2x2xf32>, tensor<2x2xf32>
+  %d2 = ember.col2im %r2 {kernel = array<i64: 2, 1>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 1, 2>} : tensor<2x2xf32> -> tensor<1x1x2x2xf32>
+  %q3 = ember.div %differ, %n : tensor<2x2xf32>, tensor<1x2xf32>
+  %r3 = ember.mul %q3, %h : tensor<2x2xf32>, tensor<2x2xf32>
+  %d3 = ember.col2im %r3 {kernel = array<i64: 2, 1>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 1, 2>} : tensor<2x2xf32> -> tensor<1x1x2x2xf32>
+  return %d1, %d2, %d3 : tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>
+}

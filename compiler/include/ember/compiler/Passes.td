@@ -37,6 +37,7 @@ def FusePool : Pass<"ember-fuse-pool", "mlir::func::FuncOp"> {
     eager kernel's); the CPU backend calls ember's pooling kernels for both, so no columns
     are written. Columns something else still reads (max_pool2d's indices) stay for it.
   }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
