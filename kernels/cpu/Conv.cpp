@@ -145,18 +145,58 @@ void for_window_maxima(const float* x, int64_t planes, const Window2d& g, int64_
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work));
   parallel_for(planes, grain, [&](int64_t p0, int64_t p1) { f(p0, p1, scan); });
 }
+
+// Max pooling values tap by tap: for one output row, each window tap (row iy, column tap j) is
+// one pass over the row's windows, so the loops over the windows vectorize. A window's taps
+// come in for_window_maxima's order, so its value is the same (NaN when it holds one).
+class PoolRows {
+ public:
+  explicit PoolRows(const Window2d& g)
+      : g_(g), ry_(window_ranges(g.oh, g.sh, g.pt, g.kh, g.dh, g.h)), taps_(g.kw) {
+    for (int64_t j = 0; j < g.kw; ++j)
+      valid_range(j * g.dw, g.sw, g.pl, g.w, g.ow, taps_[j].first, taps_[j].second);
+  }
+
+  // m[0, ow): the maxima of output row oy of the plane `in`.
+  void row(const float* in, int64_t oy, float* m) const {
+    const Window2d& g = g_;
+    const auto [y0, y1] = ry_[oy];
+    std::fill(m, m + g.ow, -std::numeric_limits<float>::infinity());
+    for (int64_t iy = y0; iy < y1; iy += g.dh) {
+      const float* r = in + iy * g.w;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t lo = taps_[j].first, hi = taps_[j].second, off = j * g.dw - g.pl, sw = g.sw;
+        for (int64_t ox = lo; ox < hi; ++ox) {
+          const float v = r[ox * sw + off];
+          m[ox] = (v > m[ox] || v != v) ? v : m[ox];
+        }
+      }
+    }
+  }
+
+ private:
+  const Window2d& g_;
+  std::vector<std::pair<int64_t, int64_t>> ry_, taps_;
+};
 } // namespace
 
 void max_pool2d_f32(const float* x, float* y, int64_t* idx, int64_t planes, const Window2d& g) {
   const int64_t len = g.oh * g.ow;
+  if (!idx) { // values only: tap by tap
+    const PoolRows rows(g);
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, len * g.kh * g.kw));
+    parallel_for(planes, grain, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        for (int64_t oy = 0; oy < g.oh; ++oy)
+          rows.row(x + p * g.h * g.w, oy, y + p * len + oy * g.ow);
+    });
+    return;
+  }
   for_window_maxima(x, planes, g, 0, [&](int64_t p0, int64_t p1, auto& scan) {
     for (int64_t p = p0; p < p1; ++p) {
       float* out = y + p * len;
-      int64_t* at = idx ? idx + p * len : nullptr;
-      if (at)
-        scan(p, [&](int64_t o, int64_t best, float m) { out[o] = m, at[o] = best; });
-      else
-        scan(p, [&](int64_t o, int64_t, float m) { out[o] = m; });
+      int64_t* at = idx + p * len;
+      scan(p, [&](int64_t o, int64_t best, float m) { out[o] = m, at[o] = best; });
     }
   });
 }
