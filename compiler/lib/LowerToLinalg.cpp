@@ -437,7 +437,8 @@ struct LowerToLinalgPass : ember::compiler::impl::LowerToLinalgBase<LowerToLinal
       // Sliding-window ops, the convolution ops and argsort bufferize themselves;
       // ember-window-to-runtime-call and ember-sort-to-runtime-call lower them.
       if (isa<ed::Im2ColOp, ed::Col2ImOp, ed::Conv2dOp, ed::Conv2dWeightGradOp,
-              ed::Conv2dInputGradOp, ed::ArgSortOp>(op)) return;
+              ed::Conv2dInputGradOp, ed::MaxPool2dOp, ed::MaxPool2dGradOp, ed::ArgSortOp>(op))
+        return;
       // Every elementwise expression, alone or in a fusion, must exist for its operand types.
       auto checkScalar = [&](Operation* e) {
         if (ember::compiler::canEmitScalar(e)) return true;

@@ -43,6 +43,7 @@ std::optional<DType> elementDType(mlir::Type t) {
 const char* cpuLoweringPipeline() {
   return "canonicalize,cse,"
          "func.func(ember-fuse-conv),"
+         "func.func(ember-fuse-pool),"
          "func.func(ember-fuse-elementwise),"
          "ember-lower-indexing,"
          "ember-lower-to-linalg,"

@@ -1,4 +1,4 @@
-// ember.im2col / ember.col2im and the convolution ops at run time: ember's threaded CPU kernels
+// ember.im2col / ember.col2im, the convolution and the max pooling ops at run time: ember's threaded CPU kernels
 // behind MLIR's C interface (what ember-window-to-runtime-call emits calls to). Buffers that are not row-major
 // go through a row-major copy.
 #include "ember/compiler/RuntimeABI.h"
@@ -141,6 +141,27 @@ extern "C" void _mlir_ciface_ember_cpu_conv2d_input_grad_f32(MemRef<4>* gy, MemR
                                               const ember::kernels::Window2d& g) {
     ember::kernels::conv2d_backward_f32(nullptr, wp, gp, out, nullptr, nullptr, dx->sizes[0],
                                         dx->sizes[1], w->sizes[0], g);
+  });
+}
+
+// Max pooling of every [H, W] plane of x [N, C, H, W] (PyTorch's pick: the first maximum, a
+// NaN always), and its gradient, which finds each window's pick again in x (no indices).
+extern "C" void _mlir_ciface_ember_cpu_max_pool2d_f32(MemRef<4>* x, MemRef<4>* y,
+                                                      EMBER_GEOMETRY_PARAMS) {
+  if (numel(y) == 0) return;
+  const auto g = geometry(kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, x);
+  std::vector<float> keep;
+  const float* in = packed(x, keep);
+  intoOutput(y, [&](float* out) {
+    ember::kernels::max_pool2d_f32(in, out, nullptr, x->sizes[0] * x->sizes[1], g);
+  });
+}
+
+extern "C" void _mlir_ciface_ember_cpu_max_pool2d_grad_f32(MemRef<4>* x, MemRef<4>* gy,
+                                                           MemRef<4>* dx, EMBER_GEOMETRY_PARAMS) {
+  convCall(x, gy, dx, x, EMBER_GEOMETRY, [&](const float* xp, const float* gp, float* out,
+                                             const ember::kernels::Window2d& g) {
+    ember::kernels::max_pool2d_backward_from_input_f32(xp, gp, out, x->sizes[0] * x->sizes[1], g);
   });
 }
 #undef EMBER_GEOMETRY

@@ -1,6 +1,7 @@
-// ember-window-to-runtime-call: memref-form ember.im2col / ember.col2im and the convolution ops
-// -> calls of ember's CPU kernels (@ember_cpu_im2col_f32, @ember_cpu_col2im_f32,
-// @ember_cpu_conv2d_f32, @ember_cpu_conv2d_weight_grad_f32, @ember_cpu_conv2d_input_grad_f32).
+// ember-window-to-runtime-call: memref-form ember.im2col / ember.col2im, the convolution ops and
+// the max pooling ops -> calls of ember's CPU kernels (@ember_cpu_im2col_f32,
+// @ember_cpu_col2im_f32, @ember_cpu_conv2d_f32, @ember_cpu_conv2d_weight_grad_f32,
+// @ember_cpu_conv2d_input_grad_f32, @ember_cpu_max_pool2d_f32, @ember_cpu_max_pool2d_grad_f32).
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
@@ -55,9 +56,9 @@ void replaceWithCall(OpBuilder& b, ModuleOp module, OpT op, StringRef callee, in
   op->erase();
 }
 
-// call @callee(lhs, rhs, output, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow) for a convolution op.
+// call @callee(lhs, rhs, output, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow) for a two-input op.
 template <typename OpT>
-void replaceConvWithCall(OpBuilder& b, ModuleOp module, OpT op, StringRef callee) {
+void replaceBinaryWithCall(OpBuilder& b, ModuleOp module, OpT op, StringRef callee) {
   MLIRContext* ctx = b.getContext();
   Location loc = op.getLoc();
   SmallVector<Type> types;
@@ -83,17 +84,22 @@ struct WindowToRuntimeCallPass
     SmallVector<Operation*> ops;
     module.walk([&](Operation* op) {
       if (isa<ed::Im2ColOp, ed::Col2ImOp, ed::Conv2dOp, ed::Conv2dWeightGradOp,
-              ed::Conv2dInputGradOp>(op) && op->getNumResults() == 0)
+              ed::Conv2dInputGradOp, ed::MaxPool2dOp, ed::MaxPool2dGradOp>(op) &&
+          op->getNumResults() == 0)
         ops.push_back(op);
     });
     OpBuilder b(module.getBodyRegion());
     for (Operation* op : ops) {
       if (auto c = dyn_cast<ed::Conv2dOp>(op))
-        replaceConvWithCall(b, module, c, "ember_cpu_conv2d_f32");
+        replaceBinaryWithCall(b, module, c, "ember_cpu_conv2d_f32");
       else if (auto c = dyn_cast<ed::Conv2dWeightGradOp>(op))
-        replaceConvWithCall(b, module, c, "ember_cpu_conv2d_weight_grad_f32");
+        replaceBinaryWithCall(b, module, c, "ember_cpu_conv2d_weight_grad_f32");
       else if (auto c = dyn_cast<ed::Conv2dInputGradOp>(op))
-        replaceConvWithCall(b, module, c, "ember_cpu_conv2d_input_grad_f32");
+        replaceBinaryWithCall(b, module, c, "ember_cpu_conv2d_input_grad_f32");
+      else if (auto p = dyn_cast<ed::MaxPool2dGradOp>(op))
+        replaceBinaryWithCall(b, module, p, "ember_cpu_max_pool2d_grad_f32");
+      else if (auto p = dyn_cast<ed::MaxPool2dOp>(op))
+        replaceWithCall(b, module, p, "ember_cpu_max_pool2d_f32", 4, 4, std::nullopt);
       else if (auto im = dyn_cast<ed::Im2ColOp>(op))
         replaceWithCall(b, module, im, "ember_cpu_im2col_f32", 4, 2,
                         im.getPadValue().convertToFloat());

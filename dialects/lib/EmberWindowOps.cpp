@@ -1,4 +1,5 @@
-// ember.im2col, ember.col2im and the convolution ops (conv2d and its gradients): verifiers,
+// ember.im2col, ember.col2im, the convolution ops (conv2d and its gradients) and max pooling
+// (max_pool2d and its gradient): verifiers,
 // memory effects and bufferization (the tensor form becomes the memref form writing into a new
 // buffer; ember-window-to-runtime-call then calls ember's CPU kernels for it).
 #include "ember/dialects/EmberDialect.h"
@@ -84,7 +85,8 @@ LogicalResult bufferizeWindow(Operation* op, RewriterBase& rewriter,
   FailureOr<Value> in = getBuffer(rewriter, op->getOperand(0), options, state);
   if (failed(in)) return failure();
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
-  // A dynamic batch: im2col's columns are [C*kh*kw, N*oh*ow], col2im's image [N, C, H, W].
+  // A dynamic batch: im2col's columns are [C*kh*kw, N*oh*ow], col2im's image [N, C, H, W]
+  // (ember.max_pool2d is static).
   SmallVector<Value> sizes;
   if (!type.hasStaticShape()) {
     const bool im2col = isa<Im2ColOp>(op);
@@ -142,8 +144,9 @@ LogicalResult bufferizeConv(Operation* op, RewriterBase& rewriter,
 
 // Image x [N, C, H, W], weight [O, C*kh*kw] and output [N, O, oh, ow] of one convolution: the
 // shapes its three ops relate (each op passes the two it reads and the one it makes).
+// The two-input ops' forms: two tensors and a result, or two memrefs and an output.
 template <typename OpT>
-LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType out) {
+LogicalResult verifyForm2(OpT op) {
   const bool tensors = isa<RankedTensorType>(op.getLhs().getType());
   if (isa<RankedTensorType>(op.getRhs().getType()) != tensors)
     return op.emitOpError("takes two tensors or two memrefs");
@@ -151,7 +154,12 @@ LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType
     return op.emitOpError("on tensors takes no output operand and has a result");
   if (!tensors && (!op.getOutput() || op.getResult()))
     return op.emitOpError("on memrefs writes into an output memref and has no result");
-  if (failed(verifyWindowAttrs(op))) return failure();
+  return success();
+}
+
+template <typename OpT>
+LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType out) {
+  if (failed(verifyForm2(op)) || failed(verifyWindowAttrs(op))) return failure();
   if (!image.hasStaticShape() || !weight.hasStaticShape() || !out.hasStaticShape() ||
       image.getRank() != 4 || weight.getRank() != 2 || out.getRank() != 4)
     return op.emitOpError("expects a static image [N, C, H, W], weight [O, C*kh*kw] and output "
@@ -167,7 +175,45 @@ LogicalResult verifyConv(OpT op, ShapedType image, ShapedType weight, ShapedType
   return success();
 }
 
+// Max pooling's image x [N, C, H, W] and pooled [N, C, oh, ow] (its values or their gradient):
+// static, the planes alike, every window holding a pixel of the image (the kernels' rule).
+template <typename OpT>
+LogicalResult verifyPool(OpT op, ShapedType image, ShapedType pooled) {
+  if (failed(verifyWindowAttrs(op))) return failure();
+  if (!image.hasStaticShape() || !pooled.hasStaticShape() || image.getRank() != 4 ||
+      pooled.getRank() != 4)
+    return op.emitOpError("expects a static image [N, C, H, W] and pooled [N, C, oh, ow], got ")
+           << image << " and " << pooled;
+  ArrayRef<int64_t> os = op.getOutputSize();
+  if (pooled.getDimSize(0) != image.getDimSize(0) || pooled.getDimSize(1) != image.getDimSize(1) ||
+      pooled.getDimSize(2) != os[0] || pooled.getDimSize(3) != os[1])
+    return op.emitOpError("pooled ") << pooled << " does not fit image " << image
+                                     << " with output size " << os[0] << "x" << os[1];
+  if (!ember::dialect::windowsHoldPixels(op.getKernel(), op.getStride(), op.getPadding(),
+                                         op.getDilation(), os, image.getDimSize(2),
+                                         image.getDimSize(3)))
+    return op.emitOpError("has a window outside image ") << image << " (every window must hold "
+                                                         << "a pixel of the image)";
+  return success();
+}
+
 } // namespace
+
+bool ember::dialect::windowsHoldPixels(ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                                       ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation,
+                                       ArrayRef<int64_t> outputSize, int64_t h, int64_t w) {
+  const int64_t size[2] = {h, w};
+  for (int d = 0; d < 2; ++d)
+    for (int64_t o = 0; o < outputSize[d]; ++o) {
+      // The window's first position inside [0, size), as the kernels clamp it.
+      const int64_t start = o * stride[d] - padding[d];
+      const int64_t end = std::min(start + (kernel[d] - 1) * dilation[d] + 1, size[d]);
+      int64_t first = start;
+      if (first < 0) first += (-first + dilation[d] - 1) / dilation[d] * dilation[d];
+      if (first >= end) return false;
+    }
+  return true;
+}
 
 // The interfaces every op here implements alike, given its effects and bufferization.
 #define EMBER_BUFFERIZING_OP_INTERFACES(Op, effects, bufferizeOp)                                \
@@ -194,6 +240,8 @@ EMBER_BUFFERIZING_OP_INTERFACES(Col2ImOp, windowEffects, bufferizeWindow)
 EMBER_BUFFERIZING_OP_INTERFACES(Conv2dOp, convEffects, bufferizeConv)
 EMBER_BUFFERIZING_OP_INTERFACES(Conv2dWeightGradOp, convEffects, bufferizeConv)
 EMBER_BUFFERIZING_OP_INTERFACES(Conv2dInputGradOp, convEffects, bufferizeConv)
+EMBER_BUFFERIZING_OP_INTERFACES(MaxPool2dOp, windowEffects, bufferizeWindow)
+EMBER_BUFFERIZING_OP_INTERFACES(MaxPool2dGradOp, convEffects, bufferizeConv)
 #undef EMBER_BUFFERIZING_OP_INTERFACES
 
 
@@ -213,6 +261,19 @@ LogicalResult Conv2dWeightGradOp::verify() {
 }
 LogicalResult Conv2dInputGradOp::verify() {
   return verifyConv(*this, shaped(convOut(*this)), shaped(getRhs()), shaped(getLhs()));
+}
+
+LogicalResult MaxPool2dOp::verify() {
+  if (failed(verifyForm(*this, getInput(), getOutput(), getResult()))) return failure();
+  return verifyPool(*this, shaped(getInput()), shaped(resultOrOutput(*this)));
+}
+LogicalResult MaxPool2dGradOp::verify() {
+  if (failed(verifyForm2(*this))) return failure();
+  ShapedType image = shaped(getLhs()), out = shaped(convOut(*this));
+  if (failed(verifyPool(*this, image, shaped(getRhs())))) return failure();
+  if (out.getShape() != image.getShape())
+    return emitOpError("gradient ") << out << " must have the image's shape " << image;
+  return success();
 }
 
 LogicalResult Im2ColOp::verify() {

@@ -62,3 +62,17 @@ func.func @conv_ops(%x: tensor<2x3x9x9xf32>, %w: tensor<4x12xf32>) -> (tensor<4x
   %dx = ember.conv2d_input_grad %y, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : tensor<2x4x5x5xf32>, tensor<4x12xf32> -> tensor<2x3x9x9xf32>
   return %dw, %dx : tensor<4x12xf32>, tensor<2x3x9x9xf32>
 }
+
+// The max pooling ops: the image's (and the cotangent's) buffers read, a new one written.
+// CHECK-LABEL: func.func @max_pool_ops
+// CHECK-SAME: (%[[X:.*]]: memref<2x3x9x9xf32>)
+func.func @max_pool_ops(%x: tensor<2x3x9x9xf32>) -> (tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>) {
+  // CHECK: %[[Y:.*]] = memref.alloc() {{.*}}: memref<2x3x5x5xf32>
+  // CHECK: ember.max_pool2d %[[X]] into %[[Y]] {{.*}} : memref<2x3x9x9xf32> into memref<2x3x5x5xf32>
+  %y = ember.max_pool2d %x {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<2x3x5x5xf32>
+  // CHECK: %[[DX:.*]] = memref.alloc() {{.*}}: memref<2x3x9x9xf32>
+  // CHECK: ember.max_pool2d_grad %[[X]], %[[Y]] into %[[DX]] {{.*}} : memref<2x3x9x9xf32>, memref<2x3x5x5xf32> into memref<2x3x9x9xf32>
+  %dx = ember.max_pool2d_grad %x, %y {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<2x3x5x5xf32> -> tensor<2x3x9x9xf32>
+  // CHECK: return %[[Y]], %[[DX]]
+  return %y, %dx : tensor<2x3x5x5xf32>, tensor<2x3x9x9xf32>
+}

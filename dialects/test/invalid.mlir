@@ -299,3 +299,77 @@ func.func @conv2d_mixed_forms(%x: tensor<2x3x9x9xf32>, %w: memref<4x12xf32>) {
   %0 = ember.conv2d %x, %w {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, memref<4x12xf32> -> tensor<2x4x5x5xf32>
   return
 }
+
+// -----
+
+func.func @max_pool2d_output_does_not_fit(%x: tensor<2x3x9x9xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op pooled 'tensor<2x3x4x5xf32>' does not fit image 'tensor<2x3x9x9xf32>' with output size 5x5}}
+  %0 = ember.max_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<2x3x4x5xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_dynamic(%x: tensor<?x3x9x9xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op expects a static image [N, C, H, W] and pooled [N, C, oh, ow]}}
+  %0 = ember.max_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<?x3x9x9xf32> -> tensor<2x3x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_window_in_the_padding(%x: tensor<1x1x2x2xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op has a window outside image 'tensor<1x1x2x2xf32>' (every window must hold a pixel of the image)}}
+  %0 = ember.max_pool2d %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 4, 2>} : tensor<1x1x2x2xf32> -> tensor<1x1x4x2xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_dilation_skips_the_image(%x: tensor<1x1x2x8xf32>) {
+  // Rows of a 2-tap window with dilation 3: -2 and 1 (one in the image), 0 and 3, then 2 and
+  // 5 (none of a 2-row image).
+  // expected-error @+1 {{has a window outside image}}
+  %0 = ember.max_pool2d %x {kernel = array<i64: 2, 1>, stride = array<i64: 2, 1>, padding = array<i64: 2, 0>, dilation = array<i64: 3, 1>, output_size = array<i64: 3, 8>} : tensor<1x1x2x8xf32> -> tensor<1x1x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_memref_without_output(%x: memref<2x3x9x9xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d' op on memrefs writes into an output memref and has no result}}
+  %0 = "ember.max_pool2d"(%x) {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : (memref<2x3x9x9xf32>) -> tensor<2x3x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_grad_result_is_not_the_image(%x: tensor<2x3x9x9xf32>, %g: tensor<2x3x5x5xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d_grad' op gradient 'tensor<2x3x9x8xf32>' must have the image's shape 'tensor<2x3x9x9xf32>'}}
+  %0 = ember.max_pool2d_grad %x, %g {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<2x3x5x5xf32> -> tensor<2x3x9x8xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_grad_cotangent_does_not_fit(%x: tensor<2x3x9x9xf32>, %g: tensor<2x4x5x5xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d_grad' op pooled 'tensor<2x4x5x5xf32>' does not fit image 'tensor<2x3x9x9xf32>'}}
+  %0 = ember.max_pool2d_grad %x, %g {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<2x4x5x5xf32> -> tensor<2x3x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_grad_mixed_forms(%x: tensor<2x3x9x9xf32>, %g: memref<2x3x5x5xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d_grad' op takes two tensors or two memrefs}}
+  %0 = ember.max_pool2d_grad %x, %g {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, memref<2x3x5x5xf32> -> tensor<2x3x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool2d_grad_zero_stride(%x: tensor<2x3x9x9xf32>, %g: tensor<2x3x5x5xf32>) {
+  // expected-error @+1 {{'ember.max_pool2d_grad' op stride must hold two values of at least 1}}
+  %0 = ember.max_pool2d_grad %x, %g {kernel = array<i64: 2, 2>, stride = array<i64: 0, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<2x3x5x5xf32> -> tensor<2x3x9x9xf32>
+  return
+}

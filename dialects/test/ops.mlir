@@ -82,6 +82,20 @@ func.func @windows(%x: tensor<2x3x9x9xf32>, %m: memref<2x3x9x9xf32>, %c: memref<
   return %1 : tensor<2x3x9x9xf32>
 }
 
+// Max pooling and its gradient, both forms.
+// CHECK-LABEL: func.func @max_pooling
+func.func @max_pooling(%x: tensor<2x3x9x9xf32>, %m: memref<2x3x9x9xf32>, %y: memref<2x3x5x5xf32>) -> tensor<2x3x9x9xf32> {
+  // CHECK: %[[Y:.*]] = ember.max_pool2d %{{.*}} {dilation = array<i64: 1, 2>, kernel = array<i64: 2, 3>, output_size = array<i64: 5, 5>, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : tensor<2x3x9x9xf32> -> tensor<2x3x5x5xf32>
+  %0 = ember.max_pool2d %x {kernel = array<i64: 2, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 2>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32> -> tensor<2x3x5x5xf32>
+  // CHECK: ember.max_pool2d_grad %{{.*}}, %[[Y]] {{.*}} : tensor<2x3x9x9xf32>, tensor<2x3x5x5xf32> -> tensor<2x3x9x9xf32>
+  %1 = ember.max_pool2d_grad %x, %0 {kernel = array<i64: 2, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 2>, output_size = array<i64: 5, 5>} : tensor<2x3x9x9xf32>, tensor<2x3x5x5xf32> -> tensor<2x3x9x9xf32>
+  // CHECK: ember.max_pool2d %{{.*}} into %{{.*}} {{.*}} : memref<2x3x9x9xf32> into memref<2x3x5x5xf32>
+  ember.max_pool2d %m into %y {kernel = array<i64: 2, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 2>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32> into memref<2x3x5x5xf32>
+  // CHECK: ember.max_pool2d_grad %{{.*}}, %{{.*}} into %{{.*}} {{.*}} : memref<2x3x9x9xf32>, memref<2x3x5x5xf32> into memref<2x3x9x9xf32>
+  ember.max_pool2d_grad %m, %y into %m {kernel = array<i64: 2, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 2>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32>, memref<2x3x5x5xf32> into memref<2x3x9x9xf32>
+  return %1 : tensor<2x3x9x9xf32>
+}
+
 // CHECK-LABEL: func.func @integers_and_indexing
 func.func @integers_and_indexing(%x: tensor<4x3xf32>, %t: tensor<4xi64>, %w: tensor<10x3xf32>)
     -> (tensor<4x3xf32>, tensor<10x3xf32>, tensor<4x1xf32>, tensor<4x3xf32>, tensor<4xi64>, tensor<i64>) {

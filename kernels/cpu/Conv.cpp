@@ -92,51 +92,111 @@ void col2im(const T* cols, T* img, int64_t n, int64_t c, const Window2d& g) {
   });
 }
 
-void max_pool2d_f32(const float* x, float* y, int64_t* idx, int64_t planes, const Window2d& g) {
-  const int64_t len = g.oh * g.ow;
-  // Each window's first in-image row/column and its end, once per call (PyTorch's clamping).
-  auto ranges = [](int64_t count, int64_t s, int64_t pad, int64_t k, int64_t d, int64_t size) {
-    std::vector<std::pair<int64_t, int64_t>> r(count);
-    for (int64_t o = 0; o < count; ++o) {
-      int64_t lo = o * s - pad;
-      const int64_t hi = std::min(lo + (k - 1) * d + 1, size);
-      while (lo < 0) lo += d;
-      r[o] = {lo, hi};
-    }
-    return r;
-  };
-  const auto ry = ranges(g.oh, g.sh, g.pt, g.kh, g.dh, g.h), rx = ranges(g.ow, g.sw, g.pl, g.kw, g.dw, g.w);
-  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, len * g.kh * g.kw));
-  parallel_for(planes, grain, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const float* in = x + p * g.h * g.w;
-      float* out = y + p * len;
-      int64_t* at = idx + p * len;
-      for (int64_t oy = 0; oy < g.oh; ++oy) {
-        const auto [y0, y1] = ry[oy];
-        for (int64_t ox = 0; ox < g.ow; ++ox) {
-          const auto [x0, x1] = rx[ox];
-          // Branch-free: a compare per element mispredicts half the time on real data. The
-          // strict > keeps the first maximum; a NaN (the last one met) overrides at the end.
-          int64_t best = y0 * g.w + x0, nan_at = -1;
-          float m = -std::numeric_limits<float>::infinity();
-          for (int64_t iy = y0; iy < y1; iy += g.dh)
-            for (int64_t ix = x0; ix < x1; ix += g.dw) {
-              const int64_t pos = iy * g.w + ix;
-              const float v = in[pos];
-              const bool gt = v > m;
-              best = gt ? pos : best;
-              m = gt ? v : m;
-              nan_at = v != v ? pos : nan_at;
-            }
-          if (nan_at >= 0) {
-            best = nan_at;
-            m = in[nan_at];
+namespace {
+// Each output row's (or column's) first in-image window index and its end: PyTorch's clamping.
+std::vector<std::pair<int64_t, int64_t>> window_ranges(int64_t count, int64_t s, int64_t pad,
+                                                       int64_t k, int64_t d, int64_t size) {
+  std::vector<std::pair<int64_t, int64_t>> r(count);
+  for (int64_t o = 0; o < count; ++o) {
+    int64_t lo = o * s - pad;
+    const int64_t hi = std::min(lo + (k - 1) * d + 1, size);
+    while (lo < 0) lo += d;
+    r[o] = {lo, hi};
+  }
+  return r;
+}
+
+// Calls f(planes p0..p1, scan) on the thread pool, where scan(p, visit) calls visit(o, best, m)
+// for each window o of plane p: m its maximum and best its flat h*w position, PyTorch's pick
+// (the first maximum in scan order, a NaN always; a window of -inf points at its first position).
+// `extra` is work per plane besides the scan (the gradient's zeroing), for the grain.
+template <typename F>
+void for_window_maxima(const float* x, int64_t planes, const Window2d& g, int64_t extra, F f) {
+  const auto ry = window_ranges(g.oh, g.sh, g.pt, g.kh, g.dh, g.h);
+  const auto rx = window_ranges(g.ow, g.sw, g.pl, g.kw, g.dw, g.w);
+  auto scan = [&](int64_t p, auto&& visit) {
+    const float* in = x + p * g.h * g.w;
+    for (int64_t oy = 0; oy < g.oh; ++oy) {
+      const auto [y0, y1] = ry[oy];
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        const auto [x0, x1] = rx[ox];
+        // Branch-free: a compare per element mispredicts half the time on real data. The
+        // strict > keeps the first maximum; a NaN (the last one met) overrides at the end.
+        int64_t best = y0 * g.w + x0, nan_at = -1;
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t iy = y0; iy < y1; iy += g.dh)
+          for (int64_t ix = x0; ix < x1; ix += g.dw) {
+            const int64_t pos = iy * g.w + ix;
+            const float v = in[pos];
+            const bool gt = v > m;
+            best = gt ? pos : best;
+            m = gt ? v : m;
+            nan_at = v != v ? pos : nan_at;
           }
-          out[oy * g.ow + ox] = m;
-          at[oy * g.ow + ox] = best;
+        if (nan_at >= 0) {
+          best = nan_at;
+          m = in[nan_at];
+        }
+        visit(oy * g.ow + ox, best, m);
+      }
+    }
+  };
+  const int64_t work = g.oh * g.ow * g.kh * g.kw + extra;
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work));
+  parallel_for(planes, grain, [&](int64_t p0, int64_t p1) { f(p0, p1, scan); });
+}
+
+// Max pooling values tap by tap: for one output row, each window tap (row iy, column tap j) is
+// one pass over the row's windows, so the loops over the windows vectorize. A window's taps
+// come in for_window_maxima's order, so its value is the same (NaN when it holds one).
+class PoolRows {
+ public:
+  explicit PoolRows(const Window2d& g)
+      : g_(g), ry_(window_ranges(g.oh, g.sh, g.pt, g.kh, g.dh, g.h)), taps_(g.kw) {
+    for (int64_t j = 0; j < g.kw; ++j)
+      valid_range(j * g.dw, g.sw, g.pl, g.w, g.ow, taps_[j].first, taps_[j].second);
+  }
+
+  // m[0, ow): the maxima of output row oy of the plane `in`.
+  void row(const float* in, int64_t oy, float* m) const {
+    const Window2d& g = g_;
+    const auto [y0, y1] = ry_[oy];
+    std::fill(m, m + g.ow, -std::numeric_limits<float>::infinity());
+    for (int64_t iy = y0; iy < y1; iy += g.dh) {
+      const float* r = in + iy * g.w;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t lo = taps_[j].first, hi = taps_[j].second, off = j * g.dw - g.pl, sw = g.sw;
+        for (int64_t ox = lo; ox < hi; ++ox) {
+          const float v = r[ox * sw + off];
+          m[ox] = (v > m[ox] || v != v) ? v : m[ox];
         }
       }
+    }
+  }
+
+ private:
+  const Window2d& g_;
+  std::vector<std::pair<int64_t, int64_t>> ry_, taps_;
+};
+} // namespace
+
+void max_pool2d_f32(const float* x, float* y, int64_t* idx, int64_t planes, const Window2d& g) {
+  const int64_t len = g.oh * g.ow;
+  if (!idx) { // values only: tap by tap
+    const PoolRows rows(g);
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, len * g.kh * g.kw));
+    parallel_for(planes, grain, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        for (int64_t oy = 0; oy < g.oh; ++oy)
+          rows.row(x + p * g.h * g.w, oy, y + p * len + oy * g.ow);
+    });
+    return;
+  }
+  for_window_maxima(x, planes, g, 0, [&](int64_t p0, int64_t p1, auto& scan) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* out = y + p * len;
+      int64_t* at = idx + p * len;
+      scan(p, [&](int64_t o, int64_t best, float m) { out[o] = m, at[o] = best; });
     }
   });
 }
@@ -149,6 +209,19 @@ void max_pool2d_backward_f32(const float* dy, const int64_t* idx, float* dx, int
     std::memset(dx + p0 * plane, 0, sizeof(float) * (p1 - p0) * plane);
     for (int64_t p = p0; p < p1; ++p)
       for (int64_t i = 0; i < len; ++i) dx[p * plane + idx[p * len + i]] += dy[p * len + i];
+  });
+}
+
+void max_pool2d_backward_from_input_f32(const float* x, const float* dy, float* dx,
+                                        int64_t planes, const Window2d& g) {
+  const int64_t len = g.oh * g.ow, plane = g.h * g.w;
+  for_window_maxima(x, planes, g, plane, [&](int64_t p0, int64_t p1, auto& scan) {
+    std::memset(dx + p0 * plane, 0, sizeof(float) * (p1 - p0) * plane);
+    for (int64_t p = p0; p < p1; ++p) {
+      float* d = dx + p * plane;
+      const float* gy = dy + p * len;
+      scan(p, [&](int64_t o, int64_t best, float) { d[best] += gy[o]; });
+    }
   });
 }
 

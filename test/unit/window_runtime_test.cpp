@@ -139,3 +139,82 @@ TEST(WindowRuntime, CompiledConvPoolStepEqualsTheGraph) {
     for (size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], b[j], 1e-4f * (1 + std::fabs(b[j])));
   }
 }
+
+namespace {
+using PoolFn = void (*)(MemRef<4>*, MemRef<4>*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t);
+using PoolGradFn = void (*)(MemRef<4>*, MemRef<4>*, MemRef<4>*, int64_t, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+// An image with ties (values rounded to halves), a NaN, a plane of -inf and a -inf window.
+std::vector<float> poolImage() {
+  std::vector<float> img = ramp(n * c * h * w);
+  for (float& v : img) v = std::round(v * 2) / 2;
+  img[5] = std::nanf("");
+  for (int64_t p = 0; p < h * w; ++p) img[2 * h * w + p] = -std::numeric_limits<float>::infinity();
+  for (int64_t y = 0; y < 3; ++y) img[4 * h * w + y * w] = img[4 * h * w + y * w + 2] =
+      -std::numeric_limits<float>::infinity();
+  return img;
+}
+
+bool sameFloats(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+  return true;
+}
+} // namespace
+
+TEST(WindowRuntime, MaxPoolEntriesEqualTheIndexedKernels) {
+  auto pool = reinterpret_cast<PoolFn>(symbol("_mlir_ciface_ember_cpu_max_pool2d_f32"));
+  auto grad = reinterpret_cast<PoolGradFn>(symbol("_mlir_ciface_ember_cpu_max_pool2d_grad_f32"));
+  ASSERT_NE(pool, nullptr);
+  ASSERT_NE(grad, nullptr);
+  const int64_t planes = n * c, out = planes * oh * ow;
+  std::vector<float> img = poolImage(), dy = ramp(out), want(out), wantDx(planes * h * w);
+  std::vector<int64_t> idx(out);
+  ember::kernels::max_pool2d_f32(img.data(), want.data(), idx.data(), planes, g);
+  ember::kernels::max_pool2d_backward_f32(dy.data(), idx.data(), wantDx.data(), planes, g);
+  // The kernel without indices gives the same values; the gradient from x the same gradient.
+  std::vector<float> y(out, 7.f), dx(planes * h * w, 7.f);
+  ember::kernels::max_pool2d_f32(img.data(), y.data(), nullptr, planes, g);
+  EXPECT_TRUE(sameFloats(y, want));
+  ember::kernels::max_pool2d_backward_from_input_f32(img.data(), dy.data(), dx.data(), planes, g);
+  EXPECT_EQ(dx, wantDx);
+  // The windows of -inf send their gradient to their first position; the NaN window to the NaN.
+  EXPECT_EQ(idx[2 * oh * ow], 0);
+  EXPECT_EQ(idx[3], 5);
+
+  // Row-major buffers through the entries.
+  std::fill(y.begin(), y.end(), 7.f);
+  std::fill(dx.begin(), dx.end(), 7.f);
+  auto xin = view<4>(img, 0, {n, c, h, w}, {c * h * w, h * w, w, 1});
+  auto yout = view<4>(y, 0, {n, c, oh, ow}, {c * oh * ow, oh * ow, ow, 1});
+  auto gin = view<4>(dy, 0, {n, c, oh, ow}, {c * oh * ow, oh * ow, ow, 1});
+  auto dxout = view<4>(dx, 0, {n, c, h, w}, {c * h * w, h * w, w, 1});
+  pool(&xin, &yout, kh, kw, 2, 1, 1, 0, 1, 2, oh, ow);
+  EXPECT_TRUE(sameFloats(y, want));
+  grad(&xin, &gin, &dxout, kh, kw, 2, 1, 1, 0, 1, 2, oh, ow);
+  EXPECT_EQ(dx, wantDx);
+
+  // The image inside a padded buffer (offset 3, row pitch 8); outputs channels-last.
+  std::vector<float> big(3 + planes * h * 8, 0.f);
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t r = 0; r < h; ++r)
+      for (int64_t x = 0; x < w; ++x) big[3 + (p * h + r) * 8 + x] = img[(p * h + r) * w + x];
+  std::vector<float> yl(out, 7.f), dxl(planes * h * w, 7.f);
+  auto sx = view<4>(big, 3, {n, c, h, w}, {c * h * 8, h * 8, 8, 1});
+  auto sy = view<4>(yl, 0, {n, c, oh, ow}, {oh * ow * c, 1, ow * c, c});
+  auto sdx = view<4>(dxl, 0, {n, c, h, w}, {h * w * c, 1, w * c, c});
+  pool(&sx, &sy, kh, kw, 2, 1, 1, 0, 1, 2, oh, ow);
+  grad(&sx, &gin, &sdx, kh, kw, 2, 1, 1, 0, 1, 2, oh, ow);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t p = 0; p < oh * ow; ++p) {
+        const float got = yl[(b * oh * ow + p) * c + ch], ref = want[(b * c + ch) * oh * ow + p];
+        ASSERT_TRUE(got == ref || (std::isnan(got) && std::isnan(ref)));
+      }
+      for (int64_t p = 0; p < h * w; ++p)
+        ASSERT_EQ(dxl[(b * h * w + p) * c + ch], wantDx[(b * c + ch) * h * w + p]);
+    }
+}

@@ -2,6 +2,8 @@
 
 // CHECK-DAG: func.func private @ember_cpu_im2col_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, f32) attributes {llvm.emit_c_interface}
 // CHECK-DAG: func.func private @ember_cpu_col2im_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @ember_cpu_max_pool2d_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @ember_cpu_max_pool2d_grad_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
 // CHECK-DAG: func.func private @ember_cpu_conv2d_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
 
 // CHECK-LABEL: func.func @conv_columns
@@ -65,5 +67,22 @@ func.func @conv_ops(%x: memref<2x3x9x9xf32>, %w: memref<4x12xf32>, %y: memref<2x
   ember.conv2d %x, %w into %y {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32>, memref<4x12xf32> into memref<2x4x5x5xf32>
   ember.conv2d_weight_grad %x, %y into %dw {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32>, memref<2x4x5x5xf32> into memref<4x12xf32>
   ember.conv2d_input_grad %y, %w into %dx {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 1, 0>, dilation = array<i64: 1, 3>, output_size = array<i64: 5, 5>} : memref<2x4x5x5xf32>, memref<4x12xf32> into memref<2x3x9x9xf32>
+  return
+}
+
+// The max pooling ops: image and pooled values (or image, cotangent and gradient), then the
+// geometry; a strided image is passed as it is.
+// CHECK-LABEL: func.func @max_pool_ops
+func.func @max_pool_ops(%x: memref<2x3x9x9xf32, strided<[243, 81, 9, 1], offset: 4>>, %y: memref<2x3x5x5xf32>, %dx: memref<2x3x9x9xf32>) {
+  // CHECK: %[[X:.*]] = memref.cast %arg0 : memref<2x3x9x9xf32, strided<[243, 81, 9, 1], offset: 4>> to memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+  // CHECK: %[[Y:.*]] = memref.cast %arg1 : memref<2x3x5x5xf32> to memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+  // CHECK: call @ember_cpu_max_pool2d_f32(%[[X]], %[[Y]], {{(%[^,]+, ){9}%[^,)]+}})
+  // CHECK: %[[X2:.*]] = memref.cast %arg0
+  // CHECK: %[[Y2:.*]] = memref.cast %arg1
+  // CHECK: %[[DX:.*]] = memref.cast %arg2
+  // CHECK: call @ember_cpu_max_pool2d_grad_f32(%[[X2]], %[[Y2]], %[[DX]], {{(%[^,]+, ){9}%[^,)]+}})
+  // CHECK-NOT: ember.max_pool2d
+  ember.max_pool2d %x into %y {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32, strided<[243, 81, 9, 1], offset: 4>> into memref<2x3x5x5xf32>
+  ember.max_pool2d_grad %x, %y into %dx {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, output_size = array<i64: 5, 5>} : memref<2x3x9x9xf32, strided<[243, 81, 9, 1], offset: 4>>, memref<2x3x5x5xf32> into memref<2x3x9x9xf32>
   return
 }

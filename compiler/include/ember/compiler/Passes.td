@@ -26,6 +26,20 @@ def FuseConv : Pass<"ember-fuse-conv", "mlir::func::FuncOp"> {
   }];
 }
 
+def FusePool : Pass<"ember-fuse-pool", "mlir::func::FuncOp"> {
+  let summary = "Turn traced max pooling and its gradient into ember.max_pool2d ops (CPU)";
+  let description = [{
+    A traced max_pool2d is `amax(im2col(x, pad_value = -inf), dims = [0])` over x as
+    [N*C, 1, H, W]; its gradient is amax's VJP over the same columns (a mask of the maxima,
+    the cotangent shared between ties) scattered back by `col2im`. With static f32 shapes the
+    first becomes `ember.max_pool2d` and the second `ember.max_pool2d_grad`, which finds each
+    window's maximum again in x and gives it the whole cotangent (PyTorch's rule, and the
+    eager kernel's); the CPU backend calls ember's pooling kernels for both, so no columns
+    are written. Columns something else still reads (max_pool2d's indices) stay for it.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def LowerToLinalg : Pass<"ember-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower ember ops to linalg on tensors";
   let description = [{
@@ -132,11 +146,13 @@ def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"
 }
 
 def WindowToRuntimeCall : Pass<"ember-window-to-runtime-call", "mlir::ModuleOp"> {
-  let summary = "Call ember's CPU im2col/col2im kernels for ember.im2col/ember.col2im on memrefs";
+  let summary = "Call ember's CPU window kernels for the window, conv and pooling ops on memrefs";
   let description = [{
     After bufferization, replaces each `ember.im2col` and `ember.col2im` in memref form with a
     call to `ember_cpu_im2col_f32` / `ember_cpu_col2im_f32`, ember's threaded sliding-window
-    kernels (`kernels/cpu/Conv.cpp`), passing the memrefs (cast to fully dynamic strided
+    kernels (`kernels/cpu/Conv.cpp`), and likewise the convolution ops (`ember_cpu_conv2d_*`)
+    and `ember.max_pool2d` / `ember.max_pool2d_grad` (`ember_cpu_max_pool2d_f32`,
+    `ember_cpu_max_pool2d_grad_f32`), passing the memrefs (cast to fully dynamic strided
     layouts: the kernels copy non-row-major buffers) and the window geometry as i64 scalars
     (kh, kw, sh, sw, pad top, pad left, dh, dw, oh, ow) and, for im2col, the f32 value read
     outside the image. The JIT and the AOT runtime library resolve the symbols

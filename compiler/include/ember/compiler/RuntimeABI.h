@@ -46,6 +46,12 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(ember::compiler::abi::MemRef<2
                                                   int64_t kw, int64_t sh, int64_t sw, int64_t pt,
                                                   int64_t pl, int64_t dh, int64_t dw, int64_t oh,
                                                   int64_t ow);
+// Max pooling for ember.max_pool2d: every [H, W] plane of x [N, C, H, W] into y [N, C, oh, ow].
+extern "C" void _mlir_ciface_ember_cpu_max_pool2d_f32(ember::compiler::abi::MemRef<4>* x,
+                                                      ember::compiler::abi::MemRef<4>* y, int64_t kh,
+                                                      int64_t kw, int64_t sh, int64_t sw, int64_t pt,
+                                                      int64_t pl, int64_t dh, int64_t dw,
+                                                      int64_t oh, int64_t ow);
 
 // The implicit-GEMM convolution (kernels/cpu/ConvGemm.cpp) for ember.conv2d (x, weight -> y),
 // ember.conv2d_weight_grad (x, g -> dw) and ember.conv2d_input_grad (g, weight -> dx); weight
@@ -58,6 +64,9 @@ extern "C" void _mlir_ciface_ember_cpu_col2im_f32(ember::compiler::abi::MemRef<2
 EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_f32, 4, 2, 4)
 EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_weight_grad_f32, 4, 4, 2)
 EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_conv2d_input_grad_f32, 4, 2, 4)
+// Max pooling's gradient (kernels/cpu/Conv.cpp) for ember.max_pool2d_grad: x and g
+// [N, C, oh, ow] -> dx [N, C, H, W], each window's maximum found again in x.
+EMBER_CONV_RUNTIME(_mlir_ciface_ember_cpu_max_pool2d_grad_f32, 4, 4, 4)
 #undef EMBER_CONV_RUNTIME
 // argsort along `dim` of any rank and layout (kernels/Sort.h; SortRuntime.cpp): the output is
 // i64, as long as the input except that dim may be shorter (topk's first k).

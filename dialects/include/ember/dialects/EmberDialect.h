@@ -22,6 +22,11 @@ llvm::LogicalResult verifyBroadcastResult(mlir::Operation* op);
 llvm::LogicalResult verifyReduce(mlir::Operation* op, llvm::ArrayRef<int64_t> dims, bool keepdim);
 // Scans (cumsum, cumprod): `dim` in range (0 for a 0-d input).
 llvm::LogicalResult verifyScan(mlir::Operation* op, int64_t dim);
+// Whether every window of a 2-D sliding-window geometry over an h x w image holds a pixel of it
+// (max pooling needs one per window: positions outside never win).
+bool windowsHoldPixels(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
+                       llvm::ArrayRef<int64_t> padding, llvm::ArrayRef<int64_t> dilation,
+                       llvm::ArrayRef<int64_t> outputSize, int64_t h, int64_t w);
 } // namespace ember::dialect
 
 #define GET_OP_CLASSES

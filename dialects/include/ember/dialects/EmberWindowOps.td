@@ -64,11 +64,8 @@ def Ember_Col2ImOp : Ember_WindowOp<"col2im"> {
                        DenseI64ArrayAttr:$output_size);
 }
 
-// The convolution and its two gradients as single ops, for the CPU backend: ember-fuse-conv
-// makes them from im2col + matmul (and matmul + col2im) and ember-window-to-runtime-call calls
-// ember's implicit-GEMM kernels for them, so the columns are never written. Groups 1, f32,
-// static shapes; `weight` is the matmul's [O, C*kh*kw]. Same two forms as the window ops.
-class Ember_ConvOp<string mnemonic> : Ember_Op<mnemonic, [
+// Window ops of two inputs (static f32; same two forms as the window ops, `output` written).
+class Ember_WindowOp2<string mnemonic> : Ember_Op<mnemonic, [
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
     DeclareOpInterfaceMethods<BufferizableOpInterface,
         ["bufferizesToAllocation", "bufferizesToMemoryRead", "bufferizesToMemoryWrite",
@@ -86,6 +83,12 @@ class Ember_ConvOp<string mnemonic> : Ember_Op<mnemonic, [
   }];
   let hasVerifier = 1;
 }
+
+// The convolution and its two gradients as single ops, for the CPU backend: ember-fuse-conv
+// makes them from im2col + matmul (and matmul + col2im) and ember-window-to-runtime-call calls
+// ember's implicit-GEMM kernels for them, so the columns are never written. Groups 1, f32,
+// static shapes; `weight` is the matmul's [O, C*kh*kw].
+class Ember_ConvOp<string mnemonic> : Ember_WindowOp2<mnemonic>;
 
 def Ember_Conv2dOp : Ember_ConvOp<"conv2d"> {
   let summary = "convolution of an image with a weight matrix (no bias, groups 1)";
@@ -109,6 +112,37 @@ def Ember_Conv2dInputGradOp : Ember_ConvOp<"conv2d_input_grad"> {
   let description = [{
     `lhs` is the output gradient g [N, O, oh, ow], `rhs` the weight [O, C*kh*kw]; the result
     [N, C, H, W] is `col2im(matmul(transpose(rhs), g'))` with g' = g as [O, N*oh*ow].
+  }];
+}
+
+// Max pooling and its gradient as single ops, for the CPU backend: ember-fuse-pool makes them
+// from amax(im2col(x, pad_value = -inf)) and the amax gradient scattered by col2im, and
+// ember-window-to-runtime-call calls ember's pooling kernels for them (no columns). Static f32.
+def Ember_MaxPool2dOp : Ember_WindowOp<"max_pool2d"> {
+  let summary = "max pooling of every [H, W] plane of an image (PyTorch's max_pool2d)";
+  let description = [{
+    `input` is an image x [N, C, H, W]; the result y [N, C, oh, ow] holds the maximum of each
+    window (ember.im2col's geometry: `kernel`, `stride`, `padding`, `dilation`,
+    `output_size`; positions outside the image never win, and every window must hold one
+    inside), NaN when the window holds a NaN. It equals
+    `amax(im2col(x as [N*C, 1, H, W], pad_value = -inf), dims = [0])`.
+  }];
+  let arguments = (ins AnyTypeOf<[Ember_F32Tensor, Ember_F32MemRef]>:$input,
+                       Optional<Ember_F32MemRef>:$output,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding, DenseI64ArrayAttr:$dilation,
+                       DenseI64ArrayAttr:$output_size);
+}
+
+def Ember_MaxPool2dGradOp : Ember_WindowOp2<"max_pool2d_grad"> {
+  let summary = "the input gradient of ember.max_pool2d";
+  let description = [{
+    `lhs` is the image x [N, C, H, W], `rhs` the output gradient g [N, C, oh, ow]; the result
+    [N, C, H, W] is zero except at each window's maximum, which gets the window's g (summed
+    where windows overlap). The maximum is found again in x with PyTorch's rule, the one of
+    its indices: the first maximum in scan order, a NaN if there is one (the last), the
+    window's first position when it holds only -inf. So ties go to one element, as in
+    PyTorch and ember's eager max_pool2d (the amax gradient would share them).
   }];
 }
 

@@ -35,9 +35,14 @@ void conv2d_backward_f32(const float* x, const float* w, const float* dy, float*
 // Max pooling of `planes` float32 planes [h, w] over g's windows (padding never wins): y and
 // idx [planes, oh, ow], idx the flat h*w position of each window's maximum, PyTorch's pick (the
 // first maximum in scan order, a NaN always; a window of -inf points at its first position).
+// idx may be null (values only). Every window must hold a pixel of the image.
 void max_pool2d_f32(const float* x, float* y, int64_t* idx, int64_t planes, const Window2d& g);
 // Its gradient: dx [planes, h, w] (overwritten) gets each dy at its idx.
 void max_pool2d_backward_f32(const float* dy, const int64_t* idx, float* dx, int64_t planes,
                              const Window2d& g);
+// The same gradient without indices: each window's pick is found again in x [planes, h, w] (the
+// forward's rule, so the result equals max_pool2d_f32's indices fed to the function above).
+void max_pool2d_backward_from_input_f32(const float* x, const float* dy, float* dx,
+                                        int64_t planes, const Window2d& g);
 
 } // namespace ember::kernels
