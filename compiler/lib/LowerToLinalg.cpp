@@ -126,12 +126,14 @@ Value lowerReduce(OpBuilder& b, Location loc, ReduceOp op, ValueRange sizes) {
       b, loc, ValueRange{op.getInput()}, {inMap}, out, sizes,
       [&](OpBuilder& nb, Location nl, ValueRange args) -> Value {
         Value x = args[0], acc = args[1];
+        // Float sums and products may be reassociated: LLVM then vectorizes the reduction
+        // loop (partial sums per lane, as the eager kernels keep) instead of one scalar chain.
         if constexpr (isSum) {
-          if (isFloat) return arith::AddFOp::create(nb, nl, acc, x);
+          if (isFloat) return arith::AddFOp::create(nb, nl, acc, x, arith::FastMathFlags::reassoc);
           return isBool ? Value(arith::OrIOp::create(nb, nl, acc, x))
                         : Value(arith::AddIOp::create(nb, nl, acc, x));
         } else if constexpr (isProd) {
-          if (isFloat) return arith::MulFOp::create(nb, nl, acc, x);
+          if (isFloat) return arith::MulFOp::create(nb, nl, acc, x, arith::FastMathFlags::reassoc);
           return isBool ? Value(arith::AndIOp::create(nb, nl, acc, x))
                         : Value(arith::MulIOp::create(nb, nl, acc, x));
         } else if constexpr (isMax) {
