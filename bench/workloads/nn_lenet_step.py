@@ -33,4 +33,6 @@ def make(threads):
 
     return {"ember": sgd_step(ember, LeNet5(), ember.tensor(x), ember.tensor(y)),
             "ember.compile": sgd_step(ember, LeNet5(), ember.tensor(x), ember.tensor(y), compiled=True),
-            "torch": sgd_step(torch, torch_lenet(), torch.tensor(x), torch.tensor(y))}
+            "torch": sgd_step(torch, torch_lenet(), torch.tensor(x), torch.tensor(y)),
+            "torch.compile": sgd_step(torch, torch_lenet(), torch.tensor(x), torch.tensor(y),
+                                      compiled=True)}

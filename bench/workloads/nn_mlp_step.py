@@ -24,4 +24,5 @@ def make(threads):
     y = rng.integers(0, 10, 128)
     return {"ember": build(ember, ember.tensor(x), ember.tensor(y)),
             "ember.compile": build(ember, ember.tensor(x), ember.tensor(y), compiled=True),
-            "torch": build(torch, torch.tensor(x), torch.tensor(y))}
+            "torch": build(torch, torch.tensor(x), torch.tensor(y)),
+            "torch.compile": build(torch, torch.tensor(x), torch.tensor(y), compiled=True)}
