@@ -44,6 +44,7 @@ const char* cpuLoweringPipeline() {
   return "canonicalize,cse,"
          "func.func(ember-fuse-conv),"
          "func.func(ember-fuse-pool),"
+         "canonicalize," // the reshape/permute pairs the fusions leave fold away
          "func.func(ember-fuse-elementwise),"
          "ember-lower-indexing,"
          "ember-lower-to-linalg,"

@@ -130,6 +130,21 @@ LogicalResult ReshapeOp::verify() {
   return success();
 }
 
+// Folds (canonicalize applies them; ember-fuse-conv leaves such pairs around its ops): a
+// reshape to its own type is its input, and a reshape of a reshape reads the first one's input
+// (static shapes only: dynamic ones carry their sizes in ember.dim_sizes).
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  auto in = tensorType(getInput()), out = cast<RankedTensorType>(getType());
+  if (!in.hasStaticShape() || !out.hasStaticShape()) return {};
+  if (in == out) return getInput();
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    if (!tensorType(inner.getInput()).hasStaticShape()) return {};
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
 LogicalResult TransposeOp::verify() {
   auto in = tensorType(getInput());
   int64_t rank = in.getRank(), d0 = getDim0(), d1 = getDim1();
@@ -140,6 +155,17 @@ LogicalResult TransposeOp::verify() {
   auto want = RankedTensorType::get(shape, in.getElementType());
   if (want != getType()) return emitOpError("result type should be ") << want;
   return success();
+}
+
+// A transpose of a dim with itself, or undoing the transpose before it, is the identity.
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  if (getDim0() == getDim1() && getInput().getType() == getType()) return getInput();
+  if (auto inner = getInput().getDefiningOp<TransposeOp>())
+    if (inner.getInput().getType() == getType() &&
+        ((inner.getDim0() == getDim0() && inner.getDim1() == getDim1()) ||
+         (inner.getDim0() == getDim1() && inner.getDim1() == getDim0())))
+      return inner.getInput();
+  return {};
 }
 
 LogicalResult ExpandOp::verify() {
@@ -178,6 +204,23 @@ LogicalResult BatchMatMulOp::verify() {
     return emitOpError("operands ") << l << " and " << r << " are not BxMxK and BxKxN with result "
                                     << out;
   return success();
+}
+
+// The identity permutation is its input; a permute of a permute is one permute of the first
+// one's input (which may then be the identity).
+OpFoldResult PermuteOp::fold(FoldAdaptor) {
+  ArrayRef<int64_t> dims = getDims();
+  bool identity = true;
+  for (size_t i = 0; i < dims.size(); ++i) identity &= dims[i] == int64_t(i);
+  if (identity && getInput().getType() == getType()) return getInput();
+  if (auto inner = getInput().getDefiningOp<PermuteOp>()) {
+    SmallVector<int64_t> composed; // result dim i = this input's dims[i] = inner's dims[dims[i]]
+    for (int64_t d : dims) composed.push_back(inner.getDims()[d]);
+    setDims(composed);
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
 }
 
 LogicalResult PermuteOp::verify() {

@@ -107,8 +107,10 @@ Tensor conv2d_impl(const Tensor& x4, const Tensor& w, const Tensor& bias, const 
                         reshape(cols, {groups, cg * kh * kw, len})),
                     {o, len});
     }
-    if (bias.defined()) out = add(out, reshape(bias, {o, 1}));
-    return nchw(out, n, o, oh, ow);
+    // The bias goes on in NCHW: the compiler's conv ops produce NCHW, and the permutes
+    // between their layout and the columns' then cancel (reshape/permute folds).
+    Tensor y = nchw(out, n, o, oh, ow);
+    return bias.defined() ? add(y, reshape(bias, {1, o, 1, 1})) : y;
   };
   // Concrete float32 CPU tensors take the fused per-image kernels (eager, with its own
   // gradient kernels); traced ones record the composite.

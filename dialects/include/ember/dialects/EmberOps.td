@@ -195,6 +195,7 @@ def Ember_ReshapeOp : Ember_Op<"reshape", [Pure]> {
   let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
@@ -203,6 +204,7 @@ def Ember_TransposeOp : Ember_Op<"transpose", [Pure]> {
   let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Ember_BatchMatMulOp : Ember_Op<"bmm", [Pure]> {
@@ -221,6 +223,7 @@ def Ember_PermuteOp : Ember_Op<"permute", [Pure]> {
   let results = (outs Ember_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Ember_SliceOp : Ember_Op<"slice", [Pure]> {
