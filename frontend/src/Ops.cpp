@@ -840,9 +840,6 @@ private:
     return levels[d++];
   }
 };
-} // namespace
-
-namespace {
 
 // apply(): `movable` is inputs_in itself when the caller gave it up (an rvalue).
 Tensor apply_to(Prim p, const std::vector<Tensor>& inputs_in, std::vector<Tensor>* movable,
