@@ -29,6 +29,7 @@ VecOp vec_op(Prim p) {
   case Prim::Tanh: return VecOp::Tanh;
   case Prim::Sigmoid: return VecOp::Sigmoid;
   case Prim::Erf: return VecOp::Erf;
+  case Prim::Erfc: return VecOp::Erfc;
   case Prim::Silu: return VecOp::Silu;
   case Prim::Gelu: return VecOp::Gelu;
   case Prim::GeluTanh: return VecOp::GeluTanh;

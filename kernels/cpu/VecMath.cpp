@@ -158,6 +158,15 @@ struct M {
     return sel(a < 1.0f, x + x * erf_small(x), big);
   }
 
+  // erfc(x): 1 - erf(x) on |x| < 1, else the tail (2 minus it for x < 0). The compiler lowers
+  // f32 erfc to the same formula (compiler/lib/ApproximateMath.cpp).
+  static EMBER_VINLINE F erfc(F x) {
+    const F a = abs(x);
+    const F t = erfc_tail(a);
+    const F big = sel(x < 0.0f, 2.0f - t, t);
+    return sel(a < 1.0f, 1.0f - (x + x * erf_small(x)), big);
+  }
+
   static EMBER_VINLINE F gelu(F x) {
     const F z = x * 0.707106781186547524f;
     const F a = abs(z);
@@ -196,6 +205,7 @@ struct M {
     else if constexpr (Op == VecOp::Erf) return erf(a);
     else if constexpr (Op == VecOp::Silu) return a * sigmoid(a);
     else if constexpr (Op == VecOp::Gelu) return gelu(a);
+    else if constexpr (Op == VecOp::Erfc) return erfc(a);
     else return gelu_tanh(a);
   }
 
@@ -267,6 +277,7 @@ struct M {
       EMBER_VEC_UNARY(Silu)
       EMBER_VEC_UNARY(Gelu)
       EMBER_VEC_UNARY(GeluTanh)
+      EMBER_VEC_UNARY(Erfc)
 #undef EMBER_VEC_BINARY
 #undef EMBER_VEC_UNARY
     case VecOp::kCount: break;
@@ -329,7 +340,7 @@ const char* vec_op_name(VecOp op) {
   static const char* const names[] = {"add",  "sub",        "mul",  "div",  "maximum", "minimum",
                                       "relu_backward", "neg", "abs", "reciprocal", "relu",
                                       "exp",  "log",        "tanh", "sigmoid", "erf", "silu",
-                                      "gelu", "gelu_tanh"};
+                                      "gelu", "gelu_tanh", "erfc"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<int>(VecOp::kCount));
   return names[static_cast<int>(op)];
 }

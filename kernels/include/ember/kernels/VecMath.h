@@ -13,7 +13,7 @@ enum class VecOp : int {
   // binary: out = op(a, b)
   Add, Sub, Mul, Div, Maximum, Minimum, ReluBackward,
   // unary: out = op(a)
-  Neg, Abs, Reciprocal, Relu, Exp, Log, Tanh, Sigmoid, Erf, Silu, Gelu, GeluTanh,
+  Neg, Abs, Reciprocal, Relu, Exp, Log, Tanh, Sigmoid, Erf, Silu, Gelu, GeluTanh, Erfc,
   kCount
 };
 constexpr bool vec_op_is_binary(VecOp op) { return op <= VecOp::ReluBackward; }
