@@ -271,7 +271,9 @@ void release(Node& n, Shells& shells) {
     if (!t.storage()) continue;
     if (t.shared_impl().use_count() == 1) {
       // Nothing else holds this tensor (an intermediate of the graph): it becomes the shell
-      // itself, without a copy of its shape.
+      // itself, without a copy of its shape. Dropping its grad_fn here never frees a node the
+      // backward walk still has to visit: each of those is held by a consumer's Edge, and
+      // edges are never cleared.
       TensorImpl& impl = *t.unsafe_impl();
       impl.storage = nullptr;
       impl.offset = 0;
