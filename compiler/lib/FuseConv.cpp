@@ -1,9 +1,9 @@
 // ember-fuse-conv: im2col + matmul chains (a traced convolution, its weight gradient and its
 // input gradient) -> ember.conv2d / ember.conv2d_weight_grad / ember.conv2d_input_grad.
+#include "WindowFusion.h"
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 
 namespace ember::compiler {
@@ -12,17 +12,15 @@ namespace ember::compiler {
 } // namespace ember::compiler
 
 using namespace mlir;
+using ember::compiler::eraseDeadOps;
+using ember::compiler::isStaticF32;
+using ember::compiler::withWindowOf;
 namespace ed = ember::dialect;
 
 namespace {
 
 RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type element) {
   return RankedTensorType::get(shape, element);
-}
-
-bool isStaticF32(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.hasStaticShape() && t.getElementType().isF32();
 }
 
 // The im2col (zeros outside the image, static f32) that produced `v`, else null.
@@ -62,14 +60,6 @@ Value toChannelMajor(OpBuilder& b, Location loc, Value image) {
   return ed::ReshapeOp::create(b, loc, tensorOf({ch, n * len}, f), p);
 }
 
-// The conv op `ConvOp` of `result` type from lhs and rhs, with window op `w`'s geometry.
-template <typename ConvOp, typename WindowOp>
-Value buildConv(OpBuilder& b, Location loc, Type result, Value lhs, Value rhs, WindowOp w) {
-  return ConvOp::create(b, loc, result, lhs, rhs, Value(), w.getKernelAttr(), w.getStrideAttr(),
-                        w.getPaddingAttr(), w.getDilationAttr(), w.getOutputSizeAttr())
-      .getResult();
-}
-
 struct FuseConvPass : ember::compiler::impl::FuseConvBase<FuseConvPass> {
   void runOnOperation() override {
     SmallVector<Operation*> candidates;
@@ -99,7 +89,7 @@ struct FuseConvPass : ember::compiler::impl::FuseConvBase<FuseConvPass> {
           auto w = cast<RankedTensorType>(mm.getLhs().getType());
           Type y4 = tensorOf({x.getDimSize(0), w.getDimSize(0), im.getOutputSize()[0],
                               im.getOutputSize()[1]}, w.getElementType());
-          Value y = buildConv<ed::Conv2dOp>(b, loc, y4, im.getInput(), mm.getLhs(), im);
+          Value y = withWindowOf<ed::Conv2dOp>(b, loc, y4, im, im.getInput(), mm.getLhs());
           mm.getResult().replaceAllUsesWith(toChannelMajor(b, loc, y));
           mm->erase();
           continue;
@@ -110,8 +100,8 @@ struct FuseConvPass : ember::compiler::impl::FuseConvBase<FuseConvPass> {
         // Weight gradient: g [O, N*L] @ transpose(im2col(x)).
         auto x = cast<RankedTensorType>(im.getInput().getType());
         Value g4 = gradImage(loc, mm.getLhs(), x.getDimSize(0), im.getOutputSize());
-        Value dw = buildConv<ed::Conv2dWeightGradOp>(b, loc, mm.getResult().getType(),
-                                                     im.getInput(), g4, im);
+        Value dw = withWindowOf<ed::Conv2dWeightGradOp>(b, loc, mm.getResult().getType(), im,
+                                                        im.getInput(), g4);
         mm.getResult().replaceAllUsesWith(dw);
         mm->erase();
         continue;
@@ -126,17 +116,14 @@ struct FuseConvPass : ember::compiler::impl::FuseConvBase<FuseConvPass> {
       if (!w || !isStaticF32(w)) continue;
       auto image = cast<RankedTensorType>(c2i.getResult().getType());
       Value g4 = gradImage(loc, mm.getRhs(), image.getDimSize(0), c2i.getOutputSize());
-      Value dx = buildConv<ed::Conv2dInputGradOp>(b, loc, image, g4, w, c2i);
+      Value dx = withWindowOf<ed::Conv2dInputGradOp>(b, loc, image, c2i, g4, w);
       c2i.getResult().replaceAllUsesWith(dx);
       c2i->erase();
       mm->erase();
     }
     // What the rewrites left without users (the columns, their transposes, the weight's
-    // transpose) would still be computed: erase it, last op first.
-    SmallVector<Operation*> ops;
-    getOperation().walk([&](Operation* op) { ops.push_back(op); });
-    for (Operation* op : llvm::reverse(ops))
-      if (isa<ed::EmberDialect>(op->getDialect()) && isOpTriviallyDead(op)) op->erase();
+    // transpose) would still be computed.
+    eraseDeadOps(getOperation());
   }
 };
 

@@ -1,12 +1,12 @@
 // ember-fuse-pool: a traced max pooling (amax over -inf-padded im2col columns) and its gradient
 // (the amax VJP over the same columns, scattered by col2im) -> ember.max_pool2d /
 // ember.max_pool2d_grad.
+#include "WindowFusion.h"
 #include "ember/compiler/Passes.h"
 #include "ember/dialects/EmberDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/bit.h"
 
 #include <cmath>
@@ -17,14 +17,12 @@ namespace ember::compiler {
 } // namespace ember::compiler
 
 using namespace mlir;
+using ember::compiler::eraseDeadOps;
+using ember::compiler::isStaticF32;
+using ember::compiler::withWindowOf;
 namespace ed = ember::dialect;
 
 namespace {
-
-bool isStaticF32(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.hasStaticShape() && t.getElementType().isF32();
-}
 
 // The im2col of a max pooling that produced `v`: -inf outside the image, one channel (the
 // tracer pools [N*C, 1, H, W]: reducing dim 0 of the columns then spans one window), static
@@ -131,15 +129,12 @@ struct FusePoolPass : ember::compiler::impl::FusePoolBase<FusePoolPass> {
       b.setInsertionPoint(c2i);
       Location loc = c2i.getLoc();
       Value g4 = ed::ReshapeOp::create(b, loc, pooledType(im), g);
-      Value dx = ed::MaxPool2dGradOp::create(b, loc, c2i.getResult().getType(), im.getInput(), g4,
-                                             Value(), im.getKernelAttr(), im.getStrideAttr(),
-                                             im.getPaddingAttr(), im.getDilationAttr(),
-                                             im.getOutputSizeAttr())
-                     .getResult();
+      Value dx = withWindowOf<ed::MaxPool2dGradOp>(b, loc, c2i.getResult().getType(), im,
+                                                   im.getInput(), g4);
       c2i.getResult().replaceAllUsesWith(dx);
       c2i->erase();
     }
-    eraseDeadOps();
+    eraseDeadOps(getOperation());
     // Forward: amax over dim 0 of the columns -> the pooled planes, reshaped to amax's result.
     SmallVector<ed::AmaxOp> maxima;
     getOperation().walk([&](ed::AmaxOp op) { maxima.push_back(op); });
@@ -148,26 +143,14 @@ struct FusePoolPass : ember::compiler::impl::FusePoolBase<FusePoolPass> {
       if (!im) continue;
       b.setInsertionPoint(top);
       Location loc = top.getLoc();
-      Value y = ed::MaxPool2dOp::create(b, loc, pooledType(im), im.getInput(), Value(),
-                                        im.getKernelAttr(), im.getStrideAttr(), im.getPaddingAttr(),
-                                        im.getDilationAttr(), im.getOutputSizeAttr())
-                    .getResult();
+      Value y = withWindowOf<ed::MaxPool2dOp>(b, loc, pooledType(im), im, im.getInput());
       top.getResult().replaceAllUsesWith(
           ed::ReshapeOp::create(b, loc, top.getResult().getType(), y).getResult());
       top->erase();
     }
     // The columns (and the rest of the amax VJP) are left without users unless something
     // else reads them (max_pool2d's indices: an argmax of the columns): erase what is dead.
-    eraseDeadOps();
-  }
-
-  void eraseDeadOps() {
-    SmallVector<Operation*> ops;
-    getOperation().walk([&](Operation* op) { ops.push_back(op); });
-    for (Operation* op : llvm::reverse(ops))
-      if ((isa<ed::EmberDialect>(op->getDialect()) || isa<arith::ConstantOp>(op)) &&
-          isOpTriviallyDead(op))
-        op->erase();
+    eraseDeadOps(getOperation());
   }
 };
 

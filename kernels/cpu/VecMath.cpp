@@ -11,8 +11,9 @@
 //   tanh  |x| < 0.625: x + x^3 R(x^2) (degree 4); else 1 - 2 / (e^{2|x|} + 1), with x's sign.
 //   erf   |x| < 1: x + x P(x^2) (degree 6); else 1 - erfc(|x|), erfc(a) = e^{-a^2} Q(s) with Q of
 //         degree 10 in s = (1/a - 0.55) / 0.45, fitted on a in [1, 10] (erfc underflows after).
-//   gelu  x Phi(x), Phi(x) = (1 + erf(x/sqrt2)) / 2, taken from erfc(|x|/sqrt2) where
-//         |x|/sqrt2 >= 1: on the negative side that avoids 1 + erf's cancellation.
+//   erfc  1 - erf(x) on |x| < 1; else the tail e^{-x^2} Q(s) above (2 minus it for x < 0).
+//   gelu  x Phi(x) = x erfc(-x/sqrt2) / 2: on the negative side the tail avoids 1 + erf's
+//         cancellation.
 //   gelu_tanh  x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3), computed as
 //         x / (1 + e^{-2u}) (the same value, without 1 + tanh's cancellation for x << 0).
 //   sigmoid, silu  from e = exp(-|x|): 1 / (1 + e), or e / (1 + e) for x < 0.
@@ -167,14 +168,8 @@ struct M {
     return sel(a < 1.0f, 1.0f - (x + x * erf_small(x)), big);
   }
 
-  static EMBER_VINLINE F gelu(F x) {
-    const F z = x * 0.707106781186547524f;
-    const F a = abs(z);
-    const F small = 0.5f + 0.5f * (z + z * erf_small(z));
-    const F c = 0.5f * erfc_tail(a);
-    const F big = sel(z < 0.0f, c, 1.0f - c);
-    return x * sel(a < 1.0f, small, big);
-  }
+  // x Phi(x) = x erfc(-x/sqrt2) / 2, as the op record (and so the compiler) writes it.
+  static EMBER_VINLINE F gelu(F x) { return x * (0.5f * erfc(-(x * 0.707106781186547524f))); }
 
   static EMBER_VINLINE F gelu_tanh(F x) {
     // x (1 + tanh(u)) / 2 = x sigmoid(2u) = x / (1 + e^{-2u}): no cancellation for x << 0.
