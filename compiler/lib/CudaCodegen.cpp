@@ -80,13 +80,27 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
   int params = 0; // splat constants are literals, not parameters
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!splatValue(inputs[i])) os << "const float* __restrict__ in" << params++ << ", ";
+  // An operand of the output's shape is read at i; only broadcast operands need coordinates,
+  // and those are divided out in 32 bits where every index fits (64-bit division is a
+  // software routine on the GPU).
+  auto sameShape = [&](mlir::Value v) {
+    return mlir::cast<mlir::RankedTensorType>(v.getType()).getShape() == out.getShape();
+  };
+  bool coords = false;
+  for (mlir::Value v : inputs) coords |= !splatValue(v) && !sameShape(v);
+  const bool narrow = out.getNumElements() < (int64_t(1) << 31);
+  const char* idx = narrow ? "unsigned" : "long long";
+  const char* suffix = narrow ? "u" : "LL";
   os << "float* __restrict__ out, long long n) {\n"
      << "  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
-     << "  if (i >= n) return;\n  long long rem = i;\n";
-  for (int64_t d = out.getRank() - 1; d >= 0; --d)
-    os << "  long long i" << d << " = rem % " << out.getDimSize(d) << "LL; rem /= "
-       << out.getDimSize(d) << "LL;\n";
-  if (out.getRank() == 0) os << "  (void)rem;\n";
+     << "  if (i >= n) return;\n";
+  if (coords) {
+    os << "  " << idx << " rem = (" << idx << ")i;\n";
+    for (int64_t d = out.getRank() - 1; d >= 0; --d)
+      os << "  " << idx << " i" << d << " = rem % " << out.getDimSize(d) << suffix << "; rem /= "
+         << out.getDimSize(d) << suffix << ";\n";
+    os << "  (void)rem;\n";
+  }
 
   llvm::DenseMap<mlir::Value, std::string> names;
   int next = 0;
@@ -96,7 +110,10 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
       os << "  float " << v << " = " << floatLiteral(*lit) << ";\n";
     else
       os << "  float " << v << " = in" << p++ << "["
-         << offsetExpr(mlir::cast<mlir::RankedTensorType>(inputs[i].getType()), out) << "];\n";
+         << (sameShape(inputs[i])
+                 ? std::string("i")
+                 : offsetExpr(mlir::cast<mlir::RankedTensorType>(inputs[i].getType()), out))
+         << "];\n";
     names[bindAs[i]] = v;
   }
   for (mlir::Operation* op : ops) {

@@ -3,6 +3,7 @@
 #include "ember/compiler/Elementwise.h"
 
 #include "ember/dialects/EmberDialect.h"
+#include "ember/kernels/FloatLiterals.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -359,7 +360,9 @@ bool canEmitScalar(mlir::Operation* op) {
 }
 
 const char* cudaPrelude() {
-  return "__device__ __forceinline__ float maximum(float x, float y) {\n"
+  // Built once: each record's expression with its literals marked float (FloatLiterals.h).
+  static const std::string prelude = [] {
+    std::string text = "__device__ __forceinline__ float maximum(float x, float y) {\n"
          "  return (x != x || x > y) ? x : y;\n}\n"
          "__device__ __forceinline__ float minimum(float x, float y) {\n"
          "  return (x != x || x < y) ? x : y;\n}\n"
@@ -390,11 +393,15 @@ const char* cudaPrelude() {
          "  return (b < 0.f || b >= 64.f) ? 0.f : (float)((long long)a << (long long)b);\n}\n"
          "__device__ __forceinline__ float shift_right(float a, float b) {\n"
          "  return (b < 0.f || b >= 64.f) ? (a < 0.f ? -1.f : 0.f) : (float)((long long)a >> (long long)b);\n}\n"
+        ;
 #define EMBER_ELEMENTWISE(Name, name, arity, rule, e, ...) \
-  "__device__ __forceinline__ float ember_" #name "(float a, float b) { return " #e "; }\n"
+  text += "__device__ __forceinline__ float ember_" #name "(float a, float b) { return " + \
+          kernels::cuda::float_literals(#e) + "; }\n";
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE
-      ;
+    return text;
+  }();
+  return prelude.c_str();
 }
 
 } // namespace ember::compiler

@@ -242,3 +242,28 @@ def test_cuda_plan_on_the_gpu_equals_eager_cuda(name):
         assert (g is None) == (w is None)
         if w is not None:
             np.testing.assert_allclose(g, w, rtol=1e-3, atol=1e-4)
+
+
+def test_cuda_plan_elementwise_chain_is_float_and_reads_dense_operands_at_i():
+    """The gelu/tanh chain of the GPU benchmark: the record's literals are float (a double
+    literal made gelu's erfc double precision on the GPU), and operands of the output's shape
+    are read at i, with no coordinate division; a broadcast operand still gets coordinates."""
+    def chain(x, b):
+        return F.gelu(x * 1.5 + 0.5) * 2.0 + ember.tanh(x), x + b
+
+    ember.manual_seed(0)
+    x, b = ember.randn(64, 32), ember.randn(32)
+    compiled = ember.compile(chain, backend="cuda_emulation", fullgraph=True)
+    got = compiled(x, b)
+    want = chain(x, b)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=2e-5, atol=2e-5)
+    plan = next(iter(compiled.cache.values()))[0]
+    sources = dict(plan.kernels)
+    gelu = next(s for k, s in sources.items() if "gelu" in k)
+    assert "erfc(a * -0.7071067811865476f) * 0.5f" in gelu, gelu[:3000]
+    body = gelu[gelu.index('extern "C"'):]
+    assert "rem %" not in body and "in0[i]" in body, body
+    bias = next(s for k, s in sources.items() if "gelu" not in k)
+    body = bias[bias.index('extern "C"'):]
+    assert "unsigned i1 = rem % 32u" in body and "in1[i1 * 1LL]" in body, body
