@@ -554,4 +554,87 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
        "CPU with .cpu()");
 }
 
+namespace {
+// Blocks for a row kernel: 8 rows each, at most 2^20 (the kernels stride over the rest).
+unsigned row_blocks(int64_t rows) {
+  return unsigned(std::min<int64_t>((rows + 7) / 8, 1 << 20));
+}
+void* row_kernel(const char* kind, DType d, bool log,
+                 std::string (*make)(const std::string&, DType, bool)) {
+  const std::string name = std::string("ember_") + kind + (log ? "_log_" : "_") + short_name(d);
+  return kernel(name, [&] { return make(name, d, log); });
+}
+} // namespace
+
+Tensor cuda_softmax_rows(const Tensor& x0, bool log) {
+  cuda::set_device(x0.device().index);
+  Tensor x = x0.contiguous(), y = empty(x.shape(), x.dtype(), x.device());
+  long long n = x.dim() ? x.shape().back() : 1, rows = n ? x.numel() / n : 0;
+  if (rows == 0) return y;
+  void* fn = row_kernel("softmax", x.dtype(), log, ks::softmax_kernel);
+  void *o = y.raw_data(), *i = x.raw_data();
+  void* args[] = {&o, &i, &rows, &n};
+  cuda::launch(fn, row_blocks(rows), 256, args);
+  return y;
+}
+
+Tensor cuda_softmax_rows_backward(const Tensor& y0, const Tensor& g0, bool log) {
+  cuda::set_device(y0.device().index);
+  Tensor y = y0.contiguous(), g = g0.to(y.dtype()).contiguous();
+  Tensor dx = empty(y.shape(), y.dtype(), y.device());
+  long long n = y.dim() ? y.shape().back() : 1, rows = n ? y.numel() / n : 0;
+  if (rows == 0) return dx;
+  void* fn = row_kernel("softmax_backward", y.dtype(), log, ks::softmax_backward_kernel);
+  void *o = dx.raw_data(), *yp = y.raw_data(), *gp = g.raw_data();
+  void* args[] = {&o, &yp, &gp, &rows, &n};
+  cuda::launch(fn, row_blocks(rows), 256, args);
+  return dx;
+}
+
+std::vector<Tensor> cuda_layer_norm_rows(const Tensor& x0, int64_t n_, const Tensor& w0,
+                                         const Tensor& b0, double eps) {
+  const Device dev = x0.device();
+  cuda::set_device(dev.index);
+  Tensor x = x0.contiguous();
+  auto same = [&](const Tensor& t) { return t.defined() ? t.to(x.dtype()).contiguous() : t; };
+  Tensor w = same(w0), b = same(b0);
+  long long n = n_, rows = n ? x.numel() / n : 0;
+  Tensor y = empty(x.shape(), x.dtype(), dev), mean = empty({rows}, DType::Float32, dev);
+  Tensor rstd = empty({rows}, DType::Float32, dev);
+  if (rows == 0 || n == 0) return {y, mean, rstd};
+  const std::string name = std::string("ember_layer_norm_") + short_name(x.dtype());
+  void* fn = kernel(name, [&] { return ks::layer_norm_kernel(name, x.dtype()); });
+  void *o = y.raw_data(), *mp = mean.raw_data(), *rp = rstd.raw_data(), *xp = x.raw_data();
+  void* wp = w.defined() ? w.raw_data() : nullptr;
+  void* bp = b.defined() ? b.raw_data() : nullptr;
+  void* args[] = {&o, &mp, &rp, &xp, &wp, &bp, &rows, &n, &eps};
+  cuda::launch(fn, row_blocks(rows), 256, args);
+  return {y, mean, rstd};
+}
+
+std::vector<Tensor> cuda_layer_norm_rows_backward(const Tensor& x0, int64_t n_, const Tensor& w0,
+                                                  const Tensor& mean, const Tensor& rstd,
+                                                  const Tensor& g0, bool want_dx, bool want_gxhat) {
+  const Device dev = x0.device();
+  cuda::set_device(dev.index);
+  Tensor x = x0.contiguous(), g = g0.to(x.dtype()).contiguous();
+  Tensor w = w0.defined() ? w0.to(x.dtype()).contiguous() : w0;
+  long long n = n_, rows = n ? x.numel() / n : 0;
+  Tensor dx = want_dx ? empty(x.shape(), x.dtype(), dev) : Tensor();
+  Tensor gxhat = want_gxhat ? empty({rows, n}, DType::Float32, dev) : Tensor();
+  if (rows == 0 || n == 0 || !(want_dx || want_gxhat)) {
+    if (want_gxhat) cuda_fill(gxhat, 0);
+    return {dx, gxhat};
+  }
+  const std::string name = std::string("ember_layer_norm_backward_") + short_name(x.dtype());
+  void* fn = kernel(name, [&] { return ks::layer_norm_backward_kernel(name, x.dtype()); });
+  void* dp = want_dx ? dx.raw_data() : nullptr;
+  void* hp = want_gxhat ? gxhat.raw_data() : nullptr;
+  void *xp = x.raw_data(), *mp = mean.raw_data(), *rp = rstd.raw_data(), *gp = g.raw_data();
+  void* wp = w.defined() ? w.raw_data() : nullptr;
+  void* args[] = {&dp, &hp, &xp, &wp, &mp, &rp, &gp, &rows, &n};
+  cuda::launch(fn, row_blocks(rows), 256, args);
+  return {dx, gxhat};
+}
+
 } // namespace ember::detail

@@ -20,4 +20,17 @@ void cuda_fill(const Tensor& dst, double value);
 // `seed`: uniform in [a, b), or normal with mean a and std b; the same values as on the CPU.
 void cuda_random(const Tensor& t, bool normal, double a, double b, uint64_t seed, uint64_t base);
 
+// Fused row kernels along the last dimension of dense CUDA tensors (float32, float16, bfloat16;
+// kernels/CudaSource.h): softmax or log_softmax, its gradient from the output y and cotangent g,
+// layer_norm over rows of n (w, b undefined or n elements; returns y, mean, rstd, float32
+// statistics), and its gradient: dx (where want_dx) and g * xhat as float32 rows (where
+// want_gxhat; they sum over rows to w's gradient).
+Tensor cuda_softmax_rows(const Tensor& x, bool log);
+Tensor cuda_softmax_rows_backward(const Tensor& y, const Tensor& g, bool log);
+std::vector<Tensor> cuda_layer_norm_rows(const Tensor& x, int64_t n, const Tensor& w,
+                                         const Tensor& b, double eps);
+std::vector<Tensor> cuda_layer_norm_rows_backward(const Tensor& x, int64_t n, const Tensor& w,
+                                                  const Tensor& mean, const Tensor& rstd,
+                                                  const Tensor& g, bool want_dx, bool want_gxhat);
+
 } // namespace ember::detail

@@ -11,6 +11,17 @@ bool fused_cpu_f32(const Tensor& a, const Tensor& b, const Tensor& c) {
   return true;
 }
 
+bool fused_cuda_float(const Tensor& a, const Tensor& b, const Tensor& c) {
+  const DType d = a.dtype();
+  if (!a.defined() || !(d == DType::Float32 || d == DType::Float16 || d == DType::BFloat16))
+    return false;
+  for (const Tensor* t : {&a, &b, &c})
+    if (t->defined() && (t->is_symbolic() || !t->is_cuda() || t->dtype() != d ||
+                         t->device() != a.device()))
+      return false;
+  return true;
+}
+
 SavedTensors::SavedTensors(std::vector<Tensor> ts, size_t checked) : tensors(std::move(ts)) {
   for (size_t i = 0; i < checked; ++i)
     versions.push_back(tensors[i].defined() ? tensors[i].version() : 0);

@@ -14,6 +14,9 @@ namespace ember::detail {
 
 // Concrete float32 CPU tensors (undefined ones allowed): where the fused kernels apply.
 bool fused_cpu_f32(const Tensor& a, const Tensor& b = Tensor(), const Tensor& c = Tensor());
+// Concrete CUDA tensors of one device and one dtype, float32, float16 or bfloat16 (undefined
+// ones allowed): where the fused CUDA row kernels apply.
+bool fused_cuda_float(const Tensor& a, const Tensor& b = Tensor(), const Tensor& c = Tensor());
 
 // A node's saved tensors; the first `checked` have their versions checked before a backward
 // reads them (PyTorch's error for an in-place write in between).

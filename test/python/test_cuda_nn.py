@@ -286,3 +286,51 @@ def test_fashion_mnist_lenet_trains_on_cuda_like_cpu_and_torch():
     for other in (lp, lt):
         assert abs(np.mean(lc[-20:]) - np.mean(other[-20:])) < 0.15 * np.mean(other[-20:]), runs
     assert ac > 0.7 and abs(ac - ap) < 0.04 and abs(ac - at) < 0.04, runs
+
+
+@gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_fused_softmax_and_layer_norm_rows_match_torch(dtype):
+    """softmax, log_softmax and layer_norm on CUDA run as one row kernel each way (the node is
+    the fused one), forward and backward equal to PyTorch CUDA: short and long rows, one
+    column, no rows, a transposed input, rows with -inf, with and without affine parameters."""
+    tol = {"float32": 2e-5, "float16": 4e-3, "bfloat16": 3e-2}[dtype]
+    for shape in [(4, 1), (3, 5, 1000), (2, 33), (0, 7), (6, 4097)]:
+        x = RNG.standard_normal(shape).astype(np.float32) * 3
+        if x.size and shape[-1] > 2:
+            x[..., 0, 1] = -np.inf if x.ndim > 1 else x[..., 1]
+        for fn, tfn, node in ((ember.softmax, torch.softmax, "SoftmaxBackward0"),
+                              (ember.log_softmax, torch.log_softmax, "LogSoftmaxBackward0")):
+            e, t = pair(x, dtype, requires_grad=True)
+            ey, ty = fn(e, -1), tfn(t, -1)
+            assert node in repr(ey.grad_fn), ey.grad_fn
+            close(ey, ty, tol, tol)
+            g = RNG.standard_normal(shape).astype(np.float32)
+            eg, tg = pair(g, dtype)
+            ey.backward(eg)
+            ty.backward(tg)
+            close(e.grad, t.grad, tol * 4, tol * 4)
+        n = shape[-1]
+        w = RNG.standard_normal(n).astype(np.float32)
+        b = RNG.standard_normal(n).astype(np.float32)
+        for affine in (True, False):
+            e, t = pair(x if np.isfinite(x).all() else np.nan_to_num(x, neginf=-5), dtype, True)
+            ew, tw = pair(w, dtype, True)
+            eb, tb = pair(b, dtype, True)
+            ey = EF.layer_norm(e, (n,), ew if affine else None, eb if affine else None, 1e-5)
+            ty = torch.nn.functional.layer_norm(t, (n,), tw if affine else None,
+                                                tb if affine else None, 1e-5)
+            assert "NativeLayerNormBackward0" in repr(ey.grad_fn), ey.grad_fn
+            close(ey, ty, tol * 4, tol * 4)
+            g = RNG.standard_normal(shape).astype(np.float32)
+            eg, tg = pair(g, dtype)
+            ey.backward(eg)
+            ty.backward(tg)
+            close(e.grad, t.grad, tol * 8, tol * 8)
+            if affine:
+                close(ew.grad, tw.grad, tol * 20, tol * 20)
+                close(eb.grad, tb.grad, tol * 20, tol * 20)
+    # A transposed (non-contiguous) input takes the same kernels.
+    x = RNG.standard_normal((64, 48)).astype(np.float32)
+    e, t = pair(x, dtype, requires_grad=True)
+    close(ember.softmax(e.t(), -1), torch.softmax(t.t(), -1), tol, tol)

@@ -151,6 +151,26 @@ TEST(CudaKernels, GatherScatterScanSortWindowsAndRandomCompile) {
   batch.compile("gather_scatter_scan_sort_windows", true);
 }
 
+TEST(CudaKernels, FusedSoftmaxAndLayerNormRowKernelsCompile) {
+  if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
+  Batch batch;
+  int i = 0;
+  auto name = [&] { return "k" + std::to_string(i++); };
+  for (DType d : {DType::Float32, DType::Float16, DType::BFloat16, DType::Float64}) {
+    for (bool log : {false, true}) {
+      batch.add(ks::softmax_kernel(name(), d, log));
+      batch.add(ks::softmax_backward_kernel(name(), d, log));
+    }
+    batch.add(ks::layer_norm_kernel(name(), d));
+    batch.add(ks::layer_norm_backward_kernel(name(), d));
+  }
+  // Float arithmetic stays float: no double literal or double math in the float32 kernels.
+  const std::string sm = ks::softmax_kernel("sm", DType::Float32, false);
+  EXPECT_NE(sm.find("expf(m - v)"), std::string::npos) << sm;
+  EXPECT_EQ(sm.find("(double)"), std::string::npos) << sm;
+  batch.compile("softmax_layer_norm_rows", true);
+}
+
 TEST(CudaKernels, GeneratedSourceReadsTheRecordAndItsLayout) {
   const std::string contiguous = ks::pointwise_kernel(
       "ember_mul_f16", prim_expr(Prim::Mul), DType::Float16, DType::Float16,

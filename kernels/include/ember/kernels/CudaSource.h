@@ -97,4 +97,20 @@ std::string col2im_kernel(const std::string& name, DType dtype);
 // normal a + b z (Box-Muller in double on lane pairs).
 std::string random_kernel(const std::string& name, DType dtype, bool normal);
 
+// Row kernels over dense [rows, n] (the last dimension), one warp per row, 8 rows per block of
+// 256 threads, accumulating in float (double for float64); the fused eager softmax, log_softmax
+// and layer_norm on CUDA.
+// `name`(out, in, long long rows, long long n): softmax (or log_softmax) of each row, with the
+// row's max and sum found in one pass (online rescaling).
+std::string softmax_kernel(const std::string& name, DType dtype, bool log);
+// `name`(dx, y, g, rows, n): the gradient from the output y and its cotangent g:
+// y * (g - sum(g * y)) for softmax, g - exp(y) * sum(g) for log_softmax.
+std::string softmax_backward_kernel(const std::string& name, DType dtype, bool log);
+// `name`(y, float* mean, float* rstd, x, w, b, rows, n, double eps): layer norm of each row
+// (biased variance, two passes), times w plus b where they are non-null.
+std::string layer_norm_kernel(const std::string& name, DType dtype);
+// `name`(dx, float* gxhat, x, w, const float* mean, const float* rstd, g, rows, n): dx (where
+// non-null) and g * xhat (where gxhat is non-null: the rows that sum to w's gradient).
+std::string layer_norm_backward_kernel(const std::string& name, DType dtype);
+
 } // namespace ember::kernels::cuda
