@@ -28,6 +28,8 @@ static EmberDim3 blockIdx, threadIdx, blockDim, gridDim;
 #define __device__
 #define __forceinline__ inline
 static inline float __int_as_float(int v) { float f; memcpy(&f, &v, 4); return f; }
+struct float4 { float x, y, z, w; };
+static inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline float rsqrt(float x) { return 1.0f / sqrtf(x); }
 static inline float erfinv(float y) { // initial guess, then Newton steps on erf in double

@@ -93,7 +93,8 @@ std::string Plan::serialize() const {
   os << "steps " << steps.size() << "\n";
   for (const Step& s : steps) {
     if (s.kind == StepKind::Launch) {
-      os << "launch " << s.kernel << " " << s.n << " " << s.args.size();
+      os << (s.per_thread == 4 ? "launch4 " : "launch ") << s.kernel << " " << s.n << " "
+         << s.args.size();
     } else {
       os << "gemm " << s.trans_a << " " << s.trans_b << " " << s.m << " " << s.cols << " " << s.k
          << " " << s.lda << " " << s.ldb << " " << s.ldc << " " << s.sa << " " << s.sb << " " << s.sc
@@ -178,8 +179,9 @@ Plan Plan::parse(const std::string& text) {
   for (int64_t i = 0; i < ns; ++i) {
     Step s;
     const std::string kind = r.word("a step kind");
-    if (kind == "launch") {
+    if (kind == "launch" || kind == "launch4") {
       s.kind = StepKind::Launch;
+      s.per_thread = kind == "launch4" ? 4 : 1;
       s.kernel = int(r.integer("a kernel index", 0, nk - 1));
       s.n = r.integer("an element count", 0);
     } else if (kind == "gemm") {
@@ -189,7 +191,7 @@ Plan Plan::parse(const std::string& text) {
       for (int64_t* f : {&s.m, &s.cols, &s.k, &s.lda, &s.ldb, &s.ldc, &s.sa, &s.sb, &s.sc, &s.batch})
         *f = r.integer("a GEMM size", 0);
     } else {
-      r.bad("'launch' or 'gemm'");
+      r.bad("'launch', 'launch4' or 'gemm'");
     }
     const int64_t na = r.integer("an argument count", 0, 1 << 16);
     for (int64_t j = 0; j < na; ++j) s.args.push_back(int(r.integer("a buffer id", 0, nb - 1)));
@@ -271,9 +273,23 @@ PlanRunner::~PlanRunner() {
       backend_->free(host_inputs_[i], std::max<std::size_t>(plan_.buffers[size_t(plan_.inputs[i])].bytes(), 1));
 }
 
-void PlanRunner::execute() {
+void PlanRunner::execute(const std::vector<void*>* direct) {
   for (size_t i = 0; i < ptr_.size(); ++i)
     if (owned_[i]) ptr_[i] = owned_[i];
+  direct_.assign(plan_.outputs.size(), false);
+  if (direct) {
+    // An output computed by the plan into memory of its own (not an input, not a constant,
+    // not listed twice) is computed into the caller's memory instead: no copy afterwards.
+    std::vector<bool> bound(ptr_.size(), false);
+    for (size_t k = 0; k < plan_.outputs.size(); ++k) {
+      const size_t b = size_t(plan_.outputs[k]);
+      if (!owned_[b] || !plan_.buffers[b].data.empty() || bound[b] || !plan_.buffers[b].numel)
+        continue;
+      ptr_[b] = (*direct)[k];
+      bound[b] = true;
+      direct_[k] = true;
+    }
+  }
   for (size_t i = 0; i < ptr_.size(); ++i) ptr_[i] = ptr_[size_t(root_[i])];
   std::vector<void*> argv;
   for (const Plan::Step& s : plan_.steps) {
@@ -288,7 +304,8 @@ void PlanRunner::execute() {
     for (const int& a : s.args) argv.push_back(&ptr_[size_t(a)]);
     long long n = s.n;
     argv.push_back(&n);
-    backend_->launch(s.kernel, unsigned((s.n + 255) / 256), 256, argv.data());
+    const long long threads = (s.n + s.per_thread - 1) / s.per_thread;
+    backend_->launch(s.kernel, unsigned((threads + 255) / 256), 256, argv.data());
   }
 }
 
@@ -297,10 +314,11 @@ void PlanRunner::run_device(const std::vector<const void*>& inputs, const std::v
               kCtx, "the plan takes ", plan_.inputs.size(), " inputs and ", plan_.outputs.size(),
               " outputs, got ", inputs.size(), " and ", outputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) ptr_[size_t(plan_.inputs[i])] = const_cast<void*>(inputs[i]);
-  execute();
+  execute(&outputs);
   for (size_t i = 0; i < outputs.size(); ++i) {
     const int b = plan_.outputs[i];
-    if (plan_.buffers[size_t(b)].numel) backend_->copy(outputs[i], ptr_[size_t(b)], plan_.buffers[size_t(b)].bytes());
+    if (plan_.buffers[size_t(b)].numel && !direct_[i])
+      backend_->copy(outputs[i], ptr_[size_t(b)], plan_.buffers[size_t(b)].bytes());
   }
 }
 

@@ -267,3 +267,30 @@ def test_cuda_plan_elementwise_chain_is_float_and_reads_dense_operands_at_i():
     bias = next(s for k, s in sources.items() if "gelu" not in k)
     body = bias[bias.index('extern "C"'):]
     assert "unsigned i1 = rem % 32u" in body and "in1[i1 * 1LL]" in body, body
+
+
+def test_cuda_plan_dense_elementwise_moves_float4_and_writes_outputs_in_place():
+    """A dense chain of 4096+ elements runs four elements per thread (a launch4 step), as
+    float4 where every pointer is 16-byte aligned and element by element where a view's offset
+    is not; both equal eager, and a second call leaves the first call's result alone (outputs
+    are written straight into the returned tensors)."""
+    def chain(x):
+        return F.gelu(x * 1.5 + 0.5) * 2.0 + ember.tanh(x)
+
+    ember.manual_seed(0)
+    base = ember.randn(2 * 4096 + 1)
+    compiled = ember.compile(chain, backend="cuda_emulation", fullgraph=True)
+    for x in (base[:8192], base[1:]):  # aligned, then 4 bytes off
+        got = compiled(x)
+        np.testing.assert_allclose(got.numpy(), chain(x).numpy(), rtol=2e-5, atol=2e-5)
+        first = got.numpy().copy()
+        again = compiled(x * 2.0)  # must not write into the first call's result
+        np.testing.assert_array_equal(got.numpy(), first)
+        np.testing.assert_allclose(again.numpy(), chain(x * 2.0).numpy(), rtol=2e-5, atol=2e-5)
+    plan = next(iter(compiled.cache.values()))[0]
+    assert "\nlaunch4 0 8192 " in plan.plan, plan.plan[-300:]
+    source = dict(plan.kernels)[plan.kernels[0][0]]
+    assert "reinterpret_cast<const float4*>(in0)[t]" in source and "x0[k] = in0[t * 4 + k]" in source
+    if _C._nvrtc_available():
+        for arch in ("sm_80", "sm_90"):
+            assert len(_C._nvrtc_compile(source, plan.kernels[0][0], arch)) > 100

@@ -13,10 +13,11 @@ namespace ember::compiler {
 struct CudaKernel {
   std::string name;   // names the ops it came from, e.g. ember_add_relu_0
   std::string source; // a complete CUDA C translation unit
-  // One thread per index: launch ceil(numel / 256) blocks of 256 threads with arguments
-  // (inputs..., output, numel).
+  // perThread (1 or 4) indices per thread: launch ceil(numel / perThread / 256) blocks of 256
+  // threads with arguments (inputs..., output, numel).
   long long numel;
   int numInputs;
+  int perThread = 1;
 };
 
 // The kernels of func.func @main's plan (buildCudaPlan below), in launch order, with their

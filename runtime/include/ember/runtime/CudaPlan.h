@@ -42,6 +42,7 @@ struct Plan {
     int kernel = -1;       // Launch: kernels[kernel] over args (buffers) and n
     std::vector<int> args; // Launch: input buffers then the output buffer; Gemm: a, b, c
     int64_t n = 0;
+    int per_thread = 1; // Launch: indices per thread (1, or 4: written "launch4")
     // Gemm: row-major C[b] = op(A[b]) @ op(B[b]) (ember::cuda::gemm's arguments).
     bool trans_a = false, trans_b = false;
     int64_t m = 0, cols = 0, k = 0, lda = 0, ldb = 0, ldc = 0, sa = 0, sb = 0, sc = 0, batch = 1;
@@ -91,7 +92,8 @@ public:
 
   const Plan& plan() const { return plan_; }
   // Inputs and outputs in device memory: the inputs are read in place (the steps never write
-  // them); the outputs are copied into `outputs` (numel * itemsize bytes each).
+  // them); the outputs land in `outputs` (numel * itemsize bytes each): the kernels write
+  // straight into them, except outputs that are inputs, constants or repeats, which are copied.
   void run_device(const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Inputs and outputs in host memory: uploaded into, and downloaded from, the runner's buffers.
   // Inputs kept on the device by keep_host_inputs are not uploaded again (their entries in
@@ -101,8 +103,11 @@ public:
   void keep_host_inputs(size_t first, const std::vector<const void*>& data);
 
 private:
-  void execute();
+  // Runs the steps; `direct` (indexed like plan_.outputs) binds output buffers to the caller's
+  // memory where direct_ allows (set per output by execute).
+  void execute(const std::vector<void*>* direct = nullptr);
   Plan plan_;
+  std::vector<bool> direct_;       // per output: written in place by the last execute(direct)
   std::unique_ptr<PlanBackend> backend_;
   std::vector<int> root_;          // each buffer's memory owner (itself unless an alias)
   std::vector<void*> owned_;       // memory owned per buffer (nullptr for aliases / inputs)
