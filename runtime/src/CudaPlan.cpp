@@ -93,7 +93,7 @@ std::string Plan::serialize() const {
   os << "steps " << steps.size() << "\n";
   for (const Step& s : steps) {
     if (s.kind == StepKind::Launch) {
-      os << (s.per_thread == 4 ? "launch4 " : "launch ") << s.kernel << " " << s.n << " "
+      os << (s.per_thread == 4 ? "launch4 " : s.per_thread == -32 ? "launch32 " : "launch ") << s.kernel << " " << s.n << " "
          << s.args.size();
     } else {
       os << "gemm " << s.trans_a << " " << s.trans_b << " " << s.m << " " << s.cols << " " << s.k
@@ -179,9 +179,9 @@ Plan Plan::parse(const std::string& text) {
   for (int64_t i = 0; i < ns; ++i) {
     Step s;
     const std::string kind = r.word("a step kind");
-    if (kind == "launch" || kind == "launch4") {
+    if (kind == "launch" || kind == "launch4" || kind == "launch32") {
       s.kind = StepKind::Launch;
-      s.per_thread = kind == "launch4" ? 4 : 1;
+      s.per_thread = kind == "launch4" ? 4 : kind == "launch32" ? -32 : 1;
       s.kernel = int(r.integer("a kernel index", 0, nk - 1));
       s.n = r.integer("an element count", 0);
     } else if (kind == "gemm") {
@@ -191,7 +191,7 @@ Plan Plan::parse(const std::string& text) {
       for (int64_t* f : {&s.m, &s.cols, &s.k, &s.lda, &s.ldb, &s.ldc, &s.sa, &s.sb, &s.sc, &s.batch})
         *f = r.integer("a GEMM size", 0);
     } else {
-      r.bad("'launch', 'launch4' or 'gemm'");
+      r.bad("'launch', 'launch4', 'launch32' or 'gemm'");
     }
     const int64_t na = r.integer("an argument count", 0, 1 << 16);
     for (int64_t j = 0; j < na; ++j) s.args.push_back(int(r.integer("a buffer id", 0, nb - 1)));
@@ -304,7 +304,8 @@ void PlanRunner::execute(const std::vector<void*>* direct) {
     for (const int& a : s.args) argv.push_back(&ptr_[size_t(a)]);
     long long n = s.n;
     argv.push_back(&n);
-    const long long threads = (s.n + s.per_thread - 1) / s.per_thread;
+    const long long threads =
+        s.per_thread > 0 ? (s.n + s.per_thread - 1) / s.per_thread : s.n * -s.per_thread;
     backend_->launch(s.kernel, unsigned((threads + 255) / 256), 256, argv.data());
   }
 }

@@ -294,3 +294,27 @@ def test_cuda_plan_dense_elementwise_moves_float4_and_writes_outputs_in_place():
     if _C._nvrtc_available():
         for arch in ("sm_80", "sm_90"):
             assert len(_C._nvrtc_compile(source, plan.kernels[0][0], arch)) > 100
+
+
+def test_cuda_plan_row_reductions_take_a_warp_per_row():
+    """Sums and maxima over dense rows (softmax's) run a warp per row (launch32 steps, shuffles
+    on the GPU, lane 0 alone in the host emulation); column sums read base + r * stride without
+    dividing r. All equal eager, and the kernels compile with NVRTC."""
+    def fn(x):
+        return ember.softmax(x, -1), x.sum(-1), x.amax(dim=(1, 2)), x.sum(0)
+
+    ember.manual_seed(0)
+    x = ember.randn(6, 40, 37)
+    compiled = ember.compile(fn, backend="cuda_emulation", fullgraph=True)
+    for g, w in zip(compiled(x), fn(x)):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=2e-5, atol=2e-5)
+    plan = next(iter(compiled.cache.values()))[0]
+    assert plan.plan.count("\nlaunch32 ") >= 3, plan.plan[-600:]
+    sources = dict(plan.kernels)
+    warp = [s for s in sources.values() if "a warp per row" in s]
+    assert warp and all("__shfl_xor_sync" in s for s in warp)
+    column = [s for k, s in sources.items() if "sum" in k and "a warp per row" not in s]
+    assert any("long long off = base + r * 1480LL;" in s for s in column), column
+    if _C._nvrtc_available():
+        for k, s in plan.kernels:
+            assert len(_C._nvrtc_compile(s, k, "sm_90")) > 100

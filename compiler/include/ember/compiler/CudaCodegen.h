@@ -13,7 +13,7 @@ namespace ember::compiler {
 struct CudaKernel {
   std::string name;   // names the ops it came from, e.g. ember_add_relu_0
   std::string source; // a complete CUDA C translation unit
-  // perThread (1 or 4) indices per thread: launch ceil(numel / perThread / 256) blocks of 256
+  // perThread: indices per thread (1 or 4), or -32 for a warp per index; launch blocks of 256
   // threads with arguments (inputs..., output, numel).
   long long numel;
   int numInputs;

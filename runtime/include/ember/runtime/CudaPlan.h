@@ -42,7 +42,9 @@ struct Plan {
     int kernel = -1;       // Launch: kernels[kernel] over args (buffers) and n
     std::vector<int> args; // Launch: input buffers then the output buffer; Gemm: a, b, c
     int64_t n = 0;
-    int per_thread = 1; // Launch: indices per thread (1, or 4: written "launch4")
+    // Launch: indices per thread (1, or 4: written "launch4"), or -32: a warp (32 threads) per
+    // index ("launch32").
+    int per_thread = 1;
     // Gemm: row-major C[b] = op(A[b]) @ op(B[b]) (ember::cuda::gemm's arguments).
     bool trans_a = false, trans_b = false;
     int64_t m = 0, cols = 0, k = 0, lda = 0, ldb = 0, ldc = 0, sa = 0, sb = 0, sc = 0, batch = 1;
