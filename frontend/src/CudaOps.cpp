@@ -132,9 +132,24 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   vectorized = vectorized && aligned(out.raw_data(), out.dtype());
   for (size_t k = 0; k < inputs.size(); ++k)
     vectorized = vectorized && (pin[k].scalar || aligned(inputs[k].raw_data(), pin[k].dtype));
-  name += vectorized ? "_v" : contiguous ? "_c" : "_s";
+  // Two dimensions, each operand dense along the rows or constant along them (a bias, a
+  // residual, a per-row statistic): four elements of a row per step, as vectors.
+  std::string modes;
+  if (!contiguous && sizes.size() == 2 && sizes[1] % 4 == 0 && n >= 4096 && st[0][1] == 1 &&
+      st[0][0] % 4 == 0 && aligned(out.raw_data(), out.dtype())) {
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const std::vector<int64_t>& sk = st[k + 1];
+      if (pin[k].scalar) modes += 's';
+      else if (sk[1] == 1 && sk[0] % 4 == 0 && aligned(inputs[k].raw_data(), pin[k].dtype)) modes += 'v';
+      else if (sk[1] == 0) modes += 'b';
+      else { modes.clear(); break; }
+    }
+  }
+  name += !modes.empty() ? "_r" + modes : vectorized ? "_v" : contiguous ? "_c" : "_s";
   void* fn = kernel(name, [&] {
-    return ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous, vectorized);
+    return !modes.empty()
+               ? ks::rows_pointwise_kernel(name, expr, compute, out.dtype(), pin, modes)
+               : ks::pointwise_kernel(name, expr, compute, out.dtype(), pin, contiguous, vectorized);
   });
   static const bool trace = std::getenv("EMBER_CUDA_TRACE") != nullptr;
   if (trace)
@@ -150,7 +165,7 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   long long count = n;
   args.push_back(&ix);
   args.push_back(&count);
-  cuda::launch(fn, cuda::grid_for(vectorized ? (n + 3) / 4 : n), 256, args.data());
+  cuda::launch(fn, cuda::grid_for(vectorized || !modes.empty() ? (n + 3) / 4 : n), 256, args.data());
 }
 
 // A dense copy of `t` with its dimensions in the order `perm`.
@@ -347,12 +362,27 @@ Tensor cuda_compute(Prim p, const std::vector<Tensor>& in, const Attrs& attrs, c
         row_reduce(a, outer, n, out, dtype);
         return out;
       }
-      const std::string name = kname("_cols_", a.dtype(), dtype);
-      void* fn = kernel(name, [&] { return ks::column_reduce_kernel(name, op, a.dtype(), acc, dtype); });
-      void *o = out.raw_data(), *i = a.raw_data();
-      long long no = outer, nn = n, ni = inner;
-      void* args[] = {&o, &i, &no, &nn, &ni};
-      cuda::launch_xy(fn, unsigned(std::min<long long>(outer * ((inner + 31) / 32), 1 << 20)), 32, 32, args);
+      auto columns = [&](const Tensor& src, const Tensor& dst, DType from, DType to, long long no,
+                         long long nn, long long ni) {
+        const std::string name = kname("_cols_", from, to);
+        void* fn = kernel(name, [&] { return ks::column_reduce_kernel(name, op, from, acc, to); });
+        void *o = dst.raw_data(), *i = src.raw_data();
+        void* args[] = {&o, &i, &no, &nn, &ni};
+        cuda::launch_xy(fn, unsigned(std::min<long long>(no * ((ni + 31) / 32), 1 << 20)), 32, 32, args);
+      };
+      // Few column tiles over long columns (a bias gradient: [16384, 1024] is 32 blocks) leave
+      // most of the GPU idle: split the columns into `parts` stacked slabs, reduce each into a
+      // partial row, then reduce the partials.
+      const int64_t tiles = outer * ((inner + 31) / 32);
+      int64_t parts = 1;
+      while (tiles * parts < 512 && n % (parts * 2) == 0 && n / (parts * 2) >= 64) parts *= 2;
+      if (parts == 1) {
+        columns(a, out, a.dtype(), dtype, outer, n, inner);
+        return out;
+      }
+      Tensor partial = empty({outer * parts, inner}, acc, device);
+      columns(a, partial, a.dtype(), acc, outer * parts, n / parts, inner);
+      columns(partial, out, acc, dtype, outer, parts, inner);
       return out;
     }
     Tensor x = permuted_contiguous(a, perm);

@@ -280,3 +280,33 @@ def test_streams_events_and_pinned_copies():
         for _ in range(3):
             t = ember.ones(1 << 18, device="cuda") * 2
             del t
+
+
+@gpu
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_row_broadcast_pointwise_and_long_column_sums(dtype):
+    """Bias-like and per-row broadcasts over [rows, inner] take the four-per-step rows kernel
+    (misaligned views fall back to the strided one); long column sums split into slabs. All
+    equal PyTorch CUDA."""
+    tol = 1e-5 if dtype == "float32" else 2e-3
+    x = RNG.standard_normal((300, 64)).astype(np.float32)
+    bias = RNG.standard_normal(64).astype(np.float32)
+    col = RNG.standard_normal((300, 1)).astype(np.float32)
+    (ex, tx), (eb, tb), (ec, tc) = pair(x, dtype), pair(bias, dtype), pair(col, dtype)
+    close(ex + eb, tx + tb, tol, tol)
+    close(ex * ec - eb, tx * tc - tb, tol, tol)
+    close(ember.where(ec > 0, ex, eb), torch.where(tc > 0, tx, tb), 0, 0)
+    close(ex / ec + 2.5, tx / tc + 2.5, tol, tol)
+    # a transposed output row stride and an offset (misaligned) operand
+    big = RNG.standard_normal(300 * 64 + 1).astype(np.float32)
+    eg, tg = pair(big, dtype)
+    close(eg[1:].reshape(300, 64) + eb, tg[1:].reshape(300, 64) + tb, tol, tol)
+    close(ex[:, 4:] + eb[4:], tx[:, 4:] + tb[4:], tol, tol)
+    # long columns: sum over the leading dimension of [16384, 96] and a middle one
+    y = RNG.standard_normal((16384, 96)).astype(np.float32)
+    ey, ty = pair(y, dtype)
+    close(ey.sum(0), ty.sum(0), tol * 50, tol * 50)
+    z = RNG.standard_normal((3, 4096, 40)).astype(np.float32)
+    ez, tz = pair(z, dtype)
+    close(ez.sum(1), tz.sum(1), tol * 50, tol * 50)
+    close(ez.amax(1), tz.amax(1), 0, 0)

@@ -171,6 +171,22 @@ TEST(CudaKernels, FusedSoftmaxAndLayerNormRowKernelsCompile) {
   batch.compile("softmax_layer_norm_rows", true);
 }
 
+TEST(CudaKernels, RowsPointwiseKernelsCompile) {
+  if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
+  Batch batch;
+  int i = 0;
+  auto name = [&] { return "k" + std::to_string(i++); };
+  for (DType d : {DType::Float32, DType::Float16, DType::BFloat16, DType::Float64, DType::Int64}) {
+    const ks::PointwiseInput in{d, d, false}, scalar{DType::Float64, d, true};
+    batch.add(ks::rows_pointwise_kernel(name(), "a + b", d, d, {in, in}, "vb"));
+    batch.add(ks::rows_pointwise_kernel(name(), "a * b + c", d, d, {in, in, scalar}, "bvs"));
+  }
+  EXPECT_THROW(ks::rows_pointwise_kernel("x", "a + b", DType::Float32, DType::Float32,
+                                         {{DType::Float32, DType::Float32, false}}, "vv"),
+               Error);
+  batch.compile("rows_pointwise", true);
+}
+
 TEST(CudaKernels, GeneratedSourceReadsTheRecordAndItsLayout) {
   const std::string contiguous = ks::pointwise_kernel(
       "ember_mul_f16", prim_expr(Prim::Mul), DType::Float16, DType::Float16,
