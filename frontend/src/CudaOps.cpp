@@ -132,16 +132,23 @@ void pointwise(const std::string& tag, const std::string& expr, DType compute, c
   vectorized = vectorized && aligned(out.raw_data(), out.dtype());
   for (size_t k = 0; k < inputs.size(); ++k)
     vectorized = vectorized && (pin[k].scalar || aligned(inputs[k].raw_data(), pin[k].dtype));
-  // Two dimensions, each operand dense along the rows or constant along them (a bias, a
-  // residual, a per-row statistic): four elements of a row per step, as vectors.
+  // Rows (the last merged dimension, a multiple of four), each operand dense along them or
+  // constant along them (a bias, a residual, a per-row statistic, a head permutation): four
+  // elements of a row per step, as vectors.
   std::string modes;
-  if (!contiguous && sizes.size() == 2 && sizes[1] % 4 == 0 && n >= 4096 && st[0][1] == 1 &&
-      st[0][0] % 4 == 0 && aligned(out.raw_data(), out.dtype())) {
+  auto rows_aligned = [&](const std::vector<int64_t>& sk) {
+    for (size_t d = 0; d + 1 < sk.size(); ++d)
+      if (sk[d] % 4) return false;
+    return true;
+  };
+  const size_t last = sizes.size() - 1;
+  if (!contiguous && sizes.size() >= 2 && sizes[last] % 4 == 0 && n >= 4096 && st[0][last] == 1 &&
+      rows_aligned(st[0]) && aligned(out.raw_data(), out.dtype())) {
     for (size_t k = 0; k < inputs.size(); ++k) {
       const std::vector<int64_t>& sk = st[k + 1];
       if (pin[k].scalar) modes += 's';
-      else if (sk[1] == 1 && sk[0] % 4 == 0 && aligned(inputs[k].raw_data(), pin[k].dtype)) modes += 'v';
-      else if (sk[1] == 0) modes += 'b';
+      else if (sk[last] == 1 && rows_aligned(sk) && aligned(inputs[k].raw_data(), pin[k].dtype)) modes += 'v';
+      else if (sk[last] == 0) modes += 'b';
       else { modes.clear(); break; }
     }
   }

@@ -340,13 +340,28 @@ std::string rows_pointwise_kernel(const std::string& name, const std::string& ex
   os << "extern \"C\" __global__ void " << name << "(" << storage_type(out) << "* out";
   for (size_t i = 0; i < inputs.size(); ++i)
     os << ", const " << storage_type(inputs[i].dtype) << "* in" << i << ", double s" << i;
+  const size_t ops = inputs.size() + 1;
   os << ", EmberIndexer ix, long long n) {\n"
-     << "  const long long quads = ix.size[1] / 4, nv = n / 4;\n"
+     << "  const int last = ix.ndim - 1;\n"
+     << "  const long long quads = ix.size[last] / 4, nv = n / 4;\n"
      << "  for (long long v = (long long)blockIdx.x * blockDim.x + threadIdx.x; v < nv;\n"
      << "       v += (long long)gridDim.x * blockDim.x) {\n"
      << "    long long row, col;\n"
      << "    if (nv < 2147483648LL) { const unsigned q = (unsigned)quads, u = (unsigned)v; row = u / q; col = (u % q) * 4u; }\n"
      << "    else { row = v / quads; col = (v % quads) * 4; }\n"
+     << "    // each operand's offset of the row's start, from the row's coordinates\n";
+  for (size_t k = 0; k < ops; ++k) os << "    long long r" << k << " = 0;\n";
+  os << "    if (row < 2147483648LL) {\n"
+     << "      unsigned rem = (unsigned)row;\n"
+     << "      for (int d = last - 1; d >= 0; --d) {\n"
+     << "        const unsigned sz = (unsigned)ix.size[d], c = rem % sz; rem /= sz;\n";
+  for (size_t k = 0; k < ops; ++k) os << "        r" << k << " += (long long)c * ix.stride[" << k << "][d];\n";
+  os << "      }\n    } else {\n"
+     << "      long long rem = row;\n"
+     << "      for (int d = last - 1; d >= 0; --d) {\n"
+     << "        const long long c = rem % ix.size[d]; rem /= ix.size[d];\n";
+  for (size_t k = 0; k < ops; ++k) os << "        r" << k << " += c * ix.stride[" << k << "][d];\n";
+  os << "      }\n    }\n"
      << "    EmberVec4<" << storage_type(out) << "> r;\n";
   std::string vargs;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -354,10 +369,10 @@ std::string rows_pointwise_kernel(const std::string& name, const std::string& ex
     std::string value;
     if (modes[i] == 'v') {
       os << "    const EmberVec4<" << T << "> x" << k << " = *(const EmberVec4<" << T << ">*)(in" << k
-         << " + row * ix.stride[" << i + 1 << "][0] + col);\n";
+         << " + r" << i + 1 << " + col);\n";
       value = load(inputs[i].dtype, "x" + k + ".v[u]");
     } else if (modes[i] == 'b') {
-      os << "    const " << T << " x" << k << " = in" << k << "[row * ix.stride[" << i + 1 << "][0]];\n";
+      os << "    const " << T << " x" << k << " = in" << k << "[r" << i + 1 << "];\n";
       value = load(inputs[i].dtype, "x" + k);
     } else {
       value = "s" + k;
@@ -366,7 +381,7 @@ std::string rows_pointwise_kernel(const std::string& name, const std::string& ex
   }
   os << "#pragma unroll\n    for (int u = 0; u < 4; ++u)\n"
      << "      r.v[u] = " << store(out, "ember_ops::" + name + "_f(" + vargs + ")") << ";\n"
-     << "    *(EmberVec4<" << storage_type(out) << ">*)(out + row * ix.stride[0][0] + col) = r;\n  }\n}\n";
+     << "    *(EmberVec4<" << storage_type(out) << ">*)(out + r0 + col) = r;\n  }\n}\n";
   return os.str();
 }
 

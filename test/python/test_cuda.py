@@ -302,6 +302,12 @@ def test_row_broadcast_pointwise_and_long_column_sums(dtype):
     eg, tg = pair(big, dtype)
     close(eg[1:].reshape(300, 64) + eb, tg[1:].reshape(300, 64) + tb, tol, tol)
     close(ex[:, 4:] + eb[4:], tx[:, 4:] + tb[4:], tol, tol)
+    # attention-head permutations: whole rows move (4-d rows kernel), and a broadcast add
+    h = RNG.standard_normal((4, 64, 8, 16)).astype(np.float32)
+    eh, th = pair(h, dtype)
+    close(eh.permute(0, 2, 1, 3).contiguous(), th.permute(0, 2, 1, 3).contiguous(), 0, 0)
+    close(eh.transpose(1, 2) + eh[:, :1].transpose(1, 2), th.transpose(1, 2) + th[:, :1].transpose(1, 2),
+          tol, tol)
     # long columns: sum over the leading dimension of [16384, 96] and a middle one
     y = RNG.standard_normal((16384, 96)).astype(np.float32)
     ey, ty = pair(y, dtype)

@@ -48,11 +48,12 @@ struct PointwiseInput {
 std::string pointwise_kernel(const std::string& name, const std::string& expr, DType compute,
                              DType out, const std::vector<PointwiseInput>& inputs,
                              bool contiguous, bool vectorized = false);
-// The same over a 2-d iteration space [rows, inner] (inner a multiple of four, the output
-// dense): `name`(out, in0, s0, ..., EmberIndexer ix, long long n) with four elements of a row
-// per step. `modes[k]` says how input k is read: 'v' dense along the row (a 16-byte aligned
-// vector at row * ix.stride[k+1][0] + col), 'b' one value per row (broadcast along it), 's' a
-// scalar argument. Bias adds, residuals and per-row statistics take this path.
+// The same over rows: the last dimension of ix (a multiple of four, the output dense along
+// it) is a row, the others index rows; `name`(out, in0, s0, ..., EmberIndexer ix, long long n)
+// with four elements of a row per step. `modes[k]` says how input k is read: 'v' dense along
+// the row (a 16-byte aligned vector at the row's offset + col), 'b' one value per row
+// (broadcast along it), 's' a scalar argument. Bias adds, residuals, per-row statistics and
+// copies that permute whole rows (attention heads) take this path.
 std::string rows_pointwise_kernel(const std::string& name, const std::string& expr, DType compute,
                                   DType out, const std::vector<PointwiseInput>& inputs,
                                   const std::string& modes);
