@@ -48,6 +48,7 @@ def make(threads):
     lib = ctypes.CDLL(os.path.join(_TMP, "libmlp.so"))
     lib.mlp_create.restype = ctypes.c_void_p
     lib.mlp_run_buffers.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.mlp_set_num_threads(threads)  # the library's own pool (it links its own runtime)
     session = lib.mlp_create()
     out = np.empty((B, C), np.float32)
     ins = (ctypes.c_void_p * 1)(x.ctypes.data)

@@ -57,7 +57,11 @@ TEST(GemmKernel, OverwriteAndAccumulateOnEveryPath) {
   const Case cases[] = {{13, 300, 37, false, false}, {13, 300, 37, true, false},
                         {13, 300, 37, false, true},  {1, 70, 50, false, false},
                         {2, 70, 50, false, false},   {2, 70, 50, false, true},
-                        {100, 128, 20, true, false}, {7, 0, 9, false, false}};
+                        {100, 128, 20, true, false}, {7, 0, 9, false, false},
+                        // the GEMV path's four-row sweeps: fewer than four rows of B, a
+                        // transposed A (its entries m apart), a 4 KiB row stride
+                        {1, 3, 9, false, false},     {2, 9, 1024, true, false},
+                        {1, 1027, 1024, false, false}};
   for (const Case& c : cases)
     for (bool overwrite : {true, false})
       for (int threads : {1, 2}) check(c, overwrite, threads);
