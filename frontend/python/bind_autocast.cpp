@@ -21,4 +21,5 @@ void bind_autocast(nb::module_& m) {
   m.def("_autocast_increment_nesting", &autocast_increment_nesting);
   m.def("_autocast_decrement_nesting", &autocast_decrement_nesting);
   m.def("_autocast_clear_cache", &clear_autocast_cache);
+  m.def("_autocast_cuda_active", [] { return autocast::active(DeviceType::CUDA); });
 }

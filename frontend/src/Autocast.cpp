@@ -214,6 +214,11 @@ Scope::~Scope() {
   if (active_) --state().excluded;
 }
 
+bool active(DeviceType device) {
+  const State& s = state();
+  return s.excluded == 0 && s.enabled[index(device)];
+}
+
 Exclude::Exclude() { ++state().excluded; }
 Exclude::~Exclude() { --state().excluded; }
 

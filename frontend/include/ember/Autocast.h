@@ -80,6 +80,10 @@ private:
 
 // Autocast off for this thread while alive (backward passes; composites that PyTorch runs as
 // one kernel but ember builds from ops on the autocast lists, such as interpolate's matmuls).
+// Enabled for `device` and not inside an autocast-wrapped op or a backward pass: whether an
+// op entry that applies a policy by hand (Python's CUDA float32 pointwise ops) should cast.
+bool active(DeviceType device);
+
 class Exclude {
 public:
   Exclude();

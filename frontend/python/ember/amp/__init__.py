@@ -1,6 +1,7 @@
 """ember.amp: automatic mixed precision (torch.amp)."""
 from .autocast_mode import autocast, is_autocast_enabled, get_autocast_dtype  # noqa: F401
 from .grad_scaler import GradScaler  # noqa: F401
+from . import _cuda_fp32  # noqa: F401
 
 __all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype"]
 
