@@ -132,6 +132,7 @@ Policy policy(Op op, DeviceType device) {
   case Op::Interpolate:
     return cuda ? Policy::Float32 : Policy::None;
   case Op::AddCMul: case Op::AddCDiv: case Op::Dot: case Op::VDot: case Op::TensorDot:
+  case Op::ScatterAdd: case Op::IndexPut:
     return cuda ? Policy::Promote : Policy::None;
   }
   return Policy::None;
@@ -175,6 +176,8 @@ const char* op_name(Op op) {
   case Op::Dot: return "dot";
   case Op::VDot: return "vdot";
   case Op::TensorDot: return "tensordot";
+  case Op::ScatterAdd: return "scatter_add";
+  case Op::IndexPut: return "index_put";
   }
   return "?";
 }

@@ -141,10 +141,19 @@ def _cases():
         "avg_pool2d": ([arr(1, 2, 4, 4)], lambda x: EF.avg_pool2d(x, 2),
                        lambda x: TF.avg_pool2d(x, 2)),
         "relu": ([arr(3, 4)], ember.relu, torch.relu),
+        # promote on CUDA: a float32 operand makes the op run in float32 (CPU: dtypes must match)
+        "scatter_add_mixed": ([arr(5), ("long", np.array([0, 1, 1])), arr(3)],
+                              lambda a, i, s: a.scatter_add(0, i, s.float()),
+                              lambda a, i, s: a.scatter_add(0, i, s.float())),
     }
 
 
 CASES = _cases()
+# CUDA only: on the CPU torch's index_put refuses mixed dtypes, where ember's casts the values.
+CUDA_CASES = dict(CASES, index_put_mixed=(
+    [arr(5), ("long", np.array([0, 3])), arr(2)],
+    lambda a, i, v: ember.index_put(a, (i,), v.float()),
+    lambda a, i, v: torch.index_put(a, (i,), v.float())))
 
 
 def make(inputs, dtype, device="cpu"):
@@ -166,10 +175,16 @@ def test_op_policy_cpu(op, amp, input_dtype):
     inputs, efn, tfn = CASES[op]
     dtype = amp if input_dtype == "low" else input_dtype
     es, ts = make(inputs, dtype)
+    try:
+        with torch.autocast("cpu", dtype=getattr(torch, amp)):
+            t = tfn(*ts)
+    except RuntimeError as err:  # torch refuses it on the CPU (scatter_add of mixed dtypes)
+        with pytest.raises(RuntimeError, match=str(err).split(":")[0]):
+            with ember.autocast("cpu", dtype=getattr(ember, amp)):
+                efn(*es)
+        return
     with ember.autocast("cpu", dtype=getattr(ember, amp)):
         e = efn(*es)
-    with torch.autocast("cpu", dtype=getattr(torch, amp)):
-        t = tfn(*ts)
     check(e, t, lowp_tol=3e-2)
     # Outside the region the same call is plain float arithmetic again.
     assert name(efn(*es).dtype) == name(tfn(*ts).dtype)
@@ -489,6 +504,48 @@ def test_grad_scaler_unscale_and_errors():
     assert other.get_scale() == scaler.get_scale()
 
 
+# The CUDA policy table against torch's own CUDA lists (ATen/autocast_mode.h), so it is
+# checked without a GPU. ember op name -> the torch op names that decide it.
+TORCH_NAMES = {
+    "conv": ["conv1d", "conv2d"], "conv_transpose": ["conv_transpose1d", "conv_transpose2d"],
+    "vector_norm": ["linalg_vector_norm"], "interpolate": ["upsample_nearest2d",
+                                                           "upsample_bilinear2d"],
+    "pad": ["reflection_pad2d", "replication_pad2d"], "cross_entropy": ["cross_entropy_loss"],
+}
+
+
+def _torch_cuda_lists():
+    import os
+    import re
+    header = os.path.join(os.path.dirname(torch.__file__), "include", "ATen", "autocast_mode.h")
+    if not os.path.exists(header):
+        pytest.skip("torch's ATen/autocast_mode.h is not installed")
+    text = open(header).read()
+    lists = {}
+    for macro, policy in [("LOWER_PRECISION_FP", "lower_precision_fp"), ("FP32", "fp32"),
+                          ("FP32_SET_OPT_DTYPE", "fp32"), ("PROMOTE", "promote")]:
+        m = re.search(r"#define AT_FORALL_%s\(_\)(.*?)\n\n" % macro, text, re.S)
+        assert m, macro
+        for op in re.findall(r"_\((\w+)", m.group(1)):
+            lists.setdefault(op, policy)
+    return lists
+
+
+def test_cuda_policy_table_matches_torch_lists():
+    lists = _torch_cuda_lists()
+    ops = ember._C._autocast_ops()
+    assert len(ops) >= 30
+    for op in ops:
+        want = {lists.get(t, "none") for t in TORCH_NAMES.get(op, [op])}
+        assert len(want) == 1, (op, want)
+        want = want.pop()
+        if op == "binary_cross_entropy":
+            want = "banned"  # torch's CUDA autocast refuses it (not on a list: a banned kernel)
+        assert ember._C._autocast_policy(op, "cuda") == want, op
+    with pytest.raises(ValueError, match="no autocast op named"):
+        ember._C._autocast_policy("frobnicate", "cuda")
+
+
 # CUDA: torch's CUDA lists (run on a GPU machine; torch CUDA is the oracle when it has a GPU,
 # else the expected dtypes are checked).
 
@@ -503,7 +560,8 @@ CUDA_EXPECT = {
     "exp": "float32", "exp_method": "float32", "log": "float32", "log1p": "float32",
     "rsqrt": "float32", "reciprocal": "float32", "pow_scalar": "float32",
     "pow_tensor": "float32", "sum": "float32", "sum_method": "float32", "mean": "input",
-    "var": "input", "dot": "promote",
+    "var": "input", "dot": "promote", "scatter_add_mixed": "promote_mixed",
+    "index_put_mixed": "promote_mixed",
     "vector_norm": "float32", "interp_bilinear": "float32", "interp_nearest": "float32",
     "bce_with_logits": "float32", "relu": "input", "avg_pool2d": "input",
     "pad_reflect": "input", "adaptive_avg_pool2d": "input",
@@ -514,12 +572,13 @@ CUDA_EXPECT = {
 @pytest.mark.parametrize("op", sorted(CUDA_EXPECT))
 @pytest.mark.parametrize("amp", ["float16", "bfloat16"])
 def test_op_policy_cuda(op, amp):
-    inputs, efn, tfn = CASES[op]
+    inputs, efn, tfn = CUDA_CASES[op]
     # Lower-precision inputs: float32 ops compute in float32, the others keep the dtype.
     es, ts = make(inputs, amp, "cuda")
     with ember.autocast("cuda", dtype=getattr(ember, amp)):
         e = efn(*es)
-    want = {"low": amp, "float32": "float32", "input": amp, "promote": amp}[CUDA_EXPECT[op]]
+    want = {"low": amp, "float32": "float32", "input": amp, "promote": amp,
+            "promote_mixed": "float32"}[CUDA_EXPECT[op]]
     assert name(e.dtype) == want
     if TORCH_CUDA:
         with torch.autocast("cuda", dtype=getattr(torch, amp)):
@@ -529,7 +588,8 @@ def test_op_policy_cuda(op, amp):
     es, ts = make(inputs, "float32", "cuda")
     with ember.autocast("cuda", dtype=getattr(ember, amp)):
         e = efn(*es)
-    want = {"low": amp, "float32": "float32", "input": "float32", "promote": "float32"}
+    want = {"low": amp, "float32": "float32", "input": "float32", "promote": "float32",
+            "promote_mixed": "float32"}
     assert name(e.dtype) == want[CUDA_EXPECT[op]]
     if TORCH_CUDA:
         with torch.autocast("cuda", dtype=getattr(torch, amp)):

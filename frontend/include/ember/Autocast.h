@@ -53,8 +53,9 @@ enum class Op {
   LayerNorm, GroupNorm, Softplus, Interpolate, PadReflectReplicate,
   MseLoss, L1Loss, SmoothL1Loss, HuberLoss, NllLoss, CrossEntropy, KlDiv,
   BinaryCrossEntropy, BinaryCrossEntropyWithLogits,
-  AddCMul, AddCDiv, Dot, VDot, TensorDot,
+  AddCMul, AddCDiv, Dot, VDot, ScatterAdd, IndexPut, TensorDot, // keep TensorDot last
 };
+constexpr int kNumOps = int(Op::TensorDot) + 1;
 enum class Policy { None, LowerPrecision, Float32, Promote, Banned };
 Policy policy(Op op, DeviceType device);
 const char* op_name(Op op);
