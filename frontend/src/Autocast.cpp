@@ -182,9 +182,10 @@ const char* op_name(Op op) {
   return "?";
 }
 
-Scope::Scope(Op op, std::vector<Tensor> inputs) {
+void Scope::init(Op op, const Tensor* in, size_t n) {
   State& s = state();
   if (s.excluded > 0 || (!s.enabled[0] && !s.enabled[1])) return;
+  std::vector<Tensor> inputs(in, in + n);
   DeviceType device = DeviceType::CPU;
   for (const Tensor& t : inputs)
     if (t.defined() && t.is_cuda()) device = DeviceType::CUDA;

@@ -370,6 +370,20 @@ def test_cast_cache(cache_enabled):
     np.testing.assert_array_equal(w.grad.numpy(), [[2, 2], [2, 2]])
 
 
+def test_two_backward_passes_through_one_cached_cast():
+    # Gradient accumulation inside one region: the second forward reuses the parameter's
+    # cached cast, whose node the first backward already walked.
+    grads = []
+    for lib, F in [(ember, EF), (torch, TF)]:
+        w = lib.tensor(arr(3, 2), requires_grad=True)
+        x = lib.tensor(np.ones((4, 2), np.float32))
+        with lib.autocast("cpu"):
+            F.linear(x, w).float().sum().backward()
+            F.linear(x, w).float().pow(2).sum().backward()
+        grads.append(w.grad.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=2e-2)
+
+
 def test_compile_with_autocast_inside_is_a_clear_error():
     w = ember.tensor(arr(5, 4), requires_grad=True)
 

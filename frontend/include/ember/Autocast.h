@@ -4,6 +4,7 @@
 
 #include "ember/Tensor.h"
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,7 +67,8 @@ const char* op_name(Op op);
 // itself on the cast inputs:  if (autocast::Scope s{Op::MM, {a, b}}) return mm(s[0], s[1]);
 class Scope {
 public:
-  Scope(Op op, std::vector<Tensor> inputs);
+  Scope(Op op, std::initializer_list<Tensor> inputs) { init(op, inputs.begin(), inputs.size()); }
+  Scope(Op op, const std::vector<Tensor>& inputs) { init(op, inputs.data(), inputs.size()); }
   ~Scope();
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
@@ -75,16 +77,17 @@ public:
   const std::vector<Tensor>& inputs() const { return inputs_; }
 
 private:
+  void init(Op op, const Tensor* inputs, size_t n); // copies the inputs only when it casts
   bool active_ = false;
   std::vector<Tensor> inputs_;
 };
 
-// Autocast off for this thread while alive (backward passes; composites that PyTorch runs as
-// one kernel but ember builds from ops on the autocast lists, such as interpolate's matmuls).
 // Enabled for `device` and not inside an autocast-wrapped op or a backward pass: whether an
 // op entry that applies a policy by hand (Python's CUDA float32 pointwise ops) should cast.
 bool active(DeviceType device);
 
+// Autocast off for this thread while alive (backward passes; composites that PyTorch runs as
+// one kernel but ember builds from ops on the autocast lists, such as interpolate's matmuls).
 class Exclude {
 public:
   Exclude();
