@@ -373,9 +373,9 @@ def test_cast_cache(cache_enabled):
 def test_two_backward_passes_through_one_cached_cast():
     # Gradient accumulation inside one region: the second forward reuses the parameter's
     # cached cast, whose node the first backward already walked.
-    grads = []
+    grads, w0 = [], arr(3, 2)
     for lib, F in [(ember, EF), (torch, TF)]:
-        w = lib.tensor(arr(3, 2), requires_grad=True)
+        w = lib.tensor(w0, requires_grad=True)
         x = lib.tensor(np.ones((4, 2), np.float32))
         with lib.autocast("cpu"):
             F.linear(x, w).float().sum().backward()
