@@ -406,6 +406,22 @@ def test_compile_with_autocast_inside_is_a_clear_error():
     np.testing.assert_allclose(ember.compile(g)(x).item(), g(x).item(), rtol=1e-5)
 
 
+def test_compiled_function_called_inside_a_region_retraces():
+    # A function compiled outside autocast is not reused inside a region (it would silently
+    # compute in float32): the autocast state is part of the signature, so the call retraces,
+    # and the bfloat16 casts are refused with the compiler's error.
+    w = ember.tensor(arr(5, 4))
+    cf = ember.compile(lambda x: EF.linear(x, w).float())
+    x = ember.tensor(arr(3, 4))
+    np.testing.assert_allclose(cf(x).numpy(), EF.linear(x, w).numpy(), rtol=1e-5, atol=1e-5)
+    with ember.autocast("cpu"):
+        with pytest.raises(NotImplementedError, match="bfloat16"):
+            cf(x)
+    with ember.autocast("cpu", enabled=False):
+        cf(x)
+    assert cf.stats["compiles"] == 1
+
+
 # Bad input: what torch raises (or warns).
 
 def test_unknown_device_type():
