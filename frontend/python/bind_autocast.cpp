@@ -43,5 +43,5 @@ void bind_autocast(nb::module_& m) {
       names.push_back(autocast::op_name(static_cast<autocast::Op>(i)));
     return names;
   });
-  m.def("_autocast_cuda_active", [] { return autocast::active(DeviceType::CUDA); });
+  m.def("_autocast_active", [dev](const std::string& d) { return autocast::active(dev(d)); });
 }

@@ -218,6 +218,17 @@ Scope::~Scope() {
   if (active_) --state().excluded;
 }
 
+bool mixed_norm(const Tensor& x, std::initializer_list<Tensor> params) {
+  if (x.dtype() != DType::BFloat16 && x.dtype() != DType::Float16) return false;
+  bool any = false;
+  for (const Tensor& p : params) {
+    if (!p.defined()) continue;
+    if (p.dtype() != DType::Float32) return false;
+    any = true;
+  }
+  return any;
+}
+
 bool active(DeviceType device) {
   const State& s = state();
   return s.excluded == 0 && s.enabled[index(device)];

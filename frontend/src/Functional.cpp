@@ -141,6 +141,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                   const Tensor& bias, double eps) {
   if (autocast::Scope s{autocast::Op::LayerNorm, {x, weight, bias}})
     return layer_norm(s[0], normalized_shape, s[1], s[2], eps);
+  if (autocast::mixed_norm(x, {weight, bias}))
+    return cast(layer_norm(cast(x, DType::Float32), normalized_shape, weight, bias, eps), x.dtype());
   const int64_t k = int64_t(normalized_shape.size());
   EMBER_CHECK(k >= 1 && k <= x.dim() &&
                   Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,

@@ -570,6 +570,9 @@ Tensor adaptive_avg_pool1d(const Tensor& x, const Shape& output_size) {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
+  if (autocast::mixed_norm(x, {running_mean, running_var, weight, bias}))
+    return cast(batch_norm(cast(x, DType::Float32), running_mean, running_var, weight, bias,
+                           training, momentum, eps), x.dtype());
   const std::string op = "ember.batch_norm";
   check_floating(x, op);
   EMBER_CHECK(x.dim() >= 2, Value, op, "expected an input [N, C, ...], got shape ",
@@ -630,6 +633,8 @@ Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, con
                   double eps) {
   if (autocast::Scope s{autocast::Op::GroupNorm, {x, weight, bias}})
     return group_norm(s[0], num_groups, s[1], s[2], eps);
+  if (autocast::mixed_norm(x, {weight, bias}))
+    return cast(group_norm(cast(x, DType::Float32), num_groups, weight, bias, eps), x.dtype());
   const std::string op = "ember.group_norm";
   check_floating(x, op);
   EMBER_CHECK(x.dim() >= 2, Value, op, "expected an input [N, C, ...], got shape ",

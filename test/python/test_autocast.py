@@ -141,6 +141,25 @@ def _cases():
         "avg_pool2d": ([arr(1, 2, 4, 4)], lambda x: EF.avg_pool2d(x, 2),
                        lambda x: TF.avg_pool2d(x, 2)),
         "relu": ([arr(3, 4)], ember.relu, torch.relu),
+        "prelu": ([arr(2, 3, 4), arr(3)], EF.prelu, TF.prelu),
+        # norms of a 16-bit input with float32 parameters (a norm layer under autocast): the
+        # input's dtype (CPU), float32 (CUDA's layer_norm and group_norm lists)
+        "layer_norm_f32_params": ([arr(3, 4), ("f32", arr(4)), ("f32", arr(4))],
+                                  lambda x, w, b: EF.layer_norm(x, [4], w, b),
+                                  lambda x, w, b: TF.layer_norm(x, [4], w, b)),
+        "group_norm_f32_params": ([arr(2, 4, 3), ("f32", arr(4)), ("f32", arr(4))],
+                                  lambda x, w, b: EF.group_norm(x, 2, w, b),
+                                  lambda x, w, b: TF.group_norm(x, 2, w, b)),
+        "batch_norm_train_f32_params": (
+            [arr(4, 3, 2), ("f32", arr(3)), ("f32", arr(3, positive=True)), ("f32", arr(3)),
+             ("f32", arr(3))],
+            lambda x, m, v, w, b: EF.batch_norm(x, m, v, w, b, training=True),
+            lambda x, m, v, w, b: TF.batch_norm(x, m, v, w, b, training=True)),
+        "batch_norm_eval_f32_params": (
+            [arr(4, 3, 2), ("f32", arr(3)), ("f32", arr(3, positive=True)), ("f32", arr(3)),
+             ("f32", arr(3))],
+            lambda x, m, v, w, b: EF.batch_norm(x, m, v, w, b),
+            lambda x, m, v, w, b: TF.batch_norm(x, m, v, w, b)),
         # promote on CUDA: a float32 operand makes the op run in float32 (CPU: dtypes must match)
         "scatter_add_mixed": ([arr(5), ("long", np.array([0, 1, 1])), arr(3)],
                               lambda a, i, s: a.scatter_add(0, i, s.float()),
@@ -159,7 +178,7 @@ CUDA_CASES = dict(CASES, index_put_mixed=(
 def make(inputs, dtype, device="cpu"):
     es, ts = [], []
     for x in inputs:
-        if isinstance(x, tuple):
+        if isinstance(x, tuple):  # ("long", indices) or ("f32", data that stays float32)
             es.append(ember.tensor(x[1]).to(device))
             ts.append(torch.tensor(x[1]).to(device))
         else:
@@ -168,9 +187,14 @@ def make(inputs, dtype, device="cpu"):
     return es, ts
 
 
-@pytest.mark.parametrize("op", sorted(CASES))
+# float64 data with float32 parameters: torch refuses the mix, ember promotes (not autocast's).
+MIXED_PARAMS = {op for op in CASES if op.endswith("_f32_params")}
+
+
+@pytest.mark.parametrize("op,input_dtype", [(op, d) for op in sorted(CASES)
+                                            for d in ("float32", "low", "float64")
+                                            if not (d == "float64" and op in MIXED_PARAMS)])
 @pytest.mark.parametrize("amp", ["bfloat16", "float16"])
-@pytest.mark.parametrize("input_dtype", ["float32", "low", "float64"])
 def test_op_policy_cpu(op, amp, input_dtype):
     inputs, efn, tfn = CASES[op]
     dtype = amp if input_dtype == "low" else input_dtype
@@ -254,6 +278,53 @@ def test_conv_net_forward_backward_cpu():
         assert name(ep.grad.dtype) == "float32"
         np.testing.assert_allclose(ep.grad.numpy(), tp.grad.numpy(), rtol=3e-2,
                                    atol=3e-2 * np.abs(tp.grad.numpy()).max())
+
+
+def _copy_params(em, tm):
+    with torch.no_grad():
+        for (en, ep), (tn, tp) in zip(em.named_parameters(), tm.named_parameters()):
+            assert en == tn and tuple(ep.shape) == tuple(tp.shape)
+            tp.copy_(torch.tensor(ep.detach().numpy()))
+
+
+def test_norm_and_prelu_layers_forward_backward_cpu():
+    def net(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.PReLU(), nn.Linear(8, 8),
+                             nn.Unflatten(1, (2, 4)), nn.GroupNorm(1, 2), nn.Flatten(),
+                             nn.Linear(8, 3))
+    em, tm = net(ember), net(torch)
+    _copy_params(em, tm)
+    x = arr(5, 6)
+    with ember.autocast("cpu"):
+        ey = em(ember.tensor(x))
+    with torch.autocast("cpu"):
+        ty = tm(torch.tensor(x))
+    check(ey, ty, 5e-2)
+    ey.float().sum().backward()
+    ty.float().sum().backward()
+    for (n, ep), (_, tp) in zip(em.named_parameters(), tm.named_parameters()):
+        assert name(ep.grad.dtype) == name(tp.grad.dtype) == "float32", n
+        r = tp.grad.numpy()
+        np.testing.assert_allclose(ep.grad.numpy(), r, rtol=6e-2, atol=6e-2 * np.abs(r).max(),
+                                   err_msg=n)
+
+
+def test_batch_norm_layer_after_conv_cpu():
+    def net(lib):
+        return lib.nn.Sequential(lib.nn.Conv2d(2, 3, 3), lib.nn.BatchNorm2d(3), lib.nn.ReLU())
+    em, tm = net(ember), net(torch)
+    _copy_params(em, tm)
+    x = arr(2, 2, 6, 6)
+    with ember.autocast("cpu"):
+        ey = em(ember.tensor(x))
+    with torch.autocast("cpu"):
+        ty = tm(torch.tensor(x))
+    check(ey, ty, 5e-2)
+    # The running statistics stay float32 and agree.
+    for eb, tb in [(em[1].running_mean, tm[1].running_mean), (em[1].running_var, tm[1].running_var)]:
+        assert name(eb.dtype) == "float32"
+        np.testing.assert_allclose(eb.numpy(), tb.numpy(), rtol=2e-2, atol=2e-3)
 
 
 def test_backward_inside_region_keeps_forward_dtypes():
@@ -590,7 +661,9 @@ CUDA_EXPECT = {
     "exp": "float32", "exp_method": "float32", "log": "float32", "log1p": "float32",
     "rsqrt": "float32", "reciprocal": "float32", "pow_scalar": "float32",
     "pow_tensor": "float32", "sum": "float32", "sum_method": "float32", "mean": "input",
-    "var": "input", "dot": "promote", "scatter_add_mixed": "promote_mixed",
+    "var": "input", "dot": "promote", "scatter_add_mixed": "promote_mixed", "prelu": "low",
+    "layer_norm_f32_params": "float32", "group_norm_f32_params": "float32",
+    "batch_norm_train_f32_params": "input", "batch_norm_eval_f32_params": "input",
     "index_put_mixed": "promote_mixed",
     "vector_norm": "float32", "interp_bilinear": "float32", "interp_nearest": "float32",
     "bce_with_logits": "float32", "relu": "input", "avg_pool2d": "input",

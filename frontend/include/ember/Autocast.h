@@ -82,6 +82,11 @@ private:
   std::vector<Tensor> inputs_;
 };
 
+// PyTorch's mixed-type normalization: a float16/bfloat16 input whose defined parameters are
+// all float32 computes in float32 and returns the input's dtype (what a norm layer with float32
+// parameters gives under autocast).
+bool mixed_norm(const Tensor& x, std::initializer_list<Tensor> params);
+
 // Enabled for `device` and not inside an autocast-wrapped op or a backward pass: whether an
 // op entry that applies a policy by hand (Python's CUDA float32 pointwise ops) should cast.
 bool active(DeviceType device);

@@ -19,7 +19,7 @@ def _to_fp32(x):
 
 def _unary(fn):
     def wrapper(input, *args, **kwargs):
-        if _C._autocast_cuda_active():
+        if _C._autocast_active("cuda"):
             input = _to_fp32(input)
         return fn(input, *args, **kwargs)
     wrapper.__name__ = getattr(fn, "__name__", "op")
@@ -29,7 +29,7 @@ def _unary(fn):
 
 def _binary(fn):
     def wrapper(a, b, *args, **kwargs):
-        if _C._autocast_cuda_active():
+        if _C._autocast_active("cuda"):
             a, b = _to_fp32(a), _to_fp32(b)
         return fn(a, b, *args, **kwargs)
     wrapper.__name__ = getattr(fn, "__name__", "op")
@@ -39,7 +39,7 @@ def _binary(fn):
 
 def _sum(fn):
     def wrapper(input, *args, dtype=None, **kwargs):
-        if dtype is None and _C._autocast_cuda_active():
+        if dtype is None and _C._autocast_active("cuda"):
             input = _to_fp32(input)
         return fn(input, *args, dtype=dtype, **kwargs)
     wrapper.__name__ = "sum"

@@ -75,6 +75,19 @@ class autocast:
         return decorate_autocast
 
 
+def _lower_precision(*tensors):
+    """The tensors as an op on autocast's lower-precision list sees them, for the few such ops
+    ember writes in Python (prelu): floating tensors other than float64 on the ops' device
+    type, cast to the autocast dtype when autocast is on there."""
+    dev = "cuda" if any(t.is_cuda for t in tensors) else "cpu"
+    if not _C._autocast_active(dev):
+        return tensors
+    to = _C._autocast_get_dtype(dev)
+    return tuple(t.to(to) if (t.dtype.is_floating_point and t.dtype != _C.dtype.float64
+                              and t.dtype != to and t.is_cuda == (dev == "cuda")) else t
+                 for t in tensors)
+
+
 def is_autocast_enabled(device_type=None):
     """torch.is_autocast_enabled: without an argument, CUDA's state (as torch)."""
     return _C._autocast_is_enabled(
