@@ -413,6 +413,51 @@ def test_state_is_thread_local():
     assert seen == {"enabled": False, "dtype": ember.float32}
 
 
+def test_decorated_function_in_several_threads():
+    # One decorator instance entered by three threads (in order 0, 1, 2) and left in the same
+    # order restores each thread's own state (a shared save stack would hand thread 0 the
+    # state thread 2 saved).
+    entered = [threading.Event() for _ in range(3)]
+    release = [threading.Event() for _ in range(3)]
+    done = [threading.Event() for _ in range(3)]
+    outer = [dict(enabled=False, dtype=ember.float16), None, dict(enabled=True, dtype=ember.float16)]
+    seen = [None] * 3
+
+    @ember.autocast("cpu")
+    def f(i):
+        entered[i].set()
+        release[i].wait(10)
+        return ember.mm(ember.ones(2, 2), ember.ones(2, 2)).dtype
+
+    def state():
+        return ember.is_autocast_enabled("cpu"), ember.get_autocast_dtype("cpu")
+
+    def worker(i):
+        if i:
+            entered[i - 1].wait(10)
+        if outer[i] is None:
+            inner = f(i)
+            seen[i] = (inner, state())
+        else:
+            with ember.autocast("cpu", **outer[i]):
+                inner = f(i)
+                seen[i] = (inner, state())
+        done[i].set()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(3):
+        entered[i].wait(10)
+    for i in range(3):
+        release[i].set()
+        done[i].wait(10)
+    for t in threads:
+        t.join()
+    assert seen == [(ember.bfloat16, (False, ember.float16)), (ember.bfloat16, (False, ember.bfloat16)),
+                    (ember.bfloat16, (True, ember.float16))]
+
+
 def test_cuda_region_leaves_cpu_ops_alone():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

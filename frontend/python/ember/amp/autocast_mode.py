@@ -2,6 +2,7 @@
 (frontend/include/ember/Autocast.h). The op policy lives in C++, at the entry of the ops on
 PyTorch's autocast lists, so C++ callers (ember::AutocastGuard) get the same casts."""
 import functools
+import threading
 import warnings
 
 from .. import _C
@@ -47,10 +48,11 @@ class autocast:
                           stacklevel=2)
             enabled = False
         self._enabled = enabled
-        self._saved = []
+        self._local = threading.local()  # per thread: a decorated function may run in several
 
     def __enter__(self):
-        self._saved.append((_C._autocast_is_enabled(self.device),
+        saved = self._local.__dict__.setdefault("saved", [])
+        saved.append((_C._autocast_is_enabled(self.device),
                             _C._autocast_get_dtype(self.device), _C._autocast_is_cache_enabled()))
         _C._autocast_set_enabled(self.device, self._enabled)
         _C._autocast_set_dtype(self.device, self.fast_dtype)
@@ -61,7 +63,7 @@ class autocast:
     def __exit__(self, exc_type, exc_val, exc_tb):
         if _C._autocast_decrement_nesting() == 0:
             _C._autocast_clear_cache()
-        enabled, dtype, cache = self._saved.pop()
+        enabled, dtype, cache = self._local.saved.pop()
         _C._autocast_set_enabled(self.device, enabled)
         _C._autocast_set_dtype(self.device, dtype)
         _C._autocast_set_cache_enabled(cache)
