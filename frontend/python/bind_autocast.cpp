@@ -11,7 +11,8 @@ namespace nb = nanobind;
 void bind_autocast(nb::module_& m) {
   using namespace ember;
   auto dev = [](const std::string& d) { return autocast_device_type(d, "ember.autocast"); };
-  m.def("_autocast_is_enabled", [dev](const std::string& d) { return is_autocast_enabled(dev(d)); });
+  m.def("_autocast_is_enabled",
+        [dev](const std::string& d) { return is_autocast_enabled(dev(d)); });
   m.def("_autocast_set_enabled",
         [dev](const std::string& d, bool on) { set_autocast_enabled(dev(d), on); });
   m.def("_autocast_get_dtype", [dev](const std::string& d) { return get_autocast_dtype(dev(d)); });

@@ -211,7 +211,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, Reduction r,
                                         const Tensor& weight, const Tensor& pos_weight) {
-  if (autocast::Scope s{autocast::Op::BinaryCrossEntropyWithLogits, {input, target, weight, pos_weight}})
+  if (autocast::Scope s{autocast::Op::BinaryCrossEntropyWithLogits,
+                        {input, target, weight, pos_weight}})
     return binary_cross_entropy_with_logits(s[0], s[1], r, s[2], s[3]);
   same_shape(input, target, "ember.binary_cross_entropy_with_logits");
   // (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x), stable for large |x|.
