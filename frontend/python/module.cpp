@@ -45,6 +45,7 @@ void bind_autograd(nb::module_& m); // bind_autograd.cpp
 #ifdef EMBER_WITH_COMPILER
 void bind_export(nb::module_& m); // bind_export.cpp
 #endif
+void bind_autocast(nb::module_& m); // bind_autocast.cpp
 
 namespace {
 
@@ -624,4 +625,5 @@ NB_MODULE(_C, m) {
   bind_optim(m);
   bind_autograd(m);
   bind_cuda(m);
+  bind_autocast(m);
 }

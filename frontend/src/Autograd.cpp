@@ -1,6 +1,7 @@
 // Autograd as a graph transform: walk the recorded nodes from the outputs back and apply each
 // primitive's VJP rule, written with ember ops (so the rules themselves record when
 // create_graph is set, and under tracing they become part of the trace).
+#include "ember/Autocast.h"
 #include "ember/Creation.h"
 #include "ember/Graph.h"
 #include "PtrMap.h"
@@ -331,6 +332,7 @@ struct Cotangents {
 // The transform: from `outputs` weighted by `grad_outputs`, every node's and leaf's cotangent.
 Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                     bool create_graph, bool retain_graph, const char* api) {
+  autocast::Exclude no_autocast; // backward ops run in the dtypes the forward ops ran in
   EMBER_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), Runtime, api,
               "got ", outputs.size(), " outputs but ", grad_outputs.size(), " gradients");
   Cotangents cot;

@@ -2,6 +2,7 @@
 
 #include "FusedNorm.h"
 
+#include "ember/Autocast.h"
 #include "ember/Creation.h"
 #include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
@@ -46,6 +47,7 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (autocast::Scope s{autocast::Op::Linear, {x, weight, bias}}) return linear(s[0], s[1], s[2]);
   Tensor y = matmul(x, transpose(weight, 0, 1));
   return bias.defined() ? add(y, bias) : y;
 }
@@ -59,6 +61,7 @@ Tensor silu(const Tensor& x) { return ember::silu(x); }
 Tensor mish(const Tensor& x) { return mul(x, tanh(softplus(x))); }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
+  if (autocast::Scope s{autocast::Op::Softplus, {x}}) return softplus(s[0], beta, threshold);
   Tensor bx = mul(x, scalar(beta));
   // Above the threshold softplus is the identity (and exp would overflow).
   Tensor safe = minimum(bx, scalar(threshold));
@@ -136,6 +139,10 @@ Tensor dropout(const Tensor& x, double p, bool training) {
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
+  if (autocast::Scope s{autocast::Op::LayerNorm, {x, weight, bias}})
+    return layer_norm(s[0], normalized_shape, s[1], s[2], eps);
+  if (autocast::mixed_norm(x, {weight, bias}))
+    return cast(layer_norm(cast(x, DType::Float32), normalized_shape, weight, bias, eps), x.dtype());
   const int64_t k = int64_t(normalized_shape.size());
   EMBER_CHECK(k >= 1 && k <= x.dim() &&
                   Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,
@@ -159,17 +166,21 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  if (autocast::Scope s{autocast::Op::MseLoss, {input, target}}) return mse_loss(s[0], s[1], r);
   same_shape(input, target, "ember.mse_loss");
   Tensor d = sub(input, target);
   return reduce(mul(d, d), r);
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  if (autocast::Scope s{autocast::Op::L1Loss, {input, target}}) return l1_loss(s[0], s[1], r);
   same_shape(input, target, "ember.l1_loss");
   return reduce(abs(sub(input, target)), r);
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, double beta) {
+  if (autocast::Scope s{autocast::Op::SmoothL1Loss, {input, target}})
+    return smooth_l1_loss(s[0], s[1], r, beta);
   same_shape(input, target, "ember.smooth_l1_loss");
   Tensor d = abs(sub(input, target));
   if (beta == 0) return reduce(d, r);
@@ -178,6 +189,8 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, do
 }
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double delta) {
+  if (autocast::Scope s{autocast::Op::HuberLoss, {input, target}})
+    return huber_loss(s[0], s[1], r, delta);
   same_shape(input, target, "ember.huber_loss");
   Tensor d = abs(sub(input, target));
   return reduce(where(lt(d, scalar(delta)), mul(mul(d, d), scalar(0.5)),
@@ -186,6 +199,8 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction r,
                             const Tensor& weight) {
+  if (autocast::Scope s{autocast::Op::BinaryCrossEntropy, {input, target, weight}})
+    return binary_cross_entropy(s[0], s[1], r, s[2]);
   same_shape(input, target, "ember.binary_cross_entropy");
   // PyTorch clamps the logs at -100 so 0 and 1 give finite losses.
   Tensor lp = maximum(log(input), scalar(-100));
@@ -196,6 +211,9 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, Reduction r,
                                         const Tensor& weight, const Tensor& pos_weight) {
+  if (autocast::Scope s{autocast::Op::BinaryCrossEntropyWithLogits,
+                        {input, target, weight, pos_weight}})
+    return binary_cross_entropy_with_logits(s[0], s[1], r, s[2], s[3]);
   same_shape(input, target, "ember.binary_cross_entropy_with_logits");
   // (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x), stable for large |x|.
   Tensor sp = softplus(neg(input));
@@ -239,6 +257,8 @@ ClassRows class_rows(const Tensor& x, const Tensor& target, const char* op) {
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                 int64_t ignore_index, Reduction r) {
+  if (autocast::Scope s{autocast::Op::NllLoss, {log_probs, target, weight}})
+    return nll_loss(s[0], s[1], s[2], ignore_index, r);
   const char* op = "ember.nll_loss";
   EMBER_CHECK(target.dtype() == DType::Int64, Type, op, "target must hold class indices (int64), got ",
               dtype_name(target.dtype()));
@@ -266,6 +286,8 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
                      int64_t ignore_index, Reduction r, double label_smoothing) {
+  if (autocast::Scope s{autocast::Op::CrossEntropy, {input, target, weight}})
+    return cross_entropy(s[0], s[1], s[2], ignore_index, r, label_smoothing);
   const char* op = "ember.cross_entropy";
   EMBER_CHECK(label_smoothing >= 0 && label_smoothing <= 1, Value, op,
               "label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
@@ -320,6 +342,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 }
 
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction r, bool log_target) {
+  if (autocast::Scope s{autocast::Op::KlDiv, {input, target}}) return kl_div(s[0], s[1], r, log_target);
   same_shape(input, target, "ember.kl_div");
   Tensor loss = log_target ? mul(exp(target), sub(target, input))
                            : where(gt(target, scalar(0)), mul(target, sub(log(target), input)),

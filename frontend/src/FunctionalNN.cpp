@@ -4,6 +4,7 @@
 #include "ConvOps.h"
 #include "FusedNode.h"
 #include "TraceState.h"
+#include "ember/Autocast.h"
 #include "ember/Creation.h"
 #include "ember/Functional.h"
 #include "ember/Graph.h"
@@ -361,11 +362,15 @@ Tensor nearest_index(int64_t in, int64_t out, std::optional<double> scale, bool 
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const Shape& padding, const Shape& dilation, int64_t groups) {
+  if (autocast::Scope s{autocast::Op::Conv, {x, weight, bias}})
+    return conv2d(s[0], s[1], s[2], stride, padding, dilation, groups);
   return conv_nd(x, weight, bias, stride, padding, PaddingMode::Valid, dilation, groups, 2,
                  "ember.conv2d");
 }
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
               const Shape& padding, const Shape& dilation, int64_t groups) {
+  if (autocast::Scope s{autocast::Op::Conv, {x, weight, bias}})
+    return conv1d(s[0], s[1], s[2], stride, padding, dilation, groups);
   return conv_nd(x, weight, bias, stride, padding, PaddingMode::Valid, dilation, groups, 1,
                  "ember.conv1d");
 }
@@ -377,22 +382,30 @@ PaddingMode padding_mode_from(const std::string& name, const char* op) {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
               PaddingMode padding, const Shape& dilation, int64_t groups) {
+  if (autocast::Scope s{autocast::Op::Conv, {x, weight, bias}})
+    return conv2d(s[0], s[1], s[2], stride, padding, dilation, groups);
   return conv_nd(x, weight, bias, stride, std::nullopt, padding, dilation, groups, 2, "ember.conv2d");
 }
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Shape& stride,
               PaddingMode padding, const Shape& dilation, int64_t groups) {
+  if (autocast::Scope s{autocast::Op::Conv, {x, weight, bias}})
+    return conv1d(s[0], s[1], s[2], stride, padding, dilation, groups);
   return conv_nd(x, weight, bias, stride, std::nullopt, padding, dilation, groups, 1, "ember.conv1d");
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                         const Shape& stride, const Shape& padding, const Shape& output_padding,
                         int64_t groups, const Shape& dilation) {
+  if (autocast::Scope s{autocast::Op::ConvTranspose, {x, weight, bias}})
+    return conv_transpose2d(s[0], s[1], s[2], stride, padding, output_padding, groups, dilation);
   return conv_transpose_nd(x, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "ember.conv_transpose2d");
 }
 Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                         const Shape& stride, const Shape& padding, const Shape& output_padding,
                         int64_t groups, const Shape& dilation) {
+  if (autocast::Scope s{autocast::Op::ConvTranspose, {x, weight, bias}})
+    return conv_transpose1d(s[0], s[1], s[2], stride, padding, output_padding, groups, dilation);
   return conv_transpose_nd(x, weight, bias, stride, padding, output_padding, groups, dilation, 1,
                            "ember.conv_transpose1d");
 }
@@ -527,6 +540,7 @@ Tensor avg_pool1d(const Tensor& x, const Shape& kernel_size, const Shape& stride
 Tensor adaptive_avg_pool2d(const Tensor& x, const Shape& output_size) {
   const std::string op = "ember.adaptive_avg_pool2d";
   check_floating(x, op);
+  autocast::Exclude no_autocast; // one op in PyTorch, on no autocast list: no casts inside
   Tensor xb = batched(x, 2, op);
   Shape o = per_dim(output_size, 2, op, "output_size");
   for (int i = 0; i < 2; ++i) {
@@ -543,6 +557,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, const Shape& output_size) {
 Tensor adaptive_avg_pool1d(const Tensor& x, const Shape& output_size) {
   const std::string op = "ember.adaptive_avg_pool1d";
   check_floating(x, op);
+  autocast::Exclude no_autocast;
   Tensor xb = batched(x, 1, op);
   int64_t o = per_dim(output_size, 1, op, "output_size")[0];
   if (o < 0) o = xb.shape()[2];
@@ -555,6 +570,9 @@ Tensor adaptive_avg_pool1d(const Tensor& x, const Shape& output_size) {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
+  if (autocast::mixed_norm(x, {running_mean, running_var, weight, bias}))
+    return cast(batch_norm(cast(x, DType::Float32), running_mean, running_var, weight, bias,
+                           training, momentum, eps), x.dtype());
   const std::string op = "ember.batch_norm";
   check_floating(x, op);
   EMBER_CHECK(x.dim() >= 2, Value, op, "expected an input [N, C, ...], got shape ",
@@ -613,6 +631,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 
 Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  if (autocast::Scope s{autocast::Op::GroupNorm, {x, weight, bias}})
+    return group_norm(s[0], num_groups, s[1], s[2], eps);
+  if (autocast::mixed_norm(x, {weight, bias}))
+    return cast(group_norm(cast(x, DType::Float32), num_groups, weight, bias, eps), x.dtype());
   const std::string op = "ember.group_norm";
   check_floating(x, op);
   EMBER_CHECK(x.dim() >= 2, Value, op, "expected an input [N, C, ...], got shape ",
@@ -641,6 +663,8 @@ Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 }
 
 Tensor pad(const Tensor& x, const Shape& p, const std::string& mode, double value) {
+  if (mode == "reflect" || mode == "replicate")
+    if (autocast::Scope s{autocast::Op::PadReflectReplicate, {x}}) return pad(s[0], p, mode, value);
   const std::string op = "ember.pad";
   EMBER_CHECK(p.size() % 2 == 0 && int64_t(p.size()) / 2 <= x.dim(), Value, op, "Padding length "
               "must be divisible by 2 and at most twice the input's rank, got ", p.size(),
@@ -709,6 +733,9 @@ Tensor pad(const Tensor& x, const Shape& p, const std::string& mode, double valu
 
 Tensor interpolate(const Tensor& x, const Shape& size, const std::vector<double>& scale_factor,
                    const std::string& mode, bool align_corners) {
+  if (autocast::Scope s{autocast::Op::Interpolate, {x}})
+    return interpolate(s[0], size, scale_factor, mode, align_corners);
+  autocast::Exclude no_autocast; // the CPU's upsampling is on no list: its matmuls stay uncast
   const std::string op = "ember.interpolate";
   check_floating(x, op);
   const int64_t spatial = x.dim() - 2;
@@ -759,6 +786,8 @@ Tensor interpolate(const Tensor& x, const Shape& size, const std::vector<double>
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor& attn_mask, double dropout_p, bool is_causal,
                                     std::optional<double> scale) {
+  if (autocast::Scope s{autocast::Op::ScaledDotProductAttention, {q, k, v, attn_mask}})
+    return scaled_dot_product_attention(s[0], s[1], s[2], s[3], dropout_p, is_causal, scale);
   const std::string op = "ember.scaled_dot_product_attention";
   EMBER_CHECK(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2, Value, op, "expects query, key and "
               "value with at least 2 dims, got ", shape_str(q.shape()), ", ", shape_str(k.shape()),

@@ -1,5 +1,6 @@
 #include "ember/LinalgOps.h"
 
+#include "ember/Autocast.h"
 #include "ember/Creation.h"
 #include "ember/Graph.h"
 #include "ember/Ops.h"
@@ -32,6 +33,8 @@ Tensor add_scaled(const Tensor& input, const Tensor& product, double beta, doubl
 
 Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, double beta,
              double alpha) {
+  if (autocast::Scope s{autocast::Op::AddMM, {input, mat1, mat2}})
+    return addmm(s[0], s[1], s[2], beta, alpha);
   EMBER_CHECK(mat1.dim() == 2 && mat2.dim() == 2, Runtime, "ember.addmm", "mat1 and mat2 must be "
               "matrices, got shapes ", shape_str(mat1.shape()), " and ", shape_str(mat2.shape()));
   return add_scaled(input, mm(mat1, mat2), beta, alpha, "ember.addmm");
@@ -39,16 +42,20 @@ Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, double
 
 Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, double beta,
                double alpha) {
+  if (autocast::Scope s{autocast::Op::BAddBMM, {input, batch1, batch2}})
+    return baddbmm(s[0], s[1], s[2], beta, alpha);
   return add_scaled(input, bmm(batch1, batch2), beta, alpha, "ember.baddbmm");
 }
 
 Tensor vdot(const Tensor& a, const Tensor& b) {
+  if (autocast::Scope s{autocast::Op::VDot, {a, b}}) return vdot(s[0], s[1]);
   EMBER_CHECK(a.dim() == 1 && b.dim() == 1, Runtime, "ember.vdot", "1D tensors expected, but got ",
               a.dim(), "D and ", b.dim(), "D tensors");
   return dot(a, b);
 }
 
 Tensor tensordot(const Tensor& a, const Tensor& b, const Shape& dims_a, const Shape& dims_b) {
+  if (autocast::Scope s{autocast::Op::TensorDot, {a, b}}) return tensordot(s[0], s[1], dims_a, dims_b);
   const char* op = "ember.tensordot";
   EMBER_CHECK(dims_a.size() == dims_b.size(), Runtime, op, "both dimension lists should have the "
               "same length, got ", dims_a.size(), " and ", dims_b.size());
@@ -79,6 +86,7 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const Shape& dims_a, const Sh
 }
 
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
+  if (autocast::Scope s{autocast::Op::Einsum, operands}) return einsum(equation, s.inputs());
   const char* op = "ember.einsum";
   std::string eq;
   for (char c : equation)

@@ -8,6 +8,7 @@
 #include "ElementwiseKernels.h"
 #include "FusedNorm.h"
 #include "IndexKernels.h"
+#include "ember/Autocast.h"
 #include "ember/Graph.h"
 #include "ember/ShapeOps.h"
 #include "ember/kernels/Elementwise.h"
@@ -920,7 +921,10 @@ Tensor apply(Prim p, std::vector<Tensor>&& inputs, const Attrs& attrs) {
 #undef EMBER_DEF_1
 #undef EMBER_DEF_2
 
-Tensor mm(const Tensor& a, const Tensor& b) { return apply(Prim::MatMul, {a, b}); }
+Tensor mm(const Tensor& a, const Tensor& b) {
+  if (autocast::Scope s{autocast::Op::MM, {a, b}}) return mm(s[0], s[1]);
+  return apply(Prim::MatMul, {a, b});
+}
 Tensor sum(const Tensor& a, const Shape& dims, bool keepdim) {
   return apply(Prim::Sum, {a}, {dims, keepdim});
 }
@@ -931,6 +935,7 @@ Tensor amin(const Tensor& a, const Shape& dims, bool keepdim) {
   return apply(Prim::Amin, {a}, {dims, keepdim});
 }
 Tensor prod(const Tensor& a, const Shape& dims, bool keepdim) {
+  if (autocast::Scope s{autocast::Op::Prod, {a}}) return prod(s[0], dims, keepdim);
   return apply(Prim::Prod, {a}, {dims, keepdim});
 }
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
@@ -967,6 +972,7 @@ Tensor std(const Tensor& a, const Shape& dims, double correction, bool keepdim) 
 }
 
 Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
+  if (autocast::Scope s{autocast::Op::LogSumExp, {a}}) return logsumexp(s[0], dims, keepdim);
   // Any constant shift is exact; the max keeps exp in range. It carries no gradient.
   Tensor m = amax(a, dims, /*keepdim=*/true).detach();
   return add(log(sum(exp(sub(a, m)), dims, keepdim)), keepdim ? m : amax(a, dims, false).detach());
@@ -975,6 +981,7 @@ Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
 // Eagerly, float32 CPU tensors take the fused row kernels along the last dim (FusedNorm.h);
 // the composites below are what tracing records (and what create_graph differentiates).
 Tensor softmax(const Tensor& a, int64_t dim) {
+  if (autocast::Scope s{autocast::Op::Softmax, {a}}) return softmax(s[0], dim);
   auto composite = [dim](const Tensor& x) {
     Tensor e = exp(sub(x, amax(x, {dim}, true).detach()));
     return div(e, sum(e, {dim}, true));
@@ -984,6 +991,7 @@ Tensor softmax(const Tensor& a, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& a, int64_t dim) {
+  if (autocast::Scope s{autocast::Op::LogSoftmax, {a}}) return log_softmax(s[0], dim);
   auto composite = [dim](const Tensor& x) {
     Tensor shifted = sub(x, amax(x, {dim}, true).detach());
     return sub(shifted, log(sum(exp(shifted), {dim}, true)));
@@ -1093,7 +1101,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return apply(Prim::Where, {cond, a, b});
 }
 
-Tensor bmm(const Tensor& a, const Tensor& b) { return apply(Prim::BatchMatMul, {a, b}); }
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  if (autocast::Scope s{autocast::Op::BMM, {a, b}}) return bmm(s[0], s[1]);
+  return apply(Prim::BatchMatMul, {a, b});
+}
 
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
   EMBER_CHECK(is_integral(index.dtype()), Type, "ember.index_select", "index must be an integer "
@@ -1102,6 +1113,7 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
+  if (autocast::Scope s{autocast::Op::Dot, {a, b}}) return dot(s[0], s[1]);
   EMBER_CHECK(a.dim() == 1 && b.dim() == 1 && a.shape() == b.shape(), Value, "ember.dot",
               "expects two 1-D tensors of the same size, got ", shape_str(a.shape()), " and ",
               shape_str(b.shape()));
@@ -1111,6 +1123,7 @@ Tensor dot(const Tensor& a, const Tensor& b) {
 Tensor outer(const Tensor& a, const Tensor& b) { return mul(unsqueeze(a, 1), unsqueeze(b, 0)); }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (autocast::Scope s{autocast::Op::MatMul, {a, b}}) return matmul(s[0], s[1]);
   const char* ctx = "ember.matmul";
   EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, Value, ctx, "both arguments need at least one "
               "dimension, got ", shape_str(a.shape()), " and ", shape_str(b.shape()));

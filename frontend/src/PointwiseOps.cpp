@@ -2,6 +2,7 @@
 // their records do.
 #include "ember/PointwiseOps.h"
 
+#include "ember/Autocast.h"
 #include "ember/Graph.h"
 #include "ember/runtime/Error.h"
 
@@ -83,10 +84,12 @@ Tensor scale_value(double value, const std::vector<Tensor>& in) {
 } // namespace
 
 Tensor addcmul(const Tensor& a, const Tensor& t1, const Tensor& t2, double value) {
+  if (autocast::Scope s{autocast::Op::AddCMul, {a, t1, t2}}) return addcmul(s[0], s[1], s[2], value);
   return add(a, mul(mul(scale_value(value, {a, t1, t2}), t1), t2));
 }
 
 Tensor addcdiv(const Tensor& a, const Tensor& t1, const Tensor& t2, double value) {
+  if (autocast::Scope s{autocast::Op::AddCDiv, {a, t1, t2}}) return addcdiv(s[0], s[1], s[2], value);
   EMBER_CHECK(is_floating(t1.dtype()) || is_floating(t2.dtype()), Runtime, "ember.addcdiv",
               "integer division with addcdiv is not supported (tensor1 is ",
               dtype_name(t1.dtype()), ", tensor2 is ", dtype_name(t2.dtype()),

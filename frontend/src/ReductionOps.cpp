@@ -2,6 +2,7 @@
 // are composites: var_mean, std_mean, vector_norm, count_nonzero.
 #include "ember/ReductionOps.h"
 
+#include "ember/Autocast.h"
 #include "ember/Graph.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/ThreadPool.h"
@@ -67,10 +68,14 @@ Tensor reduction_input(const Tensor& a, std::optional<DType> dtype, const char* 
 }
 
 Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
+  if (!dtype)
+    if (autocast::Scope s{autocast::Op::CumSum, {a}}) return cumsum(s[0], dim, dtype);
   return apply(Prim::CumSum, {reduction_input(a, dtype, "ember.cumsum")}, {{dim, 0}});
 }
 
 Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
+  if (!dtype)
+    if (autocast::Scope s{autocast::Op::CumProd, {a}}) return cumprod(s[0], dim, dtype);
   return apply(Prim::CumProd, {reduction_input(a, dtype, "ember.cumprod")}, {{dim}});
 }
 
@@ -111,6 +116,9 @@ Tensor safe_at_zero(const Tensor& s, F f) {
 
 Tensor vector_norm(const Tensor& input, double ord, const Shape& dims, bool keepdim,
                    std::optional<DType> dtype) {
+  if (!dtype)
+    if (autocast::Scope s{autocast::Op::VectorNorm, {input}})
+      return vector_norm(s[0], ord, dims, keepdim, dtype);
   const char* ctx = "ember.linalg.vector_norm";
   EMBER_CHECK(is_floating(input.dtype()), NotImplemented, ctx,
               "expected a floating point tensor as input, got ", dtype_name(input.dtype()),

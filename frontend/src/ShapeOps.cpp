@@ -3,6 +3,7 @@
 // and the eager-only ops whose output shape depends on the data (nonzero, unique).
 #include "ember/ShapeOps.h"
 
+#include "ember/Autocast.h"
 #include "ember/Creation.h"
 #include "ember/runtime/Error.h"
 
@@ -293,6 +294,7 @@ Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, double value) 
 }
 
 Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src) {
+  if (autocast::Scope s{autocast::Op::ScatterAdd, {a, src}}) return scatter_add(s[0], dim, index, s[1]);
   check_index_dtype(index, "ember.scatter_add");
   EMBER_CHECK(src.dtype() == a.dtype(), Runtime, "ember.scatter_add", "Expected self.dtype to be "
               "equal to src.dtype (", dtype_name(a.dtype()), " vs ", dtype_name(src.dtype()), ")");
@@ -583,6 +585,8 @@ Tensor index(const Tensor& a, const std::vector<Tensor>& indices) {
 
 Tensor index_put(const Tensor& a, const std::vector<Tensor>& indices, const Tensor& values,
                  bool accumulate) {
+  if (autocast::Scope s{autocast::Op::IndexPut, {a, values}})
+    return index_put(s[0], indices, s[1], accumulate);
   const char* op = "ember.index_put";
   Tensor v = values.dtype() == a.dtype() ? values : values.to(a.dtype());
   if (std::none_of(indices.begin(), indices.end(), [](const Tensor& t) { return t.defined(); })) {

@@ -329,3 +329,18 @@ from . import optim, utils, datasets  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from .utils.data import Generator  # noqa: E402
 __all__ += ["optim", "utils", "datasets", "save", "load", "Generator"]
+
+import sys as _sys  # noqa: E402
+from . import amp  # noqa: E402
+from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa: E402
+                                get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
+                                get_autocast_cpu_dtype, get_autocast_gpu_dtype,
+                                is_autocast_cache_enabled, set_autocast_cache_enabled,
+                                clear_autocast_cache, autocast_increment_nesting,
+                                autocast_decrement_nesting)
+__all__ += ["amp", "autocast", "is_autocast_enabled", "set_autocast_enabled",
+            "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cache_enabled",
+            "set_autocast_cache_enabled", "clear_autocast_cache"]
+amp._attach_device_aliases(cuda)
+amp._cuda_fp32.install(_sys.modules[__name__])  # CUDA autocast's float32 pointwise ops
+cpu = amp._cpu_module

@@ -290,7 +290,10 @@ class CompiledFunction:
         for opt in _optimizers(self.fn):
             opt._prepare_compiled_step()
         state = _state_tensors(self.fn)
-        return (self._sig(args), tuple(id(t) for t in state)), state
+        # An ember.autocast region around the call changes what the function computes.
+        autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
+                         if _C._autocast_is_enabled(d))
+        return (self._sig(args), tuple(id(t) for t in state), autocast), state
 
     def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
@@ -369,6 +372,8 @@ class CompiledFunction:
             if len(self.cache) >= self.recompile_limit:
                 old_sigs = {k[0] for k in self.cache}
                 guard = ("the argument shapes/dtypes/requires_grad" if key[0] not in old_sigs
+                         else "the autocast state (an ember.autocast region around the call)"
+                         if key[2] not in {k[2] for k in self.cache}
                          else "the identity of the tensors it reads from its module/closure/globals "
                               "(a parameter or buffer was replaced by a new tensor)")
                 raise RuntimeError(
@@ -385,10 +390,10 @@ class CompiledFunction:
                     built = self._build_symbolic(args, state)
                     if built is not None:
                         compiled, spec, writes, lifted = built
-                        key = (self._sig(args), key[1])  # specialised dims are keyed by size
+                        key = (self._sig(args), key[1], key[2])  # specialised dims are keyed by size
                         entry = self.cache[key] = (compiled, (spec, writes), lifted, state)
                         return entry
-                    key = (self._sig(args), key[1])
+                    key = (self._sig(args), key[1], key[2])
                 self.stats["traces"] += 1
                 graph, spec = _trace(self.fn, args, "ember.compile", state)
             except (RuntimeError, NotImplementedError) as e:

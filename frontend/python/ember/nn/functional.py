@@ -59,6 +59,23 @@ def linear(input, weight, bias=None):
     return _F.linear(input, weight, bias)
 
 
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x); weight has one element or one per channel (dim 1).
+    On autocast's lower-precision list, as in torch."""
+    from ..amp.autocast_mode import _lower_precision
+    if weight.dim() > 1:
+        raise RuntimeError(f"ember.nn.functional.prelu: weight must be a scalar or a 1-D tensor, "
+                           f"got shape {list(weight.shape)}")
+    if weight.numel() != 1 and (input.dim() < 2 or weight.numel() != input.shape[1]):
+        raise RuntimeError(f"ember.nn.functional.prelu: weight must hold 1 element or one per "
+                           f"channel (dim 1 of the input {list(input.shape)}), got "
+                           f"{weight.numel()}")
+    input, weight = _lower_precision(input, weight)
+    if weight.numel() > 1:
+        weight = weight.reshape([1, -1] + [1] * (input.dim() - 2))
+    return _C.where(input >= 0, input, input * weight)
+
+
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")

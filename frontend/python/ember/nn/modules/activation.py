@@ -140,10 +140,8 @@ class PReLU(Module):
                                      dtype=dtype or _C.dtype.float32, device=device))
 
     def forward(self, input):
-        w = self.weight
-        if self.num_parameters > 1 and input.dim() >= 2:
-            w = w.reshape([1, -1] + [1] * (input.dim() - 2))
-        return _C.where(input >= 0, input, input * w)
+        from ..functional import prelu
+        return prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
