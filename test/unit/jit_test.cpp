@@ -31,7 +31,12 @@ TEST(Jit, AddMatchesEager) {
   Tensor out = zeros({2, 3});
   m.run("f", {buf(a), buf(b)}, {buf(out)});
   EXPECT_EQ(out.to_vector(), add(a, b).to_vector());
-  EXPECT_NE(m.loweredIR().find("llvm.func"), std::string::npos);
+  // The lowered IR is kept when this process lowered the module; a disk-cache hit (a second
+  // run of this binary with the default cache) loads the object and has none.
+  if (m.times().fromDiskCache)
+    EXPECT_TRUE(m.loweredIR().empty());
+  else
+    EXPECT_NE(m.loweredIR().find("llvm.func"), std::string::npos);
 }
 
 TEST(Jit, ChainedAddsAndRepeatedCalls) {
