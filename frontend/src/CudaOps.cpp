@@ -674,4 +674,21 @@ std::vector<Tensor> cuda_layer_norm_rows_backward(const Tensor& x0, int64_t n_, 
   return {dx, gxhat};
 }
 
+void cuda_optimizer_step(const char* kind, const Tensor& param, const Tensor& grad,
+                         const Tensor& s0, const Tensor& s1, const Tensor& s2,
+                         const double (&h)[8], int flags) {
+  cuda::set_device(param.device().index);
+  long long n = param.numel();
+  if (n == 0) return;
+  const std::string name = std::string("ember_optim_") + kind + "_" + short_name(param.dtype());
+  void* fn = kernel(name, [&] { return ks::optimizer_kernel(name, kind, param.dtype()); });
+  struct Args { double h[8]; int flags; } a{};
+  for (int i = 0; i < 8; ++i) a.h[i] = h[i];
+  a.flags = flags;
+  auto raw = [](const Tensor& t) { return t.defined() ? t.raw_data() : nullptr; };
+  void *p = param.raw_data(), *g = grad.raw_data(), *q0 = raw(s0), *q1 = raw(s1), *q2 = raw(s2);
+  void* args[] = {&p, &g, &q0, &q1, &q2, &n, &a};
+  cuda::launch(fn, cuda::grid_for(n), 256, args);
+}
+
 } // namespace ember::detail

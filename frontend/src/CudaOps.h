@@ -33,4 +33,11 @@ std::vector<Tensor> cuda_layer_norm_rows_backward(const Tensor& x, int64_t n, co
                                                   const Tensor& mean, const Tensor& rstd,
                                                   const Tensor& g, bool want_dx, bool want_gxhat);
 
+// The fused optimizer update `kind` ("sgd", "adam", "rmsprop", "adagrad"; kernels/CudaSource.h's
+// optimizer_kernel) over dense CUDA tensors of param's device and dtype (undefined states
+// allowed where the update does not read them): h and flags as that kernel reads them.
+void cuda_optimizer_step(const char* kind, const Tensor& param, const Tensor& grad,
+                         const Tensor& s0, const Tensor& s1, const Tensor& s2,
+                         const double (&h)[8], int flags);
+
 } // namespace ember::detail

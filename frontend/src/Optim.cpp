@@ -1,6 +1,8 @@
-// Fused optimizer updates (see Optim.h): each is one element loop, split across threads.
+// Fused optimizer updates (see Optim.h): each is one element loop, split across threads, or on
+// CUDA one generated kernel with the same formulas (kernels/CudaSource.h, optimizer_kernel).
 #include "ember/Optim.h"
 
+#include "CudaOps.h"
 #include "ember/runtime/Error.h"
 #include "ember/runtime/ThreadPool.h"
 
@@ -12,19 +14,20 @@ namespace {
 
 constexpr int64_t kGrain = 1 << 14;
 
-// Every tensor the update touches: defined ones must be CPU, contiguous, of param's dtype and
-// numel, and must not be traced.
+// Every tensor the update touches: defined ones must be on param's device (the CPU, or one
+// CUDA device: a generated kernel, kernels/CudaSource.h, with the same formulas as the loops
+// below), contiguous, of param's dtype and numel, and must not be traced.
 void check(const char* op, const Tensor& param, std::initializer_list<const Tensor*> others) {
-  EMBER_CHECK(param.defined() && !param.is_symbolic() && !param.is_cuda(), Value, op,
-              "the fused update needs a concrete CPU parameter");
+  EMBER_CHECK(param.defined() && !param.is_symbolic(), Value, op,
+              "the fused update needs a concrete parameter");
   EMBER_CHECK(param.dtype() == DType::Float32 || param.dtype() == DType::Float64, Type, op,
               "the fused update supports float32 and float64 parameters, got ",
               dtype_name(param.dtype()));
   for (const Tensor* t : others) {
     if (!t->defined()) continue;
-    EMBER_CHECK(!t->is_symbolic() && !t->is_cuda() && t->is_contiguous() &&
+    EMBER_CHECK(!t->is_symbolic() && t->device() == param.device() && t->is_contiguous() &&
                     t->dtype() == param.dtype() && t->numel() == param.numel(),
-                Value, op, "every state tensor must be a contiguous CPU ",
+                Value, op, "every state tensor must be a contiguous ", param.device().str(), " ",
                 dtype_name(param.dtype()), " tensor of ", param.numel(),
                 " elements, like the parameter");
   }
@@ -54,6 +57,13 @@ void sgd_step_(const Tensor& param, const Tensor& grad, const Tensor& buf, doubl
   check("ember.optim.SGD", param, {&grad, &buf});
   EMBER_CHECK(momentum == 0 || buf.defined(), Value, "ember.optim.SGD",
               "momentum needs a momentum buffer");
+  if (param.is_cuda()) {
+    const double h[8] = {lr, momentum, 1 - dampening, weight_decay};
+    detail::cuda_optimizer_step("sgd", param, grad, buf, Tensor(), Tensor(), h,
+                                maximize | (weight_decay != 0) << 1 | (momentum != 0) << 2 |
+                                    nesterov << 3 | first << 4);
+    return;
+  }
   run(param, [&](auto zero, int64_t begin, int64_t end) {
     using T = decltype(zero);
     T* p = ptr<T>(param);
@@ -82,6 +92,14 @@ void adam_step_(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
   const double bc1 = 1 - std::pow(beta1, double(step));
   const double bc2_sqrt = std::sqrt(1 - std::pow(beta2, double(step)));
   const double step_size = lr / bc1;
+  if (param.is_cuda()) {
+    const double h[8] = {weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, eps,
+                         bc2_sqrt, step_size};
+    detail::cuda_optimizer_step("adam", param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h,
+                                maximize | (weight_decay != 0) << 1 | decoupled_weight_decay << 2 |
+                                    amsgrad << 3);
+    return;
+  }
   run(param, [&](auto zero, int64_t begin, int64_t end) {
     using T = decltype(zero);
     T* p = ptr<T>(param);
@@ -112,6 +130,13 @@ void rmsprop_step_(const Tensor& param, const Tensor& grad, const Tensor& square
   EMBER_CHECK(square_avg.defined() && (!centered || grad_avg.defined()) &&
                   (momentum == 0 || momentum_buffer.defined()),
               Value, "ember.optim.RMSprop", "missing state tensors");
+  if (param.is_cuda()) {
+    const double h[8] = {lr, alpha, 1 - alpha, eps, weight_decay, momentum};
+    detail::cuda_optimizer_step("rmsprop", param, grad, square_avg, grad_avg, momentum_buffer, h,
+                                maximize | (weight_decay != 0) << 1 | centered << 2 |
+                                    (momentum > 0) << 3);
+    return;
+  }
   run(param, [&](auto zero, int64_t begin, int64_t end) {
     using T = decltype(zero);
     T* p = ptr<T>(param);
@@ -144,6 +169,12 @@ void adagrad_step_(const Tensor& param, const Tensor& grad, const Tensor& sum, d
                    double weight_decay, double eps, bool maximize) {
   check("ember.optim.Adagrad", param, {&grad, &sum});
   EMBER_CHECK(sum.defined(), Value, "ember.optim.Adagrad", "missing state tensors");
+  if (param.is_cuda()) {
+    const double h[8] = {clr, weight_decay, eps};
+    detail::cuda_optimizer_step("adagrad", param, grad, sum, Tensor(), Tensor(), h,
+                                maximize | (weight_decay != 0) << 1);
+    return;
+  }
   run(param, [&](auto zero, int64_t begin, int64_t end) {
     using T = decltype(zero);
     T* p = ptr<T>(param);

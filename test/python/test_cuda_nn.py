@@ -218,16 +218,28 @@ def test_transformer_encoder_layer_with_embedding():
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
                                      ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01)),
                                      ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
-                                     ("Adagrad", dict(lr=0.1))])
-def test_optimizers_on_cuda(name, kw):
+                                     ("Adagrad", dict(lr=0.1)),
+                                     ("SGD", dict(lr=0.1, momentum=0.8, dampening=0.3, maximize=True)),
+                                     ("Adam", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+                                     ("RMSprop", dict(lr=0.01, weight_decay=0.1)),
+                                     ("Adagrad", dict(lr=0.1, weight_decay=0.1, lr_decay=0.01))])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_optimizers_on_cuda(name, kw, dtype):
+    """The fused CUDA updates (one generated kernel per parameter) step for step like PyTorch
+    CUDA, and like ember's op-by-op path (fused=False)."""
     w = RNG.standard_normal((5, 4)).astype(np.float32)
-    ew, tw = pair(w, requires_grad=True)
+    ew, tw = pair(w, dtype, requires_grad=True)
+    uw = ember.tensor(w).to(getattr(ember, dtype)).cuda().requires_grad_(True)
     eo, to = getattr(ember.optim, name)([ew], **kw), getattr(torch.optim, name)([tw], **kw)
+    uo = getattr(ember.optim, name)([uw], fused=False, **kw)
     for _ in range(4):
         g = RNG.standard_normal(w.shape).astype(np.float32)
-        ew.grad, tw.grad = ember.tensor(g).cuda(), torch.tensor(g, device=TDEV)
-        eo.step(), to.step()
-    close(ew, tw, 1e-5, 1e-6)
+        ew.grad, tw.grad = pair(g, dtype)
+        uw.grad = ember.tensor(g).to(getattr(ember, dtype)).cuda()
+        eo.step(), to.step(), uo.step()
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    close(ew, tw, tol, tol / 10)
+    close(ew, uw.detach(), tol, tol / 10)
 
 
 def _lenet(nn):

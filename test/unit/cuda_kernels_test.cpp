@@ -171,6 +171,21 @@ TEST(CudaKernels, FusedSoftmaxAndLayerNormRowKernelsCompile) {
   batch.compile("softmax_layer_norm_rows", true);
 }
 
+TEST(CudaKernels, FusedOptimizerKernelsCompile) {
+  if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
+  for (DType d : {DType::Float32, DType::Float64})
+    for (const char* kind : {"sgd", "adam", "rmsprop", "adagrad"}) {
+      const std::string source = ks::optimizer_kernel(std::string("opt_") + kind, kind, d);
+      // one translation unit per kernel: each declares its own EmberOptimArgs and T
+      cuda::CompiledKernel k = cuda::nvrtc_compile(source, std::string(kind) + ".cu", "sm_90");
+      EXPECT_GT(k.image.size(), 100u) << kind;
+    }
+  const std::string adam = ks::optimizer_kernel("a", "adam", DType::Float32);
+  EXPECT_NE(adam.find("typedef float T;"), std::string::npos) << adam;
+  EXPECT_THROW(ks::optimizer_kernel("x", "lamb", DType::Float32), Error);
+  EXPECT_THROW(ks::optimizer_kernel("x", "sgd", DType::Float16), Error);
+}
+
 TEST(CudaKernels, RowsPointwiseKernelsCompile) {
   if (!nvrtc_or_skip()) GTEST_SKIP() << cuda::nvrtc_unavailable_reason();
   Batch batch;

@@ -1,7 +1,7 @@
 // Fused optimizer updates: one pass over each parameter's memory that reads the gradient and the
 // state and writes the parameter and the state in place, with PyTorch's update math (its
-// single-tensor implementations). ember.optim (Python) calls them for CPU float32/float64
-// contiguous parameters and falls back to ember ops elsewhere.
+// single-tensor implementations), on the CPU or on one CUDA device. ember.optim (Python) calls
+// them for float32/float64 contiguous parameters and falls back to ember ops elsewhere.
 #pragma once
 
 #include "ember/Tensor.h"

@@ -17,16 +17,17 @@
 namespace ember::optim {
 namespace {
 
-// Whether the fused kernel can update p: concrete CPU float32/float64, p and its state
-// contiguous, everything of p's dtype and size (the gradient may have any layout).
+// Whether the fused update (ember/Optim.h: a CPU loop, or one generated CUDA kernel) can
+// update p: concrete float32/float64, p and its state contiguous, everything on p's device, of
+// p's dtype and size (the gradient may have any layout).
 bool fusable(const Tensor& p, const Tensor& grad, std::initializer_list<const Tensor*> state) {
-  if (p.is_symbolic() || p.is_cuda() || !p.is_contiguous()) return false;
+  if (p.is_symbolic() || !p.is_contiguous()) return false;
   if (p.dtype() != DType::Float32 && p.dtype() != DType::Float64) return false;
-  if (grad.is_symbolic() || grad.is_cuda() || grad.dtype() != p.dtype() ||
+  if (grad.is_symbolic() || grad.device() != p.device() || grad.dtype() != p.dtype() ||
       grad.numel() != p.numel())
     return false;
   for (const Tensor* t : state)
-    if (t->defined() && (t->is_symbolic() || t->is_cuda() || !t->is_contiguous() ||
+    if (t->defined() && (t->is_symbolic() || t->device() != p.device() || !t->is_contiguous() ||
                          t->dtype() != p.dtype() || t->numel() != p.numel()))
       return false;
   return true;

@@ -1,7 +1,8 @@
 """SGD, Adam, AdamW, RMSprop and Adagrad with PyTorch's update math (its single-tensor
 implementations, step for step). Updates run under no_grad and write parameters and state in
-place: for CPU float32/float64 contiguous parameters in one fused pass per parameter
-(ember._C._optim, frontend/src/Optim.cpp), elsewhere (CUDA, other layouts, fused=False) with
+place: for float32/float64 contiguous parameters in one fused pass per parameter
+(ember._C._optim, frontend/src/Optim.cpp; one generated kernel on CUDA), elsewhere (other
+layouts, fused=False) with
 ember ops."""
 import math
 
@@ -18,9 +19,10 @@ _FUSED_DTYPES = (_C.dtype.float32, _C.dtype.float64)
 
 
 def _fusable(group, p, *tensors):
-    """Whether the fused C++ update (one pass over the parameter's memory, ember/Optim.h) can
-    run: CPU, float32/float64, contiguous, every state tensor alike. fused=False turns it off."""
-    if group.get("fused") is False or p.is_cuda or p.dtype not in _FUSED_DTYPES:
+    """Whether the fused C++ update (one pass over the parameter's memory, ember/Optim.h; one
+    generated kernel on CUDA) can run: float32/float64, contiguous, every state tensor alike
+    and on the parameter's device. fused=False turns it off."""
+    if group.get("fused") is False or p.dtype not in _FUSED_DTYPES:
         return False
     if not p.is_contiguous() or p._is_symbolic:
         return False
@@ -28,7 +30,7 @@ def _fusable(group, p, *tensors):
     for i, t in enumerate(tensors):  # tensors[0] is the gradient: it may be any layout
         if t is None:
             continue
-        if (t.is_cuda or t.dtype != p.dtype or (i > 0 and not t.is_contiguous()) or
+        if (t.device != p.device or t.dtype != p.dtype or (i > 0 and not t.is_contiguous()) or
                 t.numel() != n or t._is_symbolic):
             return False
     return True

@@ -122,4 +122,12 @@ std::string layer_norm_kernel(const std::string& name, DType dtype);
 // non-null) and g * xhat (where gxhat is non-null: the rows that sum to w's gradient).
 std::string layer_norm_backward_kernel(const std::string& name, DType dtype);
 
+// Fused optimizer updates on CUDA, the same formulas as frontend/src/Optim.cpp's CPU loops (one
+// pass per parameter): `name`(T* p, const T* g, T* s0, T* s1, T* s2, long long n,
+// EmberOptimArgs a) for T = float or double, `kind` "sgd" (s0 the momentum buffer), "adam"
+// (s0 exp_avg, s1 exp_avg_sq, s2 max_exp_avg_sq), "rmsprop" (s0 square_avg, s1 grad_avg,
+// s2 momentum_buffer) or "adagrad" (s0 sum). EmberOptimArgs is { double h[8]; int flags; }:
+// the hyperparameters and switches in the order Optim.cpp's CUDA calls pass them.
+std::string optimizer_kernel(const std::string& name, const std::string& kind, DType dtype);
+
 } // namespace ember::kernels::cuda
