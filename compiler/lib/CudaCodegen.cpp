@@ -441,6 +441,22 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       if (data.size() == 1 && n != 1) data.assign(size_t(n), data[0]);
       continue;
     }
+    // An elementwise kernel reads an operand made by ember.expand straight from the expand's
+    // input, with broadcast offsets (expand is numpy broadcasting, and broadcasting composes),
+    // so an expand whose every user is such a kernel is never materialised.
+    auto throughExpands = [](mlir::ValueRange values) {
+      llvm::SmallVector<mlir::Value> reads(values.begin(), values.end());
+      for (mlir::Value& v : reads)
+        if (auto e = v.getDefiningOp<ed::ExpandOp>()) v = e.getInput();
+      return reads;
+    };
+    if (auto e = mlir::dyn_cast<ed::ExpandOp>(op);
+        e && !result.use_empty() && llvm::all_of(result.getUsers(), [](mlir::Operation* u) {
+          return mlir::isa<ed::FusionOp>(u) || isElementwise(u);
+        })) {
+      b.checked(e.getInput(), opName + "'s input");
+      continue;
+    }
     if (auto fusion = mlir::dyn_cast<ed::FusionOp>(op)) {
       mlir::Block& body = fusion.getBody().front();
       llvm::SmallVector<mlir::Operation*> ops;
@@ -449,8 +465,9 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         checkIntegerUse(&inner);
         ops.push_back(&inner);
       }
-      std::vector<int> ins = b.kernelInputs(fusion.getInputs());
-      CudaKernel k = emitKernel(fusion.getInputs(), body.getArguments(), ops,
+      const auto reads = throughExpands(fusion.getInputs());
+      std::vector<int> ins = b.kernelInputs(reads);
+      CudaKernel k = emitKernel(reads, body.getArguments(), ops,
                                 mlir::cast<ed::YieldOp>(body.getTerminator()).getValue(), out,
                                 int(b.plan.kernels.size()));
       b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread);
@@ -458,8 +475,9 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     }
     if (isElementwise(op)) {
       checkIntegerUse(op);
-      std::vector<int> ins = b.kernelInputs(op->getOperands());
-      CudaKernel k = emitKernel(op->getOperands(), op->getOperands(), {op}, result, out,
+      const auto reads = throughExpands(op->getOperands());
+      std::vector<int> ins = b.kernelInputs(reads);
+      CudaKernel k = emitKernel(reads, op->getOperands(), {op}, result, out,
                                 int(b.plan.kernels.size()));
       b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread);
       continue;

@@ -318,3 +318,38 @@ def test_cuda_plan_row_reductions_take_a_warp_per_row():
     if _C._nvrtc_available():
         for k, s in plan.kernels:
             assert len(_C._nvrtc_compile(s, k, "sm_90")) > 100
+
+
+def test_cuda_plan_reads_expanded_operands_without_materialising_them():
+    """An expand whose users are all elementwise kernels is not a kernel of its own: they read
+    its input with broadcast offsets (softmax's backward expands a [.., 1] sum). One used by a
+    reduction too is still materialised. Both equal eager."""
+    def fn(x, g):
+        s = g.sum(-1, keepdim=True).expand(x.shape)
+        return s * x + s, (g[:1].expand(x.shape) * 2.0).sum(0)
+
+    ember.manual_seed(0)
+    x, g = ember.randn(5, 6), ember.randn(5, 6)
+    compiled = ember.compile(fn, backend="cuda_emulation", fullgraph=True)
+    for got, want in zip(compiled(x, g), fn(x, g)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-5, atol=2e-5)
+    names = [k for k, _ in next(iter(compiled.cache.values()))[0].kernels]
+    assert sum("expand" in k for k in names) == 0, names
+
+    xs = ember.randn(4, 33).requires_grad_(True)  # state: its .grad is written back
+
+    def softmax_step(scale):
+        y = ember.softmax(xs * scale, -1)
+        (y * y).sum().backward()
+        return y
+
+    scale = ember.tensor(1.5)
+    want = softmax_step(scale)
+    want_grad = xs.grad.numpy().copy()
+    xs.grad = None
+    compiled = ember.compile(softmax_step, backend="cuda_emulation", fullgraph=True)
+    got = compiled(scale)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(xs.grad.numpy(), want_grad, rtol=2e-4, atol=2e-6)
+    names = [k for k, _ in next(iter(compiled.cache.values()))[0].kernels]
+    assert not any("expand" in k for k in names), names
