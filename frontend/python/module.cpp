@@ -461,7 +461,9 @@ NB_MODULE(_C, m) {
         return run_cuda_plan(r, tensor_list(inputs, "cuda plan"), device, "cuda plan");
       }, nb::arg("inputs"), nb::arg("device"))
       .def_prop_ro("input_shapes", [](const cuda::PlanRunner& r) { return r.plan().input_shapes; })
-      .def_prop_ro("input_dtypes", [](const cuda::PlanRunner& r) { return r.plan().input_dtypes; });
+      .def_prop_ro("input_dtypes", [](const cuda::PlanRunner& r) { return r.plan().input_dtypes; })
+      .def_prop_ro("device_bytes", &cuda::PlanRunner::device_bytes)
+      .def_prop_ro("unplanned_bytes", &cuda::PlanRunner::unplanned_bytes);
   m.def("_cuda_plan_runner", [](const std::string& text, int device) {
     std::unique_ptr<cuda::PlanBackend> backend;
 #ifdef EMBER_WITH_COMPILER

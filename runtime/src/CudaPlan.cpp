@@ -254,8 +254,58 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
   for (size_t i = 0; i < n; ++i) {
     const Plan::Buffer& b = plan_.buffers[i];
     root_[i] = b.alias >= 0 ? root_[size_t(b.alias)] : int(i);
+  }
+  // Which root buffers may share memory, and over which steps each is live (first and last
+  // step that names it or an alias of it).
+  std::vector<bool> shared(n, false);
+  std::vector<int64_t> first(n, -1), last(n, -1);
+  for (size_t i = 0; i < n; ++i)
+    shared[i] = plan_.buffers[i].alias < 0 && !is_input[i] && plan_.buffers[i].data.empty();
+  for (int o : plan_.outputs) shared[size_t(root_[size_t(o)])] = false;
+  for (size_t s = 0; s < plan_.steps.size(); ++s)
+    for (int a : plan_.steps[s].args) {
+      const size_t r = size_t(root_[size_t(a)]);
+      if (first[r] < 0) first[r] = int64_t(s);
+      last[r] = int64_t(s);
+    }
+  // Greedy in step order: free the blocks of buffers whose last step has passed, then give
+  // each buffer first named at this step the smallest free block that holds it.
+  std::vector<std::vector<size_t>> starts(plan_.steps.size()), ends(plan_.steps.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (!shared[i] || first[i] < 0) continue;
+    starts[size_t(first[i])].push_back(i);
+    ends[size_t(last[i])].push_back(i);
+  }
+  std::vector<size_t> block_of(n, SIZE_MAX), free_blocks;
+  auto bytes_of = [&](size_t i) { return std::max<std::size_t>(plan_.buffers[i].bytes(), 1); };
+  std::vector<std::size_t> want; // planned block sizes
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    for (size_t i : starts[s]) {
+      size_t best = SIZE_MAX;
+      for (size_t k = 0; k < free_blocks.size(); ++k)
+        if (want[free_blocks[k]] >= bytes_of(i) &&
+            (best == SIZE_MAX || want[free_blocks[k]] < want[free_blocks[best]]))
+          best = k;
+      if (best == SIZE_MAX) {
+        block_of[i] = want.size();
+        want.push_back(bytes_of(i));
+      } else {
+        block_of[i] = free_blocks[best];
+        free_blocks.erase(free_blocks.begin() + std::ptrdiff_t(best));
+      }
+    }
+    for (size_t i : ends[s]) free_blocks.push_back(block_of[i]);
+  }
+  for (std::size_t bytes : want) blocks_.push_back({backend_->alloc(bytes), bytes});
+  for (size_t i = 0; i < n; ++i) {
+    const Plan::Buffer& b = plan_.buffers[i];
     if (b.alias >= 0 || is_input[i]) continue;
-    owned_[i] = backend_->alloc(std::max<std::size_t>(b.bytes(), 1));
+    if (block_of[i] != SIZE_MAX) {
+      owned_[i] = blocks_[block_of[i]].first;
+      continue;
+    }
+    blocks_.push_back({backend_->alloc(bytes_of(i)), bytes_of(i)});
+    owned_[i] = blocks_.back().first;
     if (b.data.size() == 1 && b.numel > 1) { // a splat: one value, every element
       const std::vector<float> filled(size_t(b.numel), b.data[0]);
       backend_->upload(owned_[i], filled.data(), filled.size() * sizeof(float));
@@ -266,8 +316,7 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
 }
 
 PlanRunner::~PlanRunner() {
-  for (size_t i = 0; i < owned_.size(); ++i)
-    if (owned_[i]) backend_->free(owned_[i], std::max<std::size_t>(plan_.buffers[i].bytes(), 1));
+  for (const auto& [block, bytes] : blocks_) backend_->free(block, bytes);
   for (size_t i = 0; i < host_inputs_.size(); ++i)
     if (host_inputs_[i])
       backend_->free(host_inputs_[i], std::max<std::size_t>(plan_.buffers[size_t(plan_.inputs[i])].bytes(), 1));
@@ -338,6 +387,19 @@ void PlanRunner::run_host(const std::vector<const void*>& inputs, const std::vec
     const int b = plan_.outputs[i];
     backend_->download(outputs[i], ptr_[size_t(b)], plan_.buffers[size_t(b)].bytes());
   }
+}
+
+std::size_t PlanRunner::device_bytes() const {
+  std::size_t total = 0;
+  for (const auto& block : blocks_) total += block.second;
+  return total;
+}
+
+std::size_t PlanRunner::unplanned_bytes() const {
+  std::size_t total = 0;
+  for (size_t i = 0; i < plan_.buffers.size(); ++i)
+    if (owned_[i]) total += std::max<std::size_t>(plan_.buffers[i].bytes(), 1);
+  return total;
 }
 
 void PlanRunner::allocate_host_inputs() {

@@ -85,6 +85,10 @@ std::unique_ptr<PlanBackend> cuda_backend(int index);
 
 // Runs a plan: allocates its buffers once, uploads its constants, loads its kernels, then runs
 // the steps per call. Not thread-safe (one call at a time per runner).
+// Memory planning: intermediates (buffers neither inputs, outputs nor constants) whose step
+// ranges do not overlap share device memory. In step order, a buffer takes the smallest free
+// block that holds it (or a new one) at its first step and frees it after its last, so peak
+// memory follows the live set instead of the sum of every value's size.
 class PlanRunner {
 public:
   PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend);
@@ -103,6 +107,10 @@ public:
   void run_host(const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Uploads inputs [first, first + data.size()) once (e.g. the weights of a deployed model).
   void keep_host_inputs(size_t first, const std::vector<const void*>& data);
+  // Device memory the runner holds for the plan's own buffers (not run_host's input copies),
+  // and what it would hold with one allocation per buffer.
+  std::size_t device_bytes() const;
+  std::size_t unplanned_bytes() const;
 
 private:
   // Runs the steps; `direct` (indexed like plan_.outputs) binds output buffers to the caller's
@@ -112,7 +120,8 @@ private:
   std::vector<bool> direct_;       // per output: written in place by the last execute(direct)
   std::unique_ptr<PlanBackend> backend_;
   std::vector<int> root_;          // each buffer's memory owner (itself unless an alias)
-  std::vector<void*> owned_;       // memory owned per buffer (nullptr for aliases / inputs)
+  std::vector<void*> owned_;       // memory per root buffer (nullptr for aliases / inputs)
+  std::vector<std::pair<void*, std::size_t>> blocks_; // the allocations owned_ points into
   std::vector<void*> ptr_;         // resolved per call
   std::vector<void*> host_inputs_; // run_host's device copies of the inputs
   std::vector<bool> kept_;         // inputs uploaded once by keep_host_inputs
