@@ -120,13 +120,13 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
                   a.attrs.keepdim == b.attrs.keepdim;
       for (size_t j = 0; same && j < a.inputs.size(); ++j)
         same = pos0.at(a.inputs[j].unsafe_impl()) == pos.at(b.inputs[j].unsafe_impl());
-      EMBER_CHECK(same, Value, kCtx, "the function traces to a different graph", at, " (step ", i,
+      EMBER_CHECK(same, Value, kCtx, "the function traces to a different graph", at, " (graph node ", i,
                   ": ember.", prim_name(a.prim), " vs ember.", prim_name(b.prim),
                   "): it branches on a size; compile it with static shapes (dynamic=False)");
       EMBER_CHECK(shapeAttrs(a.prim) || a.attrs.ints == b.attrs.ints ||
                       sliceEndsFollow(a, b),
                   NotImplemented, kCtx,
-                  "the arguments of ember.", prim_name(a.prim), " (step ", i, ") change with the "
+                  "the arguments of ember.", prim_name(a.prim), " (graph node ", i, ") change with the "
                   "batch size (", shape_str(a.attrs.ints), at, " ", shape_str(b.attrs.ints),
                   "; e.g. a slice of the batch dim with a start that follows it, x[-2:]); dynamic shapes "
                   "do not cover that yet: "
@@ -168,7 +168,7 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
     fitValue([i](const Graph& g) -> const Tensor& { return g.inputs[i]; }, "input " + std::to_string(i));
   for (size_t i = 0; i < g0.steps.size(); ++i)
     fitValue([i](const Graph& g) -> const Tensor& { return g.steps[i].output; },
-             "the result of ember." + std::string(prim_name(g0.steps[i].node->prim)) + " (step " +
+             "the result of ember." + std::string(prim_name(g0.steps[i].node->prim)) + " (graph node " +
                  std::to_string(i) + ")");
   for (auto [input, dim] : sources) {
     auto it = dims.sizes.find(g0.inputs[size_t(input)].unsafe_impl());
