@@ -378,3 +378,33 @@ def test_cuda_plan_runner_shares_memory_between_values_that_are_not_live_togethe
     for _ in range(2):
         got = runner.run(inputs, -1)[0]
         np.testing.assert_allclose(got.numpy(), deep(x).numpy(), rtol=2e-5, atol=2e-5)
+
+
+def test_cuda_plan_computes_a_reductions_only_producer_inside_it():
+    """A fusion or elementwise op whose only user is a sum/amax/amin is not a kernel of its own:
+    the reduction computes its values (a __device__ prologue) on every path: a warp per row,
+    a thread per output, and chunks plus partials for a whole-tensor loss. A producer with
+    another user is still stored. All equal eager, and the kernels compile with NVRTC."""
+    def fn(x, y):
+        sq = (x - y) * (x - y)
+        return (sq.sum(),                        # chunks + partials
+                (x * 2.0 + y).abs().amax(-1),    # a warp per row
+                ember.exp(x - 1.0).sum(0),       # a thread per output (columns)
+                ember.tanh(y) + (ember.tanh(y)).sum(-1, keepdim=True))  # tanh(y) used twice
+
+    ember.manual_seed(0)
+    x, y = ember.randn(96, 160), ember.randn(96, 160)
+    compiled = ember.compile(fn, backend="cuda_emulation", fullgraph=True)
+    for got, want in zip(compiled(x, y), fn(x, y)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=3e-5, atol=3e-5)
+    plan = next(iter(compiled.cache.values()))[0]
+    names = [k for k, _ in plan.kernels]
+    sources = dict(plan.kernels)
+    # besides the reductions, only tanh (two users) and the last add are kernels: the
+    # squared difference, the abs chain and the exp run inside their reductions
+    stored = [k for k in names if not any(r in k for r in ("sum", "amax", "amin"))]
+    assert sorted(k.rsplit("_", 1)[0] for k in stored) == ["ember_add", "ember_tanh"], names
+    assert sum("_at(" in s for s in sources.values()) >= 3, names
+    if _C._nvrtc_available():
+        for k, s in plan.kernels:
+            assert len(_C._nvrtc_compile(s, k, "sm_90")) > 100, k
