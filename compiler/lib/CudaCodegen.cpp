@@ -96,7 +96,7 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
   // pointer is 16-byte aligned (a uniform branch; misaligned views take the scalar loads).
   const int64_t numel = out.getNumElements();
   const int per = !device && !coords && numel % 4 == 0 && numel >= 4096 ? 4 : 1;
-  const bool narrow = out.getNumElements() < (int64_t(1) << 31);
+  const bool narrow = numel < (int64_t(1) << 31);
   const char* idx = narrow ? "unsigned" : "long long";
   const char* suffix = narrow ? "u" : "LL";
   if (device)
@@ -348,6 +348,51 @@ bool foldsIntoGemm(ed::TransposeOp t) {
 
 } // namespace
 
+// An elementwise kernel reads an operand made by ember.expand straight from the expand's input,
+// with broadcast offsets (expand is numpy broadcasting, and broadcasting composes), so an expand
+// whose every user is such a kernel is never materialised.
+llvm::SmallVector<mlir::Value> throughExpands(mlir::ValueRange values) {
+  llvm::SmallVector<mlir::Value> reads(values.begin(), values.end());
+  for (mlir::Value& v : reads)
+    if (auto e = v.getDefiningOp<ed::ExpandOp>()) v = e.getInput();
+  return reads;
+}
+
+// A fusion or elementwise op whose only user is a sum/amax/amin: computed inside that
+// reduction's kernel (a prologue), its values never stored.
+bool absorbedByReduction(mlir::Operation* p) {
+  if (!p || p->getNumResults() != 1 || !(mlir::isa<ed::FusionOp>(p) || isElementwise(p)))
+    return false;
+  mlir::Value v = p->getResult(0);
+  if (!v.hasOneUse()) return false;
+  mlir::Operation* user = *v.user_begin();
+  return mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(user) && user->getOperand(0) == v;
+}
+
+// What emitKernel needs of a fusion or a lone elementwise op: the buffers it reads (through
+// expands), what they bind to, its ops and the value it yields.
+struct Producer {
+  llvm::SmallVector<mlir::Value> reads, bindAs;
+  llvm::SmallVector<mlir::Operation*> ops;
+  mlir::Value value;
+};
+Producer producerOf(mlir::Operation* op) {
+  Producer p;
+  if (auto fusion = mlir::dyn_cast<ed::FusionOp>(op)) {
+    mlir::Block& body = fusion.getBody().front();
+    p.reads = throughExpands(fusion.getInputs());
+    p.bindAs.assign(body.getArguments().begin(), body.getArguments().end());
+    for (mlir::Operation& inner : body.without_terminator()) p.ops.push_back(&inner);
+    p.value = mlir::cast<ed::YieldOp>(body.getTerminator()).getValue();
+  } else {
+    p.reads = throughExpands(op->getOperands());
+    p.bindAs.assign(op->getOperands().begin(), op->getOperands().end());
+    p.ops.push_back(op);
+    p.value = op->getResult(0);
+  }
+  return p;
+}
+
 cuda::Plan buildCudaPlan(const std::string& source, const std::string& function, bool compilePtx) {
   registerPasses();
   mlir::DialectRegistry registry;
@@ -450,67 +495,32 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       if (data.size() == 1 && n != 1) data.assign(size_t(n), data[0]);
       continue;
     }
-    // A fusion or elementwise op whose only user is a sum/amax/amin is computed inside that
-    // reduction's kernel (a prologue, below): its values are never stored.
-    auto absorbedByReduction = [](mlir::Operation* p) {
-      if (!p || p->getNumResults() != 1 || !(mlir::isa<ed::FusionOp>(p) || isElementwise(p)))
-        return false;
-      mlir::Value v = p->getResult(0);
-      if (!v.hasOneUse()) return false;
-      mlir::Operation* user = *v.user_begin();
-      return mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(user) && user->getOperand(0) == v;
-    };
-    if (absorbedByReduction(op)) {
-      if (auto fusion = mlir::dyn_cast<ed::FusionOp>(op)) {
-        for (mlir::Operation& inner : fusion.getBody().front().without_terminator()) {
-          for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion");
-          checkIntegerUse(&inner);
-        }
-      } else {
-        checkIntegerUse(op);
+    // A fusion or lone elementwise op: its ops checked (only float arithmetic, see above), then
+    // one kernel, unless a reduction computes it (its prologue, below).
+    auto producer = [&](mlir::Operation* p) {
+      Producer parts = producerOf(p);
+      for (mlir::Operation* inner : parts.ops) {
+        if (inner != p)
+          for (mlir::Value v : inner->getOperands()) b.checked(v, "a value inside a fusion");
+        checkIntegerUse(inner);
       }
+      return parts;
+    };
+    if (mlir::isa<ed::FusionOp>(op) || isElementwise(op)) {
+      const Producer parts = producer(op);
+      if (absorbedByReduction(op)) continue;
+      std::vector<int> ins = b.kernelInputs(parts.reads);
+      CudaKernel k = emitKernel(parts.reads, parts.bindAs, parts.ops, parts.value, out,
+                                int(b.plan.kernels.size()));
+      b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread);
       continue;
     }
-    // An elementwise kernel reads an operand made by ember.expand straight from the expand's
-    // input, with broadcast offsets (expand is numpy broadcasting, and broadcasting composes),
-    // so an expand whose every user is such a kernel is never materialised.
-    auto throughExpands = [](mlir::ValueRange values) {
-      llvm::SmallVector<mlir::Value> reads(values.begin(), values.end());
-      for (mlir::Value& v : reads)
-        if (auto e = v.getDefiningOp<ed::ExpandOp>()) v = e.getInput();
-      return reads;
-    };
     if (auto e = mlir::dyn_cast<ed::ExpandOp>(op);
         e && !result.use_empty() && llvm::all_of(result.getUsers(), [](mlir::Operation* u) {
           return mlir::isa<ed::FusionOp>(u) || isElementwise(u);
         })) {
       b.checked(e.getInput(), opName + "'s input");
-      continue;
-    }
-    if (auto fusion = mlir::dyn_cast<ed::FusionOp>(op)) {
-      mlir::Block& body = fusion.getBody().front();
-      llvm::SmallVector<mlir::Operation*> ops;
-      for (mlir::Operation& inner : body.without_terminator()) {
-        for (mlir::Value v : inner.getOperands()) b.checked(v, "a value inside a fusion");
-        checkIntegerUse(&inner);
-        ops.push_back(&inner);
-      }
-      const auto reads = throughExpands(fusion.getInputs());
-      std::vector<int> ins = b.kernelInputs(reads);
-      CudaKernel k = emitKernel(reads, body.getArguments(), ops,
-                                mlir::cast<ed::YieldOp>(body.getTerminator()).getValue(), out,
-                                int(b.plan.kernels.size()));
-      b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread);
-      continue;
-    }
-    if (isElementwise(op)) {
-      checkIntegerUse(op);
-      const auto reads = throughExpands(op->getOperands());
-      std::vector<int> ins = b.kernelInputs(reads);
-      CudaKernel k = emitKernel(reads, op->getOperands(), {op}, result, out,
-                                int(b.plan.kernels.size()));
-      b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread);
-      continue;
+      continue; // its users read through it (throughExpands)
     }
     if (mlir::isa<ed::ReshapeOp>(op)) {
       b.define(result, opName, b.use(op->getOperand(0)));
@@ -570,32 +580,19 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       const std::string kind = isSum ? "sum" : mlir::isa<ed::AmaxOp>(op) ? "amax" : "amin";
       // The input's element at flat index e: read from its buffer, or computed by the absorbed
       // producer's __device__ function from the producer's own inputs.
-      mlir::Operation* producer = op->getOperand(0).getDefiningOp();
-      const bool prologue = absorbedByReduction(producer);
+      mlir::Operation* producerOp = op->getOperand(0).getDefiningOp();
+      const bool prologue = absorbedByReduction(producerOp);
       std::vector<int> ins;
       std::string prologueSource, at;
       int numIn = 1;
       if (prologue) {
-        llvm::SmallVector<mlir::Value> reads, bindAs;
-        llvm::SmallVector<mlir::Operation*> ops;
-        mlir::Value value = producer->getResult(0);
-        if (auto fusion = mlir::dyn_cast<ed::FusionOp>(producer)) {
-          mlir::Block& body = fusion.getBody().front();
-          reads = throughExpands(fusion.getInputs());
-          bindAs.assign(body.getArguments().begin(), body.getArguments().end());
-          for (mlir::Operation& inner : body.without_terminator()) ops.push_back(&inner);
-          value = mlir::cast<ed::YieldOp>(body.getTerminator()).getValue();
-        } else {
-          reads = throughExpands(producer->getOperands());
-          bindAs.assign(producer->getOperands().begin(), producer->getOperands().end());
-          ops.push_back(producer);
-        }
-        CudaKernel f = emitKernel(reads, bindAs, ops, value, in, int(b.plan.kernels.size()),
-                                  /*device=*/true);
+        const Producer parts = producerOf(producerOp); // checked where it was skipped
+        CudaKernel f = emitKernel(parts.reads, parts.bindAs, parts.ops, parts.value, in,
+                                  int(b.plan.kernels.size()), /*device=*/true);
         prologueSource = f.source;
         at = f.name;
         numIn = f.numInputs;
-        ins = b.kernelInputs(reads);
+        ins = b.kernelInputs(parts.reads);
       } else {
         ins = {b.use(op->getOperand(0))};
       }
@@ -641,9 +638,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
            << "#ifdef __CUDA_ARCH__\n"
            << "  for (int o = 16; o > 0; o >>= 1) {\n"
            << "    const " << acc << " other = __shfl_xor_sync(0xffffffffu, acc, o);\n"
-           << "    " << (isSum ? "acc += other;" : kind == "amax" ? "acc = maximum(other, acc);"
-                                                                 : "acc = minimum(other, acc);")
-           << "\n  }\n#endif\n"
+           << "    " << combineOf("other") << "\n  }\n#endif\n"
            << "  if (lane == 0) out[i] = (float)acc;\n}\n";
         b.launch(name, os.str(), ins, b.define(result, opName), n, /*perThread=*/-32);
         continue;

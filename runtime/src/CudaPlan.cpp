@@ -242,6 +242,11 @@ private:
 
 std::unique_ptr<PlanBackend> cuda_backend(int index) { return std::make_unique<CudaBackend>(index); }
 
+namespace {
+// Device memory for a buffer (at least one byte: an empty buffer still gets a pointer).
+std::size_t alloc_bytes(const Plan::Buffer& b) { return std::max<std::size_t>(b.bytes(), 1); }
+} // namespace
+
 PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
     : plan_(std::move(plan)), backend_(std::move(backend)) {
   backend_->prepare(plan_);
@@ -277,7 +282,7 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
     ends[size_t(last[i])].push_back(i);
   }
   std::vector<size_t> block_of(n, SIZE_MAX), free_blocks;
-  auto bytes_of = [&](size_t i) { return std::max<std::size_t>(plan_.buffers[i].bytes(), 1); };
+  auto bytes_of = [&](size_t i) { return alloc_bytes(plan_.buffers[i]); };
   std::vector<std::size_t> want; // planned block sizes
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     for (size_t i : starts[s]) {
@@ -313,32 +318,31 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
       backend_->upload(owned_[i], b.data.data(), b.data.size() * sizeof(float));
     }
   }
+  // Outputs the plan computes into memory of its own (not an input, not a constant, not
+  // listed twice): run_device computes them into the caller's memory instead, with no copy.
+  direct_.assign(plan_.outputs.size(), false);
+  std::vector<bool> bound(n, false);
+  for (size_t k = 0; k < plan_.outputs.size(); ++k) {
+    const size_t b = size_t(plan_.outputs[k]);
+    if (!owned_[b] || !plan_.buffers[b].data.empty() || bound[b] || !plan_.buffers[b].numel) continue;
+    bound[b] = true;
+    direct_[k] = true;
+  }
 }
 
 PlanRunner::~PlanRunner() {
   for (const auto& [block, bytes] : blocks_) backend_->free(block, bytes);
   for (size_t i = 0; i < host_inputs_.size(); ++i)
     if (host_inputs_[i])
-      backend_->free(host_inputs_[i], std::max<std::size_t>(plan_.buffers[size_t(plan_.inputs[i])].bytes(), 1));
+      backend_->free(host_inputs_[i], alloc_bytes(plan_.buffers[size_t(plan_.inputs[i])]));
 }
 
 void PlanRunner::execute(const std::vector<void*>* direct) {
   for (size_t i = 0; i < ptr_.size(); ++i)
     if (owned_[i]) ptr_[i] = owned_[i];
-  direct_.assign(plan_.outputs.size(), false);
-  if (direct) {
-    // An output computed by the plan into memory of its own (not an input, not a constant,
-    // not listed twice) is computed into the caller's memory instead: no copy afterwards.
-    std::vector<bool> bound(ptr_.size(), false);
-    for (size_t k = 0; k < plan_.outputs.size(); ++k) {
-      const size_t b = size_t(plan_.outputs[k]);
-      if (!owned_[b] || !plan_.buffers[b].data.empty() || bound[b] || !plan_.buffers[b].numel)
-        continue;
-      ptr_[b] = (*direct)[k];
-      bound[b] = true;
-      direct_[k] = true;
-    }
-  }
+  if (direct)
+    for (size_t k = 0; k < plan_.outputs.size(); ++k)
+      if (direct_[k]) ptr_[size_t(plan_.outputs[k])] = (*direct)[k];
   for (size_t i = 0; i < ptr_.size(); ++i) ptr_[i] = ptr_[size_t(root_[i])];
   std::vector<void*> argv;
   for (const Plan::Step& s : plan_.steps) {
@@ -398,7 +402,7 @@ std::size_t PlanRunner::device_bytes() const {
 std::size_t PlanRunner::unplanned_bytes() const {
   std::size_t total = 0;
   for (size_t i = 0; i < plan_.buffers.size(); ++i)
-    if (owned_[i]) total += std::max<std::size_t>(plan_.buffers[i].bytes(), 1);
+    if (owned_[i]) total += alloc_bytes(plan_.buffers[i]);
   return total;
 }
 
@@ -407,7 +411,7 @@ void PlanRunner::allocate_host_inputs() {
   host_inputs_.assign(plan_.inputs.size(), nullptr);
   kept_.assign(plan_.inputs.size(), false);
   for (size_t i = 0; i < plan_.inputs.size(); ++i)
-    host_inputs_[i] = backend_->alloc(std::max<std::size_t>(plan_.buffers[size_t(plan_.inputs[i])].bytes(), 1));
+    host_inputs_[i] = backend_->alloc(alloc_bytes(plan_.buffers[size_t(plan_.inputs[i])]));
 }
 
 void PlanRunner::keep_host_inputs(size_t first, const std::vector<const void*>& data) {

@@ -114,10 +114,10 @@ public:
 
 private:
   // Runs the steps; `direct` (indexed like plan_.outputs) binds output buffers to the caller's
-  // memory where direct_ allows (set per output by execute).
+  // memory where direct_ allows.
   void execute(const std::vector<void*>* direct = nullptr);
   Plan plan_;
-  std::vector<bool> direct_;       // per output: written in place by the last execute(direct)
+  std::vector<bool> direct_;       // per output: computed in place by execute(direct)
   std::unique_ptr<PlanBackend> backend_;
   std::vector<int> root_;          // each buffer's memory owner (itself unless an alias)
   std::vector<void*> owned_;       // memory per root buffer (nullptr for aliases / inputs)
