@@ -20,42 +20,79 @@ using namespace mlir;
 
 namespace {
 
-// f32 erfc as the eager kernels compute it (kernels/cpu/VecMath.cpp, same coefficients):
-// 1 - (x + x P(x^2)) on |x| < 1, else e^{-x^2} Q(s) (2 minus that for x < 0). One division and
-// one exp; MLIR's own erfc approximation took about twice as long (gelu is x erfc(-x/sqrt2)/2).
+// f32 erfc as the eager kernels compute it (kernels/cpu/VecMath.cpp: same coefficients, same
+// operations): 1 - (x + x P(x^2)) on |x| < 1, else e^{-x^2} Q(s) with s = 2.2222/a - 1.2222
+// (2 minus that for x < 0). e^{-a^2} is the eager kernels' exp_neg_square, not math.exp: its
+// reduction takes a^2 exactly through one fma and it skips the clamps and checks a general exp
+// needs. Polynomials by Estrin's scheme: a fused loop's iterations overlap only so far, and the
+// chains' length is what bounded gelu (gelu is x/2 erfc(-x/sqrt2), so this is most of a gelu).
 struct ErfcApproximation : OpRewritePattern<math::ErfcOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(math::ErfcOp op, PatternRewriter& rw) const override {
     Type type = op.getType();
     if (!getElementTypeOrSelf(type).isF32()) return failure();
     Location loc = op.getLoc();
+    Type itype = rw.getI32Type();
+    if (auto vec = dyn_cast<VectorType>(type)) itype = vec.clone(itype);
     auto c = [&](float v) -> Value {
       TypedAttr attr = rw.getF32FloatAttr(v);
       if (auto vec = dyn_cast<VectorType>(type)) attr = DenseElementsAttr::get(vec, v);
       return arith::ConstantOp::create(rw, loc, attr);
     };
-    auto poly = [&](Value x, ArrayRef<float> coeffs) { // Horner, constant term first
-      Value r = c(coeffs.back());
-      for (size_t i = coeffs.size() - 1; i-- > 0;) r = math::FmaOp::create(rw, loc, r, x, c(coeffs[i]));
-      return r;
+    auto ci = [&](int32_t v) -> Value {
+      TypedAttr attr = rw.getI32IntegerAttr(v);
+      if (auto vec = dyn_cast<VectorType>(itype)) attr = DenseElementsAttr::get(vec, v);
+      return arith::ConstantOp::create(rw, loc, attr);
     };
-    auto lt = [&](Value a, Value b) {
-      return arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OLT, a, b).getResult();
+    auto fma = [&](Value a, Value b, Value acc) -> Value {
+      return math::FmaOp::create(rw, loc, a, b, acc);
+    };
+    auto mul = [&](Value a, Value b) -> Value { return arith::MulFOp::create(rw, loc, a, b); };
+    auto sub = [&](Value a, Value b) -> Value { return arith::SubFOp::create(rw, loc, a, b); };
+    auto lt = [&](Value a, Value b) -> Value {
+      return arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OLT, a, b);
+    };
+    auto select = [&](Value m, Value a, Value b) -> Value {
+      return arith::SelectOp::create(rw, loc, m, a, b);
+    };
+    auto poly = [&](Value x, ArrayRef<float> coeffs) { // Estrin, constant term first
+      SmallVector<Value> v;
+      for (float k : coeffs) v.push_back(c(k));
+      Value p = x;
+      while (v.size() > 1) {
+        SmallVector<Value> next;
+        for (size_t i = 0; i + 1 < v.size(); i += 2) next.push_back(fma(v[i + 1], p, v[i]));
+        if (v.size() % 2) next.push_back(v.back());
+        v = std::move(next);
+        if (v.size() > 1) p = mul(p, p);
+      }
+      return v[0];
     };
     Value x = op.getOperand();
     Value a = math::AbsFOp::create(rw, loc, x);
-    Value x2 = arith::MulFOp::create(rw, loc, x, x);
-    Value erfSmall = math::FmaOp::create(rw, loc, x, poly(x2, ember::kernels::kErfSmallP), x);
-    Value small = arith::SubFOp::create(rw, loc, c(1.0f), erfSmall);
-    Value inv = arith::DivFOp::create(rw, loc, c(1.0f), a);
-    Value s = arith::MulFOp::create(rw, loc, arith::SubFOp::create(rw, loc, inv, c(0.55f)),
-                                    c(2.22222222f));
-    s = arith::SelectOp::create(rw, loc, lt(s, c(-1.0f)), c(-1.0f), s); // NaN stays NaN
-    Value e = math::ExpOp::create(rw, loc, arith::NegFOp::create(rw, loc, arith::MulFOp::create(rw, loc, a, a)));
-    Value tail = arith::MulFOp::create(rw, loc, e, poly(s, ember::kernels::kErfcTailQ));
-    Value big = arith::SelectOp::create(rw, loc, lt(x, c(0.0f)),
-                                        arith::SubFOp::create(rw, loc, c(2.0f), tail), tail);
-    rw.replaceOp(op, arith::SelectOp::create(rw, loc, lt(a, c(1.0f)), small, big).getResult());
+    Value small = sub(c(1.0f), fma(x, poly(mul(x, x), ember::kernels::kErfSmallP), x));
+    // e^{-a^2} (exp_neg_square): a clamped at 10.6 (a minimum; NaN is carried by Q(s)),
+    // n = round(-a^2 / ln2) by the 1.5 * 2^23 trick, r = fma(-a, a, -n ln2_hi) + n ln2_lo, e^r
+    // one degree-7 polynomial, times 2^(n + 64) from n's bits and 2^-64 (both on Q(s)'s side).
+    Value ac = select(lt(a, c(10.6f)), a, c(10.6f));
+    Value t = fma(ac, mul(ac, c(-1.44269504088896341f)), c(12582912.0f));
+    Value nf = sub(t, c(12582912.0f));
+    Value scale = arith::BitcastOp::create(
+        rw, loc, type,
+        arith::ShLIOp::create(rw, loc,
+                              arith::SubIOp::create(rw, loc, arith::BitcastOp::create(rw, loc, itype, t),
+                                                    ci(0x4B400000 - 127 - 64)),
+                              ci(23)));
+    Value r = fma(arith::NegFOp::create(rw, loc, ac), ac, mul(nf, c(-0.693359375f)));
+    r = fma(nf, c(2.12194440e-4f), r);
+    static constexpr float expE[] = {1.0f,          1.0f,           0.5f,
+                                     0.166666657f,  0.0416662954f,  0.00833349675f,
+                                     0.00139446568f, 0.000197906222f};
+    Value s = sub(arith::DivFOp::create(rw, loc, c(2.22222222f), a), c(1.22222222f));
+    Value q = mul(mul(poly(s, ember::kernels::kErfcTailQ), c(5.42101086e-20f)), scale); // 2^-64
+    Value tail = mul(poly(r, expE), q);
+    Value big = select(lt(x, c(0.0f)), sub(c(2.0f), tail), tail);
+    rw.replaceOp(op, select(lt(a, c(1.0f)), small, big));
     return success();
   }
 };

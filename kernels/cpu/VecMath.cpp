@@ -10,7 +10,9 @@
 //         denormal inputs are scaled by 2^23 first.
 //   tanh  |x| < 0.625: x + x^3 R(x^2) (degree 4); else 1 - 2 / (e^{2|x|} + 1), with x's sign.
 //   erf   |x| < 1: x + x P(x^2) (degree 6); else 1 - erfc(|x|), erfc(a) = e^{-a^2} Q(s) with Q of
-//         degree 10 in s = (1/a - 0.55) / 0.45, fitted on a in [1, 10] (erfc underflows after).
+//         degree 10 in s = (1/a - 0.55) / 0.45, fitted on a in [1, 10] (erfc underflows after);
+//         e^{-a^2} from the exact a^2 (one multiply-add in the reduction).
+// erf/erfc/gelu evaluate their polynomials by Estrin's scheme (short dependency chains).
 //   erfc  1 - erf(x) on |x| < 1; else the tail e^{-x^2} Q(s) above (2 minus it for x < 0).
 //   gelu  x Phi(x) = x erfc(-x/sqrt2) / 2: on the negative side the tail avoids 1 + erf's
 //         cancellation.
@@ -85,6 +87,28 @@ struct M {
     for (int i = K - 2; i >= 0; --i) r = r * x + c[i];
     return r;
   }
+  // The same by Estrin's scheme (pairs c[i] + c[i+1] x, then pairs of those with x^2, x^4, ...):
+  // about log2(K) dependent steps instead of K - 1. erf, erfc and gelu use it, as the compiler's
+  // erfc does (compiler/lib/ApproximateMath.cpp): there a fused loop's iterations overlap only
+  // so far, and the chains' length bounded gelu. (The other functions keep Horner: their
+  // results are what compiled exp, log and tanh have been checked against.)
+  template <int K>
+  static EMBER_VINLINE F poly_estrin(F x, const float (&c)[K]) {
+    F v[K];
+#pragma GCC unroll 16
+    for (int i = 0; i < K; ++i) v[i] = splat(c[i]);
+    F p = x;
+#pragma GCC unroll 8
+    for (int n = K; n > 1;) {
+      int m = 0;
+#pragma GCC unroll 16
+      for (int i = 0; i + 1 < n; i += 2) v[m++] = v[i + 1] * p + v[i];
+      if (n % 2) v[m++] = v[n - 1];
+      n = m;
+      if (n > 1) p = p * p;
+    }
+    return v[0];
+  }
 
   static EMBER_VINLINE F exp(F x) {
     static constexpr float S[] = {0.5f, 0.166666657f, 0.0416662954f, 0.00833349675f,
@@ -146,12 +170,42 @@ struct M {
   }
 
   // erf(x) / x - 1 = P(x^2) on |x| < 1 (erf(x) = x + x P(x^2): the leading term stays exact).
-  static EMBER_VINLINE F erf_small(F x) { return poly(x * x, kErfSmallP); }
-  // erfc(a) for a >= 1 (NaN stays NaN; +inf gives 0).
+  static EMBER_VINLINE F erf_small(F x) { return poly_estrin(x * x, kErfSmallP); }
+  // v, hidden from the optimizer: a product computed before it cannot be fused into a later
+  // multiply-add (where one product must fuse and not another).
+  static EMBER_VINLINE F opaque(F v) {
+#if defined(__x86_64__) || defined(__i386__)
+    if constexpr (N == 16) asm("" : "+v"(v));
+    else asm("" : "+x"(v));
+#endif
+    return v;
+  }
+  // e^{-a^2} for a >= 1 as p * 2^(n + 64) * 2^-64 (p returned, 2^(n + 64) in scale): exp's
+  // reduction with n = round(-a^2 / ln2) from the rounded a^2, but r = (-n ln2_hi - a^2) +
+  // n ln2_lo, whose first part one multiply-add forms from the exact a^2 (n ln2_hi is exact and
+  // the difference small), and e^r as one degree-7 polynomial. a is clamped at 10.6 (NaN gives
+  // 10.6: the caller's other factor carries it), past which the result underflows, so that
+  // 2^(n + 64) is a normal float.
+  static EMBER_VINLINE F exp_neg_square(F a, F& scale) {
+    static constexpr float E[] = {1.0f,          1.0f,          0.5f,           0.166666657f,
+                                  0.0416662954f, 0.00833349675f, 0.00139446568f, 0.000197906222f};
+    a = sel(a < 10.6f, a, splat(10.6f));
+    // a (a * -log2 e), not a^2 * -log2 e: a^2 has one use (below), so it fuses there.
+    const F t = a * (a * -1.44269504088896341f) + 12582912.0f;
+    const F nf = t - 12582912.0f;
+    scale = (F)((U)((I)t - (0x4B400000 - 127 - 64)) << 23);
+    F r = opaque(nf * -0.693359375f) - a * a;
+    r = r + nf * 2.12194440e-4f;
+    return poly_estrin(r, E);
+  }
+  // erfc(a) for a >= 1 (NaN stays NaN; +inf gives 0). s = (1/a - 0.55) / 0.45 is one division
+  // and an add; past a = 10 (s < -1, outside the fit) e^{-a^2} is at most a few denormal steps
+  // and 0 from 10.6 on.
   static EMBER_VINLINE F erfc_tail(F a) {
-    F s = (splat(1.0f) / a - 0.55f) * 2.22222222f;
-    s = sel(s < -1.0f, splat(-1.0f), s);
-    return exp(-(a * a)) * poly(s, kErfcTailQ);
+    const F s = splat(2.22222222f) / a - 1.22222222f;
+    F scale;
+    const F p = exp_neg_square(a, scale);
+    return p * (poly_estrin(s, kErfcTailQ) * 5.42101086e-20f * scale); // 2^-64 2^(n + 64)
   }
   static EMBER_VINLINE F erf(F x) {
     const F a = abs(x);
@@ -168,8 +222,9 @@ struct M {
     return sel(a < 1.0f, 1.0f - (x + x * erf_small(x)), big);
   }
 
-  // x Phi(x) = x erfc(-x/sqrt2) / 2, as the op record (and so the compiler) writes it.
-  static EMBER_VINLINE F gelu(F x) { return x * (0.5f * erfc(-(x * 0.707106781186547524f))); }
+  // x Phi(x) = x/2 erfc(-x/sqrt2), as the op record (and so the compiler) writes it (x/2 first:
+  // it is exact and off erfc's dependency chain).
+  static EMBER_VINLINE F gelu(F x) { return (0.5f * x) * erfc(-(x * 0.707106781186547524f)); }
 
   static EMBER_VINLINE F gelu_tanh(F x) {
     // x (1 + tanh(u)) / 2 = x sigmoid(2u) = x / (1 + e^{-2u}): no cancellation for x << 0.
