@@ -306,6 +306,40 @@ def test_ember_dump_writes_every_stage(tmp_path, monkeypatch):
     assert "<8 x float>" in (d / "llvm-O3.ll").read_text() or "<4 x float>" in (d / "llvm-O3.ll").read_text()
 
 
+def _fused_function_ir(ir, name):
+    start = ir.index(f"define void @{name}")
+    return ir[start:ir.index("\n}\n", start)]
+
+
+def test_math_heavy_loops_interleave_and_prefetch_and_light_ones_do_not(tmp_path, monkeypatch):
+    # compiler/lib/Optimize.cpp: a gelu chain's loop runs four vectors per iteration and
+    # prefetches ahead of its loads (one prefetch per stream and cache line); a plain add's
+    # loop is left to LLVM's own choices and prefetches nothing.
+    import ember.nn.functional as F
+    monkeypatch.setenv("EMBER_DUMP", str(tmp_path))
+    monkeypatch.setenv("EMBER_DISABLE_CACHE", "1")
+
+    def heavy_chain(x, a):
+        return F.gelu(x * a) + ember.tanh(x)
+
+    def light_add(x, a):
+        return x + a
+
+    x, a = rand(1 << 16), rand(1 << 16)
+    for fn in (heavy_chain, light_add):
+        np.testing.assert_allclose(ember.compile(fn)(x, a).numpy(), fn(x, a).numpy(), rtol=1e-5, atol=1e-6)
+    dirs = {p.name.split("-")[0]: p for p in tmp_path.iterdir()}
+    heavy = (dirs["heavy_chain"] / "llvm-O3.ll").read_text()
+    light = (dirs["light_add"] / "llvm-O3.ll").read_text()
+    body = _fused_function_ir(heavy, "main_fused_mul_gelu_tanh_add_0")
+    # two streams, at least two lines each per iteration, one prefetch per line (not per load)
+    prefetches, loads = body.count("call void @llvm.prefetch"), body.count("= load <")
+    assert 4 <= prefetches < loads, body
+    vector_stores = [l for l in body.splitlines() if l.strip().startswith("store <")]
+    assert len(vector_stores) >= 4, body
+    assert "llvm.prefetch" not in light
+
+
 def test_a_closure_weight_read_through_a_view_sees_in_place_updates():
     # F.linear reads w through w.t(): the trace holds that view, not w; it must still be an
     # input of the compiled graph, not a constant baked with the values seen while tracing.

@@ -26,17 +26,22 @@ func.func @f64_math(%x: f64) -> f64 {
   return %0 : f64
 }
 
-// f32 erfc: ember's formula (the eager kernels' coefficients): one division, one exp (itself
-// approximated), a select between the |x| < 1 polynomial and the tail, also on vectors.
+// f32 erfc: ember's formula (the eager kernels' coefficients and operations): the |x| < 1
+// polynomial, and the tail's e^{-a^2} inline (2^(n + 64) built from n's bits; no math.exp) times
+// a polynomial in s from one division, also on vectors.
 // CHECK-LABEL: func.func @f32_erfc
 func.func @f32_erfc(%x: f32, %v: vector<8xf32>) -> (f32, vector<8xf32>) {
   // CHECK-NOT: math.erfc
-  // CHECK: math.absf %arg0 : f32
-  // CHECK: arith.divf
   // CHECK-NOT: math.exp
+  // CHECK: math.absf %arg0 : f32
+  // CHECK: arith.bitcast %{{.*}} : f32 to i32
+  // CHECK: arith.shli
+  // CHECK: arith.divf
   // CHECK: arith.select
   // CHECK: math.absf %arg1 : vector<8xf32>
+  // CHECK: arith.bitcast %{{.*}} : vector<8xf32> to vector<8xi32>
   // CHECK-NOT: math.erfc
+  // CHECK-NOT: math.exp
   %0 = math.erfc %x : f32
   %1 = math.erfc %v : vector<8xf32>
   return %0, %1 : f32, vector<8xf32>
