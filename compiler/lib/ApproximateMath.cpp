@@ -73,7 +73,7 @@ struct ErfcApproximation : OpRewritePattern<math::ErfcOp> {
     Value small = sub(c(1.0f), fma(x, poly(mul(x, x), ember::kernels::kErfSmallP), x));
     // e^{-a^2} (exp_neg_square): a clamped at 10.6 (a minimum; NaN is carried by Q(s)),
     // n = round(-a^2 / ln2) by the 1.5 * 2^23 trick, r = fma(-a, a, -n ln2_hi) + n ln2_lo, e^r
-    // one degree-7 polynomial, times 2^(n + 64) from n's bits and 2^-64 (both on Q(s)'s side).
+    // one degree-6 polynomial, times 2^(n + 64) from n's bits and 2^-64 (both on Q(s)'s side).
     Value ac = select(lt(a, c(10.6f)), a, c(10.6f));
     Value t = fma(ac, mul(ac, c(-1.44269504088896341f)), c(12582912.0f));
     Value nf = sub(t, c(12582912.0f));
@@ -85,11 +85,12 @@ struct ErfcApproximation : OpRewritePattern<math::ErfcOp> {
                               ci(23)));
     Value r = fma(arith::NegFOp::create(rw, loc, ac), ac, mul(nf, c(-0.693359375f)));
     r = fma(nf, c(2.12194440e-4f), r);
-    static constexpr float expE[] = {1.0f,          1.0f,           0.5f,
-                                     0.166666657f,  0.0416662954f,  0.00833349675f,
-                                     0.00139446568f, 0.000197906222f};
+    static constexpr float expE[] = {1.0f,          1.0f,           0.49999994f,   0.166665211f,
+                                     0.0416683815f, 0.00836872123f, 0.00138149515f};
     Value s = sub(arith::DivFOp::create(rw, loc, c(2.22222222f), a), c(1.22222222f));
-    Value q = mul(mul(poly(s, ember::kernels::kErfcTailQ), c(5.42101086e-20f)), scale); // 2^-64
+    SmallVector<float> tailQ; // times 2^-64 (exactly), the factor that goes with 2^(n + 64)
+    for (float k : ember::kernels::kErfcTailQ) tailQ.push_back(k * 0x1p-64f);
+    Value q = mul(poly(s, tailQ), scale);
     Value tail = mul(poly(r, expE), q);
     Value big = select(lt(x, c(0.0f)), sub(c(2.0f), tail), tail);
     rw.replaceOp(op, select(lt(a, c(1.0f)), small, big));

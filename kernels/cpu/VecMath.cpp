@@ -29,6 +29,7 @@
 #include "ember/kernels/ErfCoefficients.h"
 
 #include <cstdlib>
+#include <iterator>
 #include <cstring>
 #include <limits>
 
@@ -183,12 +184,12 @@ struct M {
   // e^{-a^2} for a >= 1 as p * 2^(n + 64) * 2^-64 (p returned, 2^(n + 64) in scale): exp's
   // reduction with n = round(-a^2 / ln2) from the rounded a^2, but r = (-n ln2_hi - a^2) +
   // n ln2_lo, whose first part one multiply-add forms from the exact a^2 (n ln2_hi is exact and
-  // the difference small), and e^r as one degree-7 polynomial. a is clamped at 10.6 (NaN gives
+  // the difference small), and e^r as one degree-6 polynomial (1.5 ulps). a is clamped at 10.6 (NaN gives
   // 10.6: the caller's other factor carries it), past which the result underflows, so that
   // 2^(n + 64) is a normal float.
   static EMBER_VINLINE F exp_neg_square(F a, F& scale) {
-    static constexpr float E[] = {1.0f,          1.0f,          0.5f,           0.166666657f,
-                                  0.0416662954f, 0.00833349675f, 0.00139446568f, 0.000197906222f};
+    static constexpr float E[] = {1.0f,          1.0f,           0.49999994f,   0.166665211f,
+                                  0.0416683815f, 0.00836872123f, 0.00138149515f};
     a = sel(a < 10.6f, a, splat(10.6f));
     // a (a * -log2 e), not a^2 * -log2 e: a^2 has one use (below), so it fuses there.
     const F t = a * (a * -1.44269504088896341f) + 12582912.0f;
@@ -201,11 +202,19 @@ struct M {
   // erfc(a) for a >= 1 (NaN stays NaN; +inf gives 0). s = (1/a - 0.55) / 0.45 is one division
   // and an add; past a = 10 (s < -1, outside the fit) e^{-a^2} is at most a few denormal steps
   // and 0 from 10.6 on.
+  struct TailQ { // kErfcTailQ times 2^-64 (exactly), the factor that goes with 2^(n + 64)
+    float c[std::size(kErfcTailQ)];
+  };
+  static constexpr TailQ kTailQ = [] {
+    TailQ q{};
+    for (size_t i = 0; i < std::size(kErfcTailQ); ++i) q.c[i] = kErfcTailQ[i] * 0x1p-64f;
+    return q;
+  }();
   static EMBER_VINLINE F erfc_tail(F a) {
     const F s = splat(2.22222222f) / a - 1.22222222f;
     F scale;
     const F p = exp_neg_square(a, scale);
-    return p * (poly_estrin(s, kErfcTailQ) * 5.42101086e-20f * scale); // 2^-64 2^(n + 64)
+    return p * (poly_estrin(s, kTailQ.c) * scale);
   }
   static EMBER_VINLINE F erf(F x) {
     const F a = abs(x);
