@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -369,6 +370,83 @@ bool absorbedByReduction(mlir::Operation* p) {
   return mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(user) && user->getOperand(0) == v;
 }
 
+namespace {
+
+bool isReduction(mlir::Operation* op) { return mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(op); }
+
+// `op` is a reduction, or an elementwise op whose one user leads to one through more of them.
+bool leadsToReduction(mlir::Operation* op, int depth = 0) {
+  if (isReduction(op)) return true;
+  if (depth > 8 || !isElementwise(op) || op->getNumResults() != 1 || !op->getResult(0).hasOneUse())
+    return false;
+  return leadsToReduction(*op->getResult(0).user_begin(), depth + 1);
+}
+
+// p and, before it, the elementwise ops of p's size whose only user is in the cone (operands
+// first; smaller ones, such as a mean that p broadcasts, are computed once and shared).
+void collectCone(mlir::Operation* p, llvm::SmallVectorImpl<mlir::Operation*>& cone, int depth = 0) {
+  const int64_t numel = mlir::cast<mlir::RankedTensorType>(p->getResult(0).getType()).getNumElements();
+  for (mlir::Value v : p->getOperands())
+    if (mlir::Operation* d = v.getDefiningOp(); d && depth < 8 && isElementwise(d) && v.hasOneUse() &&
+                                                mlir::cast<mlir::RankedTensorType>(v.getType()).getNumElements() == numel)
+      collectCone(d, cone, depth + 1);
+  cone.push_back(p);
+}
+
+} // namespace
+
+// Before fusion (CUDA plans only): an elementwise value that leads to a reduction and is also
+// read by other elementwise ops is recomputed for those readers, with the single-use
+// elementwise ops that make it, when that reads at most two full-size buffers. The reduction
+// then computes it in its prologue (absorbedByReduction) and it is never stored: stored, it
+// costs its inputs' reads, a write and two reads; recomputed, its inputs' reads twice. softmax's
+// exp(x - max) feeds the sum and the division: 4 kernels become 3 and the exponentials are
+// never written (on the encoder block's [16, 16, 1024, 1024] attention, 1 GiB a pass).
+void rematerializeForReductions(mlir::func::FuncOp fn) {
+  llvm::SmallVector<mlir::Operation*> candidates;
+  fn.walk([&](mlir::Operation* op) {
+    if (isElementwise(op) && op->getNumResults() == 1 && !op->getResult(0).hasOneUse() &&
+        !op->getResult(0).use_empty())
+      candidates.push_back(op);
+  });
+  for (mlir::Operation* p : candidates) {
+    mlir::Value v = p->getResult(0);
+    bool ok = true;
+    llvm::SmallPtrSet<mlir::Operation*, 2> feeding; // x * x reads x twice: one user
+    llvm::SmallVector<mlir::OpOperand*> others;
+    for (mlir::OpOperand& use : v.getUses()) {
+      mlir::Operation* u = use.getOwner();
+      if (isReduction(u) || (isElementwise(u) && u->getNumResults() == 1 && u->getResult(0).hasOneUse() &&
+                             leadsToReduction(*u->getResult(0).user_begin())))
+        feeding.insert(u);
+      else if (isElementwise(u)) others.push_back(&use);
+      else ok = false;
+    }
+    if (!ok || feeding.size() != 1 || others.empty()) continue;
+    // Only values the size of what the reduction reduces (not, say, a mean feeding a variance).
+    mlir::Operation* r = *feeding.begin();
+    while (!isReduction(r)) r = *r->getResult(0).user_begin();
+    const int64_t numel = mlir::cast<mlir::RankedTensorType>(v.getType()).getNumElements();
+    if (mlir::cast<mlir::RankedTensorType>(r->getOperand(0).getType()).getNumElements() != numel) continue;
+    llvm::SmallVector<mlir::Operation*> cone;
+    collectCone(p, cone);
+    llvm::SmallPtrSet<mlir::Operation*, 8> inCone(cone.begin(), cone.end());
+    llvm::SmallPtrSet<mlir::Value, 4> fullReads;
+    for (mlir::Operation* c : cone)
+      for (mlir::Value in : throughExpands(c->getOperands()))
+        if (!inCone.contains(in.getDefiningOp()) &&
+            mlir::cast<mlir::RankedTensorType>(in.getType()).getNumElements() == numel)
+          fullReads.insert(in);
+    if (fullReads.size() > 2) continue;
+    for (mlir::OpOperand* use : others) {
+      mlir::OpBuilder b(use->getOwner());
+      mlir::IRMapping map;
+      for (mlir::Operation* c : cone) b.clone(*c, map);
+      use->set(map.lookupOrDefault(v));
+    }
+  }
+}
+
 // What emitKernel needs of a fusion or a lone elementwise op: the buffers it reads (through
 // expands), what they bind to, its ops and the value it yields.
 struct Producer {
@@ -409,13 +487,18 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
   mlir::PassManager pm(&ctx);
   std::string errors;
   llvm::raw_string_ostream es(errors);
-  EMBER_CHECK(mlir::succeeded(mlir::parsePassPipeline("canonicalize,cse,func.func(ember-fuse-elementwise)", pm, es)),
-              Runtime, kPlanCtx, "bad pipeline: ", errors);
-  EMBER_CHECK(mlir::succeeded(pm.run(*module)), Value, kPlanCtx, "fusion failed:", diag);
+  EMBER_CHECK(mlir::succeeded(mlir::parsePassPipeline("canonicalize,cse", pm, es)), Runtime, kPlanCtx,
+              "bad pipeline: ", errors);
+  EMBER_CHECK(mlir::succeeded(pm.run(*module)), Value, kPlanCtx, "canonicalization failed:", diag);
   mlir::func::FuncOp fn;
   for (auto f : module->getOps<mlir::func::FuncOp>())
     if (f.getName() == function) fn = f;
   EMBER_CHECK(fn, Value, kPlanCtx, "the IR has no function @", function);
+  rematerializeForReductions(fn);
+  mlir::PassManager fuse(&ctx);
+  EMBER_CHECK(mlir::succeeded(mlir::parsePassPipeline("func.func(ember-fuse-elementwise)", fuse, es)),
+              Runtime, kPlanCtx, "bad pipeline: ", errors);
+  EMBER_CHECK(mlir::succeeded(fuse.run(*module)), Value, kPlanCtx, "fusion failed:", diag);
 
   PlanBuilder b;
   for (auto [i, arg] : llvm::enumerate(fn.getArguments())) {
