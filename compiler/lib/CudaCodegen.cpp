@@ -69,10 +69,13 @@ std::string floatLiteral(float f) {
 
 // A kernel computing `ops` (inputs bound to bindAs) over `out`'s indices, or with `device`, a
 // __device__ function NAME(in0, ..., long long i) returning the value at index i (a reduction's
-// prologue: the reduction reads the values without their being stored).
+// prologue: the reduction reads the values without their being stored). A device function's
+// `rowScalars` (inputs with one value per row of `out`, such as a row's max) are float
+// parameters after the pointers, in that order, instead of buffers.
 CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
                       llvm::ArrayRef<mlir::Operation*> ops, mlir::Value result,
-                      mlir::RankedTensorType out, int index, bool device = false) {
+                      mlir::RankedTensorType out, int index, bool device = false,
+                      llvm::ArrayRef<mlir::Value> rowScalars = {}) {
   std::string name = "ember";
   for (mlir::Operation* op : ops) name += "_" + elementwiseName(op).str();
   name += "_" + std::to_string(index) + (device ? "_at" : "");
@@ -83,8 +86,14 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
   os << "\n" << cudaPrelude() << "\n"
      << (device ? "__device__ __forceinline__ float " : "extern \"C\" __global__ void ") << name << "(";
   int params = 0; // splat constants are literals, not parameters
+  auto scalarIndex = [&](mlir::Value v) -> int {
+    auto it = llvm::find(rowScalars, v);
+    return it == rowScalars.end() ? -1 : int(it - rowScalars.begin());
+  };
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (!splatValue(inputs[i])) os << "const float* __restrict__ in" << params++ << ", ";
+    if (!splatValue(inputs[i]) && scalarIndex(inputs[i]) < 0)
+      os << "const float* __restrict__ in" << params++ << ", ";
+  for (size_t k = 0; k < rowScalars.size(); ++k) os << "float row" << k << ", ";
   // An operand of the output's shape is read at i; only broadcast operands need coordinates,
   // and those are divided out in 32 bits where every index fits (64-bit division is a
   // software routine on the GPU).
@@ -92,7 +101,7 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
     return mlir::cast<mlir::RankedTensorType>(v.getType()).getShape() == out.getShape();
   };
   bool coords = false;
-  for (mlir::Value v : inputs) coords |= !splatValue(v) && !sameShape(v);
+  for (mlir::Value v : inputs) coords |= !splatValue(v) && scalarIndex(v) < 0 && !sameShape(v);
   // Dense operands only (each read at i): four elements per thread, moved as float4 where every
   // pointer is 16-byte aligned (a uniform branch; misaligned views take the scalar loads).
   const int64_t numel = out.getNumElements();
@@ -135,6 +144,8 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
     std::string v = "v" + std::to_string(next++);
     if (auto lit = splatValue(inputs[i]))
       os << "  float " << v << " = " << floatLiteral(*lit) << ";\n";
+    else if (const int k = scalarIndex(inputs[i]); k >= 0)
+      os << "  float " << v << " = row" << k << ";\n";
     else if (per == 4)
       os << "  float " << v << " = x" << p++ << "[k];\n";
     else
@@ -409,23 +420,31 @@ void rematerializeForReductions(mlir::func::FuncOp fn) {
         !op->getResult(0).use_empty())
       candidates.push_back(op);
   });
-  for (mlir::Operation* p : candidates) {
+  // Consumers first: once exp(x - max)'s other readers have their own copies, x - max's only
+  // reader besides them is the exp that the sum absorbs.
+  for (mlir::Operation* p : llvm::reverse(candidates)) {
     mlir::Value v = p->getResult(0);
+    // The reader that keeps v: a reduction, else the first elementwise reader that leads to
+    // one (x * x reads x twice: one reader). Every other reader must be elementwise; those that
+    // lead to reductions of their own get copies, which those reductions then absorb.
+    mlir::Operation* keep = nullptr;
     bool ok = true;
-    llvm::SmallPtrSet<mlir::Operation*, 2> feeding; // x * x reads x twice: one user
-    llvm::SmallVector<mlir::OpOperand*> others;
-    for (mlir::OpOperand& use : v.getUses()) {
-      mlir::Operation* u = use.getOwner();
-      if (isReduction(u) || (isElementwise(u) && u->getNumResults() == 1 && u->getResult(0).hasOneUse() &&
-                             leadsToReduction(*u->getResult(0).user_begin())))
-        feeding.insert(u);
-      else if (isElementwise(u)) others.push_back(&use);
-      else ok = false;
+    for (mlir::Operation* u : v.getUsers()) {
+      if (isReduction(u)) keep = !keep || !isReduction(keep) ? u : keep;
+      else if (!isElementwise(u)) ok = false;
+      else if (!keep && u->getNumResults() == 1 && u->getResult(0).hasOneUse() &&
+               leadsToReduction(*u->getResult(0).user_begin()))
+        keep = u;
     }
-    if (!ok || feeding.size() != 1 || others.empty()) continue;
+    if (!ok || !keep) continue;
+    llvm::SmallVector<mlir::OpOperand*> others;
+    for (mlir::OpOperand& use : v.getUses())
+      if (use.getOwner() != keep) others.push_back(&use);
+    if (others.empty()) continue;
     // Only values the size of what the reduction reduces (not, say, a mean feeding a variance).
-    mlir::Operation* r = *feeding.begin();
+    mlir::Operation* r = keep;
     while (!isReduction(r)) r = *r->getResult(0).user_begin();
+    (void)0;
     const int64_t numel = mlir::cast<mlir::RankedTensorType>(v.getType()).getNumElements();
     if (mlir::cast<mlir::RankedTensorType>(r->getOperand(0).getType()).getNumElements() != numel) continue;
     llvm::SmallVector<mlir::Operation*> cone;
@@ -471,6 +490,89 @@ Producer producerOf(mlir::Operation* op) {
   return p;
 }
 
+namespace {
+
+struct RowSoftmax {
+  mlir::Value x;
+  mlir::Operation* f1;  // F1(x, m), computed in the sum's prologue
+  mlir::Operation* sum; // s = sum(F1) over the last dim
+  mlir::Operation* f2;  // y = F2(x, m, s, values defined before the amax)
+  bool storeM, storeS;  // m or s has other readers (a training step's backward): stored too
+};
+
+// A reduction over the last dim only, keeping it (the result broadcasts back over rows).
+bool reducesLastDimKept(mlir::Operation* op, llvm::ArrayRef<int64_t> dims) {
+  auto in = mlir::cast<mlir::RankedTensorType>(op->getOperand(0).getType());
+  auto out = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
+  const int64_t r = in.getRank();
+  return r >= 1 && dims.size() == 1 && (dims[0] == r - 1 || dims[0] == -1) && out.getRank() == r &&
+         out.getShape().back() == 1 && out.getShape().drop_back() == in.getShape().drop_back();
+}
+
+mlir::ValueRange readsOf(mlir::Operation* op) {
+  if (auto f = mlir::dyn_cast<ed::FusionOp>(op)) return f.getInputs();
+  return op->getOperands();
+}
+
+// The row softmax shape of the graph around `amax` (see buildCudaPlan), or nothing: m = amax(x)
+// read by one fusion that only the row sum s reads (F1) and by F2 (of x's shape, reading s);
+// F2 is the first such reader whose other inputs already have buffers, as the one kernel runs
+// where the amax stood. m's and s's other readers read them from buffers the kernel writes.
+template <typename Builder>
+std::optional<RowSoftmax> matchRowSoftmax(ed::AmaxOp amax, Builder& b) {
+  mlir::Value x = amax->getOperand(0), m = amax.getResult();
+  auto xt = mlir::dyn_cast<mlir::RankedTensorType>(x.getType());
+  if (!xt || !xt.hasStaticShape() || !xt.getElementType().isF32() || xt.getRank() < 1 ||
+      xt.getShape().back() < 32 || !reducesLastDimKept(amax, amax.getDims()))
+    return std::nullopt;
+  // x is a buffer, or computed in the amax's prologue (a fusion only the amax reads, its inputs
+  // already in buffers)
+  mlir::Operation* xdef = x.getDefiningOp();
+  const bool xPrologue = !b.buf.count(x) && absorbedByReduction(xdef);
+  if (!b.buf.count(x) && !xPrologue) return std::nullopt;
+  if (xPrologue)
+    for (mlir::Value v : throughExpands(readsOf(xdef)))
+      if (!splatValue(v) && !b.buf.count(v)) return std::nullopt;
+  RowSoftmax rs{x, nullptr, nullptr, nullptr, false, false};
+  auto available = [&](mlir::ValueRange reads, mlir::Value s) {
+    for (mlir::Value v : throughExpands(reads))
+      if (!(v == x || v == m || (s && v == s) || splatValue(v) || b.buf.count(v))) return false;
+    return true;
+  };
+  // F1: a reader of m that only a row sum reads (a training step has a second such sum in its
+  // backward: the first whose s has a suitable F2 wins).
+  for (mlir::Operation* f1 : m.getUsers()) {
+    if (!absorbedByReduction(f1) || !mlir::isa<ed::SumOp>(*f1->getResult(0).user_begin()) ||
+        !available(readsOf(f1), nullptr))
+      continue;
+    auto sum = mlir::cast<ed::SumOp>(*f1->getResult(0).user_begin());
+    mlir::Value s = sum.getResult();
+    if (!reducesLastDimKept(sum, sum.getDims()) ||
+        mlir::cast<mlir::RankedTensorType>(sum->getOperand(0).getType()).getShape() != xt.getShape())
+      continue;
+    for (mlir::Operation& next : llvm::make_range(std::next(amax->getIterator()), amax->getBlock()->end())) {
+      if (!(mlir::isa<ed::FusionOp>(next) || isElementwise(&next)) || next.getNumResults() != 1) continue;
+      auto t = mlir::cast<mlir::RankedTensorType>(next.getResult(0).getType());
+      auto reads = throughExpands(readsOf(&next));
+      if (t.getShape() == xt.getShape() && t.getElementType().isF32() && llvm::is_contained(reads, s) &&
+          !absorbedByReduction(&next) && available(readsOf(&next), s)) {
+        rs.f1 = f1;
+        rs.sum = sum;
+        rs.f2 = &next;
+        break;
+      }
+    }
+    if (rs.f2) break;
+  }
+  if (!rs.f2) return std::nullopt;
+  mlir::Value s = rs.sum->getResult(0);
+  for (mlir::Operation* u : m.getUsers()) rs.storeM |= u != rs.f1 && u != rs.f2;
+  for (mlir::Operation* u : s.getUsers()) rs.storeS |= u != rs.f2;
+  return rs;
+}
+
+} // namespace
+
 cuda::Plan buildCudaPlan(const std::string& source, const std::string& function, bool compilePtx) {
   registerPasses();
   mlir::DialectRegistry registry;
@@ -515,8 +617,10 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
     b.plan.input_dtypes.push_back(t.getElementType().isInteger(1) ? DType::Bool : DType::Int64);
     b.launchConversion(t, true, rawId, b.define(arg, "input " + std::to_string(i)));
   }
+  llvm::DenseSet<mlir::Operation*> done; // computed inside an earlier kernel (a row softmax)
   for (mlir::Operation& opRef : fn.getBody().front()) {
     mlir::Operation* op = &opRef;
+    if (done.contains(op)) continue;
     const std::string opName = op->getName().getStringRef().str();
     if (auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(op)) {
       for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
@@ -637,6 +741,113 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       st.args = {a, bb, b.define(result, opName)};
       b.plan.steps.push_back(std::move(st));
       continue;
+    }
+    if (auto amax = mlir::dyn_cast<ed::AmaxOp>(op)) {
+      // A row softmax: m = amax(x) over the last dim, s = sum(F1(x, m)) with F1 in the sum's
+      // prologue, y = F2(x, m, s) (rematerializeForReductions recomputes F1 inside F2): one
+      // kernel, a warp per row reading x three times (the row's later passes mostly from
+      // cache), m and s in registers, only y stored. (Separately: an amax, a sum and F2, each
+      // reading x from memory.)
+      if (auto fused = matchRowSoftmax(amax, b)) {
+        const RowSoftmax& rs = *fused;
+        auto xt = b.checked(rs.x, opName + "'s input");
+        const int64_t cols = xt.getShape().back(), rows = xt.getNumElements() / cols;
+        const Producer p1 = producer(rs.f1), p2 = producer(rs.f2);
+        mlir::Value m = amax.getResult(), sv = rs.sum->getResult(0);
+        const int idx = int(b.plan.kernels.size());
+        llvm::SmallVector<mlir::Value> s1, s2;
+        for (mlir::Value v : p1.reads)
+          if (v == m) s1.push_back(v);
+        for (mlir::Value v : p2.reads)
+          if ((v == m || v == sv) && !llvm::is_contained(s2, v)) s2.push_back(v);
+        CudaKernel f1 = emitKernel(p1.reads, p1.bindAs, p1.ops, p1.value, xt, idx, true, s1);
+        CudaKernel f2 = emitKernel(p2.reads, p2.bindAs, p2.ops, p2.value,
+                                   mlir::cast<mlir::RankedTensorType>(rs.f2->getResult(0).getType()), idx,
+                                   true, s2);
+        const std::string prelude = cudaPrelude();
+        auto withoutPrelude = [&](std::string src) {
+          if (size_t at = src.find(prelude); at != std::string::npos) src.erase(at, prelude.size());
+          return src;
+        };
+        std::string src2 = withoutPrelude(f2.source);
+        // The kernel's buffers: x (or what its prologue reads), then the others F1 and F2 read.
+        mlir::Operation* xdef = rs.x.getDefiningOp();
+        const bool xPrologue = !b.buf.count(rs.x);
+        llvm::SmallVector<mlir::Value> ptrs;
+        if (!xPrologue) ptrs.push_back(rs.x);
+        auto pointersOf = [&](const Producer& p, llvm::ArrayRef<mlir::Value> scalars) {
+          std::string args;
+          for (mlir::Value v : p.reads) {
+            if (splatValue(v) || llvm::is_contained(scalars, v)) continue;
+            auto it = llvm::find(ptrs, v);
+            if (it == ptrs.end()) {
+              ptrs.push_back(v);
+              it = ptrs.end() - 1;
+            }
+            args += "in" + std::to_string(it - ptrs.begin()) + ", ";
+          }
+          return args;
+        };
+        std::string loadX, srcX;
+        if (xPrologue) {
+          const Producer px = producer(xdef);
+          CudaKernel fx = emitKernel(px.reads, px.bindAs, px.ops, px.value, xt, idx + 1, true);
+          srcX = withoutPrelude(fx.source);
+          loadX = fx.name + "(" + pointersOf(px, {});
+        } else {
+          loadX = "in0[";
+        }
+        auto xAt = [&](const std::string& e) { return loadX + e + (xPrologue ? ")" : "]"); };
+        const std::string a1 = pointersOf(p1, s1), a2 = pointersOf(p2, s2);
+        auto scalarArgs = [&](llvm::ArrayRef<mlir::Value> scalars) {
+          std::string args;
+          for (mlir::Value v : scalars) args += v == m ? "mx, " : "sm, ";
+          return args;
+        };
+        const std::string name = b.kernelName("softmax_rows");
+        std::ostringstream os;
+        os << f1.source << src2 << srcX
+           << "// generated by ember from: ember.amax ember.sum (a row softmax, a warp per row)\n"
+           << "extern \"C\" __global__ void " << name << "(";
+        for (size_t k = 0; k < ptrs.size(); ++k) os << "const float* __restrict__ in" << k << ", ";
+        // m and s, where other kernels read them, are written through these (inputs to the
+        // plan's launch, which passes every buffer but the output as const)
+        if (rs.storeM) os << "const float* m_store, ";
+        if (rs.storeS) os << "const float* s_store, ";
+        os << "float* __restrict__ out, long long n) {\n"
+           << "  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
+           << "  const long long i = t >> 5;\n  const int lane = (int)(t & 31);\n"
+           << "  if (i >= n) return;\n"
+           << "#ifdef __CUDA_ARCH__\n  const int stride = 32;\n#else\n  const int stride = 1;\n"
+           << "  if (lane) return;\n#endif\n"
+           << "  const long long base = i * " << cols << "LL;\n"
+           << "  float mx = " << xAt("base") << ";\n"
+           << "  for (long long r = lane; r < " << cols << "LL; r += stride) mx = maximum(" << xAt("base + r")
+           << ", mx);\n"
+           << "  double acc = 0.0;\n"
+           << "#ifdef __CUDA_ARCH__\n"
+           << "  for (int o = 16; o > 0; o >>= 1) mx = maximum(__shfl_xor_sync(0xffffffffu, mx, o), mx);\n"
+           << "#endif\n"
+           << "  for (long long r = lane; r < " << cols << "LL; r += stride) acc += (double)" << f1.name << "("
+           << a1 << scalarArgs(s1) << "base + r);\n"
+           << "#ifdef __CUDA_ARCH__\n"
+           << "  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);\n"
+           << "#endif\n"
+           << "  const float sm = (float)acc;\n  (void)sm;\n"
+           << (rs.storeM ? "  if (lane == 0) const_cast<float*>(m_store)[i] = mx;\n" : "")
+           << (rs.storeS ? "  if (lane == 0) const_cast<float*>(s_store)[i] = sm;\n" : "")
+           << "  for (long long r = lane; r < " << cols << "LL; r += stride) out[base + r] = " << f2.name << "("
+           << a2 << scalarArgs(s2) << "base + r);\n}\n";
+        std::vector<int> ins;
+        for (mlir::Value v : ptrs) ins.push_back(b.use(v));
+        if (rs.storeM) ins.push_back(b.define(m, "a row max")); // written by the kernel
+        if (rs.storeS) ins.push_back(b.define(sv, "a row sum"));
+        b.launch(name, os.str(), ins, b.define(rs.f2->getResult(0), "a row softmax"), rows, /*perThread=*/-32);
+        done.insert(rs.sum);
+        done.insert(rs.f2);
+        (void)xdef;
+        continue;
+      }
     }
     if (mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(op)) {
       auto in = b.checked(op->getOperand(0), opName + "'s input");

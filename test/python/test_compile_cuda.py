@@ -383,14 +383,18 @@ def test_cuda_plan_runner_shares_memory_between_values_that_are_not_live_togethe
 def test_cuda_plan_recomputes_what_softmax_and_layer_norm_would_store():
     """softmax's exp(x - max) feeds the row sum and the division, layer_norm's x - mean the
     variance and the normalisation: each is recomputed for its elementwise reader, so the
-    reduction computes it in its prologue and it is never stored (3 kernels for softmax, not 4;
-    5 for layer_norm, not 6). A value that also reaches a matmul is stored, as is one whose
+    reduction computes it in its prologue and it is never stored (5 kernels for layer_norm, not
+    6). softmax over rows of 32 or more is then one kernel, a warp per row (softmax_rows). A value that also reaches a matmul is stored, as is one whose
     recomputation would read more than two full-size buffers."""
     import ember.nn.functional as F
     ember.manual_seed(0)
     x, y, z, w = ember.randn(64, 128), ember.randn(64, 128), ember.randn(64, 128), ember.randn(128, 8)
     cases = [
-        (lambda t: F.softmax(t, -1), (x,), ["ember_amax", "ember_sum", "ember_sub_exp_div"]),
+        (lambda t: F.softmax(t, -1), (x,), ["ember_softmax_rows"]),
+        # a softmax whose row is narrower than a warp keeps the three kernels
+        (lambda t: F.softmax(t, -1), (ember.randn(64, 16),), ["ember_amax", "ember_sum", "ember_sub_exp_div"]),
+        # what follows the division may read more buffers (here an input): still one kernel
+        (lambda t, u: F.softmax(t, -1) * u, (x, y), ["ember_softmax_rows"]),
         (lambda t: F.log_softmax(t, -1), (x,), ["ember_amax", "ember_sum", "ember_log", "ember_sub_sub"]),
         (lambda t: F.layer_norm(t, (128,)), (x,),
          ["ember_sum", "ember_div", "ember_sum", "ember_div_add_rsqrt", "ember_sub_mul"]),
@@ -412,6 +416,37 @@ def test_cuda_plan_recomputes_what_softmax_and_layer_norm_would_store():
         if _C._nvrtc_available():
             for k, s in plan.kernels:
                 assert len(_C._nvrtc_compile(s, k, "sm_90")) > 100, k
+
+
+def test_cuda_plan_row_softmax_in_a_training_step_stores_what_the_backward_reads():
+    """Attention's softmax in a compiled training step: one softmax_rows kernel computes the
+    forward (the scores' scale in its prologue) and also stores the row max and sum, which the
+    backward reads; losses and gradients equal eager, and the kernels compile with NVRTC."""
+    ember.manual_seed(0)
+    layer = ember.nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True)
+
+    def block(x):
+        loss = (layer(x) ** 2).mean()
+        loss.backward()
+        return loss
+
+    x = ember.randn(2, 64, 64)
+    compiled = ember.compile(block, backend="cuda_emulation", fullgraph=True)
+    got = compiled(x).item()
+    got_grads = [p.grad.numpy().copy() for p in layer.parameters()]
+    for p in layer.parameters():
+        p.grad = None
+    want = block(x).item()
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    for g, p in zip(got_grads, layer.parameters()):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-4, atol=1e-6)
+    plan = next(iter(compiled.cache.values()))[0]
+    rows = [s for k, s in plan.kernels if "softmax_rows" in k]
+    assert len(rows) == 1 and "m_store" in rows[0] and "s_store" in rows[0], [k for k, _ in plan.kernels]
+    assert not any("amax" in k for k, _ in plan.kernels)
+    if _C._nvrtc_available():
+        for k, s in plan.kernels:
+            assert len(_C._nvrtc_compile(s, k, "sm_80")) > 100, k
 
 
 def test_cuda_plan_computes_a_reductions_only_producer_inside_it():
