@@ -201,6 +201,16 @@ namespace {
 
 constexpr const char* kPlanCtx = "compiler.cuda";
 
+// The start of a launch32 kernel's body: warp i (lane 0..31) works on output i, its lanes
+// striding the row by 32. The host emulation has no warps: there lane 0 does the whole row
+// (stride 1) and the other lanes return.
+constexpr const char* kWarpPerRow =
+    "  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
+    "  const long long i = t >> 5;\n  const int lane = (int)(t & 31);\n"
+    "  if (i >= n) return;\n"
+    "#ifdef __CUDA_ARCH__\n  const int stride = 32;\n#else\n  const int stride = 1;\n"
+    "  if (lane) return;\n#endif\n";
+
 // "extern C" head of a plan kernel: (const float* in0.., float* out, long long n), one thread
 // per index i < n.
 std::string kernelHead(const std::string& name, size_t inputs, const std::string& from) {
@@ -815,11 +825,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         if (rs.storeM) os << "const float* m_store, ";
         if (rs.storeS) os << "const float* s_store, ";
         os << "float* __restrict__ out, long long n) {\n"
-           << "  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
-           << "  const long long i = t >> 5;\n  const int lane = (int)(t & 31);\n"
-           << "  if (i >= n) return;\n"
-           << "#ifdef __CUDA_ARCH__\n  const int stride = 32;\n#else\n  const int stride = 1;\n"
-           << "  if (lane) return;\n#endif\n"
+           << kWarpPerRow
            << "  const long long base = i * " << cols << "LL;\n"
            << "  float mx = " << xAt("base") << ";\n"
            << "  for (long long r = lane; r < " << cols << "LL; r += stride) mx = maximum(" << xAt("base + r")
@@ -920,11 +926,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
            << "extern \"C\" __global__ void " << name << "(";
         for (int k = 0; k < numIn; ++k) os << "const float* __restrict__ in" << k << ", ";
         os << "float* __restrict__ out, long long n) {\n"
-           << "  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
-           << "  const long long i = t >> 5;\n  const int lane = (int)(t & 31);\n"
-           << "  if (i >= n) return;\n"
-           << "#ifdef __CUDA_ARCH__\n  const int stride = 32;\n#else\n  const int stride = 1;\n"
-           << "  if (lane) return;\n#endif\n"
+           << kWarpPerRow
            << coordLines(kept, n < (int64_t(1) << 31)) << "  long long base = 0";
         for (size_t d = 0; d < kept.size(); ++d) os << " + c" << d << " * " << keptStride[d] << "LL";
         os << ";\n  " << acc << " acc = " << (isSum ? "0.0" : load("base")) << ";\n"
