@@ -418,11 +418,10 @@ void collectCone(mlir::Operation* p, llvm::SmallVectorImpl<mlir::Operation*>& co
 
 // Before fusion (CUDA plans only): an elementwise value that leads to a reduction and is also
 // read by other elementwise ops is recomputed for those readers, with the single-use
-// elementwise ops that make it, when that reads at most two full-size buffers. The reduction
-// then computes it in its prologue (absorbedByReduction) and it is never stored: stored, it
-// costs its inputs' reads, a write and two reads; recomputed, its inputs' reads twice. softmax's
-// exp(x - max) feeds the sum and the division: 4 kernels become 3 and the exponentials are
-// never written (on the encoder block's [16, 16, 1024, 1024] attention, 1 GiB a pass).
+// elementwise ops of its size that make it, when that moves no more memory (below). The
+// reduction then computes it in its prologue (absorbedByReduction) and it is never stored.
+// softmax's exp(x - max) feeds the sum and the division: it is never written (on the encoder
+// block's [16, 16, 1024, 1024] attention, 1 GiB a pass), and the row softmax below applies.
 void rematerializeForReductions(mlir::func::FuncOp fn) {
   llvm::SmallVector<mlir::Operation*> candidates;
   fn.walk([&](mlir::Operation* op) {
@@ -454,7 +453,6 @@ void rematerializeForReductions(mlir::func::FuncOp fn) {
     // Only values the size of what the reduction reduces (not, say, a mean feeding a variance).
     mlir::Operation* r = keep;
     while (!isReduction(r)) r = *r->getResult(0).user_begin();
-    (void)0;
     const int64_t numel = mlir::cast<mlir::RankedTensorType>(v.getType()).getNumElements();
     if (mlir::cast<mlir::RankedTensorType>(r->getOperand(0).getType()).getNumElements() != numel) continue;
     llvm::SmallVector<mlir::Operation*> cone;
@@ -466,7 +464,11 @@ void rematerializeForReductions(mlir::func::FuncOp fn) {
         if (!inCone.contains(in.getDefiningOp()) &&
             mlir::cast<mlir::RankedTensorType>(in.getType()).getNumElements() == numel)
           fullReads.insert(in);
-    if (fullReads.size() > 2) continue;
+    // Stored: its I full-size reads, a write, and a read by the reduction and by each of the k
+    // other readers; recomputed: I reads by each of the k + 1. No worse when k (I - 1) <= 2.
+    llvm::SmallPtrSet<mlir::Operation*, 4> readers;
+    for (mlir::OpOperand* use : others) readers.insert(use->getOwner());
+    if (readers.size() * (fullReads.size() - std::min<size_t>(fullReads.size(), 1)) > 2) continue;
     for (mlir::OpOperand* use : others) {
       mlir::OpBuilder b(use->getOwner());
       mlir::IRMapping map;

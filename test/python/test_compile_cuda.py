@@ -384,8 +384,9 @@ def test_cuda_plan_recomputes_what_softmax_and_layer_norm_would_store():
     """softmax's exp(x - max) feeds the row sum and the division, layer_norm's x - mean the
     variance and the normalisation: each is recomputed for its elementwise reader, so the
     reduction computes it in its prologue and it is never stored (5 kernels for layer_norm, not
-    6). softmax over rows of 32 or more is then one kernel, a warp per row (softmax_rows). A value that also reaches a matmul is stored, as is one whose
-    recomputation would read more than two full-size buffers."""
+    6). softmax over rows of 32 or more is then one kernel, a warp per row (softmax_rows). A
+    value that also reaches a matmul is stored, as is one whose recomputation would move more
+    memory than storing it."""
     import ember.nn.functional as F
     ember.manual_seed(0)
     x, y, z, w = ember.randn(64, 128), ember.randn(64, 128), ember.randn(64, 128), ember.randn(128, 8)
@@ -401,9 +402,14 @@ def test_cuda_plan_recomputes_what_softmax_and_layer_norm_would_store():
         # exp(x) reaches a matmul too: stored once, read by the sum, the add and the GEMM
         (lambda t: (ember.exp(t).sum(-1, keepdim=True) + ember.exp(t), ember.exp(t) @ w), (x,),
          ["ember_exp", "ember_sum", "ember_add"]),
-        # x * y + z reads three full-size buffers: stored rather than read twice over
+        # x * y + z reads three full-size buffers and has two readers besides its sum: stored
+        # (recomputing it would read nine buffers' worth where storing moves seven)
+        (lambda a, b, c: ((a * b + c) / (a * b + c).sum(-1, keepdim=True), (a * b + c) * 2.0), (x, y, z),
+         ["ember_mul_add", "ember_sum", "ember_div", "ember_mul"]),
+        # with one reader besides the sum, recomputing moves no more (six buffers' worth either
+        # way) and saves a kernel
         (lambda a, b, c: (a * b + c) / (a * b + c).sum(-1, keepdim=True), (x, y, z),
-         ["ember_mul_add", "ember_sum", "ember_div"]),
+         ["ember_sum", "ember_mul_add_div"]),
     ]
     for fn, args, kernels in cases:
         compiled = ember.compile(fn, backend="cuda_emulation", fullgraph=True)
