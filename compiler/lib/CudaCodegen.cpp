@@ -853,7 +853,6 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         b.launch(name, os.str(), ins, b.define(rs.f2->getResult(0), "a row softmax"), rows, /*perThread=*/-32);
         done.insert(rs.sum);
         done.insert(rs.f2);
-        (void)xdef;
         continue;
       }
     }
