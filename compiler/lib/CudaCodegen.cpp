@@ -510,6 +510,7 @@ struct RowSoftmax {
   mlir::Operation* sum; // s = sum(F1) over the last dim
   mlir::Operation* f2;  // y = F2(x, m, s, values defined before the amax)
   bool storeM, storeS;  // m or s has other readers (a training step's backward): stored too
+  mlir::Operation* rowOp = nullptr; // an op on s alone that F2 reads instead (log_softmax's log)
 };
 
 // A reduction over the last dim only, keeping it (the result broadcasts back over rows).
@@ -562,24 +563,37 @@ std::optional<RowSoftmax> matchRowSoftmax(ed::AmaxOp amax, Builder& b) {
     if (!reducesLastDimKept(sum, sum.getDims()) ||
         mlir::cast<mlir::RankedTensorType>(sum->getOperand(0).getType()).getShape() != xt.getShape())
       continue;
-    for (mlir::Operation& next : llvm::make_range(std::next(amax->getIterator()), amax->getBlock()->end())) {
-      if (!(mlir::isa<ed::FusionOp>(next) || isElementwise(&next)) || next.getNumResults() != 1) continue;
-      auto t = mlir::cast<mlir::RankedTensorType>(next.getResult(0).getType());
-      auto reads = throughExpands(readsOf(&next));
-      if (t.getShape() == xt.getShape() && t.getElementType().isF32() && llvm::is_contained(reads, s) &&
-          !absorbedByReduction(&next) && available(readsOf(&next), s)) {
-        rs.f1 = f1;
-        rs.sum = sum;
-        rs.f2 = &next;
-        break;
+    // F2 reads s, or else the result of one elementwise op on s alone that only F2 reads
+    // (log_softmax: x - max - log(s)); the kernel computes that once per row.
+    llvm::SmallVector<mlir::Operation*> rowOps = {nullptr};
+    for (mlir::Operation* u : s.getUsers())
+      if ((mlir::isa<ed::FusionOp>(u) || isElementwise(u)) && u->getNumResults() == 1 &&
+          u->getResult(0).getType() == s.getType() && u->getResult(0).hasOneUse() &&
+          llvm::all_of(throughExpands(readsOf(u)), [&](mlir::Value v) { return v == s || splatValue(v); }))
+        rowOps.push_back(u);
+    for (mlir::Operation* rowOp : rowOps) {
+      mlir::Value sRead = rowOp ? rowOp->getResult(0) : s;
+      for (mlir::Operation& next : llvm::make_range(std::next(amax->getIterator()), amax->getBlock()->end())) {
+        if (!(mlir::isa<ed::FusionOp>(next) || isElementwise(&next)) || next.getNumResults() != 1) continue;
+        auto t = mlir::cast<mlir::RankedTensorType>(next.getResult(0).getType());
+        auto reads = throughExpands(readsOf(&next));
+        if (t.getShape() == xt.getShape() && t.getElementType().isF32() && llvm::is_contained(reads, sRead) &&
+            !absorbedByReduction(&next) && available(readsOf(&next), sRead)) {
+          rs.f1 = f1;
+          rs.sum = sum;
+          rs.f2 = &next;
+          rs.rowOp = rowOp;
+          break;
+        }
       }
+      if (rs.f2) break;
     }
     if (rs.f2) break;
   }
   if (!rs.f2) return std::nullopt;
   mlir::Value s = rs.sum->getResult(0);
   for (mlir::Operation* u : m.getUsers()) rs.storeM |= u != rs.f1 && u != rs.f2;
-  for (mlir::Operation* u : s.getUsers()) rs.storeS |= u != rs.f2;
+  for (mlir::Operation* u : s.getUsers()) rs.storeS |= u != rs.f2 && u != rs.rowOp;
   return rs;
 }
 
@@ -766,12 +780,13 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         const int64_t cols = xt.getShape().back(), rows = xt.getNumElements() / cols;
         const Producer p1 = producer(rs.f1), p2 = producer(rs.f2);
         mlir::Value m = amax.getResult(), sv = rs.sum->getResult(0);
+        mlir::Value lv = rs.rowOp ? rs.rowOp->getResult(0) : mlir::Value();
         const int idx = int(b.plan.kernels.size());
         llvm::SmallVector<mlir::Value> s1, s2;
         for (mlir::Value v : p1.reads)
           if (v == m) s1.push_back(v);
         for (mlir::Value v : p2.reads)
-          if ((v == m || v == sv) && !llvm::is_contained(s2, v)) s2.push_back(v);
+          if ((v == m || v == sv || (lv && v == lv)) && !llvm::is_contained(s2, v)) s2.push_back(v);
         CudaKernel f1 = emitKernel(p1.reads, p1.bindAs, p1.ops, p1.value, xt, idx, true, s1);
         CudaKernel f2 = emitKernel(p2.reads, p2.bindAs, p2.ops, p2.value,
                                    mlir::cast<mlir::RankedTensorType>(rs.f2->getResult(0).getType()), idx,
@@ -782,6 +797,14 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
           return src;
         };
         std::string src2 = withoutPrelude(f2.source);
+        std::string rowLine; // the op on s, once per row
+        if (rs.rowOp) {
+          const Producer pl = producer(rs.rowOp);
+          CudaKernel fl = emitKernel(pl.reads, pl.bindAs, pl.ops, pl.value,
+                                     mlir::cast<mlir::RankedTensorType>(sv.getType()), idx + 2, true, {sv});
+          src2 += withoutPrelude(fl.source);
+          rowLine = "  const float sl = " + fl.name + "(sm, i);\n";
+        }
         // The kernel's buffers: x (or what its prologue reads), then the others F1 and F2 read.
         mlir::Operation* xdef = rs.x.getDefiningOp();
         const bool xPrologue = !b.buf.count(rs.x);
@@ -813,7 +836,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         const std::string a1 = pointersOf(p1, s1), a2 = pointersOf(p2, s2);
         auto scalarArgs = [&](llvm::ArrayRef<mlir::Value> scalars) {
           std::string args;
-          for (mlir::Value v : scalars) args += v == m ? "mx, " : "sm, ";
+          for (mlir::Value v : scalars) args += v == m ? "mx, " : v == sv ? "sm, " : "sl, ";
           return args;
         };
         const std::string name = b.kernelName("softmax_rows");
@@ -841,7 +864,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
            << "#ifdef __CUDA_ARCH__\n"
            << "  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);\n"
            << "#endif\n"
-           << "  const float sm = (float)acc;\n  (void)sm;\n"
+           << "  const float sm = (float)acc;\n  (void)sm;\n" << rowLine
            << (rs.storeM ? "  if (lane == 0) const_cast<float*>(m_store)[i] = mx;\n" : "")
            << (rs.storeS ? "  if (lane == 0) const_cast<float*>(s_store)[i] = sm;\n" : "")
            << "  for (long long r = lane; r < " << cols << "LL; r += stride) out[base + r] = " << f2.name << "("
@@ -853,6 +876,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         b.launch(name, os.str(), ins, b.define(rs.f2->getResult(0), "a row softmax"), rows, /*perThread=*/-32);
         done.insert(rs.sum);
         done.insert(rs.f2);
+        if (rs.rowOp) done.insert(rs.rowOp);
         continue;
       }
     }
