@@ -63,7 +63,8 @@ public:
 
   void prepare(const cuda::Plan& plan) override {
     // Every kernel in its own namespace (each source repeats the prelude), with a launcher
-    // that unpacks cuLaunchKernel-style arguments: (const float* in..., float* out, long long n).
+    // that unpacks cuLaunchKernel-style arguments: (const float* in..., float* out, long long n)
+    // and, for a checked kernel, long long* status.
     std::vector<size_t> arity(plan.kernels.size(), 0);
     for (const cuda::Plan::Step& s : plan.steps)
       if (s.kind == cuda::Plan::StepKind::Launch) arity[size_t(s.kernel)] = s.args.size();
@@ -78,7 +79,9 @@ public:
           << "    blockIdx.x = b; threadIdx.x = t;\n    k" << k << "::" << kernel.name << "(";
       for (size_t j = 0; j + 1 < arity[k]; ++j) src << "*(const float**)a[" << j << "], ";
       if (arity[k]) src << "*(float**)a[" << arity[k] - 1 << "], ";
-      src << "*(long long*)a[" << arity[k] << "]);\n  }\n}\n";
+      src << "*(long long*)a[" << arity[k] << "]";
+      if (kernel.checked) src << ", *(long long**)a[" << arity[k] + 1 << "]";
+      src << ");\n  }\n}\n";
     }
     char tmpl[] = "/tmp/ember-cuda-emulation-XXXXXX";
     EMBER_CHECK(::mkdtemp(tmpl) != nullptr, Runtime, kCtx, "cannot create a temporary directory");

@@ -84,9 +84,11 @@ std::string Plan::serialize() const {
   };
   values("inputs", inputs, input_shapes, input_dtypes);
   values("outputs", outputs, output_shapes, output_dtypes);
+  os << "checks " << checks.size() << "\n";
+  for (const Check& c : checks) os << c.op << " " << c.dim << " " << c.size << "\n";
   os << "kernels " << kernels.size() << "\n";
   for (const Kernel& k : kernels) {
-    os << k.name << "\n";
+    os << k.name << " " << k.checked << "\n";
     putBlob(os, k.source);
     putBlob(os, k.ptx);
   }
@@ -165,11 +167,21 @@ Plan Plan::parse(const std::string& text) {
   };
   values("inputs", p.inputs, p.input_shapes, p.input_dtypes);
   values("outputs", p.outputs, p.output_shapes, p.output_dtypes);
+  r.expect("checks");
+  const int64_t nc = r.integer("a check count", 0, 1 << 20);
+  for (int64_t i = 0; i < nc; ++i) {
+    Check c;
+    c.op = r.word("a checked op's name");
+    c.dim = r.integer("a checked dimension", 0);
+    c.size = r.integer("a checked size", 0);
+    p.checks.push_back(std::move(c));
+  }
   r.expect("kernels");
   const int64_t nk = r.integer("a kernel count", 0, 1 << 20);
   for (int64_t i = 0; i < nk; ++i) {
     Kernel k;
     k.name = r.word("a kernel name");
+    k.checked = r.integer("a checked flag", 0, 1);
     k.source = r.blob("a kernel source");
     k.ptx = r.blob("a kernel's PTX");
     p.kernels.push_back(std::move(k));
@@ -318,6 +330,11 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
       backend_->upload(owned_[i], b.data.data(), b.data.size() * sizeof(float));
     }
   }
+  if (std::any_of(plan_.kernels.begin(), plan_.kernels.end(), [](const Plan::Kernel& k) { return k.checked; })) {
+    status_ = backend_->alloc(2 * sizeof(int64_t));
+    const int64_t zero[2] = {0, 0};
+    backend_->upload(status_, zero, sizeof zero);
+  }
   // Outputs the plan computes into memory of its own (not an input, not a constant, not
   // listed twice): run_device computes them into the caller's memory instead, with no copy.
   direct_.assign(plan_.outputs.size(), false);
@@ -331,6 +348,7 @@ PlanRunner::PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend)
 }
 
 PlanRunner::~PlanRunner() {
+  if (status_) backend_->free(status_, 2 * sizeof(int64_t));
   for (const auto& [block, bytes] : blocks_) backend_->free(block, bytes);
   for (size_t i = 0; i < host_inputs_.size(); ++i)
     if (host_inputs_[i])
@@ -357,6 +375,7 @@ void PlanRunner::execute(const std::vector<void*>* direct) {
     for (const int& a : s.args) argv.push_back(&ptr_[size_t(a)]);
     long long n = s.n;
     argv.push_back(&n);
+    if (plan_.kernels[size_t(s.kernel)].checked) argv.push_back(&status_);
     const long long threads =
         s.per_thread > 0 ? (s.n + s.per_thread - 1) / s.per_thread : s.n * -s.per_thread;
     backend_->launch(s.kernel, unsigned((threads + 255) / 256), 256, argv.data());
@@ -369,6 +388,7 @@ void PlanRunner::run_device(const std::vector<const void*>& inputs, const std::v
               " outputs, got ", inputs.size(), " and ", outputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) ptr_[size_t(plan_.inputs[i])] = const_cast<void*>(inputs[i]);
   execute(&outputs);
+  raise_failed_check();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const int b = plan_.outputs[i];
     if (plan_.buffers[size_t(b)].numel && !direct_[i])
@@ -387,10 +407,26 @@ void PlanRunner::run_host(const std::vector<const void*>& inputs, const std::vec
     ptr_[size_t(b)] = host_inputs_[i];
   }
   execute();
+  raise_failed_check();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const int b = plan_.outputs[i];
     backend_->download(outputs[i], ptr_[size_t(b)], plan_.buffers[size_t(b)].bytes());
   }
+}
+
+void PlanRunner::raise_failed_check() {
+  if (!status_) return;
+  int64_t status[2];
+  backend_->download(status, status_, sizeof status);
+  if (status[0] == 0) return;
+  const int64_t zero[2] = {0, 0};
+  backend_->upload(status_, zero, sizeof zero);
+  const int64_t k = status[0] - 1;
+  EMBER_CHECK(k >= 0 && size_t(k) < plan_.checks.size(), Runtime, kCtx, "a kernel reported check ", status[0],
+              " of a plan with ", plan_.checks.size());
+  const Plan::Check& c = plan_.checks[size_t(k)];
+  fail(ErrorKind::Index, c.op, "index ", status[1], " is out of bounds for dimension ", c.dim, " with size ",
+       c.size, " (in a CUDA plan)");
 }
 
 std::size_t PlanRunner::device_bytes() const {

@@ -179,7 +179,7 @@ def test_cuda_plan_fuses_and_reads_transposed_operands_in_place():
     # bias + relu is one kernel; x @ W.t() transposes nothing (cuBLAS reads W transposed).
     assert names == ["ember_add_relu_0", "ember_add_1"], names
     text = plan.plan
-    assert text.startswith("ember-cuda-plan 1\n")
+    assert text.startswith("ember-cuda-plan 2\n")
     assert text.count("\ngemm 0 1 ") == 2, text[-400:]
 
 
@@ -498,3 +498,37 @@ def test_cuda_plan_computes_a_reductions_only_producer_inside_it():
     if _C._nvrtc_available():
         for k, s in plan.kernels:
             assert len(_C._nvrtc_compile(s, k, "sm_90")) > 100, k
+
+
+_INDEXING = {
+    "index_select": lambda x, i: ember.index_select(x, 0, i),
+    "gather": lambda x, i: ember.gather(x, 0, i.reshape(2, 1).expand(2, 3)),
+    "scatter_add": lambda x, i: ember.scatter_add(x, 0, i.reshape(2, 1).expand(2, 3), ember.ones(2, 3)),
+    "index_add": lambda x, i: x.index_add(0, i, ember.ones(2, 3)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_INDEXING))
+def test_cuda_plan_index_out_of_range_raises_like_eager_and_the_plan_runs_on(op):
+    # Plan kernels report an index out of range through the plan's status word and the runner
+    # raises it (they used to read NaN or drop the entry silently).
+    fn = _INDEXING[op]
+    x = ember.randn(5, 3)
+    compiled = ember.compile(fn, backend="cuda_emulation")
+    good = ember.tensor([0, 4])
+    np.testing.assert_allclose(compiled(x, good).numpy(), fn(x, good).numpy(), rtol=1e-6)
+    for bad in ([0, 7], [5, 1]) + (([-6, 0],) if op in ("index_select", "index_add") else ([-1, 0],)):
+        with pytest.raises(IndexError, match=rf"ember\.{op}: index {bad[0] if bad[0] != 0 else bad[1]} is "
+                           r"out of bounds for dimension 0 with size 5 \(in a CUDA plan\)"):
+            compiled(x, ember.tensor(bad))
+        # The failure is cleared: the same plan runs on.
+        np.testing.assert_allclose(compiled(x, good).numpy(), fn(x, good).numpy(), rtol=1e-6)
+    if op in ("index_select", "index_add"):  # negative indices wrap
+        wrapped = ember.tensor([-5, -1])
+        np.testing.assert_allclose(compiled(x, wrapped).numpy(), fn(x, wrapped).numpy(), rtol=1e-6)
+    assert compiled.stats["compiles"] == 1
+    plan = next(iter(compiled.cache.values()))[0]
+    assert f"\nchecks 1\nember.{op} 0 5\n" in plan.plan
+    if _C._nvrtc_available():
+        for kname, source in plan.kernels:
+            assert len(_C._nvrtc_compile(source, kname, "sm_80")) > 100

@@ -99,7 +99,7 @@ def test_cuda_library_links_nothing_of_cuda(cuda_lib):
     assert not any("ember" in s for s in syms), syms
     # The plan carries PTX for every kernel: the library needs no NVRTC at run time.
     plan = (out / "tiny.plan").read_text()
-    assert plan.startswith("ember-cuda-plan 1\n")
+    assert plan.startswith("ember-cuda-plan 2\n")
     assert plan.count(".entry ember_") == int(plan.split("\nkernels ")[1].split("\n")[0]) > 0
 
 
@@ -116,7 +116,7 @@ def test_plan_text_errors():
     with pytest.raises(ValueError, match="plan version 99"):
         _C._cuda_plan_runner("ember-cuda-plan 99\n", -1)
     with pytest.raises(ValueError, match="malformed plan"):
-        _C._cuda_plan_runner("ember-cuda-plan 1\nbuffers 2\n4 -1 0\n", -1)
+        _C._cuda_plan_runner("ember-cuda-plan 2\nbuffers 2\n4 -1 0\n", -1)
 
 
 @pytest.mark.skipif(ember.cuda.is_available(), reason="checks the error without a GPU")

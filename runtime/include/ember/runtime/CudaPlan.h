@@ -17,7 +17,7 @@
 namespace ember::cuda {
 
 struct Plan {
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
 
   // Storage of one value, contiguous and row-major: float32 (bool and integer values travel
   // as exact floats), except the integer and bool inputs and outputs as the caller holds them
@@ -30,11 +30,22 @@ struct Plan {
     std::size_t bytes() const { return std::size_t(numel) * std::size_t(itemsize); }
   };
   // A generated kernel. Every kernel's parameters are (const float* in..., float* out, long long
-  // n); it is launched with one thread per index in [0, n), in blocks of 256.
+  // n), and then `long long* status` where `checked`; it is launched with one thread per index
+  // in [0, n), in blocks of 256.
   struct Kernel {
     std::string name;   // names the ops it came from, e.g. ember_add_relu_0
     std::string source; // a complete CUDA C translation unit
     std::string ptx;    // compiled ahead of time (compute_80), or empty: NVRTC at load
+    // Reads indices and checks them: an index out of range sets status[0] to the number of
+    // the failing check (1 + its position in `checks`) and status[1] to the index, where
+    // status[0] is still 0; the runner raises it after the steps.
+    bool checked = false;
+  };
+  // What a bounds check tests, for the error: `op`'s index along `dim` must lie in [0, size)
+  // (negative ones wrap first where the op allows them).
+  struct Check {
+    std::string op; // e.g. "ember.index_select"
+    int64_t dim = 0, size = 0;
   };
   enum class StepKind { Launch, Gemm };
   struct Step {
@@ -56,6 +67,7 @@ struct Plan {
   std::vector<DType> input_dtypes, output_dtypes; // float32, int64 or bool
   std::vector<Kernel> kernels;
   std::vector<Step> steps;
+  std::vector<Check> checks;
 
   // A versioned, self-delimiting text form (kernel sources and PTX embedded verbatim).
   std::string serialize() const;
@@ -89,6 +101,8 @@ std::unique_ptr<PlanBackend> cuda_backend(int index);
 // ranges do not overlap share device memory. In step order, a buffer takes the smallest free
 // block that holds it (or a new one) at its first step and frees it after its last, so peak
 // memory follows the live set instead of the sum of every value's size.
+// A plan whose kernels check indices costs one synchronising read of a status word per call; an
+// index out of range raises ember::Error (Index) naming the op, the index and the bound.
 class PlanRunner {
 public:
   PlanRunner(Plan plan, std::unique_ptr<PlanBackend> backend);
@@ -116,7 +130,11 @@ private:
   // Runs the steps; `direct` (indexed like plan_.outputs) binds output buffers to the caller's
   // memory where direct_ allows.
   void execute(const std::vector<void*>* direct = nullptr);
+  // After the steps of a plan with checked kernels: reads the status word (a synchronising
+  // copy) and raises the first failed check as an ember::Error (Index), clearing it.
+  void raise_failed_check();
   Plan plan_;
+  void* status_ = nullptr;         // 2 x int64 on the device, where a kernel is checked
   std::vector<bool> direct_;       // per output: computed in place by execute(direct)
   std::unique_ptr<PlanBackend> backend_;
   std::vector<int> root_;          // each buffer's memory owner (itself unless an alias)
