@@ -1,6 +1,7 @@
 // The C entry points of ember-compile --target=cuda libraries: a session's plan runner on
 // device 0, with the model's weights uploaded once. Exceptions never cross the C boundary.
 #include "ember/runtime/CudaPlan.h"
+#include "ember/runtime/Error.h"
 
 #include <cstdio>
 #include <exception>
@@ -18,6 +19,9 @@ int guarded(char* err, std::size_t n, F&& f) {
   try {
     f();
     return 0;
+  } catch (const ember::Error& e) {
+    if (err && n) std::snprintf(err, n, "%s", e.what());
+    return e.kind() == ember::ErrorKind::Index ? 2 : 1; // 2: an index out of range (a plan check)
   } catch (const std::exception& e) {
     text = e.what();
     what = text.c_str();

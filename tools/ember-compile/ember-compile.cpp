@@ -313,7 +313,8 @@ std::string api_source(const std::string& n, const std::string& symbol,
   for (size_t i = 0; i < no; ++i) memref_args("outputs[" + std::to_string(i) + "]", sig.outputs[i]);
   // Index errors found by the compiled code come back through the run status.
   if (cuda) {
-    c += "  if (ember_cuda_aot_run(s->cuda, inputs, NI, outputs, s->error, sizeof s->error)) return 4;\n"
+    c += "  int rc = ember_cuda_aot_run(s->cuda, inputs, NI, outputs, s->error, sizeof s->error);\n"
+         "  if (rc) return rc == 2 ? 3 : 4;\n"
          "  s->error[0] = 0;\n  return 0;\n}\n\n";
   } else {
     c += "  void* status = ember_run_status_begin();\n"
