@@ -1211,22 +1211,24 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       auto st = b.checked(ia.getSource(), opName + "'s source");
       const int64_t d = ia.getDim(), size = ia.getSize();
       auto xt = b.checked(ia.getIndex(), opName + "'s index");
-      const int64_t len = xt.getRank() ? xt.getDimSize(0) : 1;
-      std::vector<int64_t> ss = rowMajorStrides(st.getShape());
-      if (st.getRank() < out.getRank()) ss.insert(ss.begin() + d, 0); // a 0-d index: one slice
+      // Source coordinates with dim d (a 0-d index: one slice, d of size 1).
+      std::vector<int64_t> srcShape(st.getShape().begin(), st.getShape().end());
+      if (st.getRank() < out.getRank()) srcShape.insert(srcShape.begin() + d, 1);
+      // The output is zeroed, then each source element is added into the slice its index names
+      // (atomically: indices may repeat, e.g. an embedding's token ids), one thread per element.
+      const int outId = b.define(result, opName);
+      const std::string zero = b.kernelName("index_add_zero");
+      b.launch(zero, kernelHead(zero, 0, "ember.index_add") + "  out[i] = 0.0f;\n}\n", {}, outId, n);
       std::ostringstream os;
       const std::string name = b.kernelName("index_add");
-      // Each output slice k gathers the source slices i with index[i] == k (O(len) per element);
-      // element 0, which reads every index, checks them.
-      os << kernelHead(name, 2, "ember.index_add", true) << coordLines(out.getShape()) << "  float acc = 0.0f;\n"
-         << "  for (long long j = 0; j < " << len << "LL; ++j) {\n"
-         << "    const long long raw = (long long)in1[j];\n"
-         << "    if (i == 0 && (raw < -" << size << "LL || raw >= " << size << "LL)) "
-         << b.check("ember.index_add", d, size, "raw") << "\n"
-         << "    const long long ix = raw < 0 ? raw + " << size << "LL : raw;\n"
-         << "    if (ix == c" << d << ") acc += in0[" << offsetOf(ss, d, "j") << "];\n  }\n"
-         << "  out[i] = acc;\n}\n";
-      b.launch(name, os.str(), {b.use(ia.getSource()), b.use(ia.getIndex())}, b.define(result, opName), n, 1, true);
+      os << kernelHead(name, 2, "ember.index_add", true) << coordLines(srcShape)
+         << "  const long long raw = (long long)in1[" << (xt.getRank() ? "c" + std::to_string(d) : "0") << "];\n"
+         << "  if (raw < -" << size << "LL || raw >= " << size << "LL) {\n    "
+         << b.check("ember.index_add", d, size, "raw") << "\n    return;\n  }\n"
+         << "  const long long ix = raw < 0 ? raw + " << size << "LL : raw;\n"
+         << "  atomicAdd(&out[" << offsetOf(rowMajorStrides(out.getShape()), d, "ix") << "], in0[i]);\n}\n";
+      b.launch(name, os.str(), {b.use(ia.getSource()), b.use(ia.getIndex())}, outId, st.getNumElements(), 1,
+               true);
       continue;
     }
     if (mlir::isa<ed::ArgMaxOp, ed::ArgMinOp>(op)) {

@@ -31,6 +31,7 @@ static inline float __int_as_float(int v) { float f; memcpy(&f, &v, 4); return f
 struct float4 { float x, y, z, w; };
 static inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+static inline float atomicAdd(float* p, float v) { float old = *p; *p = old + v; return old; }
 static inline float rsqrt(float x) { return 1.0f / sqrtf(x); }
 static inline float erfinv(float y) { // initial guess, then Newton steps on erf in double
   if (!(y > -1.0f && y < 1.0f)) return y == 1.0f ? INFINITY : y == -1.0f ? -INFINITY : NAN;
