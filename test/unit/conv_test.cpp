@@ -1,8 +1,9 @@
-// conv2d / conv_transpose2d (im2col + GEMM) against a direct loop, and Im2Col/Col2Im adjointness.
+// conv2d / conv_transpose2d against a direct loop, and Im2Col/Col2Im adjointness.
 #include "ember/Creation.h"
 #include "ember/Functional.h"
 #include "ember/Graph.h"
 #include "ember/runtime/Error.h"
+#include "ember/runtime/ThreadPool.h"
 
 #include <gtest/gtest.h>
 
@@ -49,6 +50,28 @@ TEST(Conv, Conv2dMatchesDirectLoop) {
     std::vector<float> got = y.to_vector();
     for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4) << "at " << i;
   }
+}
+
+TEST(Conv, SmallImagesGroupedIntoOneGemmMatchTheDirectLoop) {
+  // Maps of a few positions run through the forward GEMM several images at a time (tiles run
+  // on across images); 7 images leave a short last group at one thread and uneven runs at two.
+  manual_seed(4);
+  const int old = get_num_threads();
+  for (int threads : {1, 2})
+    for (auto [hw, p, o] : {std::tuple{5, 1, 20}, {4, 0, 8}, {7, 1, 9}}) {
+      set_num_threads(threads);
+      const Shape xs{7, 3, hw, hw}, ws{o, 3, 3, 3};
+      Tensor x = randn(xs), w = randn(ws), b = randn({o});
+      Shape want_shape;
+      std::vector<float> want =
+          direct_conv(x.to_vector(), w.to_vector(), b.to_vector(), xs, ws, 1, p, 1, want_shape);
+      Tensor y = F::conv2d(x, w, b, {1}, {p});
+      ASSERT_EQ(y.shape(), want_shape);
+      std::vector<float> got = y.to_vector();
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-4) << "at " << i << ", " << threads << " threads, " << hw << "x" << hw;
+    }
+  set_num_threads(old);
 }
 
 TEST(Conv, TransposeIsTheAdjointOfConv) {
