@@ -398,12 +398,12 @@ bool absorbedByReduction(mlir::Operation* p) {
   mlir::Value v = p->getResult(0);
   if (!v.hasOneUse()) return false;
   mlir::Operation* user = *v.user_begin();
-  return mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(user) && user->getOperand(0) == v;
+  return mlir::isa<ed::SumOp, ed::ProdOp, ed::AmaxOp, ed::AminOp>(user) && user->getOperand(0) == v;
 }
 
 namespace {
 
-bool isReduction(mlir::Operation* op) { return mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(op); }
+bool isReduction(mlir::Operation* op) { return mlir::isa<ed::SumOp, ed::ProdOp, ed::AmaxOp, ed::AminOp>(op); }
 
 // `op` is a reduction, or an elementwise op whose one user leads to one through more of them.
 bool leadsToReduction(mlir::Operation* op, int depth = 0) {
@@ -884,11 +884,9 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         continue;
       }
     }
-    if (mlir::isa<ed::SumOp, ed::AmaxOp, ed::AminOp>(op)) {
+    if (mlir::isa<ed::SumOp, ed::ProdOp, ed::AmaxOp, ed::AminOp>(op)) {
       auto in = b.checked(op->getOperand(0), opName + "'s input");
-      llvm::ArrayRef<int64_t> dims = mlir::isa<ed::SumOp>(op) ? mlir::cast<ed::SumOp>(op).getDims()
-                                     : mlir::isa<ed::AmaxOp>(op) ? mlir::cast<ed::AmaxOp>(op).getDims()
-                                                                 : mlir::cast<ed::AminOp>(op).getDims();
+      llvm::ArrayRef<int64_t> dims = mlir::cast<mlir::DenseI64ArrayAttr>(op->getAttr("dims")).asArrayRef();
       std::vector<bool> reduced(size_t(in.getRank()), dims.empty());
       for (int64_t d : dims) reduced[size_t(d)] = true;
       const auto st = rowMajorStrides(in.getShape());
@@ -905,8 +903,10 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       for (size_t d = 0; d + 1 < red.size(); ++d)
         progression &= redStride[d] == redStride[d + 1] * red[d + 1];
       const int64_t step = red.empty() ? 1 : redStride.back();
-      const bool isSum = mlir::isa<ed::SumOp>(op);
-      const std::string kind = isSum ? "sum" : mlir::isa<ed::AmaxOp>(op) ? "amax" : "amin";
+      // Sums and products accumulate in double (isSum: either), amax / amin in float.
+      const bool isProd = mlir::isa<ed::ProdOp>(op), isSum = isProd || mlir::isa<ed::SumOp>(op);
+      const std::string kind = isProd ? "prod" : isSum ? "sum" : mlir::isa<ed::AmaxOp>(op) ? "amax" : "amin";
+      const std::string accInit = isProd ? "1.0" : "0.0";
       // The input's element at flat index e: read from its buffer, or computed by the absorbed
       // producer's __device__ function from the producer's own inputs.
       mlir::Operation* producerOp = op->getOperand(0).getDefiningOp();
@@ -932,7 +932,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
         return call + e + ")";
       };
       auto combineOf = [&](const std::string& v) {
-        return isSum ? "acc += (double)" + v + ";"
+        return isSum ? std::string(isProd ? "acc *= (double)" : "acc += (double)") + v + ";"
                      : "acc = " + std::string(kind == "amax" ? "maximum(" : "minimum(") + v + ", acc);";
       };
       const std::string combine = combineOf(load("off"));
@@ -958,7 +958,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
            << kWarpPerRow
            << coordLines(kept, n < (int64_t(1) << 31)) << "  long long base = 0";
         for (size_t d = 0; d < kept.size(); ++d) os << " + c" << d << " * " << keptStride[d] << "LL";
-        os << ";\n  " << acc << " acc = " << (isSum ? "0.0" : load("base")) << ";\n"
+        os << ";\n  " << acc << " acc = " << (isSum ? accInit : load("base")) << ";\n"
            << "  for (long long r = lane; r < " << count << "LL; r += stride) " << rowCombine << "\n"
            << "#ifdef __CUDA_ARCH__\n"
            << "  for (int o = 16; o > 0; o >>= 1) {\n"
@@ -979,7 +979,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
                                               "LL ? (ch + 1) * " + std::to_string(kChunk) + "LL : " +
                                               std::to_string(count) + "LL"
                                         : std::to_string(count) + "LL";
-      os << ";\n  " << (isSum ? std::string("double acc = 0.0;") : "float acc = " + load("base") + ";")
+      os << ";\n  " << (isSum ? "double acc = " + accInit + ";" : "float acc = " + load("base") + ";")
          << "\n"
          << "  for (long long r = " << lo << "; r < (" << hi << "); ++r) {\n";
       if (progression) {
@@ -1008,7 +1008,7 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       const std::string finName = b.kernelName(kind + "_partials");
       if (!isSum) fin << cudaPrelude();
       fin << kernelHead(finName, 1, "ember." + kind + " (partials)") << "  long long off = i * " << chunks
-          << "LL;\n  " << (isSum ? "double acc = 0.0;" : "float acc = in0[off];") << "\n"
+          << "LL;\n  " << (isSum ? "double acc = " + accInit + ";" : "float acc = in0[off];") << "\n"
           << "  for (long long r = 0; r < " << chunks << "LL; ++r, ++off) { " << combineOf("in0[off]") << " }\n"
           << "  out[i] = (float)acc;\n}\n";
       b.launch(finName, fin.str(), {partialId}, b.define(result, opName), n);
@@ -1250,11 +1250,89 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       b.launch(name, os.str(), {b.use(op->getOperand(0))}, b.define(result, opName), n);
       continue;
     }
+    if (mlir::isa<ed::CumSumOp, ed::CumProdOp>(op)) {
+      // A thread per line along dim, combining in double from its first entry (its last when
+      // reverse).
+      const bool isProd = mlir::isa<ed::CumProdOp>(op);
+      auto in = b.checked(op->getOperand(0), opName + "'s input");
+      const int64_t d = mlir::cast<mlir::IntegerAttr>(op->getAttr("dim")).getInt();
+      const bool reverse = mlir::cast<mlir::BoolAttr>(op->getAttr("reverse")).getValue();
+      std::vector<int64_t> shape(in.getShape().begin(), in.getShape().end());
+      const int64_t len = in.getRank() ? shape[size_t(d)] : 1;
+      if (in.getRank()) shape[size_t(d)] = 1; // coordinates of the line
+      const auto st = rowMajorStrides(in.getShape());
+      const int64_t step = in.getRank() ? st[size_t(d)] : 1;
+      const std::string name = b.kernelName(isProd ? "cumprod" : "cumsum");
+      std::ostringstream os;
+      os << kernelHead(name, 1, isProd ? "ember.cumprod" : "ember.cumsum") << coordLines(shape)
+         << "  const long long base = " << (in.getRank() ? offsetOf(st, d, "0") : std::string("0LL")) << ";\n"
+         << "  double acc = " << (isProd ? "1.0" : "0.0") << ";\n"
+         << "  for (long long j = 0; j < " << len << "LL; ++j) {\n"
+         << "    const long long off = base + " << (reverse ? "(" + std::to_string(len - 1) + "LL - j)" : "j")
+         << " * " << step << "LL;\n"
+         << "    acc " << (isProd ? "*=" : "+=") << " (double)in0[off];\n    out[off] = (float)acc;\n  }\n}\n";
+      int64_t lines = 1;
+      for (int64_t v : shape) lines *= v;
+      b.launch(name, os.str(), {b.use(op->getOperand(0))}, b.define(result, opName), lines);
+      continue;
+    }
+    if (auto u = mlir::dyn_cast<ed::UnfoldOp>(op)) {
+      // out[.., w, .., k] = in[.., w * step + k, ..], one thread per output element.
+      auto in = b.checked(u.getInput(), opName + "'s input");
+      const int64_t d = u.getDim(), r = out.getRank();
+      const auto st = rowMajorStrides(in.getShape());
+      std::string off = "0LL";
+      for (int64_t k = 0; k < in.getRank(); ++k)
+        off += " + " + (k == d ? "(c" + std::to_string(k) + " * " + std::to_string(u.getStep()) + "LL + c" +
+                                     std::to_string(r - 1) + ")"
+                               : "c" + std::to_string(k)) +
+               " * " + std::to_string(st[size_t(k)]) + "LL";
+      const std::string name = b.kernelName("unfold");
+      std::ostringstream os;
+      os << kernelHead(name, 1, "ember.unfold") << coordLines(out.getShape()) << "  out[i] = in0[" << off
+         << "];\n}\n";
+      b.launch(name, os.str(), {b.use(u.getInput())}, b.define(result, opName), n);
+      continue;
+    }
+    if (auto as = mlir::dyn_cast<ed::ArgSortOp>(op)) {
+      // Each entry counts the entries of its line that come before it (NaN the largest value,
+      // ties in index order: a stable sort) and, when that rank is among the first `k` (topk),
+      // writes its own position there. O(len) per entry, no scratch memory.
+      auto in = b.checked(as.getInput(), opName + "'s input");
+      const int64_t d = as.getDim();
+      const bool desc = as.getDescending();
+      const int64_t len = in.getRank() ? in.getDimSize(d) : 1, k = out.getRank() ? out.getDimSize(d) : 1;
+      const auto st = rowMajorStrides(in.getShape()), ost = rowMajorStrides(out.getShape());
+      const int64_t step = in.getRank() ? st[size_t(d)] : 1;
+      std::string base = "0LL", obase = "0LL";
+      for (int64_t c = 0; c < in.getRank(); ++c)
+        if (c != d) {
+          base += " + c" + std::to_string(c) + " * " + std::to_string(st[size_t(c)]) + "LL";
+          obase += " + c" + std::to_string(c) + " * " + std::to_string(ost[size_t(c)]) + "LL";
+        }
+      const std::string j = in.getRank() ? "c" + std::to_string(d) : "0LL";
+      const std::string name = b.kernelName("argsort");
+      std::ostringstream os;
+      // after(a, b): a sorts after b (a > b, NaN above every number; a tie is no order).
+      os << "__device__ __forceinline__ bool ember_sort_after(float a, float b) {\n"
+         << "  return a != a ? b == b : a > b;\n}\n"
+         << kernelHead(name, 1, "ember.argsort") << coordLines(in.getShape())
+         << "  const long long j = " << j << ", base = " << base << ";\n"
+         << "  const float v = in0[i];\n  long long rank = 0;\n"
+         << "  for (long long t = 0; t < " << len << "LL; ++t) {\n"
+         << "    const float x = in0[base + t * " << step << "LL];\n"
+         << "    if (" << (desc ? "ember_sort_after(x, v)" : "ember_sort_after(v, x)")
+         << " || (t < j && !ember_sort_after(x, v) && !ember_sort_after(v, x))) ++rank;\n  }\n"
+         << "  if (rank < " << k << "LL) out[" << obase << " + rank * "
+         << (out.getRank() ? ost[size_t(d)] : 1) << "LL] = (float)j;\n}\n";
+      b.launch(name, os.str(), {b.use(as.getInput())}, b.define(result, opName), in.getNumElements());
+      continue;
+    }
     fail(ErrorKind::NotImplemented, kPlanCtx, opName,
          " has no CUDA lowering yet (the CUDA backend compiles elementwise ops and their fusions, "
-         "matmul, bmm, sum, amax, amin, argmax, argmin, reshape, transpose, permute, expand, slice, "
-         "slice_backward, cat, gather, scatter, scatter_add, index_select, index_add, im2col and "
-         "col2im); run this function eagerly on CUDA");
+         "matmul, bmm, sum, prod, amax, amin, argmax, argmin, cumsum, cumprod, argsort (sort, topk), "
+         "reshape, transpose, permute, expand, slice, slice_backward, cat, unfold, gather, scatter, "
+         "scatter_add, index_select, index_add, im2col and col2im); run this function eagerly on CUDA");
   }
   if (compilePtx)
     for (cuda::Plan::Kernel& k : b.plan.kernels)
