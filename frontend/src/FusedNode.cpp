@@ -1,12 +1,20 @@
 #include "FusedNode.h"
 
+#include "TraceState.h"
 #include "ember/runtime/Error.h"
 
 namespace ember::detail {
+namespace {
+// A value of the running trace: symbolic, or a state tensor (a parameter, buffer or
+// closed-over tensor) that its placeholder stands for. The fused kernels compute concrete
+// tensors only: handed a state tensor, they would bake its value at trace time into the graph
+// (the ops of the composite record the placeholder instead).
+bool traced(const Tensor& t) { return t.is_symbolic() || &traced_state(t) != &t; }
+} // namespace
 
 bool fused_cpu_f32(const Tensor& a, const Tensor& b, const Tensor& c) {
   for (const Tensor* t : {&a, &b, &c})
-    if (t->defined() && (t->is_symbolic() || t->is_cuda() || t->dtype() != DType::Float32))
+    if (t->defined() && (traced(*t) || t->is_cuda() || t->dtype() != DType::Float32))
       return false;
   return true;
 }
@@ -16,7 +24,7 @@ bool fused_cuda_float(const Tensor& a, const Tensor& b, const Tensor& c) {
   if (!a.defined() || !(d == DType::Float32 || d == DType::Float16 || d == DType::BFloat16))
     return false;
   for (const Tensor* t : {&a, &b, &c})
-    if (t->defined() && (t->is_symbolic() || !t->is_cuda() || t->dtype() != d ||
+    if (t->defined() && (traced(*t) || !t->is_cuda() || t->dtype() != d ||
                          t->device() != a.device()))
       return false;
   return true;

@@ -194,3 +194,32 @@ def test_state_writes_reach_views_of_the_state():
     assert not np.allclose(lin.bias.detach().numpy(), b0)
     if bias_version is not None:
         assert lin.bias._version > bias_version
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax", "layer_norm"])
+def test_fused_ops_on_a_parameter_itself_are_traced_not_baked(op):
+    # softmax / log_softmax / layer_norm take fused kernels for concrete float32 tensors; handed
+    # a parameter itself (not a value computed from it) inside a compiled function, they ran
+    # the kernel at trace time: the forward was baked into the graph as a constant (stale once
+    # the parameter changed) and the backward failed ("a tensor from another trace").
+    f = {"softmax": lambda p: ember.softmax(p, 0),
+         "log_softmax": lambda p: ember.log_softmax(p, 0),
+         "layer_norm": lambda p: EF.layer_norm(p, (6,))}[op]
+    holder = enn.Module()
+    holder.p = enn.Parameter(ember.randn(6))
+    weights = ember.arange(6).float()
+    forward = ember.compile(lambda: f(holder.p), fullgraph=True)
+    np.testing.assert_allclose(forward().numpy(), f(holder.p).detach().numpy(), rtol=1e-5, atol=1e-6)
+    with ember.no_grad():
+        holder.p.mul_(2.0).add_(0.5)
+    np.testing.assert_allclose(forward().numpy(), f(holder.p).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+    def step():
+        holder.p.grad = None
+        loss = (f(holder.p) * weights).sum()
+        loss.backward()
+        return loss
+    eager = holder.p.detach().clone().requires_grad_(True)
+    (f(eager) * weights).sum().backward()
+    ember.compile(step, fullgraph=True)()
+    np.testing.assert_allclose(holder.p.grad.numpy(), eager.grad.numpy(), rtol=1e-5, atol=1e-6)
