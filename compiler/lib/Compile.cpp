@@ -447,6 +447,14 @@ CompiledGraph::CompiledGraph(JitModule jit, std::string ir, std::string name,
       outputs_(std::move(out)), inputTypes_(jit_.inputDTypes(name_)),
       outputTypes_(jit_.outputDTypes(name_)), times_(jit_.times()) {}
 
+double CompiledGraph::scalarValue(ScalarForm form, int64_t f) {
+  switch (form) {
+  case ScalarForm::Reciprocal: return double(1.0f / float(f));
+  case ScalarForm::OnePlusReciprocal: return double(float(1.0 + 1.0 / double(f)));
+  default: return double(f);
+  }
+}
+
 std::string graphText(const Graph& g) {
   std::unordered_map<const TensorImpl*, std::string> names;
   auto name = [&](const Tensor& t) {
@@ -529,7 +537,7 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& given) {
     for (const SymbolicScalar& s : scalars_) {
       int64_t v = s.formula[0];
       for (size_t j = 0; j < symbols.size(); ++j) v += s.formula[j + 1] * symbols[j];
-      inputs.push_back(full({}, s.reciprocal ? double(1.0f / float(v)) : double(v), DType::Float32));
+      inputs.push_back(full({}, scalarValue(s.form, v), DType::Float32));
       shapes.push_back({});
     }
   }

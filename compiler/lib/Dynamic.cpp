@@ -210,16 +210,20 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
     differs = false; // the fill's value, whatever its size
     for (const auto& v : values) differs |= v[0] != values[0][0];
     if (!differs) continue;
-    // value = f(symbols) (a count) or 1 / f(symbols) (its reciprocal), checked at every trace
-    // against the traced value as float32 computes it.
+    // value = f(symbols) (a count), 1 / f(symbols) (its reciprocal) or 1 + 1 / f(symbols)
+    // (n / (n - 1), f = n - 1), checked at every trace against the traced value as float32
+    // computes it.
+    using Form = CompiledGraph::ScalarForm;
     std::optional<std::vector<int64_t>> f;
-    bool reciprocal = false;
+    Form form = Form::Count;
     if (is_floating(c0.dtype()))
-      for (bool recip : {false, true}) {
+      for (Form candidate : {Form::Count, Form::Reciprocal, Form::OnePlusReciprocal}) {
         std::vector<int64_t> ints;
         bool integral = true;
         for (const auto& v : values) {
-          const double x = recip ? 1.0 / v[0] : v[0];
+          const double x = candidate == Form::Count        ? v[0]
+                           : candidate == Form::Reciprocal ? 1.0 / v[0]
+                                                           : 1.0 / (v[0] - 1.0);
           const double r = std::round(x);
           integral = integral && std::isfinite(x) && std::abs(r) < 1e12 &&
                      std::abs(x - r) <= 1e-5 * std::max(1.0, std::abs(r));
@@ -233,23 +237,23 @@ CompiledGraph CompiledGraph::compileSymbolic(const std::vector<Graph>& traces,
           int64_t n = (*fit)[0];
           for (size_t j = 0; j < k; ++j) n += (*fit)[1 + j] * sizes[t][j];
           const float want = float(values[t][0]);
-          const float got = recip ? 1.0f / float(n) : float(n);
+          const float got = float(CompiledGraph::scalarValue(candidate, n));
           exact = exact && std::abs(got - want) <= 1e-6f * std::abs(want);
         }
         if (exact) {
           f = fit;
-          reciprocal = recip;
+          form = candidate;
           break;
         }
       }
     EMBER_CHECK(f.has_value(), NotImplemented, kCtx, "a constant used by ", user,
                 " changes with the batch size (", values[0][0], " at ", sizesText(sizes[0]), ", ",
                 values[1][0], " at ", sizesText(sizes[1]), ") in a way dynamic shapes do not cover "
-                "(a count affine in the batch size, such as a mean's, or its reciprocal is "
-                "covered); compile it with static shapes (dynamic=False)");
+                "(a count affine in the batch size, such as a mean's, its reciprocal, or n / (n - 1) "
+                "of such a count is covered); compile it with static shapes (dynamic=False)");
     dims.scalarInputs[c0.unsafe_impl()] = int64_t(g.inputs.size());
     g.inputs.push_back(full({}, values[0][0], DType::Float32));
-    scalars.push_back({*f, reciprocal});
+    scalars.push_back({*f, form});
   }
 
   std::string ir = graphToMLIR(g, "main", &dims);

@@ -262,3 +262,31 @@ def test_transformer_training_step_follows_eager():
         np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-4, atol=1e-5,
                                    err_msg=name)
     assert compiled.stats["compiles"] == 1
+
+
+def test_batch_norm_training_step_serves_every_batch_size():
+    # The running variance takes the unbiased batch variance: a factor n / (n - 1) with
+    # n = batch * H * W, a constant that follows the batch size as 1 + 1 / (n - 1) (it used to
+    # be refused: only counts and their reciprocals were covered).
+    def make():
+        ember.manual_seed(0)
+        m = ember.nn.Sequential(ember.nn.Conv2d(3, 4, 3, padding=1), ember.nn.BatchNorm2d(4), ember.nn.ReLU(),
+                                ember.nn.Flatten(), ember.nn.Linear(4 * 6 * 6, 5))
+        return m, ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+
+    def step(m, opt, x, y):
+        opt.zero_grad()
+        loss = ember.nn.functional.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    (me, oe), (mc, oc) = make(), make()
+    compiled = ember.compile(lambda x, y: step(mc, oc, x, y), fullgraph=True, dynamic=True)
+    rng = np.random.default_rng(0)
+    for b in (8, 5, 8, 3):
+        x = ember.tensor(rng.standard_normal((b, 3, 6, 6)).astype(np.float32))
+        y = ember.tensor(rng.integers(0, 5, b))
+        np.testing.assert_allclose(float(compiled(x, y)), float(step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
+    assert compiled.stats["compiles"] == 1
+    for (name, want), (_, got) in zip(me.state_dict().items(), mc.state_dict().items()):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)

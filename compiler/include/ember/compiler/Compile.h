@@ -72,13 +72,16 @@ public:
 private:
   CompiledGraph(JitModule jit, std::string ir, std::string name, std::vector<Shape> in,
                 std::vector<Shape> out);
-  // A graph constant that follows the symbols: computed per call as formula(symbols)
-  // ({base, coefficient per symbol}) or its reciprocal, and passed as a 0-d float32 input
-  // after the graph's own.
+  // A graph constant that follows the symbols: computed per call from f = formula(symbols)
+  // ({base, coefficient per symbol}) as f (a count), 1 / f (a mean's factor) or 1 + 1 / f
+  // (Bessel's n / (n - 1), f = n - 1: batch norm's running variance), and passed as a 0-d
+  // float32 input after the graph's own.
+  enum class ScalarForm { Count, Reciprocal, OnePlusReciprocal };
   struct SymbolicScalar {
     std::vector<int64_t> formula;
-    bool reciprocal = false; // 1 / formula(symbols), in float32
+    ScalarForm form = ScalarForm::Count;
   };
+  static double scalarValue(ScalarForm form, int64_t f);
   JitModule jit_;
   std::vector<std::pair<int64_t, int64_t>> sources_;
   std::vector<SymbolicScalar> scalars_;
