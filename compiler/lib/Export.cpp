@@ -225,6 +225,9 @@ void export_model(const ExportFn& fn, const std::vector<Tensor>& example_inputs,
            sizesText(t, tr), " failed, so the function does not work for every size of them (",
            e.what(), "); mark fewer dims symbolic, or make the function follow x.shape");
     }
+    EMBER_CHECK(g.random.empty(), NotImplemented, kCtx, "the function draws random numbers "
+                "(dropout in training mode, ember.rand, ...), which exported models do not take "
+                "yet; export it in eval mode (model.eval()) or pass the numbers in as inputs");
     std::vector<Tensor> lift = lift_constants(g, candidates);
     for (const Tensor& w : lift)
       EMBER_CHECK(w.dtype() == DType::Float32, NotImplemented, kCtx, "the function reads a ",

@@ -48,6 +48,10 @@ void bind_export(nb::module_& m); // bind_export.cpp
 void bind_autocast(nb::module_& m); // bind_autocast.cpp
 
 namespace {
+// Graph::random as one Python object (ember.compile keeps it in a cache entry).
+struct RandomDrawList {
+  std::vector<RandomDraw> draws;
+};
 
 // ember::Error -> the matching built-in Python exception, message unchanged.
 void translate_error(const std::exception_ptr& p, void*) {
@@ -413,6 +417,12 @@ NB_MODULE(_C, m) {
   m.def("_vec_isa", [] { return std::string(kernels::vec_isa_name(kernels::vec_isa())); });
   m.def("is_grad_enabled", &grad_enabled);
 
+  // A traced function's random draws, drawn again at each call of its compiled graph.
+  nb::class_<RandomDrawList>(m, "RandomDraws")
+      .def("__len__", [](const RandomDrawList& d) { return d.draws.size(); })
+      .def("draw", [](const RandomDrawList& d, const std::string& device) {
+        return draw_random(d.draws, parse_device(device));
+      }, nb::arg("device") = "cpu");
   nb::class_<Graph>(m, "Graph")
       .def_prop_ro("num_nodes", [](const Graph& g) { return g.steps.size(); })
       .def("run", [](const Graph& g, nb::handle inputs) {
@@ -425,6 +435,7 @@ NB_MODULE(_C, m) {
       .def_prop_ro("state_writes", [](const Graph& g) { return g.state_writes; })
       .def_prop_ro("grad_writes", [](const Graph& g) { return g.grad_writes; })
       .def_prop_ro("grad_clears", [](const Graph& g) { return g.grad_clears; })
+      .def_prop_ro("random_draws", [](const Graph& g) { return RandomDrawList{g.random}; })
       .def_prop_ro("nodes", [](const Graph& g) {
         nb::list out;
         for (const Graph::Step& s : g.steps) {

@@ -1,6 +1,7 @@
 #include "ember/Creation.h"
 
 #include "CudaOps.h"
+#include "TraceState.h"
 
 #include "ember/Ops.h"
 #include "ember/runtime/Error.h"
@@ -110,17 +111,30 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype) {
   EMBER_CHECK(low < high, Value, "ember.randint", "random_ expects 'from' to be less than 'to', "
               "but got from=", low, " >= to=", high);
   Tensor t = empty(shape, dtype);
+  return random_int_(t, low, high);
+}
+
+Tensor& random_int_(Tensor& t, int64_t low, int64_t high) {
+  EMBER_CHECK(low < high, Value, "ember.random_", "random_ expects 'from' to be less than 'to', "
+              "but got from=", low, " >= to=", high);
+  EMBER_CHECK(t.is_contiguous() && !t.is_cuda(), NotImplemented, "ember.random_",
+              "needs a contiguous CPU tensor");
+  if (detail::trace_random_draw(t, RandomDraw::Kind::RandInt, double(low), double(high), "ember.randint"))
+    return t;
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 3) / 4);
   const uint64_t range = uint64_t(high - low);
   fill_by_index(t, [&](int64_t i) {
     random::Philox ph(seed, base + uint64_t(i) / 4, 1);
     return double(low + int64_t(ph.out[i % 4] % range));
   });
+  if (t.storage()) t.storage()->bump_version();
   return t;
 }
 
 Tensor randperm(int64_t n, DType dtype) {
   EMBER_CHECK(n >= 0, Value, "ember.randperm", "n must be non-negative, got ", n);
+  EMBER_CHECK(!detail::tracing(), NotImplemented, "ember.randperm", "inside a compiled function "
+              "does not compile yet; draw the permutation outside it and pass it in");
   const uint64_t seed = random::initial_seed(), base = random::reserve((n + 3) / 4);
   std::vector<std::pair<uint32_t, int64_t>> keys(n);
   for (int64_t i = 0; i < n; ++i) keys[i] = {random::Philox(seed, base + uint64_t(i) / 4, 2).out[i % 4], i};
@@ -133,6 +147,7 @@ Tensor randperm(int64_t n, DType dtype) {
 Tensor& uniform_(Tensor& t, double low, double high) {
   check_float(t.dtype(), "ember.uniform_");
   EMBER_CHECK(t.is_contiguous(), NotImplemented, "ember.uniform_", "needs a contiguous tensor");
+  if (detail::trace_random_draw(t, RandomDraw::Kind::Uniform, low, high, "ember.uniform_")) return t;
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 3) / 4);
   if (t.is_cuda())
     detail::cuda_random(t, false, low, high, seed, base);
@@ -146,6 +161,7 @@ Tensor& normal_(Tensor& t, double mean, double std) {
   check_float(t.dtype(), "ember.normal_");
   EMBER_CHECK(std >= 0, Value, "ember.normal_", "std must be non-negative, got ", std);
   EMBER_CHECK(t.is_contiguous(), NotImplemented, "ember.normal_", "needs a contiguous tensor");
+  if (detail::trace_random_draw(t, RandomDraw::Kind::Normal, mean, std, "ember.normal_")) return t;
   const uint64_t seed = random::initial_seed(), base = random::reserve((t.numel() + 1) / 2);
   if (t.is_cuda())
     detail::cuda_random(t, true, mean, std, seed, base);
@@ -159,7 +175,7 @@ Tensor bernoulli(const Tensor& p) {
   check_float(p.dtype(), "ember.bernoulli");
   Tensor u = empty(p.shape(), p.dtype(), p.device()); // drawn where p lives
   uniform_(u, 0, 1);
-  return lt(u, p).to(p.dtype());
+  return cast(lt(u, p), p.dtype()); // an op (traced inside a compiled function), not Tensor::to
 }
 
 } // namespace ember

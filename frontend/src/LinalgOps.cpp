@@ -1,5 +1,6 @@
 #include "ember/LinalgOps.h"
 
+#include "TraceState.h"
 #include "ember/Autocast.h"
 #include "ember/Creation.h"
 #include "ember/Graph.h"
@@ -223,6 +224,8 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
 
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement) {
   const char* op = "ember.multinomial";
+  EMBER_CHECK(!detail::tracing(), NotImplemented, op, "inside a compiled function does not compile "
+              "yet (it reads the probabilities' values); draw the samples outside it and pass them in");
   EMBER_CHECK(probs.dim() == 1 || probs.dim() == 2, Runtime, op, "prob_dist must be 1 or 2 dim, "
               "got shape ", shape_str(probs.shape()));
   EMBER_CHECK(is_floating(probs.dtype()), Runtime, op, "multinomial only supports floating-point "

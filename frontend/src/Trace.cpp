@@ -1,6 +1,7 @@
 // Tracing: run a function on symbolic tensors; every op records a node (Ops.cpp), and the graph
 // is what is reachable from the outputs.
 #include "TraceState.h"
+#include "ember/Creation.h"
 #include "ember/Graph.h"
 #include "ember/Ops.h"
 #include "ember/runtime/Error.h"
@@ -13,7 +14,31 @@ namespace detail {
 namespace {
 thread_local std::unordered_map<const TensorImpl*, Tensor>* g_state = nullptr;
 thread_local std::unordered_set<const TensorImpl*>* g_grad_assigned = nullptr;
+// The running trace's random draws (their placeholders and recipes), in order.
+thread_local std::vector<std::pair<Tensor, RandomDraw>>* g_random = nullptr;
 } // namespace
+
+bool tracing() { return g_random != nullptr; }
+
+bool trace_random_draw(Tensor& t, RandomDraw::Kind kind, double a, double b, const char* op) {
+  if (!g_random) return false;
+  EMBER_CHECK(!t.is_symbolic(), NotImplemented, op, "an in-place random fill of a value computed "
+              "inside a compiled function cannot be compiled yet; draw a new tensor instead "
+              "(ember.rand / ember.randn with its shape)");
+  EMBER_CHECK(&traced_state(t) == &t, NotImplemented, op, "an in-place random fill of a "
+              "parameter, buffer or closed-over tensor inside a compiled function cannot be "
+              "compiled yet; initialise it outside the function");
+  TensorImpl& impl = *t.unsafe_impl();
+  EMBER_CHECK(!impl.view_base && impl.offset == 0 && impl.storage && impl.storage.use_count() == 1,
+              NotImplemented, op, "an in-place random fill of a view inside a compiled function "
+              "cannot be compiled yet; draw a new tensor instead");
+  // The fresh tensor becomes the draw's placeholder: whatever the function computes from it is
+  // recorded against the graph input it now is.
+  impl.storage = nullptr;
+  impl.symbolic = true;
+  g_random->push_back({t, RandomDraw{kind, a, b, t.shape(), t.dtype(), -1}});
+  return true;
+}
 
 const Tensor& traced_state(const Tensor& t) {
   if (!g_state) return t;
@@ -71,23 +96,28 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
     subst.emplace(s.unsafe_impl(), t);
   }
   std::unordered_set<const TensorImpl*> grad_assigned;
+  std::vector<std::pair<Tensor, RandomDraw>> draws;
   {
     GradModeGuard mode(true);
     auto* outer = detail::g_state;
     auto* outer_assigned = detail::g_grad_assigned;
+    auto* outer_random = detail::g_random;
     if (!state.empty()) {
       detail::g_state = &subst;
       detail::g_grad_assigned = &grad_assigned;
     }
+    detail::g_random = &draws;
     try {
       g.outputs = fn(g.inputs);
     } catch (...) {
       detail::g_state = outer;
       detail::g_grad_assigned = outer_assigned;
+      detail::g_random = outer_random;
       throw;
     }
     detail::g_state = outer;
     detail::g_grad_assigned = outer_assigned;
+    detail::g_random = outer_random;
     // A state tensor returned as it is stands for its current value.
     if (!state.empty())
       for (Tensor& o : g.outputs)
@@ -118,6 +148,12 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
     } else if (assigned && !grad.defined()) {
       g.grad_clears.push_back(int64_t(i));
     }
+  }
+  // The random draws' placeholders: inputs after the state's, drawn at each call.
+  for (auto& [t, draw] : draws) {
+    draw.input = int64_t(g.inputs.size());
+    g.inputs.push_back(t);
+    g.random.push_back(draw);
   }
   g.steps = topological_order(g.outputs);
   std::unordered_set<TensorImpl*> placeholders, seen;
@@ -157,6 +193,23 @@ std::vector<Tensor> lift_constants(Graph& g, const std::vector<Tensor>& candidat
   }
   g.constants = std::move(kept);
   return lifted;
+}
+
+std::vector<Tensor> draw_random(const std::vector<RandomDraw>& draws, const Device& device) {
+  std::vector<Tensor> out;
+  out.reserve(draws.size());
+  for (const RandomDraw& d : draws) {
+    // Integers are drawn on the CPU (as ember.randint draws them) and moved.
+    const bool onHost = d.kind == RandomDraw::Kind::RandInt;
+    Tensor t = empty(d.shape, d.dtype, onHost ? Device() : device);
+    switch (d.kind) {
+    case RandomDraw::Kind::Uniform: uniform_(t, d.a, d.b); break;
+    case RandomDraw::Kind::Normal: normal_(t, d.a, d.b); break;
+    case RandomDraw::Kind::RandInt: random_int_(t, int64_t(d.a), int64_t(d.b)); break;
+    }
+    out.push_back(onHost && device.is_cuda() ? t.to(device) : std::move(t));
+  }
+  return out;
 }
 
 std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs) {

@@ -4,6 +4,7 @@
 // of being baked into the graph as constants at trace time.
 #pragma once
 
+#include "ember/Graph.h"
 #include "ember/Tensor.h"
 
 namespace ember::detail {
@@ -21,5 +22,12 @@ bool write_state(const Tensor& self, const Tensor& value, const char* op);
 // function); grad_assigned says whether it was.
 void note_grad_assigned(const Tensor& t);
 bool grad_assigned(const Tensor& t);
+// A random fill `op` of `t` while a trace runs: t (a tensor the function just made, e.g. by
+// rand's empty()) becomes a symbolic input of the graph, drawn at each call (Graph::random), and
+// this returns true (the caller fills nothing). False when no trace runs. A fill of a traced
+// value, of a parameter or buffer, or of a view is an error (it cannot be compiled yet).
+bool trace_random_draw(Tensor& t, RandomDraw::Kind kind, double a, double b, const char* op);
+// Whether a trace runs on this thread (random ops that cannot be traced refuse then).
+bool tracing();
 
 } // namespace ember::detail

@@ -478,3 +478,86 @@ def test_values_computed_from_state_alone_are_not_baked_in():
     with ember.no_grad():
         m.log_scale.fill_(0.5)
     np.testing.assert_allclose(cm(x).numpy(), m(x).detach().numpy(), rtol=1e-6)
+
+
+_RANDOM = {
+    "dropout": lambda x: F.dropout(x, 0.3, training=True),
+    "rand": lambda x: x + ember.rand(x.shape[0]),
+    "randn_like": lambda x: x * ember.randn_like(x),
+    "randint": lambda x: x + ember.randint(0, 5, (x.shape[0],)),
+    "bernoulli": lambda x: x * ember.bernoulli(ember.full((x.shape[0],), 0.25)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_RANDOM))
+def test_compiled_random_draws_are_new_at_each_call_and_follow_eager(name):
+    # A random draw inside a compiled function is a graph input drawn again at each call, with
+    # the generator calls the eager function makes (it used to be drawn once at trace time and
+    # baked in: every call, every training step, the same dropout mask).
+    fn = _RANDOM[name]
+    x = ember.ones(2000)
+    compiled = ember.compile(fn, fullgraph=True)
+    a, b = compiled(x), compiled(x)
+    assert (a != b).any()
+    for seed in (3, 4):
+        ember.manual_seed(seed)
+        want = fn(x)
+        ember.manual_seed(seed)
+        np.testing.assert_array_equal(compiled(x).numpy(), want.numpy())
+    assert compiled.stats["compiles"] == 1
+
+
+def test_compiled_training_step_with_dropout_follows_eager_step_by_step():
+    def make():
+        ember.manual_seed(0)
+        m = ember.nn.Sequential(ember.nn.Linear(8, 16), ember.nn.ReLU(), ember.nn.Dropout(0.5),
+                                ember.nn.Linear(16, 3))
+        return m, ember.optim.SGD(m.parameters(), lr=0.1)
+
+    def step(m, opt, x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    (me, oe), (mc, oc) = make(), make()
+    compiled = ember.compile(lambda x, y: step(mc, oc, x, y), fullgraph=True)
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        x = ember.tensor(rng.standard_normal((6, 8)).astype(np.float32))
+        y = ember.tensor(rng.integers(0, 3, 6))
+        ember.manual_seed(10 + i)
+        le = step(me, oe, x, y)
+        ember.manual_seed(10 + i)
+        lc = compiled(x, y)
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-5)
+    for pe, pc in zip(me.parameters(), mc.parameters()):
+        np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_modules_training_mode_is_part_of_the_cache_key():
+    m = ember.nn.Dropout(0.5)
+    compiled = ember.compile(lambda x: m(x), fullgraph=True)
+    x = ember.ones(1000)
+    assert (compiled(x) == 0).any()
+    m.eval()
+    np.testing.assert_array_equal(compiled(x).numpy(), x.numpy())
+    m.train()
+    assert (compiled(x) == 0).any()
+    assert compiled.stats["compiles"] == 2
+
+
+def test_random_ops_that_do_not_compile_say_so():
+    p = ember.nn.Parameter(ember.zeros(5))
+    for fn, match in [(lambda x: x + ember.randperm(5).float(), "ember.randperm: inside a compiled function"),
+                      (lambda x: x + ember.multinomial(ember.ones(5), 5).float(), "ember.multinomial: inside"),
+                      (lambda x: x + ember.nn.init.uniform_(p), "parameter, buffer or closed-over tensor")]:
+        with pytest.raises(NotImplementedError, match=match):
+            ember.compile(fn, fullgraph=True)(ember.ones(5))
+    with pytest.raises(NotImplementedError, match="draws random numbers"):
+        ember.compile(lambda x: F.dropout(x, 0.5, training=True), dynamic=True)(ember.ones(4, 3))
+
+
+def test_exporting_a_function_that_draws_random_numbers_is_refused(tmp_path):
+    with pytest.raises(NotImplementedError, match="draws random numbers"):
+        ember.export(lambda x: F.dropout(x, 0.5, training=True), (ember.ones(4),), tmp_path / "m.ember")

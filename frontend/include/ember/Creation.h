@@ -26,6 +26,8 @@ Tensor randperm(int64_t n, DType dtype = DType::Int64);
 // In place: fills `t` (a floating tensor) from U(low, high) / N(mean, std).
 Tensor& uniform_(Tensor& t, double low = 0, double high = 1);
 Tensor& normal_(Tensor& t, double mean = 0, double std = 1);
+// Integers uniform in [low, high) (Tensor.random_(from, to); randint's draw).
+Tensor& random_int_(Tensor& t, int64_t low, int64_t high);
 // 1 with probability p (elementwise), else 0; p's dtype.
 Tensor bernoulli(const Tensor& p);
 

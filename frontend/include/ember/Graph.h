@@ -108,6 +108,22 @@ bool retains_grad(const Tensor& t);
 
 // A traced function: placeholders in, the nodes reachable from the outputs in topological
 // order, concrete tensors met on the way as constants.
+// A random draw a traced function made (rand, randn, randint, dropout's and bernoulli's
+// uniforms): the drawn tensor is a graph input, drawn again at each call of the compiled graph
+// with the same generator calls as the eager function makes, so each call gets new numbers
+// (the same ones eager ember would draw from the same generator state).
+struct RandomDraw {
+  enum class Kind { Uniform, Normal, RandInt } kind = Kind::Uniform;
+  double a = 0, b = 1; // [a, b) for Uniform and RandInt, mean and std for Normal
+  Shape shape;
+  DType dtype = DType::Float32;
+  int64_t input = -1; // its index among the graph's inputs
+};
+
+// The tensors of `draws`, drawn now in order (on `device`): the inputs a compiled graph takes
+// for them at a call.
+std::vector<Tensor> draw_random(const std::vector<RandomDraw>& draws, const Device& device);
+
 struct Graph {
   struct Step {
     std::shared_ptr<Node> node;
@@ -121,6 +137,8 @@ struct Graph {
   // state tensors with these indices (written in place by the function), then the gradients
   // it left in these state tensors' .grad; grad_clears are the ones whose .grad it set to None.
   std::vector<int64_t> state_writes, grad_writes, grad_clears;
+  // The random draws, in the order the function made them; their inputs follow the state's.
+  std::vector<RandomDraw> random;
 };
 
 // Turns the constants that are in `candidates` (or views of their storage, e.g. `w.t()`), or

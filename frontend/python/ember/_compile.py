@@ -81,7 +81,7 @@ def _referenced(fn):
             yield name, globs[name]
 
 
-def _named_state(fn):
+def _named_state(fn, refs=None):
     """The tensors `fn` reads besides its arguments, with names: a module's (or a bound method's
     module's) parameters and buffers under their state-dict keys, and tensors (or modules, or
     lists of tensors) in its closure and the globals it names, under the variable's name."""
@@ -108,7 +108,7 @@ def _named_state(fn):
                 if isinstance(o, Tensor):
                     found.append((f"{name}.{i}" if name else str(i), o))
 
-    for name, obj in _referenced(fn):
+    for name, obj in (refs if refs is not None else _referenced(fn)):
         add(name, obj)
     unique, seen = [], set()
     for name, t in found:
@@ -141,13 +141,27 @@ def _module_state(module):
     return cached[1]
 
 
-def _optimizers(fn):
+def _optimizers(fn, refs=None):
     """The optimizers a function names in its closure or globals."""
-    return [o for _, o in _referenced(fn)
+    return [o for _, o in (refs if refs is not None else _referenced(fn))
             if hasattr(o, "param_groups") and hasattr(o, "_prepare_compiled_step")]
 
 
-def _state_tensors(fn):
+def _training_flags(fn, refs=None):
+    """The training flags of the modules `fn` reads (itself, its bound module, modules in its
+    closure and globals, and their submodules): train() / eval() changes what they compute
+    (dropout, batch norm), so the flags are part of the cache key."""
+    Module = _nn_module().Module
+    if isinstance(fn, Module):
+        return tuple(m.training for m in fn.modules())
+    flags = ()
+    for _, obj in (refs if refs is not None else _referenced(fn)):
+        if isinstance(obj, Module):
+            flags += tuple(m.training for m in obj.modules())
+    return flags
+
+
+def _state_tensors(fn, refs=None):
     """The tensors `fn` reads besides its arguments (see _named_state). Compiled graphs take
     them as inputs, so in-place updates (optimizer steps, running stats) are seen by later
     calls."""
@@ -158,7 +172,7 @@ def _state_tensors(fn):
                 seen.add(id(t))
                 unique.append(t)
         return unique
-    return [t for _, t in _named_state(fn)]
+    return [t for _, t in _named_state(fn, refs)]
 
 
 class GraphBreakWarning(UserWarning):
@@ -287,13 +301,15 @@ class CompiledFunction:
     def _key(self, args):
         # Optimizers the function steps get their state before the trace (tensors the graph
         # reads and writes back), so the first call traces what later calls run.
-        for opt in _optimizers(self.fn):
+        refs = list(_referenced(self.fn))  # one walk of what fn reads, for all three below
+        for opt in _optimizers(self.fn, refs):
             opt._prepare_compiled_step()
-        state = _state_tensors(self.fn)
+        state = _state_tensors(self.fn, refs)
         # An ember.autocast region around the call changes what the function computes.
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
-        return (self._sig(args), tuple(id(t) for t in state), autocast), state
+        # So does a module's training mode (dropout, batch norm).
+        return (self._sig(args), tuple(id(t) for t in state), (autocast, _training_flags(self.fn, refs))), state
 
     def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
@@ -347,6 +363,11 @@ class CompiledFunction:
                     f"symbolic dims at {at} (dim 0 of each argument is symbolic; sizes at the "
                     f"first call: {base}): {e}. Compile it with dynamic=False") from e
             self.stats["trace_s"] += time.perf_counter() - start
+            if len(graph.random_draws):
+                raise NotImplementedError(
+                    f"ember.compile(dynamic=True): {self._name()} draws random numbers (dropout "
+                    "in training mode, ember.rand, ...), which dynamic shapes do not cover yet; "
+                    "compile it with dynamic=False")
             lifted = list(state) + list(_C._lift_constants(graph, state))
             if first is None:
                 first = (spec, (list(graph.state_writes), list(graph.grad_writes),
@@ -373,6 +394,8 @@ class CompiledFunction:
                 old_sigs = {k[0] for k in self.cache}
                 guard = ("the argument shapes/dtypes/requires_grad" if key[0] not in old_sigs
                          else "the autocast state (an ember.autocast region around the call)"
+                         if key[2][0] not in {k[2][0] for k in self.cache}
+                         else "the training mode of a module it calls (train() / eval())"
                          if key[2] not in {k[2] for k in self.cache}
                          else "the identity of the tensors it reads from its module/closure/globals "
                               "(a parameter or buffer was replaced by a new tensor)")
@@ -414,7 +437,15 @@ class CompiledFunction:
             self.stats["trace_s"] += time.perf_counter() - start
             # The state is already an input; what else the trace met that must stay live (a
             # constant requiring grad, a view of state made outside the dispatcher) is lifted.
-            lifted = list(state) + list(_C._lift_constants(graph, state))
+            lifted = list(state)
+            draws = graph.random_draws
+            extra = list(_C._lift_constants(graph, state))
+            if len(draws):
+                # Random draws are inputs after the state's, drawn again at each call (on the
+                # device the graph runs on); lifted constants follow them.
+                lifted = (lifted, draws, extra, "cpu" if cuda is None else str(cuda))
+            else:
+                lifted += extra
             writes = (list(graph.state_writes), list(graph.grad_writes), list(graph.grad_clears))
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
             entry = self.cache[key] = (self._build(graph, cuda), (spec, writes), lifted, state)
@@ -425,7 +456,11 @@ class CompiledFunction:
         if entry[0] == "eager":
             return self.fn(*args)
         compiled, (spec, (state_writes, grad_writes, grad_clears)), lifted, state = entry
-        out = compiled.run(list(args) + list(lifted))
+        if type(lifted) is tuple:  # random draws: new numbers at each call
+            before, draws, after, device = lifted
+            out = compiled.run(list(args) + before + draws.draw(device) + after)
+        else:
+            out = compiled.run(list(args) + list(lifted))
         n = len(out) - len(state_writes) - len(grad_writes)
         if n < len(out) or grad_clears:
             # What the function wrote to its state (parameter updates, optimizer state, running

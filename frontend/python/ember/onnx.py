@@ -354,6 +354,10 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     finally:
         if was_training:
             model.train()
+    if len(graph.random_draws):
+        raise NotImplementedError("ember.onnx.export: the model draws random numbers (ember.rand, "
+                                  "dropout outside a module, ...), which the exporter does not "
+                                  "translate yet; pass the numbers in as inputs")
     b = _Builder(opset_version)
     input_names = list(input_names or [f"input_{i}" for i in range(len(args))])
     if len(input_names) != len(args):
