@@ -223,3 +223,35 @@ def test_fused_ops_on_a_parameter_itself_are_traced_not_baked(op):
     (f(eager) * weights).sum().backward()
     ember.compile(step, fullgraph=True)()
     np.testing.assert_allclose(holder.p.grad.numpy(), eager.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS)
+def test_a_learning_rate_scheduler_reaches_the_compiled_step(name, kwargs):
+    # A group's numbers are graph inputs refreshed at each call: StepLR's new lr (and any other
+    # change to them) takes effect with no recompile. They used to be baked in at trace time,
+    # so the compiled step kept the first lr while the eager one decayed.
+    def make():
+        ember.manual_seed(0)
+        m = enn.Linear(4, 2)
+        opt = getattr(ember.optim, name)(m.parameters(), **kwargs)
+        return m, opt, ember.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.3)
+
+    def step(m, opt, x, y):
+        opt.zero_grad()
+        loss = EF.mse_loss(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    (me, oe, se), (mc, oc, sc) = make(), make()
+    compiled = ember.compile(lambda x, y: step(mc, oc, x, y), fullgraph=True)
+    x, y = ember.randn(8, 4), ember.randn(8, 2)
+    for i in range(6):
+        np.testing.assert_allclose(float(compiled(x, y)), float(step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
+        se.step()
+        sc.step()
+    oe.param_groups[0]["weight_decay"] = oc.param_groups[0]["weight_decay"] = 0.5
+    np.testing.assert_allclose(float(compiled(x, y)), float(step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
+    for pe, pc in zip(me.parameters(), mc.parameters()):
+        np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
+    # a weight decay that was zero changes the update's structure: one recompile
+    assert compiled.stats["compiles"] == (1 if kwargs.get("weight_decay") else 2)

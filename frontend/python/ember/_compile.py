@@ -101,6 +101,9 @@ def _named_state(fn, refs=None):
             for si, st in enumerate(obj.state.values()):
                 found.extend((f"{prefix}state{si}.{k}", v) for k, v in st.items()
                              if isinstance(v, Tensor))
+            # the groups' numbers as 0-d tensors (Optimizer._sync_compiled_numbers)
+            for gi, held in enumerate(getattr(obj, "_ember_numbers", None) or []):
+                found.extend((f"{prefix}group{gi}.{k}", t) for k, (t, _) in held.items())
         elif hasattr(obj, "parameters") and hasattr(obj, "buffers"):
             found.extend((name or "weight", t) for t in list(obj.parameters()) + list(obj.buffers()))
         elif isinstance(obj, (list, tuple)):
@@ -302,14 +305,19 @@ class CompiledFunction:
         # Optimizers the function steps get their state before the trace (tensors the graph
         # reads and writes back), so the first call traces what later calls run.
         refs = list(_referenced(self.fn))  # one walk of what fn reads, for all three below
+        structure = ()
         for opt in _optimizers(self.fn, refs):
             opt._prepare_compiled_step()
+            # A group's numbers are inputs (a scheduler's new lr needs no recompile); which of
+            # them are zero, and its flags, decide the graph.
+            opt._sync_compiled_numbers()
+            structure += opt._compiled_structure()
         state = _state_tensors(self.fn, refs)
         # An ember.autocast region around the call changes what the function computes.
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
         # So does a module's training mode (dropout, batch norm).
-        return (self._sig(args), tuple(id(t) for t in state), (autocast, _training_flags(self.fn, refs))), state
+        return (self._sig(args), tuple(id(t) for t in state), (autocast, _training_flags(self.fn, refs), structure)), state
 
     def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
@@ -396,6 +404,9 @@ class CompiledFunction:
                          else "the autocast state (an ember.autocast region around the call)"
                          if key[2][0] not in {k[2][0] for k in self.cache}
                          else "the training mode of a module it calls (train() / eval())"
+                         if key[2][1] not in {k[2][1] for k in self.cache}
+                         else "an optimizer's options (a hyper-parameter that became zero or "
+                              "nonzero, or a flag such as nesterov)"
                          if key[2] not in {k[2] for k in self.cache}
                          else "the identity of the tensors it reads from its module/closure/globals "
                               "(a parameter or buffer was replaced by a new tensor)")

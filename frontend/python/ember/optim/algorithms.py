@@ -87,6 +87,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -106,7 +107,7 @@ class SGD(Optimizer):
                     continue
                 d_p = p.grad if not maximize else -p.grad
                 if wd != 0:
-                    d_p = d_p + p * wd
+                    d_p = d_p + p * v["weight_decay"]
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -118,9 +119,9 @@ class SGD(Optimizer):
                         buf = _zeros_like(p).copy_(d_p)
                         state["momentum_buffer"] = buf
                     else:
-                        buf.mul_(momentum).add_(d_p if dampening == 0 else d_p * (1 - dampening))
-                    d_p = d_p + buf * momentum if nesterov else buf
-                p.sub_(d_p * lr)
+                        buf.mul_(v["momentum"]).add_(d_p if dampening == 0 else d_p * v["1-dampening"])
+                    d_p = d_p + buf * v["momentum"] if nesterov else buf
+                p.sub_(d_p * v["lr"])
         return loss
 
 
@@ -160,6 +161,9 @@ class Adam(Optimizer):
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
             amsgrad, maximize = group["amsgrad"], group["maximize"]
             decoupled = group.get("decoupled_weight_decay", False)
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
+            v_lr, v_b1, v_b2, v_eps, v_wd = (v["lr"], v["betas0"], v["betas1"], v["eps"],
+                                             v["weight_decay"])
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -182,22 +186,23 @@ class Adam(Optimizer):
                     continue
                 if wd != 0:
                     if decoupled:
-                        p.mul_(1 - lr * wd)
+                        p.mul_(v["1-lr*weight_decay"])
                     else:
-                        grad = grad + p * wd
+                        grad = grad + p * v_wd
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.add_((grad - exp_avg) * (1 - beta1))  # lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = ((1 - beta2 ** step).sqrt() if isinstance(step, _C.Tensor)
-                                         else math.sqrt(1 - beta2 ** step))
-                step_size = lr / bias_correction1
+                exp_avg.add_((grad - exp_avg) * v["1-betas0"])  # lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(v_b2).add_(grad * grad * v["1-betas1"])
+                bias_correction1 = 1 - v_b1 ** step
+                bias_correction2_sqrt = ((1 - v_b2 ** step).sqrt()
+                                         if isinstance(step, _C.Tensor) or isinstance(v_b2, _C.Tensor)
+                                         else math.sqrt(1 - v_b2 ** step))
+                step_size = v_lr / bias_correction1
                 if amsgrad:
                     mx = state["max_exp_avg_sq"]
                     mx.copy_(_C.maximum(mx, exp_avg_sq))
-                    denom = mx.sqrt() / bias_correction2_sqrt + eps
+                    denom = mx.sqrt() / bias_correction2_sqrt + v_eps
                 else:
-                    denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
+                    denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + v_eps
                 p.sub_(exp_avg / denom * step_size)
         return loss
 
@@ -245,6 +250,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -267,21 +273,21 @@ class RMSprop(Optimizer):
                                       bool(group["maximize"]))
                     continue
                 if wd != 0:
-                    grad = grad + p * wd
+                    grad = grad + p * v["weight_decay"]
                 square_avg = state["square_avg"]
-                square_avg.mul_(alpha).add_(grad * grad * (1 - alpha))
+                square_avg.mul_(v["alpha"]).add_(grad * grad * v["1-alpha"])
                 if centered:
                     grad_avg = state["grad_avg"]
-                    grad_avg.add_((grad - grad_avg) * (1 - alpha))
-                    avg = (square_avg - grad_avg * grad_avg).sqrt() + eps
+                    grad_avg.add_((grad - grad_avg) * v["1-alpha"])
+                    avg = (square_avg - grad_avg * grad_avg).sqrt() + v["eps"]
                 else:
-                    avg = square_avg.sqrt() + eps
+                    avg = square_avg.sqrt() + v["eps"]
                 if momentum > 0:
                     buf = state["momentum_buffer"]
-                    buf.mul_(momentum).add_(grad / avg)
-                    p.sub_(buf * lr)
+                    buf.mul_(v["momentum"]).add_(grad / avg)
+                    p.sub_(buf * v["lr"])
                 else:
-                    p.sub_(grad / avg * lr)
+                    p.sub_(grad / avg * v["lr"])
         return loss
 
 
@@ -319,20 +325,21 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, wd, eps = (group["lr"], group["lr_decay"], group["weight_decay"],
                                      group["eps"])
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 grad = p.grad if not group["maximize"] else -p.grad
                 state = self.state[p]
                 state["step"] += 1
-                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+                clr = v["lr"] / (1 + (state["step"] - 1) * v["lr_decay"])
                 if _fusable(group, p, p.grad, state["sum"]):
                     _C._optim.adagrad(p, p.grad.contiguous(), state["sum"],
                                       *_floats(clr, wd, eps), bool(group["maximize"]))
                     continue
                 if wd != 0:
-                    grad = grad + p * wd
+                    grad = grad + p * v["weight_decay"]
                 state["sum"].add_(grad * grad)
-                std = state["sum"].sqrt() + eps
+                std = state["sum"].sqrt() + v["eps"]
                 p.sub_(grad / std * clr)
         return loss

@@ -99,6 +99,70 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    # ember.compile: a group's numbers (lr, momentum, betas, eps, ...) are read by a compiled
+    # step as 0-d tensors, graph inputs refreshed from the group before each call, so a learning
+    # rate scheduler (or any change to a group's numbers) takes effect without a recompile; what
+    # decides the update's structure (which numbers are zero, the flags) is part of the cache key.
+    @staticmethod
+    def _numbers(group):
+        """(name, value) of the group's numeric hyper-parameters (tuples such as betas by index),
+        and for each x also "1-x" (and "1-lr*weight_decay"), computed here in double precision
+        as the eager arithmetic on Python numbers does, so a compiled step's float32 inputs hold
+        the very values the eager step's scalars round to."""
+        base = {}
+        for k, v in group.items():
+            if k == "params" or isinstance(v, bool) or v is None:
+                continue
+            if isinstance(v, (int, float)):
+                base[k] = float(v)
+            elif isinstance(v, tuple) and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                              for x in v):
+                for i, x in enumerate(v):
+                    base[f"{k}{i}"] = float(x)
+        out = dict(base)
+        for k, x in base.items():
+            out["1-" + k] = 1 - x
+        if "lr" in base and "weight_decay" in base:
+            out["1-lr*weight_decay"] = 1 - base["lr"] * base["weight_decay"]
+        return out.items()
+
+    def _sync_compiled_numbers(self):
+        """Creates (first call) and refreshes the groups' 0-d tensors; returns them all."""
+        from .. import tensor, float32
+        held = getattr(self, "_ember_numbers", None)
+        if held is None or len(held) != len(self.param_groups):
+            held = self._ember_numbers = [{} for _ in self.param_groups]
+        out = []
+        for group, mine in zip(self.param_groups, held):
+            dtype = float32  # (compiled graphs take float32; see _numbers)
+            for name, value in self._numbers(group):
+                t, seen = mine.get(name, (None, None))
+                if t is None or t.dtype != dtype:
+                    t = tensor(value, dtype=dtype)
+                elif seen != value:
+                    t.fill_(value)
+                mine[name] = (t, value)
+                out.append(t)
+        return out
+
+    def _compiled_structure(self):
+        """What a compiled step's graph depends on besides the numbers' values."""
+        return tuple(tuple((k, v) if isinstance(v, bool) or v is None else (k, v == 0)
+                           for k, v in sorted(g.items(), key=lambda kv: kv[0])
+                           if k != "params" and not isinstance(v, (list, dict)))
+                     for g in self.param_groups)
+
+    def _values(self, group):
+        """The group's numbers for the arithmetic of step(): floats eagerly, the 0-d tensors
+        (graph inputs) while ember.compile traces the step."""
+        traced = any(p.grad is not None and p.grad._is_symbolic for p in group["params"])
+        numbers = dict(self._numbers(group))
+        if traced and getattr(self, "_ember_numbers", None) is not None:
+            at = next(i for i, g in enumerate(self.param_groups) if g is group)
+            held = self._ember_numbers[at]
+            numbers.update({k: held[k][0] for k in numbers if k in held})
+        return numbers
+
     def _prepare_compiled_step(self):
         """ember.compile calls this before tracing a function that names this optimizer: the
         state step() reads is created as tensors first, so the compiled graph reads it as
