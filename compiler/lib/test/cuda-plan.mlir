@@ -5,13 +5,16 @@
 // kernel, an int64 input converted to floats, a gather, and a splat constant inlined as a
 // literal (no buffer).
 
-// CHECK: ember-cuda-plan 1
+// CHECK: ember-cuda-plan 2
 // CHECK: inputs 4
 // CHECK-NEXT: 0 float32 2 4 8
 // CHECK-NEXT: 1 float32 2 16 8
 // CHECK-NEXT: 2 float32 1 16
 // CHECK-NEXT: 3 int64 1 4
 // CHECK: outputs 2
+// The gather's bounds check, for the runner's error (op, dim, size).
+// CHECK: checks 1
+// CHECK-NEXT: ember.gather 1 16
 
 // CHECK: ember_from_int64_0
 // CHECK: out[i] = (float)((const long long*)in0)[i];
@@ -29,9 +32,10 @@
 // CHECK: for (long long r = 0LL; r < (16LL); ++r)
 // CHECK: acc = maximum(in0[off], acc);
 
-// CHECK: ember_gather_3
+// CHECK: extern "C" __global__ void ember_gather_3({{.*}}, long long n, long long* status)
 // CHECK: long long ix = (long long)in1[i];
-// CHECK: if (ix < 0 || ix >= 16LL) { out[i] = __int_as_float(0x7fc00000); return; }
+// CHECK: if (ix < 0 || ix >= 16LL) {
+// CHECK-NEXT: if (status[0] == 0) { status[1] = ix; status[0] = 1; }
 
 // CHECK: ember_add_mul_4
 // CHECK: extern "C" __global__ void ember_add_mul_4(const float* __restrict__ in0, const float* __restrict__ in1, float* __restrict__ out, long long n)
