@@ -561,3 +561,41 @@ def test_random_ops_that_do_not_compile_say_so():
 def test_exporting_a_function_that_draws_random_numbers_is_refused(tmp_path):
     with pytest.raises(NotImplementedError, match="draws random numbers"):
         ember.export(lambda x: F.dropout(x, 0.5, training=True), (ember.ones(4),), tmp_path / "m.ember")
+
+
+SCALE = 2.0
+
+
+def test_python_numbers_the_function_reads_are_guarded():
+    # A trace bakes in the Python numbers it reads; changing one (a global, a closure variable,
+    # a module attribute such as a dropout's p or a norm's eps) retraces instead of running the
+    # old graph (it used to return results computed with the old value).
+    global SCALE
+    x = ember.ones(3)
+    f = ember.compile(lambda t: t * SCALE, fullgraph=True)
+    np.testing.assert_array_equal(f(x).numpy(), [2, 2, 2])
+    SCALE = 3.0
+    try:
+        np.testing.assert_array_equal(f(x).numpy(), [3, 3, 3])
+    finally:
+        SCALE = 2.0
+
+    class Scaled(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = 2.0
+
+        def forward(self, t):
+            return t * self.k
+    m = Scaled()
+    g = ember.compile(m, fullgraph=True)
+    np.testing.assert_array_equal(g(x).numpy(), [2, 2, 2])
+    m.k = 5.0
+    np.testing.assert_array_equal(g(x).numpy(), [5, 5, 5])
+    assert g.stats["compiles"] == 2
+
+    s = 4.0
+    h = ember.compile(lambda t: t * s, fullgraph=True)
+    np.testing.assert_array_equal(h(x).numpy(), [4, 4, 4])
+    s = 7.0
+    np.testing.assert_array_equal(h(x).numpy(), [7, 7, 7])

@@ -150,18 +150,46 @@ def _optimizers(fn, refs=None):
             if hasattr(o, "param_groups") and hasattr(o, "_prepare_compiled_step")]
 
 
-def _training_flags(fn, refs=None):
-    """The training flags of the modules `fn` reads (itself, its bound module, modules in its
-    closure and globals, and their submodules): train() / eval() changes what they compute
-    (dropout, batch norm), so the flags are part of the cache key."""
+_PLAIN = (int, float, bool, str, type(None))
+
+
+def _plain(v):
+    """v itself if it is a plain Python value a trace bakes in (a number, bool, string, None, or
+    a short tuple/list of them), else None."""
+    if isinstance(v, _PLAIN):
+        return (v,)
+    if isinstance(v, (tuple, list)) and len(v) <= 32 and all(isinstance(x, _PLAIN) for x in v):
+        return (tuple(v),)
+    return None
+
+
+def _baked_values(fn, refs=None):
+    """What a trace of `fn` bakes in from Python and what it depends on besides tensors: the
+    plain values (numbers, strings, ...) in its closure and the globals it names, and for the
+    modules it reads (and their submodules) the training flag and their public plain attributes
+    (a dropout's p, a norm's eps, a scale set on a module). Part of the cache key, so changing
+    one retraces instead of running a graph that still computes with the old value."""
     Module = _nn_module().Module
+    values, modules = [], []
     if isinstance(fn, Module):
-        return tuple(m.training for m in fn.modules())
-    flags = ()
-    for _, obj in (refs if refs is not None else _referenced(fn)):
-        if isinstance(obj, Module):
-            flags += tuple(m.training for m in obj.modules())
-    return flags
+        modules.append(fn)
+    else:
+        for name, obj in (refs if refs is not None else _referenced(fn)):
+            if isinstance(obj, Module):
+                modules.append(obj)
+            elif name:
+                v = _plain(obj)
+                if v is not None:
+                    values.append((name, v[0]))
+    for top in modules:
+        for m in top.modules():
+            values.append(m.training)
+            for k, obj in m.__dict__.items():
+                if k[:1] != "_" and k != "training":
+                    v = _plain(obj)
+                    if v is not None:
+                        values.append((k, v[0]))
+    return tuple(values)
 
 
 def _state_tensors(fn, refs=None):
@@ -317,7 +345,7 @@ class CompiledFunction:
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
         # So does a module's training mode (dropout, batch norm).
-        return (self._sig(args), tuple(id(t) for t in state), (autocast, _training_flags(self.fn, refs), structure)), state
+        return (self._sig(args), tuple(id(t) for t in state), (autocast, _baked_values(self.fn, refs), structure)), state
 
     def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
@@ -403,7 +431,9 @@ class CompiledFunction:
                 guard = ("the argument shapes/dtypes/requires_grad" if key[0] not in old_sigs
                          else "the autocast state (an ember.autocast region around the call)"
                          if key[2][0] not in {k[2][0] for k in self.cache}
-                         else "the training mode of a module it calls (train() / eval())"
+                         else "the training mode of a module it calls (train() / eval()), or a "
+                              "Python number, string or flag it reads (a global, a closure "
+                              "variable, a module attribute)"
                          if key[2][1] not in {k[2][1] for k in self.cache}
                          else "an optimizer's options (a hyper-parameter that became zero or "
                               "nonzero, or a flag such as nesterov)"
