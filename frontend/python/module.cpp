@@ -198,6 +198,10 @@ void bind_cuda(nb::module_& m);
 void bind_pointwise(nb::module_& m);
 
 NB_MODULE(_C, m) {
+  // Tensors alive at interpreter exit whose autograd nodes hold Python callables (a custom
+  // Function's or a compiled call's backward) are only freed with the process; nanobind would
+  // list every binding as leaked then. Nothing leaks while the interpreter runs.
+  nb::set_leak_warnings(false);
   m.doc() = "ember's C++ core";
   nb::register_exception_translator(translate_error);
 
@@ -394,6 +398,8 @@ NB_MODULE(_C, m) {
         nb::arg("n"), nb::arg("m").none(), nb::arg("dtype"));
   m.def("manual_seed", [](int64_t seed) { manual_seed(static_cast<uint64_t>(seed)); }, nb::arg("seed"));
   m.def("initial_seed", [] { return static_cast<int64_t>(random::initial_seed()); });
+  m.def("_rng_offset", [] { return random::offset(); });
+  m.def("_set_rng_offset", [](uint64_t v) { random::set_offset(v); });
   m.def("_rand", [](const Shape& s, DType d) { return rand(s, d); });
   m.def("_randn", [](const Shape& s, DType d) { return randn(s, d); });
   m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d) { return randint(lo, hi, s, d); });

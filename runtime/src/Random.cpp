@@ -43,5 +43,7 @@ void manual_seed(uint64_t seed) {
 uint64_t initial_seed() { return g_seed; }
 
 uint64_t reserve(uint64_t blocks) { return g_offset.fetch_add(blocks); }
+uint64_t offset() { return g_offset.load(); }
+void set_offset(uint64_t value) { g_offset.store(value); }
 
 } // namespace ember::random

@@ -255,3 +255,46 @@ def test_a_learning_rate_scheduler_reaches_the_compiled_step(name, kwargs):
         np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
     # a weight decay that was zero changes the update's structure: one recompile
     assert compiled.stats["compiles"] == (1 if kwargs.get("weight_decay") else 2)
+
+
+def test_gradients_flow_through_a_compiled_model_into_an_eager_loss():
+    # model = ember.compile(model); loss(model(x)).backward(): the compiled call's outputs are
+    # differentiable (a node whose backward runs a compiled joint graph, recomputing the forward
+    # with its dropout masks replayed). They used to come back detached: parameters got no
+    # gradient and training silently did nothing.
+    import copy
+
+    ember.manual_seed(0)
+    model = enn.Sequential(enn.Conv2d(2, 3, 3, padding=1), enn.BatchNorm2d(3), enn.ReLU(),
+                           enn.Dropout(0.4), enn.Flatten(), enn.Linear(48, 2))
+    twin = copy.deepcopy(model)
+    compiled = ember.compile(model)
+    for i in range(3):
+        x = ember.randn(4, 2, 4, 4).requires_grad_(True)
+        xe = x.detach().clone().requires_grad_(True)
+        for m in (model, twin):
+            m.zero_grad()
+        ember.manual_seed(100 + i)
+        y = compiled(x)
+        assert y.requires_grad
+        (y.pow(2).sum() + x.sum()).backward()
+        ember.manual_seed(100 + i)
+        ye = twin(xe)
+        (ye.pow(2).sum() + xe.sum()).backward()
+        np.testing.assert_allclose(y.detach().numpy(), ye.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(x.grad.numpy(), xe.grad.numpy(), rtol=1e-4, atol=1e-5)
+        for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters()):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        for (name, b), (_, c) in zip(model.named_buffers(), twin.named_buffers()):
+            np.testing.assert_allclose(b.float().numpy(), c.float().numpy(), rtol=1e-6, err_msg=name)
+    assert compiled.stats["compiles"] == 1
+
+    # several outputs, one of them an integer
+    f = ember.compile(lambda a: (a.sum(1), a.argmax(1), a * 2))
+    a = ember.randn(3, 4).requires_grad_(True)
+    s, idx, d = f(a)
+    assert not idx.requires_grad
+    (s.sum() + d.pow(2).sum()).backward()
+    np.testing.assert_allclose(a.grad.numpy(), (1 + 8 * a.detach()).numpy(), rtol=1e-6)
+    with ember.no_grad():
+        assert not f(a)[0].requires_grad

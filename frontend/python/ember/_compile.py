@@ -260,6 +260,31 @@ class _Specialise(Exception):
         self.symbol = symbol
 
 
+_COMPILED_NODE = []
+
+
+def _compiled_node():
+    """The autograd.Function whose node stands for a compiled call (made at first use: autograd
+    imports this module)."""
+    if not _COMPILED_NODE:
+        from .autograd import Function
+
+        class Compiled(Function):
+            @staticmethod
+            def forward(ctx, owner, nargs, state, rng, results, *tensors):
+                ctx.owner, ctx.nargs, ctx.state, ctx.rng = owner, nargs, state, rng
+                ctx.save_for_backward(*tensors)
+                return tuple(results)
+
+            @staticmethod
+            def backward(ctx, *grad_outputs):
+                cots = [g for g in grad_outputs if g is not None]
+                grads = ctx.owner._backward(ctx.nargs, ctx.state, ctx.rng, ctx.saved_tensors, cots)
+                return (None, None, None, None, None) + tuple(grads)
+        _COMPILED_NODE.append(Compiled)
+    return _COMPILED_NODE[0]
+
+
 class CompiledFunction:
     """What ember.compile returns: traces `fn` once per input signature (shapes, dtypes and
     requires_grad of the arguments, and which tensors it reads from its module, closure and
@@ -294,6 +319,9 @@ class CompiledFunction:
                       "trace_s": 0.0, "import_s": 0.0, "parse_s": 0.0, "lower_s": 0.0,
                       "codegen_s": 0.0}
         self.__wrapped__ = fn
+        self._joint = None  # the compiled backward (see _differentiable), made at first use
+        self._discard_state_writes = False  # a joint: its forward's state writes already happened
+        self._state_override = None
 
     def _name(self):
         return getattr(self.fn, "__name__", type(self.fn).__name__)
@@ -340,7 +368,8 @@ class CompiledFunction:
             # them are zero, and its flags, decide the graph.
             opt._sync_compiled_numbers()
             structure += opt._compiled_structure()
-        state = _state_tensors(self.fn, refs)
+        # (A compiled backward reads the state its forward read: CompiledFunction._backward.)
+        state = self._state_override if self._state_override is not None else _state_tensors(self.fn, refs)
         # An ember.autocast region around the call changes what the function computes.
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
@@ -497,12 +526,15 @@ class CompiledFunction:
         if entry[0] == "eager":
             return self.fn(*args)
         compiled, (spec, (state_writes, grad_writes, grad_clears)), lifted, state = entry
+        rng = _C._rng_offset()  # where this call's random draws start (replayed by backward)
         if type(lifted) is tuple:  # random draws: new numbers at each call
             before, draws, after, device = lifted
             out = compiled.run(list(args) + before + draws.draw(device) + after)
         else:
             out = compiled.run(list(args) + list(lifted))
         n = len(out) - len(state_writes) - len(grad_writes)
+        if self._discard_state_writes:
+            return out[:n]
         if n < len(out) or grad_clears:
             # What the function wrote to its state (parameter updates, optimizer state, running
             # statistics) goes into those tensors; gradients it computed land in their .grad.
@@ -515,7 +547,57 @@ class CompiledFunction:
                 state[i].grad = value
             for i in grad_clears:
                 state[i].grad = None
-        return _unflatten(out[:n], spec)
+        results = out[:n]
+        # Outputs of a function that does not differentiate inside, called with grad enabled on
+        # inputs or parameters that require grad: differentiable, as eagerly (a loss computed
+        # from a compiled model's output backpropagates into its parameters).
+        if not grad_writes and not grad_clears and _C.is_grad_enabled() and (
+                any(a.requires_grad for a in args) or any(t.requires_grad for t in state)):
+            results = self._differentiable(args, state, results, rng)
+        return _unflatten(results, spec)
+
+    def _differentiable(self, args, state, results, rng):
+        """The compiled outputs as outputs of an autograd node whose backward runs a compiled
+        joint graph: the function again on the saved inputs (its random draws replayed from
+        `rng`) and the vector-Jacobian product of its outputs, so no activations are kept."""
+        params = [t for t in state if t.requires_grad]
+        return list(_compiled_node().apply(self, len(args), state, rng, results, *args, *params))
+
+    def _backward(self, nargs, state, rng, tensors, cotangents):
+        """Gradients for `tensors` (the call's arguments, then its parameters that require
+        grad; None where one does not): the joint graph at the call's signature."""
+        if self._joint is None:
+            fn, frame = self.fn, {"nargs": 0, "state": []}
+
+            def joint(*xs):
+                from . import autograd, zeros_like
+                count = frame["nargs"]
+                outs, _ = _flatten(fn(*xs[:count]), "ember.compile")
+                cots = xs[count:]
+                floating = [o for o in outs if o.dtype.is_floating_point]
+                pairs = [(o, c) for o, c in zip(floating, cots) if o.requires_grad]
+                targets = [a for a in xs[:count] if a.requires_grad] + [
+                    t for t in frame["state"] if t.requires_grad]
+                grads = autograd.grad([o for o, _ in pairs], targets,
+                                      grad_outputs=[c for _, c in pairs], allow_unused=True)
+                return tuple(zeros_like(t) if g is None else g for g, t in zip(grads, targets))
+
+            self._joint = CompiledFunction(joint, fullgraph=True, backend=self.backend)
+            self._joint._discard_state_writes = True
+            self._joint._frame = frame
+        frame = self._joint._frame
+        frame["nargs"], frame["state"] = nargs, list(state)
+        self._joint._state_override = list(state)
+        saved = _C._rng_offset()
+        _C._set_rng_offset(rng)
+        try:
+            from . import no_grad
+            with no_grad():
+                grads = list(self._joint(*tensors[:nargs], *cotangents))
+        finally:
+            _C._set_rng_offset(saved)
+        grads.reverse()
+        return [grads.pop() if t.requires_grad else None for t in tensors]
 
     def ir(self, *args):
         """The ember dialect IR compiled for these arguments' signature."""

@@ -22,5 +22,9 @@ void manual_seed(uint64_t seed);
 uint64_t initial_seed();
 // Reserves `blocks` counter values for one draw; returns the first.
 uint64_t reserve(uint64_t blocks);
+// The next counter value a draw would reserve, and setting it (to replay draws: a compiled
+// function's backward recomputes its forward with the forward's random numbers).
+uint64_t offset();
+void set_offset(uint64_t value);
 
 } // namespace ember::random
