@@ -298,3 +298,29 @@ def test_gradients_flow_through_a_compiled_model_into_an_eager_loss():
     np.testing.assert_allclose(a.grad.numpy(), (1 + 8 * a.detach()).numpy(), rtol=1e-6)
     with ember.no_grad():
         assert not f(a)[0].requires_grad
+
+
+def test_freezing_parameters_after_compiling_retraces():
+    # requires_grad of the tensors a compiled step reads is part of the cache key: a layer frozen
+    # after the first call stays frozen (the old graph kept computing and applying its update).
+    ember.manual_seed(0)
+    m = enn.Sequential(enn.Linear(4, 4), enn.Linear(4, 2))
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = EF.mse_loss(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = ember.compile(step, fullgraph=True)
+    x, y = ember.randn(8, 4), ember.randn(8, 2)
+    compiled(x, y)
+    for p in m[0].parameters():
+        p.requires_grad_(False)
+    frozen = m[0].weight.detach().clone()
+    last = m[1].weight.detach().clone()
+    compiled(x, y)
+    np.testing.assert_array_equal(m[0].weight.detach().numpy(), frozen.numpy())
+    assert float((m[1].weight.detach() - last).abs().max()) > 0
+    assert compiled.stats["compiles"] == 2

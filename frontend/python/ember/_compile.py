@@ -374,7 +374,7 @@ class CompiledFunction:
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
         # So does a module's training mode (dropout, batch norm).
-        return (self._sig(args), tuple(id(t) for t in state), (autocast, _baked_values(self.fn, refs), structure)), state
+        return (self._sig(args), tuple((id(t), t.requires_grad) for t in state), (autocast, _baked_values(self.fn, refs), structure)), state
 
     def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
@@ -467,8 +467,9 @@ class CompiledFunction:
                          else "an optimizer's options (a hyper-parameter that became zero or "
                               "nonzero, or a flag such as nesterov)"
                          if key[2] not in {k[2] for k in self.cache}
-                         else "the identity of the tensors it reads from its module/closure/globals "
-                              "(a parameter or buffer was replaced by a new tensor)")
+                         else "the identity or requires_grad of the tensors it reads from its "
+                              "module/closure/globals (a parameter or buffer was replaced by a new "
+                              "tensor, or frozen / unfrozen)")
                 raise RuntimeError(
                     f"ember.compile: {getattr(self.fn, '__name__', type(self.fn).__name__)} was "
                     f"compiled {len(self.cache)} times (the limit); the guard that failed: {guard}. "
