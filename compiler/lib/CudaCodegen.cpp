@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <functional>
 #include <sstream>
 
 namespace ember::compiler {
@@ -73,10 +74,26 @@ std::string floatLiteral(float f) {
 // which the kernel that calls it carries once). A device function's
 // `rowScalars` (inputs with one value per row of `out`, such as a row's max) are float
 // parameters after the pointers, in that order, instead of buffers.
+// Integer arithmetic a plan computes on its exact-float integers (exact below 2^24, where
+// each result is checked: see emitKernel's `integerCheck`).
+bool isIntegerArithmetic(mlir::Operation* op) {
+  if (!isElementwise(op) || op->getNumResults() != 1) return false;
+  mlir::Type e = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType()).getElementType();
+  return e.isInteger(64) || e.isInteger(32) ?
+         llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"add", "sub", "mul", "neg", "abs", "maximum", "minimum"},
+                            elementwiseName(op))
+                                            : false;
+}
+
+// `integerCheck`, for a kernel (not a device function) with integer arithmetic: the statement
+// reporting integer result `v` (a float) as out of float32's exact range; the kernel then takes
+// the plan's status word.
 CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
                       llvm::ArrayRef<mlir::Operation*> ops, mlir::Value result,
                       mlir::RankedTensorType out, int index, bool device = false,
-                      llvm::ArrayRef<mlir::Value> rowScalars = {}) {
+                      llvm::ArrayRef<mlir::Value> rowScalars = {},
+                      const std::function<std::string(mlir::Operation*, const std::string&)>& integerCheck = {}) {
+  const bool checked = !device && integerCheck && llvm::any_of(ops, isIntegerArithmetic);
   std::string name = "ember";
   for (mlir::Operation* op : ops) name += "_" + elementwiseName(op).str();
   name += "_" + std::to_string(index) + (device ? "_at" : "");
@@ -113,7 +130,7 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
   if (device)
     os << "long long i) {\n";
   else
-    os << "float* __restrict__ out, long long n) {\n";
+    os << "float* __restrict__ out, long long n" << (checked ? ", long long* status" : "") << ") {\n";
   if (per == 4) {
     os << "  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
        << "  if (t * 4 >= n) return;\n"
@@ -183,6 +200,8 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
     }
     os << "  float " << v << " = ember_" << elementwiseName(op).str() << "(" << a << ", " << b
        << ");\n";
+    if (checked && isIntegerArithmetic(op))
+      os << "  if (!(fabsf(" << v << ") < 16777216.0f)) " << integerCheck(op, v) << "\n";
     names[op->getResult(0)] = v;
   }
   if (device)
@@ -193,7 +212,7 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
        << "  else for (int k = 0; k < 4; ++k) out[t * 4 + k] = r[k];\n}\n";
   else
     os << "  out[i] = " << names.lookup(result) << ";\n}\n";
-  return {name, os.str(), numel, params, per};
+  return {name, os.str(), numel, params, per, checked};
 }
 
 } // namespace
@@ -688,6 +707,10 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       if (isElementwise(inner) && llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"eq", "ne", "lt", "le", "gt", "ge"},
                                                      elementwiseName(inner)))
         return;
+      // add, sub, mul, neg, abs, max, min of integers: exact on the floats while results stay
+      // below 2^24, which the kernel checks (a standalone kernel only: a reduction's prologue
+      // or a row kernel has no status word).
+      if (isIntegerArithmetic(inner) && !absorbedByReduction(op)) return;
       for (mlir::Type t : llvm::concat<const mlir::Type>(inner->getOperandTypes(), inner->getResultTypes())) {
         mlir::Type e = mlir::cast<mlir::RankedTensorType>(t).getElementType();
         EMBER_CHECK(e.isF32() || e.isInteger(1), NotImplemented, kPlanCtx,
@@ -734,9 +757,12 @@ cuda::Plan buildCudaPlan(const std::string& source, const std::string& function,
       const Producer parts = producer(op);
       if (absorbedByReduction(op)) continue;
       std::vector<int> ins = b.kernelInputs(parts.reads);
+      auto integerCheck = [&](mlir::Operation* inner, const std::string& v) {
+        return b.check("ember." + elementwiseName(inner).str(), -1, 16777216, "(long long)" + v);
+      };
       CudaKernel k = emitKernel(parts.reads, parts.bindAs, parts.ops, parts.value, out,
-                                int(b.plan.kernels.size()));
-      b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread);
+                                int(b.plan.kernels.size()), false, {}, integerCheck);
+      b.launch(k.name, k.source, ins, b.define(result, opName), n, k.perThread, k.checked);
       continue;
     }
     if (auto e = mlir::dyn_cast<ed::ExpandOp>(op);

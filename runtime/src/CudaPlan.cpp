@@ -172,7 +172,7 @@ Plan Plan::parse(const std::string& text) {
   for (int64_t i = 0; i < nc; ++i) {
     Check c;
     c.op = r.word("a checked op's name");
-    c.dim = r.integer("a checked dimension", 0);
+    c.dim = r.integer("a checked dimension", -1); // -1: an integer range check
     c.size = r.integer("a checked size", 0);
     p.checks.push_back(std::move(c));
   }
@@ -425,6 +425,10 @@ void PlanRunner::raise_failed_check() {
   EMBER_CHECK(k >= 0 && size_t(k) < plan_.checks.size(), Runtime, kCtx, "a kernel reported check ", status[0],
               " of a plan with ", plan_.checks.size());
   const Plan::Check& c = plan_.checks[size_t(k)];
+  if (c.dim < 0) // an integer result's range (plans compute integers as exact float32 values)
+    fail(ErrorKind::NotImplemented, c.op, "an integer result reached ", status[1], ", beyond +-", c.size,
+         ", where the CUDA backend's float32 values stop holding integers exactly (in a CUDA plan); "
+         "run this function eagerly on CUDA");
   fail(ErrorKind::Index, c.op, "index ", status[1], " is out of bounds for dimension ", c.dim, " with size ",
        c.size, " (in a CUDA plan)");
 }

@@ -215,16 +215,13 @@ def test_compiled_training_steps_on_the_cuda_plan_follow_eager():
 
 
 def test_cuda_plan_refuses_what_it_does_not_compile():
-    compiled = ember.compile(lambda i: i * 3, backend="cuda_emulation")
+    # integer arithmetic inside a reduction's prologue (no status word there to check its range)
+    compiled = ember.compile(lambda i: (i * 3).sum(), backend="cuda_emulation")
     with pytest.raises(NotImplementedError, match="ember.mul on i64"):
         compiled(ember.tensor([1, 2, 3]))
     compiled = ember.compile(lambda x: x.double() * 2, backend="cuda_emulation")
     with pytest.raises(NotImplementedError, match="float64"):
         compiled(ember.randn(3))
-    # max_pool2d's indices are integer arithmetic (an i64 multiply-add of coordinates)
-    compiled = ember.compile(lambda x: F.max_pool2d(x, 2, return_indices=True)[1], backend="cuda_emulation")
-    with pytest.raises(NotImplementedError, match="on i64 values has no CUDA lowering"):
-        compiled(ember.randn(1, 2, 4, 4))
 
 
 @gpu
@@ -591,3 +588,23 @@ def test_cuda_plan_gradients_of_scans_products_and_sorts_follow_eager(name):
         return loss
     ember.compile(step, backend="cuda_emulation", fullgraph=True)()
     np.testing.assert_allclose(holder.p.grad.numpy(), eager.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_cuda_plan_integer_arithmetic_is_exact_or_an_error():
+    # Integers travel as exact float32 values: add, sub, mul, neg, abs, max and min of them
+    # compile (batch norm's num_batches_tracked += 1, max_pool2d's index math) and each result
+    # is checked against 2^24, past which float32 stops holding integers exactly.
+    x = ember.randn(1, 2, 4, 4)
+    for fn, arg in [(lambda i: i * 3 - i.abs() + ember.maximum(i, -i), ember.tensor([1, -2, 3])),
+                    (lambda t: F.max_pool2d(t, 2, return_indices=True)[1], x)]:
+        got = ember.compile(fn, backend="cuda_emulation", fullgraph=True)(arg)
+        assert got.dtype == ember.int64
+        np.testing.assert_array_equal(got.numpy(), fn(arg).numpy())
+    m = nn.BatchNorm1d(3)
+    ember.compile(m, backend="cuda_emulation")(ember.randn(4, 3))
+    assert int(m.num_batches_tracked) == 1
+    compiled = ember.compile(lambda i: i * 3, backend="cuda_emulation")
+    with pytest.raises(NotImplementedError, match=r"ember\.mul: an integer result reached 18000000, beyond "
+                                                  r"\+-16777216.*run this function eagerly on CUDA"):
+        compiled(ember.tensor([1, 6000000]))
+    np.testing.assert_array_equal(compiled(ember.tensor([1, 2])).numpy(), [3, 6])  # and it runs on

@@ -18,6 +18,7 @@ struct CudaKernel {
   long long numel;
   int numInputs;
   int perThread = 1;
+  bool checked = false; // takes the plan's status word (an integer result's range check)
 };
 
 // The kernels of func.func @main's plan (buildCudaPlan below), in launch order, with their

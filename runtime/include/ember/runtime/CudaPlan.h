@@ -42,7 +42,8 @@ struct Plan {
     bool checked = false;
   };
   // What a bounds check tests, for the error: `op`'s index along `dim` must lie in [0, size)
-  // (negative ones wrap first where the op allows them).
+  // (negative ones wrap first where the op allows them); dim -1: an integer result of `op`
+  // must stay below `size` (2^24) in magnitude, where float32 holds integers exactly.
   struct Check {
     std::string op; // e.g. "ember.index_select"
     int64_t dim = 0, size = 0;
