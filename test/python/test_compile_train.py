@@ -19,6 +19,15 @@ OPTIMIZERS = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
 ]
 
+def _step(m, opt, x, y, loss_fn=EF.mse_loss):
+    """zero_grad, forward, loss, backward, update: a training step as the tests write it."""
+    opt.zero_grad()
+    loss = loss_fn(m(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
 
 def _mlp(nn):
     return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 4))
@@ -236,21 +245,15 @@ def test_a_learning_rate_scheduler_reaches_the_compiled_step(name, kwargs):
         opt = getattr(ember.optim, name)(m.parameters(), **kwargs)
         return m, opt, ember.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.3)
 
-    def step(m, opt, x, y):
-        opt.zero_grad()
-        loss = EF.mse_loss(m(x), y)
-        loss.backward()
-        opt.step()
-        return loss
     (me, oe, se), (mc, oc, sc) = make(), make()
-    compiled = ember.compile(lambda x, y: step(mc, oc, x, y), fullgraph=True)
+    compiled = ember.compile(lambda x, y: _step(mc, oc, x, y), fullgraph=True)
     x, y = ember.randn(8, 4), ember.randn(8, 2)
     for i in range(6):
-        np.testing.assert_allclose(float(compiled(x, y)), float(step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(float(compiled(x, y)), float(_step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
         se.step()
         sc.step()
     oe.param_groups[0]["weight_decay"] = oc.param_groups[0]["weight_decay"] = 0.5
-    np.testing.assert_allclose(float(compiled(x, y)), float(step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(float(compiled(x, y)), float(_step(me, oe, x, y)), rtol=1e-5, atol=1e-6)
     for pe, pc in zip(me.parameters(), mc.parameters()):
         np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
     # a weight decay that was zero changes the update's structure: one recompile
@@ -307,13 +310,7 @@ def test_freezing_parameters_after_compiling_retraces():
     m = enn.Sequential(enn.Linear(4, 4), enn.Linear(4, 2))
     opt = ember.optim.SGD(m.parameters(), lr=0.1)
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = EF.mse_loss(m(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    compiled = ember.compile(step, fullgraph=True)
+    compiled = ember.compile(lambda x, y: _step(m, opt, x, y), fullgraph=True)
     x, y = ember.randn(8, 4), ember.randn(8, 2)
     compiled(x, y)
     for p in m[0].parameters():
@@ -324,3 +321,27 @@ def test_freezing_parameters_after_compiling_retraces():
     np.testing.assert_array_equal(m[0].weight.detach().numpy(), frozen.numpy())
     assert float((m[1].weight.detach() - last).abs().max()) > 0
     assert compiled.stats["compiles"] == 2
+
+
+def test_compiled_training_step_with_dropout_follows_eager_step_by_step():
+    def make():
+        ember.manual_seed(0)
+        m = ember.nn.Sequential(ember.nn.Linear(8, 16), ember.nn.ReLU(), ember.nn.Dropout(0.5),
+                                ember.nn.Linear(16, 3))
+        return m, ember.optim.SGD(m.parameters(), lr=0.1)
+
+    def step(m, opt, x, y):
+        return _step(m, opt, x, y, EF.cross_entropy)
+    (me, oe), (mc, oc) = make(), make()
+    compiled = ember.compile(lambda x, y: step(mc, oc, x, y), fullgraph=True)
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        x = ember.tensor(rng.standard_normal((6, 8)).astype(np.float32))
+        y = ember.tensor(rng.integers(0, 3, 6))
+        ember.manual_seed(10 + i)
+        le = step(me, oe, x, y)
+        ember.manual_seed(10 + i)
+        lc = compiled(x, y)
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-5)
+    for pe, pc in zip(me.parameters(), mc.parameters()):
+        np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
