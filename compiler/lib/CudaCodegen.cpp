@@ -1372,7 +1372,7 @@ std::vector<CudaKernel> generateCudaKernels(const std::string& source) {
   for (const cuda::Plan::Step& st : plan.steps)
     if (st.kind == cuda::Plan::StepKind::Launch) {
       const cuda::Plan::Kernel& k = plan.kernels[size_t(st.kernel)];
-      kernels.push_back({k.name, k.source, st.n, int(st.args.size()) - 1, st.per_thread});
+      kernels.push_back({k.name, k.source, st.n, int(st.args.size()) - 1, st.per_thread, k.checked});
     }
   return kernels;
 }

@@ -61,8 +61,10 @@ TEST(CudaCodegen, NvrtcErrorsCarryTheLog) {
   }
 }
 
-TEST(CudaCodegen, IntegerElementwiseIsRefusedNotRenderedAsFloat) {
-  // The generated kernels compute in float: an integer add (fused or alone) is an error.
+TEST(CudaCodegen, IntegerArithmeticIsRangeCheckedOrRefused) {
+  // The generated kernels compute in float: integer add/sub/mul/... are exact on the exact
+  // floats below 2^24, so each integer result is checked against it through the plan's status
+  // word (fused or alone, whatever the group's result type).
   const std::string ir = R"(
 func.func @main(%a: tensor<4xi64>, %b: tensor<4xi64>) -> tensor<4xi64> {
   %0 = ember.add %a, %b : tensor<4xi64>, tensor<4xi64>
@@ -70,8 +72,6 @@ func.func @main(%a: tensor<4xi64>, %b: tensor<4xi64>) -> tensor<4xi64> {
   return %1 : tensor<4xi64>
 }
 )";
-  EXPECT_THROW(compiler::generateCudaKernels(ir), Error);
-  // Integer values inside a group whose result is float32 too.
   const std::string mixed = R"(
 func.func @main(%a: tensor<4xi64>, %x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = ember.add %a, %a : tensor<4xi64>, tensor<4xi64>
@@ -81,5 +81,23 @@ func.func @main(%a: tensor<4xi64>, %x: tensor<4xf32>) -> tensor<4xf32> {
   return %3 : tensor<4xf32>
 }
 )";
-  EXPECT_THROW(compiler::generateCudaKernels(mixed), Error);
+  for (const std::string& text : {ir, mixed}) {
+    int checked = 0;
+    for (const auto& k : compiler::generateCudaKernels(text))
+      if (k.source.find("< 16777216.0f)) if (status[0] == 0)") != std::string::npos) {
+        EXPECT_TRUE(k.checked) << k.name;
+        EXPECT_NE(k.source.find("long long n, long long* status)"), std::string::npos) << k.source;
+        ++checked;
+      }
+    EXPECT_EQ(checked, 1) << text;
+  }
+  // Inside a reduction's prologue (a device function: no status word there): refused.
+  const std::string reduced = R"(
+func.func @main(%a: tensor<4xi64>) -> tensor<i64> {
+  %0 = ember.add %a, %a : tensor<4xi64>, tensor<4xi64>
+  %1 = ember.sum %0 {dims = array<i64>, keepdim = false} : tensor<4xi64> -> tensor<i64>
+  return %1 : tensor<i64>
+}
+)";
+  EXPECT_THROW(compiler::generateCudaKernels(reduced), Error);
 }
