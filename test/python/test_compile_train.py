@@ -345,3 +345,22 @@ def test_compiled_training_step_with_dropout_follows_eager_step_by_step():
         np.testing.assert_allclose(float(lc), float(le), rtol=1e-5)
     for pe, pc in zip(me.parameters(), mc.parameters()):
         np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_parameter_the_compiled_call_does_not_use_gets_no_gradient():
+    # As eagerly: None, not zeros (an optimizer skips a parameter whose .grad is None; zeros
+    # would still decay it under AdamW).
+    class Model(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used = enn.Linear(3, 2)
+            self.unused = enn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.used(x)
+    m = Model()
+    compiled = ember.compile(m)
+    for _ in range(2):
+        compiled(ember.randn(4, 3)).sum().backward()
+    assert m.unused.weight.grad is None and m.unused.bias.grad is None
+    np.testing.assert_allclose(m.used.bias.grad.numpy(), [8.0, 8.0])

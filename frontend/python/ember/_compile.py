@@ -568,7 +568,7 @@ class CompiledFunction:
         """Gradients for `tensors` (the call's arguments, then its parameters that require
         grad; None where one does not): the joint graph at the call's signature."""
         if self._joint is None:
-            fn, frame = self.fn, {"nargs": 0, "state": []}
+            fn, frame = self.fn, {"nargs": 0, "state": [], "unused": {}}
 
             def joint(*xs):
                 from . import autograd, zeros_like
@@ -581,6 +581,10 @@ class CompiledFunction:
                     t for t in frame["state"] if t.requires_grad]
                 grads = autograd.grad([o for o, _ in pairs], targets,
                                       grad_outputs=[c for _, c in pairs], allow_unused=True)
+                # Targets the outputs do not depend on get None, as eagerly (not zeros: an
+                # optimizer skips a parameter whose .grad is None), by requires_grad pattern.
+                frame["unused"][tuple(t.requires_grad for t in xs[:count] + tuple(frame["state"]))] = [
+                    g is None for g in grads]
                 return tuple(zeros_like(t) if g is None else g for g, t in zip(grads, targets))
 
             self._joint = CompiledFunction(joint, fullgraph=True, backend=self.backend)
@@ -597,6 +601,8 @@ class CompiledFunction:
                 grads = list(self._joint(*tensors[:nargs], *cotangents))
         finally:
             _C._set_rng_offset(saved)
+        unused = frame["unused"].get(tuple(t.requires_grad for t in list(tensors[:nargs]) + list(state)), [])
+        grads = [None if i < len(unused) and unused[i] else g for i, g in enumerate(grads)]
         grads.reverse()
         return [grads.pop() if t.requires_grad else None for t in tensors]
 
