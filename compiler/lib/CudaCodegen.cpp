@@ -79,10 +79,9 @@ std::string floatLiteral(float f) {
 bool isIntegerArithmetic(mlir::Operation* op) {
   if (!isElementwise(op) || op->getNumResults() != 1) return false;
   mlir::Type e = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType()).getElementType();
-  return e.isInteger(64) || e.isInteger(32) ?
-         llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"add", "sub", "mul", "neg", "abs", "maximum", "minimum"},
-                            elementwiseName(op))
-                                            : false;
+  if (!e.isInteger(64) && !e.isInteger(32)) return false;
+  return llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"add", "sub", "mul", "neg", "abs", "maximum", "minimum"},
+                            elementwiseName(op));
 }
 
 // `integerCheck`, for a kernel (not a device function) with integer arithmetic: the statement

@@ -108,14 +108,12 @@ Tensor randn(const Shape& shape, DType dtype) {
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype) {
-  EMBER_CHECK(low < high, Value, "ember.randint", "random_ expects 'from' to be less than 'to', "
-              "but got from=", low, " >= to=", high);
   Tensor t = empty(shape, dtype);
   return random_int_(t, low, high);
 }
 
 Tensor& random_int_(Tensor& t, int64_t low, int64_t high) {
-  EMBER_CHECK(low < high, Value, "ember.random_", "random_ expects 'from' to be less than 'to', "
+  EMBER_CHECK(low < high, Value, "ember.randint", "random_ expects 'from' to be less than 'to', "
               "but got from=", low, " >= to=", high);
   EMBER_CHECK(t.is_contiguous() && !t.is_cuda(), NotImplemented, "ember.random_",
               "needs a contiguous CPU tensor");

@@ -36,7 +36,7 @@ bool trace_random_draw(Tensor& t, RandomDraw::Kind kind, double a, double b, con
   // recorded against the graph input it now is.
   impl.storage = nullptr;
   impl.symbolic = true;
-  g_random->push_back({t, RandomDraw{kind, a, b, t.shape(), t.dtype(), -1}});
+  g_random->push_back({t, RandomDraw{kind, a, b, t.shape(), t.dtype()}});
   return true;
 }
 
@@ -151,7 +151,6 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
   }
   // The random draws' placeholders: inputs after the state's, drawn at each call.
   for (auto& [t, draw] : draws) {
-    draw.input = int64_t(g.inputs.size());
     g.inputs.push_back(t);
     g.random.push_back(draw);
   }

@@ -106,8 +106,6 @@ bool retains_grad(const Tensor& t);
 
 } // namespace autograd
 
-// A traced function: placeholders in, the nodes reachable from the outputs in topological
-// order, concrete tensors met on the way as constants.
 // A random draw a traced function made (rand, randn, randint, dropout's and bernoulli's
 // uniforms): the drawn tensor is a graph input, drawn again at each call of the compiled graph
 // with the same generator calls as the eager function makes, so each call gets new numbers
@@ -117,13 +115,14 @@ struct RandomDraw {
   double a = 0, b = 1; // [a, b) for Uniform and RandInt, mean and std for Normal
   Shape shape;
   DType dtype = DType::Float32;
-  int64_t input = -1; // its index among the graph's inputs
 };
 
 // The tensors of `draws`, drawn now in order (on `device`): the inputs a compiled graph takes
 // for them at a call.
 std::vector<Tensor> draw_random(const std::vector<RandomDraw>& draws, const Device& device);
 
+// A traced function: placeholders in, the nodes reachable from the outputs in topological
+// order, concrete tensors met on the way as constants.
 struct Graph {
   struct Step {
     std::shared_ptr<Node> node;

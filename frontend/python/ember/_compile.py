@@ -370,10 +370,10 @@ class CompiledFunction:
             structure += opt._compiled_structure()
         # (A compiled backward reads the state its forward read: CompiledFunction._backward.)
         state = self._state_override if self._state_override is not None else _state_tensors(self.fn, refs)
-        # An ember.autocast region around the call changes what the function computes.
+        # An ember.autocast region around the call changes what the function computes; so do
+        # the Python values a trace bakes in (a module's training mode, a global scale, ...).
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
-        # So does a module's training mode (dropout, batch norm).
         return (self._sig(args), tuple((id(t), t.requires_grad) for t in state), (autocast, _baked_values(self.fn, refs), structure)), state
 
     def _sig(self, args):
@@ -572,18 +572,18 @@ class CompiledFunction:
 
             def joint(*xs):
                 from . import autograd, zeros_like
-                count = frame["nargs"]
+                count, state_ = frame["nargs"], frame["state"]
                 outs, _ = _flatten(fn(*xs[:count]), "ember.compile")
                 cots = xs[count:]
                 floating = [o for o in outs if o.dtype.is_floating_point]
                 pairs = [(o, c) for o, c in zip(floating, cots) if o.requires_grad]
                 targets = [a for a in xs[:count] if a.requires_grad] + [
-                    t for t in frame["state"] if t.requires_grad]
+                    t for t in state_ if t.requires_grad]
                 grads = autograd.grad([o for o, _ in pairs], targets,
                                       grad_outputs=[c for _, c in pairs], allow_unused=True)
                 # Targets the outputs do not depend on get None, as eagerly (not zeros: an
                 # optimizer skips a parameter whose .grad is None), by requires_grad pattern.
-                frame["unused"][tuple(t.requires_grad for t in xs[:count] + tuple(frame["state"]))] = [
+                frame["unused"][tuple(t.requires_grad for t in xs[:count] + tuple(state_))] = [
                     g is None for g in grads]
                 return tuple(zeros_like(t) if g is None else g for g, t in zip(grads, targets))
 
@@ -591,8 +591,9 @@ class CompiledFunction:
             self._joint._discard_state_writes = True
             self._joint._frame = frame
         frame = self._joint._frame
+        # The joint reads (its key and its trace) the state the forward read.
         frame["nargs"], frame["state"] = nargs, list(state)
-        self._joint._state_override = list(state)
+        self._joint._state_override = frame["state"]
         saved = _C._rng_offset()
         _C._set_rng_offset(rng)
         try:

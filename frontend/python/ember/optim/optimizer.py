@@ -127,23 +127,20 @@ class Optimizer:
         return out.items()
 
     def _sync_compiled_numbers(self):
-        """Creates (first call) and refreshes the groups' 0-d tensors; returns them all."""
+        """Creates (first call) and refreshes the groups' 0-d float32 tensors (compiled graphs
+        take float32; see _numbers)."""
         from .. import tensor, float32
         held = getattr(self, "_ember_numbers", None)
         if held is None or len(held) != len(self.param_groups):
             held = self._ember_numbers = [{} for _ in self.param_groups]
-        out = []
         for group, mine in zip(self.param_groups, held):
-            dtype = float32  # (compiled graphs take float32; see _numbers)
             for name, value in self._numbers(group):
                 t, seen = mine.get(name, (None, None))
-                if t is None or t.dtype != dtype:
-                    t = tensor(value, dtype=dtype)
+                if t is None:
+                    t = tensor(value, dtype=float32)
                 elif seen != value:
                     t.fill_(value)
                 mine[name] = (t, value)
-                out.append(t)
-        return out
 
     def _compiled_structure(self):
         """What a compiled step's graph depends on besides the numbers' values."""
