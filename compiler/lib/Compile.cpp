@@ -66,6 +66,20 @@ mlir::Value reshapeTo(mlir::OpBuilder& b, mlir::Location loc, mlir::Value v, con
 // `type` is the result's IR type (dynamic dims included).
 mlir::Value emitNode(mlir::OpBuilder& b, mlir::Location loc, const Node& n,
                      llvm::ArrayRef<mlir::Value> in, mlir::RankedTensorType type) {
+  // gather / scatter / scatter_add on 0-d tensors (PyTorch treats them as one element): the
+  // 0-d operands as [1], the result back to 0-d.
+  const bool gatherLike = n.prim == Prim::Gather || n.prim == Prim::Scatter ||
+                          n.prim == Prim::ScatterAdd;
+  if (gatherLike && llvm::any_of(in, [](mlir::Value v) {
+        return mlir::cast<mlir::RankedTensorType>(v.getType()).getRank() == 0;
+      })) {
+    std::vector<mlir::Value> ones;
+    for (mlir::Value v : in)
+      ones.push_back(mlir::cast<mlir::RankedTensorType>(v.getType()).getRank() ? v
+                                                                              : reshapeTo(b, loc, v, {1}));
+    auto oneType = type.getRank() ? type : mlir::RankedTensorType::get({1}, type.getElementType());
+    return reshapeTo(b, loc, emitNode(b, loc, n, ones, oneType), Shape(type.getShape()));
+  }
   switch (n.prim) {
 #define EMBER_EMIT_1(Name) ed::Name##Op::create(b, loc, in[0])
 #define EMBER_EMIT_2(Name) ed::Name##Op::create(b, loc, in[0], in[1])

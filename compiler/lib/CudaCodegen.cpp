@@ -197,6 +197,13 @@ CudaKernel emitKernel(mlir::ValueRange inputs, mlir::ValueRange bindAs,
       names[op->getResult(0)] = v;
       continue;
     }
+    if (mlir::isa<ed::BitwiseNotOp>(op) &&
+        mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType()).getElementType().isInteger(1)) {
+      // ~ on bools is a logical not (as 0.0f / 1.0f values, ~(long long)1 would be -2: true)
+      os << "  float " << v << " = " << a << " != 0.0f ? 0.0f : 1.0f;\n";
+      names[op->getResult(0)] = v;
+      continue;
+    }
     os << "  float " << v << " = ember_" << elementwiseName(op).str() << "(" << a << ", " << b
        << ");\n";
     if (checked && isIntegerArithmetic(op))

@@ -304,6 +304,17 @@ Value lowerReshape(OpBuilder& b, Location loc, ed::ReshapeOp op, ValueRange size
     return SmallVector<ReassociationIndices>{r};
   };
   Value v = op.getInput();
+  if (out.getNumDynamicDims() > 1) {
+    // Several dynamic dims from one (a bmm's 1x?x? result to ?x?): tensor.reshape with the
+    // sizes as a shape tensor (MLIR 22's expand-strided-metadata crashes on a memref
+    // expand_shape group holding two dynamic dims).
+    SmallVector<Value> dims;
+    for (int64_t d = 0, k = 0; d < out.getRank(); ++d)
+      dims.push_back(out.isDynamicDim(d) ? sizes[k++]
+                                         : Value(arith::ConstantIndexOp::create(b, loc, out.getDimSize(d))));
+    Value shape = tensor::FromElementsOp::create(b, loc, dims);
+    return tensor::ReshapeOp::create(b, loc, out, v, shape);
+  }
   if (in.getRank() > 1) v = tensor::CollapseShapeOp::create(b, loc, flat, v, allDims(in.getRank()));
   else if (in.getRank() == 0) v = tensor::ExpandShapeOp::create(b, loc, flat, v, ArrayRef<ReassociationIndices>{});
   if (out.getRank() > 1) {
@@ -340,6 +351,10 @@ Window sliceWindow(OpBuilder& b, Location loc, RankedTensorType full, Value part
 FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   Location loc = op->getLoc();
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  // An empty result (a static dim of size 0, as x[n:] of n rows makes) has nothing to compute,
+  // and windows at its offsets would lie past their operand's end (which MLIR refuses).
+  if (llvm::is_contained(resultType.getShape(), 0))
+    return emptyTensor(b, loc, resultType, sizes);
   if (ember::compiler::isElementwise(op))
     return lowerElementwiseGroup(b, loc, op->getOperands(), op->getOperands(), {op},
                                  op->getResult(0), resultType, sizes);
@@ -389,6 +404,8 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
   }
   if (auto sb = dyn_cast<ed::SliceBackwardOp>(op)) {
     auto out = cast<RankedTensorType>(sb.getType());
+    if (llvm::is_contained(tensorType(sb.getInput()).getShape(), 0)) // an empty window: zeros
+      return zeroFilled(b, loc, out, sizes);
     Window w = sliceWindow(b, loc, out, sb.getInput(), sb.getDim(), b.getIndexAttr(sb.getStart()),
                            sb.getStep());
     return tensor::InsertSliceOp::create(b, loc, sb.getInput(), zeroFilled(b, loc, out, sizes), w.offsets,
@@ -401,6 +418,8 @@ FailureOr<Value> lower(OpBuilder& b, Operation* op, ValueRange sizes) {
     OpFoldResult at = b.getIndexAttr(0);
     for (Value in : cat.getInputs()) {
       auto t = tensorType(in);
+      if (llvm::is_contained(t.getShape(), 0)) continue; // empty: nothing to place (its offset
+                                                          // may be the result's end)
       Window w = sliceWindow(b, loc, out, in, cat.getDim(), at, 1);
       acc = tensor::InsertSliceOp::create(b, loc, in, acc, w.offsets, w.sizes, w.strides).getResult();
       const int64_t d = cat.getDim();

@@ -48,6 +48,7 @@ const char* cpuLoweringPipeline() {
          "func.func(ember-fuse-elementwise),"
          "ember-lower-indexing,"
          "ember-lower-to-linalg,"
+         "func.func(ember-distinct-results),"
          "func.func(ember-approximate-math),"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"

@@ -441,6 +441,7 @@ NB_MODULE(_C, m) {
       .def_prop_ro("state_writes", [](const Graph& g) { return g.state_writes; })
       .def_prop_ro("grad_writes", [](const Graph& g) { return g.grad_writes; })
       .def_prop_ro("grad_clears", [](const Graph& g) { return g.grad_clears; })
+      .def_prop_ro("grad_fresh", [](const Graph& g) { return g.grad_fresh; })
       .def_prop_ro("random_draws", [](const Graph& g) { return RandomDrawList{g.random}; })
       .def_prop_ro("nodes", [](const Graph& g) {
         nb::list out;

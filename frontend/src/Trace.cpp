@@ -144,6 +144,7 @@ Graph trace(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>
                   "optimizer.zero_grad() before loss.backward() inside it, or set the "
                   "gradients to None before calling it");
       g.grad_writes.push_back(int64_t(i));
+      if (!assigned) g.grad_fresh.push_back(int64_t(i));
       g.outputs.push_back(grad);
     } else if (assigned && !grad.defined()) {
       g.grad_clears.push_back(int64_t(i));

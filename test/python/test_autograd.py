@@ -830,3 +830,18 @@ def test_contiguous_clone_and_to_are_differentiable_like_torch():
     assert ex.t().contiguous().grad_fn is not None
     c = ex.contiguous()  # already dense: itself, as in torch
     assert c.shape == ex.shape
+
+
+def test_a_gradient_has_its_inputs_dtype_after_type_promotion():
+    # The float32 operand of a product promoted to float64 got a float64 .grad (PyTorch casts
+    # each gradient to its input's dtype).
+    x = ember.randn(3, requires_grad=True)
+    d = ember.randn(3, dtype=ember.float64)
+    (x * d).sum().backward()
+    assert x.grad.dtype == ember.float32
+    np.testing.assert_allclose(x.grad.numpy(), d.numpy().astype(np.float32), rtol=1e-6)
+    y = ember.randn(3, requires_grad=True)
+    (y.to(ember.float64) * y).sum().backward()
+    assert y.grad.dtype == ember.float32
+    g, = ember.autograd.grad((x * d).sum(), [x])
+    assert g.dtype == ember.float32

@@ -206,7 +206,12 @@ def test_compiled_gelu_matches_torch_and_eager_over_the_whole_range(approximate)
     x = ember.tensor(_WIDE)
     got = ember.compile(lambda t: F.gelu(t, approximate=approximate))(x).numpy()
     want = torch.nn.functional.gelu(torch.tensor(_WIDE), approximate=approximate).numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+    # (Some torch builds give gelu(inf) = NaN (inf * erf's 1 computed as inf * (1 + 1) / 2
+    # through a NaN-producing path); the limit is inf, which eager ember gives: checked below.)
+    finite = np.isfinite(_WIDE)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-5, atol=1e-6)
+    assert got[_WIDE == np.inf].tolist() == [np.inf]
+    assert np.isnan(got[np.isnan(_WIDE) | (_WIDE == -np.inf)]).all()  # -inf * 0, as torch
     # Against eager down to the far negative tail (values near 1e-30): the exact form shares
     # its formula, the tanh form differs only in exp's approximation.
     np.testing.assert_allclose(got, F.gelu(x, approximate=approximate).numpy(),
@@ -332,9 +337,12 @@ def test_math_heavy_loops_interleave_and_prefetch_and_light_ones_do_not(tmp_path
     heavy = (dirs["heavy_chain"] / "llvm-O3.ll").read_text()
     light = (dirs["light_add"] / "llvm-O3.ll").read_text()
     body = _fused_function_ir(heavy, "main_fused_mul_gelu_tanh_add_0")
-    # two streams, at least two lines each per iteration, one prefetch per line (not per load)
+    # two streams, at least two lines each per iteration, one prefetch per line (not per load:
+    # fewer than the loads with 32-byte vectors; with AVX-512 each 64-byte load is a line)
     prefetches, loads = body.count("call void @llvm.prefetch"), body.count("= load <")
-    assert 4 <= prefetches < loads, body
+    assert 4 <= prefetches <= loads, body
+    if "= load <16 x float>" not in body:
+        assert prefetches < loads, body
     vector_stores = [l for l in body.splitlines() if l.strip().startswith("store <")]
     assert len(vector_stores) >= 4, body
     assert "llvm.prefetch" not in light
@@ -571,3 +579,58 @@ def test_python_numbers_the_function_reads_are_guarded():
     np.testing.assert_array_equal(h(x).numpy(), [4, 4, 4])
     s = 7.0
     np.testing.assert_array_equal(h(x).numpy(), [7, 7, 7])
+
+
+def test_a_value_returned_twice_comes_back_as_two_tensors():
+    # `return v, v` (or two equal expressions CSE merges) made one buffer the result of two
+    # outputs, and the pipeline's buffer-results-to-out-params crashed the process.
+    def f(x):
+        v = x * 2
+        return v, v, x.sum(0), x.sum(0)
+
+    x = rand(3, 4)
+    got = ember.compile(f)(x)
+    for g, e in zip(got, f(x)):
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-6)
+    got[0].add_(1)  # two tensors, not one buffer seen twice
+    np.testing.assert_allclose(got[1].numpy(), (x * 2).numpy(), rtol=1e-6)
+
+
+def test_backprop_through_a_call_whose_inputs_get_the_same_gradient():
+    # The joint graph of (a + b) * 3 returns `cot * 3` for a and for b: after CSE one value
+    # returned twice (a segfault before).
+    cf = ember.compile(lambda a, b: (a + b) * 3)
+    a, b = rand(3).requires_grad_(), rand(3).requires_grad_()
+    cf(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(3, 3, np.float32))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(3, 3, np.float32))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x[1:], lambda x: x[3:] * 2 + 1,
+                                lambda x: ember.cat([x[1:], x]), lambda x: ember.cumsum(x[1:], 0),
+                                lambda x: x[1:].sum() + x])
+def test_empty_slices_at_the_end_compile(fn):
+    # x[n:] of n rows is empty; its window's offset (n) lay past the operand's end, which MLIR
+    # refused ("offset 0 is out-of-bounds: 1 >= 1").
+    x = rand(1)
+    got, want = ember.compile(fn)(x), fn(x)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    xg = rand(1).requires_grad_()
+    ember.compile(lambda x: fn(x).sum())(xg).backward()
+    xe = xg.detach().clone().requires_grad_()
+    fn(xe).sum().backward()
+    np.testing.assert_allclose(xg.grad.numpy(), xe.grad.numpy(), rtol=1e-6)
+
+
+def test_gather_and_scatter_on_zero_dim_tensors_compile():
+    # PyTorch treats 0-d operands of gather/scatter as one element; the importer built ops the
+    # verifier refused ("index 'tensor<i64>' must have the rank of the input").
+    x = ember.tensor([0.5, 1.0, -2.0, 3.0])
+    for fn in (lambda x: ember.scatter_add(x.amax(-1), -1, x.amax(-1).argsort(-1), x),
+               lambda x: ember.scatter(x.amax(-1), 0, x.argmax() - 3, x[2:]),
+               lambda x: ember.gather(x.mean(), -1, x.mean().argmax(-1, keepdim=True))):
+        want = fn(x)
+        got = ember.compile(fn)(x)
+        assert got.shape == want.shape == ()
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)

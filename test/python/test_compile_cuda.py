@@ -608,3 +608,16 @@ def test_cuda_plan_integer_arithmetic_is_exact_or_an_error():
                                                   r"\+-16777216.*run this function eagerly on CUDA"):
         compiled(ember.tensor([1, 6000000]))
     np.testing.assert_array_equal(compiled(ember.tensor([1, 2])).numpy(), [3, 6])  # and it runs on
+
+
+def test_bool_not_and_zero_dim_gather_on_the_cuda_plan():
+    # ~ on a bool mask: bools travel as 0.0f / 1.0f in the plan, and ~(long long)1 is -2, so
+    # every element came out True. gather over a 0-d tensor crashed building the kernel.
+    x = ember.randn(3, 4)
+    for fn in (lambda x: ~(x > 0), lambda x: (~(x > 0)).float().sum(1),
+               lambda x: ember.gather(x.mean(), -1, x.mean().argmax(-1, keepdim=True)),
+               lambda x: ember.scatter_add(x[0].amax(-1), -1, x[0].amax(-1).argsort(-1), x[1])):
+        want = fn(x)
+        got = ember.compile(fn, backend="cuda_emulation")(x)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=1e-6)

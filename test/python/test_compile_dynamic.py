@@ -290,3 +290,19 @@ def test_batch_norm_training_step_serves_every_batch_size():
     assert compiled.stats["compiles"] == 1
     for (name, want), (_, got) in zip(me.state_dict().items(), mc.state_dict().items()):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_einsum_with_the_batch_in_two_result_dims():
+    # einsum("ij,kj->ik", x, x) reshapes a bmm's 1 x n x n result to n x n: an expand of two
+    # dynamic dims, on which MLIR 22's expand-strided-metadata crashed (a segfault).
+    f = lambda x: ember.einsum("ij,kj->ik", x, x)
+    cf = ember.compile(f, dynamic=True)
+    for n in (4, 7, 2):
+        x = ember.randn(n, 3, requires_grad=True)
+        got = cf(x)
+        np.testing.assert_allclose(got.detach().numpy(), f(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+        got.pow(2).sum().backward()
+        xe = x.detach().clone().requires_grad_()
+        f(xe).pow(2).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xe.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert cf.stats["compiles"] == 1

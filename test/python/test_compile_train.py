@@ -364,3 +364,46 @@ def test_a_parameter_the_compiled_call_does_not_use_gets_no_gradient():
         compiled(ember.randn(4, 3)).sum().backward()
     assert m.unused.weight.grad is None and m.unused.bias.grad is None
     np.testing.assert_allclose(m.used.bias.grad.numpy(), [8.0, 8.0])
+
+
+def test_only_outputs_that_depend_on_a_grad_input_require_grad():
+    # An output computed from integer inputs alone came back requiring grad (every floating
+    # output got the compiled node): backward then left zeros in x.grad where eager refuses.
+    f = lambda x, i: (i * 0.5, x * 2, i + 1, (x * i).sum())
+    x, i = ember.randn(3, requires_grad=True), ember.tensor([1, 2, 3])
+    got = ember.compile(f)(x, i)
+    assert [t.requires_grad for t in got] == [t.requires_grad for t in f(x, i)] == [False, True, False, True]
+    (got[1].sum() + got[3]).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.array([3., 4., 5.], np.float32))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        got[0].sum().backward()
+
+
+def test_a_step_that_would_accumulate_into_grads_a_previous_call_left_is_refused():
+    # Gradient accumulation over calls (zero_grad outside, every other call): the second call
+    # hit the graph traced with .grad None and overwrote the gradient instead of adding to it.
+    w = enn.Parameter(ember.tensor([1.0, 2.0]))
+    opt = ember.optim.SGD([w], lr=0.1)
+
+    def step(x):
+        (w * x).sum().backward()
+        opt.step()
+
+    compiled = ember.compile(step)
+    opt.zero_grad()
+    assert compiled(ember.tensor([1.0, 1.0])) is None
+    np.testing.assert_array_equal(w.grad.numpy(), np.ones(2, np.float32))
+    with pytest.raises(NotImplementedError, match="accumulates a gradient"):
+        compiled(ember.tensor([2.0, 2.0]))
+    # With zero_grad inside, the gradients a previous call left do not matter: one compile.
+    opt2 = ember.optim.SGD([w], lr=0.1)
+
+    def step2(x):
+        opt2.zero_grad()
+        (w * x).sum().backward()
+        opt2.step()
+
+    compiled2 = ember.compile(step2)
+    for k in range(3):
+        compiled2(ember.tensor([1.0, 1.0]))
+    assert compiled2.stats["compiles"] == 1

@@ -86,7 +86,9 @@ def test_large_inputs_against_float64_and_torch(name):
         np.testing.assert_array_equal(got, t32)
     else:
         # (torch's gelu loses precision in 1 + erf(x/sqrt 2) for x << 0: absolute tolerance)
-        np.testing.assert_allclose(got, t32, rtol=2e-6, atol=1e-6 if name.startswith("gelu") else 1e-30)
+        # (2e-6: torch's AVX-512 gelu loses up to 1.1e-6 near x = -3.3, where ember is within
+        # its float64 budget above)
+        np.testing.assert_allclose(got, t32, rtol=2e-6, atol=2e-6 if name.startswith("gelu") else 1e-30)
 
 
 EDGES = f32([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1.4e-45, 1.1754944e-38, 0.5, -0.5,
@@ -100,6 +102,10 @@ def test_range_edges_like_torch(name):
     x = np.concatenate([EDGES, EDGES[::-1]])  # each value in several vector lanes
     got = efn(ember.tensor(x)).numpy()
     want = tfn(torch.tensor(x)).numpy()
+    if name == "gelu":
+        # some torch builds (its AVX-512 kernel) give gelu(inf) = NaN and gelu(3.4e38) = inf
+        # (x * (1 + erf) overflows); gelu(x) = x there
+        want = np.where(x >= 1e30, x, want)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=name)
     fin = ~np.isnan(want)
     np.testing.assert_array_equal(np.isinf(got[fin]), np.isinf(want[fin]), err_msg=name)

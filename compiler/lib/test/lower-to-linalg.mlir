@@ -170,6 +170,21 @@ func.func @dynamic_batch(%x: tensor<?x5xf32>, %w: tensor<5x16xf32>, %b: tensor<1
 
 // -----
 
+// A reshape to two dynamic dims (a bmm's 1x?x? result to ?x?, as einsum("ij,kj->ik") makes
+// under dynamic=True): tensor.reshape with the sizes as a shape tensor, not a collapse and an
+// expand_shape group of two dynamic dims (which MLIR 22's expand-strided-metadata crashes on).
+// CHECK-LABEL: func.func @reshape_two_dynamic_dims
+func.func @reshape_two_dynamic_dims(%x: tensor<1x?x?xf32>) -> tensor<?x?xf32>
+    attributes {ember.symbols = array<i64: 0, 1>} {
+  // CHECK-NOT: tensor.expand_shape
+  // CHECK: %[[SHAPE:.*]] = tensor.from_elements %{{.*}}, %{{.*}} : tensor<2xindex>
+  // CHECK: tensor.reshape %arg0(%[[SHAPE]]) : (tensor<1x?x?xf32>, tensor<2xindex>) -> tensor<?x?xf32>
+  %0 = ember.reshape %x {ember.dim_sizes = array<i64: 0, 1, 0, 1>} : tensor<1x?x?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @slicing
 func.func @slicing(%a: tensor<4x6xf32>, %b: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x6xf32>, tensor<4x8xf32>) {
   // CHECK: tensor.extract_slice %arg0[0, 1] [4, 2] [1, 2] : tensor<4x6xf32> to tensor<4x2xf32>

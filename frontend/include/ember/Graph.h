@@ -136,6 +136,9 @@ struct Graph {
   // state tensors with these indices (written in place by the function), then the gradients
   // it left in these state tensors' .grad; grad_clears are the ones whose .grad it set to None.
   std::vector<int64_t> state_writes, grad_writes, grad_clears;
+  // The grad_writes whose .grad the function did not assign (set to None, zero_grad) first:
+  // traced with .grad None, they hold only this call's gradient.
+  std::vector<int64_t> grad_fresh;
   // The random draws, in the order the function made them; their inputs follow the state's.
   std::vector<RandomDraw> random;
 };

@@ -14,6 +14,8 @@ def _flatten(out, where):
     """The tensors of a (nested) tuple/list result, and a spec that rebuilds the structure."""
     if isinstance(out, Tensor):
         return [out], None
+    if out is None:  # a step that only updates its state (loss.backward(); opt.step())
+        return [], (None, [])
     if isinstance(out, (tuple, list)):
         flat, specs = [], []
         for item in out:
@@ -21,14 +23,16 @@ def _flatten(out, where):
             specs.append((len(f), sp))
             flat.extend(f)
         return flat, (type(out), specs)
-    raise TypeError(f"{where}: the function must return a Tensor or (nested) tuples/lists of "
-                    f"Tensors, got {type(out).__name__}")
+    raise TypeError(f"{where}: the function must return a Tensor, None or (nested) tuples/lists "
+                    f"of Tensors, got {type(out).__name__}")
 
 
 def _unflatten(flat, spec):
     if spec is None:
         return flat[0]
     kind, specs = spec
+    if kind is None:
+        return None
     items, at = [], 0
     for n, sp in specs:
         items.append(_unflatten(flat[at:at + n], sp))
@@ -49,18 +53,20 @@ def _check_args(args, where):
 def _trace(fn, args, where, state=None, shapes=None):
     """The graph of fn on symbolic tensors shaped like `args` (or `shapes`); each `state` tensor
     (what fn reads besides its arguments) becomes an input after them, and every op reading it
-    is recorded, so values computed from state alone are not baked in as constants."""
+    is recorded, so values computed from state alone are not baked in as constants. Also
+    returns (the outputs' structure, which outputs require grad in the trace)."""
     spec = {}
 
     def traced(inputs):
         flat, spec["out"] = _flatten(fn(*inputs), where)
+        spec["grad"] = [o.requires_grad for o in flat]
         return flat
 
     if shapes is None:
         shapes = [list(a.shape) for a in args]
     graph = _C._trace(traced, shapes, [a.requires_grad for a in args], [a.dtype for a in args],
                       state)
-    return graph, spec["out"]
+    return graph, (spec["out"], spec["grad"])
 
 
 def _referenced(fn):
@@ -322,6 +328,7 @@ class CompiledFunction:
         self._joint = None  # the compiled backward (see _differentiable), made at first use
         self._discard_state_writes = False  # a joint: its forward's state writes already happened
         self._state_override = None
+        self._fresh_grads = set()  # ids of state whose .grad a trace wrote: keyed (_state_key)
 
     def _name(self):
         return getattr(self.fn, "__name__", type(self.fn).__name__)
@@ -374,7 +381,26 @@ class CompiledFunction:
         # the Python values a trace bakes in (a module's training mode, a global scale, ...).
         autocast = tuple((d, str(_C._autocast_get_dtype(d))) for d in ("cpu", "cuda")
                          if _C._autocast_is_enabled(d))
-        return (self._sig(args), tuple((id(t), t.requires_grad) for t in state), (autocast, _baked_values(self.fn, refs), structure)), state
+        return (self._sig(args), self._state_key(state), (autocast, _baked_values(self.fn, refs), structure)), state
+
+    def _state_key(self, state):
+        """The state's part of the key: each tensor's identity and requires_grad, and whether
+        .grad is set for those a trace's backward wrote without clearing first (zero_grad
+        inside): a step that would accumulate into gradients a previous call left traces again
+        (and is refused) instead of overwriting them as its first trace did."""
+        key = tuple((id(t), t.requires_grad) for t in state)
+        if self._fresh_grads:
+            key += tuple(t.grad is not None for t in state if id(t) in self._fresh_grads)
+        return key
+
+    def _keyed_by_grads(self, key, state, fresh):
+        """The key for a new entry: the tensors whose .grad this trace wrote without clearing
+        join those whose .grad is keyed (_state_key), this entry's key included."""
+        fresh = {id(state[i]) for i in fresh} - self._fresh_grads
+        if fresh:
+            self._fresh_grads |= fresh
+            key = (key[0], self._state_key(state), key[2])
+        return key
 
     def _sig(self, args):
         if self.dynamic:  # a symbolic dim 0 is keyed by its symbol, not its size
@@ -387,7 +413,7 @@ class CompiledFunction:
         """dynamic=True: traces at the call's sizes and a few more (symbolicTraceSizes), and
         compiles one graph whose symbolic dims are dynamic. A symbol the function cannot trace
         with at another size (dim 0 of a weight passed as an argument) is specialised, as
-        PyTorch does. Returns (compiled, spec, writes, lifted), or None when no argument has a
+        PyTorch does. Returns (compiled, spec, writes, lifted, grad_fresh), or None when no argument has a
         symbolic dim."""
         while True:
             of, base = _symbols(args, self._static_args)
@@ -436,7 +462,7 @@ class CompiledFunction:
             lifted = list(state) + list(_C._lift_constants(graph, state))
             if first is None:
                 first = (spec, (list(graph.state_writes), list(graph.grad_writes),
-                                list(graph.grad_clears)), lifted)
+                                list(graph.grad_clears)), lifted, list(graph.grad_fresh))
                 lifted_ids = [id(t) for t in lifted]
             elif [id(t) for t in lifted] != lifted_ids:
                 raise RuntimeError(
@@ -445,8 +471,8 @@ class CompiledFunction:
             graphs.append(graph)
         compiled = _C._compile_graph_symbolic(graphs, sizes, sources, self._dump_dir())
         self._count_compile(compiled)
-        spec, writes, lifted = first
-        return compiled, spec, writes, lifted
+        spec, writes, lifted, fresh = first
+        return compiled, spec, writes, lifted, fresh
 
     def _entry(self, args):
         _check_args(args, "ember.compile")
@@ -469,7 +495,7 @@ class CompiledFunction:
                          if key[2] not in {k[2] for k in self.cache}
                          else "the identity or requires_grad of the tensors it reads from its "
                               "module/closure/globals (a parameter or buffer was replaced by a new "
-                              "tensor, or frozen / unfrozen)")
+                              "tensor, or frozen / unfrozen), or whether their .grad is set")
                 raise RuntimeError(
                     f"ember.compile: {getattr(self.fn, '__name__', type(self.fn).__name__)} was "
                     f"compiled {len(self.cache)} times (the limit); the guard that failed: {guard}. "
@@ -483,8 +509,9 @@ class CompiledFunction:
                 if self.dynamic and self.backend == "ember" and cuda is None:
                     built = self._build_symbolic(args, state)
                     if built is not None:
-                        compiled, spec, writes, lifted = built
+                        compiled, spec, writes, lifted, fresh = built
                         key = (self._sig(args), key[1], key[2])  # specialised dims are keyed by size
+                        key = self._keyed_by_grads(key, state, fresh)
                         entry = self.cache[key] = (compiled, (spec, writes), lifted, state)
                         return entry
                     key = (self._sig(args), key[1], key[2])
@@ -518,6 +545,7 @@ class CompiledFunction:
             else:
                 lifted += extra
             writes = (list(graph.state_writes), list(graph.grad_writes), list(graph.grad_clears))
+            key = self._keyed_by_grads(key, state, graph.grad_fresh)
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
             entry = self.cache[key] = (self._build(graph, cuda), (spec, writes), lifted, state)
         return entry
@@ -549,20 +577,24 @@ class CompiledFunction:
             for i in grad_clears:
                 state[i].grad = None
         results = out[:n]
+        out_spec, differentiable = spec
         # Outputs of a function that does not differentiate inside, called with grad enabled on
-        # inputs or parameters that require grad: differentiable, as eagerly (a loss computed
-        # from a compiled model's output backpropagates into its parameters).
-        if not grad_writes and not grad_clears and _C.is_grad_enabled() and (
-                any(a.requires_grad for a in args) or any(t.requires_grad for t in state)):
-            results = self._differentiable(args, state, results, rng)
-        return _unflatten(results, spec)
+        # inputs or parameters that require grad: the ones that depend on those (as the trace
+        # says) are differentiable, as eagerly (a loss computed from a compiled model's output
+        # backpropagates into its parameters).
+        if not grad_writes and not grad_clears and _C.is_grad_enabled() and any(differentiable):
+            results = self._differentiable(args, state, results, rng, differentiable)
+        return _unflatten(results, out_spec)
 
-    def _differentiable(self, args, state, results, rng):
-        """The compiled outputs as outputs of an autograd node whose backward runs a compiled
-        joint graph: the function again on the saved inputs (its random draws replayed from
-        `rng`) and the vector-Jacobian product of its outputs, so no activations are kept."""
+    def _differentiable(self, args, state, results, rng, differentiable):
+        """The compiled outputs that require grad as outputs of an autograd node whose backward
+        runs a compiled joint graph: the function again on the saved inputs (its random draws
+        replayed from `rng`) and the vector-Jacobian product of those outputs, so no
+        activations are kept."""
         params = [t for t in state if t.requires_grad]
-        return list(_compiled_node().apply(self, len(args), state, rng, results, *args, *params))
+        picked = [r for r, d in zip(results, differentiable) if d]
+        made = iter(_compiled_node().apply(self, len(args), state, rng, picked, *args, *params))
+        return [next(made) if d else r for r, d in zip(results, differentiable)]
 
     def _backward(self, nargs, state, rng, tensors, cotangents):
         """Gradients for `tensors` (the call's arguments, then its parameters that require
@@ -575,8 +607,9 @@ class CompiledFunction:
                 count, state_ = frame["nargs"], frame["state"]
                 outs, _ = _flatten(fn(*xs[:count]), "ember.compile")
                 cots = xs[count:]
-                floating = [o for o in outs if o.dtype.is_floating_point]
-                pairs = [(o, c) for o, c in zip(floating, cots) if o.requires_grad]
+                # the outputs that require grad here (the same as in the forward's trace: the
+                # requires_grad of arguments and state is in both keys), one cotangent each
+                pairs = list(zip([o for o in outs if o.requires_grad], cots))
                 targets = [a for a in xs[:count] if a.requires_grad] + [
                     t for t in state_ if t.requires_grad]
                 grads = autograd.grad([o for o, _ in pairs], targets,

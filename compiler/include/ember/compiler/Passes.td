@@ -117,6 +117,19 @@ def ApproximateMath : Pass<"ember-approximate-math", "mlir::func::FuncOp"> {
   ];
 }
 
+def DistinctResults : Pass<"ember-distinct-results", "mlir::func::FuncOp"> {
+  let summary = "Give each result of a function its own tensor (copy results returned twice)";
+  let description = [{
+    A function that returns one value several times (`return %v, %v`: the same tensor twice,
+    or two equal expressions that CSE merged, as the joint graph of `(a + b) * 3` makes for
+    the gradients of a and b) gets a copy (`bufferization.alloc_tensor copy(%v)`) for each
+    repetition after the first, so that after bufferization every result is its own buffer:
+    `buffer-results-to-out-params` hoists each result's allocation into its out-parameter and
+    cannot hoist one allocation into two. Run after the last CSE, before bufferization.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
 def OutlineParallelLoops : Pass<"ember-outline-parallel-loops", "mlir::ModuleOp"> {
   let summary = "Run large scf.parallel loops on ember's thread pool";
   let description = [{

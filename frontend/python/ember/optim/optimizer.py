@@ -88,11 +88,11 @@ class Optimizer:
         from .. import no_grad
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
+                # (None even when already None: in a compiled step that marks the gradient as
+                # cleared, so the step's trace does not depend on whether a previous call left one.)
                 if set_to_none:
                     p.grad = None
-                else:
+                elif p.grad is not None:
                     with no_grad():
                         p.grad.zero_()
 

@@ -377,11 +377,11 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
-            if p.grad is None:
-                continue
+            # (None even when already None: in a compiled step that marks the gradient as
+            # cleared, so the step's trace does not depend on whether a previous call left one.)
             if set_to_none:
                 p.grad = None
-            else:
+            elif p.grad is not None:
                 with _no_grad():
                     p.grad.zero_()
 
