@@ -134,3 +134,35 @@ def _check_matmul_panels(rng, n):
         at = ember.tensor(np.ascontiguousarray(a.T)).t()
         np.testing.assert_allclose((at @ ember.tensor(b)).numpy(), ref, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose((at @ bt).numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+_GEMM_SCRIPT = r"""
+import sys, numpy as np, ember
+rng = np.random.default_rng(3)
+worst = 0.0
+for m, k, n in [(1, 7, 33), (2, 300, 70), (5, 1, 15), (13, 300, 33), (25, 257, 65), (97, 130, 100),
+                (12, 512, 32), (130, 1030, 40)]:
+    for ta in (False, True):
+        for tb in (False, True):
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+            b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+            ea, eb = ember.tensor(a), ember.tensor(b)
+            got = ((ea.t() if ta else ea) @ (eb.t() if tb else eb)).numpy()
+            want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+            worst = max(worst, float(np.abs(got - want).max() / (np.abs(want).max() + 1)))
+print(ember._C._vec_isa(), worst)
+"""
+
+
+@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
+def test_each_gemm_copy_on_edge_shapes(isa):
+    # The GEMM's per-ISA copies (AVX-512: 12 x 32 tiles, A packed when its rows are 4 KiB
+    # apart; AVX2 and generic: 6 x 16) on row/column counts that leave partial tiles and
+    # panels, transposed operands, and K blocks with a remainder; EMBER_CPU_ISA picks the copy.
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, EMBER_CPU_ISA=isa)
+    out = subprocess.run([sys.executable, "-c", _GEMM_SCRIPT], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert float(out[1]) < 1e-5, out
