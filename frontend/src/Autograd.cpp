@@ -412,9 +412,9 @@ Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor
       }
       // A gradient has its input's dtype (PyTorch's validate_outputs): the float32 operand of
       // a product promoted to float64 gets a float32 gradient.
-      for (size_t i = 0; i < grads.size() && i < node.inputs.size(); ++i)
-        if (grads[i].defined() && node.inputs[i].defined() && is_floating(node.inputs[i].dtype()) &&
-            grads[i].dtype() != node.inputs[i].dtype())
+      for (size_t i = 0; i < grads.size() && i < node.inputs.size() && i < node.next.size(); ++i)
+        if (grads[i].defined() && (node.next[i].fn || node.next[i].leaf) &&
+            is_floating(node.inputs[i].dtype()) && grads[i].dtype() != node.inputs[i].dtype())
           grads[i] = grads[i].to(node.inputs[i].dtype());
       for (size_t i = 0; i < node.next.size() && i < grads.size(); ++i) {
         if (!grads[i].defined()) continue;

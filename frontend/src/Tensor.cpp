@@ -1,5 +1,7 @@
 #include "ember/Tensor.h"
 
+#include "TraceState.h"
+
 #include "CudaOps.h"
 #include "ember/runtime/Cuda.h"
 
@@ -93,7 +95,10 @@ bool Tensor::is_contiguous() const {
 }
 
 void* Tensor::raw_data() const {
-  EMBER_CHECK(!impl().symbolic, Runtime, "ember.Tensor",
+  // A parameter, buffer or closed-over tensor under a trace is a graph input too: its value at
+  // trace time is not the one later calls see (x * s.item() baked s in).
+  EMBER_CHECK(!impl().symbolic && !(detail::tracing_state() && &detail::traced_state(*this) != this),
+              Runtime, "ember.Tensor",
               "cannot read the data of a traced tensor of shape ", shape_str(shape()),
               ": its value is only known when the compiled function runs (data-dependent "
               "operations such as item() or numpy() split the trace)");

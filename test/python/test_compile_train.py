@@ -407,3 +407,57 @@ def test_a_step_that_would_accumulate_into_grads_a_previous_call_left_is_refused
     for k in range(3):
         compiled2(ember.tensor([1.0, 1.0]))
     assert compiled2.stats["compiles"] == 1
+
+
+def test_backprop_through_a_call_that_writes_a_buffer_it_reads():
+    # The compiled backward recomputes the forward: it read the buffer after the call's write
+    # (x * s with s already halved twice), so x's gradient came out halved.
+    s = ember.tensor([1.0, 2.0])
+
+    def f(x):
+        s.mul_(0.5)
+        return x * s
+
+    x = ember.ones(2, requires_grad=True)
+    ember.compile(f)(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.array([0.5, 1.0], np.float32))
+    np.testing.assert_array_equal(s.numpy(), np.array([0.5, 1.0], np.float32))
+
+
+def test_max_along_a_dim_and_where_with_a_number_backprop_through_a_call():
+    # Their gradients met a dtype cast of the gradient of where's Python-number operand, which
+    # read the traced value: "joint cannot be captured in one graph".
+    for fn in (lambda x: x.max(1)[0], lambda x: x.min(1).values * 2,
+               lambda x: ember.where(x > 0, x, 0.0)):
+        x = ember.randn(3, 4, requires_grad=True)
+        ember.compile(fn)(x).sum().backward()
+        xe = x.detach().clone().requires_grad_()
+        fn(xe).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xe.grad.numpy())
+
+
+def test_reading_a_closed_over_tensors_value_breaks_the_graph():
+    # x * s.item() baked s's value at trace time: later calls kept using it after s changed.
+    import warnings
+
+    x, s = ember.ones(3), ember.tensor(2.0)
+    compiled = ember.compile(lambda x: x * s.item())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ember.GraphBreakWarning)
+        np.testing.assert_array_equal(compiled(x).numpy(), np.full(3, 2, np.float32))
+        s.fill_(3.0)
+        np.testing.assert_array_equal(compiled(x).numpy(), np.full(3, 3, np.float32))
+    assert compiled.stats["graph_breaks"] == 1
+    with pytest.raises(RuntimeError, match="cannot read the data"):
+        ember.compile(lambda x: x * s.item(), fullgraph=True)(x)
+    # BatchNorm with momentum=None (a cumulative average: 1 / num_batches_tracked) runs
+    # eagerly and follows its eager twin (it raised ZeroDivisionError or drifted).
+    m, twin = enn.BatchNorm1d(3, momentum=None), enn.BatchNorm1d(3, momentum=None)
+    cm = ember.compile(m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(3):
+            xx = ember.randn(5, 3)
+            cm(xx)
+            twin(xx)
+    np.testing.assert_allclose(m.running_mean.numpy(), twin.running_mean.numpy(), rtol=1e-6)

@@ -564,6 +564,16 @@ class CompiledFunction:
         n = len(out) - len(state_writes) - len(grad_writes)
         if self._discard_state_writes:
             return out[:n]
+        out_spec, differentiable = spec
+        # Outputs of a function that does not differentiate inside, called with grad enabled on
+        # inputs or parameters that require grad: the ones that depend on those (as the trace
+        # says) are differentiable, as eagerly (a loss computed from a compiled model's output
+        # backpropagates into its parameters).
+        backprop = (not grad_writes and not grad_clears and _C.is_grad_enabled()
+                    and any(differentiable))
+        # Their backward recomputes the forward: from the state as the forward read it, so the
+        # values it is about to write (running statistics, a buffer it scales) are kept.
+        before = [(i, state[i].detach().clone()) for i in state_writes] if backprop else []
         if n < len(out) or grad_clears:
             # What the function wrote to its state (parameter updates, optimizer state, running
             # statistics) goes into those tensors; gradients it computed land in their .grad.
@@ -577,28 +587,27 @@ class CompiledFunction:
             for i in grad_clears:
                 state[i].grad = None
         results = out[:n]
-        out_spec, differentiable = spec
-        # Outputs of a function that does not differentiate inside, called with grad enabled on
-        # inputs or parameters that require grad: the ones that depend on those (as the trace
-        # says) are differentiable, as eagerly (a loss computed from a compiled model's output
-        # backpropagates into its parameters).
-        if not grad_writes and not grad_clears and _C.is_grad_enabled() and any(differentiable):
-            results = self._differentiable(args, state, results, rng, differentiable)
+        if backprop:
+            results = self._differentiable(args, (state, before), results, rng, differentiable)
         return _unflatten(results, out_spec)
 
-    def _differentiable(self, args, state, results, rng, differentiable):
+    def _differentiable(self, args, state_and_before, results, rng, differentiable):
         """The compiled outputs that require grad as outputs of an autograd node whose backward
         runs a compiled joint graph: the function again on the saved inputs (its random draws
         replayed from `rng`) and the vector-Jacobian product of those outputs, so no
-        activations are kept."""
-        params = [t for t in state if t.requires_grad]
+        activations are kept. `state_and_before`: the state tensors, and (index, value before
+        the call) for those the call wrote."""
+        params = [t for t in state_and_before[0] if t.requires_grad]
         picked = [r for r, d in zip(results, differentiable) if d]
-        made = iter(_compiled_node().apply(self, len(args), state, rng, picked, *args, *params))
+        made = iter(_compiled_node().apply(self, len(args), state_and_before, rng, picked, *args,
+                                           *params))
         return [next(made) if d else r for r, d in zip(results, differentiable)]
 
-    def _backward(self, nargs, state, rng, tensors, cotangents):
+    def _backward(self, nargs, state_and_before, rng, tensors, cotangents):
         """Gradients for `tensors` (the call's arguments, then its parameters that require
-        grad; None where one does not): the joint graph at the call's signature."""
+        grad; None where one does not): the joint graph at the call's signature, run on the
+        state as the forward read it (the values it wrote are swapped out meanwhile)."""
+        state, before = state_and_before
         if self._joint is None:
             fn, frame = self.fn, {"nargs": 0, "state": [], "unused": {}}
 
@@ -629,12 +638,19 @@ class CompiledFunction:
         self._joint._state_override = frame["state"]
         saved = _C._rng_offset()
         _C._set_rng_offset(rng)
+        from . import no_grad
+        with no_grad():
+            now = [(i, state[i].detach().clone()) for i, _ in before]
+            for i, old in before:
+                state[i].copy_(old)
         try:
-            from . import no_grad
             with no_grad():
                 grads = list(self._joint(*tensors[:nargs], *cotangents))
         finally:
             _C._set_rng_offset(saved)
+            with no_grad():
+                for i, value in now:
+                    state[i].copy_(value)
         unused = frame["unused"].get(tuple(t.requires_grad for t in list(tensors[:nargs]) + list(state)), [])
         grads = [None if i < len(unused) and unused[i] else g for i, g in enumerate(grads)]
         grads.reverse()
