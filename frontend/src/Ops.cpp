@@ -588,6 +588,10 @@ int prim_arity(Prim p) {
 }
 
 bool prim_is_elementwise(Prim p) { return prim_expr(p)[0] != '\0'; }
+bool prim_is_view(Prim p) {
+  return p == Prim::Reshape || p == Prim::Transpose || p == Prim::Expand || p == Prim::Permute ||
+         p == Prim::Slice || p == Prim::Unfold;
+}
 
 const char* prim_expr(Prim p) {
   switch (p) {
@@ -731,10 +735,7 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
 namespace {
 
 // Views only rearrange metadata: the same code serves every device.
-bool is_view(Prim p) {
-  return p == Prim::Reshape || p == Prim::Transpose || p == Prim::Expand || p == Prim::Permute ||
-         p == Prim::Slice || p == Prim::Unfold;
-}
+bool is_view(Prim p) { return prim_is_view(p); }
 
 // The device `p` runs on: CUDA when any input is there. The other inputs must be on that
 // device too, except 0-d CPU tensors, which act as scalars (as in PyTorch).

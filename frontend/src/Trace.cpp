@@ -238,4 +238,41 @@ std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs)
   return out;
 }
 
+namespace {
+// The chain of view steps from a graph input to `t` (last step first), and the input's index;
+// -1 when t is not reached from an input through views alone.
+int64_t view_chain(const Graph& g, const Tensor& t, std::vector<const Graph::Step*>* chain) {
+  const TensorImpl* at = t.unsafe_impl();
+  while (true) {
+    for (size_t i = 0; i < g.inputs.size(); ++i)
+      if (g.inputs[i].unsafe_impl() == at) return int64_t(i);
+    const Graph::Step* producer = nullptr;
+    for (const Graph::Step& s : g.steps)
+      if (s.output.unsafe_impl() == at) producer = &s;
+    if (!producer || !prim_is_view(producer->node->prim) || producer->node->inputs.empty())
+      return -1;
+    if (chain) chain->push_back(producer);
+    at = producer->node->inputs[0].unsafe_impl();
+  }
+}
+} // namespace
+
+std::vector<int64_t> view_sources(const Graph& g) {
+  std::vector<int64_t> out;
+  for (const Tensor& t : g.outputs) out.push_back(view_chain(g, t, nullptr));
+  return out;
+}
+
+Tensor replay_view(const Graph& g, size_t output, const Tensor& source) {
+  EMBER_CHECK(output < g.outputs.size(), Value, "ember.replay_view", "the graph has ",
+              g.outputs.size(), " outputs, not ", output + 1);
+  std::vector<const Graph::Step*> chain;
+  EMBER_CHECK(view_chain(g, g.outputs[output], &chain) >= 0, Value, "ember.replay_view",
+              "output ", output, " is not a view of a graph input");
+  Tensor t = source;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+    t = apply((*it)->node->prim, {t}, (*it)->node->attrs);
+  return t;
+}
+
 } // namespace ember

@@ -63,6 +63,9 @@ const char* prim_name(Prim p);
 // Number of tensor inputs (-1: any number).
 int prim_arity(Prim p);
 bool prim_is_elementwise(Prim p);
+// Whether `p` makes a view of its first input (reshape where the layout allows, transpose,
+// expand, permute, slice, unfold).
+bool prim_is_view(Prim p);
 // The CUDA C / scalar expression of an elementwise primitive, in `a` and `b` ("" otherwise).
 const char* prim_expr(Prim p);
 

@@ -547,6 +547,18 @@ class CompiledFunction:
             writes = (list(graph.state_writes), list(graph.grad_writes), list(graph.grad_clears))
             key = self._keyed_by_grads(key, state, graph.grad_fresh)
             # The entry holds the state tensors themselves: their ids in the key stay theirs.
+            # Outputs that are views of an argument or of state (x.t(), x[1:], w.view(-1)) come
+            # back as views of the call's tensors, rebuilt eagerly from the trace's view steps,
+            # so writes through them reach the input as eagerly (not a copy the graph made).
+            nargs, nout = len(args), len(spec[1])
+            ins, outs = graph.inputs, graph.outputs
+            views = [(j, src, _C._value_id(outs[j]) == _C._value_id(ins[src]))
+                     for j, src in enumerate(graph.view_sources[:nout])
+                     if 0 <= src < nargs + len(state)]
+            if views:
+                viewed = {j for j, _, _ in views}
+                spec = (spec[0], [d and j not in viewed for j, d in enumerate(spec[1])],
+                        (graph, views))
             entry = self.cache[key] = (self._build(graph, cuda), (spec, writes), lifted, state)
         return entry
 
@@ -564,7 +576,7 @@ class CompiledFunction:
         n = len(out) - len(state_writes) - len(grad_writes)
         if self._discard_state_writes:
             return out[:n]
-        out_spec, differentiable = spec
+        out_spec, differentiable = spec[:2]
         # Outputs of a function that does not differentiate inside, called with grad enabled on
         # inputs or parameters that require grad: the ones that depend on those (as the trace
         # says) are differentiable, as eagerly (a loss computed from a compiled model's output
@@ -587,16 +599,22 @@ class CompiledFunction:
             for i in grad_clears:
                 state[i].grad = None
         results = out[:n]
+        if len(spec) > 2:  # views of the arguments or state: as views of this call's tensors
+            graph, views = spec[2]
+            for j, src, itself in views:  # (itself: the function returned the tensor itself)
+                source = args[src] if src < len(args) else state[src - len(args)]
+                results[j] = source if itself else graph.replay_view(j, source)
         if backprop:
-            results = self._differentiable(args, (state, before), results, rng, differentiable)
+            results = self._differentiable(args, (state, before, differentiable), results, rng,
+                                           differentiable)
         return _unflatten(results, out_spec)
 
     def _differentiable(self, args, state_and_before, results, rng, differentiable):
         """The compiled outputs that require grad as outputs of an autograd node whose backward
         runs a compiled joint graph: the function again on the saved inputs (its random draws
         replayed from `rng`) and the vector-Jacobian product of those outputs, so no
-        activations are kept. `state_and_before`: the state tensors, and (index, value before
-        the call) for those the call wrote."""
+        activations are kept. `state_and_before`: the state tensors, (index, value before the
+        call) for those the call wrote, and which outputs the node stands for."""
         params = [t for t in state_and_before[0] if t.requires_grad]
         picked = [r for r, d in zip(results, differentiable) if d]
         made = iter(_compiled_node().apply(self, len(args), state_and_before, rng, picked, *args,
@@ -607,7 +625,7 @@ class CompiledFunction:
         """Gradients for `tensors` (the call's arguments, then its parameters that require
         grad; None where one does not): the joint graph at the call's signature, run on the
         state as the forward read it (the values it wrote are swapped out meanwhile)."""
-        state, before = state_and_before
+        state, before, picked = state_and_before
         if self._joint is None:
             fn, frame = self.fn, {"nargs": 0, "state": [], "unused": {}}
 
@@ -616,9 +634,10 @@ class CompiledFunction:
                 count, state_ = frame["nargs"], frame["state"]
                 outs, _ = _flatten(fn(*xs[:count]), "ember.compile")
                 cots = xs[count:]
-                # the outputs that require grad here (the same as in the forward's trace: the
-                # requires_grad of arguments and state is in both keys), one cotangent each
-                pairs = list(zip([o for o in outs if o.requires_grad], cots))
+                # the outputs the node stands for (those that require grad, as the forward's
+                # trace says, and are not views of the inputs: those backpropagate eagerly),
+                # one cotangent each
+                pairs = list(zip([o for o, p in zip(outs, frame["picked"]) if p], cots))
                 targets = [a for a in xs[:count] if a.requires_grad] + [
                     t for t in state_ if t.requires_grad]
                 grads = autograd.grad([o for o, _ in pairs], targets,
@@ -634,7 +653,7 @@ class CompiledFunction:
             self._joint._frame = frame
         frame = self._joint._frame
         # The joint reads (its key and its trace) the state the forward read.
-        frame["nargs"], frame["state"] = nargs, list(state)
+        frame["nargs"], frame["state"], frame["picked"] = nargs, list(state), picked
         self._joint._state_override = frame["state"]
         saved = _C._rng_offset()
         _C._set_rng_offset(rng)
