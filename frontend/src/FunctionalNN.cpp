@@ -548,9 +548,13 @@ Tensor adaptive_avg_pool2d(const Tensor& x, const Shape& output_size) {
     EMBER_CHECK(o[i] > 0 && xb.shape()[2 + i] > 0, Runtime, op, "expected a non-empty input and "
                 "output size, got input ", shape_str(x.shape()), " and output_size ", shape_str(o));
   }
-  // Average pooling over adaptive windows is separable: P_h @ x @ P_w^T.
-  Tensor y = matmul(matmul(adaptive_matrix(xb.shape()[2], o[0], x.dtype(), x.device()), xb),
-                    transpose(adaptive_matrix(xb.shape()[3], o[1], x.dtype(), x.device()), 0, 1));
+  // Average pooling over adaptive windows is separable: P_h @ x @ P_w^T, computed as
+  // ((x @ P_w^T)^T @ P_h^T)^T so that each constant is a 2-D right operand (a constant left
+  // operand broadcast over the batch is a batch-sized constant, which dynamic=True refuses),
+  // and the transposes move the narrowed x @ P_w^T.
+  Tensor pw = transpose(adaptive_matrix(xb.shape()[3], o[1], x.dtype(), x.device()), 0, 1);
+  Tensor ph = transpose(adaptive_matrix(xb.shape()[2], o[0], x.dtype(), x.device()), 0, 1);
+  Tensor y = transpose(matmul(transpose(matmul(xb, pw), 2, 3), ph), 2, 3);
   return unbatched_like(y, x, 2);
 }
 

@@ -507,7 +507,20 @@ class CompiledFunction:
             try:
                 # (The CUDA backend compiles static shapes: each batch size is its own plan.)
                 if self.dynamic and self.backend == "ember" and cuda is None:
-                    built = self._build_symbolic(args, state)
+                    try:
+                        built = self._build_symbolic(args, state)
+                    except NotImplementedError as e:
+                        if _is_data_dependent(e):
+                            raise
+                        # What dynamic shapes do not cover (a window that follows the batch, a
+                        # constant built from its size, ...): the batch dims are specialised, as
+                        # PyTorch does, and each batch size compiles separately.
+                        self._static_args.update(range(len(args)))
+                        warnings.warn(
+                            f"ember.compile(dynamic=True): {self._name()}: the batch dims are "
+                            f"specialised (each batch size compiles separately): {e}",
+                            RecompileWarning, stacklevel=3)
+                        built = None
                     if built is not None:
                         compiled, spec, writes, lifted, fresh = built
                         key = (self._sig(args), key[1], key[2])  # specialised dims are keyed by size
