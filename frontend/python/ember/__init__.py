@@ -323,6 +323,11 @@ for _name in _linalg_ops.FUNCTIONS:
     globals()[_name] = getattr(_linalg_ops, _name)
     __all__.append(_name)
 del _name
+from . import _breadth  # noqa: E402  (isclose, diag, cummax, searchsorted, ... as composites)
+for _name in _breadth.FUNCTIONS:
+    globals()[_name] = getattr(_breadth, _name)
+    __all__.append(_name)
+del _name
 from . import onnx  # noqa: E402,F401
 __all__.append("onnx")
 from . import optim, utils, datasets  # noqa: E402
