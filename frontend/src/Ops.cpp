@@ -974,9 +974,12 @@ Tensor std(const Tensor& a, const Shape& dims, double correction, bool keepdim) 
 
 Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
   if (autocast::Scope s{autocast::Op::LogSumExp, {a}}) return logsumexp(s[0], dims, keepdim);
-  // Any constant shift is exact; the max keeps exp in range. It carries no gradient.
+  // Any constant shift is exact; the max keeps exp in range. It carries no gradient. An
+  // infinite max shifts by 0 instead (PyTorch's rule): inf - inf would make [inf, 1] NaN.
   Tensor m = amax(a, dims, /*keepdim=*/true).detach();
-  return add(log(sum(exp(sub(a, m)), dims, keepdim)), keepdim ? m : amax(a, dims, false).detach());
+  m = where(isinf(m), zeros_like(m), m);
+  Tensor s = log(sum(exp(sub(a, m)), dims, keepdim));
+  return add(s, keepdim ? m : reshape(m, s.shape()));
 }
 
 // Eagerly, float32 CPU tensors take the fused row kernels along the last dim (FusedNorm.h);

@@ -845,3 +845,15 @@ def test_a_gradient_has_its_inputs_dtype_after_type_promotion():
     assert y.grad.dtype == ember.float32
     g, = ember.autograd.grad((x * d).sum(), [x])
     assert g.dtype == ember.float32
+
+
+def test_division_gradient_does_not_overflow_for_large_divisors():
+    # d(a/b)/db was -g*a/(b*b): b*b overflowed to inf for |b| > 1.8e19 and the gradient to 0.
+    a = ember.tensor([1e20, 3.0], requires_grad=True)
+    b = ember.tensor([1e20, 4e19], requires_grad=True)
+    (a / b).sum().backward()
+    ta = torch.tensor([1e20, 3.0], requires_grad=True)
+    tb = torch.tensor([1e20, 4e19], requires_grad=True)
+    (ta / tb).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-6)

@@ -167,3 +167,15 @@ def test_prod_compiles():  # (test_compile_ops2.py covers it in depth)
     a = ember.tensor(np.arange(1, 7, dtype=np.float32).reshape(2, 3))
     fn = lambda a: ember.prod(a, 0)
     np.testing.assert_array_equal(ember.compile(fn)(a).numpy(), [4, 10, 18])
+
+
+def test_logsumexp_with_infinite_entries_follows_torch():
+    # An infinite max was subtracted from itself (inf - inf): logsumexp([inf, 1]) was NaN.
+    import torch as _t
+    inf = float("inf")
+    for v in ([inf, 1.0], [-inf, -inf], [1.0, 2.0], [-inf, 3.0], [[inf, 1.0], [2.0, 3.0]]):
+        for keepdim in (False, True):
+            got = ember.logsumexp(ember.tensor(v), -1, keepdim=keepdim)
+            want = _t.logsumexp(_t.tensor(v), -1, keepdim=keepdim)
+            assert got.shape == tuple(want.shape)
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
