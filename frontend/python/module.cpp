@@ -258,7 +258,15 @@ NB_MODULE(_C, m) {
       .def("clone", [](const Tensor& t) { return ember::clone(t); })
       .def("dim", &Tensor::dim)
       .def("numel", &Tensor::numel)
-      .def("stride", [](const Tensor& t) { return t.strides(); })
+      .def("stride", [](const Tensor& t, std::optional<int64_t> dim) -> nb::object {
+        if (!dim) return nb::tuple(nb::cast(t.strides()));  // a tuple, as PyTorch's
+        const int64_t n = std::max<int64_t>(t.dim(), 1);
+        EMBER_CHECK(*dim >= -n && *dim < n, Index, "ember.Tensor.stride", "dimension out of range "
+                    "(expected to be in range of [", -n, ", ", n - 1, "], but got ", *dim, ")");
+        return t.dim() ? nb::cast(t.strides()[(*dim + n) % n]) : nb::cast(int64_t(1));
+      }, nb::arg("dim").none() = nb::none())
+      .def("storage_offset", &Tensor::storage_offset)
+      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()); })
       .def("is_contiguous", &Tensor::is_contiguous)
       .def_prop_ro("_is_symbolic", &Tensor::is_symbolic)
       .def("item", &item)

@@ -113,7 +113,7 @@ def test_from_numpy_shares_memory_like_torch():
     t[2, 3] = -7.0
     assert a[2, 3] == -7.0
     s = ember.from_numpy(a[:, ::2])  # strided views share too
-    assert s.stride() == [4, 2] and s[1, 1].item() == a[1, 2]
+    assert s.stride() == (4, 2) and s[1, 1].item() == a[1, 2]
     del a
     assert t.sum().item() == sum(range(12)) - 1 + 100 - 11 - 7  # the array outlives `a`
     with pytest.raises(ValueError, match="negative"):

@@ -42,7 +42,7 @@ def test_slices_are_views_sharing_storage():
     v = x[:, 1:, ::2]
     assert not v.is_contiguous() and v.shape == (2, 2, 2)
     assert np.shares_memory(v.numpy(), x.numpy())
-    assert x.permute(2, 0, 1).stride() == [1, 12, 4]
+    assert x.permute(2, 0, 1).stride() == (1, 12, 4)
 
 
 @pytest.mark.parametrize("case", [
@@ -137,3 +137,13 @@ def test_compiled_where_and_its_gradient():
 
     for got, want in zip(ember.compile(f)(a), f(a)):
         np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-6)
+
+
+def test_stride_of_a_dim_storage_offset_and_data_ptr_follow_torch():
+    x, t = ember.arange(12.).reshape(3, 4), torch.arange(12.).reshape(3, 4)
+    for f in (lambda a: a.stride(), lambda a: a.stride(0), lambda a: a.stride(-1),
+              lambda a: a.t()[1:].storage_offset(), lambda a: a[1:, 2:].storage_offset(),
+              lambda a: a[1:].data_ptr() - a.data_ptr(), lambda a: a.sum().stride()):
+        assert f(x) == f(t)
+    with pytest.raises(IndexError, match="dimension out of range"):
+        x.stride(2)
