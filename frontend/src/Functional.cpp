@@ -11,6 +11,15 @@
 
 namespace ember::nn::functional {
 namespace {
+// num / den for a mean over the elements that count (weights of the targets not ignored). Its
+// gradient treats a zero den as 1: when every target is ignored the loss is NaN (0 / 0, as in
+// PyTorch) but the gradient is 0, not 0 * inf = NaN in every input (one fully padded batch
+// would poison the weights).
+Tensor weighted_mean(const Tensor& num, const Tensor& den) {
+  Tensor safe = where(eq(den, scalar(0)), ones_like(den), den);
+  Tensor q = div(num, safe);
+  return add(q, sub(div(num, den), q).detach());
+}
 
 Tensor reduce(const Tensor& loss, Reduction r) {
   switch (r) {
@@ -182,6 +191,8 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, do
   if (autocast::Scope s{autocast::Op::SmoothL1Loss, {input, target}})
     return smooth_l1_loss(s[0], s[1], r, beta);
   same_shape(input, target, "ember.smooth_l1_loss");
+  EMBER_CHECK(beta >= 0, Runtime, "ember.smooth_l1_loss",
+              "smooth_l1_loss does not support negative values for beta (got ", beta, ")");
   Tensor d = abs(sub(input, target));
   if (beta == 0) return reduce(d, r);
   return reduce(where(lt(d, scalar(beta)), div(mul(mul(d, d), scalar(0.5)), scalar(beta)),
@@ -192,6 +203,8 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double
   if (autocast::Scope s{autocast::Op::HuberLoss, {input, target}})
     return huber_loss(s[0], s[1], r, delta);
   same_shape(input, target, "ember.huber_loss");
+  EMBER_CHECK(delta > 0, Runtime, "ember.huber_loss",
+              "huber_loss does not support non-positive values for delta (got ", delta, ")");
   Tensor d = abs(sub(input, target));
   return reduce(where(lt(d, scalar(delta)), mul(mul(d, d), scalar(0.5)),
                       mul(sub(d, scalar(0.5 * delta)), scalar(delta))), r);
@@ -202,10 +215,18 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
   if (autocast::Scope s{autocast::Op::BinaryCrossEntropy, {input, target, weight}})
     return binary_cross_entropy(s[0], s[1], r, s[2]);
   same_shape(input, target, "ember.binary_cross_entropy");
-  // PyTorch clamps the logs at -100 so 0 and 1 give finite losses.
-  Tensor lp = maximum(log(input), scalar(-100));
-  Tensor lq = maximum(log1p(neg(input)), scalar(-100));
+  // PyTorch clamps the logs at -100 so 0 and 1 give finite losses, and its gradient is
+  // (x - t) / max((1 - x) x, 1e-12): finite at x = 0 and 1 (through the clamped logs it was
+  // 0 * inf = NaN, so one saturated sigmoid turned the model NaN). The value comes from the
+  // detached input; (input - x) * g, zero in value, carries that gradient (first order only).
+  Tensor x = input.detach();
+  Tensor lp = maximum(log(x), scalar(-100));
+  Tensor lq = maximum(log1p(neg(x)), scalar(-100));
   Tensor loss = neg(add(mul(target, lp), mul(sub(scalar(1), target), lq)));
+  if (input.requires_grad()) {
+    Tensor g = div(sub(x, target), maximum(mul(sub(scalar(1), x), x), scalar(1e-12))).detach();
+    loss = add(loss, mul(sub(input, x), g));
+  }
   return reduce(weight.defined() ? mul(loss, weight) : loss, r);
 }
 
@@ -280,7 +301,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   Tensor w = weight.defined() ? index_select(weight, 0, safe) : ones(picked.shape(), lp.dtype(), lp.device());
   w = mul(w, cast(valid, lp.dtype()));
   Tensor loss = neg(mul(picked, w));
-  if (r == Reduction::Mean) return div(sum(loss), sum(w));
+  if (r == Reduction::Mean) return weighted_mean(sum(loss), sum(w));
   return reduce(reshape(loss, c.loss_shape), r);
 }
 
@@ -334,7 +355,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     } else {
       denom = sum(cast(valid, lp.dtype()));
     }
-    s = div(sum(smooth), denom);
+    s = weighted_mean(sum(smooth), denom);
   } else {
     s = reduce(smooth, r);
   }

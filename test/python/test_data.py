@@ -475,3 +475,15 @@ def test_normalize_caches_its_statistics_per_dtype():
             np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
     with pytest.raises(ValueError, match="std evaluated to zero"):
         transforms.Normalize((0.0,), (0.0,))(ember.ones(1, 2, 2))
+
+
+def test_tuple_samples_collate_into_a_list_as_torch():
+    # A tuple batch made ported code that assigns batch[0] = batch[0].to(device) fail.
+    import torch.utils.data as tud
+    samples = [(ember.tensor([float(i)]), i) for i in range(3)]
+    got = ember.utils.data.default_collate(samples)
+    want = tud.default_collate([(torch.tensor([float(i)]), i) for i in range(3)])
+    assert type(got) is type(want) is list
+    got[0] = got[0] * 2
+    np.testing.assert_array_equal(got[0].numpy(), want[0].numpy() * 2)
+    np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())

@@ -542,3 +542,56 @@ def test_attention_dropout_and_inplace_dropout():
     y = F.dropout(x, 0.5, inplace=True)
     assert y is x or np.array_equal(y.numpy(), x.numpy())
     assert set(np.unique(x.numpy())) == {0.0, 2.0}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"label_smoothing": 0.1}, {"weight": True}])
+def test_a_batch_whose_targets_are_all_ignored_has_zero_gradients(kwargs):
+    # The mean over no counted targets is 0 / 0 = NaN (as in torch), but its gradient was
+    # 0 * inf = NaN everywhere, so one fully padded batch poisoned the weights; torch gives 0.
+    kw = dict(kwargs)
+    w = None
+    if kw.pop("weight", False):
+        w = np.random.default_rng(0).random(5).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    le = F.cross_entropy(xe, ember.full((4,), -100, dtype=ember.int64),
+                         weight=None if w is None else ember.tensor(w), **kw)
+    lt = TF.cross_entropy(xt, torch.full((4,), -100, dtype=torch.int64),
+                          weight=None if w is None else torch.tensor(w), **kw)
+    le.backward()
+    lt.backward()
+    assert np.isnan(float(le)) and np.isnan(float(lt))
+    np.testing.assert_array_equal(xe.grad.numpy(), xt.grad.numpy())
+    # a batch with some counted targets is unchanged
+    t = np.array([1, -100, 3, 0])
+    xe.grad = None
+    xt.grad = None
+    F.cross_entropy(xe, ember.tensor(t), **kw).backward()
+    TF.cross_entropy(xt, torch.tensor(t), **kw).backward()
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_binary_cross_entropy_gradient_at_saturated_probabilities():
+    # Through the clamped logs the gradient at p = 0 or 1 was 0 * inf = NaN; torch's is
+    # (p - t) / max((1 - p) p, 1e-12).
+    for pv, tv in (([0.0, 1.0, 0.5], [0.0, 1.0, 1.0]), ([0.0, 1.0], [1.0, 0.0]),
+                   ([0.3, 0.9, 0.02], [0.2, 1.0, 0.0])):
+        pe, pt = ember.tensor(pv, requires_grad=True), torch.tensor(pv, requires_grad=True)
+        le = F.binary_cross_entropy(pe, ember.tensor(tv), reduction="sum")
+        lt = TF.binary_cross_entropy(pt, torch.tensor(tv), reduction="sum")
+        le.backward()
+        lt.backward()
+        np.testing.assert_allclose(float(le), float(lt), rtol=1e-6)
+        np.testing.assert_allclose(pe.grad.numpy(), pt.grad.numpy(), rtol=1e-6)
+    z = ember.tensor([20.0, -20.0, 0.5], requires_grad=True)
+    F.binary_cross_entropy(ember.sigmoid(z), ember.tensor([1.0, 0.0, 1.0])).backward()
+    assert np.isfinite(z.grad.numpy()).all()
+
+
+def test_smooth_l1_and_huber_refuse_bad_beta_and_delta():
+    a, b = ember.randn(3), ember.randn(3)
+    with pytest.raises(RuntimeError, match="negative values for beta"):
+        F.smooth_l1_loss(a, b, beta=-1.0)
+    with pytest.raises(RuntimeError, match="non-positive values for delta"):
+        F.huber_loss(a, b, delta=0.0)
+    np.testing.assert_allclose(float(F.smooth_l1_loss(a, b, beta=0.0)), float((a - b).abs().mean()), rtol=1e-6)

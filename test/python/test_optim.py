@@ -340,3 +340,34 @@ def test_fused_kernels_reject_bad_state():
     w.grad = ember.full((3,), 0.5, dtype=ember.float16)
     optim.SGD([w], lr=0.5).step()
     assert w.tolist() == [0.75, 0.75, 0.75]
+
+
+def test_adagrad_state_for_a_group_added_later():
+    # add_param_group's parameters had no accumulator: step() raised KeyError: 'step'.
+    a, b = nn.Parameter(ember.ones(2)), nn.Parameter(ember.ones(2))
+    opt = optim.Adagrad([a], lr=0.1)
+    opt.add_param_group({"params": [b]})
+    a.grad, b.grad = ember.ones(2), ember.ones(2)
+    opt.step()
+    ta, tb = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    topt = torch.optim.Adagrad([ta], lr=0.1)
+    topt.add_param_group({"params": [tb]})
+    ta.grad, tb.grad = torch.ones(2), torch.ones(2)
+    topt.step()
+    np.testing.assert_allclose(b.detach().numpy(), tb.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(a.detach().numpy(), ta.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("make_lr", [lambda: np.float32(0.01), lambda: ember.tensor(0.01)])
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adagrad", "SGD", "RMSprop"])
+def test_numpy_scalars_and_one_element_tensors_as_hyper_parameters(name, make_lr):
+    # Adam/AdamW/Adagrad dropped numbers that are not Python ints/floats (KeyError: 'lr').
+    p = nn.Parameter(ember.tensor([1.0, 2.0, 3.0]))
+    opt = getattr(optim, name)([p], lr=make_lr(), weight_decay=np.float32(0.1))
+    tp = torch.nn.Parameter(torch.tensor([1.0, 2.0, 3.0]))
+    topt = getattr(torch.optim, name)([tp], lr=0.01, weight_decay=0.1)
+    for _ in range(2):
+        p.grad, tp.grad = ember.ones(3), torch.ones(3)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-5)

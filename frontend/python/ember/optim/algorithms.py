@@ -307,10 +307,16 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize,
                         fused=fused)
         super().__init__(params, defaults)
+
+    def add_param_group(self, param_group):
+        # The accumulators start at initial_accumulator_value as the group's parameters join
+        # (a group added later too: its step() found no state).
+        super().add_param_group(param_group)
         from .. import full_like
-        for group in self.param_groups:
-            for p in group["params"]:
-                state = self.state[p]
+        group = self.param_groups[-1]
+        for p in group["params"]:
+            state = self.state[p]
+            if "sum" not in state:
                 state["step"] = 0
                 state["sum"] = full_like(p, float(group["initial_accumulator_value"]))
 

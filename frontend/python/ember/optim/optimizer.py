@@ -2,6 +2,9 @@
 from collections import defaultdict
 import copy
 import functools
+import numbers
+
+import numpy as np
 
 from .._C import Tensor
 
@@ -12,6 +15,14 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+
+
+def _is_number(v):
+    """A hyper-parameter given as a number: Python's, NumPy's (np.float32 is not a float) or a
+    one-element tensor, as PyTorch accepts; not a bool."""
+    if isinstance(v, Tensor):
+        return v.numel() == 1 and v.dtype.is_floating_point
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
 def _no_grad_step(step):
@@ -113,10 +124,9 @@ class Optimizer:
         for k, v in group.items():
             if k == "params" or isinstance(v, bool) or v is None:
                 continue
-            if isinstance(v, (int, float)):
+            if _is_number(v):
                 base[k] = float(v)
-            elif isinstance(v, tuple) and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                              for x in v):
+            elif isinstance(v, tuple) and all(_is_number(x) for x in v):
                 for i, x in enumerate(v):
                     base[f"{k}{i}"] = float(x)
         out = dict(base)

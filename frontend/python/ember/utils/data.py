@@ -294,8 +294,8 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Sequence):
         if any(len(e) != len(elem) for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        out = [default_collate(s) for s in zip(*batch)]
-        return tuple(out) if isinstance(elem, tuple) else out
+        # a list, for tuple samples too (as torch's: ported code assigns into batch[0])
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(elem).__name__}")
 
