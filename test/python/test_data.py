@@ -487,3 +487,25 @@ def test_tuple_samples_collate_into_a_list_as_torch():
     got[0] = got[0] * 2
     np.testing.assert_array_equal(got[0].numpy(), want[0].numpy() * 2)
     np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
+
+
+def test_save_and_load_keep_parameters_and_requires_grad():
+    # They came back as plain tensors that do not require grad (torch restores both), so a
+    # reloaded list of learned tensors silently stopped training.
+    import io
+    buf = io.BytesIO()
+    ember.save({"p": ember.nn.Parameter(ember.ones(2)), "r": ember.ones(2, requires_grad=True),
+                "f": ember.nn.Parameter(ember.ones(1), requires_grad=False), "n": ember.ones(2),
+                "nested": [ember.nn.Parameter(ember.zeros(3))]}, buf)
+    buf.seek(0)
+    got = ember.load(buf)
+    assert isinstance(got["p"], ember.nn.Parameter) and got["p"].requires_grad
+    assert not isinstance(got["r"], ember.nn.Parameter) and got["r"].requires_grad
+    assert isinstance(got["f"], ember.nn.Parameter) and not got["f"].requires_grad
+    assert not got["n"].requires_grad
+    assert isinstance(got["nested"][0], ember.nn.Parameter) and got["nested"][0].requires_grad
+    # a module's state_dict holds detached tensors, as torch's
+    buf = io.BytesIO()
+    ember.save(ember.nn.Linear(2, 2).state_dict(), buf)
+    buf.seek(0)
+    assert not any(t.requires_grad for t in ember.load(buf).values())

@@ -21,6 +21,9 @@ from ._C import Tensor
 
 _MAX_HEADER = 100 * 1024 * 1024
 _STRUCT_KEY = "ember.structure"
+# {key: "p" (an nn.Parameter requiring grad), "P" (one that does not) or "r" (a tensor requiring
+# grad)}: what the safetensors data leaves out, restored on load as torch.load does.
+_GRAD_KEY = "ember.grad"
 
 # safetensors dtype → (ember dtype name, numpy storage dtype)
 _DTYPES = {
@@ -110,6 +113,11 @@ def _serialize(obj, metadata=None):
     meta = dict(metadata or {})
     if structure is not None:
         meta[_STRUCT_KEY] = json.dumps(structure)
+    from .nn.parameter import Parameter
+    grad = {k: ("p" if t.requires_grad else "P") if isinstance(t, Parameter) else "r"
+            for k, t in tensors.items() if isinstance(t, Parameter) or t.requires_grad}
+    if grad:
+        meta[_GRAD_KEY] = json.dumps(grad)
     if meta:
         header["__metadata__"] = meta
     h = json.dumps(header, separators=(",", ":")).encode()
@@ -242,6 +250,19 @@ def load(f, map_location=None, weights_only=True):
     tensors, meta = _parse(data, name)
     if map_location is not None:
         tensors = {k: v.to(map_location) for k, v in tensors.items()}
+    if _GRAD_KEY in meta:
+        try:
+            grad = json.loads(meta[_GRAD_KEY])
+        except (json.JSONDecodeError, RecursionError) as ex:
+            _fail(name, f"{_GRAD_KEY} is not valid JSON ({type(ex).__name__}: {ex})")
+        if not isinstance(grad, dict):
+            _fail(name, f"{_GRAD_KEY} is not a JSON object")
+        from .nn.parameter import Parameter
+        for k, kind in grad.items():
+            if k in tensors and kind in ("p", "P"):
+                tensors[k] = Parameter(tensors[k], requires_grad=kind == "p")
+            elif k in tensors and kind == "r" and tensors[k].dtype.is_floating_point:
+                tensors[k].requires_grad_(True)
     if _STRUCT_KEY in meta:
         try:
             structure = json.loads(meta[_STRUCT_KEY])
