@@ -193,14 +193,23 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
 
 // Whether the VJP rule of `n` reads the data of input i (not only its shape): those inputs
 // are the node's saved tensors, checked against in-place writes and freed after backward.
+// Whether input j of n gets a gradient (an edge to a node or a leaf).
+bool needs_grad(const Node& n, size_t j) {
+  return j < n.next.size() && (n.next[j].fn || n.next[j].leaf);
+}
+
 bool reads_input(const Node& n, size_t i) {
   if (n.custom) return false; // a custom function keeps what it saved itself
   switch (n.prim) {
+  // A record's input is read when a gradient the backward computes mentions it: grad_a only
+  // when input a gets one, grad_b when b does (x * 3 never reads x: it may change in place
+  // afterwards, as in PyTorch).
 #define EMBER_ELEMENTWISE(Name, name, arity, rule, expr, summary, grad_a, grad_b) \
   case Prim::Name: {                                                          \
-    static const bool reads[2] = {mentions(#grad_a " " #grad_b, 'a'),         \
-                                  mentions(#grad_a " " #grad_b, 'b')};        \
-    return reads[i < 2 ? i : 1];                                              \
+    static const bool by_a[2] = {mentions(#grad_a, 'a'), mentions(#grad_a, 'b')}; \
+    static const bool by_b[2] = {mentions(#grad_b, 'a'), mentions(#grad_b, 'b')}; \
+    const size_t k = i < 2 ? i : 1;                                           \
+    return (by_a[k] && needs_grad(n, 0)) || (by_b[k] && needs_grad(n, 1));     \
   }
 #include "ember/ops/Elementwise.def"
 #undef EMBER_ELEMENTWISE

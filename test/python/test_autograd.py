@@ -857,3 +857,21 @@ def test_division_gradient_does_not_overflow_for_large_divisors():
     (ta / tb).sum().backward()
     np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-6)
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-6)
+
+
+def test_an_input_no_gradient_reads_may_change_in_place_afterwards():
+    # c = b * 3 never reads b for the backward (b's gradient is 3 * g), yet changing b in place
+    # afterwards raised "modified by an inplace operation"; PyTorch allows it. An input that a
+    # needed gradient does read still raises.
+    a = ember.ones(2, requires_grad=True)
+    b = a * 1
+    c = b * 3
+    b.mul_(2)
+    c.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(2, 3, np.float32))
+    a = ember.ones(2, requires_grad=True)
+    w = ember.ones(2)
+    c = (a * 1) * w
+    w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        c.sum().backward()
