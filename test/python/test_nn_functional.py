@@ -595,3 +595,22 @@ def test_smooth_l1_and_huber_refuse_bad_beta_and_delta():
     with pytest.raises(RuntimeError, match="non-positive values for delta"):
         F.huber_loss(a, b, delta=0.0)
     np.testing.assert_allclose(float(F.smooth_l1_loss(a, b, beta=0.0)), float((a - b).abs().mean()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cosine_similarity", "normalize", "pairwise_distance"])
+def test_similarity_and_distance_functions_follow_torch(name):
+    r = np.random.default_rng(0)
+    a = r.standard_normal((4, 5)).astype(np.float32)
+    b = r.standard_normal((1, 5)).astype(np.float32)
+    a[1] = 0  # a zero vector: cosine similarity 0, normalize leaves it 0
+    calls = {"cosine_similarity": lambda M, x, y: M.cosine_similarity(x, y),
+             "normalize": lambda M, x, y: M.normalize(x, dim=1) * y,
+             "pairwise_distance": lambda M, x, y: M.pairwise_distance(x, y, keepdim=True)}[name]
+    ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    oe, ot = calls(F, ea, eb), calls(TF, ta, tb)
+    np.testing.assert_allclose(oe.detach().numpy(), ot.detach().numpy(), rtol=1e-5, atol=1e-6)
+    oe.pow(2).sum().backward()
+    ot.pow(2).sum().backward()
+    np.testing.assert_allclose(ea.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -382,3 +382,26 @@ def _clamp(input, min=None, max=None):
 
 Tensor.clamp = _clamp
 Tensor.clip = _clamp
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p along dim, eps) (torch.nn.functional.normalize)."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; assign the result instead")
+    return input / input.norm(p=p, dim=dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along dim, the operands broadcast
+    (torch.nn.functional.cosine_similarity): 0 for a zero vector."""
+    from .. import broadcast_to
+    from .._breadth import _broadcast_shape
+    shape = _broadcast_shape([list(x1.shape), list(x2.shape)], "cosine_similarity")
+    a, b = broadcast_to(x1, shape), broadcast_to(x2, shape)
+    n = a.norm(p=2, dim=dim).clamp(min=eps) * b.norm(p=2, dim=dim).clamp(min=eps)
+    return (a * b).sum(dim) / n
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (torch.nn.functional.pairwise_distance)."""
+    return (x1 - x2 + eps).norm(p=p, dim=-1, keepdim=keepdim)
