@@ -4,6 +4,7 @@
 
 #include "ember/Autocast.h"
 #include "ember/Creation.h"
+#include "ember/PointwiseOps.h"
 #include "ember/ShapeOps.h"
 #include "ember/runtime/Error.h"
 
@@ -51,8 +52,9 @@ Reduction reduction_from(const std::string& name, const char* op) {
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   EMBER_CHECK(min || max, Value, "ember.clamp", "at least one of 'min' or 'max' must not be None");
-  Tensor y = min ? maximum(x, scalar(*min)) : x;
-  return max ? minimum(y, scalar(*max)) : y;
+  // The tensor-bound clamp with the numbers as wrapped scalars (PyTorch's rules for number
+  // bounds: a value at a bound gets no gradient).
+  return clamp(x, min ? scalar(*min) : Tensor(), max ? scalar(*max) : Tensor());
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {

@@ -129,6 +129,7 @@ Tensor view_of(const Tensor& t, const Shape& shape, const Shape& strides) {
 std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strides,
                                   const Shape& new_shape) {
   if (numel_of(old_shape) == 0) return contiguous_strides(new_shape);
+  if (old_shape.empty()) return contiguous_strides(new_shape); // a 0-d tensor: to [1], [1, 1], ...
   Shape out(new_shape.size());
   int64_t view_d = int64_t(new_shape.size()) - 1;
   int64_t chunk = old_strides.empty() ? 1 : old_strides.back();

@@ -100,8 +100,17 @@ Tensor addcdiv(const Tensor& a, const Tensor& t1, const Tensor& t2, double value
 Tensor clamp(const Tensor& a, const Tensor& lo, const Tensor& hi) {
   EMBER_CHECK(lo.defined() || hi.defined(), Runtime, "ember.clamp",
               "at least one of 'min' or 'max' must not be None");
-  const Tensor low = lo.defined() ? maximum(a, lo) : a;
-  return hi.defined() ? minimum(low, hi) : low;
+  // Number bounds (PyTorch's clamp with Python numbers): a value at the bound takes it and gets
+  // no gradient; tensor bounds: maximum/minimum (ties split the gradient), as in PyTorch.
+  // (The same values either way: the where form only where a gradient will be taken; a NaN
+  // stays NaN and, as in PyTorch, gets no gradient.)
+  const bool grad = a.requires_grad() && grad_enabled();
+  auto bound = [grad](const Tensor& x, const Tensor& b, bool lower) {
+    if (!grad || !b.is_wrapped_number()) return lower ? maximum(x, b) : minimum(x, b);
+    return where(lower ? le(x, b) : ge(x, b), b, where(isnan(x), x.detach(), x));
+  };
+  const Tensor low = lo.defined() ? bound(a, lo, true) : a;
+  return hi.defined() ? bound(low, hi, false) : low;
 }
 
 } // namespace ember

@@ -875,3 +875,37 @@ def test_an_input_no_gradient_reads_may_change_in_place_afterwards():
     w.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         c.sum().backward()
+
+
+def test_gradients_at_ties_and_bounds_follow_torch():
+    # maximum/minimum at a tie gave the whole gradient to one side (torch splits it); clamp
+    # with number bounds gave 1 at the bound (torch: 0, and 0 at NaN); tensor bounds split.
+    import math
+    cases = [lambda M, a: M.maximum(a, M.tensor([1., 1., 4., 6.])),
+             lambda M, a: M.minimum(a, M.tensor([1., 1., 4., 6.])),
+             lambda M, a: M.clamp(a, min=1.), lambda M, a: M.clamp(a, max=1.),
+             lambda M, a: M.clamp(a, 1., 2.), lambda M, a: M.clamp(a, 3., 2.),
+             lambda M, a: a.clamp(min=M.tensor(1.)), lambda M, a: M.nn.functional.relu6(a),
+             lambda M, a: M.nn.functional.hardtanh(a, 1., 2.),
+             lambda M, a: M.clamp(M.tensor([float("nan"), 1., 0., 0.]) + a, 0., 1.5)]
+    same = lambda u, v: all(x == w or (math.isnan(x) and math.isnan(w)) for x, w in zip(u, v))
+    for f in cases:
+        a = ember.tensor([1., 2., 0.5, 6.], requires_grad=True)
+        t = torch.tensor([1., 2., 0.5, 6.], requires_grad=True)
+        y, z = f(ember, a), f(torch, t)
+        y.sum().backward()
+        z.sum().backward()
+        assert same(y.tolist(), z.tolist()), (y, z)
+        assert same(a.grad.tolist(), t.grad.tolist()), (a.grad, t.grad)
+    # the values without grad are the same as with it
+    x = ember.tensor([1., 2., float("nan"), -3.])
+    assert same(ember.clamp(x, 0., 1.5).tolist(), torch.clamp(torch.tensor(x.tolist()), 0., 1.5).tolist())
+
+
+def test_a_zero_dim_tensor_views_as_ones():
+    # view(-1) of a 0-d tensor was "not compatible with the input's strides"
+    x = ember.tensor(2.0)
+    assert x.view(-1).shape == (1,) and x.view(1, 1).shape == (1, 1)
+    v = x.view(-1)
+    v[0] = 5.0
+    assert float(x) == 5.0

@@ -15,7 +15,11 @@ from .modules.activation import (ReLU, ReLU6, SiLU, Mish, SELU, Hardsigmoid,  # 
                                  GELU, LeakyReLU, ELU, CELU, Hardtanh, Softplus, PReLU, Softmax,
                                  LogSoftmax, Softmin, L1Loss, MSELoss, SmoothL1Loss, HuberLoss,
                                  KLDivLoss, BCELoss, BCEWithLogitsLoss, NLLLoss,
-                                 CrossEntropyLoss)
+                                 CrossEntropyLoss, MarginRankingLoss, HingeEmbeddingLoss,
+                                 SoftMarginLoss, MultiLabelSoftMarginLoss, CosineEmbeddingLoss,
+                                 TripletMarginLoss, TripletMarginWithDistanceLoss, PoissonNLLLoss,
+                                 GaussianNLLLoss, MultiMarginLoss, MultiLabelMarginLoss,
+                                 PairwiseDistance, CosineSimilarity)
 from .modules.transformer import (MultiheadAttention, TransformerEncoderLayer,  # noqa: F401
                                   TransformerEncoder)
 from . import utils  # noqa: F401

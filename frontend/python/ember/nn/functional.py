@@ -224,6 +224,281 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                             _reduction(size_average, reduce, reduction), float(label_smoothing))
 
 
+# Losses composed of existing ops (autograd and ember.compile come with the ops).
+
+def _check_reduction(reduction, name):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"ember.nn.functional.{name}: {reduction!r} is not a valid value for "
+                         "reduction; use 'none', 'mean' or 'sum'")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _shape(t):
+    return list(t.shape)
+
+
+def _concrete(*tensors):
+    """True when every tensor holds data (not traced by ember.compile): data checks run then."""
+    return all(t is not None and not t._is_symbolic for t in tensors)
+
+
+def _class_targets(target, name):
+    if target.dtype.is_floating_point or target.dtype == _C.dtype.bool:
+        raise RuntimeError(f"ember.nn.functional.{name}: expected an integer (class index) target, "
+                           f"got {target.dtype}")
+
+
+def _vector_or_matrix(input, name):
+    if not (input.dim() == 1 and input.numel() > 0 or input.dim() == 2 and input.shape[1] > 0):
+        raise RuntimeError(f"ember.nn.functional.{name}: expected a non-empty vector or matrix "
+                           f"with optional 0-dim batch size, but got: {_shape(input)}")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin) (torch.nn.functional.margin_ranking_loss)."""
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction), "margin_ranking_loss")
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError("ember.nn.functional.margin_ranking_loss: all input tensors should have "
+                           f"the same number of dimensions, but got sizes: input1: "
+                           f"{_shape(input1)}, input2: {_shape(input2)}, target: {_shape(target)}")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """input where target == 1, max(0, margin - input) where target == -1
+    (torch.nn.functional.hinge_embedding_loss)."""
+    from .. import where
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction),
+                                 "hinge_embedding_loss")
+    margin_clamp = (margin - input).clamp(min=0)
+    loss = where(target != 1, margin_clamp, 0.0) + where(target != -1, input, 0.0)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)) (torch.nn.functional.soft_margin_loss)."""
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction), "soft_margin_loss")
+    loss = -logsigmoid(target * input)  # = log1p(exp(-target * input)), without overflow
+    if _shape(loss) != _shape(input):
+        raise RuntimeError(f"ember.nn.functional.soft_margin_loss: output with shape "
+                           f"{_shape(input)} doesn't match the broadcast shape {_shape(loss)}")
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Per-class binary cross-entropy with logits, averaged over the classes (the last dim)
+    (torch.nn.functional.multilabel_soft_margin_loss)."""
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction),
+                                 "multilabel_soft_margin_loss")
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(input1, input2) where target == 1, max(0, cos - margin) where target == -1
+    (torch.nn.functional.cosine_embedding_loss)."""
+    from .. import where
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction),
+                                 "cosine_embedding_loss")
+    dim = target.dim()
+    if dim > 1:
+        raise RuntimeError("ember.nn.functional.cosine_embedding_loss: 0D or 1D target tensor "
+                           f"expected, multi-target not supported (got {_shape(target)})")
+    if dim == 1 and (input1.dim() != 2 or input2.dim() != 2):
+        raise RuntimeError("ember.nn.functional.cosine_embedding_loss: 1D target tensor expects "
+                           f"2D input tensors, but found inputs with sizes {_shape(input1)} and "
+                           f"{_shape(input2)}")
+    if dim == 0 and (input1.dim() != 1 or input2.dim() != 1):
+        raise RuntimeError("ember.nn.functional.cosine_embedding_loss: 0D target tensor expects "
+                           f"1D input tensors, but found inputs with sizes {_shape(input1)} and "
+                           f"{_shape(input2)}")
+    eps = 1e-12  # PyTorch's EPSILON
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def _triplet_dims(anchor, positive, negative, name):
+    a, p, n = anchor.dim(), positive.dim(), negative.dim()
+    if not (a == p == n):
+        raise RuntimeError(f"ember.nn.functional.{name}: the anchor, positive, and negative "
+                           "tensors are expected to have the same number of dimensions, but got: "
+                           f"anchor {a}D, positive {p}D, and negative {n}D inputs")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm pairwise
+    distance (torch.nn.functional.triplet_margin_loss)."""
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction), "triplet_margin_loss")
+    if margin <= 0:
+        raise ValueError(f"ember.nn.functional.triplet_margin_loss: margin must be greater than 0, "
+                         f"got {margin}")
+    _triplet_dims(anchor, positive, negative, "triplet_margin_loss")
+    from .. import minimum
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """triplet_margin_loss with any distance, pairwise_distance by default
+    (torch.nn.functional.triplet_margin_with_distance_loss)."""
+    name = "triplet_margin_with_distance_loss"
+    reduction = _check_reduction(reduction, name)
+    if margin <= 0:
+        raise ValueError(f"ember.nn.functional.{name}: margin must be greater than 0, got {margin}")
+    _triplet_dims(anchor, positive, negative, name)
+    from .. import minimum
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, distance(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(input) - target * input (log_input) or input - target * log(input + eps), plus
+    Stirling's term for target > 1 when full (torch.nn.functional.poisson_nll_loss)."""
+    import math
+    from .. import where
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction), "poisson_nll_loss")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = where(target > 1, target, 1.0)  # the term is 0 for target <= 1: keep log(0) out
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 * (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 * log(2 pi) when
+    full), var of input's shape, or one dim short, or with one dim of size 1
+    (torch.nn.functional.gaussian_nll_loss)."""
+    import math
+    from .. import ones_like
+    name = "gaussian_nll_loss"
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError(f"ember.nn.functional.{name}: var has negative entry/entries")
+        var = var * ones_like(input)
+    elif _concrete(var) and (var < 0).any().item():
+        raise ValueError(f"ember.nn.functional.{name}: var has negative entry/entries")
+    vs, ins = _shape(var), _shape(input)
+    if vs != ins:
+        if ins[:-1] == vs:  # homoscedastic: one variance per row
+            var = var.unsqueeze(-1)
+        elif len(ins) == len(vs) and sum(v for i, v in zip(ins, vs) if i != v) == 1:
+            pass  # broadcastable, a single dimension of size 1
+        else:
+            raise ValueError(f"ember.nn.functional.{name}: var is of incorrect size {vs} for "
+                             f"input of size {ins}")
+    _check_reduction(reduction, name)
+    # Clamped for stability, the gradient passing through as if unclamped (as in PyTorch).
+    var = var + (var.clamp(min=eps) - var).detach()
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]) / C per sample,
+    y = target (torch.nn.functional.multi_margin_loss)."""
+    from .. import where, index_select
+    name = "multi_margin_loss"
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction), name)
+    if p != 1 and p != 2:
+        raise ValueError(f"ember.nn.functional.{name}: only p == 1 and p == 2 supported, got {p}")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError(f"ember.nn.functional.{name}: weight must be one-dimensional, got "
+                         f"{weight.dim()}D")
+    _vector_or_matrix(input, name)
+    _class_targets(target, name)
+    C = input.shape[-1]
+    n = 1 if input.dim() == 1 else input.shape[0]
+    if target.dim() > 1 or target.numel() != n:
+        raise RuntimeError(f"ember.nn.functional.{name}: target tensor should be 1-D with size "
+                           f"equal to the number of input samples (batch size). Expected target "
+                           f"size [{n}], but got {_shape(target)}. Input has shape "
+                           f"{_shape(input)}.")
+    if weight is not None and weight.numel() != C:
+        raise RuntimeError(f"ember.nn.functional.{name}: inconsistent weight size, expected {C} "
+                           f"but got {_shape(weight)}")
+    if n and _concrete(target) and (target.min().item() < 0 or target.max().item() >= C):
+        raise RuntimeError(f"ember.nn.functional.{name}: target out of range (expected class "
+                           f"indices in [0, {C}))")
+    x = input.reshape(n, C)
+    t = target.reshape(n)
+    z = (margin - x.gather(1, t.unsqueeze(1)) + x).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * index_select(weight, 0, t).unsqueeze(1)
+    z = where(one_hot(t, C) != 0, 0.0, z)  # j == y does not count
+    loss = (z.sum(1) / C).reshape(_shape(target))
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes j and non-target classes k of max(0, 1 - (x[j] - x[k])) / C per
+    sample; target holds class indices, ended by the first -1
+    (torch.nn.functional.multilabel_margin_loss)."""
+    from .. import where
+    name = "multilabel_margin_loss"
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction), name)
+    _vector_or_matrix(input, name)
+    _class_targets(target, name)
+    if _shape(target) != _shape(input):
+        raise RuntimeError(f"ember.nn.functional.{name}: inconsistent target size: "
+                           f"{_shape(target)} for input of size: {_shape(input)}")
+    C = input.shape[-1]
+    if target.numel() and _concrete(target) and (target.min().item() < -1
+                                                 or target.max().item() >= C):
+        raise RuntimeError(f"ember.nn.functional.{name}: target out of range (expected class "
+                           f"indices in [0, {C}) or -1)")
+    x = input.reshape(-1, C)
+    t = target.reshape(-1, C)
+    valid = (t == -1).cumsum(1) == 0                        # (N, C): the positions before the -1
+    tc = t.clamp(min=0)
+    is_target = where(valid.unsqueeze(2), one_hot(tc, C), 0).sum(1) > 0  # (N, C): per class
+    xt = x.gather(1, tc)                                     # (N, C): x at each target position
+    z = (1 - xt.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)  # (N, position j, class k)
+    mask = valid.unsqueeze(2) & is_target.logical_not().unsqueeze(1)
+    loss = where(mask, z, 0.0).sum((1, 2)) / C
+    if input.dim() == 1:
+        loss = loss.reshape([])
+    return _reduce(loss, reduction)
+
+
 # Convolution and pooling (im2col + GEMM in C++).
 
 def _padding(padding):
