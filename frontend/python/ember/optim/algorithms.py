@@ -1,9 +1,10 @@
-"""SGD, Adam, AdamW, RMSprop and Adagrad with PyTorch's update math (its single-tensor
-implementations, step for step). Updates run under no_grad and write parameters and state in
-place: for float32/float64 contiguous parameters in one fused pass per parameter
-(ember._C._optim, frontend/src/Optim.cpp; one generated kernel on CUDA), elsewhere (other
-layouts, fused=False) with
-ember ops."""
+"""SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam, Adamax and Adadelta with PyTorch's update
+math (its single-tensor implementations, step for step). Updates run under no_grad and write
+parameters and state in place: for float32/float64 contiguous parameters in one fused pass per
+parameter (ember._C._optim, frontend/src/Optim.cpp; one generated kernel on CUDA), elsewhere
+(other layouts, fused=False) with ember ops. NAdam, RAdam, Adamax and Adadelta have no fused
+kernel: they always take the ember-ops path, reading their numbers through Optimizer._values like
+the others' unfused paths (so they run inside ember.compile too)."""
 import math
 
 from .. import _C
@@ -47,6 +48,38 @@ def _step_tensor(state):
 
 def _traced(t):
     return t is not None and t._is_symbolic
+
+
+def _zeros_state(*names):
+    """A state initialiser: step 0 and a zero tensor like the parameter for each of `names`."""
+    def init(state, p):
+        state["step"] = 0
+        for n in names:
+            state[n] = _zeros_like(p)
+    return init
+
+
+def _prepare_states(opt, init):
+    """Before a compiled step's trace: every parameter's state (made by init(state, p) when
+    new), its step a tensor."""
+    for group in opt.param_groups:
+        for p in group["params"]:
+            state = opt.state[p]
+            if not state:
+                init(state, p)
+            _step_tensor(state)
+
+
+def _with_grads(opt, group, init):
+    """(p, grad (negated under maximize), state) for the group's parameters that have a
+    gradient; a new state is made by init(state, p)."""
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        state = opt.state[p]
+        if not state:
+            init(state, p)
+        yield p, (p.grad if not group["maximize"] else -p.grad), state
 
 
 def _floats(*values):
@@ -348,4 +381,216 @@ class Adagrad(Optimizer):
                 state["sum"].add_(grad * grad)
                 std = state["sum"].sqrt() + v["eps"]
                 p.sub_(grad / std * clr)
+        return loss
+
+
+def _is_tensor(x):
+    return isinstance(x, _C.Tensor)
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat): Adam with Nesterov momentum whose coefficient mu_t = beta1 * (1 - 0.5 *
+    0.96 ** (t * momentum_decay)) warms up; optional L2 or (decoupled_weight_decay) decoupled
+    weight decay, and maximize. State: step, mu_product (a 0-d float32 tensor, the running
+    product of the mu_t, as PyTorch keeps it), exp_avg, exp_avg_sq."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("beta parameter at index 0", betas[0], 0.0 <= betas[0] < 1.0)
+        _check("beta parameter at index 1", betas[1], 0.0 <= betas[1] < 1.0)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        _check("momentum_decay value", momentum_decay, 0.0 <= momentum_decay)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _init_state(state, p):
+        from .. import ones, float32
+        state["step"] = 0
+        state["mu_product"] = ones((), dtype=float32)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+
+    def _prepare_compiled_step(self):
+        _prepare_states(self, self._init_state)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            wd = group["weight_decay"]
+            decoupled = group.get("decoupled_weight_decay", False)
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
+            v_lr, v_b1, v_b2, v_eps, v_md = (v["lr"], v["betas0"], v["betas1"], v["eps"],
+                                             v["momentum_decay"])
+            for p, grad, state in _with_grads(self, group, self._init_state):
+                state["step"] += 1
+                step = state["step"]
+                bias_correction2 = 1 - v_b2 ** step
+                if wd != 0:
+                    if decoupled:
+                        p.mul_(v["1-lr*weight_decay"])
+                    else:
+                        grad = grad + p * v["weight_decay"]
+                # the momentum cache mu_t and mu_{t+1}
+                mu = v_b1 * (1.0 - 0.5 * (0.96 ** (step * v_md)))
+                mu_next = v_b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * v_md)))
+                mu_product = state["mu_product"]
+                mu_product.mul_(mu)
+                # eagerly the product's float32 value as a number (PyTorch's _get_value); the
+                # tensor itself while traced
+                mu_prod = mu_product if _traced(grad) else mu_product.item()
+                mu_product_next = mu_prod * mu_next
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.add_((grad - exp_avg) * v["1-betas0"])  # lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(v_b2).add_(grad * grad * v["1-betas1"])
+                denom = (exp_avg_sq / bias_correction2).sqrt() + v_eps
+                p.sub_(grad / denom * (v_lr * (1.0 - mu) / (1.0 - mu_prod)))
+                p.sub_(exp_avg / denom * (v_lr * mu_next / (1.0 - mu_product_next)))
+        return loss
+
+
+class RAdam(Optimizer):
+    """RAdam (Liu et al.): Adam whose adaptive step is rectified by the variance of the
+    adaptive learning rate, and plain bias-corrected momentum while that variance is
+    intractable (rho_t <= 5); optional L2 or (decoupled_weight_decay) decoupled weight decay,
+    and maximize."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("beta parameter at index 0", betas[0], 0.0 <= betas[0] < 1.0)
+        _check("beta parameter at index 1", betas[1], 0.0 <= betas[1] < 1.0)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    _init_state = staticmethod(_zeros_state("exp_avg", "exp_avg_sq"))
+
+    def _prepare_compiled_step(self):
+        _prepare_states(self, self._init_state)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            wd = group["weight_decay"]
+            decoupled = group.get("decoupled_weight_decay", False)
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
+            v_lr, v_b1, v_b2, v_eps = v["lr"], v["betas0"], v["betas1"], v["eps"]
+            for p, grad, state in _with_grads(self, group, self._init_state):
+                state["step"] += 1
+                step = state["step"]
+                if wd != 0:
+                    if decoupled:
+                        p.mul_(v["1-lr*weight_decay"])
+                    else:
+                        grad = grad + p * v["weight_decay"]
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.add_((grad - exp_avg) * v["1-betas0"])  # lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(v_b2).add_(grad * grad * v["1-betas1"])
+                bias_correction1 = 1 - v_b1 ** step
+                bias_correction2 = 1 - v_b2 ** step
+                bias_corrected_exp_avg = exp_avg / bias_correction1
+                # maximum length of the approximated SMA, and its value at this step
+                rho_inf = 2 / v["1-betas1"] - 1
+                rho_t = rho_inf - 2 * step * (v_b2 ** step) / bias_correction2
+                if _is_tensor(rho_t):  # compiled (or a tensor step): no branch on a value
+                    from .. import where
+                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)).sqrt()
+                    adaptive = bias_correction2.sqrt() / (exp_avg_sq.sqrt() + v_eps)
+                    update = where(rho_t > 5.0, adaptive * rect, 1.0)
+                    p.sub_(bias_corrected_exp_avg * v_lr * update)
+                elif rho_t > 5.0:
+                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                    adaptive = bias_correction2 ** 0.5 / (exp_avg_sq.sqrt() + v_eps)
+                    p.sub_(bias_corrected_exp_avg * v_lr * adaptive * rect)
+                else:
+                    p.sub_(bias_corrected_exp_avg * v_lr)
+        return loss
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma & Ba): Adam with the infinity norm, exp_inf = max(beta2 * exp_inf,
+    |grad| + eps); optional L2 weight decay and maximize."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("beta parameter at index 0", betas[0], 0.0 <= betas[0] < 1.0)
+        _check("beta parameter at index 1", betas[1], 0.0 <= betas[1] < 1.0)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    _init_state = staticmethod(_zeros_state("exp_avg", "exp_inf"))
+
+    def _prepare_compiled_step(self):
+        _prepare_states(self, self._init_state)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            wd = group["weight_decay"]
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
+            for p, grad, state in _with_grads(self, group, self._init_state):
+                state["step"] += 1
+                if wd != 0:
+                    grad = grad + p * v["weight_decay"]
+                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+                exp_avg.add_((grad - exp_avg) * v["1-betas0"])  # lerp_(grad, 1 - beta1)
+                exp_inf.copy_(_C.maximum(exp_inf * v["betas1"], grad.abs() + v["eps"]))
+                clr = v["lr"] / (1 - v["betas0"] ** state["step"])
+                p.sub_(exp_avg / exp_inf * clr)
+        return loss
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler): steps of sqrt(acc_delta + eps) / sqrt(square_avg + eps) * grad,
+    both running averages with coefficient rho, scaled by lr; optional L2 weight decay and
+    maximize."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("rho value", rho, 0.0 <= rho <= 1.0)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    _init_state = staticmethod(_zeros_state("square_avg", "acc_delta"))
+
+    def _prepare_compiled_step(self):
+        _prepare_states(self, self._init_state)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            wd = group["weight_decay"]
+            v = self._values(group)  # the numbers for the arithmetic (tensors when compiled)
+            for p, grad, state in _with_grads(self, group, self._init_state):
+                state["step"] += 1
+                if wd != 0:
+                    grad = grad + p * v["weight_decay"]
+                square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+                square_avg.mul_(v["rho"]).add_(grad * grad * v["1-rho"])
+                std = (square_avg + v["eps"]).sqrt()
+                delta = (acc_delta + v["eps"]).sqrt() / std * grad
+                acc_delta.mul_(v["rho"]).add_(delta * delta * v["1-rho"])
+                p.sub_(delta * v["lr"])
         return loss

@@ -48,6 +48,25 @@ class Generator:
     def _integers(self, high, size):
         return self._rng.integers(0, high, size=size).tolist()
 
+    def _multinomial(self, weights, num_samples, replacement):
+        """num_samples indices drawn with probabilities weights / weights.sum() (float64
+        NumPy array), with or without replacement, with torch.multinomial's checks."""
+        if not _np.all(_np.isfinite(weights)) or _np.any(weights < 0):
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0 or inf or nan)")
+        total = weights.sum()
+        if total <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement:
+            if num_samples > weights.shape[0]:
+                raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples "
+                                   "without replacement")
+            if num_samples > int(_np.count_nonzero(weights)):
+                raise RuntimeError("invalid multinomial distribution (with replacement=False, "
+                                   "not enough non-negative category to sample)")
+        return self._rng.choice(weights.shape[0], size=num_samples, replace=replacement,
+                                p=weights / total).tolist()
+
 
 def _default_generator():
     """A Generator seeded from ember's global RNG (so ember.manual_seed controls it)."""
@@ -211,6 +230,39 @@ class RandomSampler(Sampler):
         for _ in range(self.num_samples // n):
             yield from gen._permutation(n)
         yield from gen._permutation(n)[:self.num_samples % n]
+
+    def __len__(self):
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """num_samples indices of range(len(weights)) drawn with probabilities proportional to
+    weights (with replacement, or without: then distinct), from generator (or, without one, a
+    seed taken from ember's global RNG)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if (not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool)
+                or num_samples <= 0):
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        from .. import tensor, float64
+        w = (weights.detach().to("cpu").numpy() if isinstance(weights, Tensor)
+             else _np.asarray(weights))
+        w = _np.asarray(w, dtype=_np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(w.shape)}")
+        self.weights = tensor(w, dtype=float64)
+        self._weights = w
+        self.num_samples, self.replacement = int(num_samples), replacement
+        self.generator = generator
+
+    def __iter__(self):
+        gen = self.generator or _default_generator()
+        yield from gen._multinomial(self._weights, self.num_samples, self.replacement)
 
     def __len__(self):
         return self.num_samples
