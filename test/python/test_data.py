@@ -509,3 +509,11 @@ def test_save_and_load_keep_parameters_and_requires_grad():
     ember.save(ember.nn.Linear(2, 2).state_dict(), buf)
     buf.seek(0)
     assert not any(t.requires_grad for t in ember.load(buf).values())
+
+
+def test_loading_a_torch_checkpoint_says_what_it_is(tmp_path):
+    # It failed with "header length ... larger than the limit (corrupt or not a safetensors file)".
+    for name, kw in (("new.pt", {}), ("old.pt", {"_use_new_zipfile_serialization": False})):
+        torch.save({"a": torch.ones(2)}, tmp_path / name, **kw)
+        with pytest.raises(ValueError, match="PyTorch checkpoint .*safetensors"):
+            ember.load(tmp_path / name)

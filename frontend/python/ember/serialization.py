@@ -157,6 +157,13 @@ def _fail(name, msg):
 
 def _parse(data, name):
     n = len(data)
+    if (bytes(data[:4]) == b"PK\x03\x04" or bytes(data[:4]) == b"\x80\x02\x8a\x0a") and \
+            bytes(data[8:9]) != b"{":  # (a safetensors header, JSON, starts with "{")
+        # torch.save's zip archive (or its legacy pickle): pickled objects, not safetensors
+        _fail(name, "this is a PyTorch checkpoint (torch.save's zip/pickle format); ember.load "
+                    "reads safetensors files. Convert it where torch is installed: "
+                    "safetensors.torch.save_file(torch.load(path), 'model.safetensors') for a "
+                    "state dict of tensors")
     if n < 8:
         _fail(name, f"file is truncated ({n} bytes; a safetensors file starts with an 8-byte "
                     "header length)")
