@@ -975,6 +975,8 @@ Tensor std(const Tensor& a, const Shape& dims, double correction, bool keepdim) 
 
 Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
   if (autocast::Scope s{autocast::Op::LogSumExp, {a}}) return logsumexp(s[0], dims, keepdim);
+  if (a.numel() == 0) // log of an empty sum: -inf (amax of nothing has no value)
+    return add(sum(a, dims, keepdim), scalar(-std::numeric_limits<double>::infinity()));
   // Any constant shift is exact; the max keeps exp in range. It carries no gradient. An
   // infinite max shifts by 0 instead (PyTorch's rule): inf - inf would make [inf, 1] NaN.
   Tensor m = amax(a, dims, /*keepdim=*/true).detach();

@@ -179,3 +179,24 @@ def test_logsumexp_with_infinite_entries_follows_torch():
             want = _t.logsumexp(_t.tensor(v), -1, keepdim=keepdim)
             assert got.shape == tuple(want.shape)
             np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_round_with_decimals_softmax_dtype_and_empty_logsumexp_follow_torch():
+    import torch as _t
+    v = [1.2345, -2.5555, 0.125, 1e3 + 0.5]
+    for d in (0, 1, 2, -1):
+        np.testing.assert_array_equal(ember.tensor(v).round(decimals=d).numpy(),
+                                      _t.tensor(v).round(decimals=d).numpy())
+    assert ember.round(ember.tensor([1, 2])).dtype == ember.int64
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    for fe, ft in ((lambda t: t.softmax(1, dtype=ember.float64), lambda t: t.softmax(1, dtype=_t.float64)),
+                   (lambda t: ember.nn.functional.log_softmax(t, dim=1, dtype=ember.float64),
+                    lambda t: _t.nn.functional.log_softmax(t, dim=1, dtype=_t.float64))):
+        got, want = fe(ember.tensor(x)), ft(_t.tensor(x))
+        assert got.dtype == ember.float64
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    # the log of an empty sum is -inf (amax of nothing raised)
+    for shape, dim in (((0,), 0), ((2, 0), 1), ((0, 3), 0)):
+        got, want = ember.zeros(*shape).logsumexp(dim), _t.zeros(*shape).logsumexp(dim)
+        assert got.shape == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

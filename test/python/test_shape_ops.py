@@ -415,3 +415,10 @@ def test_one_hot_errors_like_torch(f):
         f(torch, torch.nn.functional)
     with pytest.raises(RuntimeError, match="one_hot"):
         f(ember, ember.nn.functional)
+
+
+def test_squeeze_a_tuple_of_dims_as_torch():
+    for shape, dims in (((1, 3, 1), (0, 2)), ((1, 3, 1), (0, 1)), ((1, 3, 1), (0, -1)), ((), (0,)),
+                        ((2, 1, 1), (1,))):
+        assert ember.zeros(shape).squeeze(dims).shape == tuple(torch.zeros(shape).squeeze(dims).shape)
+        assert ember.squeeze(ember.zeros(shape), dims).shape == tuple(torch.squeeze(torch.zeros(shape), dims).shape)

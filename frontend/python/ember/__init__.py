@@ -118,6 +118,22 @@ def squeeze(input, dim=None):
     return input.squeeze(dim)
 
 
+_squeeze_one = Tensor.squeeze
+
+
+def _squeeze(self, dim=None):
+    """Removes the size-1 dims (all, one, or a tuple of them: dims of other sizes stay)."""
+    if isinstance(dim, (tuple, list)):
+        n = self.dim() or 1  # (max is ember.max here)
+        for d in sorted({d % n for d in dim}, reverse=True):
+            self = _squeeze_one(self, d)
+        return self
+    return _squeeze_one(self, dim)
+
+
+Tensor.squeeze = _squeeze
+
+
 def unsqueeze(input, dim):
     return input.unsqueeze(dim)
 

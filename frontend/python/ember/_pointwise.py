@@ -168,7 +168,24 @@ for _op, _record in [("ifloordiv", "floor_divide"), ("imod", "remainder"), ("ipo
                      ("ilshift", "bitwise_left_shift"), ("irshift", "bitwise_right_shift")]:
     setattr(Tensor, f"__{_op}__", getattr(Tensor, _record + "_"))
 
+_round_record = _C.round
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    """Round half to even; with decimals, round(input * 10**decimals) / 10**decimals, as
+    torch.round (integers are returned as they are when decimals is 0)."""
+    if not decimals:
+        return _round_record(input)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"round: decimals={decimals} needs a floating-point tensor, got "
+                           f"{input.dtype}")
+    scale = 10.0 ** decimals
+    return _round_record(input * scale) / scale
+
+
 # Methods and in-place variants of the functions above.
+Tensor.round = round
+Tensor.round_ = lambda self, *, decimals=0: self.copy_(round(self, decimals=decimals))
 Tensor.div = lambda self, other, *, rounding_mode=None: div(self, other, rounding_mode=rounding_mode)
 Tensor.div_ = _inplace(Tensor.div, "div")
 Tensor.divide = Tensor.div
@@ -197,7 +214,7 @@ for _name in ["lerp", "addcmul", "addcdiv", "clamp", "clip", "clamp_min", "clamp
               "frac", "nan_to_num", "cumsum", "cumprod"]:
     setattr(Tensor, _name + "_", _inplace(getattr(Tensor, _name), _name))
 
-FUNCTIONS = ["div", "divide", "pow", "float_power", "square", "frac", "isposinf", "isneginf",
+FUNCTIONS = ["round", "div", "divide", "pow", "float_power", "square", "frac", "isposinf", "isneginf",
              "nan_to_num", "lerp", "addcmul", "addcdiv", "clamp", "clip", "clamp_min",
              "clamp_max", "cumsum", "cumprod", "var_mean", "std_mean", "norm", "count_nonzero",
              "aminmax"]

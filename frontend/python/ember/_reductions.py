@@ -104,12 +104,13 @@ def logsumexp(input, dim, keepdim=False):
     return _C._logsumexp(input, _dims(dim), keepdim)
 
 
-def softmax(input, dim):
-    return _C._softmax(input, dim)
+def softmax(input, dim, dtype=None):
+    """softmax along dim; dtype: the input is cast to it first (torch's dtype argument)."""
+    return _C._softmax(input if dtype is None else input.to(dtype), dim)
 
 
-def log_softmax(input, dim):
-    return _C._log_softmax(input, dim)
+def log_softmax(input, dim, dtype=None):
+    return _C._log_softmax(input if dtype is None else input.to(dtype), dim)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001

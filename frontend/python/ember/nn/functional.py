@@ -26,8 +26,16 @@ def _ints(v, name):
 
 sigmoid = _C.sigmoid
 tanh = _C.tanh
-softmax = lambda input, dim: _C._softmax(input, dim)  # noqa: E731
-log_softmax = lambda input, dim: _C._log_softmax(input, dim)  # noqa: E731
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        raise TypeError("softmax: give dim (PyTorch's implicit choice of dim is deprecated)")
+    return _C._softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        raise TypeError("log_softmax: give dim (PyTorch's implicit choice of dim is deprecated)")
+    return _C._log_softmax(input if dtype is None else input.to(dtype), dim)
 
 
 def _floating(input, name):
