@@ -450,9 +450,13 @@ NB_MODULE(_C, m) {
       .def_prop_ro("grad_writes", [](const Graph& g) { return g.grad_writes; })
       .def_prop_ro("grad_clears", [](const Graph& g) { return g.grad_clears; })
       .def_prop_ro("grad_fresh", [](const Graph& g) { return g.grad_fresh; })
-      .def_prop_ro("view_sources", [](const Graph& g) { return view_sources(g); })
-      .def("replay_view", [](const Graph& g, size_t output, const Tensor& source) {
-        return replay_view(g, output, source);
+      .def_prop_ro("view_chains", [](const Graph& g) {
+        nb::list out;
+        for (const ViewChain& c : view_chains(g)) out.append(nb::make_tuple(c.source, c.steps));
+        return out;
+      })
+      .def("replay_view", [](const Graph& g, const std::vector<int64_t>& steps, const Tensor& source) {
+        return replay_view(g, steps, source);
       })
       .def_prop_ro("random_draws", [](const Graph& g) { return RandomDrawList{g.random}; })
       .def_prop_ro("nodes", [](const Graph& g) {

@@ -191,13 +191,13 @@ std::vector<Tensor> vjp(const Node& n, const Tensor& g) {
   fail(ErrorKind::Runtime, "autograd", "no VJP rule for ", prim_name(n.prim));
 }
 
-// Whether the VJP rule of `n` reads the data of input i (not only its shape): those inputs
-// are the node's saved tensors, checked against in-place writes and freed after backward.
 // Whether input j of n gets a gradient (an edge to a node or a leaf).
 bool needs_grad(const Node& n, size_t j) {
   return j < n.next.size() && (n.next[j].fn || n.next[j].leaf);
 }
 
+// Whether the VJP rule of `n` reads the data of input i (not only its shape): those inputs
+// are the node's saved tensors, checked against in-place writes and freed after backward.
 bool reads_input(const Node& n, size_t i) {
   if (n.custom) return false; // a custom function keeps what it saved itself
   switch (n.prim) {
@@ -421,9 +421,9 @@ Cotangents backprop(const std::vector<Tensor>& outputs, const std::vector<Tensor
       }
       // A gradient has its input's dtype (PyTorch's validate_outputs): the float32 operand of
       // a product promoted to float64 gets a float32 gradient.
-      for (size_t i = 0; i < grads.size() && i < node.inputs.size() && i < node.next.size(); ++i)
-        if (grads[i].defined() && (node.next[i].fn || node.next[i].leaf) &&
-            is_floating(node.inputs[i].dtype()) && grads[i].dtype() != node.inputs[i].dtype())
+      for (size_t i = 0; i < grads.size() && i < node.inputs.size(); ++i)
+        if (grads[i].defined() && needs_grad(node, i) && is_floating(node.inputs[i].dtype()) &&
+            grads[i].dtype() != node.inputs[i].dtype())
           grads[i] = grads[i].to(node.inputs[i].dtype());
       for (size_t i = 0; i < node.next.size() && i < grads.size(); ++i) {
         if (!grads[i].defined()) continue;

@@ -128,8 +128,8 @@ Tensor view_of(const Tensor& t, const Shape& shape, const Shape& strides) {
 // (PyTorch's computeStride: each run of new dimensions must fit inside one contiguous chunk).
 std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strides,
                                   const Shape& new_shape) {
-  if (numel_of(old_shape) == 0) return contiguous_strides(new_shape);
-  if (old_shape.empty()) return contiguous_strides(new_shape); // a 0-d tensor: to [1], [1, 1], ...
+  // Empty, or 0-d (to [1], [1, 1], ...): any shape of as many elements views it.
+  if (old_shape.empty() || numel_of(old_shape) == 0) return contiguous_strides(new_shape);
   Shape out(new_shape.size());
   int64_t view_d = int64_t(new_shape.size()) - 1;
   int64_t chunk = old_strides.empty() ? 1 : old_strides.back();
@@ -589,6 +589,7 @@ int prim_arity(Prim p) {
 }
 
 bool prim_is_elementwise(Prim p) { return prim_expr(p)[0] != '\0'; }
+// Views only rearrange metadata: the same code serves every device.
 bool prim_is_view(Prim p) {
   return p == Prim::Reshape || p == Prim::Transpose || p == Prim::Expand || p == Prim::Permute ||
          p == Prim::Slice || p == Prim::Unfold;
@@ -735,9 +736,6 @@ Shape infer_shape(Prim p, const std::vector<Shape>& in, const Attrs& attrs) {
 
 namespace {
 
-// Views only rearrange metadata: the same code serves every device.
-bool is_view(Prim p) { return prim_is_view(p); }
-
 // The device `p` runs on: CUDA when any input is there. The other inputs must be on that
 // device too, except 0-d CPU tensors, which act as scalars (as in PyTorch).
 Device common_device(Prim p, const std::vector<Tensor>& inputs) {
@@ -877,14 +875,14 @@ Tensor apply_to(Prim p, const std::vector<Tensor>& inputs_in, std::vector<Tensor
   } else {
     const Device dev = common_device(p, inputs);
     const auto t0 = g_op_profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-    out = dev.is_cuda() && !is_view(p) ? detail::cuda_compute(p, inputs, attrs, shape, dtype, dev)
+    out = dev.is_cuda() && !prim_is_view(p) ? detail::cuda_compute(p, inputs, attrs, shape, dtype, dev)
                                        : compute(p, inputs, attrs, shape, dtype);
     if (g_op_profile) g_op_profile->add(p, std::chrono::steady_clock::now() - t0);
   }
   auto* impl = out.unsafe_impl();
   // A view remembers the tensor owning its memory, so in-place writes through it update that
   // tensor's place in the graph too.
-  if (!any_symbolic && is_view(p) && impl->storage == inputs[0].storage()) {
+  if (!any_symbolic && prim_is_view(p) && impl->storage == inputs[0].storage()) {
     const auto& in = inputs[0].shared_impl();
     impl->view_base = in->view_base ? in->view_base : in;
     impl->view_base_fn = impl->view_base->grad_fn.get();

@@ -6,6 +6,7 @@
 #include "ember/Ops.h"
 #include "ember/runtime/Error.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -238,40 +239,39 @@ std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs)
   return out;
 }
 
-namespace {
-// The chain of view steps from a graph input to `t` (last step first), and the input's index;
-// -1 when t is not reached from an input through views alone.
-int64_t view_chain(const Graph& g, const Tensor& t, std::vector<const Graph::Step*>* chain) {
-  const TensorImpl* at = t.unsafe_impl();
-  while (true) {
-    for (size_t i = 0; i < g.inputs.size(); ++i)
-      if (g.inputs[i].unsafe_impl() == at) return int64_t(i);
-    const Graph::Step* producer = nullptr;
-    for (const Graph::Step& s : g.steps)
-      if (s.output.unsafe_impl() == at) producer = &s;
-    if (!producer || !prim_is_view(producer->node->prim) || producer->node->inputs.empty())
-      return -1;
-    if (chain) chain->push_back(producer);
-    at = producer->node->inputs[0].unsafe_impl();
+std::vector<ViewChain> view_chains(const Graph& g) {
+  std::unordered_map<const TensorImpl*, int64_t> input_of, step_of;
+  for (size_t i = 0; i < g.inputs.size(); ++i) input_of.emplace(g.inputs[i].unsafe_impl(), int64_t(i));
+  for (size_t s = 0; s < g.steps.size(); ++s) step_of[g.steps[s].output.unsafe_impl()] = int64_t(s);
+  std::vector<ViewChain> out;
+  for (const Tensor& t : g.outputs) {
+    ViewChain c;
+    for (const TensorImpl* at = t.unsafe_impl();;) {
+      if (auto in = input_of.find(at); in != input_of.end()) {
+        c.source = in->second;
+        break;
+      }
+      auto st = step_of.find(at);
+      if (st == step_of.end()) break;
+      const Node& n = *g.steps[size_t(st->second)].node;
+      if (!prim_is_view(n.prim) || n.inputs.empty()) break;
+      c.steps.push_back(st->second);
+      at = n.inputs[0].unsafe_impl();
+    }
+    if (c.source < 0) c.steps.clear();
+    std::reverse(c.steps.begin(), c.steps.end()); // the input's first
+    out.push_back(std::move(c));
   }
-}
-} // namespace
-
-std::vector<int64_t> view_sources(const Graph& g) {
-  std::vector<int64_t> out;
-  for (const Tensor& t : g.outputs) out.push_back(view_chain(g, t, nullptr));
   return out;
 }
 
-Tensor replay_view(const Graph& g, size_t output, const Tensor& source) {
-  EMBER_CHECK(output < g.outputs.size(), Value, "ember.replay_view", "the graph has ",
-              g.outputs.size(), " outputs, not ", output + 1);
-  std::vector<const Graph::Step*> chain;
-  EMBER_CHECK(view_chain(g, g.outputs[output], &chain) >= 0, Value, "ember.replay_view",
-              "output ", output, " is not a view of a graph input");
+Tensor replay_view(const Graph& g, const std::vector<int64_t>& steps, const Tensor& source) {
   Tensor t = source;
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-    t = apply((*it)->node->prim, {t}, (*it)->node->attrs);
+  for (int64_t s : steps) {
+    EMBER_CHECK(s >= 0 && size_t(s) < g.steps.size() && prim_is_view(g.steps[size_t(s)].node->prim),
+                Value, "ember.replay_view", "step ", s, " is not a view step of the graph");
+    t = apply(g.steps[size_t(s)].node->prim, {t}, g.steps[size_t(s)].node->attrs);
+  }
   return t;
 }
 

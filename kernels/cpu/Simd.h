@@ -11,17 +11,10 @@ namespace ember::kernels::simd {
 // 8 floats; GCC/Clang lower it to one ymm register where the target has AVX, two xmm otherwise.
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
-__attribute__((always_inline)) inline v8f load8(const float* p) {
-  v8f v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-__attribute__((always_inline)) inline void store8(float* p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
-
 // 16 floats: one zmm register under AVX-512 (the GEMM's AVX-512 micro-kernel).
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
 
-// Loads and stores of either vector type.
+// Unaligned loads and stores of either vector type.
 template <typename V>
 __attribute__((always_inline)) inline V loadv(const float* p) {
   V v;
@@ -30,6 +23,8 @@ __attribute__((always_inline)) inline V loadv(const float* p) {
 }
 template <typename V>
 __attribute__((always_inline)) inline void storev(float* p, V v) { __builtin_memcpy(p, &v, sizeof v); }
+__attribute__((always_inline)) inline v8f load8(const float* p) { return loadv<v8f>(p); }
+__attribute__((always_inline)) inline void store8(float* p, v8f v) { storev(p, v); }
 
 // dst[q * ldd + r] = src[r * lds + q] for an 8x8 block (unpack, shuffle, then 128-bit lane
 // swaps: the AVX transpose, written with GCC's vector shuffles so every ISA copy compiles it).

@@ -163,12 +163,17 @@ std::vector<Graph::Step> topological_order(const std::vector<Tensor>& roots);
 // Runs a graph eagerly on concrete inputs (the reference the compiler is checked against).
 std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs);
 
-// For each output of `g`, the index of the graph input it is a view of (reached through view
-// primitives only, or the input itself), else -1: ember.compile rebuilds such outputs as views
-// of the call's tensors (replay_view), so writes through them reach the input, as eagerly.
-std::vector<int64_t> view_sources(const Graph& g);
-// Output `output` recomputed eagerly from `source` (the tensor its view source stands for)
-// through its chain of view primitives: a view of source, recorded by autograd as eagerly.
-Tensor replay_view(const Graph& g, size_t output, const Tensor& source);
+// An output reached from a graph input through view primitives only: the input's index (-1
+// when the output is not such a view) and the view steps from it, in order (none: the input
+// itself). ember.compile rebuilds such outputs as views of the call's tensors (replay_view),
+// so writes through them reach the input, as eagerly.
+struct ViewChain {
+  int64_t source = -1;
+  std::vector<int64_t> steps;
+};
+std::vector<ViewChain> view_chains(const Graph& g); // one per output
+// The view steps `steps` of g applied eagerly to `source`: a view of it, recorded by autograd
+// as eagerly.
+Tensor replay_view(const Graph& g, const std::vector<int64_t>& steps, const Tensor& source);
 
 } // namespace ember

@@ -564,9 +564,7 @@ class CompiledFunction:
             # back as views of the call's tensors, rebuilt eagerly from the trace's view steps,
             # so writes through them reach the input as eagerly (not a copy the graph made).
             nargs, nout = len(args), len(spec[1])
-            ins, outs = graph.inputs, graph.outputs
-            views = [(j, src, _C._value_id(outs[j]) == _C._value_id(ins[src]))
-                     for j, src in enumerate(graph.view_sources[:nout])
+            views = [(j, src, steps) for j, (src, steps) in enumerate(graph.view_chains[:nout])
                      if 0 <= src < nargs + len(state)]
             if views:
                 viewed = {j for j, _, _ in views}
@@ -614,24 +612,23 @@ class CompiledFunction:
         results = out[:n]
         if len(spec) > 2:  # views of the arguments or state: as views of this call's tensors
             graph, views = spec[2]
-            for j, src, itself in views:  # (itself: the function returned the tensor itself)
+            for j, src, steps in views:  # (no steps: the function returned the tensor itself)
                 source = args[src] if src < len(args) else state[src - len(args)]
-                results[j] = source if itself else graph.replay_view(j, source)
+                results[j] = graph.replay_view(steps, source) if steps else source
         if backprop:
-            results = self._differentiable(args, (state, before, differentiable), results, rng,
-                                           differentiable)
+            results = self._differentiable(args, state, before, results, rng, differentiable)
         return _unflatten(results, out_spec)
 
-    def _differentiable(self, args, state_and_before, results, rng, differentiable):
-        """The compiled outputs that require grad as outputs of an autograd node whose backward
-        runs a compiled joint graph: the function again on the saved inputs (its random draws
-        replayed from `rng`) and the vector-Jacobian product of those outputs, so no
-        activations are kept. `state_and_before`: the state tensors, (index, value before the
-        call) for those the call wrote, and which outputs the node stands for."""
-        params = [t for t in state_and_before[0] if t.requires_grad]
+    def _differentiable(self, args, state, before, results, rng, differentiable):
+        """The compiled outputs that require grad (`differentiable`) as outputs of an autograd
+        node whose backward runs a compiled joint graph: the function again on the saved inputs
+        (its random draws replayed from `rng`; `before`: (index, value before the call) of the
+        state the call wrote) and the vector-Jacobian product of those outputs, so no
+        activations are kept."""
+        params = [t for t in state if t.requires_grad]
         picked = [r for r, d in zip(results, differentiable) if d]
-        made = iter(_compiled_node().apply(self, len(args), state_and_before, rng, picked, *args,
-                                           *params))
+        made = iter(_compiled_node().apply(self, len(args), (state, before, differentiable), rng,
+                                           picked, *args, *params))
         return [next(made) if d else r for r, d in zip(results, differentiable)]
 
     def _backward(self, nargs, state_and_before, rng, tensors, cotangents):

@@ -256,13 +256,12 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
                              f"{tuple(w.shape)}")
         self.weights = tensor(w, dtype=float64)
-        self._weights = w
         self.num_samples, self.replacement = int(num_samples), replacement
         self.generator = generator
 
     def __iter__(self):
         gen = self.generator or _default_generator()
-        yield from gen._multinomial(self._weights, self.num_samples, self.replacement)
+        yield from gen._multinomial(self.weights.numpy(), self.num_samples, self.replacement)
 
     def __len__(self):
         return self.num_samples
